@@ -1,0 +1,38 @@
+"""Calendar arithmetic on valid-time dates, done by pendulum so month ends are right.
+
+>>> add_years(dt.date(2024, 2, 29), 1)
+datetime.date(2025, 2, 28)
+>>> add_months(dt.date(2024, 1, 31), 1)
+datetime.date(2024, 2, 29)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+
+__all__ = ["add_months", "add_years", "age_on"]
+
+
+def _plain(day: dt.date) -> dt.date:
+    return dt.date(day.year, day.month, day.day)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole calendar months, clamped to the month's last day."""
+    return _plain(pendulum.Date(day.year, day.month, day.day).add(months=months))
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` plus whole calendar years (29 February + 1 year = 28 February)."""
+    return _plain(pendulum.Date(day.year, day.month, day.day).add(years=years))
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    """Age in whole years on ``day`` (a 29 February birthday counts from 1 March)."""
+    return (
+        pendulum.Date(born.year, born.month, born.day)
+        .diff(pendulum.Date(day.year, day.month, day.day), abs=False)
+        .in_years()
+    )

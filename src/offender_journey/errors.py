@@ -1,0 +1,61 @@
+"""One root exception and its few children, so callers can catch what they mean."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+
+class OffenderJourneyError(Exception):
+    """Root of every error this library raises on purpose."""
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with one input: which field, and why."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+class InvalidEventError(OffenderJourneyError, ValueError):
+    """An input could not be read as an event; ``problems`` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(map(str, self.problems)))
+
+
+class ConflictError(OffenderJourneyError):
+    """Events reuse stored ``event_id``s with different content; nothing was appended."""
+
+    def __init__(self, event_ids: Sequence[str]) -> None:
+        self.event_ids = tuple(event_ids)
+        shown = ", ".join(repr(i) for i in self.event_ids[:5])
+        more = f" and {len(self.event_ids) - 5} more" if len(self.event_ids) > 5 else ""
+        super().__init__(f"event_id {shown}{more} already stored with different content")
+
+
+class ConcurrencyError(OffenderJourneyError):
+    """A stream was not at the version the writer expected; nothing was appended."""
+
+    def __init__(self, offender_id: str, expected: int, actual: int) -> None:
+        self.offender_id = offender_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"stream {offender_id!r} is at version {actual}, expected {expected}")
+
+
+class StoreError(OffenderJourneyError):
+    """The store cannot be opened or used (unknown format, closed, corrupt)."""
+
+
+class MissingExtraError(OffenderJourneyError, ImportError):
+    """An optional feature needs a package that is not installed."""
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        super().__init__(f"{feature} needs {package}: pip install 'offender-journey[{extra}]'")

@@ -1,0 +1,478 @@
+"""The event vocabulary: one frozen class per event type of SPEC section 2.
+
+Events carry data, not behaviour. Every event has the common envelope
+(`event_id`, `offender_id`, `date`, `recorded_at`, `schema_version`) and its own
+keyword-only fields. The closed :data:`Event` union names the whole vocabulary,
+and :data:`EVENT_TYPES` maps each wire ``type`` tag to its class.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, ClassVar, TypeAlias, get_args
+
+import attrs
+from attrs import field
+from attrs.validators import ge, instance_of, le, optional
+
+#: The schema version that events are upcast to on read.
+CURRENT_SCHEMA_VERSION = 1
+
+
+def _identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Identifiers are strings of 1 to 128 characters (one cheap check, not three)."""
+    if type(value) is not str or not 0 < len(value) <= 128:
+        raise ValueError(
+            f"{attribute.name} must be a string of 1 to 128 characters, got {value!r:.40}"
+        )
+
+
+def _ids(value: Iterable[str]) -> tuple[str, ...]:
+    """Lists given in Python become tuples, so events stay immutable."""
+    return tuple(value)
+
+
+def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Transaction times must be unambiguous instants."""
+    if value is not None and (not isinstance(value, dt.datetime) or value.utcoffset() is None):
+        raise ValueError(f"{attribute.name} must be a datetime with a UTC offset")
+
+
+# --- closed vocabularies -------------------------------------------------------
+
+
+class Category(StrEnum):
+    """Offence category, fine enough for Home Office cost rows and OGRS3 groups."""
+
+    HOMICIDE = "homicide"
+    VIOLENCE_WITH_INJURY = "violence_with_injury"
+    VIOLENCE_WITHOUT_INJURY = "violence_without_injury"
+    WEAPONS = "weapons"
+    RAPE = "rape"
+    SEXUAL_AGAINST_CHILD = "sexual_against_child"
+    SEXUAL_OTHER = "sexual_other"
+    SOLICITING = "soliciting"
+    ROBBERY = "robbery"
+    BURGLARY_DOMESTIC = "burglary_domestic"
+    BURGLARY_OTHER = "burglary_other"
+    THEFT_OF_VEHICLE = "theft_of_vehicle"
+    THEFT_FROM_VEHICLE = "theft_from_vehicle"
+    THEFT_FROM_PERSON = "theft_from_person"
+    SHOPLIFTING = "shoplifting"
+    THEFT_OTHER = "theft_other"
+    HANDLING_STOLEN_GOODS = "handling_stolen_goods"
+    FRAUD = "fraud"
+    CRIMINAL_DAMAGE_ARSON = "criminal_damage_arson"
+    CRIMINAL_DAMAGE_OTHER = "criminal_damage_other"
+    DRUGS_PRODUCTION = "drugs_production"
+    DRUGS_SUPPLY = "drugs_supply"
+    DRUGS_POSSESSION = "drugs_possession"
+    PUBLIC_ORDER = "public_order"
+    DRINK_DRIVING = "drink_driving"
+    MOTORING_OTHER = "motoring_other"
+    ABSCONDING_OR_BAIL = "absconding_or_bail"
+    BREACH = "breach"
+    OTHER = "other"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+
+class BailKind(StrEnum):
+    POLICE = "police"
+    COURT = "court"
+
+
+class BailEndReason(StrEnum):
+    SURRENDERED = "surrendered"
+    REVOKED = "revoked"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"
+    CASE_CONCLUDED = "case_concluded"
+
+
+class HearingOutcome(StrEnum):
+    ADJOURNED = "adjourned"
+    FAILED_TO_APPEAR = "failed_to_appear"
+    COMMITTED_FOR_TRIAL = "committed_for_trial"
+    COMMITTED_FOR_SENTENCE = "committed_for_sentence"
+    CONCLUDED = "concluded"
+
+
+class Plea(StrEnum):
+    GUILTY = "guilty"
+    NOT_GUILTY = "not_guilty"
+
+
+class DisposedOutcome(StrEnum):
+    """How a charge ends without a conviction."""
+
+    ACQUITTED = "acquitted"
+    DISMISSED = "dismissed"
+    WITHDRAWN = "withdrawn"
+    DISCONTINUED = "discontinued"
+    NO_FURTHER_ACTION = "no_further_action"
+    OTHER = "other"
+
+
+class Disposal(StrEnum):
+    IMMEDIATE_CUSTODY = "immediate_custody"
+    SUSPENDED_SENTENCE = "suspended_sentence"
+    COMMUNITY_ORDER = "community_order"
+    FINE = "fine"
+    CONDITIONAL_DISCHARGE = "conditional_discharge"
+    ABSOLUTE_DISCHARGE = "absolute_discharge"
+    OTHER = "other"
+
+
+class CautionKind(StrEnum):
+    SIMPLE = "simple"
+    CONDITIONAL = "conditional"
+    YOUTH = "youth"
+    YOUTH_CONDITIONAL = "youth_conditional"
+
+
+class RecallKind(StrEnum):
+    STANDARD = "standard"
+    FIXED_TERM = "fixed_term"
+    EMERGENCY = "emergency"
+
+
+class WarrantKind(StrEnum):
+    FAILED_TO_APPEAR = "failed_to_appear"
+    BREACH = "breach"
+    RECALL = "recall"
+    OTHER = "other"
+
+
+class WarrantCategory(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+# --- value objects --------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Offence:
+    """What a charge or caution is for."""
+
+    #: The offence code as recorded (e.g. a Home Office or CJS code).
+    code: str = field(validator=_identifier)
+    #: The category that maps onto cost rows and OGRS3 groups.
+    category: Category = field(validator=instance_of(Category))
+    #: Free text, as recorded.
+    description: str | None = field(default=None, validator=optional(instance_of(str)))
+
+
+# --- the envelope -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _Envelope:
+    """Fields common to every event."""
+
+    TYPE: ClassVar[str]
+
+    #: Unique in the store; re-ingesting an identical event is a no-op.
+    event_id: str = field(validator=_identifier)
+    #: The stream key: whose journey this event belongs to.
+    offender_id: str = field(validator=_identifier)
+    #: Valid time: the calendar day the thing happened in the world.
+    date: dt.date = field(validator=instance_of(dt.date))
+    #: Transaction time: when the store learnt of it (assigned on append if absent).
+    recorded_at: dt.datetime | None = field(default=None, validator=_aware)
+    #: The wire format version the event was written in; older ones are upcast.
+    schema_version: int = field(default=CURRENT_SCHEMA_VERSION, validator=instance_of(int))
+
+
+# --- the vocabulary -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OffenderProfile(_Envelope):
+    """Who the stream is about; the latest profile wins."""
+
+    TYPE: ClassVar[str] = "offender_profile"
+    #: Date of birth.
+    date_of_birth: dt.date = field(validator=instance_of(dt.date))
+    #: Recorded sex.
+    sex: Sex = field(validator=instance_of(Sex))
+
+
+@attrs.frozen(kw_only=True)
+class Arrest(_Envelope):
+    """Arrested on ``date``."""
+
+    TYPE: ClassVar[str] = "arrest"
+    #: Identifies the arrest; charges refer to it.
+    arrest_id: str = field(validator=_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class Charge(_Envelope):
+    """Charged with one offence on ``date``; no ``arrest_id`` means summons or requisition."""
+
+    TYPE: ClassVar[str] = "charge"
+    #: Identifies the charge; outcomes, bail and sentences refer to it.
+    charge_id: str = field(validator=_identifier)
+    #: The offence charged.
+    offence: Offence = field(validator=instance_of(Offence))
+    #: The day the offence was committed.
+    offence_date: dt.date = field(validator=instance_of(dt.date))
+    #: The arrest that led to the charge, if any.
+    arrest_id: str | None = field(default=None, validator=optional(_identifier))
+    #: The court case the charge belongs to, if known.
+    case_id: str | None = field(default=None, validator=optional(_identifier))
+
+
+@attrs.frozen(kw_only=True)
+class BailGranted(_Envelope):
+    """On bail from ``date``."""
+
+    TYPE: ClassVar[str] = "bail_granted"
+    #: Identifies the bail; ``bail_ended`` refers to it.
+    bail_id: str = field(validator=_identifier)
+    #: Police (pre-charge or post-charge) or court bail.
+    kind: BailKind = field(validator=instance_of(BailKind))
+    #: The charges the bail is for, if known.
+    charge_ids: tuple[str, ...] = field(default=(), converter=_ids)
+
+
+@attrs.frozen(kw_only=True)
+class BailEnded(_Envelope):
+    """Bail over on ``date``."""
+
+    TYPE: ClassVar[str] = "bail_ended"
+    #: The bail that ended.
+    bail_id: str = field(validator=_identifier)
+    #: Why it ended.
+    reason: BailEndReason = field(validator=instance_of(BailEndReason))
+
+
+@attrs.frozen(kw_only=True)
+class RemandedInCustody(_Envelope):
+    """Held in custody before trial or sentence from ``date``."""
+
+    TYPE: ClassVar[str] = "remanded_in_custody"
+    #: Identifies the remand; ``remand_ended`` refers to it.
+    remand_id: str = field(validator=_identifier)
+    #: The charges the remand is for, if known.
+    charge_ids: tuple[str, ...] = field(default=(), converter=_ids)
+
+
+@attrs.frozen(kw_only=True)
+class RemandEnded(_Envelope):
+    """Remand over on ``date``."""
+
+    TYPE: ClassVar[str] = "remand_ended"
+    #: The remand that ended.
+    remand_id: str = field(validator=_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class CourtAppearance(_Envelope):
+    """A hearing on ``date``."""
+
+    TYPE: ClassVar[str] = "court_appearance"
+    #: Identifies the hearing.
+    hearing_id: str = field(validator=_identifier)
+    #: The court case heard; distinct cases are counted by this.
+    case_id: str = field(validator=_identifier)
+    #: The charges before the court.
+    charge_ids: tuple[str, ...] = field(converter=_ids)
+    #: What the hearing decided.
+    outcome: HearingOutcome = field(validator=instance_of(HearingOutcome))
+    #: The court's name, if recorded.
+    court: str | None = field(default=None, validator=optional(instance_of(str)))
+
+
+@attrs.frozen(kw_only=True)
+class Conviction(_Envelope):
+    """The charge is proven on ``date``."""
+
+    TYPE: ClassVar[str] = "conviction"
+    #: The charge proven.
+    charge_id: str = field(validator=_identifier)
+    #: The plea, if recorded.
+    plea: Plea | None = field(default=None, validator=optional(instance_of(Plea)))
+
+
+@attrs.frozen(kw_only=True)
+class ChargeDisposed(_Envelope):
+    """The charge ends without a conviction on ``date``."""
+
+    TYPE: ClassVar[str] = "charge_disposed"
+    #: The charge that ended.
+    charge_id: str = field(validator=_identifier)
+    #: How it ended.
+    outcome: DisposedOutcome = field(validator=instance_of(DisposedOutcome))
+
+
+@attrs.frozen(kw_only=True)
+class Sentence(_Envelope):
+    """Sentenced on ``date``; each distinct sentence date is a sentencing occasion."""
+
+    TYPE: ClassVar[str] = "sentence"
+    #: Identifies the sentence; licences refer to it.
+    sentence_id: str = field(validator=_identifier)
+    #: The charges sentenced.
+    charge_ids: tuple[str, ...] = field(converter=_ids)
+    #: The disposal given.
+    disposal: Disposal = field(validator=instance_of(Disposal))
+    #: Custodial term, suspended-sentence operational period, or order length.
+    length_days: int | None = field(default=None, validator=optional([instance_of(int), ge(0)]))
+
+
+@attrs.frozen(kw_only=True)
+class Caution(_Envelope):
+    """An out-of-court disposal given on ``date``."""
+
+    TYPE: ClassVar[str] = "caution"
+    #: Identifies the caution.
+    caution_id: str = field(validator=_identifier)
+    #: Simple, conditional, youth or youth conditional.
+    kind: CautionKind = field(validator=instance_of(CautionKind))
+    #: The offence cautioned for.
+    offence: Offence = field(validator=instance_of(Offence))
+    #: The day the offence was committed.
+    offence_date: dt.date = field(validator=instance_of(dt.date))
+    #: The arrest that led to the caution, if any.
+    arrest_id: str | None = field(default=None, validator=optional(_identifier))
+
+
+@attrs.frozen(kw_only=True)
+class ReleasedOnLicence(_Envelope):
+    """Released from custody on ``date``, on licence until ``licence_end``."""
+
+    TYPE: ClassVar[str] = "released_on_licence"
+    #: Identifies the licence; recalls and ends refer to it.
+    licence_id: str = field(validator=_identifier)
+    #: The custodial sentence being served.
+    sentence_id: str = field(validator=_identifier)
+    #: The day the licence expires unless ended earlier.
+    licence_end: dt.date = field(validator=instance_of(dt.date))
+
+
+@attrs.frozen(kw_only=True)
+class LicenceRecalled(_Envelope):
+    """Recall decision on ``date``."""
+
+    TYPE: ClassVar[str] = "licence_recalled"
+    #: The licence recalled.
+    licence_id: str = field(validator=_identifier)
+    #: Standard, fixed-term or emergency.
+    kind: RecallKind = field(validator=instance_of(RecallKind))
+
+
+@attrs.frozen(kw_only=True)
+class ReturnedToCustody(_Envelope):
+    """The recall was executed on ``date``."""
+
+    TYPE: ClassVar[str] = "returned_to_custody"
+    #: The licence whose recall was executed.
+    licence_id: str = field(validator=_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class LicenceEnded(_Envelope):
+    """Licence over on ``date`` (expiry or otherwise)."""
+
+    TYPE: ClassVar[str] = "licence_ended"
+    #: The licence that ended.
+    licence_id: str = field(validator=_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class WarrantIssued(_Envelope):
+    """A warrant issued on ``date``."""
+
+    TYPE: ClassVar[str] = "warrant_issued"
+    #: Identifies the warrant.
+    warrant_id: str = field(validator=_identifier)
+    #: Failed to appear, breach, recall or other.
+    kind: WarrantKind = field(validator=instance_of(WarrantKind))
+    #: Priority category A, B or C, if graded.
+    category: WarrantCategory | None = field(
+        default=None, validator=optional(instance_of(WarrantCategory))
+    )
+
+
+@attrs.frozen(kw_only=True)
+class WarrantExecuted(_Envelope):
+    """The warrant executed on ``date``."""
+
+    TYPE: ClassVar[str] = "warrant_executed"
+    #: The warrant executed.
+    warrant_id: str = field(validator=_identifier)
+
+
+@attrs.frozen(kw_only=True)
+class WarrantWithdrawn(_Envelope):
+    """The warrant withdrawn on ``date``."""
+
+    TYPE: ClassVar[str] = "warrant_withdrawn"
+    #: The warrant withdrawn.
+    warrant_id: str = field(validator=_identifier)
+
+
+_probability = optional([instance_of(float), ge(0.0), le(1.0)])
+
+
+@attrs.frozen(kw_only=True)
+class RiskAssessed(_Envelope):
+    """A reoffending-risk score given on ``date``."""
+
+    TYPE: ClassVar[str] = "risk_assessed"
+    #: The tool, e.g. ``OGRS3``.
+    tool: str = field(validator=_identifier)
+    #: Probability of proven reoffending within two years.
+    score_2y: float = field(validator=[instance_of(float), ge(0.0), le(1.0)])
+    #: Probability of proven reoffending within one year, if given.
+    score_1y: float | None = field(default=None, validator=_probability)
+
+
+@attrs.frozen(kw_only=True)
+class EventRetracted(_Envelope):
+    """The target event never happened, from this event's ``recorded_at`` on."""
+
+    TYPE: ClassVar[str] = "event_retracted"
+    #: The event retracted.
+    target_event_id: str = field(validator=_identifier)
+    #: Why, in words.
+    reason: str = field(validator=instance_of(str))
+
+
+Event: TypeAlias = (
+    OffenderProfile
+    | Arrest
+    | Charge
+    | BailGranted
+    | BailEnded
+    | RemandedInCustody
+    | RemandEnded
+    | CourtAppearance
+    | Conviction
+    | ChargeDisposed
+    | Sentence
+    | Caution
+    | ReleasedOnLicence
+    | LicenceRecalled
+    | ReturnedToCustody
+    | LicenceEnded
+    | WarrantIssued
+    | WarrantExecuted
+    | WarrantWithdrawn
+    | RiskAssessed
+    | EventRetracted
+)
+"""Every event of the vocabulary."""
+
+#: Wire ``type`` tag → event class, in SPEC order.
+EVENT_TYPES: dict[str, type[Event]] = {cls.TYPE: cls for cls in get_args(Event)}

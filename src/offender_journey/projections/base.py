@@ -1,0 +1,256 @@
+"""The fold protocol every view is built on.
+
+One offender's events are folded, in stream order, into a :class:`Journey`
+(an append-only accumulator: folding a stream split in two equals folding it
+whole). :meth:`Journey.history` freezes it into a :class:`History`: the
+*effective* events (transaction time cut at ``as_of``, retractions applied),
+sorted by valid time, with the indices every view needs (charges, arrests, final
+outcomes, sentencing occasions). A :class:`Projection` turns one history into a
+frozen result; results of different offenders merge associatively.
+
+Ordering rule, used wherever the SPEC says "appended later": transaction order,
+that is ``recorded_at`` and then position in the stream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from typing import Protocol, TypeVar
+
+import attrs
+
+from ..codec import parse_date
+from ..events import (
+    Arrest,
+    Caution,
+    Charge,
+    ChargeDisposed,
+    Conviction,
+    Event,
+    EventRetracted,
+    OffenderProfile,
+    Sentence,
+)
+
+__all__ = [
+    "History",
+    "Journey",
+    "Outcome",
+    "Projection",
+    "Result",
+    "Window",
+    "as_of_date",
+    "fold",
+]
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+Outcome = Conviction | ChargeDisposed
+
+
+@attrs.frozen
+class Window:
+    """An inclusive valid-time window ``[start, end]``; ``None`` leaves a side open.
+
+    >>> Window(dt.date(2012, 1, 1), dt.date(2015, 12, 31)).contains(dt.date(2013, 5, 1))
+    True
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def contains(self, day: dt.date) -> bool:
+        """Whether ``day`` lies inside the window (both ends included)."""
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def before(self, day: dt.date) -> bool:
+        """Whether ``day`` lies before the window's start."""
+        return self.start is not None and day < self.start
+
+
+#: All of time.
+ALL_TIME = Window()
+
+
+def as_of_date(as_of: dt.datetime | None) -> dt.date:
+    """The London calendar date of a transaction time (today when ``None``)."""
+    return parse_date(as_of if as_of is not None else dt.datetime.now(dt.UTC))
+
+
+@attrs.define
+class Journey:
+    """One offender's events in stream order: the fold's accumulator.
+
+    Cheap to extend; all the work happens once, in :meth:`history`.
+    """
+
+    offender_id: str
+    events: list[Event] = attrs.Factory(list)
+
+    def add(self, event: Event) -> None:
+        """Fold in one event (the next in stream order)."""
+        self.events.append(event)
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Fold in several events in stream order."""
+        self.events.extend(events)
+
+    def history(self, as_of: dt.datetime | None = None) -> History:
+        """The effective history as of a transaction time (``None`` = everything)."""
+        return History.build(self.offender_id, self.events, as_of)
+
+
+def fold(events: Iterable[Event], journey: Journey | None = None) -> Journey:
+    """Fold events (one offender, stream order) into a journey, continuing ``journey`` if given."""
+    items = iter(events)
+    if journey is None:
+        first = next(items, None)
+        if first is None:
+            raise ValueError("cannot fold an empty stream without a journey to continue")
+        journey = Journey(first.offender_id, [first])
+    journey.extend(items)
+    return journey
+
+
+def _effective_ids(events: Sequence[Event]) -> set[str]:
+    """Event ids that are retracted by a retraction that is itself in force."""
+    targeted_by: dict[str, list[str]] = {}
+    for event in events:
+        if isinstance(event, EventRetracted):
+            targeted_by.setdefault(event.target_event_id, []).append(event.event_id)
+    if not targeted_by:
+        return set()
+    memo: dict[str, bool] = {}
+
+    def retracted(event_id: str, trail: frozenset[str]) -> bool:
+        if event_id in memo:
+            return memo[event_id]
+        result = any(
+            r not in trail and not retracted(r, trail | {r}) for r in targeted_by.get(event_id, ())
+        )
+        memo[event_id] = result
+        return result
+
+    return {target for target in targeted_by if retracted(target, frozenset({target}))}
+
+
+@attrs.frozen(eq=False)
+class History:
+    """One offender's effective events, sorted by valid time, with shared indices.
+
+    Built once per offender per query and shared by every view, so a single pass
+    over the store computes all of them.
+    """
+
+    offender_id: str
+    #: Effective events in valid-time order (ties: transaction order).
+    events: tuple[Event, ...]
+    #: The same events in transaction order (``recorded_at``, then stream position).
+    in_transaction_order: tuple[Event, ...]
+    #: Events retracted by a retraction in force (kept for the quality report).
+    retracted: tuple[Event, ...]
+    #: The transaction time the history was cut at (``None`` = everything known).
+    as_of: dt.datetime | None
+
+    @classmethod
+    def build(
+        cls, offender_id: str, events: Iterable[Event], as_of: dt.datetime | None = None
+    ) -> History:
+        """Cut at ``as_of``, apply retractions and sort: the effective history."""
+        stream = [
+            e for e in events if as_of is None or e.recorded_at is None or e.recorded_at <= as_of
+        ]
+        # Transaction order first: position in the stream breaks recorded_at ties.
+        order = sorted(range(len(stream)), key=lambda i: (stream[i].recorded_at or _EPOCH, i))
+        in_transaction_order = [stream[i] for i in order]
+        gone = _effective_ids(in_transaction_order)
+        kept: list[Event] = []
+        dropped: list[Event] = []
+        for event in in_transaction_order:
+            if isinstance(event, EventRetracted):
+                continue
+            (dropped if event.event_id in gone else kept).append(event)
+        # A stable sort keeps transaction order among events of the same date.
+        by_date = sorted(kept, key=lambda e: e.date)
+        return cls(offender_id, tuple(by_date), tuple(kept), tuple(dropped), as_of)
+
+    # --- indices (computed on first use) -------------------------------------------------
+
+    def of_type(self, kind: type[R]) -> list[R]:
+        """Effective events of one type, in valid-time order."""
+        return [e for e in self.events if isinstance(e, kind)]
+
+    @cached_property
+    def charges(self) -> dict[str, Charge]:
+        """Charges by ``charge_id``; a re-sent charge id keeps the one appended last."""
+        latest = {c.charge_id: c for c in self._in_transaction_order(Charge)}
+        return dict(sorted(latest.items(), key=lambda item: item[1].date))
+
+    @cached_property
+    def arrests(self) -> dict[str, Arrest]:
+        """Arrests by ``arrest_id``; a re-sent arrest id keeps the one appended last."""
+        return {a.arrest_id: a for a in self._in_transaction_order(Arrest)}
+
+    @cached_property
+    def outcomes(self) -> dict[str, Outcome]:
+        """Each charge id's final outcome: latest ``date``, ties to the one appended later."""
+        final: dict[str, Outcome] = {}
+        # self.events is date-ordered with transaction order inside a date, so the last
+        # outcome seen for a charge is its final one.
+        for event in self.events:
+            if isinstance(event, Conviction | ChargeDisposed):
+                final[event.charge_id] = event
+        return final
+
+    @cached_property
+    def convictions(self) -> dict[str, Conviction]:
+        """Convicted charges (final outcome a conviction), by charge id."""
+        return {k: v for k, v in self.outcomes.items() if isinstance(v, Conviction)}
+
+    @cached_property
+    def sentencing_occasions(self) -> tuple[dt.date, ...]:
+        """Distinct sentence dates over the whole history, in order: occasion k is index k-1."""
+        return tuple(sorted({s.date for s in self.of_type(Sentence)}))
+
+    @cached_property
+    def cautions(self) -> list[Caution]:
+        """Effective cautions in date order."""
+        return self.of_type(Caution)
+
+    @cached_property
+    def profile(self) -> OffenderProfile | None:
+        """The latest profile (by valid time, then transaction order), if any."""
+        profiles = self.of_type(OffenderProfile)
+        return profiles[-1] if profiles else None
+
+    def _in_transaction_order(self, kind: type[R]) -> Iterator[R]:
+        return (e for e in self.in_transaction_order if isinstance(e, kind))
+
+
+class Result(Protocol):
+    """A view's result: frozen, and ``a + b`` is the result for both sets of offenders."""
+
+    def __add__(self: Res, other: Res, /) -> Res: ...
+
+
+Res = TypeVar("Res", bound=Result)
+
+
+class Projection(Protocol[R_co]):
+    """A view: one offender's history in a window → a frozen result.
+
+    Results of different offenders add up with ``+``, associatively and
+    commutatively, so offenders can be folded in any order or in parallel.
+    """
+
+    #: The key the view's result is reported under.
+    name: str
+
+    def project(self, history: History, window: Window) -> R_co:
+        """The view for one offender."""
+        ...
