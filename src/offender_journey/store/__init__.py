@@ -1,0 +1,36 @@
+"""Event stores: the :class:`EventStore` protocol and its two backends.
+
+:class:`SQLiteStore` is the default (a file, ``journeys.db``); :class:`InMemoryStore`
+suits tests and notebooks. :func:`open_store` picks one from a path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .base import AppendResult, EventStore, Record
+from .memory import InMemoryStore
+from .sqlite import FORMAT_VERSION, SQLiteStore
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AppendResult",
+    "EventStore",
+    "InMemoryStore",
+    "Record",
+    "SQLiteStore",
+    "open_store",
+]
+
+#: Where the command line keeps its store unless told otherwise.
+DEFAULT_STORE = "journeys.db"
+
+
+def open_store(path: str | os.PathLike[str] | None = None) -> EventStore:
+    """Open the store at ``path`` (SQLite; ``":memory:"`` for a throw-away one).
+
+    >>> store = open_store(":memory:")
+    >>> store.count_offenders()
+    0
+    """
+    return SQLiteStore(DEFAULT_STORE if path is None else path)

@@ -1,0 +1,193 @@
+"""What every event store promises, and the envelope it persists.
+
+Stores never look inside events: the :class:`~offender_journey.codec.Codec` turns
+each event into a :class:`Record` (stream, id, type, dates, canonical payload)
+before it reaches a backend, so a new event type needs no store change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import attrs
+
+from ..codec import Codec
+from ..errors import ConflictError
+from ..events import Event
+
+__all__ = [
+    "AppendResult",
+    "EventStore",
+    "Record",
+    "as_of_micros",
+    "from_micros",
+    "prepare",
+    "record_of",
+    "split_batch",
+    "to_micros",
+]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def to_micros(moment: dt.datetime) -> int:
+    """An aware datetime as whole microseconds since 1970 UTC (sortable, exact)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> dt.datetime:
+    """The inverse of :func:`to_micros`."""
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def as_of_micros(as_of: dt.datetime | None) -> int:
+    """The upper bound on ``recorded_at`` that an ``as_of`` read sees (all, when ``None``)."""
+    if as_of is None:
+        return 2**62
+    if as_of.utcoffset() is None:
+        raise ValueError("as_of must be a datetime with a UTC offset")
+    return to_micros(as_of)
+
+
+class Record(NamedTuple):
+    """An event as a store keeps it.
+
+    ``payload`` is the event's JSON *as given* (a line of input, or the canonical
+    encoding of an event built in Python): it holds ``recorded_at`` only when the
+    input did, so re-sending an event the store had timestamped itself is recognised
+    as identical. It is decoded, and upcast, on every read.
+    """
+
+    offender_id: str
+    event_id: str
+    type: str
+    date: str
+    #: Transaction time in microseconds since 1970 UTC (given or assigned).
+    recorded_at: int
+    #: Whether ``recorded_at`` came with the event rather than from the store.
+    recorded_at_given: bool
+    payload: str
+
+
+@attrs.frozen
+class AppendResult:
+    """What one append did: ids newly stored, and ids already present unchanged."""
+
+    stored: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
+
+
+def record_of(event: Event, payload: str, now: int) -> Record:
+    """The record of ``event`` whose JSON as given is ``payload``; ``now`` stamps it if needed."""
+    recorded = event.recorded_at
+    return Record(
+        event.offender_id,
+        event.event_id,
+        event.TYPE,
+        event.date.isoformat(),
+        now if recorded is None else to_micros(recorded),
+        recorded is not None,
+        payload,
+    )
+
+
+def prepare(codec: Codec, events: Iterable[Event], now: dt.datetime) -> list[Record]:
+    """Encode events built in Python into records; those without ``recorded_at`` get ``now``."""
+    stamp = to_micros(now)
+    return [record_of(event, codec.encode_line(event), stamp) for event in events]
+
+
+def split_batch(
+    records: list[Record], stored: Mapping[str, str], codec: Codec
+) -> tuple[list[Record], list[str]]:
+    """Separate new records from duplicates, checking every id against ``stored`` payloads.
+
+    Raises :class:`ConflictError` naming every id whose content differs from what is
+    stored or from an earlier record of the same batch.
+    """
+    seen: dict[str, str] = {}
+    new: list[Record] = []
+    duplicates: list[str] = []
+    conflicts: list[str] = []
+    for record in records:
+        known = stored.get(record.event_id, seen.get(record.event_id))
+        if known is None:
+            seen[record.event_id] = record.payload
+            new.append(record)
+        elif codec.same_content(known, record.payload):
+            duplicates.append(record.event_id)
+        elif record.event_id not in conflicts:
+            conflicts.append(record.event_id)
+    if conflicts:
+        raise ConflictError(conflicts)
+    return new, duplicates
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """An append-only store of offenders' event streams.
+
+    Every method is safe to call with events of many offenders at once; appends are
+    atomic per call. Reads take ``as_of`` (an aware datetime): only events recorded at
+    or before it are seen.
+    """
+
+    def append(
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        """Append a batch atomically.
+
+        Identical re-sent events are skipped as duplicates; an ``event_id`` stored with
+        other content raises :class:`~offender_journey.errors.ConflictError`; a stream
+        not at its expected version (number of events in it; 0 = new stream) raises
+        :class:`~offender_journey.errors.ConcurrencyError`. Either way nothing is stored.
+        """
+        ...
+
+    def append_records(
+        self,
+        records: list[Record],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        """:meth:`append` for events already encoded (what a bulk import uses)."""
+        ...
+
+    def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
+        """One offender's events in stream (append) order."""
+        ...
+
+    def read_all(self, *, as_of: dt.datetime | None = None) -> Iterator[tuple[str, list[Event]]]:
+        """Every stream in turn, ordered by offender id; memory bounded by one stream."""
+        ...
+
+    def offenders(self) -> Iterator[str]:
+        """Offender ids with at least one event, in order."""
+        ...
+
+    def version(self, offender_id: str) -> int:
+        """The number of events in a stream (0 for an unknown offender)."""
+        ...
+
+    def count_events(self) -> int:
+        """Events stored, all streams."""
+        ...
+
+    def count_offenders(self) -> int:
+        """Streams stored."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Everything appended inside the block is kept together or not at all."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        ...

@@ -1,0 +1,114 @@
+"""An event store held in memory: for tests, notebooks and small jobs."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+
+from sortedcontainers import SortedDict
+
+from ..codec import Codec
+from ..errors import ConcurrencyError
+from ..events import Event
+from .base import AppendResult, Record, as_of_micros, from_micros, prepare, split_batch
+
+__all__ = ["InMemoryStore"]
+
+
+class InMemoryStore:
+    """Streams kept as lists of (record, event), in a dict sorted by offender id.
+
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1"); _ = j.arrest("2014-05-01")
+    >>> store = InMemoryStore()
+    >>> store.append(j.events).stored
+    ('O1-e0',)
+    >>> [e.TYPE for e in store.read_stream("O1")]
+    ['arrest']
+    """
+
+    def __init__(self, codec: Codec | None = None) -> None:
+        self._codec = codec or Codec()
+        self._streams: SortedDict[str, list[tuple[Record, Event]]] = SortedDict()
+        self._by_id: dict[str, Record] = {}
+
+    def append(
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        records = prepare(self._codec, events, dt.datetime.now(dt.UTC))
+        return self.append_records(records, expected_versions=expected_versions)
+
+    def append_records(
+        self,
+        records: list[Record],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        known = {
+            r.event_id: self._by_id[r.event_id].payload
+            for r in records
+            if r.event_id in self._by_id
+        }
+        new, duplicates = split_batch(records, known, self._codec)
+        for offender_id, expected in (expected_versions or {}).items():
+            actual = self.version(offender_id)
+            if actual != expected:
+                raise ConcurrencyError(offender_id, expected, actual)
+        for record in new:
+            assigned = None if record.recorded_at_given else from_micros(record.recorded_at)
+            event = self._codec.decode_stored(record.payload, assigned)
+            self._streams.setdefault(record.offender_id, []).append((record, event))
+            self._by_id[record.event_id] = record
+        return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
+
+    def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
+        limit = as_of_micros(as_of)
+        return [
+            event
+            for record, event in self._streams.get(offender_id, ())
+            if record.recorded_at <= limit
+        ]
+
+    def read_all(self, *, as_of: dt.datetime | None = None) -> Iterator[tuple[str, list[Event]]]:
+        for offender_id in list(self._streams):
+            events = self.read_stream(offender_id, as_of=as_of)
+            if events:
+                yield offender_id, events
+
+    def offenders(self) -> Iterator[str]:
+        return iter(list(self._streams))
+
+    def version(self, offender_id: str) -> int:
+        return len(self._streams.get(offender_id, ()))
+
+    def count_events(self) -> int:
+        return len(self._by_id)
+
+    def count_offenders(self) -> int:
+        return len(self._streams)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        saved = (copy.copy(self._by_id), SortedDict({k: list(v) for k, v in self._streams.items()}))
+        try:
+            yield
+        except BaseException:
+            self._by_id, self._streams = saved
+            raise
+
+    def close(self) -> None:
+        """Nothing to release; kept for the protocol."""
+
+    def __enter__(self) -> InMemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<InMemoryStore: {self.count_events()} events, {self.count_offenders()} offenders>"

@@ -1,0 +1,238 @@
+"""The default event store: one SQLite file, write-ahead logged, one transaction per batch.
+
+The schema carries the append-only rules itself: ``PRIMARY KEY (offender_id,
+version)`` makes streams ordered and gap-free, and a unique ``event_id`` makes
+appends idempotent. A ``store_meta`` row holds the format version so later
+releases can migrate old files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..codec import Codec
+from ..errors import ConcurrencyError, StoreError
+from ..events import Event
+from .base import AppendResult, Record, as_of_micros, from_micros, prepare, split_batch
+
+__all__ = ["FORMAT_VERSION", "SQLiteStore"]
+
+#: The on-disk format this release writes and reads.
+FORMAT_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    offender_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    date TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    recorded_at_given INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (offender_id, version)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id);
+"""
+
+_INSERT = (
+    "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
+    " payload, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
+# SQLite's default limit on bound parameters is 999 on old builds.
+_CHUNK = 900
+_FETCH = 4096
+
+
+class SQLiteStore:
+    """Events in a SQLite file (or ``":memory:"``).
+
+    Reads decode lazily, one stream at a time, so ``read_all`` over any size of
+    store holds one offender's events in memory.
+
+    >>> store = SQLiteStore(":memory:")
+    >>> store.count_events()
+    0
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] = "journeys.db", codec: Codec | None = None
+    ) -> None:
+        self.path = os.fspath(path)
+        self._codec = codec or Codec()
+        self._depth = 0  # nesting of atomic() blocks
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open {self.path!r} as an event store: {exc}") from None
+
+    # --- schema ------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute(
+            "SELECT value FROM store_meta WHERE key = 'format_version'"
+        ).fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO store_meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
+            )
+        elif int(row[0]) != FORMAT_VERSION:
+            raise StoreError(
+                f"{self.path!r} has store format {row[0]}; this release reads {FORMAT_VERSION}"
+            )
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction (or a savepoint inside one): all of it is kept, or none."""
+        name = f"sp{self._depth}"
+        self._db.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            self._db.execute("ROLLBACK" if self._depth == 0 else f"ROLLBACK TO {name}")
+            if self._depth:
+                self._db.execute(f"RELEASE {name}")
+            raise
+        self._depth -= 1
+        self._db.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        records = prepare(self._codec, events, dt.datetime.now(dt.UTC))
+        return self.append_records(records, expected_versions=expected_versions)
+
+    def append_records(
+        self,
+        records: list[Record],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        with self.atomic():
+            known = self._stored_payloads([r.event_id for r in records])
+            new, duplicates = split_batch(records, known, self._codec)
+            offenders = {r.offender_id for r in new} | set(expected_versions or ())
+            versions = self._versions(sorted(offenders))
+            for offender_id, expected in (expected_versions or {}).items():
+                if versions.get(offender_id, 0) != expected:
+                    raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
+            rows = []
+            for record in new:
+                version = versions.get(record.offender_id, 0) + 1
+                versions[record.offender_id] = version
+                rows.append((*record, version))
+            self._db.executemany(_INSERT, rows)
+        return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
+
+    def _stored_payloads(self, event_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(event_ids))
+        for i in range(0, len(unique), _CHUNK):
+            chunk = unique[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._db.execute(
+                    f"SELECT event_id, payload FROM events WHERE event_id IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
+
+    def _versions(self, offender_ids: Sequence[str]) -> dict[str, int]:
+        versions: dict[str, int] = {}
+        for i in range(0, len(offender_ids), _CHUNK):
+            chunk = offender_ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            versions.update(
+                self._db.execute(
+                    f"SELECT offender_id, MAX(version) FROM events "
+                    f"WHERE offender_id IN ({marks}) GROUP BY offender_id",
+                    chunk,
+                ).fetchall()
+            )
+        return versions
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
+        """Rows of one stream → events."""
+        decode = self._codec.decode_stored
+        return [
+            decode(payload, None if given else from_micros(recorded_at))
+            for _offender, recorded_at, given, payload in rows
+        ]
+
+    def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
+        limit = as_of_micros(as_of)
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE offender_id = ? AND recorded_at <= ? "
+            "ORDER BY version",
+            (offender_id, limit),
+        ).fetchall()
+        return self._decode(rows)
+
+    def read_all(self, *, as_of: dt.datetime | None = None) -> Iterator[tuple[str, list[Event]]]:
+        # A cursor of its own, read in chunks, so appends can go on between streams.
+        cursor = self._db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE recorded_at <= ? ORDER BY offender_id, version",
+            (as_of_micros(as_of),),
+        )
+        current: str | None = None
+        stream: list[tuple[Any, ...]] = []
+        while rows := cursor.fetchmany(_FETCH):
+            for row in rows:
+                if row[0] != current:
+                    if stream:
+                        yield current, self._decode(stream)  # type: ignore[misc]
+                    current, stream = row[0], []
+                stream.append(row)
+        if stream:
+            yield current, self._decode(stream)  # type: ignore[misc]
+
+    def offenders(self) -> Iterator[str]:
+        cursor = self._db.execute("SELECT DISTINCT offender_id FROM events ORDER BY offender_id")
+        return (row[0] for row in cursor)
+
+    def version(self, offender_id: str) -> int:
+        return self._versions([offender_id]).get(offender_id, 0)
+
+    def count_events(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def count_offenders(self) -> int:
+        return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {self.path!r}>"
