@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from typing import BinaryIO, TextIO
+from typing import IO, BinaryIO, TextIO
 
 import attrs
 
@@ -245,7 +245,7 @@ def _flush(batch: list[tuple[int, Record, bytes]], store: EventStore, counts: _C
     counts.duplicates += len(result.duplicates)
 
 
-def write_rejection(out: BinaryIO, rejection: Rejection) -> None:
+def write_rejection(out: IO[bytes], rejection: Rejection) -> None:
     """One rejects-file line: number, reasons and the input verbatim, tab-separated.
 
     ``cut -f3-`` on a rejects file gives back the rejected lines as they were.

@@ -14,6 +14,7 @@ from .sqlite import FORMAT_VERSION, SQLiteStore
 
 __all__ = [
     "FORMAT_VERSION",
+    "DEFAULT_STORE",
     "AppendResult",
     "EventStore",
     "InMemoryStore",

@@ -1,0 +1,270 @@
+"""The ``offender-journey`` command: import events, then ask for the numbers.
+
+Each command is a function ``_cmd_<name>(args) -> int`` (the exit code) and is
+registered in :func:`build_parser`. Exit codes: 0 success, 1 the job ran but
+some input was rejected, 2 usage errors (bad arguments, unreadable files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any
+
+from .codec import parse_date, parse_instant
+from .errors import OffenderJourneyError
+from .io.jsonl import Rejection, import_jsonl, write_rejection
+from .store import DEFAULT_STORE, open_store
+
+__all__ = ["build_parser", "main"]
+
+_DESCRIPTION = """\
+Offenders' journeys through the criminal justice system of England and Wales,
+kept as immutable event streams in a store (SQLite file, default journeys.db).
+
+Typical session:
+  offender-journey synth cohort.jsonl --offenders 500   # make synthetic data
+  offender-journey ingest cohort.jsonl                  # store it
+  offender-journey metrics                              # the headline numbers
+  offender-journey timeline OFFENDER_ID                 # one person's journey
+"""
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: exit code 2."""
+
+
+# --- argument types -----------------------------------------------------------------
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return parse_date(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {exc}") from None
+
+
+def _instant_arg(text: str) -> dt.datetime:
+    """``--as-of``: a datetime with offset, or a bare date meaning the end of that UTC day."""
+    try:
+        if len(text) == 10:
+            day = parse_date(text)
+            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        return parse_instant(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"not a datetime with a UTC offset (e.g. 2024-03-31T23:59:59+00:00): {exc}"
+        ) from None
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        default=DEFAULT_STORE,
+        metavar="PATH",
+        help=f"the SQLite store to use (default: {DEFAULT_STORE} in the working directory)",
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _add_window(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=_date_arg,
+        metavar="DATE",
+        help="first day of the valid-time window (inclusive)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=_date_arg,
+        metavar="DATE",
+        help="last day of the valid-time window (inclusive)",
+    )
+    if as_of:
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            type=_instant_arg,
+            metavar="DATETIME",
+            help="see only what was recorded by then (ISO datetime with offset; "
+            "a bare date means the end of that day, UTC); default: now",
+        )
+
+
+def _print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+# --- ingest ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm line counter on a terminal (the ``progress`` extra); silent otherwise."""
+    if not enabled:
+        yield None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield None
+        return
+    bar = tqdm(unit=" lines", unit_scale=True, file=sys.stderr, leave=False)
+    seen = 0
+
+    def update(lines: int) -> None:
+        nonlocal seen
+        bar.update(lines - seen)
+        seen = lines
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    source = args.events
+    if source != "-" and not os.path.isfile(source):
+        raise UsageError(f"cannot read {source!r}: no such file")
+    rejects: IO[bytes] | None = None
+    with contextlib.ExitStack() as stack:
+        if args.rejects:
+            try:
+                rejects = stack.enter_context(open(args.rejects, "wb"))
+            except OSError as exc:
+                raise UsageError(f"cannot write rejects file {args.rejects!r}: {exc}") from None
+        store = open_store(args.store)
+        stack.callback(store.close)
+        shown = 0
+
+        def on_reject(rejection: Rejection) -> None:
+            nonlocal shown
+            if rejects is not None:
+                write_rejection(rejects, rejection)
+            if not args.json and shown < 20:
+                print(f"rejected {rejection}", file=sys.stderr)
+            shown += 1
+
+        interactive = sys.stderr.isatty() and not args.json
+        with _progress(interactive) as on_progress:
+            report = import_jsonl(
+                source, store, strict=args.strict, on_reject=on_reject, on_progress=on_progress
+            )
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        if report.rejected > 20:
+            print(
+                f"... and {report.rejected - 20} more rejected lines"
+                + (
+                    f" (all in {args.rejects})"
+                    if args.rejects
+                    else " (use --rejects FILE to keep them)"
+                ),
+                file=sys.stderr,
+            )
+        if report.lines == 0:
+            print(f"no events found in {source}", file=sys.stderr)
+        print(f"{report} -> {args.store}")
+    return 1 if report.rejected else 0
+
+
+# --- synth -----------------------------------------------------------------------------------
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from . import synth
+
+    if args.preset not in synth.PRESETS:
+        raise UsageError(f"unknown preset {args.preset!r}; choose from {', '.join(synth.PRESETS)}")
+    if args.out == "-":
+        count = synth.write_jsonl(sys.stdout, args.offenders, seed=args.seed, preset=args.preset)
+    else:
+        count = synth.write_jsonl(args.out, args.offenders, seed=args.seed, preset=args.preset)
+        print(f"{count} events for {args.offenders} offenders -> {args.out}", file=sys.stderr)
+    return 0
+
+
+# --- the parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line grammar (also used to document it)."""
+    parser = argparse.ArgumentParser(
+        prog="offender-journey",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="import events from a JSON Lines file",
+        description="Import events (one JSON object per line, SPEC section 2) into the store. "
+        "Every line is stored, recognised as already present, or rejected with its line "
+        "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
+        "rest stored, or nothing with --strict); 2: usage error.",
+    )
+    ingest.add_argument("events", metavar="EVENTS.jsonl", help="the file to import; - for stdin")
+    _add_store(ingest)
+    ingest.add_argument(
+        "--strict", action="store_true", help="store nothing at all if any line is rejected"
+    )
+    ingest.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="write each rejected line here: line number, reasons, the line "
+        "verbatim (tab-separated)",
+    )
+    _add_json(ingest)
+    ingest.set_defaults(handler=_cmd_ingest)
+
+    synth = commands.add_parser(
+        "synth",
+        help="write a synthetic cohort as JSON Lines",
+        description="Generate seeded, realistic synthetic journeys (deterministic per seed).",
+    )
+    synth.add_argument("out", metavar="OUT.jsonl", help="where to write; - for stdout")
+    synth.add_argument(
+        "--offenders", type=int, default=200, metavar="N", help="how many offenders (default 200)"
+    )
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument(
+        "--preset",
+        default="default",
+        help="population preset: default or prolific (default: default)",
+    )
+    synth.set_defaults(handler=_cmd_synth)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (UsageError, OffenderJourneyError) as exc:
+        print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
