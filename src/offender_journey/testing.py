@@ -1,0 +1,265 @@
+"""Test support that ships with the library: hypothesis strategies and the store contract.
+
+Write your own :class:`~offender_journey.store.EventStore` and prove it behaves by
+subclassing :class:`StoreContract`::
+
+    class TestMyStore(StoreContract):
+        def make_store(self) -> EventStore:
+            return MyStore()
+
+Needs the ``test`` extra (pytest and hypothesis).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import enum
+import types
+import typing
+from typing import Any
+
+import attrs
+
+try:
+    import pytest
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError as exc:  # pragma: no cover - only without the extra
+    from .errors import MissingExtraError
+
+    raise MissingExtraError("offender_journey.testing", "test", "pytest and hypothesis") from exc
+
+from .codec import Codec
+from .errors import ConcurrencyError, ConflictError
+from .events import EVENT_TYPES, Arrest, Category, Event, Offence
+from .store.base import EventStore
+
+__all__ = ["StoreContract", "events", "event_of"]
+
+_ID_CHARS = st.characters(codec="utf-8", exclude_categories=["Cs"])
+identifiers = st.text(_ID_CHARS, min_size=1, max_size=12)
+#: Transaction times: aware, any offset, microsecond precision.
+instants = st.datetimes(
+    min_value=dt.datetime(1990, 1, 1),  # noqa: DTZ001 - hypothesis adds the zones
+    max_value=dt.datetime(2040, 1, 1),  # noqa: DTZ001
+    timezones=st.sampled_from(
+        [
+            dt.UTC,
+            dt.timezone(dt.timedelta(hours=1)),
+            dt.timezone(dt.timedelta(hours=-5, minutes=-30)),
+        ]
+    ),
+)
+days = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2040, 12, 31))
+
+
+def _for_type(hint: Any, name: str) -> st.SearchStrategy[Any]:
+    """A strategy for one field's type, as the vocabulary uses it."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return st.none() | _for_type(inner[0], name)
+    if origin is tuple:
+        return st.lists(identifiers, max_size=4).map(tuple)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return st.sampled_from(list(hint))
+    if hint is Offence:
+        return st.builds(
+            Offence,
+            code=identifiers,
+            category=st.sampled_from(list(Category)),
+            description=st.none() | st.text(max_size=20),
+        )
+    if hint is dt.datetime:
+        return instants
+    if hint is dt.date:
+        return days
+    if hint is int:
+        return st.integers(min_value=0, max_value=20_000)
+    if hint is float:
+        return st.floats(min_value=0.0, max_value=1.0)
+    if hint is str:
+        return st.text(max_size=30) if name in ("reason", "description", "court") else identifiers
+    raise TypeError(f"no strategy for {hint!r}")  # pragma: no cover
+
+
+def event_of(
+    cls: type[Event], offender_ids: st.SearchStrategy[str] | None = None
+) -> st.SearchStrategy[Event]:
+    """Any valid event of one type (``schema_version`` current)."""
+    attrs.resolve_types(cls)
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for field in attrs.fields(cls):
+        if field.name == "schema_version":
+            continue
+        fields[field.name] = _for_type(field.type, field.name)
+    if offender_ids is not None:
+        fields["offender_id"] = offender_ids
+    return st.builds(cls, **fields)
+
+
+def events(offender_ids: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Event]:
+    """Any valid event of any type."""
+    return st.one_of([event_of(cls, offender_ids) for cls in EVENT_TYPES.values()])
+
+
+def _arrest(event_id: str, offender_id: str = "O1", day: int = 1, **extra: Any) -> Arrest:
+    return Arrest(
+        event_id=event_id,
+        offender_id=offender_id,
+        date=dt.date(2014, 1, day),
+        arrest_id=f"a-{event_id}",
+        **extra,
+    )
+
+
+def _at(hour: int) -> dt.datetime:
+    return dt.datetime(2014, 2, 1, hour, tzinfo=dt.UTC)
+
+
+class StoreContract(abc.ABC):
+    """Everything an event store must do; subclass it and implement :meth:`make_store`."""
+
+    @abc.abstractmethod
+    def make_store(self) -> EventStore:
+        """A new, empty store."""
+
+    # --- writing --------------------------------------------------------------------
+
+    def test_new_store_is_empty(self) -> None:
+        store = self.make_store()
+        assert store.count_events() == 0
+        assert store.count_offenders() == 0
+        assert list(store.read_all()) == []
+        assert store.read_stream("nobody") == []
+        assert store.version("nobody") == 0
+
+    def test_append_then_read_back_in_stream_order(self) -> None:
+        store = self.make_store()
+        batch = [_arrest("e2", day=5, recorded_at=_at(1)), _arrest("e1", day=1, recorded_at=_at(2))]
+        result = store.append(batch)
+        assert result.stored == ("e2", "e1")
+        assert store.read_stream("O1") == batch
+        assert store.version("O1") == 2
+
+    def test_recorded_at_is_assigned_when_missing(self) -> None:
+        store = self.make_store()
+        before = dt.datetime.now(dt.UTC)
+        store.append([_arrest("e1")])
+        (event,) = store.read_stream("O1")
+        assert event.recorded_at is not None
+        assert before - dt.timedelta(seconds=1) <= event.recorded_at <= dt.datetime.now(dt.UTC)
+
+    def test_identical_event_is_a_no_op(self) -> None:
+        store = self.make_store()
+        store.append([_arrest("e1")])
+        again = store.append([_arrest("e1"), _arrest("e2")])
+        assert again.duplicates == ("e1",)
+        assert again.stored == ("e2",)
+        assert store.count_events() == 2
+
+    def test_same_id_with_other_content_is_a_conflict_and_stores_nothing(self) -> None:
+        store = self.make_store()
+        store.append([_arrest("e1", day=1)])
+        with pytest.raises(ConflictError, match="'e1'") as caught:
+            store.append([_arrest("e2"), _arrest("e1", day=2)])
+        assert caught.value.event_ids == ("e1",)
+        assert store.count_events() == 1
+
+    def test_conflict_inside_one_batch(self) -> None:
+        store = self.make_store()
+        with pytest.raises(ConflictError):
+            store.append([_arrest("e1", day=1), _arrest("e1", day=2)])
+        assert store.count_events() == 0
+
+    def test_duplicate_inside_one_batch(self) -> None:
+        store = self.make_store()
+        result = store.append([_arrest("e1"), _arrest("e1")])
+        assert (result.stored, result.duplicates) == (("e1",), ("e1",))
+
+    def test_expected_version_guards_each_stream(self) -> None:
+        store = self.make_store()
+        store.append([_arrest("e1")], expected_versions={"O1": 0})
+        with pytest.raises(ConcurrencyError) as caught:
+            store.append(
+                [_arrest("e2"), _arrest("x1", offender_id="O2")],
+                expected_versions={"O1": 0, "O2": 0},
+            )
+        assert (caught.value.offender_id, caught.value.expected, caught.value.actual) == (
+            "O1",
+            0,
+            1,
+        )
+        assert store.count_events() == 1
+        store.append([_arrest("e2")], expected_versions={"O1": 1})
+        assert store.version("O1") == 2
+
+    def test_atomic_block_keeps_all_or_nothing(self) -> None:
+        store = self.make_store()
+
+        def crash_half_way() -> None:
+            with store.atomic():
+                store.append([_arrest("e1")])
+                store.append([_arrest("e2")])
+                raise RuntimeError("crash half-way")
+
+        with pytest.raises(RuntimeError):
+            crash_half_way()
+        assert store.count_events() == 0
+        with store.atomic():
+            store.append([_arrest("e1")])
+        assert store.count_events() == 1
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def test_read_all_groups_by_offender_in_order(self) -> None:
+        store = self.make_store()
+        store.append([_arrest("b1", "B"), _arrest("a1", "A"), _arrest("b2", "B", day=2)])
+        grouped = [(o, [e.event_id for e in evs]) for o, evs in store.read_all()]
+        assert grouped == [("A", ["a1"]), ("B", ["b1", "b2"])]
+        assert list(store.offenders()) == ["A", "B"]
+        assert store.count_offenders() == 2
+
+    def test_as_of_hides_what_was_recorded_later(self) -> None:
+        store = self.make_store()
+        store.append([_arrest("e1", recorded_at=_at(1)), _arrest("e2", recorded_at=_at(3))])
+        assert [e.event_id for e in store.read_stream("O1", as_of=_at(2))] == ["e1"]
+        assert [e.event_id for e in store.read_stream("O1", as_of=_at(3))] == ["e1", "e2"]
+        assert [len(evs) for _, evs in store.read_all(as_of=_at(2))] == [1]
+        assert list(store.read_all(as_of=_at(0))) == []
+
+    def test_as_of_must_be_aware(self) -> None:
+        store = self.make_store()
+        with pytest.raises(ValueError, match="UTC offset"):
+            store.read_stream("O1", as_of=dt.datetime(2014, 1, 1))  # noqa: DTZ001
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+    )
+    @given(
+        st.lists(
+            events(st.sampled_from(["O1", "O2", "O3"])), max_size=15, unique_by=lambda e: e.event_id
+        )
+    )
+    def test_round_trip_any_events(self, batch: list[Event]) -> None:
+        store = self.make_store()
+        store.append(batch)
+        for offender_id in ("O1", "O2", "O3"):
+            mine = [e for e in batch if e.offender_id == offender_id]
+            read = store.read_stream(offender_id)
+            assert [
+                attrs.evolve(r, recorded_at=m.recorded_at) if m.recorded_at is None else r
+                for r, m in zip(read, mine, strict=True)
+            ] == mine
+        assert store.append(batch).stored == ()
+
+    def test_codec_is_used_consistently(self) -> None:
+        """What is read back encodes to the same JSON as what was written."""
+        store = self.make_store()
+        event = _arrest("e1", recorded_at=_at(1))
+        store.append([event])
+        codec = Codec()
+        assert codec.encode(store.read_stream("O1")[0]) == codec.encode(event)

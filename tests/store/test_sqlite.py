@@ -1,0 +1,69 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from offender_journey.builder import JourneyBuilder
+from offender_journey.errors import StoreError
+from offender_journey.store import EventStore, SQLiteStore, open_store
+from offender_journey.testing import StoreContract
+
+
+class TestSQLiteStore(StoreContract):
+    def make_store(self) -> EventStore:
+        return SQLiteStore(":memory:")
+
+
+def _journey() -> JourneyBuilder:
+    j = JourneyBuilder("O1")
+    a = j.arrest("2014-01-01")
+    j.charge("2014-01-02", "robbery", arrest=a)
+    return j
+
+
+def test_events_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "journeys.db"
+    with SQLiteStore(path) as store:
+        store.append(_journey().events)
+    with open_store(path) as again:
+        assert again.read_stream("O1") == _journey().events
+        assert again.append(_journey().events).duplicates == ("O1-e1", "O1-e3")
+
+
+def test_the_file_is_write_ahead_logged(tmp_path: Path) -> None:
+    SQLiteStore(tmp_path / "j.db").close()
+    mode = sqlite3.connect(tmp_path / "j.db").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_a_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE store_meta SET value = '99' WHERE key = 'format_version'")
+    with pytest.raises(StoreError, match="format 99"):
+        SQLiteStore(path)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database at all, just words " * 100)
+    with pytest.raises(StoreError, match="cannot open"):
+        SQLiteStore(path)
+
+
+def test_old_schema_versions_are_upcast_on_read() -> None:
+    store = SQLiteStore(":memory:")
+    import io
+
+    from offender_journey.io import import_jsonl
+
+    line = (
+        b'{"type": "sentence", "schema_version": 0, "event_id": "s1", "offender_id": "O1",'
+        b' "date": "2015-01-31", "sentence_id": "s1", "charge_ids": ["c1"],'
+        b' "disposal": "community_order", "length_months": 12}'
+    )
+    assert import_jsonl(io.BytesIO(line), store).stored == 1
+    (sentence,) = store.read_stream("O1")
+    assert sentence.length_days == 365  # type: ignore[union-attr]
+    assert sentence.schema_version == 1
