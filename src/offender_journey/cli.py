@@ -16,9 +16,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+import attrs
+
 from .codec import parse_date, parse_instant
 from .errors import OffenderJourneyError
-from .io.jsonl import Rejection, import_jsonl, write_rejection
+from .io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
 from .store import DEFAULT_STORE, open_store
 
 __all__ = ["build_parser", "main"]
@@ -134,6 +136,23 @@ def _progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
         bar.close()
 
 
+def _format_of(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.mapping or args.type or str(args.events).lower().endswith(".csv"):
+        return "csv"
+    return "jsonl"
+
+
+def _mapping_of(args: argparse.Namespace) -> CsvMapping:
+    """The CSV mapping: from ``--mapping FILE``, with ``--type`` fixing the event type."""
+    try:
+        mapping = CsvMapping.load(args.mapping) if args.mapping else CsvMapping()
+        return attrs.evolve(mapping, type=args.type) if args.type else mapping
+    except (MappingError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     source = args.events
     if source != "-" and not os.path.isfile(source):
@@ -159,9 +178,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
         interactive = sys.stderr.isatty() and not args.json
         with _progress(interactive) as on_progress:
-            report = import_jsonl(
-                source, store, strict=args.strict, on_reject=on_reject, on_progress=on_progress
-            )
+            options: dict[str, Any] = {
+                "strict": args.strict,
+                "on_reject": on_reject,
+                "on_progress": on_progress,
+            }
+            if _format_of(args) == "csv":
+                report = import_csv(source, store, mapping=_mapping_of(args), **options)
+            else:
+                report = import_jsonl(source, store, **options)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -197,6 +222,79 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- metrics, timeline, quality ----------------------------------------------------------
+
+
+def _open_existing(path: str) -> Any:
+    if path != ":memory:" and not os.path.exists(path):
+        raise UsageError(f"no store at {path!r} (run `offender-journey ingest` first)")
+    return open_store(path)
+
+
+def _window_of(args: argparse.Namespace) -> Any:
+    from .projections import Window
+
+    if args.start and args.end and args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
+    return Window(args.start, args.end)
+
+
+def _cmd_metrics(args: argparse.Namespace, views: Sequence[str] | None = None) -> int:
+    from .metrics import compute
+
+    window = _window_of(args)
+    store = _open_existing(args.store)
+    try:
+        report = compute(
+            store.read_all(as_of=args.as_of), window=window, as_of=args.as_of, views=views
+        )
+    finally:
+        store.close()
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(report)
+    return 0
+
+
+def _cmd_quality(args: argparse.Namespace) -> int:
+    from .metrics import compute
+
+    window = _window_of(args)
+    store = _open_existing(args.store)
+    try:
+        report = compute(
+            store.read_all(as_of=args.as_of), window=window, as_of=args.as_of, views=["quality"]
+        )
+    finally:
+        store.close()
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(f"{report.offenders} offenders, {report.events} events")
+        print(report.quality)
+    return 0
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    from .metrics import timeline
+
+    window = _window_of(args)
+    store = _open_existing(args.store)
+    try:
+        events = store.read_stream(args.offender_id, as_of=args.as_of)
+    finally:
+        store.close()
+    if not events:
+        raise UsageError(f"no events for offender {args.offender_id!r} in {args.store}")
+    result = timeline(events, window=window, as_of=args.as_of)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(result)
+    return 0
+
+
 # --- the parser ------------------------------------------------------------------------------
 
 
@@ -217,7 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
         "rest stored, or nothing with --strict); 2: usage error.",
     )
-    ingest.add_argument("events", metavar="EVENTS.jsonl", help="the file to import; - for stdin")
+    ingest.add_argument(
+        "events",
+        metavar="EVENTS.jsonl",
+        help="the file to import (JSON Lines, or CSV); - for stdin",
+    )
     _add_store(ingest)
     ingest.add_argument(
         "--strict", action="store_true", help="store nothing at all if any line is rejected"
@@ -227,6 +329,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write each rejected line here: line number, reasons, the line "
         "verbatim (tab-separated)",
+    )
+    ingest.add_argument(
+        "--format",
+        choices=["jsonl", "csv"],
+        help="input format (default: csv for *.csv files, else jsonl)",
+    )
+    ingest.add_argument(
+        "--mapping",
+        metavar="FILE.toml",
+        help="CSV column mapping (see docs/csv.md); default: SPEC field names",
+    )
+    ingest.add_argument(
+        "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
     )
     _add_json(ingest)
     ingest.set_defaults(handler=_cmd_ingest)
@@ -247,6 +362,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="population preset: default or prolific (default: default)",
     )
     synth.set_defaults(handler=_cmd_synth)
+
+    metrics = commands.add_parser(
+        "metrics",
+        help="the headline numbers over every offender in the store",
+        description="Charge-to-conviction conversion (SPEC 3.1), days from arrest to "
+        "conviction by sentencing occasion (3.2) and the data-quality report, in one pass "
+        "over the store. See docs/views.md and docs/as_of.md.",
+    )
+    _add_store(metrics)
+    _add_window(metrics)
+    _add_json(metrics)
+    metrics.set_defaults(handler=_cmd_metrics)
+
+    timeline = commands.add_parser(
+        "timeline",
+        help="one offender's timeline: events, episodes, flags, window summary",
+        description="The IDIOM-style timeline of one offender (SPEC 3.3): events in the "
+        "window, episodes (on bail, remanded, in custody, on licence, suspended sentence, "
+        "community order, warrant outstanding), offences flagged as committed on bail / "
+        "licence / order, and counts before and within the window.",
+    )
+    timeline.add_argument("offender_id", metavar="OFFENDER_ID", help="whose timeline")
+    _add_store(timeline)
+    _add_window(timeline)
+    _add_json(timeline)
+    timeline.set_defaults(handler=_cmd_timeline)
+
+    quality = commands.add_parser(
+        "quality",
+        help="the data-quality report: stored facts that are not trusted, by kind",
+        description="Counts, by kind, of every oddity the store holds (outcome for an "
+        "unknown charge, conviction before its charge, offence after its arrest, bail "
+        "ended but never granted, negative durations, ...), with example event ids. "
+        "See docs/quality.md.",
+    )
+    _add_store(quality)
+    _add_window(quality)
+    _add_json(quality)
+    quality.set_defaults(handler=_cmd_quality)
 
     return parser
 

@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 __all__ = [
     "UPCASTERS",
     "Codec",
+    "describe_error",
     "dumps",
     "loads",
     "make_converter",
@@ -313,7 +314,9 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     return conv
 
 
-def _problems(exc: BaseException) -> list[Problem]:
+def describe_error(exc: BaseException) -> list[Problem]:
+    """A cattrs structuring failure as (field, reason) problems, innermost field paths."""
+
     def describe(err: BaseException, _type: type | None) -> str:
         if isinstance(err, KeyError):
             return "required field missing"
@@ -378,7 +381,7 @@ class Codec:
         try:
             event: Event = self.detailed.structure(raw, cls)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Problem
-            raise InvalidEventError(_problems(exc) or [Problem("", str(exc))]) from None
+            raise InvalidEventError(describe_error(exc) or [Problem("", str(exc))]) from None
         return event  # pragma: no cover - fast and detailed converters agree
 
     def decode_line(self, line: str | bytes) -> Event:

@@ -1,5 +1,18 @@
 """Reading and writing events in interchange formats, with reports of what was rejected."""
 
-from .jsonl import ImportReport, Rejection, export_jsonl, import_jsonl, write_rejection
+from .csv import CsvMapping, MappingError, import_csv
+from .importing import ImportReport, Rejection, Row, ingest_rows, write_rejection
+from .jsonl import export_jsonl, import_jsonl
 
-__all__ = ["ImportReport", "Rejection", "export_jsonl", "import_jsonl", "write_rejection"]
+__all__ = [
+    "CsvMapping",
+    "MappingError",
+    "import_csv",
+    "ImportReport",
+    "Rejection",
+    "Row",
+    "export_jsonl",
+    "import_jsonl",
+    "ingest_rows",
+    "write_rejection",
+]

@@ -1,0 +1,94 @@
+import io
+from pathlib import Path
+
+import pytest
+
+from offender_journey.cli import main
+from offender_journey.events import Category, Charge
+from offender_journey.io import CsvMapping, MappingError, import_csv
+from offender_journey.store import InMemoryStore, SQLiteStore
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "csv"
+
+PER_EVENT = """type,event_id,offender_id,date,arrest_id,charge_id,offence.code,offence.category,offence_date,sentence_id,charge_ids,disposal,length_days
+arrest,e1,O1,2014-01-01,a1,,,,,,,,
+charge,e2,O1,2014-01-02,a1,c1,R1,robbery,2014-01-01,,,,
+sentence,e3,O1,2014-03-01,,,,,,s1,c1; c2,suspended_sentence,365
+,,,,,,,,,,,,
+sentence,e4,O1,2014-03-01,,,,,,s2,c1,fine,a year
+"""
+
+
+def test_one_row_per_event_with_spec_column_names() -> None:
+    store = InMemoryStore()
+    report = import_csv(io.StringIO(PER_EVENT), store)
+    assert (report.stored, report.rejected, report.blank) == (3, 1, 1)
+    _, charge, sentence = store.read_stream("O1")
+    assert isinstance(charge, Charge)
+    assert charge.offence.category is Category.ROBBERY
+    assert sentence.charge_ids == ("c1", "c2")  # type: ignore[union-attr]
+    assert sentence.length_days == 365  # type: ignore[union-attr]
+    (rejection,) = report.rejections
+    assert rejection.line == 6
+    assert str(rejection) == "line 6: length_days: expected a whole number, got 'a year'"
+
+
+def test_the_example_mapping_reads_the_example_extract() -> None:
+    mapping = CsvMapping.load(EXAMPLES / "charges_mapping.toml")
+    store = InMemoryStore()
+    report = import_csv(EXAMPLES / "charges.csv", store, mapping=mapping)
+    assert (report.stored, report.rejected) == (3, 1)
+    assert "ChargeDate" not in str(report.rejections[0])
+    assert report.rejections[0].problems[0].field == "date"  # 31/06/2014 does not exist
+    first, _, burglary = store.read_stream("01/123456A")
+    assert first.offence.category is Category.SHOPLIFTING  # type: ignore[union-attr]
+    assert burglary.arrest_id is None  # type: ignore[union-attr]
+    assert burglary.offence_date.isoformat() == "2014-05-12"  # type: ignore[union-attr]
+
+
+def test_csv_import_is_idempotent_and_strict_works() -> None:
+    store = SQLiteStore(":memory:")
+    assert import_csv(io.StringIO(PER_EVENT), store, strict=True).stored == 0
+    first = import_csv(io.StringIO(PER_EVENT), store)
+    again = import_csv(io.StringIO(PER_EVENT), store)
+    assert (first.stored, again.stored, again.duplicates) == (3, 0, 3)
+
+
+def test_unknown_type_and_bad_utf8() -> None:
+    data = "type,event_id,offender_id,date,arrest_id\nsighting,e1,O1,2014-01-01,a\narrest,e2,O1,2014-01-01,\udcff\n"
+    report = import_csv(io.StringIO(data), InMemoryStore())
+    assert report.rejected == 2
+    assert "unknown event type 'sighting'" in str(report.rejections[0])
+    assert "arrest_id: not valid UTF-8" in str(report.rejections[1])
+
+
+def test_bad_mapping_files_say_what_is_wrong(tmp_path: Path) -> None:
+    bad = tmp_path / "m.toml"
+    bad.write_text('type = "arest"\n')
+    with pytest.raises(MappingError, match="unknown event type 'arest'"):
+        CsvMapping.load(bad)
+    bad.write_text("colums = {}\n")
+    with pytest.raises(MappingError, match="colums"):
+        CsvMapping.load(bad)
+    with pytest.raises(MappingError, match="cannot read"):
+        CsvMapping.load(tmp_path / "missing.toml")
+
+
+def test_ingest_command_reads_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "ingest",
+            str(EXAMPLES / "charges.csv"),
+            "--mapping",
+            str(EXAMPLES / "charges_mapping.toml"),
+            "--rejects",
+            "bad.tsv",
+        ]
+    )
+    assert code == 1
+    assert "3 stored, 0 already present, 1 rejected" in capsys.readouterr().out
+    assert (tmp_path / "bad.tsv").read_text().startswith("5\tdate:")
+    assert main(["ingest", str(EXAMPLES / "charges.csv"), "--mapping", "nope.toml"]) == 2
