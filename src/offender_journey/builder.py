@@ -4,12 +4,13 @@ Ids and transaction times are filled in so that each call reads like a line of
 the offender's record. Every method returns the event it appended, so later
 events can refer to it.
 
->>> j = JourneyBuilder("O1")
->>> a = j.arrest("2013-02-01")
->>> c = j.charge("2013-02-02", "shoplifting", arrest=a, offence_date="2013-01-30")
->>> _ = j.convict("2013-04-01", c)
->>> [e.TYPE for e in j.events]
-['arrest', 'charge', 'conviction']
+Examples:
+    >>> j = JourneyBuilder("O1")
+    >>> a = j.arrest("2013-02-01")
+    >>> c = j.charge("2013-02-02", "shoplifting", arrest=a, offence_date="2013-01-30")
+    >>> _ = j.convict("2013-04-01", c)
+    >>> [e.TYPE for e in j.events]
+    ['arrest', 'charge', 'conviction']
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ class JourneyBuilder:
 
     offender_id: str
     events: list[Event] = attrs.Factory(list)
-    _ids: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
+    _counters: dict[str, itertools.count[int]] = attrs.field(factory=dict, init=False)
 
     def _next(self, prefix: str) -> str:
-        return f"{self.offender_id}-{prefix}{next(self._ids)}"
+        """Ids numbered per kind: ``O1-e0``, ``O1-e1`` for events, ``O1-c0`` for charges."""
+        counter = self._counters.setdefault(prefix, itertools.count())
+        return f"{self.offender_id}-{prefix}{next(counter)}"
 
     def _add(
         self, cls: type[E], date: Day, recorded_at: dt.datetime | str | None, **fields: Any

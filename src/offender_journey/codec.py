@@ -4,13 +4,14 @@ The wire format is SPEC section 2: one JSON object per event, tagged by ``type``
 :func:`make_converter` builds the converter; :class:`Codec` wraps a fast one for
 trusted reads and a detailed one that explains what is wrong with bad input.
 
->>> codec = Codec()
->>> event = codec.decode({"type": "arrest", "event_id": "e1", "offender_id": "o1",
-...                       "date": "2024-03-01", "arrest_id": "a1"})
->>> event.date
-datetime.date(2024, 3, 1)
->>> codec.encode(event)["type"]
-'arrest'
+Examples:
+    >>> codec = Codec()
+    >>> event = codec.decode({"type": "arrest", "event_id": "e1", "offender_id": "o1",
+    ...                       "date": "2024-03-01", "arrest_id": "a1"})
+    >>> event.date
+    datetime.date(2024, 3, 1)
+    >>> codec.encode(event)["type"]
+    'arrest'
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def dumps(obj: Any) -> str:
 def parse_instant(value: object) -> dt.datetime:
     """An ISO-8601 datetime that carries a UTC offset, as an aware UTC datetime.
 
-    >>> parse_instant("2024-03-01T12:00:00+01:00")
-    datetime.datetime(2024, 3, 1, 11, 0, tzinfo=datetime.timezone.utc)
+    Examples:
+        >>> parse_instant("2024-03-01T12:00:00+01:00")
+        datetime.datetime(2024, 3, 1, 11, 0, tzinfo=datetime.timezone.utc)
     """
     if isinstance(value, dt.datetime):
         moment = value
@@ -99,8 +101,9 @@ def parse_instant(value: object) -> dt.datetime:
 def parse_date(value: object) -> dt.date:
     """A calendar date: ``YYYY-MM-DD``, or a datetime with offset reduced to its London date.
 
-    >>> parse_date("2024-03-31T23:30:00+00:00")  # already 1 April in London (BST)
-    datetime.date(2024, 4, 1)
+    Examples:
+        >>> parse_date("2024-03-31T23:30:00+00:00")  # already 1 April in London (BST)
+        datetime.date(2024, 4, 1)
     """
     if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:

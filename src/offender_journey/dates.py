@@ -1,9 +1,10 @@
 """Calendar arithmetic on valid-time dates, done by pendulum so month ends are right.
 
->>> add_years(dt.date(2024, 2, 29), 1)
-datetime.date(2025, 2, 28)
->>> add_months(dt.date(2024, 1, 31), 1)
-datetime.date(2024, 2, 29)
+Examples:
+    >>> add_years(dt.date(2024, 2, 29), 1)
+    datetime.date(2025, 2, 28)
+    >>> add_months(dt.date(2024, 1, 31), 1)
+    datetime.date(2024, 2, 29)
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ Analysts receive extracts as CSV with their own column names and date styles. A
 SPEC's JSON object and goes through the same codec, validation, rejects report and
 idempotency as JSON Lines. Empty cells mean "absent".
 
->>> from offender_journey.store import InMemoryStore
->>> extract = io.StringIO("Ref,PNC,Arrested\\nA1,O1,01/02/2014\\n")
->>> mapping = CsvMapping(type="arrest", date_format="%d/%m/%Y",
-...     columns={"event_id": "Ref", "offender_id": "PNC", "date": "Arrested", "arrest_id": "Ref"})
->>> import_csv(extract, InMemoryStore(), mapping=mapping).stored
-1
+Examples:
+    >>> from offender_journey.store import InMemoryStore
+    >>> extract = io.StringIO("Ref,PNC,Arrested\\nA1,O1,01/02/2014\\n")
+    >>> mapping = CsvMapping(type="arrest", date_format="%d/%m/%Y",
+    ...     columns={"event_id": "Ref", "offender_id": "PNC", "date": "Arrested", "arrest_id": "Ref"})
+    >>> import_csv(extract, InMemoryStore(), mapping=mapping).stored
+    1
 """
 
 from __future__ import annotations

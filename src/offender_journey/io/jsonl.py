@@ -77,14 +77,15 @@ def import_jsonl(
     Raises:
         OSError: the source cannot be opened.
 
-    >>> from offender_journey.store import InMemoryStore
-    >>> lines = [b'{"type": "arrest", "event_id": "e1", "offender_id": "o1",'
-    ...          b' "date": "2014-02-01", "arrest_id": "a1"}', b'', b'{"type": "nope"}']
-    >>> report = import_jsonl(io.BytesIO(b"\\n".join(lines)), InMemoryStore())
-    >>> str(report)
-    '1 stored, 0 already present, 1 rejected'
-    >>> report.rejections[0].line, report.rejections[0].problems[0].field
-    (3, 'type')
+    Examples:
+        >>> from offender_journey.store import InMemoryStore
+        >>> lines = [b'{"type": "arrest", "event_id": "e1", "offender_id": "o1",'
+        ...          b' "date": "2014-02-01", "arrest_id": "a1"}', b'', b'{"type": "nope"}']
+        >>> report = import_jsonl(io.BytesIO(b"\\n".join(lines)), InMemoryStore())
+        >>> str(report)
+        '1 stored, 0 already present, 1 rejected'
+        >>> report.rejections[0].line, report.rejections[0].problems[0].field
+        (3, 'type')
     """
     codec = codec or Codec()
     with ExitStack() as stack:

@@ -30,8 +30,9 @@ DEFAULT_STORE = "journeys.db"
 def open_store(path: str | os.PathLike[str] | None = None) -> EventStore:
     """Open the store at ``path`` (SQLite; ``":memory:"`` for a throw-away one).
 
-    >>> store = open_store(":memory:")
-    >>> store.count_offenders()
-    0
+    Examples:
+        >>> store = open_store(":memory:")
+        >>> store.count_offenders()
+        0
     """
     return SQLiteStore(DEFAULT_STORE if path is None else path)

@@ -20,13 +20,14 @@ __all__ = ["InMemoryStore"]
 class InMemoryStore:
     """Streams kept as lists of (record, event), in a dict sorted by offender id.
 
-    >>> from offender_journey.builder import JourneyBuilder
-    >>> j = JourneyBuilder("O1"); _ = j.arrest("2014-05-01")
-    >>> store = InMemoryStore()
-    >>> store.append(j.events).stored
-    ('O1-e0',)
-    >>> [e.TYPE for e in store.read_stream("O1")]
-    ['arrest']
+    Examples:
+        >>> from offender_journey.builder import JourneyBuilder
+        >>> j = JourneyBuilder("O1"); _ = j.arrest("2014-05-01")
+        >>> store = InMemoryStore()
+        >>> store.append(j.events).stored
+        ('O1-e0',)
+        >>> [e.TYPE for e in store.read_stream("O1")]
+        ['arrest']
     """
 
     def __init__(self, codec: Codec | None = None) -> None:
