@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 import attrs
 
 from ..codec import parse_date
 from ..events import (
+    EVENT_TYPES,
     Arrest,
     Caution,
     Charge,
@@ -50,6 +51,25 @@ R_co = TypeVar("R_co", covariant=True)
 
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
+#: The concrete event classes (none subclasses another), for exact-type look-ups.
+EVENT_CLASSES: frozenset[type] = frozenset(EVENT_TYPES.values())
+
+
+def _date_key(event: Event) -> dt.date:
+    return event.date
+
+
+def _group(events: Iterable[Event]) -> dict[type[Event], list[Event]]:
+    groups: dict[type[Event], list[Event]] = {}
+    for event in events:
+        group = groups.get(type(event))
+        if group is None:
+            groups[type(event)] = [event]
+        else:
+            group.append(event)
+    return groups
+
+
 Outcome = Conviction | ChargeDisposed
 
 
@@ -57,8 +77,9 @@ Outcome = Conviction | ChargeDisposed
 class Window:
     """An inclusive valid-time window ``[start, end]``; ``None`` leaves a side open.
 
-    >>> Window(dt.date(2012, 1, 1), dt.date(2015, 12, 31)).contains(dt.date(2013, 5, 1))
-    True
+    Examples:
+        >>> Window(dt.date(2012, 1, 1), dt.date(2015, 12, 31)).contains(dt.date(2013, 5, 1))
+        True
     """
 
     start: dt.date | None = None
@@ -156,6 +177,8 @@ class History:
     retracted: tuple[Event, ...]
     #: The transaction time the history was cut at (``None`` = everything known).
     as_of: dt.datetime | None
+    #: Every retraction known at ``as_of``, in force or not (for the quality report).
+    retractions: tuple[EventRetracted, ...] = ()
 
     @classmethod
     def build(
@@ -171,18 +194,39 @@ class History:
         gone = _effective_ids(in_transaction_order)
         kept: list[Event] = []
         dropped: list[Event] = []
+        retractions: list[EventRetracted] = []
         for event in in_transaction_order:
             if isinstance(event, EventRetracted):
-                continue
-            (dropped if event.event_id in gone else kept).append(event)
+                retractions.append(event)
+            elif event.event_id in gone:
+                dropped.append(event)
+            else:
+                kept.append(event)
         # A stable sort keeps transaction order among events of the same date.
-        by_date = sorted(kept, key=lambda e: e.date)
-        return cls(offender_id, tuple(by_date), tuple(kept), tuple(dropped), as_of)
+        by_date = sorted(kept, key=_date_key)
+        return cls(
+            offender_id, tuple(by_date), tuple(kept), tuple(dropped), as_of, tuple(retractions)
+        )
 
     # --- indices (computed on first use) -------------------------------------------------
 
+    @cached_property
+    def by_type(self) -> dict[type[Event], list[Event]]:
+        """Effective events grouped by class, each group in valid-time order (one pass)."""
+        return _group(self.events)
+
+    @cached_property
+    def by_type_recorded(self) -> dict[type[Event], list[Event]]:
+        """Effective events grouped by class, each group in transaction order (one pass)."""
+        return _group(self.in_transaction_order)
+
     def of_type(self, kind: type[R]) -> list[R]:
         """Effective events of one type, in valid-time order."""
+        group = self.by_type.get(kind)  # type: ignore[arg-type]
+        if group is not None:
+            return cast(list[R], list(group))
+        if kind in EVENT_CLASSES:
+            return []
         return [e for e in self.events if isinstance(e, kind)]
 
     @cached_property
@@ -203,8 +247,10 @@ class History:
         # self.events is date-ordered with transaction order inside a date, so the last
         # outcome seen for a charge is its final one.
         for event in self.events:
-            if isinstance(event, Conviction | ChargeDisposed):
-                final[event.charge_id] = event
+            kind = type(event)
+            if kind is Conviction or kind is ChargeDisposed:
+                outcome = cast(Outcome, event)
+                final[outcome.charge_id] = outcome
         return final
 
     @cached_property
@@ -228,8 +274,17 @@ class History:
         profiles = self.of_type(OffenderProfile)
         return profiles[-1] if profiles else None
 
+    def of_type_recorded(self, kind: type[R]) -> list[R]:
+        """Effective events of one type, in transaction order (the last is the latest record)."""
+        group = self.by_type_recorded.get(kind)  # type: ignore[arg-type]
+        if group is not None:
+            return cast(list[R], list(group))
+        if kind in EVENT_CLASSES:
+            return []
+        return [e for e in self.in_transaction_order if isinstance(e, kind)]
+
     def _in_transaction_order(self, kind: type[R]) -> Iterator[R]:
-        return (e for e in self.in_transaction_order if isinstance(e, kind))
+        return iter(self.of_type_recorded(kind))
 
 
 class Result(Protocol):
@@ -248,8 +303,10 @@ class Projection(Protocol[R_co]):
     commutatively, so offenders can be folded in any order or in parallel.
     """
 
-    #: The key the view's result is reported under.
-    name: str
+    @property
+    def name(self) -> str:
+        """The key the view's result is reported under (a plain attribute will do)."""
+        ...
 
     def project(self, history: History, window: Window) -> R_co:
         """The view for one offender."""

@@ -1,0 +1,241 @@
+"""Cohort-level metrics: every requested view in one pass over offenders' streams.
+
+For each offender the effective :class:`~offender_journey.projections.base.History`
+is built once and handed to every view; per-offender results are summed as they
+come, so memory is bounded by one offender's stream (plus the running totals).
+
+A view is one entry of :data:`VIEWS` (name → :class:`View`); its result's
+``to_json()`` appears under its name. Adding a view is adding one entry with
+:func:`register_view`.
+
+>>> from offender_journey.builder import JourneyBuilder
+>>> j = JourneyBuilder("O1")
+>>> c = j.charge("2013-01-10", "shoplifting")
+>>> _ = j.convict("2013-03-01", c)
+>>> report = compute([("O1", j.events)])
+>>> report.offenders, report.events, report.conversion.rate
+(1, 2, 1.0)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+
+from .events import Event
+from .projections.base import ALL_TIME, History, Projection, Window
+from .projections.conversion import Conversion, ConversionProjection
+from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
+from .projections.quality import Quality, QualityProjection
+from .projections.timeline import Timeline, build_timeline
+
+__all__ = [
+    "VIEWS",
+    "Accumulator",
+    "MetricsReport",
+    "SumAccumulator",
+    "View",
+    "compute",
+    "register_view",
+    "timeline",
+]
+
+R = TypeVar("R")
+
+
+class Accumulator(Protocol[R]):
+    """A running total of one view's per-offender results."""
+
+    def add(self, result: R, /) -> None:
+        """Add one offender's result."""
+
+    def result(self) -> R:
+        """The total so far."""
+        ...
+
+
+class SumAccumulator(Generic[R]):
+    """The default running total: ``total = total + result``."""
+
+    def __init__(self, empty: R) -> None:
+        self._total = empty
+
+    def add(self, result: R, /) -> None:
+        """Add one offender's result with ``+``."""
+        self._total = self._total + result  # type: ignore[operator]
+
+    def result(self) -> R:
+        """The total so far."""
+        return self._total
+
+
+@attrs.frozen
+class View(Generic[R]):
+    """A registered view: its projection, its zero result and (optionally) a faster total."""
+
+    projection: Projection[R]
+    empty: Callable[[], R]
+    accumulator: Callable[[], Accumulator[R]] | None = None
+
+    def start(self) -> Accumulator[R]:
+        """A fresh running total."""
+        if self.accumulator is not None:
+            return self.accumulator()
+        return SumAccumulator(self.empty())
+
+
+#: Every view :func:`compute` knows, by the name its JSON is reported under.
+VIEWS: dict[str, View[Any]] = {}
+
+
+def register_view(
+    projection: Projection[R],
+    empty: Callable[[], R],
+    accumulator: Callable[[], Accumulator[R]] | None = None,
+) -> None:
+    """Make a view available to :func:`compute` under ``projection.name``.
+
+    The result type must support ``+`` (associative, commutative, ``empty()`` its zero)
+    and ``to_json()``.
+    """
+    VIEWS[projection.name] = View(projection, empty, accumulator)
+
+
+_conversion = ConversionProjection()
+_occasions = DaysByOccasionProjection()
+_quality = QualityProjection()
+register_view(_conversion, _conversion.empty)
+register_view(_occasions, _occasions.empty, _occasions.accumulator)
+register_view(_quality, _quality.empty)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@attrs.frozen
+class MetricsReport:
+    """Totals over a set of offenders: counts and every computed view's result.
+
+    ``events`` counts *effective* events: recorded by ``as_of``, neither a retraction
+    nor retracted.
+    """
+
+    #: Offenders with at least one effective event.
+    offenders: int
+    #: Effective events over those offenders.
+    events: int
+    #: Each view's total, by view name.
+    results: Mapping[str, Any]
+    window: Window = ALL_TIME
+    as_of: dt.datetime | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.results[name]
+
+    @property
+    def conversion(self) -> Conversion:
+        """SPEC 3.1 for all offenders."""
+        result: Conversion = self.results["conversion"]
+        return result
+
+    @property
+    def occasions(self) -> DaysByOccasion:
+        """SPEC 3.2 for all offenders."""
+        result: DaysByOccasion = self.results["days_by_sentencing_occasion"]
+        return result
+
+    @property
+    def quality(self) -> Quality:
+        """The data-quality report for all offenders."""
+        result: Quality = self.results["quality"]
+        return result
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC section 4 ``metrics --json`` object, plus ``window``, ``as_of``, extra views."""
+        out: dict[str, Any] = {"offenders": self.offenders, "events": self.events}
+        for name, result in self.results.items():
+            out[name] = result.to_json()
+        out["window"] = {"from": _iso(self.window.start), "to": _iso(self.window.end)}
+        out["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return out
+
+    def __str__(self) -> str:
+        start = _iso(self.window.start) or "the start"
+        end = _iso(self.window.end) or "now"
+        when = self.as_of.isoformat() if self.as_of else "now"
+        lines = [
+            f"{self.offenders} offenders, {self.events} events; window {start} to {end}; "
+            f"as of {when}",
+        ]
+        titles = {
+            "conversion": "Charge-to-conviction conversion",
+            "days_by_sentencing_occasion": "Days from arrest to conviction by sentencing occasion",
+            "quality": "Data quality",
+        }
+        for name, result in self.results.items():
+            lines += ["", titles.get(name, name.replace("_", " ").capitalize()), str(result)]
+        return "\n".join(lines)
+
+
+def compute(
+    streams: Iterable[tuple[str, Sequence[Event]]],
+    *,
+    window: Window = ALL_TIME,
+    as_of: dt.datetime | None = None,
+    views: Iterable[str] | None = None,
+) -> MetricsReport:
+    """Every requested view over offenders' streams, in one pass.
+
+    Args:
+        streams: ``(offender_id, events)`` pairs, each offender's events in stream
+            order (what ``store.read_all(as_of=...)`` yields).
+        window: the valid-time window (inclusive dates; default all time).
+        as_of: the transaction time to see the data as of (default: everything given).
+        views: names from :data:`VIEWS` (default: all of them).
+
+    Cost: one history build per offender and one pass per view over it; memory is one
+    offender's stream plus the running totals.
+    """
+    names = list(VIEWS) if views is None else list(views)
+    unknown = [n for n in names if n not in VIEWS]
+    if unknown:
+        raise ValueError(f"unknown view(s) {unknown}; known: {', '.join(VIEWS)}")
+    chosen = [(name, VIEWS[name].projection, VIEWS[name].start()) for name in names]
+    offenders = events = 0
+    for offender_id, stream in streams:
+        history = History.build(offender_id, stream, as_of)
+        if history.events:
+            offenders += 1
+            events += len(history.events)
+        for _, projection, total in chosen:
+            total.add(projection.project(history, window))
+    results = {name: total.result() for name, _, total in chosen}
+    return MetricsReport(offenders, events, results, window, as_of)
+
+
+def timeline(
+    events: Iterable[Event],
+    *,
+    window: Window = ALL_TIME,
+    as_of: dt.datetime | None = None,
+    offender_id: str | None = None,
+) -> Timeline:
+    """The SPEC 3.3 timeline of one offender's events (stream order).
+
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> _ = j.arrest("2013-02-01")
+    >>> timeline(j.events).summary.within.arrests
+    1
+    """
+    stream = list(events)
+    if offender_id is None:
+        if not stream:
+            raise ValueError("no events: pass offender_id to build an empty timeline")
+        offender_id = stream[0].offender_id
+    history = History.build(offender_id, stream, as_of)
+    return build_timeline(history, window, as_of=as_of)

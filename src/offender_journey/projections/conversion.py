@@ -1,0 +1,121 @@
+"""Charge-to-conviction conversion (SPEC 3.1), per offender and for any set of offenders.
+
+The denominator is the offender's charges (one per ``charge_id``) whose charge
+``date`` lies in the window; each is convicted, not convicted or pending by its
+*final outcome* (latest outcome date, ties to the one recorded later), wherever
+that outcome is dated, as long as it was recorded by ``as_of``.
+
+>>> from offender_journey.builder import JourneyBuilder
+>>> j = JourneyBuilder("O1")
+>>> c1 = j.charge("2013-01-10", "shoplifting")
+>>> c2 = j.charge("2013-02-10", "burglary_domestic")
+>>> _ = j.convict("2013-06-01", c1)
+>>> ConversionProjection().project(History.build("O1", j.events), ALL_TIME)
+Conversion(charges=2, convicted=1, not_convicted=0, pending=1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..events import Conviction
+from .base import ALL_TIME, History, Window
+
+__all__ = ["Conversion", "ConversionProjection", "conversion"]
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+@attrs.frozen
+class Conversion:
+    """Counts of charges by final outcome; add two to cover both sets of offenders.
+
+    >>> a = Conversion(charges=4, convicted=1, not_convicted=1, pending=2)
+    >>> (a + Conversion(1, 1, 0, 0)).rate
+    0.4
+    >>> Conversion().rate is None
+    True
+    """
+
+    charges: int = 0
+    convicted: int = 0
+    not_convicted: int = 0
+    pending: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """``convicted / charges``; ``None`` when there are no charges."""
+        return _ratio(self.convicted, self.charges)
+
+    @property
+    def resolved_rate(self) -> float | None:
+        """``convicted / (convicted + not_convicted)``; ``None`` when none is resolved."""
+        return _ratio(self.convicted, self.convicted + self.not_convicted)
+
+    def __add__(self, other: Conversion) -> Conversion:
+        return Conversion(
+            self.charges + other.charges,
+            self.convicted + other.convicted,
+            self.not_convicted + other.not_convicted,
+            self.pending + other.pending,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC section 4 shape: the four counts and the two rates."""
+        return {
+            "charges": self.charges,
+            "convicted": self.convicted,
+            "not_convicted": self.not_convicted,
+            "pending": self.pending,
+            "rate": self.rate,
+            "resolved_rate": self.resolved_rate,
+        }
+
+    def __str__(self) -> str:
+        def pct(value: float | None) -> str:
+            return "n/a" if value is None else f"{100 * value:.1f} %"
+
+        return (
+            f"{self.convicted} of {self.charges} charges convicted ({pct(self.rate)}); "
+            f"{self.not_convicted} not convicted, {self.pending} pending; "
+            f"resolved rate {pct(self.resolved_rate)}"
+        )
+
+
+def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
+    """One offender's conversion for charges dated in ``window``. Cost: one pass over charges."""
+    outcomes = history.outcomes
+    charges = convicted = not_convicted = 0
+    start, end = window.start, window.end
+    for charge_id, charge in history.charges.items():
+        day = charge.date
+        if (start is not None and day < start) or (end is not None and day > end):
+            continue
+        charges += 1
+        outcome = outcomes.get(charge_id)
+        if outcome is None:
+            continue
+        if type(outcome) is Conviction:
+            convicted += 1
+        else:
+            not_convicted += 1
+    return Conversion(charges, convicted, not_convicted, charges - convicted - not_convicted)
+
+
+@attrs.frozen
+class ConversionProjection:
+    """The conversion view as a :class:`~offender_journey.projections.base.Projection`."""
+
+    name: str = "conversion"
+
+    def project(self, history: History, window: Window) -> Conversion:
+        """One offender's :class:`Conversion` in ``window``."""
+        return conversion(history, window)
+
+    def empty(self) -> Conversion:
+        """The zero result (no offenders)."""
+        return Conversion()

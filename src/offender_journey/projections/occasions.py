@@ -1,0 +1,264 @@
+"""Days from arrest to conviction, by sentencing occasion (SPEC 3.2).
+
+An offender's sentencing occasions are the distinct dates of their sentences over
+the whole history, numbered 1, 2, 3 ... For every convicted charge listed in a
+sentence on an occasion inside the window, whose arrest is known, two durations in
+days are taken: arrest → conviction and offence → arrest. A charge listed by two
+sentences of the same date counts once for that occasion. A negative duration is
+left out of its own measure only (the quality report lists it).
+
+Results keep every value (as value → count), so the means and medians of any set
+of offenders are exact, whatever order the offenders are added in.
+
+>>> from offender_journey.builder import JourneyBuilder
+>>> j = JourneyBuilder("O1")
+>>> a = j.arrest("2013-02-01")
+>>> c = j.charge("2013-02-02", "shoplifting", arrest=a, offence_date="2013-01-30")
+>>> _ = j.convict("2013-04-02", c)
+>>> _ = j.sentence("2013-05-01", c)
+>>> days = DaysByOccasionProjection().project(History.build("O1", j.events), ALL_TIME)
+>>> days.to_json()[0]["arrest_to_conviction"]
+{'mean': 60.0, 'median': 60.0}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import attrs
+
+from ..events import Charge, Conviction, Sentence
+from .base import ALL_TIME, History, Window
+
+__all__ = [
+    "DaysByOccasion",
+    "DaysByOccasionAccumulator",
+    "DaysByOccasionProjection",
+    "Measure",
+    "OccasionCharge",
+    "days_by_occasion",
+    "occasion_charges",
+]
+
+
+class OccasionCharge(NamedTuple):
+    """One convicted, arrested charge sentenced on occasion ``occasion`` (both durations raw).
+
+    A named tuple: cheap to make in the hot loop.
+    """
+
+    occasion: int
+    day: dt.date
+    charge: Charge
+    conviction: Conviction
+    arrest_to_conviction: int
+    offence_to_arrest: int
+
+
+def occasion_charges(history: History, window: Window = ALL_TIME) -> Iterator[OccasionCharge]:
+    """Every (occasion in ``window``, charge) pair that SPEC 3.2 measures, negatives included.
+
+    Occasions are numbered over the whole history; a charge appears once per occasion.
+    Cost: one pass over the offender's sentences.
+    """
+    sentences = history.of_type(Sentence)
+    if not sentences:
+        return
+    ordinal = {day: k for k, day in enumerate(history.sentencing_occasions, start=1)}
+    convictions = history.convictions
+    charges = history.charges
+    arrests = history.arrests
+    seen: set[tuple[int, str]] = set()
+    for sentence in sentences:
+        day = sentence.date
+        if not window.contains(day):
+            continue
+        k = ordinal[day]
+        for charge_id in sentence.charge_ids:
+            conviction = convictions.get(charge_id)
+            if conviction is None or (k, charge_id) in seen:
+                continue
+            seen.add((k, charge_id))
+            charge = charges.get(charge_id)
+            if charge is None or charge.arrest_id is None:
+                continue
+            arrest = arrests.get(charge.arrest_id)
+            if arrest is None:
+                continue
+            yield OccasionCharge(
+                k,
+                day,
+                charge,
+                conviction,
+                (conviction.date - arrest.date).days,
+                (arrest.date - charge.offence_date).days,
+            )
+
+
+@attrs.frozen
+class Measure:
+    """Summary of one measure's values: count, mean and median (``None`` without values)."""
+
+    n: int
+    mean: float | None
+    median: float | None
+
+    @classmethod
+    def of(cls, counts: Mapping[int, int]) -> Measure:
+        """Summarise values given as value → count.
+
+        >>> Measure.of({3: 1, 5: 1, 10: 2})
+        Measure(n=4, mean=7.0, median=7.5)
+        """
+        n = sum(counts.values())
+        if n == 0:
+            return cls(0, None, None)
+        total = sum(value * count for value, count in counts.items())
+        low_rank, high_rank = (n - 1) // 2, n // 2  # 0-based ranks of the middle value(s)
+        low = high = None
+        seen = 0
+        for value in sorted(counts):
+            seen += counts[value]
+            if low is None and seen > low_rank:
+                low = value
+            if seen > high_rank:
+                high = value
+                break
+        assert low is not None
+        assert high is not None
+        return cls(n, total / n, (low + high) / 2)
+
+    def to_json(self) -> dict[str, float | None]:
+        """``{"mean": ..., "median": ...}``."""
+        return {"mean": self.mean, "median": self.median}
+
+
+def _freeze(values: Mapping[int, Mapping[int, int]]) -> dict[int, dict[int, int]]:
+    return {k: dict(v) for k, v in sorted(values.items()) if v}
+
+
+@attrs.frozen
+class DaysByOccasion:
+    """Durations by occasion ordinal, kept as value → count so merged statistics are exact.
+
+    ``arrest_to_conviction[k]`` and ``offence_to_arrest[k]`` map a number of days to
+    how many charges had it on occasion ``k``.
+    """
+
+    arrest_to_conviction: Mapping[int, Mapping[int, int]] = attrs.field(
+        factory=dict, converter=_freeze
+    )
+    offence_to_arrest: Mapping[int, Mapping[int, int]] = attrs.field(
+        factory=dict, converter=_freeze
+    )
+
+    def __add__(self, other: DaysByOccasion) -> DaysByOccasion:
+        total = DaysByOccasionAccumulator()
+        total.add(self)
+        total.add(other)
+        return total.result()
+
+    @property
+    def occasions(self) -> list[int]:
+        """Ordinals with at least one value of either measure, in order."""
+        return sorted(set(self.arrest_to_conviction) | set(self.offence_to_arrest))
+
+    def row(self, occasion: int) -> tuple[Measure, Measure]:
+        """(arrest → conviction, offence → arrest) summaries for one ordinal."""
+        return (
+            Measure.of(self.arrest_to_conviction.get(occasion, {})),
+            Measure.of(self.offence_to_arrest.get(occasion, {})),
+        )
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The SPEC section 4 rows, plus ``n_offence_to_arrest``."""
+        rows = []
+        for k in self.occasions:
+            a2c, o2a = self.row(k)
+            rows.append(
+                {
+                    "occasion": k,
+                    "n": a2c.n,
+                    "arrest_to_conviction": a2c.to_json(),
+                    "offence_to_arrest": o2a.to_json(),
+                    "n_offence_to_arrest": o2a.n,
+                }
+            )
+        return rows
+
+    def __str__(self) -> str:
+        def num(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1f}"
+
+        lines = [
+            f"{'occasion':>8} {'n':>6} {'arrest→conv mean':>17} {'median':>8} "
+            f"{'n':>6} {'offence→arrest mean':>20} {'median':>8}"
+        ]
+        for k in self.occasions:
+            a2c, o2a = self.row(k)
+            lines.append(
+                f"{k:>8} {a2c.n:>6} {num(a2c.mean):>17} {num(a2c.median):>8} "
+                f"{o2a.n:>6} {num(o2a.mean):>20} {num(o2a.median):>8}"
+            )
+        if len(lines) == 1:
+            lines.append("(no sentenced, convicted charges with a known arrest)")
+        return "\n".join(lines)
+
+
+class DaysByOccasionAccumulator:
+    """Adds many offenders' results in place: linear in the values, not quadratic."""
+
+    def __init__(self) -> None:
+        self._a2c: dict[int, Counter[int]] = {}
+        self._o2a: dict[int, Counter[int]] = {}
+
+    def add(self, result: DaysByOccasion) -> None:
+        """Add one result (typically one offender's)."""
+        for mine, theirs in (
+            (self._a2c, result.arrest_to_conviction),
+            (self._o2a, result.offence_to_arrest),
+        ):
+            for k, counts in theirs.items():
+                into = mine.get(k)
+                if into is None:
+                    mine[k] = Counter(counts)
+                else:
+                    into.update(counts)
+
+    def result(self) -> DaysByOccasion:
+        """The sum of everything added so far."""
+        return DaysByOccasion(self._a2c, self._o2a)
+
+
+def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
+    """One offender's durations by sentencing occasion in ``window``."""
+    a2c: dict[int, Counter[int]] = {}
+    o2a: dict[int, Counter[int]] = {}
+    for item in occasion_charges(history, window):
+        if item.arrest_to_conviction >= 0:
+            a2c.setdefault(item.occasion, Counter())[item.arrest_to_conviction] += 1
+        if item.offence_to_arrest >= 0:
+            o2a.setdefault(item.occasion, Counter())[item.offence_to_arrest] += 1
+    return DaysByOccasion(a2c, o2a)
+
+
+@attrs.frozen
+class DaysByOccasionProjection:
+    """The days-by-occasion view as a :class:`~offender_journey.projections.base.Projection`."""
+
+    name: str = "days_by_sentencing_occasion"
+
+    def project(self, history: History, window: Window) -> DaysByOccasion:
+        """One offender's :class:`DaysByOccasion` in ``window``."""
+        return days_by_occasion(history, window)
+
+    def empty(self) -> DaysByOccasion:
+        """The zero result (no offenders)."""
+        return DaysByOccasion()
+
+    def accumulator(self) -> DaysByOccasionAccumulator:
+        """A fast in-place sum for many offenders."""
+        return DaysByOccasionAccumulator()

@@ -1,0 +1,232 @@
+"""The data-quality report: facts the SPEC says are stored but not trusted, counted by kind.
+
+Each oddity is shown by one event (its id is kept as an example) and counts on one
+day: the day of that event, except negative durations, which count on the
+sentencing occasion they were measured for (so a windowed report lists exactly
+what SPEC 3.2 left out). Reports add up across offenders; the examples kept are
+the smallest event ids, so the sum does not depend on the order of adding.
+
+>>> from offender_journey.builder import JourneyBuilder
+>>> j = JourneyBuilder("O1")
+>>> c = j.charge("2013-02-02", "shoplifting")
+>>> _ = j.convict("2013-01-01", c)
+>>> QualityProjection().project(History.build("O1", j.events), ALL_TIME).counts
+{'conviction_before_charge': 1}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
+from .base import ALL_TIME, History, Window, as_of_date
+from .occasions import occasion_charges
+from .timeline import Oddity, derive_episodes, latest_cautions
+
+__all__ = ["KINDS", "Quality", "QualityProjection", "oddities", "quality"]
+
+#: Every kind of oddity, with what it means. Order is the report's order.
+KINDS: dict[str, str] = {
+    "outcome_unknown_charge": "conviction or disposal for a charge id never charged",
+    "duplicate_outcomes": "charge with several outcome events (the final one counts)",
+    "conviction_before_charge": "conviction dated before its charge",
+    "conviction_before_arrest": "conviction dated before the arrest of its charge",
+    "offence_after_arrest": "offence dated after its arrest",
+    "offence_after_charge": "offence dated after the charge for it",
+    "offence_after_caution": "offence dated after the caution for it",
+    "unknown_arrest": "charge or caution naming an arrest id never recorded",
+    "resent_charge_id": "charge id recorded more than once (the last record counts)",
+    "resent_id": "bail, remand, warrant, sentence or licence id recorded more than once",
+    "sentence_unknown_charge": "sentence listing a charge id never charged",
+    "sentence_charge_not_convicted": "sentence listing a charge not finally convicted",
+    "negative_arrest_to_conviction": "arrest-to-conviction < 0 days (left out of SPEC 3.2)",
+    "negative_offence_to_arrest": "offence-to-arrest < 0 days (left out of SPEC 3.2)",
+    "bail_ended_without_grant": "bail ended that was never granted",
+    "remand_ended_without_remand": "remand ended that never started",
+    "warrant_closed_without_issue": "warrant executed or withdrawn that was never issued",
+    "licence_event_without_release": "recall, return or licence end for a licence never released",
+    "release_without_custodial_sentence": "release on licence from no immediate-custody sentence",
+    "episode_ends_before_start": "end event (or licence end) dated before its episode's start",
+    "order_without_length": "suspended sentence or community order without length_days",
+    "retraction_unknown_target": "retraction of an event id not in the offender's stream",
+}
+
+#: How many example event ids a report keeps per kind.
+EXAMPLES = 5
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    order = list(KINDS)
+    return (order.index(kind) if kind in KINDS else len(order), kind)
+
+
+def _counts(mapping: Mapping[str, int]) -> dict[str, int]:
+    return {k: mapping[k] for k in sorted(mapping, key=_kind_order)}
+
+
+def _examples(mapping: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {k: mapping[k] for k in sorted(mapping, key=_kind_order)}
+
+
+@attrs.frozen
+class Quality:
+    """Counts of oddities by kind, with up to :data:`EXAMPLES` example event ids each.
+
+    >>> a = Quality({"resent_id": 1}, {"resent_id": ("e9",)})
+    >>> b = Quality({"resent_id": 2}, {"resent_id": ("e1", "e2")})
+    >>> (a + b).examples["resent_id"]
+    ('e1', 'e2', 'e9')
+    """
+
+    counts: Mapping[str, int] = attrs.field(factory=dict, converter=_counts)
+    examples: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_examples)
+
+    @property
+    def total(self) -> int:
+        """All oddities of every kind."""
+        return sum(self.counts.values())
+
+    def __add__(self, other: Quality) -> Quality:
+        counts = dict(self.counts)
+        examples = dict(self.examples)
+        for kind, n in other.counts.items():
+            counts[kind] = counts.get(kind, 0) + n
+        for kind, ids in other.examples.items():
+            mine = examples.get(kind, ())
+            examples[kind] = tuple(sorted(set(mine) | set(ids))[:EXAMPLES])
+        return Quality(counts, examples)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"total": n, "kinds": {kind: {"count", "examples", "meaning"}}}``."""
+        return {
+            "total": self.total,
+            "kinds": {
+                kind: {
+                    "count": self.counts[kind],
+                    "examples": list(self.examples.get(kind, ())),
+                    "meaning": KINDS.get(kind, ""),
+                }
+                for kind in sorted(self.counts, key=_kind_order)
+            },
+        }
+
+    def __str__(self) -> str:
+        if not self.counts:
+            return "No data-quality issues found."
+        lines = [f"{'kind':<36}{'count':>8}  examples"]
+        for kind in sorted(self.counts, key=_kind_order):
+            shown = ", ".join(self.examples.get(kind, ()))
+            lines.append(f"{kind:<36}{self.counts[kind]:>8}  {shown}")
+        lines.append(f"{'total':<36}{self.total:>8}")
+        return "\n".join(lines)
+
+
+def _event_oddities(history: History) -> Iterator[Oddity]:
+    charges = history.charges
+    arrests = history.arrests
+    outcomes = history.outcomes
+    outcome_count: dict[str, int] = {}
+    outcome_kinds: tuple[type[Conviction | ChargeDisposed], ...] = (Conviction, ChargeDisposed)
+    for kind in outcome_kinds:
+        for outcome in history.of_type(kind):
+            charge_id = outcome.charge_id
+            outcome_count[charge_id] = outcome_count.get(charge_id, 0) + 1
+            charge = charges.get(charge_id)
+            if charge is None:
+                yield Oddity("outcome_unknown_charge", outcome.event_id, outcome.date)
+                continue
+            if kind is not Conviction:
+                continue
+            if outcome.date < charge.date:
+                yield Oddity("conviction_before_charge", outcome.event_id, outcome.date)
+            arrest = arrests.get(charge.arrest_id) if charge.arrest_id else None
+            if arrest is not None and outcome.date < arrest.date:
+                yield Oddity("conviction_before_arrest", outcome.event_id, outcome.date)
+    for charge_id, n in outcome_count.items():
+        if n > 1:
+            final = outcomes[charge_id]
+            yield Oddity("duplicate_outcomes", final.event_id, final.date)
+
+    seen: set[str] = set()
+    for charge in history.of_type_recorded(Charge):
+        if charge.charge_id in seen:
+            yield Oddity("resent_charge_id", charge.event_id, charge.date)
+        seen.add(charge.charge_id)
+    offences: list[Charge | Caution] = [*charges.values(), *latest_cautions(history).values()]
+    for offence in offences:
+        if offence.offence_date > offence.date:
+            late = (
+                "offence_after_charge" if isinstance(offence, Charge) else "offence_after_caution"
+            )
+            yield Oddity(late, offence.event_id, offence.date)
+        if offence.arrest_id is None:
+            continue
+        arrest = arrests.get(offence.arrest_id)
+        if arrest is None:
+            yield Oddity("unknown_arrest", offence.event_id, offence.date)
+        elif offence.offence_date > arrest.date:
+            yield Oddity("offence_after_arrest", offence.event_id, offence.date)
+
+    convictions = history.convictions
+    for sentence in history.of_type(Sentence):
+        for charge_id in dict.fromkeys(sentence.charge_ids):
+            if charge_id not in charges:
+                yield Oddity("sentence_unknown_charge", sentence.event_id, sentence.date)
+            elif charge_id not in convictions:
+                yield Oddity("sentence_charge_not_convicted", sentence.event_id, sentence.date)
+
+    if history.retractions:
+        known = {e.event_id for e in history.events}
+        known.update(e.event_id for e in history.retracted)
+        known.update(r.event_id for r in history.retractions)
+        for retraction in history.retractions:
+            if retraction.target_event_id not in known:
+                yield Oddity("retraction_unknown_target", retraction.event_id, retraction.date)
+
+
+def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
+    """Every oddity of one offender's history that counts on a day in ``window``."""
+    found = list(_event_oddities(history))
+    _, episode_oddities = derive_episodes(history, as_of_date(history.as_of) + dt.timedelta(1))
+    found.extend(episode_oddities)
+    found = [o for o in found if window.contains(o.day)]
+    # Negative durations are already restricted to occasions in the window.
+    for item in occasion_charges(history, window):
+        if item.arrest_to_conviction < 0:
+            found.append(Oddity("negative_arrest_to_conviction", item.charge.event_id, item.day))
+        if item.offence_to_arrest < 0:
+            found.append(Oddity("negative_offence_to_arrest", item.charge.event_id, item.day))
+    return found
+
+
+def _report(found: Iterable[Oddity]) -> Quality:
+    counts: dict[str, int] = {}
+    examples: dict[str, set[str]] = {}
+    for oddity in found:
+        counts[oddity.kind] = counts.get(oddity.kind, 0) + 1
+        examples.setdefault(oddity.kind, set()).add(oddity.event_id)
+    return Quality(counts, {k: tuple(sorted(v)[:EXAMPLES]) for k, v in examples.items()})
+
+
+def quality(history: History, window: Window = ALL_TIME) -> Quality:
+    """One offender's data-quality report for oddities counting on days in ``window``."""
+    return _report(oddities(history, window))
+
+
+@attrs.frozen
+class QualityProjection:
+    """The quality report as a :class:`~offender_journey.projections.base.Projection`."""
+
+    name: str = "quality"
+
+    def project(self, history: History, window: Window) -> Quality:
+        """One offender's :class:`Quality` in ``window``."""
+        return quality(history, window)
+
+    def empty(self) -> Quality:
+        """The zero result (no offenders)."""
+        return Quality()

@@ -1,0 +1,158 @@
+"""Hypothesis strategies for whole, valid journeys (with the oddities real records have).
+
+A journey is written with :class:`JourneyBuilder`, one step at a time, on a clock
+that mostly moves forward but sometimes dates an event in the past (out-of-order
+lines) or records it late. Every event gets a distinct ``recorded_at``, so
+transaction order does not depend on the order of the lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import strategies as st
+
+from offender_journey.builder import JourneyBuilder
+from offender_journey.events import Event
+
+CATEGORIES = ["shoplifting", "burglary_domestic", "drugs_possession", "violence_with_injury"]
+DISPOSALS = [
+    "immediate_custody",
+    "suspended_sentence",
+    "community_order",
+    "fine",
+    "conditional_discharge",
+]
+STEPS = [
+    "arrest",
+    "charge",
+    "charge",
+    "summons",
+    "bail",
+    "end_bail",
+    "remand",
+    "end_remand",
+    "hearing",
+    "convict",
+    "convict",
+    "dispose",
+    "sentence",
+    "sentence",
+    "caution",
+    "release",
+    "recall",
+    "return",
+    "end_licence",
+    "warrant",
+    "end_warrant",
+]
+
+
+@st.composite
+def journeys(draw: st.DrawFn, offender_id: str = "O1", max_steps: int = 30) -> list[Event]:
+    """One offender's events in stream order."""
+    j = JourneyBuilder(offender_id)
+    day = draw(st.dates(dt.date(2008, 1, 1), dt.date(2012, 1, 1)))
+    ticks = 0
+    made: dict[str, list[Any]] = {}
+
+    def pick(kind: str) -> Any | None:
+        items = made.get(kind)
+        return draw(st.sampled_from(items)) if items else None
+
+    for _ in range(draw(st.integers(1, max_steps))):
+        day += dt.timedelta(days=draw(st.integers(0, 90)))
+        # Sometimes a line about the past arrives: dated up to 60 days back.
+        when = day - dt.timedelta(days=draw(st.sampled_from([0, 0, 0, 0, 3, 60])))
+        ticks += 1
+        late = draw(st.sampled_from([0, 0, 0, 0, 30, 400]))
+        recorded = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.UTC) + dt.timedelta(
+            days=late, seconds=ticks
+        )
+        step = draw(st.sampled_from(STEPS))
+        kw: dict[str, Any] = {"recorded_at": recorded}
+        event: Any = None
+        if step == "arrest":
+            event = j.arrest(when, **kw)
+        elif step in ("charge", "summons"):
+            arrest = pick("arrest") if step == "charge" else None
+            back = draw(st.sampled_from([0, 1, 10, 100, -5]))
+            event = j.charge(
+                when,
+                draw(st.sampled_from(CATEGORIES)),
+                arrest=arrest,
+                offence_date=when - dt.timedelta(days=back),
+                case_id=f"case{draw(st.integers(0, 3))}",
+                **kw,
+            )
+            made.setdefault("charge", []).append(event)
+            continue
+        elif step == "bail":
+            charges = draw(st.lists(st.sampled_from(made.get("charge", [None])), max_size=2))
+            event = j.bail(when, *[c for c in charges if c is not None], **kw)
+        elif step == "end_bail" and (bail := pick("bail")) is not None:
+            j.end_bail(when, bail, **kw)
+        elif step == "remand":
+            event = j.remand(when, **kw)
+        elif step == "end_remand" and (remand := pick("remand")) is not None:
+            j.end_remand(when, remand, **kw)
+        elif step == "hearing" and (charge := pick("charge")) is not None:
+            j.hearing(when, f"case{draw(st.integers(0, 3))}", charge, **kw)
+        elif step == "convict" and (charge := pick("charge")) is not None:
+            j.convict(when, charge, **kw)
+        elif step == "dispose" and (charge := pick("charge")) is not None:
+            j.dispose(when, charge, **kw)
+        elif step == "sentence":
+            charges = draw(st.lists(st.sampled_from(made.get("charge", [None])), max_size=3))
+            disposal = draw(st.sampled_from(DISPOSALS))
+            length = draw(st.one_of(st.none(), st.integers(0, 700)))
+            event = j.sentence(
+                when,
+                *[c for c in charges if c is not None],
+                disposal=disposal,
+                length_days=length,
+                **kw,
+            )
+            if disposal == "immediate_custody":
+                made.setdefault("custody", []).append(event)
+            continue
+        elif step == "caution":
+            event = j.caution(
+                when,
+                draw(st.sampled_from(CATEGORIES)),
+                arrest=pick("arrest"),
+                offence_date=when - dt.timedelta(days=draw(st.integers(0, 30))),
+                **kw,
+            )
+            continue
+        elif step == "release" and (custody := pick("custody")) is not None:
+            event = j.release(
+                when, custody, when + dt.timedelta(days=draw(st.integers(0, 400))), **kw
+            )
+            made.setdefault("licence", []).append(event)
+            continue
+        elif step == "recall" and (licence := pick("licence")) is not None:
+            j.recall(when, licence, **kw)
+        elif step == "return" and (licence := pick("licence")) is not None:
+            j.return_to_custody(when, licence, **kw)
+        elif step == "end_licence" and (licence := pick("licence")) is not None:
+            j.end_licence(when, licence, **kw)
+        elif step == "warrant":
+            event = j.warrant(when, **kw)
+        elif step == "end_warrant" and (warrant := pick("warrant")) is not None:
+            j.execute_warrant(when, warrant, **kw)
+        if event is not None:
+            made.setdefault(step, []).append(event)
+    if not j.events:
+        j.arrest(day)
+    return j.events
+
+
+def cohorts(max_offenders: int = 4) -> st.SearchStrategy[list[tuple[str, list[Event]]]]:
+    """Several offenders' ``(offender_id, events)`` pairs."""
+    return st.integers(1, max_offenders).flatmap(
+        lambda n: st.tuples(*[journeys(f"O{i}", max_steps=15) for i in range(n)]).map(
+            lambda streams: [(s[0].offender_id, s) for s in streams]
+        )
+    )

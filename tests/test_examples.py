@@ -1,0 +1,39 @@
+"""Every example script runs and prints what it promises."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+#: Text each example must print (examples not listed must just exit 0).
+EXPECTED = {
+    "case_study.py": [
+        "12 of 76 = 15.8 %",
+        "court cases                 16      44",
+        "charges                     59      76",
+        "bail grants                 15",
+        "on_bail",
+        "suspended_sentence",
+    ],
+}
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_example_runs(script):
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for text in EXPECTED.get(script, []):
+        assert text in done.stdout
+
+
+def test_the_case_study_is_listed():
+    assert (EXAMPLES / "case_study.py").exists()
