@@ -85,6 +85,8 @@ def parse_instant(value: object) -> dt.datetime:
         datetime.datetime(2024, 3, 1, 11, 0, tzinfo=datetime.timezone.utc)
     """
     if isinstance(value, dt.datetime):
+        if value.tzinfo is dt.UTC:
+            return value
         moment = value
     elif isinstance(value, str):
         try:

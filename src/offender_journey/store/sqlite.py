@@ -180,11 +180,10 @@ class SQLiteStore:
     # --- reading -----------------------------------------------------------------------------
 
     def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
-        """Rows of one stream → events."""
+        """Rows of one stream → events (``recorded_at`` from its column: no string to parse)."""
         decode = self._codec.decode_stored
         return [
-            decode(payload, None if given else from_micros(recorded_at))
-            for _offender, recorded_at, given, payload in rows
+            decode(payload, from_micros(recorded_at)) for _offender, recorded_at, _, payload in rows
         ]
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
