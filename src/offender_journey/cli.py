@@ -210,14 +210,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from . import synth
+    from .synth import PRESETS, write_jsonl
 
-    if args.preset not in synth.PRESETS:
-        raise UsageError(f"unknown preset {args.preset!r}; choose from {', '.join(synth.PRESETS)}")
+    if args.preset not in PRESETS:
+        raise UsageError(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
     if args.out == "-":
-        count = synth.write_jsonl(sys.stdout, args.offenders, seed=args.seed, preset=args.preset)
+        count = write_jsonl(sys.stdout, args.offenders, seed=args.seed, preset=args.preset)
     else:
-        count = synth.write_jsonl(args.out, args.offenders, seed=args.seed, preset=args.preset)
+        count = write_jsonl(args.out, args.offenders, seed=args.seed, preset=args.preset)
         print(f"{count} events for {args.offenders} offenders -> {args.out}", file=sys.stderr)
     return 0
 

@@ -1,0 +1,100 @@
+import io
+import itertools
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offender_journey import synth
+from offender_journey.codec import Codec
+from offender_journey.events import EVENT_TYPES, Arrest, Charge, Conviction, EventRetracted
+from offender_journey.metrics import compute
+from offender_journey.projections import History
+
+codec = Codec()
+
+
+def streams(events):  # type: ignore[no-untyped-def]
+    return [(k, list(g)) for k, g in itertools.groupby(events, key=lambda e: e.offender_id)]
+
+
+def test_same_seed_same_journeys_and_offender_k_does_not_depend_on_n() -> None:
+    out_a, out_b = io.StringIO(), io.StringIO()
+    assert synth.write_jsonl(out_a, 5, seed=11) == synth.write_jsonl(out_b, 5, seed=11)
+    assert out_a.getvalue() == out_b.getvalue()
+    assert list(synth.generate(5, seed=12)) != list(synth.generate(5, seed=11))
+    five = [e for e in synth.generate(5, seed=11) if e.offender_id.endswith("O000003")]
+    fifty = [e for e in synth.generate(50, seed=11) if e.offender_id.endswith("O000003")]
+    assert five == fifty
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=1, max_value=6))
+def test_every_event_decodes_round_trips_and_has_a_unique_id(seed: int, n: int) -> None:
+    events = list(synth.generate(n, seed=seed))
+    assert len({e.event_id for e in events}) == len(events)
+    for event in events:
+        assert codec.decode_line(codec.encode_line(event)) == event
+        assert event.recorded_at is not None
+
+
+def test_streams_come_out_offender_by_offender_in_transaction_order() -> None:
+    events = list(synth.generate(30, seed=2))
+    grouped = streams(events)
+    assert len(grouped) == len({o for o, _ in grouped}) == 30
+    for _, stream in grouped:
+        stamps = [e.recorded_at for e in stream]
+        assert stamps == sorted(stamps)  # type: ignore[type-var]
+
+
+def test_journeys_are_causally_consistent_once_retractions_apply() -> None:
+    for offender_id, stream in streams(synth.generate(80, seed=5, preset="prolific")):
+        history = History.build(offender_id, stream)
+        for charge in history.charges.values():
+            if charge.arrest_id is not None:
+                arrest = history.arrests[charge.arrest_id]
+                assert charge.offence_date <= arrest.date <= charge.date
+            outcome = history.outcomes.get(charge.charge_id)
+            if outcome is not None:
+                assert outcome.date >= charge.date
+
+
+def test_a_moderate_sample_has_every_kind_of_event() -> None:
+    kinds = Counter(e.TYPE for e in synth.generate(400, seed=1))
+    assert set(kinds) == set(EVENT_TYPES)
+
+
+def test_some_records_are_late_and_some_retracted() -> None:
+    events = list(synth.generate(300, seed=4))
+    late = [e for e in events if e.recorded_at and (e.recorded_at.date() - e.date).days > 30]
+    assert late
+    assert any(isinstance(e, EventRetracted) for e in events)
+
+
+def test_oddities_can_be_switched_on_for_the_quality_report() -> None:
+    odd = synth.Preset(oddity_share=0.3)
+    report = compute(streams(synth.generate(60, seed=9, preset=odd)))
+    assert report.quality.counts.get("conviction_before_charge", 0) > 0
+
+
+def test_prolific_preset_is_calibrated_to_the_published_figures() -> None:
+    """REFERENCE.md section 1: ~57 arrests and ~36 convictions a career, conversion 16-30 %,
+    arrest-to-conviction rising with sentencing occasions, offence-to-arrest flat."""
+    events = list(synth.generate(200, seed=3, preset="prolific"))
+    people = 200
+    arrests = sum(isinstance(e, Arrest) for e in events) / people
+    assert 50 <= arrests <= 65
+    report = compute(streams(events))
+    convictions = report.conversion.convicted / people
+    assert 30 <= convictions <= 42
+    assert report.conversion.rate is not None
+    assert 0.16 <= report.conversion.rate <= 0.30
+    rows = {row["occasion"]: row for row in report.occasions.to_json()}
+    early = rows[1]["arrest_to_conviction"]["mean"]
+    later = rows[10]["arrest_to_conviction"]["mean"]
+    assert later > early * 1.3
+    flat = [rows[k]["offence_to_arrest"]["mean"] for k in (1, 5, 10, 15)]
+    assert max(flat) - min(flat) < 5
+    assert sum(isinstance(e, Charge) for e in events) > sum(
+        isinstance(e, Conviction) for e in events
+    )
