@@ -8,8 +8,8 @@ idempotency as JSON Lines. Empty cells mean "absent".
 Examples:
     >>> from offender_journey.store import InMemoryStore
     >>> extract = io.StringIO("Ref,PNC,Arrested\\nA1,O1,01/02/2014\\n")
-    >>> mapping = CsvMapping(type="arrest", date_format="%d/%m/%Y",
-    ...     columns={"event_id": "Ref", "offender_id": "PNC", "date": "Arrested", "arrest_id": "Ref"})
+    >>> columns = {"event_id": "Ref", "offender_id": "PNC", "date": "Arrested", "arrest_id": "Ref"}
+    >>> mapping = CsvMapping(type="arrest", date_format="%d/%m/%Y", columns=columns)
     >>> import_csv(extract, InMemoryStore(), mapping=mapping).stored
     1
 """
