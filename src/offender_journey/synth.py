@@ -145,7 +145,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "default": Preset(),
     "prolific": Preset(
-        offences_per_year=7.5,
+        offences_per_year=7.6,
         whole_period=1.0,
         arrest_share=0.85,
         caution_share=0.04,
@@ -184,6 +184,8 @@ class _Career:
         self.events: list[tuple[dt.datetime, int, Event]] = []
         self.counter = 0
         self.sentence_days: list[dt.date] = []
+        #: Days spent in custody (start, release): no offending then.
+        self.custody: list[tuple[dt.date, dt.date]] = []
         self.categories = list(_CATEGORY_WEIGHTS)
         self.weights = list(_CATEGORY_WEIGHTS.values())
 
@@ -253,6 +255,9 @@ class _Career:
         day = first + dt.timedelta(days=int(rng.expovariate(rate)))
         next_risk = first
         while day <= min(last, self.end):
+            day = self.at_liberty(day)
+            if day > min(last, self.end):
+                break
             if day >= next_risk:
                 self.risk(day)
                 next_risk = day + dt.timedelta(days=365)
@@ -260,6 +265,13 @@ class _Career:
             day += dt.timedelta(days=1 + int(rng.expovariate(rate)))
         self.events.sort(key=lambda item: (item[0], item[1]))
         return [event for _, _, event in self.events]
+
+    def at_liberty(self, day: dt.date) -> dt.date:
+        """``day``, or the release date if the offender is in custody then."""
+        for start, release in self.custody:
+            if start <= day < release:
+                return release
+        return day
 
     def risk(self, day: dt.date) -> None:
         occasions = len(self.sentence_days)
@@ -476,8 +488,10 @@ class _Career:
             back = recall + dt.timedelta(days=int(rng.expovariate(1 / 6)))
             self.add(ReturnedToCustody, back, licence_id=licence.licence_id)
             if kind is RecallKind.FIXED_TERM and back + dt.timedelta(days=28) < licence_end:
+                self.custody.append((back, back + dt.timedelta(days=28)))
                 self.licence(sentence, back + dt.timedelta(days=28), licence_end)
                 return
+            self.custody.append((back, licence_end))
         self.add(LicenceEnded, licence_end, licence_id=licence.licence_id)
 
 
