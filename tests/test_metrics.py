@@ -164,3 +164,17 @@ def test_command_line_metrics_and_quality(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["quality"]["total"] == 0
     assert main(["metrics", "--store", str(tmp_path / "missing.db")]) == 2
     assert main(["metrics", "--store", db, "--from", "2015-01-01", "--to", "2014-01-01"]) == 2
+
+
+def test_sharing_out_over_processes_gives_the_same_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from offender_journey import synth
+    from offender_journey.metrics import compute_store
+    from offender_journey.store import SQLiteStore
+
+    path = tmp_path / "j.db"
+    with SQLiteStore(path) as store:
+        store.append(synth.generate(40, seed=8))
+    alone = compute_store(path, jobs=1)
+    shared = compute_store(path, jobs=3)
+    assert shared.to_json() == alone.to_json()
+    assert alone.offenders == 40

@@ -239,17 +239,24 @@ def _window_of(args: argparse.Namespace) -> Any:
     return Window(args.start, args.end)
 
 
+def _jobs(args: argparse.Namespace, store_path: str) -> int:
+    """``--jobs``: as asked, or (0, the default) every core once the store is large."""
+    asked: int = args.jobs
+    if asked > 0 or store_path == ":memory:":
+        return max(asked, 1)
+    with open_store(store_path) as store:
+        large = store.count_events() >= 200_000
+    return (os.cpu_count() or 1) if large else 1
+
+
 def _cmd_metrics(args: argparse.Namespace, views: Sequence[str] | None = None) -> int:
-    from .metrics import compute
+    from .metrics import compute_store
 
     window = _window_of(args)
-    store = _open_existing(args.store)
-    try:
-        report = compute(
-            store.read_all(as_of=args.as_of), window=window, as_of=args.as_of, views=views
-        )
-    finally:
-        store.close()
+    _open_existing(args.store).close()
+    report = compute_store(
+        args.store, window=window, as_of=args.as_of, views=views, jobs=_jobs(args, args.store)
+    )
     if args.json:
         _print_json(report.to_json())
     else:
@@ -373,6 +380,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(metrics)
     _add_window(metrics)
     _add_json(metrics)
+    metrics.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes to share the work (default 0: every core for stores of 200,000+ "
+        "events, else 1); the numbers are the same for any N",
+    )
     metrics.set_defaults(handler=_cmd_metrics)
 
     timeline = commands.add_parser(

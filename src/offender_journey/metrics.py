@@ -20,7 +20,12 @@ A view is one entry of :data:`VIEWS` (name → :class:`View`); its result's
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
+import operator
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -31,6 +36,7 @@ from .projections.conversion import Conversion, ConversionProjection
 from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
 from .projections.quality import Quality, QualityProjection
 from .projections.timeline import Timeline, build_timeline
+from .store.base import OffenderRange
 
 __all__ = [
     "VIEWS",
@@ -39,6 +45,7 @@ __all__ = [
     "SumAccumulator",
     "View",
     "compute",
+    "compute_store",
     "register_view",
     "timeline",
 ]
@@ -136,6 +143,19 @@ class MetricsReport:
     def __getitem__(self, name: str) -> Any:
         return self.results[name]
 
+    def __add__(self, other: MetricsReport) -> MetricsReport:
+        """The report for both sets of offenders (same window, as_of and views)."""
+        if self.results.keys() != other.results.keys():
+            raise ValueError("cannot add reports of different views")
+        results = {name: result + other.results[name] for name, result in self.results.items()}
+        return MetricsReport(
+            self.offenders + other.offenders,
+            self.events + other.events,
+            results,
+            self.window,
+            self.as_of,
+        )
+
     @property
     def conversion(self) -> Conversion:
         """SPEC 3.1 for all offenders."""
@@ -215,6 +235,63 @@ def compute(
             total.add(projection.project(history, window))
     results = {name: total.result() for name, _, total in chosen}
     return MetricsReport(offenders, events, results, window, as_of)
+
+
+def compute_store(
+    path: str | os.PathLike[str],
+    *,
+    window: Window = ALL_TIME,
+    as_of: dt.datetime | None = None,
+    views: Iterable[str] | None = None,
+    jobs: int = 1,
+) -> MetricsReport:
+    """:func:`compute` over a SQLite store, shared out over ``jobs`` processes.
+
+    Each process reads a contiguous range of offender ids (ranges balanced by event
+    count) and folds it; their reports are added. Since views merge associatively the
+    answer is the same for any ``jobs``; only the time changes.
+    """
+    from .store import SQLiteStore
+
+    names = list(VIEWS) if views is None else list(views)
+    if jobs <= 1:
+        with SQLiteStore(path) as store:
+            return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=names)
+    with SQLiteStore(path) as store:
+        ranges = _balanced_ranges(store.stream_sizes(), jobs)
+    with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
+        parts = pool.map(
+            _compute_range, *zip(*[(path, r, window, as_of, names) for r in ranges], strict=True)
+        )
+        return functools.reduce(operator.add, parts)
+
+
+def _compute_range(
+    path: str | os.PathLike[str],
+    offenders: OffenderRange,
+    window: Window,
+    as_of: dt.datetime | None,
+    views: list[str],
+) -> MetricsReport:
+    from .store import SQLiteStore
+
+    with SQLiteStore(path) as store:
+        streams = store.read_all(as_of=as_of, offenders=offenders)
+        return compute(streams, window=window, as_of=as_of, views=views)
+
+
+def _balanced_ranges(sizes: Iterable[tuple[str, int]], parts: int) -> list[OffenderRange]:
+    """Cut the ordered offender ids into at most ``parts`` ranges of similar event counts."""
+    sized = list(sizes)
+    total = sum(size for _, size in sized)
+    bounds: list[str | None] = [None]
+    running = 0
+    for offender_id, size in sized:
+        if running >= total * len(bounds) / parts and len(bounds) < parts:
+            bounds.append(offender_id)
+        running += size
+    bounds.append(None)
+    return list(itertools.pairwise(bounds))
 
 
 def timeline(

@@ -221,6 +221,15 @@ class StoreContract(abc.ABC):
         assert list(store.offenders()) == ["A", "B"]
         assert store.count_offenders() == 2
 
+    def test_read_all_shares_out_by_offender_range(self) -> None:
+        store = self.make_store()
+        store.append([_arrest(f"{o}1", o) for o in "ABCD"] + [_arrest("B2", "B", day=2)])
+        assert list(store.stream_sizes()) == [("A", 1), ("B", 2), ("C", 1), ("D", 1)]
+        ids = [o for o, _ in store.read_all(offenders=("B", "D"))]
+        assert ids == ["B", "C"]
+        assert [o for o, _ in store.read_all(offenders=(None, "B"))] == ["A"]
+        assert [o for o, _ in store.read_all(offenders=("C", None))] == ["C", "D"]
+
     def test_as_of_hides_what_was_recorded_later(self) -> None:
         store = self.make_store()
         store.append([_arrest("e1", recorded_at=_at(1)), _arrest("e2", recorded_at=_at(3))])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -21,6 +21,7 @@ from ..events import Event
 __all__ = [
     "AppendResult",
     "EventStore",
+    "OffenderRange",
     "Record",
     "as_of_micros",
     "from_micros",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+#: ``(first, stop)``: offender ids with ``first <= id < stop``; ``None`` leaves a side open.
+OffenderRange = tuple[str | None, str | None]
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -164,8 +168,21 @@ class EventStore(Protocol):
         """One offender's events in stream (append) order."""
         ...
 
-    def read_all(self, *, as_of: dt.datetime | None = None) -> Iterator[tuple[str, list[Event]]]:
-        """Every stream in turn, ordered by offender id; memory bounded by one stream."""
+    def read_all(
+        self,
+        *,
+        as_of: dt.datetime | None = None,
+        offenders: OffenderRange | None = None,
+    ) -> Iterator[tuple[str, list[Event]]]:
+        """Every stream in turn, ordered by offender id; memory bounded by one stream.
+
+        ``offenders=(first, stop)`` reads only ids with ``first <= id < stop`` (either
+        end ``None`` for open), so separate processes can share out a store.
+        """
+        ...
+
+    def stream_sizes(self) -> Iterator[tuple[str, int]]:
+        """``(offender_id, number of events)`` for every stream, ordered by offender id."""
         ...
 
     def offenders(self) -> Iterator[str]:
@@ -191,3 +208,9 @@ class EventStore(Protocol):
     def close(self) -> None:
         """Release the store's resources."""
         ...
+
+    def __enter__(self) -> Self:
+        """Use as a context manager: closed on exit."""
+        ...
+
+    def __exit__(self, *exc: object) -> None: ...

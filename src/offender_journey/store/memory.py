@@ -12,7 +12,15 @@ from sortedcontainers import SortedDict
 from ..codec import Codec
 from ..errors import ConcurrencyError
 from ..events import Event
-from .base import AppendResult, Record, as_of_micros, from_micros, prepare, split_batch
+from .base import (
+    AppendResult,
+    OffenderRange,
+    Record,
+    as_of_micros,
+    from_micros,
+    prepare,
+    split_batch,
+)
 
 __all__ = ["InMemoryStore"]
 
@@ -75,11 +83,20 @@ class InMemoryStore:
             if record.recorded_at <= limit
         ]
 
-    def read_all(self, *, as_of: dt.datetime | None = None) -> Iterator[tuple[str, list[Event]]]:
-        for offender_id in list(self._streams):
+    def read_all(
+        self,
+        *,
+        as_of: dt.datetime | None = None,
+        offenders: OffenderRange | None = None,
+    ) -> Iterator[tuple[str, list[Event]]]:
+        first, stop = offenders or (None, None)
+        for offender_id in list(self._streams.irange(first, stop, inclusive=(True, False))):
             events = self.read_stream(offender_id, as_of=as_of)
             if events:
                 yield offender_id, events
+
+    def stream_sizes(self) -> Iterator[tuple[str, int]]:
+        return iter([(offender_id, len(stream)) for offender_id, stream in self._streams.items()])
 
     def offenders(self) -> Iterator[str]:
         return iter(list(self._streams))

@@ -18,7 +18,15 @@ from typing import Any
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreError
 from ..events import Event
-from .base import AppendResult, Record, as_of_micros, from_micros, prepare, split_batch
+from .base import (
+    AppendResult,
+    OffenderRange,
+    Record,
+    as_of_micros,
+    from_micros,
+    prepare,
+    split_batch,
+)
 
 __all__ = ["FORMAT_VERSION", "SQLiteStore"]
 
@@ -225,11 +233,26 @@ class SQLiteStore:
         ).fetchall()
         return self._decode(rows)
 
-    def read_all(self, *, as_of: dt.datetime | None = None) -> Iterator[tuple[str, list[Event]]]:
+    def read_all(
+        self,
+        *,
+        as_of: dt.datetime | None = None,
+        offenders: OffenderRange | None = None,
+    ) -> Iterator[tuple[str, list[Event]]]:
+        first, stop = offenders or (None, None)
+        where = ["recorded_at <= ?"]
+        params: list[Any] = [as_of_micros(as_of)]
+        if first is not None:
+            where.append("offender_id >= ?")
+            params.append(first)
+        if stop is not None:
+            where.append("offender_id < ?")
+            params.append(stop)
         # A cursor of its own, read in chunks, so appends can go on between streams.
         cursor = self._db.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE recorded_at <= ? ORDER BY offender_id, version",
-            (as_of_micros(as_of),),
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} "
+            "ORDER BY offender_id, version",
+            params,
         )
         current: str | None = None
         stream: list[tuple[Any, ...]] = []
@@ -242,6 +265,12 @@ class SQLiteStore:
                 stream.append(row)
         if stream:
             yield current, self._decode(stream)  # type: ignore[misc]
+
+    def stream_sizes(self) -> Iterator[tuple[str, int]]:
+        cursor = self._db.execute(
+            "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id ORDER BY offender_id"
+        )
+        return ((row[0], row[1]) for row in cursor)
 
     def offenders(self) -> Iterator[str]:
         cursor = self._db.execute("SELECT DISTINCT offender_id FROM events ORDER BY offender_id")
