@@ -13,7 +13,7 @@ import datetime as dt
 
 import pendulum
 
-__all__ = ["add_months", "add_years", "age_on"]
+__all__ = ["add_months", "add_years", "add_years_months", "age_on"]
 
 
 def _plain(day: dt.date) -> dt.date:
@@ -37,3 +37,8 @@ def age_on(born: dt.date, day: dt.date) -> int:
         .diff(pendulum.Date(day.year, day.month, day.day), abs=False)
         .in_years()
     )
+
+
+def add_years_months(day: dt.date, years: int, months: int) -> dt.date:
+    """``day`` plus years and months together (29 Feb 2016 + 1 year 6 months = 29 Aug 2017)."""
+    return _plain(pendulum.Date(day.year, day.month, day.day).add(years=years, months=months))

@@ -33,9 +33,14 @@ import attrs
 from .events import Event
 from .projections.base import ALL_TIME, History, Projection, Window
 from .projections.conversion import Conversion, ConversionProjection
+from .projections.cost import CostProjection
+from .projections.history_bands import HistoryBandsProjection
+from .projections.iom import IomProjection
 from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
 from .projections.quality import Quality, QualityProjection
+from .projections.reoffending import ReoffendingProjection
 from .projections.timeline import Timeline, build_timeline
+from .projections.warrants import WarrantsProjection
 from .store.base import OffenderRange
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "View",
     "compute",
     "compute_store",
+    "default_views",
     "register_view",
     "timeline",
 ]
@@ -86,6 +92,8 @@ class View(Generic[R]):
     projection: Projection[R]
     empty: Callable[[], R]
     accumulator: Callable[[], Accumulator[R]] | None = None
+    #: Computed when no views are named (the ``metrics`` command's default).
+    default: bool = True
 
     def start(self) -> Accumulator[R]:
         """A fresh running total."""
@@ -102,21 +110,50 @@ def register_view(
     projection: Projection[R],
     empty: Callable[[], R],
     accumulator: Callable[[], Accumulator[R]] | None = None,
+    *,
+    default: bool = True,
 ) -> None:
     """Make a view available to :func:`compute` under ``projection.name``.
 
     The result type must support ``+`` (associative, commutative, ``empty()`` its zero)
-    and ``to_json()``.
+    and ``to_json()``. ``default=False`` views are computed only when named.
     """
-    VIEWS[projection.name] = View(projection, empty, accumulator)
+    VIEWS[projection.name] = View(projection, empty, accumulator, default)
+
+
+def default_views() -> list[str]:
+    """The views computed when none are named."""
+    return [name for name, view in VIEWS.items() if view.default]
+
+
+ViewChoice = str | View[Any]
+
+
+def resolve_views(views: Iterable[ViewChoice] | None) -> list[View[Any]]:
+    """Names (from :data:`VIEWS`) or ready views (e.g. with a custom rule) → views."""
+    chosen = default_views() if views is None else list(views)
+    unknown = [v for v in chosen if isinstance(v, str) and v not in VIEWS]
+    if unknown:
+        raise ValueError(f"unknown view(s) {unknown}; known: {', '.join(VIEWS)}")
+    return [VIEWS[v] if isinstance(v, str) else v for v in chosen]
 
 
 _conversion = ConversionProjection()
 _occasions = DaysByOccasionProjection()
 _quality = QualityProjection()
+_reoffending = ReoffendingProjection()
+_bands = HistoryBandsProjection()
+_iom = IomProjection()
+_cost = CostProjection()
+_warrants = WarrantsProjection()
 register_view(_conversion, _conversion.empty)
 register_view(_occasions, _occasions.empty, _occasions.accumulator)
+register_view(_reoffending, _reoffending.empty)
 register_view(_quality, _quality.empty)
+register_view(_bands, _bands.empty, default=False)
+register_view(_iom, _iom.empty, default=False)
+register_view(_cost, _cost.empty, _cost.accumulator, default=False)
+register_view(_warrants, _warrants.empty, default=False)
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -206,7 +243,7 @@ def compute(
     *,
     window: Window = ALL_TIME,
     as_of: dt.datetime | None = None,
-    views: Iterable[str] | None = None,
+    views: Iterable[ViewChoice] | None = None,
 ) -> MetricsReport:
     """Every requested view over offenders' streams, in one pass.
 
@@ -215,16 +252,14 @@ def compute(
             order (what ``store.read_all(as_of=...)`` yields).
         window: the valid-time window (inclusive dates; default all time).
         as_of: the transaction time to see the data as of (default: everything given).
-        views: names from :data:`VIEWS` (default: all of them).
+        views: names from :data:`VIEWS` (default: :func:`default_views`).
 
     Cost: one history build per offender and one pass per view over it; memory is one
     offender's stream plus the running totals.
     """
-    names = list(VIEWS) if views is None else list(views)
-    unknown = [n for n in names if n not in VIEWS]
-    if unknown:
-        raise ValueError(f"unknown view(s) {unknown}; known: {', '.join(VIEWS)}")
-    chosen = [(name, VIEWS[name].projection, VIEWS[name].start()) for name in names]
+    chosen = [
+        (view.projection.name, view.projection, view.start()) for view in resolve_views(views)
+    ]
     offenders = events = 0
     for offender_id, stream in streams:
         history = History.build(offender_id, stream, as_of)
@@ -242,7 +277,7 @@ def compute_store(
     *,
     window: Window = ALL_TIME,
     as_of: dt.datetime | None = None,
-    views: Iterable[str] | None = None,
+    views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
 ) -> MetricsReport:
     """:func:`compute` over a SQLite store, shared out over ``jobs`` processes.
@@ -253,7 +288,7 @@ def compute_store(
     """
     from .store import SQLiteStore
 
-    names = list(VIEWS) if views is None else list(views)
+    names = resolve_views(views)
     if jobs <= 1:
         with SQLiteStore(path) as store:
             return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=names)
@@ -271,7 +306,7 @@ def _compute_range(
     offenders: OffenderRange,
     window: Window,
     as_of: dt.datetime | None,
-    views: list[str],
+    views: list[View[Any]],
 ) -> MetricsReport:
     from .store import SQLiteStore
 

@@ -1,0 +1,1 @@
+"""Data files shipped with the library (read with :mod:`importlib.resources`)."""

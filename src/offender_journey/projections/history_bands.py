@@ -1,0 +1,177 @@
+"""Criminal history: previous sanctions and convictions, and cohort breakdowns by band.
+
+Counts are of sanction occasions (see :mod:`.offending`): a day with one or more
+convictions is one previous conviction; each caution is one previous caution.
+"Previous" means strictly before the day asked about.
+
+For a window, the cohort is everyone sanctioned in it; each offender is banded by
+their history at their first sanction in the window. Cautions given in the window are
+banded by the offender's previous convictions on the day of the caution, which
+answers questions such as "how many cautions went to offenders with 15 or more
+previous convictions?".
+
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> for year in range(2000, 2016):
+    ...     _ = j.convict(f"{year}-06-01", j.charge(f"{year}-05-01", "shoplifting"))
+    >>> _ = j.caution("2016-03-01", "theft_other")
+    >>> history = History.build("O1", j.events)
+    >>> history_at(history, dt.date(2016, 3, 1)).previous_convictions
+    16
+    >>> bands = history_bands(history, Window(dt.date(2016, 1, 1), dt.date(2016, 12, 31)))
+    >>> bands.cautions_by_previous_convictions
+    {'15+': 1}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .base import ALL_TIME, History, Window
+from .offending import previous, sanctions
+
+__all__ = [
+    "BANDS",
+    "CriminalHistory",
+    "HistoryBands",
+    "HistoryBandsProjection",
+    "band",
+    "history_at",
+    "history_bands",
+]
+
+#: Published bands of previous sanctions: (lowest, highest or None, label).
+BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 0, "0"),
+    (1, 2, "1-2"),
+    (3, 6, "3-6"),
+    (7, 10, "7-10"),
+    (11, 14, "11-14"),
+    (15, None, "15+"),
+)
+
+
+def band(count: int) -> str:
+    """The band a number of previous sanctions falls in.
+
+    Examples:
+        >>> band(0), band(2), band(15), band(40)
+        ('0', '1-2', '15+', '15+')
+    """
+    for low, high, label in BANDS:
+        if count >= low and (high is None or count <= high):
+            return label
+    raise ValueError(f"negative count {count}")
+
+
+@attrs.frozen
+class CriminalHistory:
+    """An offender's record as it stood on a day (sanctions strictly before it)."""
+
+    previous_convictions: int
+    previous_cautions: int
+
+    @property
+    def previous_sanctions(self) -> int:
+        return self.previous_convictions + self.previous_cautions
+
+
+def history_at(history: History, day: dt.date) -> CriminalHistory:
+    """Previous convictions and cautions before ``day``."""
+    found = sanctions(history)
+    return CriminalHistory(previous(found, day, "conviction"), previous(found, day, "caution"))
+
+
+def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    total = Counter(a)
+    total.update(b)
+    order = [label for _, _, label in BANDS]
+    return {label: total[label] for label in order if total[label]}
+
+
+@attrs.frozen
+class HistoryBands:
+    """A cohort broken down by previous sanctions and convictions."""
+
+    #: Offenders sanctioned in the window.
+    sanctioned: int = 0
+    #: Of those, offenders with at least one previous sanction (reoffenders, in MoJ terms).
+    with_previous: int = 0
+    #: Offenders by band of previous sanctions at their first sanction in the window.
+    offenders_by_previous_sanctions: Mapping[str, int] = attrs.field(factory=dict)
+    #: Offenders by band of previous convictions at their first sanction in the window.
+    offenders_by_previous_convictions: Mapping[str, int] = attrs.field(factory=dict)
+    #: Cautions given in the window, by the offender's previous convictions that day.
+    cautions_by_previous_convictions: Mapping[str, int] = attrs.field(factory=dict)
+
+    def __add__(self, other: HistoryBands) -> HistoryBands:
+        return HistoryBands(
+            self.sanctioned + other.sanctioned,
+            self.with_previous + other.with_previous,
+            _add(self.offenders_by_previous_sanctions, other.offenders_by_previous_sanctions),
+            _add(self.offenders_by_previous_convictions, other.offenders_by_previous_convictions),
+            _add(self.cautions_by_previous_convictions, other.cautions_by_previous_convictions),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sanctioned": self.sanctioned,
+            "with_previous": self.with_previous,
+            "offenders_by_previous_sanctions": dict(self.offenders_by_previous_sanctions),
+            "offenders_by_previous_convictions": dict(self.offenders_by_previous_convictions),
+            "cautions_by_previous_convictions": dict(self.cautions_by_previous_convictions),
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.sanctioned} offenders sanctioned, "
+            f"{self.with_previous} with a previous sanction",
+            f"{'band':<8}{'by sanctions':>14}{'by convictions':>16}{'cautions':>10}",
+        ]
+        for _, _, label in BANDS:
+            lines.append(
+                f"{label:<8}{self.offenders_by_previous_sanctions.get(label, 0):>14}"
+                f"{self.offenders_by_previous_convictions.get(label, 0):>16}"
+                f"{self.cautions_by_previous_convictions.get(label, 0):>10}"
+            )
+        return "\n".join(lines)
+
+
+def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
+    """One offender's contribution to the window's breakdown."""
+    found = sanctions(history)
+    inside = [s for s in found if window.contains(s.date)]
+    if not inside:
+        return HistoryBands()
+    first = inside[0].date
+    convictions = previous(found, first, "conviction")
+    total = previous(found, first)
+    cautions = Counter(
+        band(previous(found, s.date, "conviction")) for s in inside if s.kind == "caution"
+    )
+    return HistoryBands(
+        1,
+        1 if total else 0,
+        {band(total): 1},
+        {band(convictions): 1},
+        dict(cautions),
+    )
+
+
+@attrs.frozen
+class HistoryBandsProjection:
+    """The criminal-history view."""
+
+    name: str = "history_bands"
+
+    def project(self, history: History, window: Window) -> HistoryBands:
+        return history_bands(history, window)
+
+    def empty(self) -> HistoryBands:
+        return HistoryBands()

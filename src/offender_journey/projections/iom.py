@@ -1,0 +1,179 @@
+"""Integrated Offender Management (IOM) cohort selection: a configurable, explainable rule.
+
+The default :data:`LONDON` preset is the rule described at the 2015 London hearing
+(REFERENCE.md §1) and **not confirmed by any published rule**: a 2-year reoffending
+score of 75 % or more, or of 50-74 % with a robbery or burglary in the previous 12
+months. Each area may choose its own thresholds, offence categories and look-back:
+build an :class:`IomRule` with other values.
+
+The score is the latest ``risk_assessed`` score on the selection day, or else OGRS3
+computed from the history (:func:`~.ogrs3.risk_at`). Recent offences are charges or
+cautions whose offence date falls in the look-back, proven or not.
+
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> _ = j.risk("2015-01-10", score_2y=0.62)
+    >>> _ = j.charge("2015-03-02", "robbery")
+    >>> chosen = select(History.build("O1", j.events), LONDON, dt.date(2015, 6, 30))
+    >>> chosen.reason
+    '2-year score 62 % (50-74 %) with robbery in the previous 12 months'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ..dates import add_months
+from ..events import Category
+from .base import History, Window, as_of_date
+from .offending import offences
+from .ogrs3 import RiskScore, percent, risk_at
+
+__all__ = ["LONDON", "IomCohort", "IomProjection", "IomRule", "Selected", "select"]
+
+
+@attrs.frozen(kw_only=True)
+class IomRule:
+    """Who is selected: a score threshold, or a lower one with recent offending of given kinds."""
+
+    #: What the rule is called in reports.
+    name: str = "London preset (described in 2015, unconfirmed)"
+    #: Selected whatever their recent offending at this 2-year score or above.
+    threshold: float = 0.75
+    #: Selected at this score or above (and below ``threshold``) with recent qualifying offences.
+    lower_threshold: float = 0.50
+    #: The offence categories that qualify at the lower threshold.
+    categories: frozenset[Category] = frozenset(
+        {Category.ROBBERY, Category.BURGLARY_DOMESTIC, Category.BURGLARY_OTHER}
+    )
+    #: How far back recent offending is looked for, in calendar months.
+    look_back_months: int = 12
+    #: Use a supplied ``risk_assessed`` score before computing OGRS3.
+    prefer_assessed: bool = True
+
+
+#: The London rule as described at the hearing: a preset to change, not a published rule.
+LONDON = IomRule()
+
+
+@attrs.frozen
+class Selected:
+    """One selected offender and why."""
+
+    offender_id: str
+    score_2y: float
+    source: str
+    reason: str
+    #: Ids of the recent qualifying offences (if the lower threshold applied).
+    recent: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class IomCohort:
+    """The selected offenders, and how many were considered or could not be scored."""
+
+    selected: tuple[Selected, ...] = ()
+    considered: int = 0
+    #: Offenders with no score and no OGRS3, by the first missing input.
+    unscored: Mapping[str, int] = attrs.field(factory=dict)
+
+    def __add__(self, other: IomCohort) -> IomCohort:
+        unscored = Counter(self.unscored)
+        unscored.update(other.unscored)
+        return IomCohort(
+            tuple(sorted(self.selected + other.selected, key=lambda s: s.offender_id)),
+            self.considered + other.considered,
+            dict(sorted(unscored.items())),
+        )
+
+    @property
+    def offender_ids(self) -> tuple[str, ...]:
+        return tuple(s.offender_id for s in self.selected)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": len(self.selected),
+            "considered": self.considered,
+            "unscored": dict(self.unscored),
+            "selected": [s.to_json() for s in self.selected],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.selected)} of {self.considered} offenders selected"]
+        if self.unscored:
+            lines.append(
+                "not scored: "
+                + ", ".join(f"{n} missing {what}" for what, n in self.unscored.items())
+            )
+        lines += [f"  {s.offender_id:<16} {s.reason} [{s.source}]" for s in self.selected]
+        return "\n".join(lines)
+
+
+def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
+    """Apply ``rule`` on ``day``.
+
+    Returns a :class:`Selected`, or the score that fell short, or the missing input's name.
+    """
+    risk = risk_at(history, day, prefer_assessed=rule.prefer_assessed)
+    if not isinstance(risk, RiskScore):
+        return risk.missing[0] if risk.missing else "score"
+    shown = f"{percent(risk.score_2y)} %"
+    if risk.score_2y >= rule.threshold:
+        reason = f"2-year score {shown} (>= {percent(rule.threshold)} %)"
+        return Selected(history.offender_id, risk.score_2y, risk.source, reason)
+    if risk.score_2y >= rule.lower_threshold:
+        since = add_months(day, -rule.look_back_months)
+        recent = [
+            o
+            for o in offences(history)
+            if since < o.offence_date <= day and o.category in rule.categories
+        ]
+        if recent:
+            kinds = " and ".join(sorted({o.category.value.replace("_", " ") for o in recent}))
+            band = f"{percent(rule.lower_threshold)}-{percent(rule.threshold) - 1} %"
+            reason = (
+                f"2-year score {shown} ({band}) with {kinds} in the previous "
+                f"{rule.look_back_months} months"
+            )
+            return Selected(
+                history.offender_id,
+                risk.score_2y,
+                risk.source,
+                reason,
+                tuple(o.ref for o in recent),
+            )
+    return risk
+
+
+@attrs.frozen
+class IomProjection:
+    """IOM selection on the window's last day (or ``on``, or the ``as_of`` date, or today)."""
+
+    rule: IomRule = LONDON
+    on: dt.date | None = None
+    name: str = "iom"
+
+    def day(self, history: History, window: Window) -> dt.date:
+        return self.on or window.end or as_of_date(history.as_of)
+
+    def project(self, history: History, window: Window) -> IomCohort:
+        if not history.events:
+            return IomCohort()
+        outcome = select(history, self.rule, self.day(history, window))
+        if isinstance(outcome, Selected):
+            return IomCohort((outcome,), 1)
+        if isinstance(outcome, str):
+            return IomCohort((), 1, {outcome: 1})
+        return IomCohort((), 1)
+
+    def empty(self) -> IomCohort:
+        return IomCohort()
