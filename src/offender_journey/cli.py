@@ -249,18 +249,165 @@ def _jobs(args: argparse.Namespace, store_path: str) -> int:
     return (os.cpu_count() or 1) if large else 1
 
 
-def _cmd_metrics(args: argparse.Namespace, views: Sequence[str] | None = None) -> int:
+def _report(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
+    """One pass over the store for the given views (names or configured views)."""
     from .metrics import compute_store
 
     window = _window_of(args)
     _open_existing(args.store).close()
-    report = compute_store(
-        args.store, window=window, as_of=args.as_of, views=views, jobs=_jobs(args, args.store)
-    )
+    jobs = _jobs(args, args.store) if hasattr(args, "jobs") else 1
+    try:
+        return compute_store(args.store, window=window, as_of=args.as_of, views=views, jobs=jobs)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics import VIEWS
+
+    views: Sequence[str] | None = None
+    if args.all:
+        views = list(VIEWS)
+    elif args.views:
+        views = [v.strip() for v in args.views.split(",") if v.strip()]
+    report = _report(args, views)
     if args.json:
         _print_json(report.to_json())
     else:
         print(report)
+    return 0
+
+
+def _show_view(args: argparse.Namespace, view: Any) -> int:
+    """Print one view's result over the whole store (text or ``--json``)."""
+    report = _report(args, [view])
+    result = report.results[view if isinstance(view, str) else view.projection.name]
+    if args.json:
+        _print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
+    else:
+        print(f"{report.offenders} offenders, {report.events} events")
+        print(result)
+    return 0
+
+
+def _cmd_reoffending(args: argparse.Namespace) -> int:
+    return _show_view(args, "reoffending")
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    return _show_view(args, "history_bands")
+
+
+def _cmd_iom(args: argparse.Namespace) -> int:
+    from .events import Category
+    from .metrics import View
+    from .projections.iom import LONDON, IomCohort, IomProjection
+
+    try:
+        categories = (
+            frozenset(Category(c.strip()) for c in args.categories.split(",") if c.strip())
+            if args.categories
+            else LONDON.categories
+        )
+    except ValueError as exc:
+        raise UsageError(f"--categories: {exc}") from None
+    custom = (args.threshold, args.lower_threshold, args.look_back, categories) != (
+        LONDON.threshold,
+        LONDON.lower_threshold,
+        LONDON.look_back_months,
+        LONDON.categories,
+    )
+    rule = attrs.evolve(
+        LONDON,
+        name="custom rule" if custom else LONDON.name,
+        threshold=args.threshold,
+        lower_threshold=args.lower_threshold,
+        look_back_months=args.look_back,
+        categories=categories,
+        prefer_assessed=not args.computed_only,
+    )
+    projection = IomProjection(rule=rule, on=args.on)
+    return _show_view(args, View(projection, IomCohort))
+
+
+def _cmd_cost(args: argparse.Namespace) -> int:
+    from .metrics import View
+    from .projections.cost import CostProjection, CostReport, CostTable
+
+    table = CostTable.home_office()
+    if args.costs:
+        try:
+            extra = CostTable.load(
+                args.costs, source=f"user rows from {args.costs}", price_year=table.price_year
+            )
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--costs: {exc}") from None
+        table = table.with_costs(extra.costs, source=extra.source)
+    projection = CostProjection(table)
+    return _show_view(args, View(projection, CostReport, projection.accumulator))
+
+
+def _cmd_warrants(args: argparse.Namespace) -> int:
+    from .metrics import View
+    from .projections.warrants import WarrantsProjection, WarrantTargets
+
+    days = dict(WarrantTargets().days)
+    for item in (args.targets or "").split(","):
+        if not item.strip():
+            continue
+        category, _, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise UsageError(f"--targets: expected CATEGORY=DAYS, got {item!r}")
+        days[category.strip()] = int(value)
+    projection = WarrantsProjection(WarrantTargets(days=days, on_time_share=args.on_time))
+    return _show_view(args, View(projection, projection.empty))
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from .projections.base import History, as_of_date
+    from .projections.history_bands import history_at
+    from .projections.ogrs3 import ogrs3_at, risk_at
+
+    store = _open_existing(args.store)
+    try:
+        events = store.read_stream(args.offender_id, as_of=args.as_of)
+    finally:
+        store.close()
+    if not events:
+        raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
+    history = History.build(args.offender_id, events, args.as_of)
+    day = args.on or as_of_date(args.as_of)
+    ogrs3 = ogrs3_at(history, day)
+    chosen = risk_at(history, day)
+    record = history_at(history, day)
+    out = {
+        "offender_id": args.offender_id,
+        "on": day.isoformat(),
+        "ogrs3": ogrs3.to_json(),
+        "score_used": attrs.asdict(chosen) if not hasattr(chosen, "missing") else None,
+        "previous_convictions": record.previous_convictions,
+        "previous_cautions": record.previous_cautions,
+    }
+    if args.json:
+        _print_json(json.loads(json.dumps(out, default=str)))
+        return 0
+    print(
+        f"{args.offender_id} on {day}: {record.previous_convictions} previous convictions, "
+        f"{record.previous_cautions} previous cautions"
+    )
+    if ogrs3.missing:
+        print("OGRS3: cannot be computed, missing " + ", ".join(ogrs3.missing))
+    else:
+        print(
+            f"OGRS3: {ogrs3.percent_1y} % within 1 year, {ogrs3.percent_2y} % within 2 years "
+            f"({ogrs3.band}); inputs {ogrs3.inputs}"
+        )
+    if out["score_used"]:
+        used = out["score_used"]
+        print(
+            f"score used for selection: {100 * used['score_2y']:.0f} % ({used['source']}, "
+            f"{used['date']})"
+        )
     return 0
 
 
@@ -388,7 +535,133 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes to share the work (default 0: every core for stores of 200,000+ "
         "events, else 1); the numbers are the same for any N",
     )
+    metrics.add_argument(
+        "--views",
+        metavar="NAMES",
+        help="comma-separated views to compute in the one pass (default: "
+        "conversion, days_by_sentencing_occasion, reoffending, quality)",
+    )
+    metrics.add_argument(
+        "--all", action="store_true", help="every view: also history_bands, iom, cost, warrants"
+    )
     metrics.set_defaults(handler=_cmd_metrics)
+
+    def view_command(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=description)
+        _add_store(sub)
+        _add_window(sub)
+        _add_json(sub)
+        sub.add_argument(
+            "--jobs",
+            type=int,
+            default=0,
+            metavar="N",
+            help="processes to share the work (default: automatic)",
+        )
+        return sub
+
+    view_command(
+        "reoffending",
+        "proven reoffending of a cohort (MoJ measure)",
+        "Proven reoffending (SPEC 3.4): the window [--from, --to] is the cohort period. "
+        "Cohort size, reoffenders, reoffences, binary rate, frequency, by adult/juvenile "
+        "and by index event. See docs/reoffending.md.",
+    ).set_defaults(handler=_cmd_reoffending)
+    view_command(
+        "history",
+        "criminal-history bands of offenders sanctioned in the window",
+        "Offenders sanctioned in the window by previous sanctions and previous convictions "
+        "(bands 0, 1-2, 3-6, 7-10, 11-14, 15+), and cautions given to offenders by their "
+        "previous convictions. See docs/reoffending.md.",
+    ).set_defaults(handler=_cmd_history)
+    iom = view_command(
+        "iom",
+        "select an IOM cohort with an explainable rule",
+        "Integrated Offender Management selection on a day (--on, else --to, else today). "
+        "Default: the London preset as described in 2015 (unconfirmed): 2-year score >= 75 %, "
+        "or 50-74 % with robbery or burglary in the previous 12 months. See docs/risk_and_iom.md.",
+    )
+    iom.add_argument("--on", type=_date_arg, metavar="DATE", help="the selection day")
+    iom.add_argument(
+        "--threshold",
+        type=float,
+        default=0.75,
+        help="2-year score selected whatever the offending (default 0.75)",
+    )
+    iom.add_argument(
+        "--lower-threshold",
+        type=float,
+        default=0.50,
+        help="lower 2-year score selected with recent qualifying offences (0.50)",
+    )
+    iom.add_argument(
+        "--categories",
+        metavar="LIST",
+        help="qualifying offence categories, comma-separated "
+        "(default robbery,burglary_domestic,burglary_other)",
+    )
+    iom.add_argument(
+        "--look-back",
+        type=int,
+        default=12,
+        metavar="MONTHS",
+        help="months of recent offending to look at (default 12)",
+    )
+    iom.add_argument(
+        "--computed-only",
+        action="store_true",
+        help="ignore supplied risk_assessed scores; use OGRS3 computed here",
+    )
+    iom.set_defaults(handler=_cmd_iom)
+    cost = view_command(
+        "cost",
+        "estimated cost of crime and its concentration",
+        "Home Office unit costs (2015/16 prices) applied to offences dated in the window: "
+        "all charged or cautioned, and proven only; the share that could not be priced; the "
+        "share from the costliest 10 %% of offenders. See docs/cost.md.",
+    )
+    cost.add_argument(
+        "--costs",
+        metavar="FILE.csv",
+        help="extra or replacement unit costs: columns category,unit_cost_gbp",
+    )
+    cost.set_defaults(handler=_cmd_cost)
+    warrants = view_command(
+        "warrants",
+        "outstanding warrants, execution and recall timeliness",
+        "Warrants outstanding on the window's last day by kind and category; execution "
+        "timeliness of warrants issued in the window against targets; recall to return. "
+        "See docs/warrants.md.",
+    )
+    warrants.add_argument(
+        "--targets", metavar="LIST", help="days per category, e.g. A=14,B=21,C=28 (the default)"
+    )
+    warrants.add_argument(
+        "--on-time",
+        type=float,
+        default=0.70,
+        help="share executed within target to reach (default 0.70)",
+    )
+    warrants.set_defaults(handler=_cmd_warrants)
+
+    risk = commands.add_parser(
+        "risk",
+        help="OGRS3 and criminal history of one offender",
+        description="OGRS3 (1- and 2-year probabilities, band) computed from the stream on a "
+        "day, with the inputs used or the inputs missing; and the score IOM selection would use.",
+    )
+    risk.add_argument("offender_id", metavar="OFFENDER_ID")
+    _add_store(risk)
+    risk.add_argument("--on", type=_date_arg, metavar="DATE", help="the day (default today)")
+    risk.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_instant_arg,
+        metavar="DATETIME",
+        help="see only what was recorded by then",
+    )
+    _add_json(risk)
+    risk.set_defaults(handler=_cmd_risk)
 
     timeline = commands.add_parser(
         "timeline",

@@ -78,7 +78,10 @@ class CostTable:
         return cls(costs, source, price_year)
 
     def with_costs(
-        self, overrides: Mapping[Category | str, float], *, source: str | None = None
+        self,
+        overrides: Mapping[Category, float] | Mapping[str, float],
+        *,
+        source: str | None = None,
     ) -> CostTable:
         """A copy with rows added or replaced (e.g. local estimates for unpriced categories)."""
         costs = dict(self.costs)
