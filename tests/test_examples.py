@@ -18,6 +18,11 @@ EXPECTED = {
         "on_bail",
         "suspended_sentence",
     ],
+    "iom_cohort.py": [
+        "IOM cohort: ",
+        "Reoffending (index events July-September 2014): cohort ",
+        "top 10 % of the cohort: ",
+    ],
 }
 
 
