@@ -232,6 +232,11 @@ class MetricsReport:
             "conversion": "Charge-to-conviction conversion",
             "days_by_sentencing_occasion": "Days from arrest to conviction by sentencing occasion",
             "quality": "Data quality",
+            "reoffending": "Proven reoffending (the window is the cohort period)",
+            "history_bands": "Criminal history of offenders sanctioned in the window",
+            "iom": "IOM cohort selection",
+            "cost": "Cost of crime (Home Office unit costs, 2015/16 prices)",
+            "warrants": "Warrants and recalls",
         }
         for name, result in self.results.items():
             lines += ["", titles.get(name, name.replace("_", " ").capitalize()), str(result)]
