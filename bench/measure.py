@@ -1,0 +1,107 @@
+"""Shared benchmark plumbing: cached input files, and one measured step per fresh process.
+
+Each step runs as its own child process so that its peak memory (RSS high-water mark)
+is its own; the parent reads the child's wall time and ``ru_maxrss``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def events_file(n_offenders: int, seed: int = 1) -> Path:
+    """A synthetic JSON Lines file (default preset), written once and reused."""
+    from offender_journey import synth
+
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"events_{n_offenders}_{seed}.jsonl"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        synth.write_jsonl(partial, n_offenders, seed=seed)
+        partial.rename(path)
+    return path
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def run_step(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``code`` (Python) in a fresh interpreter: seconds, peak MiB, and its last JSON line."""
+    measured = run_command([sys.executable, "-c", code, *args], env=env)
+    lines = measured["stdout"].strip().splitlines()
+    try:
+        measured["result"] = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        measured["result"] = None
+    return measured
+
+
+def run_command(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command in a fresh process tree: seconds, peak MiB (largest process), stdout."""
+    wrapper = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "el = time.perf_counter() - t\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "sys.stderr.write(done.stderr)\n"
+        "print(json.dumps({'seconds': el, 'peak_mib': peak, 'code': done.returncode,"
+        " 'stdout': done.stdout}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["code"] != 0:
+        raise RuntimeError(f"{command} failed:\n{done.stderr[-3000:]}")
+    return result
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import orjson
+
+        orjson_version = orjson.__version__
+    except ImportError:
+        orjson_version = "not installed"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "orjson": orjson_version,
+        "platform": platform.platform(),
+    }
+
+
+def save(name: str, data: dict[str, Any]) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path
