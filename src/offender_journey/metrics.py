@@ -8,13 +8,14 @@ A view is one entry of :data:`VIEWS` (name → :class:`View`); its result's
 ``to_json()`` appears under its name. Adding a view is adding one entry with
 :func:`register_view`.
 
->>> from offender_journey.builder import JourneyBuilder
->>> j = JourneyBuilder("O1")
->>> c = j.charge("2013-01-10", "shoplifting")
->>> _ = j.convict("2013-03-01", c)
->>> report = compute([("O1", j.events)])
->>> report.offenders, report.events, report.conversion.rate
-(1, 2, 1.0)
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> c = j.charge("2013-01-10", "shoplifting")
+    >>> _ = j.convict("2013-03-01", c)
+    >>> report = compute([("O1", j.events)])
+    >>> report.offenders, report.events, report.conversion.rate
+    (1, 2, 1.0)
 """
 
 from __future__ import annotations
@@ -343,11 +344,12 @@ def timeline(
 ) -> Timeline:
     """The SPEC 3.3 timeline of one offender's events (stream order).
 
-    >>> from offender_journey.builder import JourneyBuilder
-    >>> j = JourneyBuilder("O1")
-    >>> _ = j.arrest("2013-02-01")
-    >>> timeline(j.events).summary.within.arrests
-    1
+    Examples:
+        >>> from offender_journey.builder import JourneyBuilder
+        >>> j = JourneyBuilder("O1")
+        >>> _ = j.arrest("2013-02-01")
+        >>> timeline(j.events).summary.within.arrests
+        1
     """
     stream = list(events)
     if offender_id is None:

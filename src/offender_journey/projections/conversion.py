@@ -5,13 +5,14 @@ The denominator is the offender's charges (one per ``charge_id``) whose charge
 *final outcome* (latest outcome date, ties to the one recorded later), wherever
 that outcome is dated, as long as it was recorded by ``as_of``.
 
->>> from offender_journey.builder import JourneyBuilder
->>> j = JourneyBuilder("O1")
->>> c1 = j.charge("2013-01-10", "shoplifting")
->>> c2 = j.charge("2013-02-10", "burglary_domestic")
->>> _ = j.convict("2013-06-01", c1)
->>> ConversionProjection().project(History.build("O1", j.events), ALL_TIME)
-Conversion(charges=2, convicted=1, not_convicted=0, pending=1)
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> c1 = j.charge("2013-01-10", "shoplifting")
+    >>> c2 = j.charge("2013-02-10", "burglary_domestic")
+    >>> _ = j.convict("2013-06-01", c1)
+    >>> ConversionProjection().project(History.build("O1", j.events), ALL_TIME)
+    Conversion(charges=2, convicted=1, not_convicted=0, pending=1)
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 class Conversion:
     """Counts of charges by final outcome; add two to cover both sets of offenders.
 
-    >>> a = Conversion(charges=4, convicted=1, not_convicted=1, pending=2)
-    >>> (a + Conversion(1, 1, 0, 0)).rate
-    0.4
-    >>> Conversion().rate is None
-    True
+    Examples:
+        >>> a = Conversion(charges=4, convicted=1, not_convicted=1, pending=2)
+        >>> (a + Conversion(1, 1, 0, 0)).rate
+        0.4
+        >>> Conversion().rate is None
+        True
     """
 
     charges: int = 0

@@ -10,15 +10,16 @@ left out of its own measure only (the quality report lists it).
 Results keep every value (as value → count), so the means and medians of any set
 of offenders are exact, whatever order the offenders are added in.
 
->>> from offender_journey.builder import JourneyBuilder
->>> j = JourneyBuilder("O1")
->>> a = j.arrest("2013-02-01")
->>> c = j.charge("2013-02-02", "shoplifting", arrest=a, offence_date="2013-01-30")
->>> _ = j.convict("2013-04-02", c)
->>> _ = j.sentence("2013-05-01", c)
->>> days = DaysByOccasionProjection().project(History.build("O1", j.events), ALL_TIME)
->>> days.to_json()[0]["arrest_to_conviction"]
-{'mean': 60.0, 'median': 60.0}
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> a = j.arrest("2013-02-01")
+    >>> c = j.charge("2013-02-02", "shoplifting", arrest=a, offence_date="2013-01-30")
+    >>> _ = j.convict("2013-04-02", c)
+    >>> _ = j.sentence("2013-05-01", c)
+    >>> days = DaysByOccasionProjection().project(History.build("O1", j.events), ALL_TIME)
+    >>> days.to_json()[0]["arrest_to_conviction"]
+    {'mean': 60.0, 'median': 60.0}
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ class Measure:
     def of(cls, counts: Mapping[int, int]) -> Measure:
         """Summarise values given as value → count.
 
-        >>> Measure.of({3: 1, 5: 1, 10: 2})
-        Measure(n=4, mean=7.0, median=7.5)
+        Examples:
+            >>> Measure.of({3: 1, 5: 1, 10: 2})
+            Measure(n=4, mean=7.0, median=7.5)
         """
         n = sum(counts.values())
         if n == 0:

@@ -6,12 +6,13 @@ sentencing occasion they were measured for (so a windowed report lists exactly
 what SPEC 3.2 left out). Reports add up across offenders; the examples kept are
 the smallest event ids, so the sum does not depend on the order of adding.
 
->>> from offender_journey.builder import JourneyBuilder
->>> j = JourneyBuilder("O1")
->>> c = j.charge("2013-02-02", "shoplifting")
->>> _ = j.convict("2013-01-01", c)
->>> QualityProjection().project(History.build("O1", j.events), ALL_TIME).counts
-{'conviction_before_charge': 1}
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> c = j.charge("2013-02-02", "shoplifting")
+    >>> _ = j.convict("2013-01-01", c)
+    >>> QualityProjection().project(History.build("O1", j.events), ALL_TIME).counts
+    {'conviction_before_charge': 1}
 """
 
 from __future__ import annotations
@@ -76,10 +77,11 @@ def _examples(mapping: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
 class Quality:
     """Counts of oddities by kind, with up to :data:`EXAMPLES` example event ids each.
 
-    >>> a = Quality({"resent_id": 1}, {"resent_id": ("e9",)})
-    >>> b = Quality({"resent_id": 2}, {"resent_id": ("e1", "e2")})
-    >>> (a + b).examples["resent_id"]
-    ('e1', 'e2', 'e9')
+    Examples:
+        >>> a = Quality({"resent_id": 1}, {"resent_id": ("e9",)})
+        >>> b = Quality({"resent_id": 2}, {"resent_id": ("e1", "e2")})
+        >>> (a + b).examples["resent_id"]
+        ('e1', 'e2', 'e9')
     """
 
     counts: Mapping[str, int] = attrs.field(factory=dict, converter=_counts)

@@ -11,14 +11,16 @@ Offences (charges and cautions, by ``offence_date``) committed inside an
 are flagged with that kind, except that a bail never flags the charges it was
 granted for.
 
->>> from offender_journey.builder import JourneyBuilder
->>> j = JourneyBuilder("O1")
->>> c1 = j.charge("2013-01-10", "shoplifting")
->>> bail = j.bail("2013-01-10", c1)
->>> c2 = j.charge("2013-02-10", "burglary_domestic")
->>> t = build_timeline(History.build("O1", j.events), as_of=dt.datetime(2014, 1, 1, tzinfo=dt.UTC))
->>> [(f.kind.value, f.offence_id == c2.charge_id) for f in t.flags]
-[('on_bail', True)]
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> j = JourneyBuilder("O1")
+    >>> c1 = j.charge("2013-01-10", "shoplifting")
+    >>> bail = j.bail("2013-01-10", c1)
+    >>> c2 = j.charge("2013-02-10", "burglary_domestic")
+    >>> new_year = dt.datetime(2014, 1, 1, tzinfo=dt.UTC)
+    >>> t = build_timeline(History.build("O1", j.events), as_of=new_year)
+    >>> [(f.kind.value, f.offence_id == c2.charge_id) for f in t.flags]
+    [('on_bail', True)]
 """
 
 from __future__ import annotations
@@ -153,12 +155,13 @@ def _start_key(episode: Episode) -> dt.date:
 class Episodes:
     """Episodes per kind, each kind a ``SortedKeyList`` by start; fast cover look-ups.
 
-    >>> bail = Episode(EpisodeKind.ON_BAIL, dt.date(2013, 1, 1), dt.date(2013, 2, 1), "b", "e1")
-    >>> eps = Episodes([bail])
-    >>> [e.ref for e in eps.covering(EpisodeKind.ON_BAIL, dt.date(2013, 1, 31))]
-    ['b']
-    >>> eps.covering(EpisodeKind.ON_BAIL, dt.date(2013, 2, 1))
-    []
+    Examples:
+        >>> bail = Episode(EpisodeKind.ON_BAIL, dt.date(2013, 1, 1), dt.date(2013, 2, 1), "b", "e1")
+        >>> eps = Episodes([bail])
+        >>> [e.ref for e in eps.covering(EpisodeKind.ON_BAIL, dt.date(2013, 1, 31))]
+        ['b']
+        >>> eps.covering(EpisodeKind.ON_BAIL, dt.date(2013, 2, 1))
+        []
     """
 
     def __init__(self, episodes: Iterable[Episode] = ()) -> None:
