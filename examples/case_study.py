@@ -90,11 +90,17 @@ def from_2012(j: JourneyBuilder) -> None:
             j.dispose(day + 40 * DAY, charge, "discontinued")
 
 
-def main() -> None:
+def build_journey() -> JourneyBuilder:
+    """The case study's whole journey, as it would be recorded."""
     j = JourneyBuilder("IDIOM-1")
     j.profile("2005-01-01", born="1985-07-14")
     before_2012(j)
     from_2012(j)
+    return j
+
+
+def main() -> None:
+    j = build_journey()
     store = InMemoryStore()
     store.append(j.events)
 

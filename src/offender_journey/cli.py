@@ -271,6 +271,10 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     elif args.views:
         views = [v.strip() for v in args.views.split(",") if v.strip()]
     report = _report(args, views)
+    if args.png:
+        if "days_by_sentencing_occasion" not in report.results:
+            raise UsageError("--png draws days by sentencing occasion: include that view")
+        _draw(args.png, "plot_days_by_occasion", report.occasions)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -442,11 +446,35 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     if not events:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store}")
     result = timeline(events, window=window, as_of=args.as_of)
+    if args.png:
+        from .projections import History
+
+        _draw(
+            args.png, "plot_timeline", History.build(args.offender_id, events, args.as_of), window
+        )
     if args.json:
         _print_json(result.to_json())
     else:
         print(result)
     return 0
+
+
+def _draw(path: str, function: str, *arguments: Any) -> None:
+    """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
+    try:
+        import matplotlib
+    except ImportError:
+        from .errors import MissingExtraError
+
+        raise MissingExtraError("--png", "plot", "matplotlib") from None
+    matplotlib.use("Agg")
+    from . import plot
+
+    try:
+        plot.save(getattr(plot, function)(*arguments), path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc}") from None
+    print(f"picture written to {path}", file=sys.stderr)
 
 
 # --- the parser ------------------------------------------------------------------------------
@@ -543,6 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     metrics.add_argument(
         "--all", action="store_true", help="every view: also history_bands, iom, cost, warrants"
+    )
+    metrics.add_argument(
+        "--png",
+        metavar="FILE",
+        help="also draw days by sentencing occasion into this PNG (plot extra)",
     )
     metrics.set_defaults(handler=_cmd_metrics)
 
@@ -672,6 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
         "licence / order, and counts before and within the window.",
     )
     timeline.add_argument("offender_id", metavar="OFFENDER_ID", help="whose timeline")
+    timeline.add_argument(
+        "--png", metavar="FILE", help="also draw the IDIOM-style picture into this PNG (plot extra)"
+    )
     _add_store(timeline)
     _add_window(timeline)
     _add_json(timeline)

@@ -212,6 +212,14 @@ class MetricsReport:
         result: Quality = self.results["quality"]
         return result
 
+    def to_pandas(self) -> dict[str, Any]:
+        """Each view's result as a DataFrame, by view name (needs the ``pandas`` extra)."""
+        return {name: result.to_pandas() for name, result in self.results.items()}
+
+    def _repr_html_(self) -> str:
+        head = f"<p>{self.offenders} offenders, {self.events} events</p>"
+        return head + "".join(result._repr_html_() for result in self.results.values())
+
     def to_json(self) -> dict[str, Any]:
         """The SPEC section 4 ``metrics --json`` object, plus ``window``, ``as_of``, extra views."""
         out: dict[str, Any] = {"offenders": self.offenders, "events": self.events}

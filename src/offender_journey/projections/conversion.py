@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from ..events import Conviction
+from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 
 __all__ = ["Conversion", "ConversionProjection", "conversion"]
@@ -32,7 +33,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 @attrs.frozen
-class Conversion:
+class Conversion(Tabular):
     """Counts of charges by final outcome; add two to cover both sets of offenders.
 
     Examples:
@@ -76,6 +77,26 @@ class Conversion:
             "rate": self.rate,
             "resolved_rate": self.resolved_rate,
         }
+
+    def table(self) -> Table:
+        """One row: the counts and the two rates."""
+        columns = (
+            Column("charges", "int"),
+            Column("convicted", "int"),
+            Column("not_convicted", "int"),
+            Column("pending", "int"),
+            Column("rate", "float"),
+            Column("resolved_rate", "float"),
+        )
+        row = (
+            self.charges,
+            self.convicted,
+            self.not_convicted,
+            self.pending,
+            self.rate,
+            self.resolved_rate,
+        )
+        return Table("Charge-to-conviction conversion", columns, (row,))
 
     def __str__(self) -> str:
         def pct(value: float | None) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 
 from ..events import Category
+from ..tables import Column, Table, Tabular
 from .base import History, Window
 from .offending import offences
 
@@ -106,7 +107,7 @@ class OffenderCost:
 
 
 @attrs.frozen
-class CostReport:
+class CostReport(Tabular):
     """Costs of a cohort, offender by offender, with totals and concentration."""
 
     offenders: tuple[OffenderCost, ...] = ()
@@ -149,6 +150,20 @@ class CostReport:
             count = round(len(costs) * step / points)
             table.append((count / len(costs), sum(costs[:count]) / total))
         return table
+
+    def table(self) -> Table:
+        """One row per offender with offences in the window."""
+        columns = (
+            Column("offender_id"),
+            Column("charged", "float"),
+            Column("proven", "float"),
+            Column("offences", "int"),
+            Column("unpriced_offences", "int"),
+            Column("proven_offences", "int"),
+            Column("unpriced_proven", "int"),
+        )
+        rows = tuple(attrs.astuple(c) for c in self.offenders)
+        return Table("Cost of crime by offender (£, 2015/16 prices)", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 from .offending import previous, sanctions
 
@@ -96,7 +97,7 @@ def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
 
 
 @attrs.frozen
-class HistoryBands:
+class HistoryBands(Tabular):
     """A cohort broken down by previous sanctions and convictions."""
 
     #: Offenders sanctioned in the window.
@@ -118,6 +119,25 @@ class HistoryBands:
             _add(self.offenders_by_previous_convictions, other.offenders_by_previous_convictions),
             _add(self.cautions_by_previous_convictions, other.cautions_by_previous_convictions),
         )
+
+    def table(self) -> Table:
+        """One row per band."""
+        columns = (
+            Column("band", "category"),
+            Column("offenders_by_previous_sanctions", "int"),
+            Column("offenders_by_previous_convictions", "int"),
+            Column("cautions_by_previous_convictions", "int"),
+        )
+        rows = tuple(
+            (
+                label,
+                self.offenders_by_previous_sanctions.get(label, 0),
+                self.offenders_by_previous_convictions.get(label, 0),
+                self.cautions_by_previous_convictions.get(label, 0),
+            )
+            for _, _, label in BANDS
+        )
+        return Table("Criminal history bands", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -31,6 +31,7 @@ import attrs
 
 from ..dates import add_months
 from ..events import Category
+from ..tables import Column, Table, Tabular
 from .base import History, Window, as_of_date
 from .offending import offences
 from .ogrs3 import RiskScore, percent, risk_at
@@ -78,7 +79,7 @@ class Selected:
 
 
 @attrs.frozen
-class IomCohort:
+class IomCohort(Tabular):
     """The selected offenders, and how many were considered or could not be scored."""
 
     selected: tuple[Selected, ...] = ()
@@ -98,6 +99,17 @@ class IomCohort:
     @property
     def offender_ids(self) -> tuple[str, ...]:
         return tuple(s.offender_id for s in self.selected)
+
+    def table(self) -> Table:
+        """One row per selected offender, with the reason."""
+        columns = (
+            Column("offender_id"),
+            Column("score_2y", "float"),
+            Column("source", "category"),
+            Column("reason"),
+        )
+        rows = tuple((s.offender_id, s.score_2y, s.source, s.reason) for s in self.selected)
+        return Table(f"IOM cohort ({len(self.selected)} of {self.considered})", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
         return {

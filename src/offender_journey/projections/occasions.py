@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from ..events import Charge, Conviction, Sentence
+from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 
 __all__ = [
@@ -143,7 +144,7 @@ def _freeze(values: Mapping[int, Mapping[int, int]]) -> dict[int, dict[int, int]
 
 
 @attrs.frozen
-class DaysByOccasion:
+class DaysByOccasion(Tabular):
     """Durations by occasion ordinal, kept as value → count so merged statistics are exact.
 
     ``arrest_to_conviction[k]`` and ``offence_to_arrest[k]`` map a number of days to
@@ -174,6 +175,23 @@ class DaysByOccasion:
             Measure.of(self.arrest_to_conviction.get(occasion, {})),
             Measure.of(self.offence_to_arrest.get(occasion, {})),
         )
+
+    def table(self) -> Table:
+        """One row per occasion: count, mean and median of each measure."""
+        columns = (
+            Column("occasion", "int"),
+            Column("n", "int"),
+            Column("arrest_to_conviction_mean", "float"),
+            Column("arrest_to_conviction_median", "float"),
+            Column("n_offence_to_arrest", "int"),
+            Column("offence_to_arrest_mean", "float"),
+            Column("offence_to_arrest_median", "float"),
+        )
+        rows = []
+        for k in self.occasions:
+            a2c, o2a = self.row(k)
+            rows.append((k, a2c.n, a2c.mean, a2c.median, o2a.n, o2a.mean, o2a.median))
+        return Table("Days from arrest to conviction by sentencing occasion", columns, tuple(rows))
 
     def to_json(self) -> list[dict[str, Any]]:
         """The SPEC section 4 rows, plus ``n_offence_to_arrest``."""

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
+from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window, as_of_date
 from .occasions import occasion_charges
 from .timeline import Oddity, derive_episodes, latest_cautions
@@ -74,7 +75,7 @@ def _examples(mapping: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
 
 
 @attrs.frozen
-class Quality:
+class Quality(Tabular):
     """Counts of oddities by kind, with up to :data:`EXAMPLES` example event ids each.
 
     Examples:
@@ -101,6 +102,20 @@ class Quality:
             mine = examples.get(kind, ())
             examples[kind] = tuple(sorted(set(mine) | set(ids))[:EXAMPLES])
         return Quality(counts, examples)
+
+    def table(self) -> Table:
+        """One row per kind of oddity found."""
+        columns = (
+            Column("kind", "category"),
+            Column("count", "int"),
+            Column("examples"),
+            Column("meaning"),
+        )
+        rows = tuple(
+            (kind, self.counts[kind], " ".join(self.examples.get(kind, ())), KINDS.get(kind, ""))
+            for kind in sorted(self.counts, key=_kind_order)
+        )
+        return Table("Data quality", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
         """``{"total": n, "kinds": {kind: {"count", "examples", "meaning"}}}``."""

@@ -31,6 +31,7 @@ import attrs
 
 from ..dates import add_years, add_years_months, age_on
 from ..events import Category, Caution, Disposal, ReleasedOnLicence, Sentence
+from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 from .offending import offences
 
@@ -94,7 +95,7 @@ def _add_maps(a: Mapping[str, Counts], b: Mapping[str, Counts]) -> dict[str, Cou
 
 
 @attrs.frozen
-class Reoffending:
+class Reoffending(Tabular):
     """Proven reoffending of a cohort, in total and split by age group and index kind."""
 
     total: Counts = Counts()
@@ -109,6 +110,36 @@ class Reoffending:
             _add_maps(self.by_age, other.by_age),
             _add_maps(self.by_index, other.by_index),
         )
+
+    def table(self) -> Table:
+        """One row for the cohort, then one per age group and per index kind."""
+        columns = (
+            Column("split", "category"),
+            Column("group", "category"),
+            Column("cohort", "int"),
+            Column("reoffenders", "int"),
+            Column("reoffences", "int"),
+            Column("binary_rate", "float"),
+            Column("frequency", "float"),
+            Column("per_offender", "float"),
+        )
+        groups = [("all", "all", self.total)]
+        groups += [("age", k, v) for k, v in self.by_age.items()]
+        groups += [("index", k, v) for k, v in self.by_index.items()]
+        rows = tuple(
+            (
+                split,
+                group,
+                c.cohort,
+                c.reoffenders,
+                c.reoffences,
+                c.binary_rate,
+                c.frequency,
+                c.per_offender,
+            )
+            for split, group, c in groups
+        )
+        return Table("Proven reoffending", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
         """SPEC keys (``cohort``, ``reoffenders``, ``reoffences``, ``binary_rate``,

@@ -55,6 +55,7 @@ from ..events import (
     WarrantIssued,
     WarrantWithdrawn,
 )
+from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window, as_of_date
 from .conversion import Conversion, conversion
 
@@ -558,7 +559,7 @@ def _describe(event: Event) -> str:
 
 
 @attrs.frozen(eq=False)
-class Timeline:
+class Timeline(Tabular):
     """One offender's timeline in a window; build it with :func:`build_timeline`."""
 
     offender_id: str
@@ -615,6 +616,100 @@ class Timeline:
             c = counts.conversion
             assert c.charges == c.convicted + c.not_convicted + c.pending, c
         assert self.summary.within.conversion.charges == self.summary.within.charges
+
+    def table(self) -> Table:
+        """The window summary: each count before the window and within it."""
+        columns = (Column("measure", "category"), Column("before", "int"), Column("within", "int"))
+        rows = tuple(
+            (name, getattr(self.summary.before, name), getattr(self.summary.within, name))
+            for name in _COUNT_NAMES
+        )
+        return Table(f"Timeline of {self.offender_id}: window summary", columns, rows)
+
+    def events_table(self) -> Table:
+        """One row per event in the window, with the fields analysts filter on."""
+        codec = _codec()
+        columns = (
+            Column("date", "date"),
+            Column("type", "category"),
+            Column("event_id"),
+            Column("recorded_at", "datetime"),
+            Column("category", "category"),
+            Column("charge_id"),
+            Column("arrest_id"),
+            Column("case_id"),
+            Column("outcome", "category"),
+            Column("length_days", "int"),
+        )
+        rows = []
+        for event in self.events:
+            raw = codec.encode(event)
+            outcome = raw.get("outcome") or raw.get("disposal") or raw.get("kind")
+            rows.append(
+                (
+                    event.date,
+                    event.TYPE,
+                    event.event_id,
+                    event.recorded_at,
+                    raw.get("offence", {}).get("category"),
+                    raw.get("charge_id"),
+                    raw.get("arrest_id"),
+                    raw.get("case_id"),
+                    outcome,
+                    raw.get("length_days"),
+                )
+            )
+        return Table(f"Timeline of {self.offender_id}: events", columns, tuple(rows))
+
+    def episodes_table(self) -> Table:
+        """One row per episode overlapping the window (``end`` exclusive)."""
+        columns = (
+            Column("kind", "category"),
+            Column("start", "date"),
+            Column("end", "date"),
+            Column("open", "bool"),
+            Column("ref"),
+            Column("start_event_id"),
+            Column("end_event_id"),
+        )
+        rows = tuple(
+            (e.kind.value, e.start, e.end, e.open, e.ref, e.start_event_id, e.end_event_id)
+            for e in self.episodes_in_window
+        )
+        return Table(f"Timeline of {self.offender_id}: episodes", columns, rows)
+
+    def flags_table(self) -> Table:
+        """One row per flagged offence."""
+        columns = (
+            Column("kind", "category"),
+            Column("offence_date", "date"),
+            Column("offence_type", "category"),
+            Column("offence_id"),
+            Column("event_id"),
+            Column("episode_ref"),
+        )
+        rows = tuple(
+            (f.kind.value, f.offence_date, f.offence_type, f.offence_id, f.event_id, f.episode_ref)
+            for f in self.flags
+        )
+        return Table(f"Timeline of {self.offender_id}: flags", columns, rows)
+
+    def to_pandas(self, part: str = "events") -> Any:
+        """``events`` (default), ``episodes``, ``flags`` or ``summary`` as a DataFrame."""
+        tables = {
+            "events": self.events_table,
+            "episodes": self.episodes_table,
+            "flags": self.flags_table,
+            "summary": self.table,
+        }
+        if part not in tables:
+            raise ValueError(f"part must be one of {', '.join(tables)}, not {part!r}")
+        return tables[part]().to_pandas()
+
+    def _repr_html_(self) -> str:
+        return "".join(
+            t.to_html() for t in (self.table(), self.episodes_table(), self.flags_table())
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Events (wire format), episodes, flags and summary, JSON-ready."""

@@ -43,6 +43,7 @@ from ..events import (
     WarrantIssued,
     WarrantWithdrawn,
 )
+from ..tables import Column, Table, Tabular
 from .base import History, Window, as_of_date
 
 __all__ = ["Timeliness", "WarrantTargets", "Warrants", "WarrantsProjection"]
@@ -89,7 +90,7 @@ def _add(a: Mapping[str, Any], b: Mapping[str, Any], zero: Any) -> dict[str, Any
 
 
 @attrs.frozen
-class Warrants:
+class Warrants(Tabular):
     """Outstanding warrants, execution timeliness by category, and recall-to-return times."""
 
     #: ``kind/category`` → warrants outstanding (``none`` for no category).
@@ -109,6 +110,38 @@ class Warrants:
             self.recall_returns + other.recall_returns,
             self.recalls_outstanding + other.recalls_outstanding,
             self.targets,
+        )
+
+    def table(self) -> Table:
+        """Execution timeliness, one row per warrant category."""
+        columns = (
+            Column("category", "category"),
+            Column("executed", "int"),
+            Column("on_time", "int"),
+            Column("share_on_time", "float"),
+            Column("target_days", "int"),
+            Column("median_days", "float"),
+        )
+        rows = tuple(
+            (
+                cat,
+                t.executed,
+                t.on_time,
+                t.share_on_time,
+                self.targets.days.get(cat),
+                t.median_days(),
+            )
+            for cat, t in self.executed.items()
+        )
+        return Table("Warrant execution timeliness", columns, rows)
+
+    def outstanding_table(self) -> Table:
+        """Outstanding warrants by kind and category."""
+        rows = tuple((key, n) for key, n in self.outstanding.items())
+        return Table(
+            "Outstanding warrants",
+            (Column("kind_category", "category"), Column("outstanding", "int")),
+            rows,
         )
 
     def to_json(self) -> dict[str, Any]:

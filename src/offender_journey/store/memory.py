@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from sortedcontainers import SortedDict
 
@@ -118,6 +119,14 @@ class InMemoryStore:
         except BaseException:
             self._by_id, self._streams = saved
             raise
+
+    def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
+        """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
+        from ..tables import events_table
+
+        return events_table(
+            e for _, stream in self.read_all(as_of=as_of) for e in stream
+        ).to_pandas()
 
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""

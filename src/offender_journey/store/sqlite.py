@@ -285,6 +285,14 @@ class SQLiteStore:
     def count_offenders(self) -> int:
         return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
 
+    def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
+        """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
+        from ..tables import events_table
+
+        return events_table(
+            e for _, stream in self.read_all(as_of=as_of) for e in stream
+        ).to_pandas()
+
     def close(self) -> None:
         self._db.close()
 

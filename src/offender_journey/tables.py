@@ -1,0 +1,163 @@
+"""Results as tables: one shape that feeds pandas, notebook HTML and the terminal.
+
+Every result class says what its table looks like (:meth:`Tabular.table`); the
+:class:`Tabular` mixin turns that into ``to_pandas()`` (the ``pandas`` extra, typed
+columns: dates as dates, categories as categoricals, counts as integers, rates as
+nullable floats) and ``_repr_html_()`` for Jupyter, so no result builds either by hand.
+
+Examples:
+    >>> t = Table("Counts", (Column("kind", "category"), Column("n", "int")), (("a", 1), ("b", 2)))
+    >>> print(t.to_text())
+    Counts
+    kind  n
+    a     1
+    b     2
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import html
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .errors import MissingExtraError
+
+if TYPE_CHECKING:
+    from .events import Event
+
+__all__ = ["Column", "Table", "Tabular", "events_table", "require_pandas"]
+
+Kind = Literal["str", "category", "int", "float", "date", "datetime", "bool"]
+
+
+def require_pandas(feature: str = "to_pandas()") -> Any:
+    """The pandas module, or a :class:`MissingExtraError` naming the extra to install."""
+    try:
+        import pandas
+    except ImportError:
+        raise MissingExtraError(feature, "pandas", "pandas") from None
+    return pandas
+
+
+@attrs.frozen
+class Column:
+    """A column's name and the kind of values it holds."""
+
+    name: str
+    kind: Kind = "str"
+
+
+@attrs.frozen
+class Table:
+    """A titled table: columns and rows (tuples in column order)."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def to_pandas(self) -> Any:
+        """A DataFrame with a dtype per column kind."""
+        pd = require_pandas()
+        names = [c.name for c in self.columns]
+        frame = pd.DataFrame.from_records(list(self.rows), columns=names)
+        for column in self.columns:
+            values = frame[column.name]
+            if column.kind == "category":
+                frame[column.name] = values.astype("category")
+            elif column.kind == "int":
+                frame[column.name] = values.astype("Int64")
+            elif column.kind == "float":
+                frame[column.name] = pd.to_numeric(values, errors="coerce").astype("Float64")
+            elif column.kind in ("date", "datetime"):
+                frame[column.name] = pd.to_datetime(values, utc=column.kind == "datetime")
+            elif column.kind == "bool":
+                frame[column.name] = values.astype("boolean")
+            else:
+                frame[column.name] = values.astype("string")
+        frame.attrs["title"] = self.title
+        return frame
+
+    def to_html(self) -> str:
+        """A plain HTML table (what Jupyter shows), without needing pandas."""
+        head = "".join(f"<th>{html.escape(c.name)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_show(v))}</td>" for v in row) + "</tr>"
+            for row in self.rows
+        )
+        return (
+            f"<table><caption>{html.escape(self.title)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def to_text(self) -> str:
+        """Aligned plain text, for terminals and logs."""
+        cells = [[c.name for c in self.columns]] + [[_show(v) for v in row] for row in self.rows]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
+        lines = [
+            "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells
+        ]
+        return "\n".join([self.title, *lines])
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class Tabular(abc.ABC):
+    """Mixin: ``to_pandas()`` and ``_repr_html_()`` from the class's :meth:`table`."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def table(self) -> Table:
+        """The result as a :class:`Table`."""
+
+    def to_pandas(self) -> Any:
+        """The result as a pandas DataFrame (needs the ``pandas`` extra)."""
+        return self.table().to_pandas()
+
+    def _repr_html_(self) -> str:
+        return self.table().to_html()
+
+
+_ENVELOPE = ("type", "event_id", "offender_id", "date", "recorded_at", "schema_version")
+
+
+def events_table(events: Iterable[Event]) -> Table:
+    """Raw events, one row each: the envelope, plus the other fields as canonical JSON."""
+    from .codec import Codec, dumps
+
+    codec = Codec()
+    rows = []
+    for event in events:
+        raw = codec.encode(event)
+        rest = {k: v for k, v in raw.items() if k not in _ENVELOPE}
+        rows.append(
+            (
+                event.offender_id,
+                event.event_id,
+                event.TYPE,
+                event.date,
+                event.recorded_at,
+                dumps(rest),
+            )
+        )
+    columns = (
+        Column("offender_id"),
+        Column("event_id"),
+        Column("type", "category"),
+        Column("date", "date"),
+        Column("recorded_at", "datetime"),
+        Column("fields"),
+    )
+    return Table("Events", columns, tuple(rows))
