@@ -220,6 +220,12 @@ class MetricsReport:
         head = f"<p>{self.offenders} offenders, {self.events} events</p>"
         return head + "".join(result._repr_html_() for result in self.results.values())
 
+    def __repr__(self) -> str:
+        return (
+            f"<MetricsReport: {self.offenders} offenders, {self.events} events; "
+            f"views {', '.join(self.results)}>"
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The SPEC section 4 ``metrics --json`` object, plus ``window``, ``as_of``, extra views."""
         out: dict[str, Any] = {"offenders": self.offenders, "events": self.events}

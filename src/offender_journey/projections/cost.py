@@ -165,6 +165,12 @@ class CostReport(Tabular):
         rows = tuple(attrs.astuple(c) for c in self.offenders)
         return Table("Cost of crime by offender (£, 2015/16 prices)", columns, rows)
 
+    def __repr__(self) -> str:
+        return (
+            f"<CostReport: {len(self.offenders)} offenders, charged £{self.charged:,.0f}, "
+            f"proven £{self.proven:,.0f}>"
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "offenders": len(self.offenders),

@@ -111,6 +111,9 @@ class IomCohort(Tabular):
         rows = tuple((s.offender_id, s.score_2y, s.source, s.reason) for s in self.selected)
         return Table(f"IOM cohort ({len(self.selected)} of {self.considered})", columns, rows)
 
+    def __repr__(self) -> str:
+        return f"<IomCohort: {len(self.selected)} of {self.considered} selected>"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "size": len(self.selected),
