@@ -93,6 +93,8 @@ def parse_instant(value: object) -> dt.datetime:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO-8601 datetime") from None
+        if moment.tzinfo is dt.UTC:  # the common case: already UTC
+            return moment
     else:
         raise TypeError(f"expected an ISO-8601 datetime string, got {_kind(value)}")
     if moment.utcoffset() is None:

@@ -36,7 +36,9 @@ def _ids(value: Iterable[str]) -> tuple[str, ...]:
 
 def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Transaction times must be unambiguous instants."""
-    if value is not None and (not isinstance(value, dt.datetime) or value.utcoffset() is None):
+    if value is None or (type(value) is dt.datetime and value.tzinfo is dt.UTC):
+        return
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
         raise ValueError(f"{attribute.name} must be a datetime with a UTC offset")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import IO
+from typing import IO, NamedTuple
 
 import attrs
 
@@ -31,9 +31,8 @@ __all__ = [
 KEEP_REJECTIONS = 1000
 
 
-@attrs.frozen
-class Row:
-    """One non-blank input line, read: an event, or why it is not one.
+class Row(NamedTuple):
+    """One input line, read: an event, or why it is not one (a tuple: one per line, cheap).
 
     ``blank`` rows only count; ``payload`` is what the store keeps for the event (the
     JSON as given), ``None`` to use the event's canonical encoding.
