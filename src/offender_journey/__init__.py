@@ -12,10 +12,14 @@ A tour, in the order a user meets it:
 3
 >>> [e.TYPE for e in store.read_stream("O1")]
 ['arrest', 'charge', 'conviction']
+>>> from offender_journey import compute
+>>> compute(store.read_all()).conversion.rate
+1.0
 
 Everything here is re-exported from its own module: ``events`` (the vocabulary),
 ``codec`` (JSON), ``store`` (SQLite and in-memory stores), ``io`` (imports),
-``projections`` and ``metrics`` (the views), ``synth`` (synthetic journeys).
+``projections`` and ``metrics`` (the views), ``synth`` (synthetic journeys),
+``tables`` (DataFrames and notebook HTML) and ``plot`` (pictures; the ``plot`` extra).
 """
 
 from .builder import JourneyBuilder
@@ -30,7 +34,8 @@ from .errors import (
     StoreError,
 )
 from .events import EVENT_TYPES, Category, Event
-from .io import ImportReport, export_jsonl, import_jsonl
+from .io import ImportReport, export_jsonl, import_csv, import_jsonl
+from .metrics import MetricsReport, compute, compute_store, timeline
 from .projections import History, Window
 from .store import EventStore, InMemoryStore, SQLiteStore, open_store
 
@@ -44,6 +49,7 @@ __all__ = [
     "EventStore",
     "History",
     "ImportReport",
+    "MetricsReport",
     "InMemoryStore",
     "InvalidEventError",
     "JourneyBuilder",
@@ -53,10 +59,14 @@ __all__ = [
     "SQLiteStore",
     "StoreError",
     "Window",
+    "compute",
+    "compute_store",
     "export_jsonl",
+    "import_csv",
     "import_jsonl",
     "make_converter",
     "open_store",
+    "timeline",
 ]
 
 __version__ = "0.1.0"
