@@ -485,7 +485,10 @@ class _Career:
             )
             kind = rng.choice((RecallKind.STANDARD, RecallKind.FIXED_TERM))
             self.add(LicenceRecalled, recall, licence_id=licence.licence_id, kind=kind)
-            back = recall + dt.timedelta(days=int(rng.expovariate(1 / 6)))
+            back = min(
+                recall + dt.timedelta(days=int(rng.expovariate(1 / 6))),
+                licence_end - dt.timedelta(days=1),
+            )
             self.add(ReturnedToCustody, back, licence_id=licence.licence_id)
             if kind is RecallKind.FIXED_TERM and back + dt.timedelta(days=28) < licence_end:
                 self.custody.append((back, back + dt.timedelta(days=28)))
