@@ -359,37 +359,27 @@ class _Career:
                 kind=BailKind.POLICE if rng.random() < 0.4 else BailKind.COURT,
                 charge_ids=ids,
             )
+
         # Hearings between charge and conclusion: adjournments, the odd failure to appear.
-        hearing = charge_day + dt.timedelta(days=rng.randrange(14, 35))
-        while hearing < conclusion:
+        def hearing(day: dt.date, outcome: HearingOutcome) -> None:
+            self.add(
+                CourtAppearance,
+                day,
+                hearing_id=self.next_id("h"),
+                case_id=case_id,
+                charge_ids=ids,
+                outcome=outcome,
+            )
+
+        day = charge_day + dt.timedelta(days=rng.randrange(14, 35))
+        while day < conclusion:
             if rng.random() < preset.failure_to_appear:
-                self.add(
-                    CourtAppearance,
-                    hearing,
-                    hearing_id=self.next_id("h"),
-                    case_id=case_id,
-                    charge_ids=ids,
-                    outcome=HearingOutcome.FAILED_TO_APPEAR,
-                )
-                self.warrant(hearing)
+                hearing(day, HearingOutcome.FAILED_TO_APPEAR)
+                self.warrant(day)
             else:
-                self.add(
-                    CourtAppearance,
-                    hearing,
-                    hearing_id=self.next_id("h"),
-                    case_id=case_id,
-                    charge_ids=ids,
-                    outcome=HearingOutcome.ADJOURNED,
-                )
-            hearing += dt.timedelta(days=rng.randrange(28, 70))
-        self.add(
-            CourtAppearance,
-            conclusion,
-            hearing_id=self.next_id("h"),
-            case_id=case_id,
-            charge_ids=ids,
-            outcome=HearingOutcome.CONCLUDED,
-        )
+                hearing(day, HearingOutcome.ADJOURNED)
+            day += dt.timedelta(days=rng.randrange(28, 70))
+        hearing(conclusion, HearingOutcome.CONCLUDED)
         if isinstance(held, RemandedInCustody):
             self.add(RemandEnded, conclusion, remand_id=held.remand_id)
         elif isinstance(held, BailGranted):

@@ -7,10 +7,11 @@ before it reaches a backend, so a new event type needs no store change.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import NamedTuple, Protocol, Self, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -23,6 +24,7 @@ __all__ = [
     "EventStore",
     "OffenderRange",
     "Record",
+    "StoreBase",
     "as_of_micros",
     "from_micros",
     "prepare",
@@ -129,6 +131,56 @@ def split_batch(
     if conflicts:
         raise ConflictError(conflicts)
     return new, duplicates
+
+
+class StoreBase(abc.ABC):
+    """What every backend does the same way, built on its ``append_records`` and ``read_all``."""
+
+    _codec: Codec
+
+    def append(
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        """Encode events built in Python and append them (see :class:`EventStore`)."""
+        records = prepare(self._codec, events, dt.datetime.now(dt.UTC))
+        return self.append_records(records, expected_versions=expected_versions)
+
+    @abc.abstractmethod
+    def append_records(
+        self,
+        records: list[Record],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        """Append encoded events atomically."""
+
+    @abc.abstractmethod
+    def read_all(
+        self,
+        *,
+        as_of: dt.datetime | None = None,
+        offenders: OffenderRange | None = None,
+    ) -> Iterator[tuple[str, list[Event]]]:
+        """Every stream in turn."""
+
+    def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
+        """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
+        from ..tables import events_table
+
+        events = (event for _, stream in self.read_all(as_of=as_of) for event in stream)
+        return events_table(events).to_pandas()
+
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
+        """Release the store's resources (nothing, unless a backend holds some)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @runtime_checkable

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from sortedcontainers import SortedDict
 
@@ -17,16 +16,16 @@ from .base import (
     AppendResult,
     OffenderRange,
     Record,
+    StoreBase,
     as_of_micros,
     from_micros,
-    prepare,
     split_batch,
 )
 
 __all__ = ["InMemoryStore"]
 
 
-class InMemoryStore:
+class InMemoryStore(StoreBase):
     """Streams kept as lists of (record, event), in a dict sorted by offender id.
 
     Examples:
@@ -43,15 +42,6 @@ class InMemoryStore:
         self._codec = codec or Codec()
         self._streams: SortedDict[str, list[tuple[Record, Event]]] = SortedDict()
         self._by_id: dict[str, Record] = {}
-
-    def append(
-        self,
-        events: Iterable[Event],
-        *,
-        expected_versions: Mapping[str, int] | None = None,
-    ) -> AppendResult:
-        records = prepare(self._codec, events, dt.datetime.now(dt.UTC))
-        return self.append_records(records, expected_versions=expected_versions)
 
     def append_records(
         self,
@@ -119,23 +109,6 @@ class InMemoryStore:
         except BaseException:
             self._by_id, self._streams = saved
             raise
-
-    def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
-        """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
-        from ..tables import events_table
-
-        return events_table(
-            e for _, stream in self.read_all(as_of=as_of) for e in stream
-        ).to_pandas()
-
-    def close(self) -> None:
-        """Nothing to release; kept for the protocol."""
-
-    def __enter__(self) -> InMemoryStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<InMemoryStore: {self.count_events()} events, {self.count_offenders()} offenders>"

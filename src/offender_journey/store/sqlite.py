@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,9 +22,9 @@ from .base import (
     AppendResult,
     OffenderRange,
     Record,
+    StoreBase,
     as_of_micros,
     from_micros,
-    prepare,
     split_batch,
 )
 
@@ -68,7 +68,7 @@ _CHUNK = 900
 _FETCH = 4096
 
 
-class SQLiteStore:
+class SQLiteStore(StoreBase):
     """Events in a SQLite file (or ``":memory:"``).
 
     Reads decode lazily, one stream at a time, so ``read_all`` over any size of
@@ -133,15 +133,6 @@ class SQLiteStore:
         self._db.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
 
     # --- writing -----------------------------------------------------------------------------
-
-    def append(
-        self,
-        events: Iterable[Event],
-        *,
-        expected_versions: Mapping[str, int] | None = None,
-    ) -> AppendResult:
-        records = prepare(self._codec, events, dt.datetime.now(dt.UTC))
-        return self.append_records(records, expected_versions=expected_versions)
 
     def append_records(
         self,
@@ -285,22 +276,8 @@ class SQLiteStore:
     def count_offenders(self) -> int:
         return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
 
-    def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
-        """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
-        from ..tables import events_table
-
-        return events_table(
-            e for _, stream in self.read_all(as_of=as_of) for e in stream
-        ).to_pandas()
-
     def close(self) -> None:
         self._db.close()
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
