@@ -1,0 +1,127 @@
+"""``ingest``: import events from JSON Lines or CSV, accounting for every line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from typing import IO, Any
+
+import attrs
+
+from ..io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
+from ..store import open_store
+from ._common import Commands, UsageError, add_json, add_store, print_json, progress
+
+
+def _format_of(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.mapping or args.type or str(args.events).lower().endswith(".csv"):
+        return "csv"
+    return "jsonl"
+
+
+def _mapping_of(args: argparse.Namespace) -> CsvMapping:
+    """The CSV mapping: from ``--mapping FILE``, with ``--type`` fixing the event type."""
+    try:
+        mapping = CsvMapping.load(args.mapping) if args.mapping else CsvMapping()
+        return attrs.evolve(mapping, type=args.type) if args.type else mapping
+    except (MappingError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    source = args.events
+    if source != "-" and not os.path.isfile(source):
+        raise UsageError(f"cannot read {source!r}: no such file")
+    rejects: IO[bytes] | None = None
+    with contextlib.ExitStack() as stack:
+        if args.rejects:
+            try:
+                rejects = stack.enter_context(open(args.rejects, "wb"))
+            except OSError as exc:
+                raise UsageError(f"cannot write rejects file {args.rejects!r}: {exc}") from None
+        store = open_store(args.store)
+        stack.callback(store.close)
+        shown = 0
+
+        def on_reject(rejection: Rejection) -> None:
+            nonlocal shown
+            if rejects is not None:
+                write_rejection(rejects, rejection)
+            if not args.json and shown < 20:
+                print(f"rejected {rejection}", file=sys.stderr)
+            shown += 1
+
+        interactive = sys.stderr.isatty() and not args.json
+        with progress(interactive) as on_progress:
+            options: dict[str, Any] = {
+                "strict": args.strict,
+                "on_reject": on_reject,
+                "on_progress": on_progress,
+            }
+            if _format_of(args) == "csv":
+                report = import_csv(source, store, mapping=_mapping_of(args), **options)
+            else:
+                report = import_jsonl(source, store, **options)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        if report.rejected > 20:
+            print(
+                f"... and {report.rejected - 20} more rejected lines"
+                + (
+                    f" (all in {args.rejects})"
+                    if args.rejects
+                    else " (use --rejects FILE to keep them)"
+                ),
+                file=sys.stderr,
+            )
+        if report.lines == 0:
+            print(f"no events found in {source}", file=sys.stderr)
+        print(f"{report} -> {args.store}")
+    return 1 if report.rejected else 0
+
+
+def register(commands: Commands) -> None:
+    """Add this module's command(s) to the parser."""
+    ingest = commands.add_parser(
+        "ingest",
+        help="import events from a JSON Lines file",
+        description="Import events (one JSON object per line, SPEC section 2) into the store. "
+        "Every line is stored, recognised as already present, or rejected with its line "
+        "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
+        "rest stored, or nothing with --strict); 2: usage error.",
+    )
+    ingest.add_argument(
+        "events",
+        metavar="EVENTS.jsonl",
+        help="the file to import (JSON Lines, or CSV); - for stdin",
+    )
+    add_store(ingest)
+    ingest.add_argument(
+        "--strict", action="store_true", help="store nothing at all if any line is rejected"
+    )
+    ingest.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="write each rejected line here: line number, reasons, the line "
+        "verbatim (tab-separated)",
+    )
+    ingest.add_argument(
+        "--format",
+        choices=["jsonl", "csv"],
+        help="input format (default: csv for *.csv files, else jsonl)",
+    )
+    ingest.add_argument(
+        "--mapping",
+        metavar="FILE.toml",
+        help="CSV column mapping (see docs/csv.md); default: SPEC field names",
+    )
+    ingest.add_argument(
+        "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    add_json(ingest)
+    ingest.set_defaults(handler=_cmd_ingest)

@@ -1,0 +1,74 @@
+"""``metrics``: the headline numbers over every offender in the store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from ._common import (
+    Commands,
+    UsageError,
+    add_json,
+    add_store,
+    add_window,
+    draw,
+    print_json,
+    report_of,
+)
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from ..metrics import VIEWS
+
+    views: Sequence[str] | None = None
+    if args.all:
+        views = list(VIEWS)
+    elif args.views:
+        views = [v.strip() for v in args.views.split(",") if v.strip()]
+    report = report_of(args, views)
+    if args.png:
+        if "days_by_sentencing_occasion" not in report.results:
+            raise UsageError("--png draws days by sentencing occasion: include that view")
+        draw(args.png, "plot_days_by_occasion", report.occasions)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(report)
+    return 0
+
+
+def register(commands: Commands) -> None:
+    """Add this module's command(s) to the parser."""
+    metrics = commands.add_parser(
+        "metrics",
+        help="the headline numbers over every offender in the store",
+        description="Charge-to-conviction conversion (SPEC 3.1), days from arrest to "
+        "conviction by sentencing occasion (3.2) and the data-quality report, in one pass "
+        "over the store. See docs/views.md and docs/as_of.md.",
+    )
+    add_store(metrics)
+    add_window(metrics)
+    add_json(metrics)
+    metrics.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes to share the work (default 0: every core for stores of 200,000+ "
+        "events, else 1); the numbers are the same for any N",
+    )
+    metrics.add_argument(
+        "--views",
+        metavar="NAMES",
+        help="comma-separated views to compute in the one pass (default: "
+        "conversion, days_by_sentencing_occasion, reoffending, quality)",
+    )
+    metrics.add_argument(
+        "--all", action="store_true", help="every view: also history_bands, iom, cost, warrants"
+    )
+    metrics.add_argument(
+        "--png",
+        metavar="FILE",
+        help="also draw days by sentencing occasion into this PNG (plot extra)",
+    )
+    metrics.set_defaults(handler=_cmd_metrics)

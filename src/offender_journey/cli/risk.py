@@ -1,0 +1,89 @@
+"""``risk``: OGRS3 and criminal history of one offender on a day."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import attrs
+
+from ._common import (
+    Commands,
+    UsageError,
+    add_json,
+    add_store,
+    date_arg,
+    instant_arg,
+    open_existing,
+    print_json,
+)
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from ..projections.base import History, as_of_date
+    from ..projections.history_bands import history_at
+    from ..projections.ogrs3 import ogrs3_at, risk_at
+
+    store = open_existing(args.store)
+    try:
+        events = store.read_stream(args.offender_id, as_of=args.as_of)
+    finally:
+        store.close()
+    if not events:
+        raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
+    history = History.build(args.offender_id, events, args.as_of)
+    day = args.on or as_of_date(args.as_of)
+    ogrs3 = ogrs3_at(history, day)
+    chosen = risk_at(history, day)
+    record = history_at(history, day)
+    out = {
+        "offender_id": args.offender_id,
+        "on": day.isoformat(),
+        "ogrs3": ogrs3.to_json(),
+        "score_used": attrs.asdict(chosen) if not hasattr(chosen, "missing") else None,
+        "previous_convictions": record.previous_convictions,
+        "previous_cautions": record.previous_cautions,
+    }
+    if args.json:
+        print_json(json.loads(json.dumps(out, default=str)))
+        return 0
+    print(
+        f"{args.offender_id} on {day}: {record.previous_convictions} previous convictions, "
+        f"{record.previous_cautions} previous cautions"
+    )
+    if ogrs3.missing:
+        print("OGRS3: cannot be computed, missing " + ", ".join(ogrs3.missing))
+    else:
+        print(
+            f"OGRS3: {ogrs3.percent_1y} % within 1 year, {ogrs3.percent_2y} % within 2 years "
+            f"({ogrs3.band}); inputs {ogrs3.inputs}"
+        )
+    if out["score_used"]:
+        used = out["score_used"]
+        print(
+            f"score used for selection: {100 * used['score_2y']:.0f} % ({used['source']}, "
+            f"{used['date']})"
+        )
+    return 0
+
+
+def register(commands: Commands) -> None:
+    """Add this module's command(s) to the parser."""
+    risk = commands.add_parser(
+        "risk",
+        help="OGRS3 and criminal history of one offender",
+        description="OGRS3 (1- and 2-year probabilities, band) computed from the stream on a "
+        "day, with the inputs used or the inputs missing; and the score IOM selection would use.",
+    )
+    risk.add_argument("offender_id", metavar="OFFENDER_ID")
+    add_store(risk)
+    risk.add_argument("--on", type=date_arg, metavar="DATE", help="the day (default today)")
+    risk.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=instant_arg,
+        metavar="DATETIME",
+        help="see only what was recorded by then",
+    )
+    add_json(risk)
+    risk.set_defaults(handler=_cmd_risk)
