@@ -54,6 +54,13 @@ class StoreError(OffenderJourneyError):
     """The store cannot be opened or used (unknown format, closed, corrupt)."""
 
 
+class StoreBusyError(StoreError):
+    """Another process held the store's write lock for longer than we were willing to wait.
+
+    Nothing of the refused transaction was stored; trying again later is safe.
+    """
+
+
 class MissingExtraError(OffenderJourneyError, ImportError):
     """An optional feature needs a package that is not installed."""
 

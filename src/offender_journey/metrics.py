@@ -310,9 +310,9 @@ def compute_store(
 
     names = resolve_views(views)
     if jobs <= 1:
-        with SQLiteStore(path) as store:
+        with SQLiteStore(path, create=False) as store:
             return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=names)
-    with SQLiteStore(path) as store:
+    with SQLiteStore(path, create=False) as store:
         ranges = _balanced_ranges(store.stream_sizes(), jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
@@ -330,7 +330,7 @@ def _compute_range(
 ) -> MetricsReport:
     from .store import SQLiteStore
 
-    with SQLiteStore(path) as store:
+    with SQLiteStore(path, create=False) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
         return compute(streams, window=window, as_of=as_of, views=views)
 

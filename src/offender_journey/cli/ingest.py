@@ -43,7 +43,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 rejects = stack.enter_context(open(args.rejects, "wb"))
             except OSError as exc:
                 raise UsageError(f"cannot write rejects file {args.rejects!r}: {exc}") from None
-        store = open_store(args.store)
+        store = open_store(args.store, create=True)
         stack.callback(store.close)
         shown = 0
 

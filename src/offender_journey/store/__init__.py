@@ -10,9 +10,11 @@ import os
 
 from .base import AppendResult, EventStore, Record
 from .memory import InMemoryStore
-from .sqlite import FORMAT_VERSION, SQLiteStore
+from .sqlite import APPLICATION_ID, BUSY_TIMEOUT, FORMAT_VERSION, SQLiteStore
 
 __all__ = [
+    "APPLICATION_ID",
+    "BUSY_TIMEOUT",
     "FORMAT_VERSION",
     "DEFAULT_STORE",
     "AppendResult",
@@ -27,12 +29,24 @@ __all__ = [
 DEFAULT_STORE = "journeys.db"
 
 
-def open_store(path: str | os.PathLike[str] | None = None) -> EventStore:
+def open_store(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = False,
+    busy_timeout: float = BUSY_TIMEOUT,
+) -> EventStore:
     """Open the store at ``path`` (SQLite; ``":memory:"`` for a throw-away one).
+
+    By default the store must exist: a mistyped path raises
+    :class:`~offender_journey.errors.StoreError` instead of quietly starting an empty
+    store. ``create=True`` makes a new one when there is none (what ``ingest`` does).
+    ``busy_timeout``: seconds a write waits for another writer (see :class:`SQLiteStore`).
 
     Examples:
         >>> store = open_store(":memory:")
         >>> store.count_offenders()
         0
     """
-    return SQLiteStore(DEFAULT_STORE if path is None else path)
+    return SQLiteStore(
+        DEFAULT_STORE if path is None else path, create=create, busy_timeout=busy_timeout
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -28,6 +29,9 @@ __all__ = ["InMemoryStore"]
 class InMemoryStore(StoreBase):
     """Streams kept as lists of (record, event), in a dict sorted by offender id.
 
+    Safe to share between threads: the duplicate and expected-version checks and the
+    append happen under one lock, so concurrent writers never lose an update.
+
     Examples:
         >>> from offender_journey.builder import JourneyBuilder
         >>> j = JourneyBuilder("O1"); _ = j.arrest("2014-05-01")
@@ -42,12 +46,20 @@ class InMemoryStore(StoreBase):
         self._codec = codec or Codec()
         self._streams: SortedDict[str, list[tuple[Record, Event]]] = SortedDict()
         self._by_id: dict[str, Record] = {}
+        # Re-entrant: atomic() holds it around appends made inside the block.
+        self._lock = threading.RLock()
 
     def append_records(
         self,
         records: list[Record],
         *,
         expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        with self._lock:
+            return self._append_locked(records, expected_versions)
+
+    def _append_locked(
+        self, records: list[Record], expected_versions: Mapping[str, int] | None
     ) -> AppendResult:
         known = {
             r.event_id: self._by_id[r.event_id].payload
@@ -68,11 +80,9 @@ class InMemoryStore(StoreBase):
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
         limit = as_of_micros(as_of)
-        return [
-            event
-            for record, event in self._streams.get(offender_id, ())
-            if record.recorded_at <= limit
-        ]
+        with self._lock:
+            stream = list(self._streams.get(offender_id, ()))
+        return [event for record, event in stream if record.recorded_at <= limit]
 
     def read_all(
         self,
@@ -81,16 +91,20 @@ class InMemoryStore(StoreBase):
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
-        for offender_id in list(self._streams.irange(first, stop, inclusive=(True, False))):
+        with self._lock:
+            ids = list(self._streams.irange(first, stop, inclusive=(True, False)))
+        for offender_id in ids:
             events = self.read_stream(offender_id, as_of=as_of)
             if events:
                 yield offender_id, events
 
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
-        return iter([(offender_id, len(stream)) for offender_id, stream in self._streams.items()])
+        with self._lock:
+            return iter([(offender, len(stream)) for offender, stream in self._streams.items()])
 
     def offenders(self) -> Iterator[str]:
-        return iter(list(self._streams))
+        with self._lock:
+            return iter(list(self._streams))
 
     def version(self, offender_id: str) -> int:
         return len(self._streams.get(offender_id, ()))
@@ -103,12 +117,17 @@ class InMemoryStore(StoreBase):
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        saved = (copy.copy(self._by_id), SortedDict({k: list(v) for k, v in self._streams.items()}))
-        try:
-            yield
-        except BaseException:
-            self._by_id, self._streams = saved
-            raise
+        """All or nothing; other threads' appends wait until the block ends."""
+        with self._lock:
+            saved = (
+                copy.copy(self._by_id),
+                SortedDict({k: list(v) for k, v in self._streams.items()}),
+            )
+            try:
+                yield
+            except BaseException:
+                self._by_id, self._streams = saved
+                raise
 
     def __repr__(self) -> str:
         return f"<InMemoryStore: {self.count_events()} events, {self.count_offenders()} offenders>"

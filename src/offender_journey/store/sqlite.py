@@ -4,19 +4,26 @@ The schema carries the append-only rules itself: ``PRIMARY KEY (offender_id,
 version)`` makes streams ordered and gap-free, and a unique ``event_id`` makes
 appends idempotent. A ``store_meta`` row holds the format version so later
 releases can migrate old files.
+
+A file is identified before anything is written to it: ours carry
+``PRAGMA application_id`` :data:`APPLICATION_ID`; a file of the previous release (no
+id, but our exact tables) is adopted and stamped; anything else is refused and left
+byte-for-byte as it was. New files are created readable by their owner only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import pathlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from ..codec import Codec
-from ..errors import ConcurrencyError, StoreError
+from ..errors import ConcurrencyError, StoreBusyError, StoreError
 from ..events import Event
 from .base import (
     AppendResult,
@@ -28,10 +35,30 @@ from .base import (
     split_batch,
 )
 
-__all__ = ["FORMAT_VERSION", "SQLiteStore"]
+__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore"]
 
 #: The on-disk format this release writes and reads.
 FORMAT_VERSION = 1
+
+#: ``PRAGMA application_id`` of our files ("OJEV"), so a store is told from any other database.
+APPLICATION_ID = 0x4F4A4556
+
+#: Seconds a writer waits for another process's write transaction before giving up.
+BUSY_TIMEOUT = 30.0
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: The ``events`` columns of format 1 (what a file without our application id must have).
+_V1_EVENT_COLUMNS = (
+    "offender_id",
+    "version",
+    "event_id",
+    "type",
+    "date",
+    "recorded_at",
+    "recorded_at_given",
+    "payload",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (
@@ -81,26 +108,56 @@ class SQLiteStore(StoreBase):
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] = "journeys.db", codec: Codec | None = None
+        self,
+        path: str | os.PathLike[str] = "journeys.db",
+        codec: Codec | None = None,
+        *,
+        create: bool = True,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
+        """Open the store at ``path``; ``create=False`` refuses to make a new one.
+
+        ``busy_timeout`` is how many seconds a write waits for another process's write
+        transaction before raising :class:`~offender_journey.errors.StoreBusyError`.
+        """
         self.path = os.fspath(path)
         self._codec = codec or Codec()
         self._depth = 0  # nesting of atomic() blocks
+        self._busy_timeout = busy_timeout
+        memory = self.path == ":memory:"
+        new = not memory and _identify(self.path, create=create)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout)
             self._db.execute("PRAGMA page_size=16384")  # new files only: fewer, fuller pages
+            if new:
+                self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk imports touch many pages
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy() from None
+            raise StoreError(f"cannot open {self.path!r} as an event store: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open {self.path!r} as an event store: {exc}") from None
+        if new:
+            _owner_only(self.path)
+
+    def _busy(self) -> StoreBusyError:
+        return StoreBusyError(
+            f"{self.path!r} is busy: another process kept writing to it for more than "
+            f"{self._busy_timeout:g} s, so nothing more was stored; try again when it has "
+            "finished (events already stored are recognised, so repeating an import is safe)"
+        )
 
     # --- schema ------------------------------------------------------------------------
 
     def _migrate(self) -> None:
         self._db.executescript(_SCHEMA)
+        if self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")  # previous release
         row = self._db.execute(
             "SELECT value FROM store_meta WHERE key = 'format_version'"
         ).fetchone()
@@ -119,7 +176,12 @@ class SQLiteStore(StoreBase):
     def atomic(self) -> Iterator[None]:
         """A transaction (or a savepoint inside one): all of it is kept, or none."""
         name = f"sp{self._depth}"
-        self._db.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
+        try:
+            self._db.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy() from None
+            raise
         self._depth += 1
         try:
             yield
@@ -281,3 +343,71 @@ class SQLiteStore(StoreBase):
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc)
+    return "locked" in message or "busy" in message
+
+
+def _identify(path: str, *, create: bool) -> bool:
+    """Whether ``path`` is a new store to create; raises unless it is one of ours.
+
+    Only reads (a foreign file is left exactly as it was). A missing file is created
+    empty, owner-only, when ``create`` allows.
+    """
+    try:
+        with open(path, "rb") as file:
+            header = file.read(100)
+    except FileNotFoundError:
+        if not create:
+            raise StoreError(f"no store at {path!r} (pass create=True to make one)") from None
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot create a store at {path!r}: {exc}") from None
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+        finally:
+            os.close(fd)
+        return True
+    except OSError as exc:
+        raise StoreError(f"cannot open {path!r} as an event store: {exc}") from None
+    if not header:
+        if not create:
+            raise StoreError(f"{path!r} is an empty file, not a store")
+        return True
+    if not header.startswith(_SQLITE_HEADER) or len(header) < 100:
+        raise StoreError(
+            f"cannot open {path!r} as an event store: it is not a SQLite database "
+            "(the file was left untouched)"
+        )
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id == APPLICATION_ID:
+        return False
+    if application_id != 0:
+        raise StoreError(
+            f"{path!r} is a SQLite database of another application (application_id "
+            f"{application_id:#010x}), not an event store; it was left untouched"
+        )
+    # No id: a store of the previous release, or someone else's database. Look, read-only.
+    uri = pathlib.Path(path).absolute().as_uri() + "?mode=ro&immutable=1"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            columns = tuple(row[1] for row in db.execute("PRAGMA table_info(events)"))
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open {path!r} as an event store: {exc}") from None
+    if "store_meta" not in tables or columns != _V1_EVENT_COLUMNS:
+        raise StoreError(
+            f"{path!r} is a SQLite database of another application (its tables are not an "
+            "event store's), not an event store; it was left untouched"
+        )
+    return False
+
+
+def _owner_only(path: str) -> None:
+    """Make a new store and its write-ahead log files readable by their owner only."""
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(name, 0o600)
