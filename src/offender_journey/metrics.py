@@ -32,7 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from .events import Event
-from .projections.base import ALL_TIME, History, Projection, Window
+from .projections.base import ALL_TIME, History, Projection, Window, as_of_instant
 from .projections.conversion import Conversion, ConversionProjection
 from .projections.cost import CostProjection
 from .projections.history_bands import HistoryBandsProjection
@@ -258,11 +258,24 @@ class MetricsReport:
         return "\n".join(lines)
 
 
+AsOf = dt.datetime | dt.date | str | None
+
+
+def _query_time(window: Window, as_of: AsOf) -> tuple[dt.datetime | None, dt.datetime]:
+    """Check the arguments every entry point shares; ``(as_of, now)``, ``None`` meaning now.
+
+    Wrong types fail here, before any work, with a message saying what is accepted.
+    """
+    if not isinstance(window, Window):
+        raise TypeError(f"window must be a Window, not {type(window).__name__}")
+    return as_of_instant(as_of), dt.datetime.now(dt.UTC)
+
+
 def compute(
     streams: Iterable[tuple[str, Sequence[Event]]],
     *,
     window: Window = ALL_TIME,
-    as_of: dt.datetime | None = None,
+    as_of: AsOf = None,
     views: Iterable[ViewChoice] | None = None,
 ) -> MetricsReport:
     """Every requested view over offenders' streams, in one pass.
@@ -271,18 +284,29 @@ def compute(
         streams: ``(offender_id, events)`` pairs, each offender's events in stream
             order (what ``store.read_all(as_of=...)`` yields).
         window: the valid-time window (inclusive dates; default all time).
-        as_of: the transaction time to see the data as of (default: everything given).
+        as_of: the transaction time to see the data as of: an aware datetime, an ISO
+            string, or a date meaning the end of that day UTC (default: now, so events
+            recorded in the future are not seen; the report's ``as_of`` says when).
         views: names from :data:`VIEWS` (default: :func:`default_views`).
 
     Cost: one history build per offender and one pass per view over it; memory is one
     offender's stream plus the running totals.
     """
-    chosen = [
-        (view.projection.name, view.projection, view.start()) for view in resolve_views(views)
-    ]
+    cut, now = _query_time(window, as_of)
+    return _compute(streams, window, cut, now, resolve_views(views))
+
+
+def _compute(
+    streams: Iterable[tuple[str, Sequence[Event]]],
+    window: Window,
+    as_of: dt.datetime | None,
+    now: dt.datetime,
+    views: list[View[Any]],
+) -> MetricsReport:
+    chosen = [(view.projection.name, view.projection, view.start()) for view in views]
     offenders = events = 0
     for offender_id, stream in streams:
-        history = History.build(offender_id, stream, as_of)
+        history = History.build(offender_id, stream, as_of, now=now)
         if history.events:
             offenders += 1
             events += len(history.events)
@@ -296,27 +320,32 @@ def compute_store(
     path: str | os.PathLike[str],
     *,
     window: Window = ALL_TIME,
-    as_of: dt.datetime | None = None,
+    as_of: AsOf = None,
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
 ) -> MetricsReport:
-    """:func:`compute` over a SQLite store, shared out over ``jobs`` processes.
+    """:func:`compute` over an existing SQLite store, shared out over ``jobs`` processes.
 
     Each process reads a contiguous range of offender ids (ranges balanced by event
     count) and folds it; their reports are added. Since views merge associatively the
-    answer is the same for any ``jobs``; only the time changes.
+    answer is the same for any ``jobs``; only the time changes. ``as_of`` defaults to
+    now, taken once so every process cuts the store at the same instant.
     """
     from .store import SQLiteStore
 
+    cut, now = _query_time(window, as_of)
+    if isinstance(jobs, bool) or not isinstance(jobs, int):
+        raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
     if jobs <= 1:
         with SQLiteStore(path, create=False) as store:
-            return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=names)
+            return _compute(store.read_all(as_of=cut), window, cut, now, names)
     with SQLiteStore(path, create=False) as store:
         ranges = _balanced_ranges(store.stream_sizes(), jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
-            _compute_range, *zip(*[(path, r, window, as_of, names) for r in ranges], strict=True)
+            _compute_range,
+            *zip(*[(path, r, window, cut, now, names) for r in ranges], strict=True),
         )
         return functools.reduce(operator.add, parts)
 
@@ -326,13 +355,14 @@ def _compute_range(
     offenders: OffenderRange,
     window: Window,
     as_of: dt.datetime | None,
+    now: dt.datetime,
     views: list[View[Any]],
 ) -> MetricsReport:
     from .store import SQLiteStore
 
     with SQLiteStore(path, create=False) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
-        return compute(streams, window=window, as_of=as_of, views=views)
+        return _compute(streams, window, as_of, now, views)
 
 
 def _balanced_ranges(sizes: Iterable[tuple[str, int]], parts: int) -> list[OffenderRange]:
@@ -353,10 +383,10 @@ def timeline(
     events: Iterable[Event],
     *,
     window: Window = ALL_TIME,
-    as_of: dt.datetime | None = None,
+    as_of: AsOf = None,
     offender_id: str | None = None,
 ) -> Timeline:
-    """The SPEC 3.3 timeline of one offender's events (stream order).
+    """The SPEC 3.3 timeline of one offender's events (stream order), ``as_of`` (default) now.
 
     Examples:
         >>> from offender_journey.builder import JourneyBuilder
@@ -365,10 +395,11 @@ def timeline(
         >>> timeline(j.events).summary.within.arrests
         1
     """
+    cut, now = _query_time(window, as_of)
     stream = list(events)
     if offender_id is None:
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
         offender_id = stream[0].offender_id
-    history = History.build(offender_id, stream, as_of)
-    return build_timeline(history, window, as_of=as_of)
+    history = History.build(offender_id, stream, cut, now=now)
+    return build_timeline(history, window, as_of=cut)

@@ -3,18 +3,20 @@
 One module per command (or family of commands), each with a ``register(commands)``
 that adds its sub-parser and sets ``handler`` to a function ``(args) -> exit code``.
 This module only assembles them. Exit codes: 0 success, 1 the job ran but some input
-was rejected, 2 usage errors (bad arguments, unreadable files).
+was rejected, 2 usage errors (bad arguments, unreadable files, unsafe output paths),
+75 (``EX_TEMPFAIL``) the store was busy with another writer for too long: try again.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable, Sequence
 
-from ..errors import OffenderJourneyError
+from ..errors import OffenderJourneyError, StoreBusyError
 from . import ingest, metrics, quality, risk, synth, timeline, views
-from ._common import UsageError
+from ._common import EXIT_BUSY, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -46,13 +48,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _survive_any_encoding() -> None:
+    """Never crash on a character the console cannot show, never garble one in a file.
+
+    Output to a file or a pipe is UTF-8 whatever the console's code page (a report
+    redirected on a cp1252 console keeps its "£" and "→"); at a terminal, characters the
+    terminal cannot show are replaced rather than raising ``UnicodeEncodeError``.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream not in (sys.__stdout__, sys.__stderr__) or not isinstance(
+            stream, io.TextIOWrapper
+        ):
+            continue  # someone else's stream (a test's capture, an embedding program)
+        if stream.isatty():
+            stream.reconfigure(errors="replace")
+        else:
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    _survive_any_encoding()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error (or --help)
+        return exc.code if isinstance(exc.code, int) else 2
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except StoreBusyError as exc:
+        print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except (UsageError, OffenderJourneyError) as exc:
         print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
         return 2

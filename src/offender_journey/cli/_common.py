@@ -8,18 +8,22 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
 
-from ..codec import parse_date, parse_instant
+from ..codec import parse_date
 from ..store import DEFAULT_STORE, open_store
 
 __all__ = [
+    "EXIT_BUSY",
     "Commands",
     "UsageError",
     "add_json",
     "add_store",
     "add_window",
+    "at_least",
+    "atomic_output",
     "date_arg",
     "draw",
     "instant_arg",
@@ -27,10 +31,17 @@ __all__ = [
     "open_existing",
     "print_json",
     "progress",
+    "seconds_arg",
+    "share_arg",
+    "refuse_overwriting",
     "report_of",
+    "same_file",
     "show_view",
     "window_of",
 ]
+
+#: Exit code when the store stayed busy with another writer for too long (``EX_TEMPFAIL``).
+EXIT_BUSY = 75
 
 #: What each command module's ``register(commands)`` adds its sub-parser to.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -40,6 +51,60 @@ class UsageError(Exception):
     """Bad arguments or unreadable input: exit code 2."""
 
 
+def at_least(minimum: int, what: str = "a whole number") -> Callable[[str], int]:
+    """An argparse ``type`` for whole numbers ``>= minimum``, saying so when refused."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what}; give a whole number >= {minimum}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{value} is too small; give a whole number >= {minimum}"
+            )
+        return value
+
+    return parse
+
+
+def share_arg(text: str) -> float:
+    """A share from 0 to 1 (``0.75``), or explicitly a percentage (``75%``).
+
+    A bare ``75`` is refused: read as a share it is 7,500 %, and guessing is how a
+    threshold ends up silently wrong.
+    """
+    number = text.strip()
+    percent = number.endswith("%")
+    try:
+        value = float(number.removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share; give a number from 0 to 1 (e.g. 0.75) or a percentage (75%)"
+        ) from None
+    if percent:
+        value /= 100
+    if not 0 <= value <= 1:  # NaN fails too
+        hint = f" (did you mean {value / 100:g} or {text}%?)" if 1 < value <= 100 else ""
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share from 0 to 1{hint}; e.g. 0.75, or 75% as a percentage"
+        )
+    return value
+
+
+def seconds_arg(text: str) -> float:
+    """A duration in seconds, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 def date_arg(text: str) -> dt.date:
     try:
         return parse_date(text)
@@ -47,13 +112,12 @@ def date_arg(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {exc}") from None
 
 
-def instant_arg(text: str) -> dt.datetime:
+def instant_arg(text: str) -> dt.datetime | None:
     """``--as-of``: a datetime with offset, or a bare date meaning the end of that UTC day."""
+    from ..projections.base import as_of_instant
+
     try:
-        if len(text) == 10:
-            day = parse_date(text)
-            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-        return parse_instant(text)
+        return as_of_instant(text)
     except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(
             f"not a datetime with a UTC offset (e.g. 2024-03-31T23:59:59+00:00): {exc}"
@@ -67,6 +131,64 @@ def add_store(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=f"the SQLite store to use (default: {DEFAULT_STORE} in the working directory)",
     )
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file, however spelled (relative, symlink, hard link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_overwriting(
+    option: str, output: str | None, *, store: str = "", source: str = ""
+) -> None:
+    """Exit 2, before anything is written, if an output would replace the input or the store.
+
+    The store's write-ahead log files count as the store.
+    """
+    if not output or output == "-":
+        return
+    if os.path.isdir(output):
+        raise UsageError(f"{option} {output!r} is a directory; give a file name")
+    kept: list[tuple[str, str]] = []
+    if source and source != "-":
+        kept.append((source, f"the input file {source!r}"))
+    if store and store != ":memory:":
+        kept += [(store + end, f"the store {store!r}") for end in ("", "-wal", "-shm", "-journal")]
+    for path, what in kept:
+        if same_file(output, path):
+            raise UsageError(f"{option} {output!r} is {what}: refusing to overwrite it")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str) -> Iterator[str]:
+    """A temporary owner-only file beside ``path``, renamed onto it when the block succeeds.
+
+    Nobody ever sees half an output, a failure leaves any earlier file as it was, and
+    the file is readable by its owner only (outputs hold offenders' records). Yields
+    the temporary file's path (same suffix, so writers that go by suffix still can).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.basename(path)
+    try:
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{name}.", suffix=os.path.splitext(name)[1], dir=folder
+        )
+        os.fchmod(fd, 0o600)  # whatever the umask
+        os.close(fd)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc}") from None
+    try:
+        yield temporary
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path!r}: {exc}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -130,9 +252,10 @@ def progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
 
 
 def open_existing(path: str) -> Any:
+    """The store at ``path``, which reading commands never create."""
     if path != ":memory:" and not os.path.exists(path):
         raise UsageError(f"no store at {path!r} (run `offender-journey ingest` first)")
-    return open_store(path)
+    return open_store(path, create=False)
 
 
 def window_of(args: argparse.Namespace) -> Any:
@@ -189,8 +312,7 @@ def draw(path: str, function: str, *arguments: Any) -> None:
     matplotlib.use("Agg")
     from .. import plot
 
-    try:
-        plot.save(getattr(plot, function)(*arguments), path)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path!r}: {exc}") from None
+    axes = getattr(plot, function)(*arguments)
+    with atomic_output(path) as temporary:
+        plot.save(axes, temporary)
     print(f"picture written to {path}", file=sys.stderr)

@@ -11,8 +11,20 @@ from typing import IO, Any
 import attrs
 
 from ..io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
-from ..store import open_store
-from ._common import Commands, UsageError, add_json, add_store, print_json, progress
+from ..store import BUSY_TIMEOUT, open_store
+from ._common import (
+    EXIT_BUSY,
+    Commands,
+    UsageError,
+    add_json,
+    add_store,
+    atomic_output,
+    print_json,
+    progress,
+    refuse_overwriting,
+    same_file,
+    seconds_arg,
+)
 
 
 def _format_of(args: argparse.Namespace) -> str:
@@ -36,14 +48,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     source = args.events
     if source != "-" and not os.path.isfile(source):
         raise UsageError(f"cannot read {source!r}: no such file")
+    refuse_overwriting("--rejects", args.rejects, store=args.store, source=source)
+    if source != "-" and same_file(source, args.store):
+        raise UsageError(f"the input {source!r} is the store itself")
     rejects: IO[bytes] | None = None
     with contextlib.ExitStack() as stack:
         if args.rejects:
-            try:
-                rejects = stack.enter_context(open(args.rejects, "wb"))
-            except OSError as exc:
-                raise UsageError(f"cannot write rejects file {args.rejects!r}: {exc}") from None
-        store = open_store(args.store, create=True)
+            temporary = stack.enter_context(atomic_output(args.rejects))
+            rejects = stack.enter_context(open(temporary, "wb"))
+        store = open_store(args.store, create=True, busy_timeout=args.wait)
         stack.callback(store.close)
         shown = 0
 
@@ -93,7 +106,8 @@ def register(commands: Commands) -> None:
         description="Import events (one JSON object per line, SPEC section 2) into the store. "
         "Every line is stored, recognised as already present, or rejected with its line "
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
-        "rest stored, or nothing with --strict); 2: usage error.",
+        "rest stored, or nothing with --strict); 2: usage error; "
+        f"{EXIT_BUSY}: another process kept the store busy for longer than --wait.",
     )
     ingest.add_argument(
         "events",
@@ -122,6 +136,14 @@ def register(commands: Commands) -> None:
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    ingest.add_argument(
+        "--wait",
+        type=seconds_arg,
+        default=BUSY_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait while another process is writing to the store before giving "
+        f"up with exit code {EXIT_BUSY} (default {BUSY_TIMEOUT:g})",
     )
     add_json(ingest)
     ingest.set_defaults(handler=_cmd_ingest)

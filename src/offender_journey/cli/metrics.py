@@ -11,8 +11,10 @@ from ._common import (
     add_json,
     add_store,
     add_window,
+    at_least,
     draw,
     print_json,
+    refuse_overwriting,
     report_of,
 )
 
@@ -20,6 +22,7 @@ from ._common import (
 def _cmd_metrics(args: argparse.Namespace) -> int:
     from ..metrics import VIEWS
 
+    refuse_overwriting("--png", args.png, store=args.store)
     views: Sequence[str] | None = None
     if args.all:
         views = list(VIEWS)
@@ -51,7 +54,7 @@ def register(commands: Commands) -> None:
     add_json(metrics)
     metrics.add_argument(
         "--jobs",
-        type=int,
+        type=at_least(0),
         default=0,
         metavar="N",
         help="processes to share the work (default 0: every core for stores of 200,000+ "

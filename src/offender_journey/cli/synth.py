@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import Commands, UsageError
+from ._common import Commands, UsageError, at_least, atomic_output, refuse_overwriting
+
+
+def _is_database(path: str) -> bool:
+    """Whether ``path`` is an existing SQLite file (a store, most likely)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -16,7 +25,11 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     if args.out == "-":
         count = write_jsonl(sys.stdout, args.offenders, seed=args.seed, preset=args.preset)
     else:
-        count = write_jsonl(args.out, args.offenders, seed=args.seed, preset=args.preset)
+        refuse_overwriting("OUT", args.out)
+        if _is_database(args.out):
+            raise UsageError(f"{args.out!r} is a SQLite database: refusing to overwrite it")
+        with atomic_output(args.out) as temporary:
+            count = write_jsonl(temporary, args.offenders, seed=args.seed, preset=args.preset)
         print(f"{count} events for {args.offenders} offenders -> {args.out}", file=sys.stderr)
     return 0
 
@@ -30,7 +43,11 @@ def register(commands: Commands) -> None:
     )
     synth.add_argument("out", metavar="OUT.jsonl", help="where to write; - for stdout")
     synth.add_argument(
-        "--offenders", type=int, default=200, metavar="N", help="how many offenders (default 200)"
+        "--offenders",
+        type=at_least(1),
+        default=200,
+        metavar="N",
+        help="how many offenders (default 200)",
     )
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument(

@@ -13,6 +13,7 @@ from ._common import (
     draw,
     open_existing,
     print_json,
+    refuse_overwriting,
     window_of,
 )
 
@@ -20,6 +21,7 @@ from ._common import (
 def _cmd_timeline(args: argparse.Namespace) -> int:
     from ..metrics import timeline
 
+    refuse_overwriting("--png", args.png, store=args.store)
     window = window_of(args)
     store = open_existing(args.store)
     try:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import attrs
 
-from ._common import Commands, UsageError, add_json, add_store, add_window, date_arg, show_view
+from ._common import (
+    Commands,
+    UsageError,
+    add_json,
+    add_store,
+    add_window,
+    at_least,
+    date_arg,
+    share_arg,
+    show_view,
+)
 
 
 def _cmd_reoffending(args: argparse.Namespace) -> int:
@@ -18,18 +29,14 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_iom(args: argparse.Namespace) -> int:
-    from ..events import Category
     from ..metrics import View
     from ..projections.iom import LONDON, IomCohort, IomProjection
 
-    try:
-        categories = (
-            frozenset(Category(c.strip()) for c in args.categories.split(",") if c.strip())
-            if args.categories
-            else LONDON.categories
+    categories = args.categories or LONDON.categories
+    if args.lower_threshold > args.threshold:
+        raise UsageError(
+            f"--lower-threshold {args.lower_threshold:g} is above --threshold {args.threshold:g}"
         )
-    except ValueError as exc:
-        raise UsageError(f"--categories: {exc}") from None
     custom = (args.threshold, args.lower_threshold, args.look_back, categories) != (
         LONDON.threshold,
         LONDON.lower_threshold,
@@ -70,16 +77,47 @@ def _cmd_warrants(args: argparse.Namespace) -> int:
     from ..metrics import View
     from ..projections.warrants import WarrantsProjection, WarrantTargets
 
-    days = dict(WarrantTargets().days)
-    for item in (args.targets or "").split(","):
-        if not item.strip():
-            continue
-        category, _, value = item.partition("=")
-        if not value.strip().isdigit():
-            raise UsageError(f"--targets: expected CATEGORY=DAYS, got {item!r}")
-        days[category.strip()] = int(value)
+    days = {**WarrantTargets().days, **(args.targets or {})}
     projection = WarrantsProjection(WarrantTargets(days=days, on_time_share=args.on_time))
     return show_view(args, View(projection, projection.empty))
+
+
+def _categories_arg(text: str) -> frozenset[Any]:
+    """``--categories``: offence categories, comma-separated, each one the SPEC knows."""
+    from ..events import Category
+
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [n for n in names if n not in Category.__members__.values()]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+            f"{', '.join(map(repr, unknown)) or repr(text)}; choose from "
+            + ", ".join(c.value for c in Category)
+        )
+    return frozenset(Category(n) for n in names)
+
+
+def _targets_arg(text: str) -> dict[str, int]:
+    """``--targets``: ``CATEGORY=DAYS`` pairs, comma-separated, for the warrant categories."""
+    from ..projections.warrants import WarrantTargets
+
+    known = sorted(WarrantTargets().days)
+    days: dict[str, int] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        category, _, value = (part.strip() for part in item.partition("="))
+        if category not in known:
+            raise argparse.ArgumentTypeError(
+                f"unknown warrant category {category!r} in {item.strip()!r}; "
+                f"the categories are {', '.join(known)}"
+            )
+        if not value.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"expected CATEGORY=DAYS with DAYS a whole number >= 0, got {item.strip()!r}"
+            )
+        days[category] = int(value)
+    return days
 
 
 def register(commands: Commands) -> None:
@@ -92,7 +130,7 @@ def register(commands: Commands) -> None:
         add_json(sub)
         sub.add_argument(
             "--jobs",
-            type=int,
+            type=at_least(0),
             default=0,
             metavar="N",
             help="processes to share the work (default: automatic)",
@@ -123,25 +161,29 @@ def register(commands: Commands) -> None:
     iom.add_argument("--on", type=date_arg, metavar="DATE", help="the selection day")
     iom.add_argument(
         "--threshold",
-        type=float,
+        type=share_arg,
         default=0.75,
-        help="2-year score selected whatever the offending (default 0.75)",
+        metavar="SHARE",
+        help="2-year score selected whatever the offending: a share from 0 to 1, or a "
+        "percentage written with %% (default 0.75)",
     )
     iom.add_argument(
         "--lower-threshold",
-        type=float,
+        type=share_arg,
         default=0.50,
-        help="lower 2-year score selected with recent qualifying offences (0.50)",
+        metavar="SHARE",
+        help="lower 2-year score selected with recent qualifying offences (default 0.50)",
     )
     iom.add_argument(
         "--categories",
+        type=_categories_arg,
         metavar="LIST",
         help="qualifying offence categories, comma-separated "
         "(default robbery,burglary_domestic,burglary_other)",
     )
     iom.add_argument(
         "--look-back",
-        type=int,
+        type=at_least(1),
         default=12,
         metavar="MONTHS",
         help="months of recent offending to look at (default 12)",
@@ -173,12 +215,17 @@ def register(commands: Commands) -> None:
         "See docs/warrants.md.",
     )
     warrants.add_argument(
-        "--targets", metavar="LIST", help="days per category, e.g. A=14,B=21,C=28 (the default)"
+        "--targets",
+        type=_targets_arg,
+        metavar="LIST",
+        help="days per category A, B or C, e.g. A=14,B=21,C=28 (the default)",
     )
     warrants.add_argument(
         "--on-time",
-        type=float,
+        type=share_arg,
         default=0.70,
-        help="share executed within target to reach (default 0.70)",
+        metavar="SHARE",
+        help="share executed within target to reach: from 0 to 1, or a percentage written "
+        "with %% (default 0.70)",
     )
     warrants.set_defaults(handler=_cmd_warrants)

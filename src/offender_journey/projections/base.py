@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar, cast
 
 import attrs
 
-from ..codec import parse_date
+from ..codec import parse_date, parse_instant
 from ..events import (
     EVENT_TYPES,
     Arrest,
@@ -43,6 +43,7 @@ __all__ = [
     "Result",
     "Window",
     "as_of_date",
+    "as_of_instant",
     "fold",
 ]
 
@@ -73,17 +74,38 @@ def _group(events: Iterable[Event]) -> dict[type[Event], list[Event]]:
 Outcome = Conviction | ChargeDisposed
 
 
+def _window_day(value: object) -> dt.date | None:
+    """A window end: a date, a ``YYYY-MM-DD`` string (or datetime with offset), or ``None``."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, str | dt.datetime):
+        return parse_date(value)
+    raise TypeError(
+        f"a window end must be a date, a 'YYYY-MM-DD' string or None, not {type(value).__name__}"
+    )
+
+
 @attrs.frozen
 class Window:
     """An inclusive valid-time window ``[start, end]``; ``None`` leaves a side open.
 
+    Ends may be given as dates or ISO strings (``"2012-01-01"``); anything else raises
+    ``TypeError``, and a window that ends before it starts raises ``ValueError``, both
+    at construction rather than deep inside a view.
+
     Examples:
         >>> Window(dt.date(2012, 1, 1), dt.date(2015, 12, 31)).contains(dt.date(2013, 5, 1))
         True
+        >>> Window("2012-01-01", "2015-12-31").start
+        datetime.date(2012, 1, 1)
     """
 
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: dt.date | None = attrs.field(default=None, converter=_window_day)
+    end: dt.date | None = attrs.field(default=None, converter=_window_day)
+
+    def __attrs_post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"the window starts on {self.start}, after it ends ({self.end})")
 
     def contains(self, day: dt.date) -> bool:
         """Whether ``day`` lies inside the window (both ends included)."""
@@ -96,6 +118,34 @@ class Window:
 
 #: All of time.
 ALL_TIME = Window()
+
+
+def as_of_instant(value: dt.datetime | dt.date | str | None) -> dt.datetime | None:
+    """An ``as_of`` as an aware UTC datetime, converted as the command line does.
+
+    Accepts an aware datetime, an ISO datetime string with offset, or a date (object or
+    ``YYYY-MM-DD``) meaning the end of that day, UTC. ``None`` stays ``None`` (now).
+    A naive datetime raises ``ValueError``; any other type ``TypeError``.
+
+    Examples:
+        >>> as_of_instant("2016-01-01")
+        datetime.datetime(2016, 1, 1, 23, 59, 59, 999999, tzinfo=datetime.timezone.utc)
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) == 10:
+        value = parse_date(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time.max, tzinfo=dt.UTC)
+    if isinstance(value, dt.datetime | str):
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            raise ValueError(f"as_of: {exc}") from None
+    raise TypeError(
+        f"as_of must be an aware datetime, an ISO datetime string or a date, "
+        f"not {type(value).__name__}"
+    )
 
 
 def as_of_date(as_of: dt.datetime | None) -> dt.date:
@@ -122,7 +172,7 @@ class Journey:
         self.events.extend(events)
 
     def history(self, as_of: dt.datetime | None = None) -> History:
-        """The effective history as of a transaction time (``None`` = everything)."""
+        """The effective history as of a transaction time (``None`` = now)."""
         return History.build(self.offender_id, self.events, as_of)
 
 
@@ -175,19 +225,44 @@ class History:
     in_transaction_order: tuple[Event, ...]
     #: Events retracted by a retraction in force (kept for the quality report).
     retracted: tuple[Event, ...]
-    #: The transaction time the history was cut at (``None`` = everything known).
+    #: The transaction time the history was cut at (``None`` = the time it was built).
     as_of: dt.datetime | None
     #: Every retraction known at ``as_of``, in force or not (for the quality report).
     retractions: tuple[EventRetracted, ...] = ()
+    #: Events recorded after the history was built (a wrong clock, a placeholder time),
+    #: when ``as_of`` is now or later; unseen unless ``as_of`` is later still.
+    future: tuple[Event, ...] = ()
 
     @classmethod
     def build(
-        cls, offender_id: str, events: Iterable[Event], as_of: dt.datetime | None = None
+        cls,
+        offender_id: str,
+        events: Iterable[Event],
+        as_of: dt.datetime | None = None,
+        *,
+        now: dt.datetime | None = None,
     ) -> History:
-        """Cut at ``as_of``, apply retractions and sort: the effective history."""
-        stream = [
-            e for e in events if as_of is None or e.recorded_at is None or e.recorded_at <= as_of
-        ]
+        """Cut at ``as_of`` (default ``now``), apply retractions and sort: the effective history.
+
+        ``now`` is the moment of the query (default: the current time); pass one instant
+        for a whole cohort so every offender is cut alike.
+        """
+        now = dt.datetime.now(dt.UTC) if now is None else now
+        cut = now if as_of is None else as_of
+        # Future-recorded events are oddities of the present: a history of the past (a
+        # published quarter reproduced) is not told about them, so it stays as it was.
+        watch = cut >= now
+        seen_late = cut > now  # an as_of after now sees some future-recorded events
+        stream: list[Event] = []
+        future: list[Event] = []
+        for event in events:
+            recorded = event.recorded_at
+            if recorded is None or recorded <= cut:
+                stream.append(event)
+                if seen_late and recorded is not None and recorded > now:
+                    future.append(event)
+            elif watch:
+                future.append(event)
         # Transaction order first: position in the stream breaks recorded_at ties.
         order = sorted(range(len(stream)), key=lambda i: (stream[i].recorded_at or _EPOCH, i))
         in_transaction_order = [stream[i] for i in order]
@@ -205,7 +280,13 @@ class History:
         # A stable sort keeps transaction order among events of the same date.
         by_date = sorted(kept, key=_date_key)
         return cls(
-            offender_id, tuple(by_date), tuple(kept), tuple(dropped), as_of, tuple(retractions)
+            offender_id,
+            tuple(by_date),
+            tuple(kept),
+            tuple(dropped),
+            as_of,
+            tuple(retractions),
+            tuple(future),
         )
 
     # --- indices (computed on first use) -------------------------------------------------

@@ -55,6 +55,7 @@ KINDS: dict[str, str] = {
     "episode_ends_before_start": "end event (or licence end) dated before its episode's start",
     "order_without_length": "suspended sentence or community order without length_days",
     "retraction_unknown_target": "retraction of an event id not in the offender's stream",
+    "recorded_in_future": "recorded_at later than the report (unseen by every view until then)",
 }
 
 #: How many example event ids a report keeps per kind.
@@ -195,6 +196,9 @@ def _event_oddities(history: History) -> Iterator[Oddity]:
                 yield Oddity("sentence_unknown_charge", sentence.event_id, sentence.date)
             elif charge_id not in convictions:
                 yield Oddity("sentence_charge_not_convicted", sentence.event_id, sentence.date)
+
+    for event in history.future:
+        yield Oddity("recorded_in_future", event.event_id, event.date)
 
     if history.retractions:
         known = {e.event_id for e in history.events}
