@@ -23,11 +23,20 @@ from typing import Any
 
 import attrs
 
-from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
+from ..events import (
+    Arrest,
+    Caution,
+    Charge,
+    ChargeDisposed,
+    Conviction,
+    CourtAppearance,
+    Event,
+    Sentence,
+)
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window, as_of_date
 from .occasions import occasion_charges
-from .timeline import Oddity, derive_episodes, latest_cautions
+from .timeline import Oddity, derive_episodes, latest_by_id, latest_cautions
 
 __all__ = ["KINDS", "Quality", "QualityProjection", "oddities", "quality"]
 
@@ -42,7 +51,8 @@ KINDS: dict[str, str] = {
     "offence_after_caution": "offence dated after the caution for it",
     "unknown_arrest": "charge or caution naming an arrest id never recorded",
     "resent_charge_id": "charge id recorded more than once (the last record counts)",
-    "resent_id": "bail, remand, warrant, sentence or licence id recorded more than once",
+    "resent_id": "arrest, bail, remand, hearing, sentence, caution, licence or warrant id "
+    "recorded more than once (the last record counts)",
     "sentence_unknown_charge": "sentence listing a charge id never charged",
     "sentence_charge_not_convicted": "sentence listing a charge not finally convicted",
     "negative_arrest_to_conviction": "arrest-to-conviction < 0 days (left out of SPEC 3.2)",
@@ -174,6 +184,19 @@ def _event_oddities(history: History) -> Iterator[Oddity]:
         if charge.charge_id in seen:
             yield Oddity("resent_charge_id", charge.event_id, charge.date)
         seen.add(charge.charge_id)
+    # Bail, remand, warrant, sentence and licence ids are checked with their episodes.
+    introducing: tuple[tuple[type[Event], str], ...] = (
+        (Arrest, "arrest_id"),
+        (CourtAppearance, "hearing_id"),
+        (Caution, "caution_id"),
+    )
+    for introduced, field in introducing:
+        seen = set()
+        for event in history.of_type_recorded(introduced):
+            key = getattr(event, field)
+            if key in seen:
+                yield Oddity("resent_id", event.event_id, event.date)
+            seen.add(key)
     offences: list[Charge | Caution] = [*charges.values(), *latest_cautions(history).values()]
     for offence in offences:
         if offence.offence_date > offence.date:
@@ -190,7 +213,7 @@ def _event_oddities(history: History) -> Iterator[Oddity]:
             yield Oddity("offence_after_arrest", offence.event_id, offence.date)
 
     convictions = history.convictions
-    for sentence in history.of_type(Sentence):
+    for sentence in latest_by_id(history, Sentence, "sentence_id").values():
         for charge_id in dict.fromkeys(sentence.charge_ids):
             if charge_id not in charges:
                 yield Oddity("sentence_unknown_charge", sentence.event_id, sentence.date)

@@ -70,6 +70,7 @@ __all__ = [
     "WindowSummary",
     "build_timeline",
     "derive_episodes",
+    "latest_by_id",
     "latest_cautions",
 ]
 
@@ -364,7 +365,8 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
             for r in releases_of.get(recalled.sentence_id, ())
             if r is not recalled and r.date >= back.date
         ]
-        if later:
+        # Back in custody until released again, but never beyond the licence's end.
+        if later and later[0].date <= recalled.licence_end:
             end_day, end_id = later[0].date, later[0].event_id
         else:
             end_day, end_id = recalled.licence_end, None
@@ -379,9 +381,18 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
     return episodes, oddities
 
 
+def latest_by_id(history: History, kind: type[S], field: str) -> dict[str, S]:
+    """Events introducing things by id: a re-sent id keeps the one latest in transaction order.
+
+    The identity rule for introducing events (arrest, charge, bail, remand, hearing,
+    sentence, caution, licence, warrant): the earlier records of an id count nowhere.
+    """
+    return {getattr(e, field): e for e in history.of_type_recorded(kind)}
+
+
 def latest_cautions(history: History) -> dict[str, Caution]:
     """Cautions by ``caution_id``; a re-sent id keeps the one recorded last."""
-    return {c.caution_id: c for c in history.of_type_recorded(Caution)}
+    return latest_by_id(history, Caution, "caution_id")
 
 
 # --- flags -----------------------------------------------------------------------------
@@ -516,15 +527,17 @@ def _summary(
         put("charges", charge.date, charge_id)
     for bail in bail_grants:
         put("bail_grants", bail.start, bail.ref)
-    for hearing in history.of_type(CourtAppearance):
+    for hearing_id, hearing in latest_by_id(history, CourtAppearance, "hearing_id").items():
         put("court_cases", hearing.date, hearing.case_id)
-        put("court_appearances", hearing.date, hearing.hearing_id)
+        put("court_appearances", hearing.date, hearing_id)
+    charges = history.charges
     for charge_id, conviction in history.convictions.items():
-        put("convictions", conviction.date, charge_id)
+        if charge_id in charges:  # outcomes of unknown or retracted charges count nowhere
+            put("convictions", conviction.date, charge_id)
     for caution in cautions:
         put("cautions", caution.date, caution.caution_id)
-    for day in history.sentencing_occasions:
-        put("sentencing_occasions", day, day)
+    for sentence in latest_by_id(history, Sentence, "sentence_id").values():
+        put("sentencing_occasions", sentence.date, sentence.date)
     if window.start is None:
         converted_before = Conversion()
     else:
