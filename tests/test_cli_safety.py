@@ -92,6 +92,16 @@ def test_rejects_onto_a_store_not_yet_made_is_refused(workdir: Path) -> None:
     assert not (workdir / "new.db").exists()
 
 
+def test_an_output_that_is_a_directory_is_refused_before_importing(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "in.jsonl").write_text(GOOD)
+    (workdir / "out").mkdir()
+    assert main(["ingest", "in.jsonl", "--rejects", "out"]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert not (workdir / "journeys.db").exists()
+
+
 def test_the_store_cannot_be_its_own_input(workdir: Path) -> None:
     (workdir / "in.jsonl").write_text(GOOD)
     assert main(["ingest", "in.jsonl"]) == 0

@@ -197,3 +197,22 @@ def test_a_second_writer_gives_up_with_a_clear_error_and_stores_nothing(tmp_path
         assert store.count_events() == 0
     with SQLiteStore(path) as store:  # nothing lost: trying again works
         assert store.append(_journey().events).stored == ("O1-e0",)
+
+
+def test_a_sqlite_store_refuses_use_from_another_thread(tmp_path: Path) -> None:
+    import threading
+
+    store = SQLiteStore(tmp_path / "j.db")
+    caught: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            store.count_events()
+        except sqlite3.ProgrammingError as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert len(caught) == 1
+    store.close()
