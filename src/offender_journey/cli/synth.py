@@ -5,16 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..store.sqlite import is_sqlite_file
 from ._common import Commands, UsageError, at_least, atomic_output, refuse_overwriting
-
-
-def _is_database(path: str) -> bool:
-    """Whether ``path`` is an existing SQLite file (a store, most likely)."""
-    try:
-        with open(path, "rb") as file:
-            return file.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -26,7 +18,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         count = write_jsonl(sys.stdout, args.offenders, seed=args.seed, preset=args.preset)
     else:
         refuse_overwriting("OUT", args.out)
-        if _is_database(args.out):
+        if is_sqlite_file(args.out):
             raise UsageError(f"{args.out!r} is a SQLite database: refusing to overwrite it")
         with atomic_output(args.out) as temporary:
             count = write_jsonl(temporary, args.offenders, seed=args.seed, preset=args.preset)

@@ -35,7 +35,7 @@ from .base import (
     split_batch,
 )
 
-__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore"]
+__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
 #: The on-disk format this release writes and reads.
 FORMAT_VERSION = 1
@@ -343,6 +343,15 @@ class SQLiteStore(StoreBase):
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
+
+
+def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an existing SQLite database (of any application), by its header."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
