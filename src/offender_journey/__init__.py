@@ -31,6 +31,7 @@ from .errors import (
     MissingExtraError,
     OffenderJourneyError,
     Problem,
+    StoreBusyError,
     StoreError,
 )
 from .events import EVENT_TYPES, Category, Event
@@ -57,6 +58,7 @@ __all__ = [
     "OffenderJourneyError",
     "Problem",
     "SQLiteStore",
+    "StoreBusyError",
     "StoreError",
     "Window",
     "compute",
