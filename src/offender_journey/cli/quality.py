@@ -33,8 +33,8 @@ def register(commands: Commands) -> None:
         help="the data-quality report: stored facts that are not trusted, by kind",
         description="Counts, by kind, of every oddity the store holds (outcome for an "
         "unknown charge, conviction before its charge, offence after its arrest, bail "
-        "ended but never granted, negative durations, ...), with example event ids. "
-        "See docs/quality.md.",
+        "ended but never granted, negative durations, events recorded in the future, ...), "
+        "with example event ids. See docs/quality.md.",
     )
     add_store(quality)
     add_window(quality)
