@@ -1,5 +1,7 @@
 import datetime as dt
 
+import attrs
+
 from offender_journey.builder import JourneyBuilder
 from offender_journey.metrics import compute
 from offender_journey.projections import History, Window
@@ -80,3 +82,21 @@ def test_convictions_of_retracted_or_unknown_charges_are_no_previous_sanction() 
     assert (
         history_bands(history, Window(dt.date(2012, 1, 1), dt.date(2013, 12, 31))).sanctioned == 0
     )
+
+
+def test_a_resent_caution_is_one_sanction_described_by_its_latest_record() -> None:
+    j = JourneyBuilder("O1")
+    first = j.caution("2014-03-01", "shoplifting")
+    j.extend(
+        [
+            attrs.evolve(
+                first,
+                event_id="corrected",
+                date=dt.date(2014, 2, 20),
+                recorded_at=dt.datetime(2014, 3, 5, tzinfo=dt.UTC),
+            )
+        ]
+    )
+    history = History.build("O1", j.events)
+    assert history_at(history, dt.date(2014, 2, 21)).previous_cautions == 1
+    assert history_at(history, dt.date(2014, 12, 31)).previous_cautions == 1
