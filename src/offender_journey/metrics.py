@@ -44,6 +44,7 @@ from .projections.reoffending import reoffending_rows as _reoffending_rows
 from .projections.timeline import Timeline, build_timeline
 from .projections.warrants import WarrantsProjection
 from .store.base import OffenderRange
+from .tables import plural
 
 __all__ = [
     "VIEWS",
@@ -245,8 +246,8 @@ class MetricsReport:
         end = _iso(self.window.end) or "now"
         when = self.as_of.isoformat() if self.as_of else "now"
         lines = [
-            f"{self.offenders} offenders, {self.events} events; window {start} to {end}; "
-            f"as of {when}",
+            f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')}; "
+            f"window {start} to {end}; as of {when}",
         ]
         titles = {
             "conversion": "Charge-to-conviction conversion",

@@ -42,7 +42,7 @@ from .events import EventRetracted
 from .metrics import MetricsReport, ViewChoice, compute
 from .projections.base import ALL_TIME, Window
 from .store.base import EventStore
-from .tables import Column, Table, Tabular
+from .tables import Column, Table, Tabular, plural
 
 __all__ = ["Recorded", "Revision", "revision"]
 
@@ -131,8 +131,8 @@ class Revision(Tabular):
         events = sum(r.events for r in self.recorded)
         head = (
             f"As of {since.isoformat() if since else '?'} and as of "
-            f"{as_of.isoformat() if as_of else '?'}: {_plural(events, 'event')} recorded "
-            f"between, for {_plural(len(self.by_offender), 'offender')}."
+            f"{as_of.isoformat() if as_of else '?'}: {plural(events, 'event')} recorded "
+            f"between, for {plural(len(self.by_offender), 'offender')}."
         )
         parts = [head, "", self.recorded_table().to_text()]
         differences = self.differences()
@@ -220,7 +220,3 @@ def _show(value: Scalar) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -160,9 +160,9 @@ class Reoffending(Tabular):
             Column("cohort", "int"),
             Column("reoffenders", "int"),
             Column("reoffences", "int"),
-            Column("binary_rate", "float"),
-            Column("frequency", "float"),
-            Column("per_offender", "float"),
+            Column("binary_rate", "float", "rate", "share"),
+            Column("frequency", "float", "per reoffender"),
+            Column("per_offender", "float", "per offender"),
         )
         groups = [("all", "all", self.total)]
         groups += [("age", k, v) for k, v in self.by_age.items()]
@@ -195,19 +195,7 @@ class Reoffending(Tabular):
         }
 
     def __str__(self) -> str:
-        def line(label: str, c: Counts) -> str:
-            rate = "n/a" if c.binary_rate is None else f"{100 * c.binary_rate:.1f} %"
-            freq = "n/a" if c.frequency is None else f"{c.frequency:.2f}"
-            return (
-                f"{label:<22}{c.cohort:>8}{c.reoffenders:>12}{c.reoffences:>12}{rate:>10}{freq:>11}"
-            )
-
-        lines = [
-            f"{'':<22}{'cohort':>8}{'reoffenders':>12}{'reoffences':>12}{'rate':>10}{'frequency':>11}",
-            line("all", self.total),
-        ]
-        lines += [line(f"  {k}", v) for k, v in self.by_age.items()]
-        lines += [line(f"  {k.replace('_', ' ')}", v) for k, v in self.by_index.items()]
+        lines = [self.table().to_text(title=False)]
         if self.provisional:
             lines.insert(
                 0,
