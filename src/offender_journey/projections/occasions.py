@@ -211,7 +211,7 @@ class DaysByOccasion(Tabular):
 
     def __str__(self) -> str:
         if not self.occasions:
-            return "No sentenced, convicted charges with a known arrest."
+            return "(no sentenced, convicted charges with a known arrest)"
         return "\n".join(
             [
                 "Calendar days, per sentencing occasion (1 = the offender's first). n: how many",

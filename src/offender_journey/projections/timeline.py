@@ -493,7 +493,10 @@ class WindowSummary:
         return Table(title, columns, rows)
 
     def __str__(self) -> str:
-        return f"{self.table().to_text(title=False)}\nconversion (within): {self.within.conversion}"
+        table = self.table()
+        readable = tuple((name.replace("_", " "), *rest) for name, *rest in table.rows)
+        shown = Table(table.title, table.columns, readable)
+        return f"{shown.to_text(title=False)}\nconversion (within): {self.within.conversion}"
 
 
 def _summary(
