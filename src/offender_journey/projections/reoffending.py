@@ -33,7 +33,7 @@ from ..codec import parse_date
 from ..dates import add_years, add_years_months, age_on
 from ..events import Category, Caution, Disposal, ReleasedOnLicence, Sentence
 from ..tables import Column, Table, Tabular
-from .base import ALL_TIME, History, Window, as_of_date
+from .base import ALL_TIME, History, Window
 from .offending import offences
 
 __all__ = [
@@ -117,11 +117,9 @@ class Reoffending(Tabular):
     by_index: Mapping[str, Counts] = attrs.field(factory=dict)
     #: Cohort members by the day their waiting period ends (index date + 18 months).
     waiting_ends: Mapping[dt.date, int] = attrs.field(factory=dict)
-    # The data's extent, not numbers: two results are equal when their numbers are.
-    #: The latest ``recorded_at`` seen (retracted events included).
+    #: The latest ``recorded_at`` seen as of the question (retracted events included): the
+    #: data's extent, not a number, so two results are equal when their numbers are.
     latest_recorded_at: dt.datetime | None = attrs.field(default=None, eq=False)
-    #: The transaction time the question was asked as of (``None``: now).
-    as_of: dt.datetime | None = attrs.field(default=None, eq=False)
 
     def __add__(self, other: Reoffending) -> Reoffending:
         ends = dict(self.waiting_ends)
@@ -133,18 +131,23 @@ class Reoffending(Tabular):
             _add_maps(self.by_index, other.by_index),
             ends,
             _latest(self.latest_recorded_at, other.latest_recorded_at),
-            self.as_of if self.as_of is not None else other.as_of,
         )
 
     @property
-    def data_end(self) -> dt.date:
-        """The data's end: the ``as_of`` day or, when earlier, the latest day recorded."""
-        return data_end(self.latest_recorded_at, self.as_of)
+    def data_end(self) -> dt.date | None:
+        """The data's end: the day of the latest ``recorded_at`` (``None`` without data).
+
+        Nothing recorded after ``as_of`` is seen, so this is also the ``as_of`` day or,
+        when earlier, the latest day recorded.
+        """
+        return data_end(self.latest_recorded_at)
 
     @property
     def provisional_members(self) -> int:
         """Cohort members whose waiting period ends after the data's end."""
         end = self.data_end
+        if end is None:
+            return 0
         return sum(n for day, n in self.waiting_ends.items() if day > end)
 
     @property
@@ -189,7 +192,7 @@ class Reoffending(Tabular):
             **self.total.to_json(),
             "provisional": self.provisional,
             "provisional_members": self.provisional_members,
-            "data_end": self.data_end.isoformat(),
+            "data_end": None if self.data_end is None else self.data_end.isoformat(),
             "by_age": {k: v.to_json() for k, v in self.by_age.items()},
             "by_index": {k: v.to_json() for k, v in self.by_index.items()},
         }
@@ -291,7 +294,7 @@ def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
     """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
     found = member(history, window)
     if found is None:
-        return Reoffending(latest_recorded_at=_latest_recorded(history), as_of=history.as_of)
+        return Reoffending(latest_recorded_at=_latest_recorded(history))
     count = found.reoffences
     counts = Counts(1, 1 if count else 0, count)
     return Reoffending(
@@ -300,7 +303,6 @@ def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
         {found.index_kind: counts},
         {found.waiting_end: 1},
         found.latest_recorded_at,
-        history.as_of,
     )
 
 
@@ -314,7 +316,7 @@ class ReoffendingRows(Tabular):
     """
 
     members: tuple[Member, ...]
-    data_end: dt.date
+    data_end: dt.date | None
 
     def table(self) -> Table:
         """One row per member."""
@@ -333,7 +335,7 @@ class ReoffendingRows(Tabular):
         rows = []
         for m in self.members:
             days = (m.first_reoffence - m.index_date).days if m.first_reoffence else None
-            complete = m.waiting_end <= self.data_end
+            complete = self.data_end is not None and m.waiting_end <= self.data_end
             duration, observed = self._duration(m, days)
             rows.append(
                 (
@@ -355,6 +357,8 @@ class ReoffendingRows(Tabular):
         if days is not None:
             return days, True
         year = (add_years(m.index_date, 1) - m.index_date).days
+        if self.data_end is None:
+            return year, False
         return max(0, min(year, (self.data_end - m.index_date).days)), False
 
     def __len__(self) -> int:
@@ -368,22 +372,17 @@ def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) ->
     """
     members: list[Member] = []
     latest: dt.datetime | None = None
-    as_of: dt.datetime | None = None
     for history in histories:
-        as_of = history.as_of
         latest = _latest(latest, _latest_recorded(history))
         found = member(history, window)
         if found is not None:
             members.append(found)
-    return ReoffendingRows(tuple(members), data_end(latest, as_of))
+    return ReoffendingRows(tuple(members), data_end(latest))
 
 
-def data_end(latest_recorded_at: dt.datetime | None, as_of: dt.datetime | None) -> dt.date:
-    """The ``as_of`` day (London; today for ``None``) or, when earlier, the latest day recorded."""
-    day = as_of_date(as_of)
-    if latest_recorded_at is None:
-        return day
-    return min(day, parse_date(latest_recorded_at))
+def data_end(latest_recorded_at: dt.datetime | None) -> dt.date | None:
+    """The London day of the latest transaction time seen (``None`` when nothing was)."""
+    return None if latest_recorded_at is None else parse_date(latest_recorded_at)
 
 
 def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
