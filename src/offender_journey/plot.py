@@ -10,17 +10,19 @@ the right data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import MissingExtraError
 from .events import Arrest, Caution, Charge, Conviction, CourtAppearance, Sentence
-from .projections.base import ALL_TIME, History, Window
+from .projections.base import ALL_TIME, History, Window, as_of_date
 from .projections.conversion import Conversion
 from .projections.cost import CostReport
 from .projections.occasions import DaysByOccasion
 from .projections.reoffending import Reoffending
-from .projections.timeline import EpisodeKind, build_timeline
+from .projections.timeline import Episode, EpisodeKind, Flag, Timeline, build_timeline
 
 __all__ = [
     "plot_conversion",
@@ -52,6 +54,18 @@ BANDS: tuple[tuple[EpisodeKind, str], ...] = (
     (EpisodeKind.WARRANT_OUTSTANDING, "#6c757d"),
 )
 
+#: How an offence committed inside each flagging episode is marked: marker, colour, label.
+FLAG_MARKS: dict[EpisodeKind, tuple[str, str, str]] = {
+    EpisodeKind.ON_BAIL: ("o", "#f4a261", "offence on bail"),
+    EpisodeKind.ON_LICENCE: ("D", "#2a9d8f", "offence on licence"),
+    EpisodeKind.SUSPENDED_SENTENCE: ("*", "#d62828", "offence during a suspended sentence"),
+    EpisodeKind.COMMUNITY_ORDER: ("s", "#e9c46a", "offence during a community order"),
+}
+
+_INK = "#1d3557"
+#: Most marks stacked in one lane for events close together; more are counted in a label.
+_STACK = 4
+
 
 def _pyplot() -> Any:
     try:
@@ -74,75 +88,146 @@ def save(ax: Any, path: str, *, dpi: int = 130) -> None:
     _pyplot().close(ax.figure)
 
 
-def plot_timeline(history: History, window: Window = ALL_TIME, *, ax: Any = None) -> Any:
-    """The IDIOM-style offender timeline: one lane per kind of event, episodes as bands.
+def _span(timeline: Timeline, window: Window, open_to: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The days the picture shows: the window where given, else the data's own span.
 
-    Offences committed on bail, on licence or under a suspended sentence or community
-    order are starred on the charges lane (cautions on theirs) at their offence date;
-    the window is shaded and its summary is the caption.
+    The data's span runs from its first event to its last event or episode end, and to
+    the as-of date (``open_to``) when an episode is still open then; never to today.
+    """
+    days = [e.date for e in timeline.events] or [open_to or as_of_date(None)]
+    limit = open_to or dt.date.max
+    ends = [e.end for e in timeline.episodes if not e.open and e.end <= limit]
+    if open_to is not None and any(e.open for e in timeline.episodes):
+        ends.append(open_to)
+    first = window.start or min(days)
+    last = window.end or max([*days, *ends])
+    return first, max(last, first)
+
+
+def _stack(days: Sequence[dt.date], gap: int) -> list[tuple[dt.date, int, int]]:
+    """(day, row, cluster size) for marks on one lane: days within ``gap`` days share a stack."""
+    out: list[tuple[dt.date, int, int]] = []
+    cluster: list[dt.date] = []
+
+    def flush() -> None:
+        out.extend((d, k, len(cluster)) for k, d in enumerate(cluster))
+
+    for day in sorted(days):
+        if cluster and (day - cluster[0]).days > gap:
+            flush()
+            cluster = []
+        cluster.append(day)
+    flush()
+    return out
+
+
+def _pack(spans: Sequence[tuple[dt.date, dt.date]]) -> list[int]:
+    """A sub-row for each span so that spans in one sub-row do not overlap (first fit)."""
+    row_ends: list[dt.date] = []
+    rows = []
+    for start, end in spans:
+        for k, last in enumerate(row_ends):
+            if start > last:
+                row_ends[k] = end
+                rows.append(k)
+                break
+        else:
+            row_ends.append(end)
+            rows.append(len(row_ends) - 1)
+    return rows
+
+
+def plot_timeline(
+    history: History,
+    window: Window = ALL_TIME,
+    *,
+    ax: Any = None,
+    size: tuple[float, float] = (13, 7),
+    title: str | None = None,
+) -> Any:
+    """The IDIOM-style offender timeline: a lane per kind of event, episodes as bands.
+
+    The axis runs over ``window`` (or, where it is open, the data's own span). Only
+    lanes with something in view are drawn. Court cases run from their first to their
+    last appearance. Charges close together are stacked so each one shows. Offences
+    committed on bail, on licence, during a suspended sentence or a community order
+    get a mark of their own on the "flagged offences" lane, at their offence date.
+    Episodes still open at the as-of date stop there with an arrow. The legend sits
+    outside the axes; the window's summary is the caption.
     """
     from matplotlib.dates import date2num
 
-    ax = _axes(ax, (13, 6))
+    ax = _axes(ax, size)
+    open_to = as_of_date(history.as_of) if history.as_of is not None else None
     whole = build_timeline(history, ALL_TIME, as_of=history.as_of)
     inside = build_timeline(history, window, as_of=history.as_of)
-    rows = len(LANES) + len(BANDS)
-    labels: list[str] = []
-    for i, (label, kind) in enumerate(LANES):
-        y = rows - i
-        days = [e.date for e in whole.events if isinstance(e, kind)]
-        ax.plot(
-            days,
-            [y] * len(days),
-            linestyle="",
-            marker="|",
-            markersize=14,
-            markeredgewidth=1.5,
-            color="#1d3557",
-            gid=f"lane:{label}",
-        )
-        labels.append(label)
-    for j, (band, colour) in enumerate(BANDS):
-        y = rows - len(LANES) - j
-        spans = [
-            (date2num(e.start), max((e.end - e.start).days, 1))  # type: ignore[no-untyped-call]
-            for e in whole.episodes
-            if e.kind is band
+    first, last = _span(whole, window, open_to)
+    if open_to is None:  # open episodes run to the end of the data, not to today
+        open_to = last
+    view = Window(first, last)
+    gap = max(1, (last - first).days // 150)
+    lanes: list[tuple[str, Any]] = []  # (label, draw(y)) top to bottom
+
+    def ticks(label: str, kind: type) -> None:
+        days = [e.date for e in whole.events if isinstance(e, kind) and view.contains(e.date)]
+        if not days:
+            return
+        if kind is Charge:
+            lanes.append((label, lambda y: _draw_stacked(ax, days, y, gap, f"lane:{label}")))
+        else:
+            lanes.append((label, lambda y: _draw_ticks(ax, days, y, f"lane:{label}")))
+
+    for label, kind in LANES[:2]:
+        ticks(label, kind)
+    flags = [f for f in whole.flags if view.contains(f.offence_date)]
+    if flags:
+        lanes.append(("flagged offences", lambda y: _draw_flags(ax, flags, y)))
+    cases: dict[str, list[dt.date]] = {}
+    for event in whole.events:
+        if isinstance(event, CourtAppearance) and view.contains(event.date):
+            cases.setdefault(event.case_id, []).append(event.date)
+    if cases:
+        lanes.append(("court cases", lambda y: _draw_cases(ax, cases, y)))
+    for label, kind in LANES[2:]:
+        ticks(label, kind)
+    for band, colour in BANDS:
+        episodes = [
+            e
+            for e in whole.episodes.of_kind(band)
+            if e.start <= last and (e.end > first or e.start >= first)
         ]
-        ax.broken_barh(
-            spans, (y - 0.35, 0.7), facecolors=colour, alpha=0.75, gid=f"band:{band.value}"
-        )
-        labels.append(band.value.replace("_", " "))
-    lane_of = {"charge": rows - 1, "caution": rows - 4}
-    stars = [(f.offence_date, lane_of.get(f.offence_type, rows - 1)) for f in whole.flags]
-    ax.plot(
-        [d for d, _ in stars],
-        [y for _, y in stars],
-        linestyle="",
-        marker="*",
-        markersize=13,
-        color="#d62828",
-        markeredgecolor="black",
-        markeredgewidth=0.5,
-        gid="stars",
-        label="offence committed on bail / licence / order",
-    )
-    if window != ALL_TIME:
-        first = window.start or min((e.date for e in whole.events), default=whole.open_end)
-        last = window.end or max((e.date for e in whole.events), default=whole.open_end)
-        ax.axvspan(
-            first, last + dt.timedelta(days=1), color="#a8dadc", alpha=0.35, zorder=0, gid="window"
-        )
-    ax.set_yticks(range(rows, 0, -1), labels)
-    ax.set_ylim(0.3, rows + 0.7)
+        if episodes:
+            lanes.append(
+                (
+                    band.value.replace("_", " "),
+                    functools.partial(_draw_band, ax, band, colour, episodes, open_to, date2num),
+                )
+            )
+    rows = len(lanes)
+    for i, (_, draw) in enumerate(lanes):
+        draw(rows - i)
+    ax.set_yticks(range(rows, 0, -1), [label for label, _ in lanes])
+    ax.set_ylim(0.4, rows + 0.6)
+    pad = dt.timedelta(days=max(1, (last - first).days // 100))
+    ax.set_xlim(first - pad, last + dt.timedelta(days=1) + pad)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"Offender timeline: {history.offender_id}")
-    if stars:
-        ax.legend(loc="upper left", fontsize="small")
+    for i in range(rows - 1):
+        ax.axhline(i + 1.5, color="#dee2e6", linewidth=0.6, zorder=0)
+    ax.set_title(title or f"Offender timeline: {history.offender_id}", loc="left")
+    ax.set_title(_subtitle(window, first, last, history.as_of), loc="right", fontsize="small")
+    handles = [h for h in ax.get_lines() if str(h.get_label())[:1] not in ("_", "")]
+    if handles:
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small",
+            frameon=False,
+        )
     ax.text(
         0.0,
-        -0.1,
-        _caption(inside, window),
+        -0.08,
+        _caption(inside, window, last if history.as_of is None else open_to),
         transform=ax.transAxes,
         va="top",
         fontsize="small",
@@ -152,57 +237,269 @@ def plot_timeline(history: History, window: Window = ALL_TIME, *, ax: Any = None
     return ax
 
 
-def _caption(timeline: Any, window: Window) -> str:
+def _subtitle(window: Window, first: dt.date, last: dt.date, as_of: dt.datetime | None) -> str:
+    shown = "window" if window != ALL_TIME else "data"
+    text = f"{shown} {first.isoformat()} to {last.isoformat()}"
+    return text + (f"; as of {as_of_date(as_of).isoformat()}" if as_of is not None else "")
+
+
+def _draw_ticks(ax: Any, days: Sequence[dt.date], y: float, gid: str) -> None:
+    ax.plot(
+        days,
+        [y] * len(days),
+        linestyle="",
+        marker="|",
+        markersize=14,
+        markeredgewidth=1.5,
+        color=_INK,
+        gid=gid,
+    )
+
+
+def _draw_stacked(ax: Any, days: Sequence[dt.date], y: float, gap: int, gid: str) -> None:
+    """One dot per event, events within ``gap`` days stacked upwards; big stacks are counted."""
+    stacked = _stack(days, gap)
+    shown = [(d, k) for d, k, _ in stacked if k < _STACK]
+    step = 0.7 / _STACK
+    ax.plot(
+        [d for d, _ in shown],
+        [y - 0.35 + step / 2 + k * step for _, k in shown],
+        linestyle="",
+        marker="o",
+        markersize=4,
+        color=_INK,
+        gid=gid,
+        label=f"charge (close dates stacked, {len(days)} in view)",
+    )
+    for day, k, n in stacked:
+        if k == _STACK and n > _STACK:
+            ax.annotate(
+                f"+{n - _STACK}",
+                (day, y + 0.35),
+                fontsize="x-small",
+                ha="left",
+                va="top",
+                gid=f"{gid}:more",
+            )
+
+
+def _draw_flags(ax: Any, flags: Sequence[Flag], y: float) -> None:
+    """A row per flag kind present, each kind with its own marker and colour."""
+    kinds = [k for k in FLAG_MARKS if any(f.kind is k for f in flags)]
+    step = 0.7 / len(kinds)
+    for i, kind in enumerate(kinds):
+        marker, colour, label = FLAG_MARKS[kind]
+        days = [f.offence_date for f in flags if f.kind is kind]
+        distinct = len(set(days))
+        on = "" if distinct == len(days) else f" on {distinct} days"
+        ax.plot(
+            days,
+            [y + 0.35 - step / 2 - i * step] * len(days),
+            linestyle="",
+            marker=marker,
+            markersize=11 if marker == "*" else 7,
+            color=colour,
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            gid=f"flags:{kind.value}",
+            label=f"{label} ({len(days)}{on})",
+        )
+
+
+def _draw_cases(ax: Any, cases: Mapping[str, Sequence[dt.date]], y: float) -> None:
+    """Each court case from its first to its last appearance; overlapping cases in sub-rows."""
+    spans = sorted((min(days), max(days)) for days in cases.values())
+    rows = _pack(spans)
+    depth = max(rows) + 1
+    step = 0.7 / depth
+    for (start, end), k in zip(spans, rows, strict=True):
+        top = y + 0.35 - k * step
+        ax.plot(
+            [start, end],
+            [top - step / 2] * 2,
+            color="#457b9d",
+            linewidth=max(1.5, 10 * step),
+            solid_capstyle="butt",
+            marker="|",
+            markersize=6,
+            gid="lane:court cases",
+        )
+
+
+def _draw_band(
+    ax: Any,
+    band: EpisodeKind,
+    colour: str,
+    episodes: Sequence[Episode],
+    open_to: dt.date,
+    date2num: Any,
+    y: float,
+) -> None:
+    """Closed episodes as solid bars; open ones hatched up to the as-of date, with an arrow."""
+    closed = [e for e in episodes if not e.open]
+    still = [e for e in episodes if e.open]
+    ax.broken_barh(
+        [(date2num(e.start), max(e.days, 1)) for e in closed],
+        (y - 0.3, 0.6),
+        facecolors=colour,
+        alpha=0.8,
+        gid=f"band:{band.value}",
+    )
+    if not still:
+        return
+    ax.broken_barh(
+        [(date2num(e.start), max((open_to - e.start).days, 1)) for e in still],
+        (y - 0.3, 0.6),
+        facecolors="none",
+        edgecolors=colour,
+        hatch="///",
+        gid=f"open:{band.value}",
+    )
+    ax.plot(
+        [open_to] * len(still),
+        [y] * len(still),
+        linestyle="",
+        marker=">",
+        markersize=9,
+        color=colour,
+        markeredgecolor="black",
+        markeredgewidth=0.5,
+        gid=f"open_end:{band.value}",
+        label="still open at the as-of date" if not _has_label(ax, "still open") else "_",
+    )
+
+
+def _has_label(ax: Any, text: str) -> bool:
+    return any(str(line.get_label()).startswith(text) for line in ax.get_lines())
+
+
+def _caption(timeline: Any, window: Window, end_of_data: dt.date) -> str:
     before, within = timeline.summary.before, timeline.summary.within
-    start = window.start.isoformat() if window.start else "the start"
-    end = window.end.isoformat() if window.end else "now"
+    start = window.start.isoformat() if window.start else "the first record"
+    end = window.end.isoformat() if window.end else end_of_data.isoformat()
     conversion = within.conversion
     rate = "n/a" if conversion.rate is None else f"{100 * conversion.rate:.1f} %"
-    return (
-        f"Before {start}: {before.arrests} arrests, {before.charges} charges, "
-        f"{before.bail_grants} bail grants.\n{start} to {end}: {within.charges} charges, "
+    lines = [
+        f"{start} to {end}: {within.charges} charges, "
         f"{within.court_cases} court cases, {within.convictions} convictions, "
         f"{within.cautions} cautions; conversion {conversion.convicted}/{conversion.charges} "
         f"= {rate}."
-    )
+    ]
+    if window.start is not None:
+        lines.insert(
+            0,
+            f"Before {start}: {before.arrests} arrests, {before.charges} charges, "
+            f"{before.bail_grants} bail grants.",
+        )
+    return "\n".join(lines)
 
 
-def plot_days_by_occasion(days: DaysByOccasion, *, ax: Any = None) -> Any:
-    """Mean days from arrest to conviction, and from offence to arrest, by sentencing occasion.
+def plot_days_by_occasion(
+    days: DaysByOccasion,
+    *,
+    window: Window = ALL_TIME,
+    as_of: dt.datetime | None = None,
+    ax: Any = None,
+    size: tuple[float, float] = (11, 5.5),
+    title: str | None = None,
+    min_n: int = 10,
+) -> Any:
+    """Days from arrest to conviction, and from offence to arrest, by sentencing occasion.
 
-    The published pattern: the first line rises with the occasion number, the second stays
-    flat. The number of charges behind each point is shown under the axis.
+    The published pattern: the first rises with the occasion number, the second stays
+    flat. Each measure is drawn as its mean (solid line), its median (dashed line) and
+    its interquartile range (shaded); grey bars, on the right-hand axis, are the charges
+    measured, each labelled with its ``n``. Occasions with fewer than ``min_n`` charges
+    are left out (the x-axis label says how many). The subtitle gives the period and the
+    as-of date.
     """
-    ax = _axes(ax, (10, 5))
-    occasions = days.occasions
-    a2c = [days.row(k)[0] for k in occasions]
-    o2a = [days.row(k)[1] for k in occasions]
-    ax.plot(
-        occasions,
-        [m.mean for m in a2c],
-        marker="o",
-        color="#e63946",
-        label="arrest to conviction (mean days)",
-        gid="line:arrest_to_conviction",
-    )
-    ax.plot(
-        occasions,
-        [m.mean for m in o2a],
-        marker="s",
-        color="#457b9d",
-        label="offence to arrest (mean days)",
-        gid="line:offence_to_arrest",
-    )
-    ax.set_xlabel("sentencing occasion")
-    ax.set_ylabel("days")
-    ax.set_title("Days from arrest to conviction by sentencing occasion")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    ax = _axes(ax, size)
+    occasions = [k for k in days.occasions if days.row(k)[0].n >= min_n]
+    dropped = len(days.occasions) - len(occasions)
+    rows = [days.row(k) for k in occasions]
+    quartiles = [days.quartiles(k) for k in occasions]
     counts = ax.twinx()
-    counts.bar(occasions, [m.n for m in a2c], alpha=0.15, color="grey", gid="counts")
-    counts.set_ylabel("charges (n)")
+    n = [a2c.n for a2c, _ in rows]
+    bars = counts.bar(occasions, n, alpha=0.18, color="grey", gid="counts", label="_")
+    for k, value in zip(occasions, n, strict=True):  # a row of n along the top edge
+        ax.annotate(
+            str(value),
+            (k, 1.01),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            rotation=90,
+            color="#495057",
+            gid="n_label",
+        )
+    ax.annotate(
+        "n =",
+        (0, 1.01),
+        xycoords="axes fraction",
+        ha="right",
+        va="bottom",
+        fontsize=6.5,
+        color="#495057",
+    )
+    counts.set_ylim(0, max(n, default=1) * 3)
+    counts.set_ylabel("charges measured (n, grey bars)")
     counts.set_zorder(ax.get_zorder() - 1)
     ax.patch.set_visible(False)
+    for i, (name, label, colour, marker) in enumerate(
+        (
+            ("arrest_to_conviction", "arrest to conviction", "#e63946", "o"),
+            ("offence_to_arrest", "offence to arrest", "#457b9d", "s"),
+        )
+    ):
+        measures = [row[i] for row in rows]
+        low = [q[i][0] for q in quartiles]
+        high = [q[i][1] for q in quartiles]
+        ax.fill_between(
+            occasions,
+            [math.nan if v is None else v for v in low],
+            [math.nan if v is None else v for v in high],
+            color=colour,
+            alpha=0.2,
+            linewidth=0,
+            gid=f"iqr:{name}",
+            label=f"{label}: interquartile range",
+        )
+        ax.plot(
+            occasions,
+            [m.mean for m in measures],
+            marker=marker,
+            color=colour,
+            label=f"{label}: mean",
+            gid=f"line:{name}",
+        )
+        ax.plot(
+            occasions,
+            [m.median for m in measures],
+            linestyle="--",
+            marker=marker,
+            markerfacecolor="white",
+            color=colour,
+            label=f"{label}: median",
+            gid=f"median:{name}",
+        )
+    left_out = f"; {dropped} occasions with n < {min_n} left out" if dropped else ""
+    ax.set_xlabel(f"sentencing occasion (1 = first sentence){left_out}")
+    ax.set_ylabel("days")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title or "Days from arrest to conviction by sentencing occasion", loc="left")
+    period = (
+        f"sentenced {window.start or 'from the first record'} to {window.end or 'the last'}"
+        if window != ALL_TIME
+        else "all sentencing occasions"
+    )
+    stamp = f"; as of {as_of_date(as_of).isoformat()}" if as_of is not None else ""
+    ax.set_title(period + stamp, loc="right", fontsize="small", pad=24, gid="subtitle")
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(bars)
+    labels.append("charges measured (n)")
+    ax.legend(handles, labels, loc="upper left", fontsize="small", ncols=2)
     return ax
 
 
