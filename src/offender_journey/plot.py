@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import MissingExtraError
@@ -20,17 +20,24 @@ from .events import Arrest, Caution, Charge, Conviction, CourtAppearance, Senten
 from .projections.base import ALL_TIME, History, Window, as_of_date
 from .projections.conversion import Conversion
 from .projections.cost import CostReport
+from .projections.iom import LONDON, IomRule, Selected, select
 from .projections.occasions import DaysByOccasion
+from .projections.ogrs3 import percent as percent_of
 from .projections.reoffending import Reoffending
 from .projections.timeline import Episode, EpisodeKind, Flag, Timeline, build_timeline
 
 __all__ = [
     "plot_conversion",
+    "plot_cost_concentration",
     "plot_days_by_occasion",
+    "plot_iom_cohort",
     "plot_lorenz",
     "plot_reoffending",
+    "plot_reoffending_survival",
+    "plot_survival",
     "plot_timeline",
     "save",
+    "survival_curve",
 ]
 
 #: Event lanes of the timeline picture, top to bottom, as in the IDIOM case study.
@@ -208,8 +215,7 @@ def plot_timeline(
         draw(rows - i)
     ax.set_yticks(range(rows, 0, -1), [label for label, _ in lanes])
     ax.set_ylim(0.4, rows + 0.6)
-    pad = dt.timedelta(days=max(1, (last - first).days // 100))
-    ax.set_xlim(first - pad, last + dt.timedelta(days=1) + pad)
+    ax.set_xlim(first, last + dt.timedelta(days=1))  # the last day is shown whole
     ax.grid(axis="x", alpha=0.3)
     for i in range(rows - 1):
         ax.axhline(i + 1.5, color="#dee2e6", linewidth=0.6, zorder=0)
@@ -554,26 +560,330 @@ def plot_reoffending(periods: Mapping[str, Reoffending], *, ax: Any = None) -> A
 
 
 def plot_lorenz(cost: CostReport, *, ax: Any = None, proven: bool = False) -> Any:
-    """Cost concentration: share of cost against share of offenders, costliest first."""
-    ax = _axes(ax, (5.5, 5.5))
-    points = [(0.0, 0.0), *cost.lorenz(20, proven=proven)]
+    """Cost concentration: the same picture as :func:`plot_cost_concentration`."""
+    return plot_cost_concentration(cost, ax=ax, proven=proven)
+
+
+def plot_cost_concentration(
+    cost: CostReport,
+    *,
+    proven: bool = False,
+    ax: Any = None,
+    size: tuple[float, float] = (6.5, 6),
+    title: str | None = None,
+) -> Any:
+    """Share of the estimated cost against share of offenders, costliest first.
+
+    A Lorenz-style curve with the line of equal shares; the top 10 % of offenders is
+    marked with its share of the cost. The subtitle says which share of offences could
+    be priced: the rest have no unit cost and count for nothing here.
+    """
+    ax = _axes(ax, size)
+    points = [(0.0, 0.0), *cost.lorenz(min(max(len(cost.offenders), 1), 200), proven=proven)]
     ax.plot(
         [p[0] for p in points],
         [p[1] for p in points],
-        marker=".",
         color="#e63946",
+        linewidth=2,
         gid="line:lorenz",
+        label="share of cost (costliest offenders first)",
     )
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", gid="line:equality")
+    ax.plot(
+        [0, 1],
+        [0, 1],
+        linestyle="--",
+        color="grey",
+        gid="line:equality",
+        label="every offender costing the same",
+    )
     top = cost.top_share(0.1, proven=proven)
     if top is not None:
+        ax.plot(
+            [0.1, 0.1, 0.0],
+            [0.0, top, top],
+            linestyle=":",
+            color="#1d3557",
+            gid="top10",
+        )
+        ax.plot([0.1], [top], marker="o", color="#1d3557", gid="top10:point")
         ax.annotate(
-            f"top 10 %: {100 * top:.0f} % of cost",
+            f"top 10 % of offenders:\n{100 * top:.0f} % of the cost",
             (0.1, top),
-            xytext=(0.3, top - 0.1),
+            xytext=(0.25, max(top - 0.25, 0.1)),
             arrowprops={"arrowstyle": "->"},
         )
-    ax.set_xlabel("share of offenders (costliest first)")
-    ax.set_ylabel("share of estimated cost")
-    ax.set_title("Concentration of the cost of crime")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(_percent_formatter())
+    ax.yaxis.set_major_formatter(_percent_formatter())
+    ax.set_xlabel(f"share of offenders (n = {len(cost.offenders)}, costliest first)")
+    ax.set_ylabel("share of estimated cost" + (" (proven offences)" if proven else ""))
+    ax.set_title(title or "Concentration of the cost of crime", loc="left")
+    unpriced = cost.unpriced_share
+    note = (
+        "no offences"
+        if unpriced is None
+        else f"priced offences only: {100 * (1 - unpriced):.0f} % of offences"
+    )
+    ax.text(
+        0.98,
+        0.03,
+        note,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize="small",
+        gid="priced_note",
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right", fontsize="small")
+    return ax
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0, decimals=0)
+
+
+def survival_curve(
+    durations: Sequence[float], observed: Sequence[bool]
+) -> tuple[list[float], list[float], list[float] | None, list[float] | None]:
+    """Kaplan-Meier estimate: times, survival, and its 95 % band (``None`` without lifelines).
+
+    ``durations[i]`` is the days from subject *i*'s start to their event, or to the end
+    of their follow-up when ``observed[i]`` is false (censored). The curve starts at
+    (0, 1) and steps down at each event time. With the ``survival`` extra (lifelines)
+    the estimate and its confidence band are lifelines'; without it, the same
+    product-limit estimate is computed here, with no band.
+    """
+    if len(durations) != len(observed):
+        raise ValueError("durations and observed must have the same length")
+    if any(d < 0 for d in durations):
+        raise ValueError("durations must not be negative")
+    try:
+        from lifelines import KaplanMeierFitter  # type: ignore[import-untyped]
+    except ImportError:
+        return (*_product_limit(durations, observed), None, None)
+    fitter = KaplanMeierFitter().fit(list(durations), [bool(o) for o in observed])
+    times = [float(t) for t in fitter.survival_function_.index]
+    survival = [float(v) for v in fitter.survival_function_.iloc[:, 0]]
+    band = fitter.confidence_interval_survival_function_
+    low = [float(v) for v in band.iloc[:, 0]]
+    high = [float(v) for v in band.iloc[:, 1]]
+    if not times or times[0] != 0:
+        times, survival, low, high = [0.0, *times], [1.0, *survival], [1.0, *low], [1.0, *high]
+    return times, survival, low, high
+
+
+def _product_limit(
+    durations: Sequence[float], observed: Sequence[bool]
+) -> tuple[list[float], list[float]]:
+    """The plain product-limit estimate, at 0 and at every distinct duration."""
+    times = sorted(set(durations) | {0})
+    at_risk = len(durations)
+    survival = 1.0
+    out_t, out_s = [], []
+    for t in times:
+        events = sum(1 for d, o in zip(durations, observed, strict=True) if d == t and o)
+        leaving = sum(1 for d in durations if d == t)
+        if at_risk:
+            survival *= 1 - events / at_risk
+        out_t.append(float(t))
+        out_s.append(survival)
+        at_risk -= leaving
+    return out_t, out_s
+
+
+def plot_survival(
+    durations: Sequence[float],
+    observed: Sequence[bool],
+    *,
+    label: str = "all",
+    ax: Any = None,
+    size: tuple[float, float] = (8, 5),
+    title: str | None = None,
+    xlabel: str = "days",
+    ylabel: str = "share without the event",
+) -> Any:
+    """A Kaplan-Meier curve from ``(durations, observed)``; see :func:`survival_curve`.
+
+    Censored subjects are ticked on the curve; the 95 % band is shaded when lifelines
+    is installed. Call it again with the same ``ax`` to compare groups.
+    """
+    ax = _axes(ax, size)
+    times, survival, low, high = survival_curve(durations, observed)
+    events = sum(1 for o in observed if o)
+    (line,) = ax.step(
+        times,
+        survival,
+        where="post",
+        linewidth=2,
+        gid=f"line:survival:{label}",
+        label=f"{label} (n = {len(durations)}, {events} events)",
+    )
+    if low is not None and high is not None:
+        ax.fill_between(
+            times, low, high, step="post", alpha=0.2, color=line.get_color(), gid="band:survival"
+        )
+    censored = [d for d, o in zip(durations, observed, strict=True) if not o]
+    if censored:
+        level = [_step_value(times, survival, d) for d in censored]
+        ax.plot(
+            censored,
+            level,
+            linestyle="",
+            marker="|",
+            markersize=7,
+            color=line.get_color(),
+            gid=f"censored:{label}",
+            label="_",
+        )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.yaxis.set_major_formatter(_percent_formatter())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, loc="left")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def _step_value(times: Sequence[float], values: Sequence[float], at: float) -> float:
+    value = values[0]
+    for t, v in zip(times, values, strict=True):
+        if t > at:
+            break
+        value = v
+    return value
+
+
+def plot_reoffending_survival(
+    rows: Iterable[tuple[float, bool]],
+    *,
+    label: str = "cohort",
+    ax: Any = None,
+    size: tuple[float, float] = (8, 5),
+    title: str | None = None,
+) -> Any:
+    """Time to first proven reoffence, as a Kaplan-Meier curve.
+
+    ``rows`` gives one ``(days, reoffended)`` pair per cohort member: the days from
+    their index date to the offence date of their first proven reoffence when
+    ``reoffended`` is true, else the days of follow-up they had (censored at the
+    as-of date, or at the end of the follow-up period).
+    """
+    pairs = list(rows)
+    return plot_survival(
+        [d for d, _ in pairs],
+        [o for _, o in pairs],
+        label=label,
+        ax=ax,
+        size=size,
+        title=title or "Time to first proven reoffence",
+        xlabel="days from the index date",
+        ylabel="not yet proven to have reoffended",
+    )
+
+
+#: Colours of the IOM picture, by why someone is (or is not) selected.
+IOM_GROUPS: tuple[tuple[str, str], ...] = (
+    ("selected: score at or above the threshold", "#d62828"),
+    ("selected: lower score with recent qualifying offences", "#f77f00"),
+    ("not selected: lower score, no recent qualifying offence", "#8ecae6"),
+    ("not selected: score below the lower threshold", "#adb5bd"),
+)
+
+
+def plot_iom_cohort(
+    histories: Iterable[History],
+    day: dt.date,
+    rule: IomRule = LONDON,
+    *,
+    ax: Any = None,
+    size: tuple[float, float] = (10, 5),
+    title: str | None = None,
+) -> Any:
+    """IOM selection on ``day``: each offender's 2-year score against the rule's thresholds.
+
+    One dot per scored offender, in a row (and colour) per reason they are in or out;
+    dashed lines mark the threshold and the lower threshold. Offenders with no score
+    are counted in the subtitle.
+    """
+    ax = _axes(ax, size)
+    groups: dict[str, list[float]] = {name: [] for name, _ in IOM_GROUPS}
+    unscored = 0
+    for history in histories:
+        if not history.events:
+            continue
+        outcome = select(history, rule, day)
+        if isinstance(outcome, Selected):
+            name = IOM_GROUPS[0 if not outcome.recent else 1][0]
+            groups[name].append(outcome.score_2y)
+        elif isinstance(outcome, str):
+            unscored += 1
+        else:
+            below = outcome.score_2y < rule.lower_threshold
+            groups[IOM_GROUPS[3 if below else 2][0]].append(outcome.score_2y)
+    rows = len(IOM_GROUPS)
+    for i, (name, colour) in enumerate(IOM_GROUPS):
+        scores = groups[name]
+        y = rows - i
+        jitter = [((k * 0.618034) % 1 - 0.5) * 0.5 for k in range(len(scores))]
+        ax.plot(
+            scores,
+            [y + j for j in jitter],
+            linestyle="",
+            marker="o",
+            markersize=4,
+            alpha=0.75,
+            color=colour,
+            gid=f"iom:{i}",
+            label=f"{name} ({len(scores)})",
+        )
+    for value, text in ((rule.threshold, "threshold"), (rule.lower_threshold, "lower threshold")):
+        ax.axvline(value, linestyle="--", color="#1d3557", linewidth=1, gid=f"rule:{text}")
+        ax.annotate(
+            f"{text} {100 * value:.0f} %",
+            (value, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            va="top",
+            fontsize="small",
+        )
+    low, high = percent_of(rule.lower_threshold), percent_of(rule.threshold)
+    short = (
+        f"selected:\nscore {high} % or more",
+        f"selected:\n{low}-{high - 1} % and recent offence",
+        f"not selected:\n{low}-{high - 1} %, no recent offence",
+        f"not selected:\nbelow {low} %",
+    )
+    ax.set_yticks(
+        range(rows, 0, -1),
+        [f"{text} ({len(groups[n])})" for text, (n, _) in zip(short, IOM_GROUPS, strict=True)],
+    )
+    ax.set_ylim(0.4, rows + 0.6)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(_percent_formatter())
+    ax.set_xlabel("2-year reoffending score")
+    chosen = len(groups[IOM_GROUPS[0][0]]) + len(groups[IOM_GROUPS[1][0]])
+    considered = chosen + len(groups[IOM_GROUPS[2][0]]) + len(groups[IOM_GROUPS[3][0]])
+    ax.set_title(
+        title or f"IOM cohort on {day.isoformat()}: {chosen} of {considered} selected",
+        loc="left",
+        pad=20,
+    )
+    ax.text(
+        0.0,
+        1.015,
+        f"rule: {rule.name}" + (f"; {unscored} offenders could not be scored" if unscored else ""),
+        transform=ax.transAxes,
+        fontsize="small",
+        va="bottom",
+        gid="subtitle",
+    )
+    ax.grid(axis="x", alpha=0.3)
     return ax
