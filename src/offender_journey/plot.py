@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -89,9 +90,17 @@ def _axes(ax: Any, size: tuple[float, float]) -> Any:
     return ax
 
 
-def save(ax: Any, path: str, *, dpi: int = 130) -> None:
-    """Write the figure of ``ax`` to a PNG (or any format matplotlib knows by suffix)."""
-    ax.figure.savefig(path, dpi=dpi)
+def save(ax: Any, path: str | os.PathLike[str], *, dpi: int = 130) -> None:
+    """Write the figure of ``ax`` to a PNG (or any format matplotlib knows by suffix).
+
+    The file is readable by its owner only (mode 0600): pictures of journeys are
+    offender data.
+    """
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file was already there
+    with os.fdopen(descriptor, "wb") as handle:
+        ax.figure.savefig(handle, dpi=dpi, format=suffix)
     _pyplot().close(ax.figure)
 
 
