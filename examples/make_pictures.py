@@ -84,7 +84,7 @@ def main() -> None:
     )
     save(plot_cost_concentration(report["cost"]), str(out / "cost_concentration.png"))
 
-    general = list(histories(1500, "default"))
+    general = list(histories(800, "default"))
     period = Window(dt.date(2012, 1, 1), dt.date(2012, 12, 31))
     rows = [r for r in (time_to_reoffence(h, period) for h in general) if r is not None]
     save(
