@@ -90,14 +90,31 @@ def _last_monday(year: int, month: int) -> dt.date:
     return last - dt.timedelta(days=last.weekday())
 
 
+#: One-off changes by royal proclamation since 1995: (days no longer holidays, days added).
+_ONE_OFF: dict[int, tuple[tuple[dt.date, ...], tuple[dt.date, ...]]] = {
+    1995: ((dt.date(1995, 5, 1),), (dt.date(1995, 5, 8),)),  # VE day's 50th anniversary
+    1999: ((), (dt.date(1999, 12, 31),)),  # the millennium
+    2002: ((dt.date(2002, 5, 27),), (dt.date(2002, 6, 3), dt.date(2002, 6, 4))),  # jubilee
+    2011: ((), (dt.date(2011, 4, 29),)),  # a royal wedding
+    2012: ((dt.date(2012, 5, 28),), (dt.date(2012, 6, 4), dt.date(2012, 6, 5))),  # jubilee
+    2020: ((dt.date(2020, 5, 4),), (dt.date(2020, 5, 8),)),  # VE day's 75th anniversary
+    2022: (
+        (dt.date(2022, 5, 30),),
+        (dt.date(2022, 6, 2), dt.date(2022, 6, 3), dt.date(2022, 9, 19)),  # jubilee, funeral
+    ),
+    2023: ((), (dt.date(2023, 5, 8),)),  # the coronation
+}
+
+
 @functools.cache
 def bank_holidays(year: int) -> frozenset[dt.date]:
-    """The regular bank holidays of England and Wales in ``year``, substitute days included.
+    """The bank holidays of England and Wales in ``year``, substitute days included.
 
     New Year's Day, Good Friday, Easter Monday, the early May, spring and summer bank
     holidays (first Monday of May, last Mondays of May and August), Christmas Day and
     Boxing Day; a holiday on a weekend moves to the next weekday not already a holiday.
-    One-off days (jubilees, royal weddings, the moved VE day of 2020) are not included.
+    The one-off days proclaimed since 1995 (jubilees, royal occasions, the moved early
+    May holidays) are applied; later ones are not known here.
 
     Examples:
         >>> sorted(d.isoformat() for d in bank_holidays(2016) if d.month == 12)
@@ -116,7 +133,8 @@ def bank_holidays(year: int) -> frozenset[dt.date]:
         while day.weekday() >= 5 or day in days:
             day += _DAY
         days.add(day)
-    return frozenset(days)
+    removed, added = _ONE_OFF.get(year, ((), ()))
+    return frozenset(days.difference(removed).union(added))
 
 
 def is_court_day(day: dt.date) -> bool:
