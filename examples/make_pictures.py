@@ -19,8 +19,7 @@ matplotlib.use("Agg")
 from case_study import AS_OF, WINDOW, build_journey
 
 from offender_journey import synth
-from offender_journey.events import Category
-from offender_journey.metrics import compute
+from offender_journey.metrics import compute, reoffending_rows
 from offender_journey.plot import (
     plot_cost_concentration,
     plot_days_by_occasion,
@@ -30,10 +29,8 @@ from offender_journey.plot import (
     save,
 )
 from offender_journey.projections import History, Window
-from offender_journey.projections.offending import offences
-from offender_journey.projections.reoffending import index_event
 
-#: The synthetic data's end, the as-of date of its pictures.
+#: The synthetic data's end, and the as-of time of its pictures.
 END = dt.date(2016, 12, 31)
 DATA_AS_OF = dt.datetime(2016, 12, 31, 23, tzinfo=dt.UTC)
 
@@ -42,22 +39,6 @@ def histories(n: int, preset: str) -> Iterator[History]:
     events = synth.generate(n, seed=0, preset=preset)
     for offender_id, stream in itertools.groupby(events, key=lambda e: e.offender_id):
         yield History.build(offender_id, list(stream), DATA_AS_OF)
-
-
-def time_to_reoffence(history: History, period: Window) -> tuple[int, bool] | None:
-    """(days from the index date to the first proven reoffence, or of follow-up; observed)."""
-    index = index_event(history, period)
-    if index is None:
-        return None
-    day = index[0]
-    proven = [
-        o.offence_date
-        for o in offences(history)
-        if o.offence_date > day and o.category is not Category.BREACH and o.proven_on is not None
-    ]
-    if proven:
-        return (min(proven) - day).days, True
-    return (END - day).days, False
 
 
 def main() -> None:
@@ -86,7 +67,9 @@ def main() -> None:
 
     general = list(histories(800, "default"))
     period = Window(dt.date(2012, 1, 1), dt.date(2012, 12, 31))
-    rows = [r for r in (time_to_reoffence(h, period) for h in general) if r is not None]
+    rows = reoffending_rows(
+        [(h.offender_id, list(h.events)) for h in general], window=period, as_of=DATA_AS_OF
+    )
     save(
         plot_reoffending_survival(rows, label="2012 cohort, synthetic"),
         str(out / "reoffending_survival.png"),

@@ -13,7 +13,7 @@ from matplotlib.dates import date2num  # noqa: E402
 
 from offender_journey import synth  # noqa: E402
 from offender_journey.builder import JourneyBuilder  # noqa: E402
-from offender_journey.metrics import compute  # noqa: E402
+from offender_journey.metrics import compute, reoffending_rows  # noqa: E402
 from offender_journey.plot import (  # noqa: E402
     FLAG_MARKS,
     _product_limit,
@@ -310,3 +310,20 @@ def test_survival_without_lifelines_is_the_same_estimate_without_a_band(monkeypa
     assert survival == pytest.approx(with_lifelines[1])
     ax = plot_survival(durations, observed, label="plain")
     assert not [a for a in ax.get_children() if a.get_gid() == "band:survival"]
+
+
+def test_reoffending_survival_reads_the_cohort_rows() -> None:
+    j = JourneyBuilder("O1")
+    j.caution("2015-03-01", "shoplifting")
+    reoffence = j.charge("2015-05-01", "theft_other", offence_date="2015-04-30")
+    j.convict("2015-07-01", reoffence)
+    k = JourneyBuilder("O2")
+    k.caution("2015-02-01", "shoplifting")
+    k.arrest("2017-01-01")  # the data reach 2017: a whole year without reoffending
+    window = Window(dt.date(2015, 1, 1), dt.date(2015, 3, 31))
+    rows = reoffending_rows([("O1", j.events), ("O2", k.events)], window=window)
+    ax = plot_reoffending_survival(rows, label="2015 Q1")
+    line = by_gid(ax, "line:survival:2015 Q1")
+    assert list(line.get_xdata()) == [0, 60, 365]
+    assert list(line.get_ydata()) == pytest.approx([1.0, 0.5, 0.5])
+    assert list(by_gid(ax, "censored:2015 Q1").get_xdata()) == [365]

@@ -24,7 +24,7 @@ from .projections.cost import CostReport
 from .projections.iom import LONDON, IomRule, Selected, select
 from .projections.occasions import DaysByOccasion
 from .projections.ogrs3 import percent as percent_of
-from .projections.reoffending import Reoffending
+from .projections.reoffending import Reoffending, ReoffendingRows
 from .projections.timeline import Episode, EpisodeKind, Flag, Timeline, build_timeline
 
 __all__ = [
@@ -671,7 +671,7 @@ def survival_curve(
     if any(d < 0 for d in durations):
         raise ValueError("durations must not be negative")
     try:
-        from lifelines import KaplanMeierFitter  # type: ignore[import-untyped]
+        from lifelines import KaplanMeierFitter
     except ImportError:
         return (*_product_limit(durations, observed), None, None)
     fitter = KaplanMeierFitter().fit(list(durations), [bool(o) for o in observed])
@@ -770,7 +770,7 @@ def _step_value(times: Sequence[float], values: Sequence[float], at: float) -> f
 
 
 def plot_reoffending_survival(
-    rows: Iterable[tuple[float, bool]],
+    rows: ReoffendingRows | Iterable[tuple[float, bool]],
     *,
     label: str = "cohort",
     ax: Any = None,
@@ -779,12 +779,18 @@ def plot_reoffending_survival(
 ) -> Any:
     """Time to first proven reoffence, as a Kaplan-Meier curve.
 
-    ``rows`` gives one ``(days, reoffended)`` pair per cohort member: the days from
-    their index date to the offence date of their first proven reoffence when
-    ``reoffended`` is true, else the days of follow-up they had (censored at the
-    as-of date, or at the end of the follow-up period).
+    ``rows`` is the cohort's :class:`~offender_journey.projections.reoffending.ReoffendingRows`
+    (``metrics.reoffending_rows``), or one ``(days, reoffended)`` pair per member: the
+    days from their index date to the offence date of their first proven reoffence when
+    ``reoffended`` is true, else the days of follow-up they had (censored).
     """
-    pairs = list(rows)
+    if isinstance(rows, ReoffendingRows):
+        table = rows.table()
+        names = [c.name for c in table.columns]
+        at, seen = names.index("duration"), names.index("observed")
+        pairs = [(row[at], bool(row[seen])) for row in table.rows]
+    else:
+        pairs = list(rows)
     return plot_survival(
         [d for d, _ in pairs],
         [o for _, o in pairs],
