@@ -249,6 +249,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
         (["warrants", "--targets", "D=10"], "the categories are A, B, C"),
         (["warrants", "--targets", "A=ten"], "CATEGORY=DAYS"),
         (["metrics", "--jobs", "-1"], "whole number >= 0"),
+        (["timeline", "O1", "--dpi", "0"], "whole number >= 1"),
         (["cost", "--jobs", "two"], "is not a whole number"),
         (["ingest", "x.jsonl", "--wait", "-3"], "not a number of seconds"),
         (["metrics", "--from", "2015-01-01", "--to", "2014-01-01"], "is after --to"),

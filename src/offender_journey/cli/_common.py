@@ -309,7 +309,7 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
     return 0
 
 
-def draw(path: str, function: str, *arguments: Any) -> None:
+def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
     """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
     try:
         import matplotlib
@@ -320,7 +320,7 @@ def draw(path: str, function: str, *arguments: Any) -> None:
     matplotlib.use("Agg")
     from .. import plot
 
-    axes = getattr(plot, function)(*arguments)
+    axes = getattr(plot, function)(*arguments, **options)
     with atomic_output(path) as temporary:
-        plot.save(axes, temporary)
+        plot.save(axes, temporary, dpi=dpi)
     print(f"picture written to {path}", file=sys.stderr)
