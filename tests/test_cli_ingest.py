@@ -121,7 +121,9 @@ def test_empty_and_non_utf8_files(workdir: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_bad_arguments_exit_2(workdir: Path) -> None:
-    assert main(["ingest"]) == 2
+    with pytest.raises(SystemExit) as caught:
+        main(["ingest"])
+    assert caught.value.code == 2
 
 
 def test_console_script_reads_stdin(workdir: Path) -> None:

@@ -95,14 +95,18 @@ def test_iom_rule_options_and_cost_overrides(
     )
     default = run_json(capsys, "iom", "--store", store, "--on", "2014-06-30")
     assert strict["size"] <= default["size"]
-    assert main(["iom", "--store", store, "--categories", "piracy"]) == 2
+    with pytest.raises(SystemExit) as refused:  # checked with the arguments, like any value
+        main(["iom", "--store", store, "--categories", "piracy"])
+    assert refused.value.code == 2
     costs = tmp_path / "costs.csv"
     costs.write_text("category,unit_cost_gbp\nshoplifting,100\n")
     base = run_json(capsys, "cost", "--store", store)
     more = run_json(capsys, "cost", "--store", store, "--costs", str(costs))
     assert more["charged"] > base["charged"]
     assert more["unpriced_share"] < base["unpriced_share"]
-    assert main(["warrants", "--store", store, "--targets", "A=x"]) == 2
+    with pytest.raises(SystemExit) as refused:
+        main(["warrants", "--store", store, "--targets", "A=x"])
+    assert refused.value.code == 2
 
 
 def test_risk_for_one_offender(store: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -74,10 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _survive_any_encoding()
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed the usage error (or --help)
-        return exc.code if isinstance(exc.code, int) else 2
+    args = parser.parse_args(argv)  # bad arguments: usage message and SystemExit(2)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
