@@ -228,9 +228,14 @@ class StoreContract(abc.ABC):
         store.append([_arrest("e1", day=1)])
         with pytest.raises(ConflictError):
             store.append([_arrest("e2"), _arrest("e1", day=2)])
-        with pytest.raises(RuntimeError), store.atomic():
-            store.append([_arrest("e3")])
-            raise RuntimeError("crash")
+
+        def crash() -> None:
+            with store.atomic():
+                store.append([_arrest("e3")])
+                raise RuntimeError("crash")
+
+        with pytest.raises(RuntimeError):
+            crash()
         store.append([_arrest("e4")])
         assert [(p, e.event_id) for p, e in store.read_after(0)] == [(1, "e1"), (2, "e4")]
 

@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreError
@@ -29,6 +29,9 @@ from .base import (
     from_micros,
     split_batch,
 )
+
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
 
 __all__ = ["FORMAT_VERSION", "SQLiteStore"]
 
@@ -294,8 +297,7 @@ class SQLiteStore(StoreBase):
     def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
         """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
         rows = self._db.execute(
-            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? "
-            "ORDER BY position LIMIT ?",
+            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
         decode = self._codec.decode_stored
@@ -327,6 +329,23 @@ class SQLiteStore(StoreBase):
 
     def count_offenders(self) -> int:
         return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
+
+    # --- fact tables ---------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The DB-API connection (what the fact tables' writer and readers work over)."""
+        return self._db
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
+
+        Re-derives only the offenders with events appended since the last refresh, in
+        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        """
+        from ..facts.refresh import refresh
+
+        return refresh(self, jobs=jobs)
 
     def close(self) -> None:
         self._db.close()
