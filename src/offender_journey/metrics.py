@@ -378,7 +378,7 @@ def compute_store(
     names = resolve_views(views)
     tables = _needed_tables(names)
     if tables is not None:
-        found = facts_as_of(path, tables, as_of)
+        found = facts_as_of(path, tables, as_of, jobs=jobs)
         if found is not None:
             return compute_facts(found, window=window, as_of=as_of, views=names)
     return _fold_store(path, window=window, as_of=as_of, views=names, jobs=jobs)

@@ -288,7 +288,11 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
 
 
 def facts_as_of(
-    path: str | os.PathLike[str], tables: Iterable[str], as_of: dt.datetime | None
+    path: str | os.PathLike[str],
+    tables: Iterable[str],
+    as_of: dt.datetime | None,
+    *,
+    jobs: int = 1,
 ) -> Iterator[OffenderFacts] | None:
     """Every offender's facts as of ``as_of``, read from the store's tables.
 
@@ -303,7 +307,7 @@ def facts_as_of(
     try:
         if not status(store).current:
             try:
-                store.refresh()
+                store.refresh(jobs=jobs)
             except sqlite3.OperationalError as exc:
                 if "readonly" not in str(exc).replace("-", ""):
                     raise
