@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from offender_journey.cli import main
-from offender_journey.facts.refresh import status
+from offender_journey.facts.refresh import iter_rows, status
+from offender_journey.facts.schema import TABLES
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import write_jsonl
 
@@ -40,6 +41,10 @@ def test_a_bulk_load_defers_the_facts_to_refresh(
     assert report["from_position"] == 0
     assert main(["refresh", "--store", "j.db"]) == 0
     assert "up to date" in capsys.readouterr().out
+    main(["ingest", str(cohort), "--store", "one.db"])  # refreshed in this process
+    with SQLiteStore("j.db") as shared, SQLiteStore("one.db") as alone:
+        for table in TABLES:
+            assert list(iter_rows(shared, table.name)) == list(iter_rows(alone, table.name))
 
 
 def test_metrics_brings_stale_tables_up_to_date_first(

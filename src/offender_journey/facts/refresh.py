@@ -279,7 +279,7 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
             ).fetchall()
         )
         touched = sorted(latest)
-        if jobs > 1 and len(touched) > _BATCH:
+        if jobs > 1 and len(touched) >= 2 * jobs:
             facts = _derive_in_processes(store.path, touched, latest, jobs)
         else:
             facts = _derive_streams(store, touched, latest)
@@ -374,7 +374,7 @@ def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list
 def _derive_in_processes(
     path: str, touched: list[str], latest: dict[str, int], jobs: int
 ) -> Iterator[OffenderFacts]:
-    size = max(_BATCH, len(touched) // (jobs * 8) + 1)
+    size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
     with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
         parts = pool.map(
