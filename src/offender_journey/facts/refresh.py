@@ -99,7 +99,11 @@ class FactsStatus:
 
 
 def checkpoint(cursor: Any, dialect: Dialect = SQLITE) -> int:
-    """The position the fact tables were derived up to (0: never, or from an older schema)."""
+    """The position the fact tables were derived up to (0: never, or from an older schema).
+
+    On an engine where a failed statement aborts the transaction (PostgreSQL), call
+    :func:`ensure_tables` first.
+    """
     try:
         cursor.execute(
             "SELECT position, schema_version FROM facts_checkpoint "
@@ -254,7 +258,8 @@ def _first(row: tuple[Any, ...]) -> Any:
 
 def status(store: SQLiteStore) -> FactsStatus:
     """The checkpoint and the head of the log (no writing)."""
-    return FactsStatus(checkpoint(store.connection.cursor()), store.head())
+    dialect: Dialect = getattr(store, "dialect", SQLITE)
+    return FactsStatus(checkpoint(store.connection.cursor(), dialect), store.head())
 
 
 def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
@@ -262,28 +267,32 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
 
     Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
     derives in that many processes (over ranges of offender ids); this process writes.
+
+    Works for any store with the SQLite store's ``connection``, ``atomic()``,
+    ``head()``, ``read_all``/``read_stream`` and an ``events`` table with a
+    ``position`` column; a ``dialect`` attribute (default SQLite) says how to spell SQL.
     """
     began = time.perf_counter()
+    dialect: Dialect = getattr(store, "dialect", SQLITE)
     with store.atomic():
         cursor = store.connection.cursor()
-        ensure_tables(cursor)
-        start = checkpoint(cursor)
+        ensure_tables(cursor, dialect)
+        start = checkpoint(cursor, dialect)
         head = store.head()
         if start >= head:
             return RefreshReport(0, start, start, time.perf_counter() - began)
-        latest = dict(
-            cursor.execute(
-                "SELECT offender_id, MAX(position) FROM events WHERE position > ? "
-                "GROUP BY offender_id ORDER BY offender_id",
-                (start,),
-            ).fetchall()
+        cursor.execute(
+            "SELECT offender_id, MAX(position) FROM events "
+            f"WHERE position > {dialect.placeholder} GROUP BY offender_id",
+            (start,),
         )
+        latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
         touched = sorted(latest)
-        if jobs > 1 and len(touched) >= 2 * jobs:
+        if jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
             facts = _derive_in_processes(store.path, touched, latest, jobs)
         else:
             facts = _derive_streams(store, touched, latest)
-        write_facts(cursor, touched, facts, head)
+        write_facts(cursor, touched, facts, head, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
