@@ -307,8 +307,9 @@ def facts_as_of(
 
     The tables are refreshed first if they are behind the log. Offenders with an
     event recorded after ``as_of`` are derived from their history cut at ``as_of``.
-    ``None`` when the tables cannot answer well: the store is read-only and behind,
-    or ``as_of`` is so far back that most offenders would be derived anyway.
+    ``None`` when the tables cannot answer well: they are behind and the store is
+    read-only (or locked by a writer), or ``as_of`` is so far back that most offenders
+    would be derived anyway.
     """
     from ..store.sqlite import SQLiteStore
 
@@ -318,7 +319,9 @@ def facts_as_of(
             try:
                 store.refresh(jobs=jobs)
             except sqlite3.OperationalError as exc:
-                if "readonly" not in str(exc).replace("-", ""):
+                # A read-only copy, or another process writing: fold instead of waiting.
+                message = str(exc).replace("-", "")
+                if "readonly" not in message and "locked" not in message:
                     raise
                 store.close()
                 return None
