@@ -64,6 +64,7 @@ from .schema import (
     OffenderFacts,
     OffenderRow,
     QualityIssueRow,
+    SanctionRow,
     SentencingOccasionRow,
 )
 
@@ -179,6 +180,11 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
                 oid, o.kind, o.ref, o.event_id, o.offence_date, o.category.value, o.proven_on
             )
             for o in offences(history)
+        )
+    if "sanctions" in wanted:
+        out["sanctions"] = tuple(
+            SanctionRow(oid, seq, s.date, s.kind, ",".join(c.value for c in s.categories))
+            for seq, s in enumerate(sanctions(history))
         )
     if "index_events" in wanted:
         out["index_events"] = tuple(
