@@ -43,7 +43,7 @@ from ..projections.base import History
 from ..projections.occasions import durations
 from ..projections.offending import offences, sanctions
 from ..projections.quality import event_oddities
-from ..projections.reoffending import index_candidates
+from ..projections.reoffending import index_candidates, latest_recorded
 from ..projections.timeline import (
     EpisodeKind,
     Episodes,
@@ -82,16 +82,6 @@ _INTRODUCING: dict[type[Event], str] = {
     ReleasedOnLicence: "licence_id",
     WarrantIssued: "warrant_id",
 }
-
-
-def _latest_recorded(history: History) -> int:
-    moments = [
-        e.recorded_at
-        for group in (history.in_transaction_order, history.retracted, history.retractions)
-        for e in group
-        if e.recorded_at is not None
-    ]
-    return to_micros(max(moments)) if moments else 0
 
 
 def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
@@ -283,6 +273,7 @@ def _sentencing_occasions(history: History) -> tuple[SentencingOccasionRow, ...]
 def _offender(history: History) -> OffenderRow:
     profile = history.profile
     found = sanctions(history)
+    latest = latest_recorded(history)
     return OffenderRow(
         history.offender_id,
         len(history.events),
@@ -295,6 +286,6 @@ def _offender(history: History) -> OffenderRow:
         len(history.sentencing_occasions),
         found[0].date if found else None,
         found[-1].date if found else None,
-        _latest_recorded(history),
+        0 if latest is None else to_micros(latest),
         0,
     )

@@ -40,7 +40,7 @@ import attrs
 
 from ..events import Category
 from ..facts.schema import OffenderFacts
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 from .base import Window
 
 __all__ = ["CostAccumulator", "CostProjection", "CostReport", "CostTable", "OffenderCost"]
@@ -203,20 +203,28 @@ class CostReport(Tabular):
             "lorenz": [{"offenders": o, "cost": c} for o, c in self.lorenz()],
         }
 
+    def lorenz_table(self) -> Table:
+        """The concentration of cost: share of offenders (costliest first) against share of cost."""
+        columns = (
+            Column("offenders", "float", "costliest offenders", "share"),
+            Column("cost", "float", "share of the cost", "share"),
+        )
+        return Table("Concentration of the cost", columns, tuple(self.lorenz()))
+
     def __str__(self) -> str:
         share = self.unpriced_share
+        priced = "n/a" if share is None else f"{100 * (1 - share):.0f} % of offences"
         top = self.top_share(0.1)
         lines = [
-            f"{len(self.offenders)} offenders; estimated cost £{self.charged:,.0f} "
-            f"(proven offences £{self.proven:,.0f})",
-            "unpriced offences: " + ("n/a" if share is None else f"{100 * share:.1f} %"),
-            "top 10 % of offenders: "
-            + ("n/a" if top is None else f"{100 * top:.1f} % of the cost"),
+            f"Estimated cost £{self.charged:,.0f} for {plural(len(self.offenders), 'offender')} "
+            f"(proven offences £{self.proven:,.0f}) - priced offences only: {priced}; the "
+            "other offences have no confirmed unit cost and count as £0.",
+            "The costliest 10 % of offenders: "
+            + ("n/a" if top is None else f"{100 * top:.1f} % of the cost")
+            + ".",
         ]
-        lines += [
-            f"  top {100 * o:>3.0f} % of offenders -> {100 * c:5.1f} % of cost"
-            for o, c in self.lorenz()
-        ]
+        if self.offenders:
+            lines.append(self.lorenz_table().to_text(title=False))
         return "\n".join(lines)
 
 
