@@ -17,7 +17,7 @@ Examples:
     >>> _ = j.convict("2013-04-02", c)
     >>> facts = derive(History.build("O1", j.events))
     >>> [(r.charge_id, r.outcome, r.arrest_date.isoformat()) for r in facts.charges]
-    [('O1-c1', 'convicted', '2013-02-01')]
+    [('O1-c0', 'convicted', '2013-02-01')]
 """
 
 from __future__ import annotations
