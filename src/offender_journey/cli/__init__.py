@@ -16,7 +16,18 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
 from ..errors import OffenderJourneyError, StoreBusyError
-from . import changes, ingest, metrics, offenders, quality, risk, synth, timeline, views
+from . import (
+    changes,
+    ingest,
+    metrics,
+    offenders,
+    quality,
+    refresh,
+    risk,
+    synth,
+    timeline,
+    views,
+)
 from ._common import EXIT_BUSY, UsageError
 
 __all__ = ["build_parser", "main"]
@@ -33,7 +44,7 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, synth, metrics, views, risk, timeline, quality, changes, offenders]
+_COMMANDS = [ingest, refresh, synth, metrics, views, risk, timeline, quality, changes, offenders]
 
 
 def build_parser() -> argparse.ArgumentParser:

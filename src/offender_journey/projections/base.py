@@ -34,9 +34,11 @@ from ..events import (
     OffenderProfile,
     Sentence,
 )
+from ..facts.schema import OffenderFacts
 
 __all__ = [
     "History",
+    "HistoryProjection",
     "Journey",
     "Outcome",
     "Projection",
@@ -51,6 +53,7 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+_PRESENT = dt.timedelta(days=1)
 
 #: The concrete event classes (none subclasses another), for exact-type look-ups.
 EVENT_CLASSES: frozenset[type] = frozenset(EVENT_TYPES.values())
@@ -251,7 +254,9 @@ class History:
         cut = now if as_of is None else as_of
         # Future-recorded events are oddities of the present: a history of the past (a
         # published quarter reproduced) is not told about them, so it stays as it was.
-        watch = cut >= now
+        # (An as_of within a day of now is the present: a query resolves "now" once and
+        # may build its histories a little later.)
+        watch = cut >= now - _PRESENT
         seen_late = cut > now  # an as_of after now sees some future-recorded events
         stream: list[Event] = []
         future: list[Event] = []
@@ -261,7 +266,7 @@ class History:
                 stream.append(event)
                 if seen_late and recorded is not None and recorded > now:
                     future.append(event)
-            elif watch:
+            elif watch and recorded > now:
                 future.append(event)
         # Transaction order first: position in the stream breaks recorded_at ties.
         order = sorted(range(len(stream)), key=lambda i: (stream[i].recorded_at or _EPOCH, i))
@@ -381,11 +386,32 @@ Res = TypeVar("Res", bound=Result)
 
 
 class Projection(Protocol[R_co]):
-    """A view: one offender's history in a window → a frozen result.
+    """A view: one offender's facts in a window → a frozen result.
 
-    Results of different offenders add up with ``+``, associatively and
-    commutatively, so offenders can be folded in any order or in parallel.
+    A view reads fact rows (see :mod:`offender_journey.facts`), never events: the
+    same rows whether they were kept in the store's tables or derived on the fly
+    for an ``as_of`` in the past. Results of different offenders add up with ``+``,
+    associatively and commutatively, so offenders can be folded in any order or in
+    parallel.
     """
+
+    @property
+    def name(self) -> str:
+        """The key the view's result is reported under (a plain attribute will do)."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The fact tables the view reads (only these are loaded or derived)."""
+        ...
+
+    def project(self, facts: OffenderFacts, window: Window) -> R_co:
+        """The view for one offender."""
+        ...
+
+
+class HistoryProjection(Protocol[R_co]):
+    """A view that still folds the history itself (it cannot answer from the tables)."""
 
     @property
     def name(self) -> str:

@@ -72,6 +72,7 @@ __all__ = [
     "derive_episodes",
     "latest_by_id",
     "latest_cautions",
+    "offence_flags",
 ]
 
 _ONE_DAY = dt.timedelta(days=1)
@@ -424,7 +425,8 @@ class Flag:
         }
 
 
-def _flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> list[Flag]:
+def offence_flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> list[Flag]:
+    """Flags of offences committed inside flagging episodes (bail never flags its own charges)."""
     flags: list[Flag] = []
     for offence in offences:
         day = offence.offence_date
@@ -823,7 +825,7 @@ def build_timeline(
         o for o in history.charges.values() if window.contains(o.offence_date)
     ]
     offences.extend(o for o in cautions.values() if window.contains(o.offence_date))
-    flags = sorted(_flags(offences, episodes), key=lambda f: (f.offence_date, f.event_id))
+    flags = sorted(offence_flags(offences, episodes), key=lambda f: (f.offence_date, f.event_id))
     summary = _summary(history, window, episodes.of_kind(EpisodeKind.ON_BAIL), cautions.values())
     events = tuple(e for e in history.events if window.contains(e.date))
     return Timeline(

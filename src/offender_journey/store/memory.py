@@ -46,6 +46,8 @@ class InMemoryStore(StoreBase):
         self._codec = codec or Codec()
         self._streams: SortedDict[str, list[tuple[Record, Event]]] = SortedDict()
         self._by_id: dict[str, Record] = {}
+        #: Every event in append order: its position is its index + 1.
+        self._log: list[Event] = []
         # Re-entrant: atomic() holds it around appends made inside the block.
         self._lock = threading.RLock()
 
@@ -76,6 +78,7 @@ class InMemoryStore(StoreBase):
             event = self._codec.decode_stored(record.payload, assigned)
             self._streams.setdefault(record.offender_id, []).append((record, event))
             self._by_id[record.event_id] = record
+            self._log.append(event)
         return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
@@ -97,6 +100,17 @@ class InMemoryStore(StoreBase):
             events = self.read_stream(offender_id, as_of=as_of)
             if events:
                 yield offender_id, events
+
+    def head(self) -> int:
+        """The position of the latest event appended (0 for an empty store)."""
+        return len(self._log)
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
+        start = max(position, 0)
+        with self._lock:
+            chunk = self._log[start : start + limit]
+        return list(enumerate(chunk, start=start + 1))
 
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         with self._lock:
@@ -123,10 +137,12 @@ class InMemoryStore(StoreBase):
                 copy.copy(self._by_id),
                 SortedDict({k: list(v) for k, v in self._streams.items()}),
             )
+            length = len(self._log)
             try:
                 yield
             except BaseException:
                 self._by_id, self._streams = saved
+                del self._log[length:]
                 raise
 
     def __repr__(self) -> str:

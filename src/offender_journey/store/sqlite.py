@@ -2,12 +2,14 @@
 
 The schema carries the append-only rules itself: ``PRIMARY KEY (offender_id,
 version)`` makes streams ordered and gap-free, and a unique ``event_id`` makes
-appends idempotent. A ``store_meta`` row holds the format version so later
-releases can migrate old files.
+appends idempotent. Every event also gets a global ``position`` (1, 2, 3 ... in
+commit order: one writer at a time, so commit order is append order), which is what
+the fact tables' checkpoint refers to. A ``store_meta`` row holds the format version
+so later releases can migrate old files.
 
 A file is identified before anything is written to it: ours carry
-``PRAGMA application_id`` :data:`APPLICATION_ID`; a file of the previous release (no
-id, but our exact tables) is adopted and stamped; anything else is refused and left
+``PRAGMA application_id`` :data:`APPLICATION_ID`; a file of an earlier release (no
+id, but our tables) is adopted and stamped; anything else is refused and left
 byte-for-byte as it was. New files are created readable by their owner only.
 """
 
@@ -20,7 +22,7 @@ import pathlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreBusyError, StoreError
@@ -37,10 +39,13 @@ from .base import (
     split_batch,
 )
 
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
 #: The on-disk format this release writes and reads.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: ``PRAGMA application_id`` of our files ("OJEV"), so a store is told from any other database.
 APPLICATION_ID = 0x4F4A4556
@@ -50,7 +55,8 @@ BUSY_TIMEOUT = 30.0
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
-#: The ``events`` columns of format 1 (what a file without our application id must have).
+#: The first ``events`` columns of every format (what a file without our application id
+#: must have; later formats add columns after them).
 _V1_EVENT_COLUMNS = (
     "offender_id",
     "version",
@@ -76,14 +82,31 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at INTEGER NOT NULL,
     recorded_at_given INTEGER NOT NULL,
     payload TEXT NOT NULL,
+    position INTEGER NOT NULL,
     PRIMARY KEY (offender_id, version)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_position ON events (position);
+"""
+
+# Format 1 had no positions: copy the events into the new table, numbering them
+# stream by stream (a stable order that keeps each stream's own order).
+_FROM_VERSION_1 = """
+ALTER TABLE events RENAME TO events_v1;
+DROP INDEX IF EXISTS events_by_id;
+{schema}
+INSERT INTO events (offender_id, version, event_id, type, date, recorded_at,
+    recorded_at_given, payload, position)
+SELECT offender_id, version, event_id, type, date, recorded_at, recorded_at_given, payload,
+    ROW_NUMBER() OVER (ORDER BY offender_id, version)
+FROM events_v1;
+DROP TABLE events_v1;
+UPDATE store_meta SET value = '2' WHERE key = 'format_version';
 """
 
 _INSERT = (
     "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
-    " payload, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " payload, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
 
@@ -157,12 +180,19 @@ class SQLiteStore(StoreBase):
     # --- schema ------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        self._db.executescript(_SCHEMA)
-        if self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")  # previous release
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            " WITHOUT ROWID"
+        )
         row = self._db.execute(
             "SELECT value FROM store_meta WHERE key = 'format_version'"
         ).fetchone()
+        if row is not None and row[0] == "1":
+            self._db.executescript(
+                "BEGIN IMMEDIATE;" + _FROM_VERSION_1.format(schema=_SCHEMA) + "COMMIT;"
+            )
+            row = ("2",)
+        self._db.executescript(_SCHEMA)
         if row is None:
             self._db.execute(
                 "INSERT INTO store_meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
@@ -171,6 +201,8 @@ class SQLiteStore(StoreBase):
             raise StoreError(
                 f"{self.path!r} has store format {row[0]}; this release reads {FORMAT_VERSION}"
             )
+        if self._db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")  # an earlier release
 
     # --- transactions ----------------------------------------------------------------------
 
@@ -230,11 +262,13 @@ class SQLiteStore(StoreBase):
         for offender_id, expected in (expected_versions or {}).items():
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
+        position = self.head()
         rows = []
         for record in new:
             version = versions.get(record.offender_id, 0) + 1
             versions[record.offender_id] = version
-            rows.append((*record, version))
+            position += 1
+            rows.append((*record, version, position))
         if not optimistic:
             self._db.executemany(_INSERT, rows)
             return
@@ -321,6 +355,27 @@ class SQLiteStore(StoreBase):
         if stream:
             yield current, self._decode(stream)  # type: ignore[misc]
 
+    def head(self) -> int:
+        """The position of the latest event appended (0 for an empty store)."""
+        return int(self._db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0])
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (position, limit),
+        ).fetchall()
+        decode = self._codec.decode_stored
+        return [(row[4], decode(row[3], from_micros(row[1]))) for row in rows]
+
+    def touched_after(self, position: int) -> list[str]:
+        """Offenders with an event appended after ``position``, in order."""
+        cursor = self._db.execute(
+            "SELECT DISTINCT offender_id FROM events WHERE position > ? ORDER BY offender_id",
+            (position,),
+        )
+        return [row[0] for row in cursor]
+
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         cursor = self._db.execute(
             "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id ORDER BY offender_id"
@@ -354,6 +409,23 @@ class SQLiteStore(StoreBase):
 
     def count_offenders(self) -> int:
         return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
+
+    # --- fact tables ---------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The DB-API connection (what the fact tables' writer and readers work over)."""
+        return self._db
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
+
+        Re-derives only the offenders with events appended since the last refresh, in
+        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        """
+        from ..facts.refresh import refresh
+
+        return refresh(self, jobs=jobs)
 
     def close(self) -> None:
         self._db.close()
@@ -424,7 +496,7 @@ def _identify(path: str, *, create: bool) -> bool:
             columns = tuple(row[1] for row in db.execute("PRAGMA table_info(events)"))
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open {path!r} as an event store: {exc}") from None
-    if "store_meta" not in tables or columns != _V1_EVENT_COLUMNS:
+    if "store_meta" not in tables or columns[: len(_V1_EVENT_COLUMNS)] != _V1_EVENT_COLUMNS:
         raise StoreError(
             f"{path!r} is a SQLite database of another application (its tables are not an "
             "event store's), not an event store; it was left untouched"
