@@ -52,7 +52,7 @@ from .projections.reoffending import ReoffendingProjection, ReoffendingRows
 from .projections.reoffending import reoffending_rows as _reoffending_rows
 from .projections.timeline import Timeline, build_timeline
 from .projections.warrants import WarrantsProjection
-from .store.base import OffenderRange
+from .store.base import OffenderRange, to_micros
 from .tables import plural
 
 __all__ = [
@@ -410,8 +410,7 @@ def compute_store(
     up to date, every offender's stream is folded, shared out over ``jobs``
     processes (contiguous ranges of offender ids balanced by event count). The
     numbers are the same either way, and for any ``jobs``. The store must exist;
-    ``as_of`` defaults to now, taken once so every part is cut at the same instant
-    (offenders with events recorded after it are derived afresh).
+    ``as_of`` defaults to now, taken once so every part is cut at the same instant.
     """
     from .facts.refresh import facts_as_of
     from .store import SQLiteStore
@@ -420,10 +419,15 @@ def compute_store(
     if isinstance(jobs, bool) or not isinstance(jobs, int):
         raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
-    SQLiteStore(path, create=False).close()  # a missing store is an error, not an empty one
+    with SQLiteStore(path, create=False) as store:  # a missing store is an error
+        # The tables are derived as of their refresh: events recorded in the future are
+        # judged at query time, so a store holding any is folded.
+        future = store.connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE recorded_at > ?)", (to_micros(now),)
+        ).fetchone()[0]
     tables = _needed_tables(names)
-    if tables is not None:
-        found = facts_as_of(path, tables, cut or now, jobs=jobs)
+    if tables is not None and not future:
+        found = facts_as_of(path, tables, cut, jobs=jobs)
         if found is not None:
             return compute_facts(found, window=window, as_of=cut, views=names)
     return _fold_store(path, window=window, as_of=cut, now=now, views=names, jobs=jobs)
@@ -434,11 +438,13 @@ def _fold_store(
     *,
     window: Window,
     as_of: dt.datetime | None,
-    now: dt.datetime,
     views: list[View[Any]],
     jobs: int,
+    now: dt.datetime | None = None,
 ) -> MetricsReport:
     from .store import SQLiteStore
+
+    now = dt.datetime.now(dt.UTC) if now is None else now
 
     if jobs <= 1:
         with SQLiteStore(path, create=False) as store:

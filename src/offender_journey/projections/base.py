@@ -53,7 +53,6 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
-_PRESENT = dt.timedelta(days=1)
 
 #: The concrete event classes (none subclasses another), for exact-type look-ups.
 EVENT_CLASSES: frozenset[type] = frozenset(EVENT_TYPES.values())
@@ -254,9 +253,7 @@ class History:
         cut = now if as_of is None else as_of
         # Future-recorded events are oddities of the present: a history of the past (a
         # published quarter reproduced) is not told about them, so it stays as it was.
-        # (An as_of within a day of now is the present: a query resolves "now" once and
-        # may build its histories a little later.)
-        watch = cut >= now - _PRESENT
+        watch = as_of is None or as_of > now
         seen_late = cut > now  # an as_of after now sees some future-recorded events
         stream: list[Event] = []
         future: list[Event] = []
