@@ -1,0 +1,27 @@
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from offender_journey.codec import Codec
+from offender_journey.store import EventStore
+from offender_journey.store.postgres import PostgresStore
+from offender_journey.testing import StoreContract
+
+_CODEC = Codec()  # made once: building the converter takes a while
+
+
+class TestPostgresStore(StoreContract):
+    new_url: Callable[[], str]
+    opened: list[PostgresStore]
+
+    @pytest.fixture(autouse=True, scope="class")
+    @classmethod
+    def _urls(cls, new_postgres_url: Callable[[], str]) -> Iterator[None]:
+        cls.new_url, cls.opened = staticmethod(new_postgres_url), []  # type: ignore[assignment]
+        yield
+        for store in cls.opened:
+            store.close()
+
+    def make_store(self) -> EventStore:
+        self.opened.append(PostgresStore(self.new_url(), _CODEC))
+        return self.opened[-1]
