@@ -300,19 +300,19 @@ def compute_store(
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
 ) -> MetricsReport:
-    """:func:`compute` over a SQLite store, shared out over ``jobs`` processes.
+    """:func:`compute` over the store at ``path`` (see ``open_store``), over ``jobs`` processes.
 
     Each process reads a contiguous range of offender ids (ranges balanced by event
     count) and folds it; their reports are added. Since views merge associatively the
     answer is the same for any ``jobs``; only the time changes.
     """
-    from .store import SQLiteStore
+    from .store import open_store
 
     names = resolve_views(views)
     if jobs <= 1:
-        with SQLiteStore(path) as store:
+        with open_store(path) as store:
             return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=names)
-    with SQLiteStore(path) as store:
+    with open_store(path) as store:
         ranges = _balanced_ranges(store.stream_sizes(), jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
@@ -328,9 +328,9 @@ def _compute_range(
     as_of: dt.datetime | None,
     views: list[View[Any]],
 ) -> MetricsReport:
-    from .store import SQLiteStore
+    from .store import open_store
 
-    with SQLiteStore(path) as store:
+    with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
         return compute(streams, window=window, as_of=as_of, views=views)
 

@@ -118,6 +118,18 @@ def _unkey(text: str) -> str:
     return text
 
 
+def _copy_text(text: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and return escaped."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
 def _shown(url: str) -> str:
     """The URL without its password, for messages."""
     return _URL_PASSWORD.sub(r"\1***@", url)
@@ -252,21 +264,20 @@ class PostgresStore(StoreBase):
         if not new:
             return
         position = self._head(conn)
+        lines = []
+        for record in new:
+            version = versions.get(record.offender_id, 0) + 1
+            versions[record.offender_id] = version
+            position += 1
+            offender_id, event_id, kind, date, recorded_at, given, payload = record
+            lines.append(
+                f"{_copy_text(_key(offender_id))}\t{_copy_text(_key(event_id))}\t{kind}\t"
+                f"{date}\t{recorded_at}\t{'t' if given else 'f'}\t{_copy_text(payload)}\t"
+                f"{version}\t{position}\n"
+            )
         try:
             with conn.cursor().copy(_COPY) as copy:
-                for record in new:
-                    version = versions.get(record.offender_id, 0) + 1
-                    versions[record.offender_id] = version
-                    position += 1
-                    copy.write_row(
-                        (
-                            _key(record.offender_id),
-                            _key(record.event_id),
-                            *record[2:],
-                            version,
-                            position,
-                        )
-                    )
+                copy.write("".join(lines))
         except psycopg.errors.UniqueViolation:
             if optimistic:
                 raise _SomeAlreadyStoredError from None
