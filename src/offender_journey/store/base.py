@@ -233,6 +233,21 @@ class EventStore(Protocol):
         """
         ...
 
+    def head(self) -> int:
+        """The global position of the latest event appended (0 when the store is empty).
+
+        Every appended event gets the next position (1, 2, 3 ...) in commit order, so a
+        reader that remembers a position can ask for exactly what came after it.
+        """
+        ...
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events with a position after ``position``, ascending, as pairs.
+
+        Follow a store by calling it again with the last position seen.
+        """
+        ...
+
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         """``(offender_id, number of events)`` for every stream, ordered by offender id."""
         ...
