@@ -378,7 +378,12 @@ def compute_store(
     names = resolve_views(views)
     tables = _needed_tables(names)
     if tables is not None:
-        found = facts_as_of(path, tables, as_of)
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            from .facts.postgres import facts_as_of as facts_as_of_postgres
+
+            found = facts_as_of_postgres(path, tables, as_of)
+        else:
+            found = facts_as_of(path, tables, as_of)
         if found is not None:
             return compute_facts(found, window=window, as_of=as_of, views=names)
     return _fold_store(path, window=window, as_of=as_of, views=names, jobs=jobs)

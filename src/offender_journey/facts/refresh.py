@@ -39,6 +39,7 @@ from .schema import (
 )
 
 if TYPE_CHECKING:
+    from ..store.base import EventStore
     from ..store.sqlite import SQLiteStore
 
 __all__ = [
@@ -339,7 +340,7 @@ def _with_position(facts: OffenderFacts, position: int) -> OffenderFacts:
 
 
 def _derive_streams(
-    store: SQLiteStore, touched: Sequence[str], latest: dict[str, int]
+    store: EventStore, touched: Sequence[str], latest: dict[str, int]
 ) -> Iterator[OffenderFacts]:
     """Derive the touched offenders: one scan when many are touched, else stream by stream."""
     wanted = set(touched)

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, MissingExtraError, StoreError
@@ -38,6 +38,9 @@ from .base import (
     split_batch,
 )
 
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
 try:
     import psycopg
     from psycopg import sql
@@ -45,7 +48,7 @@ try:
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("the PostgreSQL store", "postgres", "psycopg and psycopg-pool") from exc
 
-__all__ = ["CHANNEL", "FORMAT_VERSION", "PostgresStore", "is_postgres_url"]
+__all__ = ["CHANNEL", "FORMAT_VERSION", "PostgresStore", "is_postgres_url", "unkey"]
 
 #: The schema this release writes and reads.
 FORMAT_VERSION = 1
@@ -112,7 +115,8 @@ def _key(text: str) -> str:
     return text
 
 
-def _unkey(text: str) -> str:
+def unkey(text: str) -> str:
+    """An id as stored in a text column → the id (see the note on U+0000 above)."""
     if "\x01" in text:
         return _ESCAPED.sub(lambda m: "\x00" if m[1] == "\x01" else "\x01", text)
     return text
@@ -202,8 +206,11 @@ class PostgresStore(StoreBase):
     # --- connections and transactions ----------------------------------------------------------
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
-        """This thread's connection inside an atomic block, else one borrowed from the pool."""
+    def borrow(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A connection: this thread's inside an :meth:`atomic` block, else one from the pool.
+
+        For SQL of one's own (the fact tables, reports); it goes back on leaving the block.
+        """
         pinned: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._pinned, "conn", None)
         if pinned is not None:
             yield pinned
@@ -235,7 +242,7 @@ class PostgresStore(StoreBase):
         *,
         expected_versions: Mapping[str, int] | None = None,
     ) -> AppendResult:
-        with self.atomic(), self._connection() as conn:
+        with self.atomic(), self.borrow() as conn:
             conn.execute("SELECT events_append_lock()")
             new, duplicates = split_batch(records, {}, self._codec)
             try:
@@ -291,7 +298,7 @@ class PostgresStore(StoreBase):
             "SELECT event_id, payload FROM events WHERE event_id = ANY(%s)",
             ([_key(i) for i in dict.fromkeys(event_ids)],),
         ).fetchall()
-        return {_unkey(event_id): payload for event_id, payload in rows}
+        return {unkey(event_id): payload for event_id, payload in rows}
 
     @staticmethod
     def _versions(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, int]:
@@ -300,7 +307,7 @@ class PostgresStore(StoreBase):
             " GROUP BY offender_id",
             ([_key(i) for i in offender_ids],),
         ).fetchall()
-        return {_unkey(offender_id): version for offender_id, version in rows}
+        return {unkey(offender_id): version for offender_id, version in rows}
 
     @staticmethod
     def _head(conn: psycopg.Connection[Any]) -> int:
@@ -316,7 +323,7 @@ class PostgresStore(StoreBase):
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
         limit = as_of_micros(as_of)
-        with self._connection() as conn:
+        with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT recorded_at, payload FROM events"
                 " WHERE offender_id = %s AND recorded_at <= %s ORDER BY version",
@@ -352,7 +359,7 @@ class PostgresStore(StoreBase):
         current: str | None = None
         stream: list[tuple[Any, ...]] = []
         while True:
-            with self._connection() as conn:
+            with self.borrow() as conn:
                 if after is None:
                     rows = conn.execute(first_page, [*params, _PAGE]).fetchall()
                 else:
@@ -360,18 +367,18 @@ class PostgresStore(StoreBase):
             for offender_id, _version, recorded_at, payload in rows:
                 if offender_id != current:
                     if stream:
-                        yield _unkey(current), self._decode(stream)  # type: ignore[arg-type]
+                        yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
                     current, stream = offender_id, []
                 stream.append((recorded_at, payload))
             if len(rows) < _PAGE:
                 break
             after = (rows[-1][0], rows[-1][1])
         if stream:
-            yield _unkey(current), self._decode(stream)  # type: ignore[arg-type]
+            yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
 
     def head(self) -> int:
         """The position of the latest event appended (0 for an empty store)."""
-        with self._connection() as conn:
+        with self.borrow() as conn:
             return self._head(conn)
 
     def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
@@ -380,7 +387,7 @@ class PostgresStore(StoreBase):
         Never misses an event: appends commit in position order, so once a position is
         visible every smaller one is too.
         """
-        with self._connection() as conn:
+        with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT position, recorded_at, payload FROM events WHERE position > %s"
                 " ORDER BY position LIMIT %s",
@@ -391,12 +398,12 @@ class PostgresStore(StoreBase):
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""
-        with self._connection() as conn:
+        with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT DISTINCT offender_id FROM events WHERE position > %s ORDER BY offender_id",
                 (position,),
             ).fetchall()
-        return [_unkey(row[0]) for row in rows]
+        return [unkey(row[0]) for row in rows]
 
     def follow(
         self,
@@ -435,33 +442,43 @@ class PostgresStore(StoreBase):
             listener.close()
 
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
-        with self._connection() as conn:
+        with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id"
                 " ORDER BY offender_id"
             ).fetchall()
-        return iter([(_unkey(offender_id), size) for offender_id, size in rows])
+        return iter([(unkey(offender_id), size) for offender_id, size in rows])
 
     def offenders(self) -> Iterator[str]:
-        with self._connection() as conn:
+        with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT DISTINCT offender_id FROM events ORDER BY offender_id"
             ).fetchall()
-        return iter([_unkey(row[0]) for row in rows])
+        return iter([unkey(row[0]) for row in rows])
 
     def version(self, offender_id: str) -> int:
-        with self._connection() as conn:
+        with self.borrow() as conn:
             return self._versions(conn, [offender_id]).get(offender_id, 0)
 
     def count_events(self) -> int:
-        with self._connection() as conn:
+        with self.borrow() as conn:
             row = conn.execute("SELECT COUNT(*) FROM events").fetchone()
         return int(row[0]) if row else 0
 
     def count_offenders(self) -> int:
-        with self._connection() as conn:
+        with self.borrow() as conn:
             row = conn.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()
         return int(row[0]) if row else 0
+
+    def refresh(self) -> RefreshReport:
+        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
+
+        Re-derives only the offenders with events appended since the last refresh, in
+        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        """
+        from ..facts.postgres import refresh
+
+        return refresh(self)
 
     def close(self) -> None:
         self._pool.close()
