@@ -10,6 +10,7 @@ moment leaves tables that agree with the log up to their checkpoint, and resumes
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
 import itertools
 import time
 from collections.abc import Iterable, Iterator
@@ -30,9 +31,12 @@ from .refresh import (
     read_facts,
     write_facts,
 )
-from .schema import POSTGRESQL, SCHEMA_VERSION, OffenderFacts
+from .schema import POSTGRESQL, SCHEMA_VERSION, TABLES, OffenderFacts
 
-__all__ = ["facts_as_of", "refresh", "status"]
+__all__ = ["ROLES", "create_roles", "facts_as_of", "refresh", "roles_script", "status"]
+
+#: The group roles :func:`create_roles` sets up: writer, follower, reader.
+ROLES = ("offender_journey_writer", "offender_journey_follower", "offender_journey_reader")
 
 
 def status(store: PostgresStore) -> FactsStatus:
@@ -70,8 +74,28 @@ def refresh(store: PostgresStore) -> RefreshReport:
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
+def roles_script() -> str:
+    """The SQL that sets up the roles (``store/postgres_roles.sql``, fact tables filled in)."""
+    text = importlib.resources.files("offender_journey.store").joinpath("postgres_roles.sql")
+    tables = ", ".join([t.name for t in TABLES] + ["facts_checkpoint"])
+    return text.read_text(encoding="utf-8").replace("{fact_tables}", tables)
+
+
+def create_roles(store: PostgresStore) -> None:
+    """Create the fact tables if need be, then the roles and their grants (as the owner).
+
+    Raises:
+        psycopg.errors.InsufficientPrivilege: the connection's role cannot create roles
+        or does not own the tables.
+    """
+    with store.atomic(), store.borrow() as conn:
+        if not _tables_current(conn):
+            ensure_tables(conn.cursor(), POSTGRESQL)
+        conn.execute(roles_script().encode())
+
+
 def _tables_current(conn: psycopg.Connection[Any]) -> bool:
-    """Whether the fact tables exist at this schema version (then nothing needs creating).
+    """Whether the fact tables exist, at this schema version once written (nothing to create).
 
     Checked first because ``CREATE TABLE IF NOT EXISTS`` needs the right to create in
     the schema even when the table is there, which a follower's role need not have.
@@ -81,7 +105,7 @@ def _tables_current(conn: psycopg.Connection[Any]) -> bool:
     row = conn.execute(
         "SELECT schema_version FROM facts_checkpoint WHERE name = 'facts'"
     ).fetchone()
-    return row is not None and int(row[0]) == SCHEMA_VERSION
+    return row is None or int(row[0]) == SCHEMA_VERSION
 
 
 class _ServerCursors:
