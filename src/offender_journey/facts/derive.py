@@ -23,10 +23,8 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Collection, Iterable
 
-from ..codec import Codec
 from ..events import (
     Arrest,
     BailGranted,
@@ -85,11 +83,6 @@ _INTRODUCING: dict[type[Event], str] = {
 }
 
 
-@functools.cache
-def _codec() -> Codec:
-    return Codec()
-
-
 def _latest_recorded(history: History) -> int:
     moments = [
         e.recorded_at
@@ -108,7 +101,6 @@ def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
             latest[type(event), getattr(event, field)] = event.event_id
     kept = set(latest.values())
     profile = history.profile
-    encode = _codec().encode_line
     rows = []
     for event in history.events:
         kind = type(event)
@@ -124,7 +116,6 @@ def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
                 event.TYPE,
                 event.date,
                 recorded,
-                encode(event),
             )
         )
     return tuple(rows)

@@ -188,12 +188,18 @@ def iter_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Every row of one fact table in key order, as Python values (dates as ``date``).
 
-    ``connection`` is a DB-API connection or a store with a ``connection`` attribute;
-    ``columns`` picks and orders the columns (default: all). Memory: one fetch batch.
+    ``connection`` is a DB-API connection or a store with a ``connection`` attribute.
+    Rows are the table's row type (a named tuple); ``columns`` picks and orders the
+    columns instead, as plain tuples. Memory: one fetch batch.
     """
     spec = TABLE[table]
     chosen = list(spec.names if columns is None else columns)
-    read = dialect.reader(spec, chosen)
+    convert = dialect.reader(spec, chosen)
+    make = spec.row._make if columns is None else tuple  # type: ignore[attr-defined]
+
+    def read(row: Sequence[Any]) -> tuple[Any, ...]:
+        return make(convert(row))
+
     db = getattr(connection, "connection", connection)
     cursor = db.cursor()
     order = ", ".join(f"{k}{dialect.collate}" for k in spec.key)
@@ -225,15 +231,14 @@ def read_facts(
         pending[name] = None if head is None else (head[0], list(head[1]))
     for row in iter_rows(connection, "offenders", dialect=dialect):
         offender_id = row[0]
-        parts: dict[str, tuple[Any, ...]] = {"offenders": (TABLE["offenders"].row._make(row),)}  # type: ignore[attr-defined]
+        parts: dict[str, tuple[Any, ...]] = {"offenders": (row,)}
         for name in wanted:
             current = pending[name]
             while current is not None and current[0] < offender_id:
                 nxt = next(streams[name], None)
                 current = None if nxt is None else (nxt[0], list(nxt[1]))
             if current is not None and current[0] == offender_id:
-                make = TABLE[name].row._make  # type: ignore[attr-defined]
-                parts[name] = tuple(make(r) for r in current[1])
+                parts[name] = tuple(current[1])
                 nxt = next(streams[name], None)
                 current = None if nxt is None else (nxt[0], list(nxt[1]))
             pending[name] = current

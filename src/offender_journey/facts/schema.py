@@ -175,7 +175,10 @@ class QualityIssueRow(NamedTuple):
 
 
 class EffectiveEventRow(NamedTuple):
-    """An event that counts: not retracted, not a retraction, not superseded by a re-send."""
+    """An event that counts: not retracted, not a retraction, not superseded by a re-send.
+
+    Its JSON is the ``payload`` of the ``events`` row with the same ``event_id``.
+    """
 
     offender_id: str
     event_id: str
@@ -183,8 +186,6 @@ class EffectiveEventRow(NamedTuple):
     date: dt.date
     #: Transaction time, µs since 1970 UTC (as in the ``events`` table).
     recorded_at: int
-    #: The event as canonical JSON.
-    payload: str
 
 
 # --- the tables --------------------------------------------------------------------------
