@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.resources
-import itertools
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -113,10 +112,17 @@ class _ServerCursors:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
-        self._names = itertools.count(1)
+        self._opened: list[psycopg.ServerCursor[Any]] = []
 
     def cursor(self) -> psycopg.ServerCursor[Any]:
-        return self._conn.cursor(name=f"facts_{next(self._names)}")
+        self._opened.append(self._conn.cursor(name=f"facts_{len(self._opened) + 1}"))
+        return self._opened[-1]
+
+    def close(self) -> None:
+        """Close every cursor handed out, then the connection."""
+        for cursor in self._opened:
+            cursor.close()
+        self._conn.close()
 
 
 def facts_as_of(
@@ -163,12 +169,12 @@ def _stored_then_late(
     late: list[str],
     as_of: dt.datetime | None,
 ) -> Iterator[OffenderFacts]:
+    stored = _ServerCursors(reader)
     try:
-        stored = _ServerCursors(reader)
         yield from read_facts(stored, tables, skip=frozenset(late), dialect=POSTGRESQL)
         for offender_id in late:
             history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
             yield derive(history, {"offenders", *tables})
     finally:
-        reader.close()
+        stored.close()
         store.close()

@@ -202,7 +202,8 @@ def iter_rows(
 
     db = getattr(connection, "connection", connection)
     cursor = db.cursor()
-    order = ", ".join(f"{k}{dialect.collate}" for k in spec.key)
+    text = {c.name for c in spec.columns if c.type == "text"}
+    order = ", ".join(f"{k}{dialect.collate if k in text else ''}" for k in spec.key)
     cursor.execute(f"SELECT {', '.join(chosen)} FROM {spec.name} ORDER BY {order}")
     while rows := cursor.fetchmany(4096):
         for row in rows:
