@@ -74,10 +74,14 @@ CREATE TABLE events (
     CONSTRAINT events_event_id_key UNIQUE (event_id),
     CONSTRAINT events_position_key UNIQUE (position)
 );
--- Appends serialise on this lock; writers without UPDATE rights take it through here.
-CREATE FUNCTION events_append_lock() RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp
-    AS $$ BEGIN LOCK TABLE events IN EXCLUSIVE MODE; END $$;
+-- Appends serialise on this lock (writers without UPDATE rights take it through here),
+-- then number their events from the head it returns.
+CREATE FUNCTION events_append_lock() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+BEGIN
+    LOCK TABLE events IN EXCLUSIVE MODE;
+    RETURN (SELECT COALESCE(MAX(position), 0) FROM events);
+END $$;
 REVOKE ALL ON FUNCTION events_append_lock() FROM PUBLIC;
 CREATE FUNCTION events_refuse_rewrite() RETURNS trigger
     LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
@@ -98,6 +102,9 @@ _COPY = (
     " version, position) FROM STDIN"
 )
 _PAGE = 5000
+# Appends of up to this many events look stored ids up before COPY (one query) rather
+# than COPY optimistically inside a savepoint (three more round trips).
+_SMALL = 100
 # Ids are text, which in PostgreSQL cannot hold U+0000: ids that contain U+0000 or U+0001
 # are stored with both escaped (U+0001 then U+0001 or U+0002), which keeps their order.
 _ESCAPED = re.compile("\x01(.)", re.DOTALL)
@@ -137,10 +144,6 @@ def _copy_text(text: str) -> str:
 def _shown(url: str) -> str:
     """The URL without its password, for messages."""
     return _URL_PASSWORD.sub(r"\1***@", url)
-
-
-class _SomeAlreadyStoredError(Exception):
-    """An optimistic COPY met ids already stored: redo the batch checking each one."""
 
 
 class PostgresStore(StoreBase):
@@ -243,34 +246,44 @@ class PostgresStore(StoreBase):
         expected_versions: Mapping[str, int] | None = None,
     ) -> AppendResult:
         with self.atomic(), self.borrow() as conn:
-            conn.execute("SELECT events_append_lock()")
+            locked = conn.execute("SELECT events_append_lock()").fetchone()
+            head = int(locked[0]) if locked else 0
             new, duplicates = split_batch(records, {}, self._codec)
-            try:
-                with conn.transaction():
-                    self._insert(conn, new, expected_versions, optimistic=True)
-            except _SomeAlreadyStoredError:
-                known = self._stored_payloads(conn, [r.event_id for r in new])
+            offenders = sorted({r.offender_id for r in new} | set(expected_versions or ()))
+            if len(new) <= _SMALL:
+                # Few events (a service's append): look everything up in one query.
+                versions, known = self._lookup(conn, offenders, [r.event_id for r in new])
                 new, stored = split_batch(new, known, self._codec)
                 duplicates += stored
-                self._insert(conn, new, expected_versions, optimistic=False)
+                self._insert(conn, new, versions, head, expected_versions)
+            else:
+                # A bulk import: nearly every event is new, so COPY at once, and look
+                # stored ids up only if the unique index met some.
+                versions = self._versions(conn, offenders)
+                try:
+                    with conn.transaction():
+                        self._insert(conn, new, dict(versions), head, expected_versions)
+                except psycopg.errors.UniqueViolation:
+                    known = self._stored_payloads(conn, [r.event_id for r in new])
+                    new, stored = split_batch(new, known, self._codec)
+                    duplicates += stored
+                    self._insert(conn, new, versions, head, expected_versions)
         return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
 
     def _insert(
         self,
         conn: psycopg.Connection[Any],
         new: list[Record],
+        versions: dict[str, int],
+        position: int,
         expected_versions: Mapping[str, int] | None,
-        *,
-        optimistic: bool,
     ) -> None:
-        offenders = {r.offender_id for r in new} | set(expected_versions or ())
-        versions = self._versions(conn, sorted(offenders))
+        """Check the expected versions, then COPY ``new`` in numbered after ``position``."""
         for offender_id, expected in (expected_versions or {}).items():
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
         if not new:
             return
-        position = self._head(conn)
         lines = []
         for record in new:
             version = versions.get(record.offender_id, 0) + 1
@@ -282,14 +295,24 @@ class PostgresStore(StoreBase):
                 f"{date}\t{recorded_at}\t{'t' if given else 'f'}\t{_copy_text(payload)}\t"
                 f"{version}\t{position}\n"
             )
-        try:
-            with conn.cursor().copy(_COPY) as copy:
-                copy.write("".join(lines))
-        except psycopg.errors.UniqueViolation:
-            if optimistic:
-                raise _SomeAlreadyStoredError from None
-            raise
+        with conn.cursor().copy(_COPY) as copy:
+            copy.write("".join(lines))
         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(position)))
+
+    @staticmethod
+    def _lookup(
+        conn: psycopg.Connection[Any], offender_ids: Sequence[str], event_ids: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, str]]:
+        """Streams' versions and stored payloads of ids, in one round trip."""
+        rows = conn.execute(
+            "SELECT offender_id, MAX(version), NULL FROM events WHERE offender_id = ANY(%s)"
+            " GROUP BY offender_id"
+            " UNION ALL SELECT event_id, NULL, payload FROM events WHERE event_id = ANY(%s)",
+            ([_key(i) for i in offender_ids], [_key(i) for i in dict.fromkeys(event_ids)]),
+        ).fetchall()
+        versions = {unkey(key): version for key, version, _ in rows if version is not None}
+        payloads = {unkey(key): payload for key, version, payload in rows if version is None}
+        return versions, payloads
 
     def _stored_payloads(
         self, conn: psycopg.Connection[Any], event_ids: Sequence[str]
