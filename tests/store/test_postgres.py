@@ -5,9 +5,12 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
+from offender_journey.builder import JourneyBuilder
 from offender_journey.codec import Codec
 from offender_journey.errors import ConcurrencyError, StoreError
 from offender_journey.events import Arrest
+from offender_journey.facts import POSTGRESQL
+from offender_journey.facts.refresh import iter_rows
 from offender_journey.store import EventStore, open_store
 from offender_journey.store.postgres import PostgresStore
 from offender_journey.testing import StoreContract
@@ -165,3 +168,18 @@ def test_a_failed_append_sends_no_notification(store: PostgresStore) -> None:
             store.append(_arrests("O1", 1, start=1), expected_versions={"O1": 0})
         payloads = [n.payload for n in listener.notifies(timeout=0.5)]
     assert payloads == ["1"]
+
+
+def test_any_characters_reach_the_fact_tables(store: PostgresStore) -> None:
+    j = JourneyBuilder("O\x00\x01")
+    charge = j.charge("2014-01-02", "shoplifting", offence_date="2014-01-01")
+    j.convict("2014-02-01", charge)
+    store.append(j.events)
+    store.refresh()
+    with store.borrow() as conn:
+        rows = list(
+            iter_rows(conn, "charges", columns=["offender_id", "outcome"], dialect=POSTGRESQL)
+        )
+    assert rows == [("O\x00\x01", "convicted")]
+    store.append([_arrests("O\x00\x01", 1)[0]])
+    assert store.refresh().offenders == 1

@@ -151,7 +151,8 @@ def write_facts(
     number of offenders written.
     """
     mark = dialect.placeholder
-    keys = [(o,) for o in offender_ids]
+    text = dialect.to_db.get("text")
+    keys = [(o if text is None else text(o),) for o in offender_ids]
     for table in TABLES:
         cursor.executemany(f"DELETE FROM {table.name} WHERE offender_id = {mark}", keys)
     inserts = {

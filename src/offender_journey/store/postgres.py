@@ -37,6 +37,7 @@ from .base import (
     from_micros,
     split_batch,
 )
+from .escaping import escape_nul, unescape_nul
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
@@ -105,28 +106,16 @@ _PAGE = 5000
 # Appends of up to this many events look stored ids up before COPY (one query) rather
 # than COPY optimistically inside a savepoint (three more round trips).
 _SMALL = 100
-# Ids are text, which in PostgreSQL cannot hold U+0000: ids that contain U+0000 or U+0001
-# are stored with both escaped (U+0001 then U+0001 or U+0002), which keeps their order.
-_ESCAPED = re.compile("\x01(.)", re.DOTALL)
+# Ids are text, which in PostgreSQL cannot hold U+0000: see ``escaping``.
+_key = escape_nul
+#: A text column's value as stored → the text as given.
+unkey = unescape_nul
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def is_postgres_url(path: object) -> bool:
     """Whether ``path`` names a PostgreSQL database (``postgresql://...``)."""
     return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
-
-
-def _key(text: str) -> str:
-    if "\x00" in text or "\x01" in text:
-        return text.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
-    return text
-
-
-def unkey(text: str) -> str:
-    """An id as stored in a text column → the id (see the note on U+0000 above)."""
-    if "\x01" in text:
-        return _ESCAPED.sub(lambda m: "\x00" if m[1] == "\x01" else "\x01", text)
-    return text
 
 
 def _copy_text(text: str) -> str:
