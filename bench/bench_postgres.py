@@ -97,6 +97,23 @@ def bench_import(url: str, offenders: int) -> dict[str, Any]:
         seconds = time.perf_counter() - start
         assert report.stored == events, report
         results["import_jsonl"] = {"seconds": seconds, "events_per_s": events / seconds}
+    # The same two steps into SQLite, in the same run: a reference on the same machine load.
+    from offender_journey.store import SQLiteStore
+
+    for name, step in (("sqlite_append_records", "records"), ("sqlite_import_jsonl", "jsonl")):
+        target = OUT / "import_pg_beside.db"
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{target}{suffix}")
+        with SQLiteStore(target, codec) as lite:
+            start = time.perf_counter()
+            if step == "records":
+                for i in range(0, len(records), 5000):
+                    lite.append_records(records[i : i + 5000])
+            else:
+                import_jsonl(path, lite)
+            seconds = time.perf_counter() - start
+        results[name] = {"seconds": seconds, "events_per_s": events / seconds}
     return results
 
 
