@@ -249,3 +249,31 @@ def test_the_schema_is_one_create_statement_per_table_and_index() -> None:
     for table in TABLES:
         names = [row[1] for row in db.execute(f"PRAGMA table_info({table.name})")]
         assert tuple(names) == table.names
+
+
+@settings(max_examples=40, deadline=None)
+@given(cohorts(max_offenders=1), st.sets(st.sampled_from([t.name for t in TABLES]), min_size=1))
+def test_deriving_some_tables_gives_those_rows_of_deriving_them_all(streams, tables) -> None:
+    ((offender_id, events),) = streams
+    history = History.build(offender_id, events)
+    everything = derive(history)
+    some = derive(history, tables)
+    for table in TABLES:
+        expected = everything.rows(table.name) if table.name in tables else ()
+        assert some.rows(table.name) == expected
+
+
+def test_a_store_locked_by_a_writer_is_folded_instead_of_refreshed(tmp_path: Path) -> None:
+    path = str(tmp_path / "j.db")
+    with SQLiteStore(path) as store:
+        store.append(list(generate(20, seed=11)))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of an import
+    try:
+        from_tables, folded = _both_ways(path, Window(), None)
+        assert from_tables == folded
+        with SQLiteStore(path) as store:
+            assert not status(store).current
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -383,7 +383,7 @@ def compute_store(
 
             found = facts_as_of_postgres(path, tables, as_of)
         else:
-            found = facts_as_of(path, tables, as_of)
+            found = facts_as_of(path, tables, as_of, jobs=jobs)
         if found is not None:
             return compute_facts(found, window=window, as_of=as_of, views=names)
     return _fold_store(path, window=window, as_of=as_of, views=names, jobs=jobs)

@@ -134,8 +134,7 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
     oid = history.offender_id
     out: dict[str, tuple[tuple[object, ...], ...]] = {}
 
-    need_episodes = wanted & {"charges", "episodes", "quality_issues"}
-    if need_episodes:
+    if wanted & {"charges", "charge_occasions", "episodes", "quality_issues"}:
         episode_list, episode_oddities = derive_episodes(history, dt.date.max)
     if wanted & {"charges", "charge_occasions", "quality_issues"}:
         links = _charge_occasions(history)

@@ -100,7 +100,11 @@ class FactsStatus:
 
 
 def checkpoint(cursor: Any, dialect: Dialect = SQLITE) -> int:
-    """The position the fact tables were derived up to (0: never, or from an older schema)."""
+    """The position the fact tables were derived up to (0: never, or from an older schema).
+
+    On an engine where a failed statement aborts the transaction (PostgreSQL), call
+    :func:`ensure_tables` first.
+    """
     try:
         cursor.execute(
             "SELECT position, schema_version FROM facts_checkpoint "
@@ -257,7 +261,8 @@ def _first(row: tuple[Any, ...]) -> Any:
 
 def status(store: SQLiteStore) -> FactsStatus:
     """The checkpoint and the head of the log (no writing)."""
-    return FactsStatus(checkpoint(store.connection.cursor()), store.head())
+    dialect: Dialect = getattr(store, "dialect", SQLITE)
+    return FactsStatus(checkpoint(store.connection.cursor(), dialect), store.head())
 
 
 def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
@@ -265,40 +270,49 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
 
     Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
     derives in that many processes (over ranges of offender ids); this process writes.
+
+    Works for any store with the SQLite store's ``connection``, ``atomic()``,
+    ``head()``, ``read_all``/``read_stream`` and an ``events`` table with a
+    ``position`` column; a ``dialect`` attribute (default SQLite) says how to spell SQL.
     """
     began = time.perf_counter()
+    dialect: Dialect = getattr(store, "dialect", SQLITE)
     with store.atomic():
         cursor = store.connection.cursor()
-        ensure_tables(cursor)
-        start = checkpoint(cursor)
+        ensure_tables(cursor, dialect)
+        start = checkpoint(cursor, dialect)
         head = store.head()
         if start >= head:
             return RefreshReport(0, start, start, time.perf_counter() - began)
-        latest = dict(
-            cursor.execute(
-                "SELECT offender_id, MAX(position) FROM events WHERE position > ? "
-                "GROUP BY offender_id ORDER BY offender_id",
-                (start,),
-            ).fetchall()
+        cursor.execute(
+            "SELECT offender_id, MAX(position) FROM events "
+            f"WHERE position > {dialect.placeholder} GROUP BY offender_id",
+            (start,),
         )
+        latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
         touched = sorted(latest)
-        if jobs > 1 and len(touched) > _BATCH:
+        if jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
             facts = _derive_in_processes(store.path, touched, latest, jobs)
         else:
             facts = _derive_streams(store, touched, latest)
-        write_facts(cursor, touched, facts, head)
+        write_facts(cursor, touched, facts, head, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
 def facts_as_of(
-    path: str | os.PathLike[str], tables: Iterable[str], as_of: dt.datetime | None
+    path: str | os.PathLike[str],
+    tables: Iterable[str],
+    as_of: dt.datetime | None,
+    *,
+    jobs: int = 1,
 ) -> Iterator[OffenderFacts] | None:
     """Every offender's facts as of ``as_of``, read from the store's tables.
 
     The tables are refreshed first if they are behind the log. Offenders with an
     event recorded after ``as_of`` are derived from their history cut at ``as_of``.
-    ``None`` when the tables cannot answer well: the store is read-only and behind,
-    or ``as_of`` is so far back that most offenders would be derived anyway.
+    ``None`` when the tables cannot answer well: they are behind and the store is
+    read-only (or locked by a writer), or ``as_of`` is so far back that most offenders
+    would be derived anyway.
     """
     from ..store.sqlite import SQLiteStore
 
@@ -306,9 +320,11 @@ def facts_as_of(
     try:
         if not status(store).current:
             try:
-                store.refresh()
+                store.refresh(jobs=jobs)
             except sqlite3.OperationalError as exc:
-                if "readonly" not in str(exc).replace("-", ""):
+                # A read-only copy, or another process writing: fold instead of waiting.
+                message = str(exc).replace("-", "")
+                if "readonly" not in message and "locked" not in message:
                     raise
                 store.close()
                 return None
@@ -373,7 +389,7 @@ def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list
 def _derive_in_processes(
     path: str, touched: list[str], latest: dict[str, int], jobs: int
 ) -> Iterator[OffenderFacts]:
-    size = max(_BATCH, len(touched) // (jobs * 8) + 1)
+    size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
     with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
         parts = pool.map(

@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -19,9 +19,13 @@ from ..codec import Codec
 from ..errors import ConflictError
 from ..events import Event
 
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
 __all__ = [
     "AppendResult",
     "EventStore",
+    "KeepsFacts",
     "OffenderRange",
     "Record",
     "StoreBase",
@@ -181,6 +185,15 @@ class StoreBase(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@runtime_checkable
+class KeepsFacts(Protocol):
+    """A store that keeps fact tables beside its log (see :mod:`offender_journey.facts`)."""
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Re-derive the facts of offenders with events appended since the checkpoint."""
+        ...
 
 
 @runtime_checkable

@@ -482,11 +482,12 @@ class PostgresStore(StoreBase):
             row = conn.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()
         return int(row[0]) if row else 0
 
-    def refresh(self) -> RefreshReport:
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
         """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
 
         Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        one transaction with the checkpoint. Facts are derived in this process: ``jobs``
+        is accepted for the signature every store shares. Returns a ``RefreshReport``.
         """
         from ..facts.postgres import refresh
 
