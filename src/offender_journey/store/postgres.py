@@ -110,7 +110,7 @@ _SMALL = 100
 _key = escape_nul
 #: A text column's value as stored → the text as given.
 unkey = unescape_nul
-_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@|(password=)[^&\s]*")
 
 
 def is_postgres_url(path: object) -> bool:
@@ -132,7 +132,7 @@ def _copy_text(text: str) -> str:
 
 def _shown(url: str) -> str:
     """The URL without its password, for messages."""
-    return _URL_PASSWORD.sub(r"\1***@", url)
+    return _URL_PASSWORD.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", url)
 
 
 class PostgresStore(StoreBase):
@@ -193,7 +193,9 @@ class PostgresStore(StoreBase):
             ).fetchone()
         if row is None or int(row[0]) != FORMAT_VERSION:
             found = None if row is None else row[0]
-            raise StoreError(f"the database has store format {found}; this release reads 1")
+            raise StoreError(
+                f"the database has store format {found}; this release reads {FORMAT_VERSION}"
+            )
 
     # --- connections and transactions ----------------------------------------------------------
 
