@@ -169,6 +169,9 @@ class PostgresStore(StoreBase):
             open=True,
             name="offender-journey",
         )
+        # The pool's first connection is made by its worker thread: wait for it here, so
+        # that no thread of the store is still at work once the constructor returns.
+        self._pool.wait()
 
     # --- schema ------------------------------------------------------------------------
 
