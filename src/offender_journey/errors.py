@@ -59,3 +59,7 @@ class MissingExtraError(OffenderJourneyError, ImportError):
 
     def __init__(self, feature: str, extra: str, package: str) -> None:
         super().__init__(f"{feature} needs {package}: pip install 'offender-journey[{extra}]'")
+
+
+class EngineError(OffenderJourneyError):
+    """A distributed engine could not run the work: no scheduler there, or a worker unfit."""
