@@ -14,6 +14,7 @@ from offender_journey.cli import main
 from offender_journey.engines import dask as engine
 from offender_journey.engines.partitions import parquet_partitions, read_parquet_partition
 from offender_journey.errors import EngineError
+from offender_journey.io.export import export
 from offender_journey.metrics import VIEWS, View, compute
 from offender_journey.projections import ALL_TIME, Window
 from offender_journey.store import SQLiteStore
@@ -72,6 +73,15 @@ def test_cli_metrics_on_dask_prints_the_same_json(cohort, client, capsys, source
     argv += [source, str(extract if source == "--parquet" else store)]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out) == one_process(store, window, PAST)
+
+
+def test_an_export_gives_the_numbers_of_its_store(cohort, client, tmp_path):
+    """``export --format parquet`` writes effective events; folded on Dask, the same numbers."""
+    store, _ = cohort
+    with SQLiteStore(store) as s:
+        export(s, tmp_path / "out", format="parquet", partitions=3)
+    report = engine.compute_parquet(tmp_path / "out", views=list(VIEWS), scheduler=client)
+    assert json.loads(json.dumps(report.to_json())) == one_process(store, ALL_TIME, None)
 
 
 def test_unreachable_scheduler_is_named_and_exits_2(cohort, capsys):

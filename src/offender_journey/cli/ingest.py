@@ -45,6 +45,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 raise UsageError(f"cannot write rejects file {args.rejects!r}: {exc}") from None
         store = open_store(args.store)
         stack.callback(store.close)
+        if args.key_file:
+            from ..keys import load_key
+
+            store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
         shown = 0
 
         def on_reject(rejection: Rejection) -> None:
@@ -122,6 +126,12 @@ def register(commands: Commands) -> None:
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    ingest.add_argument(
+        "--key-file",
+        metavar="KEY",
+        help="the key erasures were made with: needed once the store has any, so that "
+        "lines about erased people are recognised and rejected",
     )
     add_json(ingest)
     ingest.set_defaults(handler=_cmd_ingest)

@@ -11,7 +11,7 @@ offenders. Two kinds:
   file on a shared disk); cut by event count and folded as
   :func:`~offender_journey.metrics.compute_store` does with its processes.
 
-Reading a Parquet partition needs ``pyarrow`` (the ``dask`` extra).
+Reading a Parquet partition needs ``pyarrow`` (the ``parquet`` extra, part of ``dask``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import Codec
-from ..errors import MissingExtraError
 from ..events import Event
+from ..io.parquet import part_paths, require_pyarrow
 from ..metrics import MetricsReport, View, compute
 from ..projections.base import Window
 from ..store.base import as_of_micros, from_micros
@@ -47,18 +47,10 @@ def parquet_partitions(directory: str | os.PathLike[str]) -> list[str]:
         FileNotFoundError: ``directory`` holds no ``events/`` partitions.
     """
     events = Path(directory) / "events"
-    files = sorted(str(path) for path in events.glob("part-*.parquet"))
+    files = [str(path) for path in part_paths(events)]
     if not files:
         raise FileNotFoundError(f"no Parquet partitions in {str(events)!r} (events/part-*.parquet)")
     return files
-
-
-def _pyarrow_parquet() -> Any:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise MissingExtraError("reading Parquet partitions", "dask", "pyarrow") from None
-    return pq
 
 
 def read_parquet_partition(
@@ -73,7 +65,7 @@ def read_parquet_partition(
     plus one offender's stream. Events recorded after ``as_of`` are left out, and an
     offender with none left is not yielded, exactly as a store's read does.
     """
-    parquet = _pyarrow_parquet().ParquetFile(os.fspath(path))
+    parquet = require_pyarrow("reading Parquet partitions").parquet.ParquetFile(os.fspath(path))
     decode = (codec or Codec()).decode_stored
     limit = as_of_micros(as_of)
     current: str | None = None
