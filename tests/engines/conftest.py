@@ -48,7 +48,7 @@ def client() -> Iterator[object]:
             n_workers=2,
             processes=True,
             threads_per_worker=1,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clash with another cluster
         ) as cluster,
         Client(cluster) as connected,
     ):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import logging
 import operator
 import os
@@ -85,7 +86,7 @@ def connect(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: never clash with another cluster
                 silence_logs=logging.ERROR,
             ) as cluster,
             distributed.Client(cluster) as client,
@@ -121,9 +122,12 @@ def compute_parquet(
 
     Args:
         directory: what ``offender-journey export`` wrote.
-        window, as_of, views: as for :func:`~offender_journey.metrics.compute`.
-        scheduler: where to run (see the module docstring); ``workers`` sizes a local one;
-            ``timeout`` is how long to wait for a scheduler at an address, in seconds.
+        window: the valid-time window, as for :func:`~offender_journey.metrics.compute`.
+        as_of: the transaction time to see the data as of.
+        views: names from :data:`~offender_journey.metrics.VIEWS`, or views.
+        scheduler: where to run (see the module docstring).
+        workers: worker processes of a local cluster (default: one per core).
+        timeout: how long to wait for a scheduler at an address, in seconds.
         progress: report partitions done (and the dashboard link) on standard error.
 
     Raises:
@@ -256,9 +260,10 @@ class _Progress:
     def __init__(self, total: int, client: Client) -> None:
         self.total = total
         self.done = 0
-        link = client.dashboard_link if client.scheduler_info().get("services", {}) else None
-        if link:
-            print(f"Dask dashboard: {link}", file=sys.stderr)
+        # A local cluster serves the dashboard only where bokeh is installed.
+        local = client.cluster is not None and importlib.util.find_spec("bokeh") is None
+        if "dashboard" in client.scheduler_info().get("services", {}) and not local:
+            print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
         self._show()
 
     def _show(self) -> None:
