@@ -35,13 +35,14 @@ def one_process(store: Path, window: Window, as_of: dt.datetime | None) -> dict[
 
 
 @pytest.mark.parametrize(("window", "as_of"), SETTINGS)
-def test_every_view_from_parquet_matches_one_process(cohort, client, window, as_of):
+def test_every_view_from_parquet_matches_one_process(cohort, client, window, as_of, capsys):
     store, extract = cohort
     report = engine.compute_parquet(
-        extract, window=window, as_of=as_of, views=list(VIEWS), scheduler=client
+        extract, window=window, as_of=as_of, views=list(VIEWS), scheduler=client, progress=True
     )
     assert json.loads(json.dumps(report.to_json())) == one_process(store, window, as_of)
     assert report.offenders > 0
+    assert capsys.readouterr().err.endswith("folded 5/5 partitions\n")
 
 
 @pytest.mark.parametrize(("window", "as_of"), SETTINGS)
