@@ -1,10 +1,10 @@
 """Integrated Offender Management (IOM) cohort selection: a configurable, explainable rule.
 
-The default :data:`LONDON` preset is the rule described at the 2015 London hearing
-(REFERENCE.md §1) and **not confirmed by any published rule**: a 2-year reoffending
-score of 75 % or more, or of 50-74 % with a robbery or burglary in the previous 12
-months. Each area may choose its own thresholds, offence categories and look-back:
-build an :class:`IomRule` with other values.
+The default :data:`LONDON` preset is the rule described at a London hearing (the MOPAC
+Challenge on adult reoffending, 23 February 2015) and **not confirmed by any published
+rule**: a 2-year reoffending score of 75 % or more, or of 50-74 % with a robbery or
+burglary in the previous 12 months. Each area may choose its own thresholds, offence
+categories and look-back: build an :class:`IomRule` with other values.
 
 The score is the latest ``risk_assessed`` score on the selection day, or else OGRS3
 computed from the history (:func:`~.ogrs3.risk_at`). Recent offences are charges or
