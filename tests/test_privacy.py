@@ -64,16 +64,32 @@ def store_bytes(store: str) -> bytes:
     return b"".join(p.read_bytes() for p in Path(store).parent.glob(Path(store).name + "*"))
 
 
+def fact_rows(store: str, offender_id: str) -> int:
+    """Rows about one offender in the fact tables."""
+    from offender_journey.facts import TABLES
+
+    with sqlite3.connect(store) as db:
+        return sum(
+            db.execute(
+                f"SELECT COUNT(*) FROM {t.name} WHERE offender_id = ?", (offender_id,)
+            ).fetchone()[0]
+            for t in TABLES
+        )
+
+
 def test_erase_leaves_no_byte_of_the_person_and_the_numbers_of_a_store_without_them(
     setup: dict[str, Any], events: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     theirs = [GONE.encode()] + [e.event_id.encode() for e in events if e.offender_id == GONE]
+    run(capsys, "refresh", "--store", setup["store"])  # their facts are in the tables too
+    assert fact_rows(setup["store"], GONE) > 0
     assert all(i in store_bytes(setup["store"]) for i in theirs)
     out = run(capsys, "erase", GONE, "--reason", "order of 2024-05-01",
               "--key-file", setup["key"], "--store", setup["store"])  # fmt: skip
     assert f"{len(theirs) - 1} from events" in out
     data = store_bytes(setup["store"])
     assert [i for i in theirs if i in data] == []
+    assert fact_rows(setup["store"], GONE) == 0
     assert metrics(capsys, setup["store"]) == metrics(capsys, store_without(tmp_path, events, GONE))
 
 
@@ -154,11 +170,16 @@ def test_erasing_someone_unknown_changes_nothing(
 def test_a_restricted_person_appears_nowhere_until_lifted(
     setup: dict[str, Any], events: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    run(capsys, "refresh", "--store", setup["store"])
     before = metrics(capsys, setup["store"])
+    assert fact_rows(setup["store"], HIDDEN) > 0
     run(capsys, "restrict", HIDDEN, "--reason", "accuracy contested", "--store", setup["store"])
-    assert metrics(capsys, setup["store"]) == metrics(
-        capsys, store_without(tmp_path, events, HIDDEN)
-    )
+    assert fact_rows(setup["store"], HIDDEN) == 0
+    without = store_without(tmp_path, events, HIDDEN)
+    assert metrics(capsys, setup["store"]) == metrics(capsys, without)
+    # the default views answer from the fact tables
+    default = ["metrics", "--json", "--jobs", "1", "--store"]
+    assert run(capsys, *default, setup["store"]) == run(capsys, *default, without)
     run(capsys, "timeline", HIDDEN, "--store", setup["store"], code=2)
     run(capsys, "export", str(tmp_path / "out"), "--store", setup["store"])
     assert HIDDEN not in (tmp_path / "out" / "events.jsonl").read_text()
@@ -170,6 +191,7 @@ def test_a_restricted_person_appears_nowhere_until_lifted(
         assert HIDDEN not in {o for o, _ in s.stream_sizes()}
     run(capsys, "restrict", "--lift", HIDDEN, "--reason", "resolved", "--store", setup["store"])
     assert metrics(capsys, setup["store"]) == before
+    assert fact_rows(setup["store"], HIDDEN) > 0
     with SQLiteStore(setup["store"]) as s:
         [record] = s.restrictions(HIDDEN)
     assert (record.reason, record.lift_reason) == ("accuracy contested", "resolved")
