@@ -33,6 +33,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
     "PartitionedWriter",
+    "arrow_schema",
     "arrow_table",
     "event_schema",
     "part_name",
@@ -120,6 +121,19 @@ def arrow_table(rows: Iterable[Sequence[Any]], schema: Any = None) -> Any:
         [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)],
         schema=schema,
     )
+
+
+def arrow_schema(columns: Iterable[tuple[str, str]]) -> Any:
+    """An Arrow schema from ``(name, kind)`` pairs; kinds: text, int, date, bool, real."""
+    pa = require_pyarrow()
+    types = {
+        "text": pa.string(),
+        "int": pa.int64(),
+        "date": pa.date32(),
+        "bool": pa.bool_(),
+        "real": pa.float64(),
+    }
+    return pa.schema([(name, types[kind]) for name, kind in columns])
 
 
 def _create_private(path: Path) -> None:
