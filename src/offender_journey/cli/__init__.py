@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import OffenderJourneyError
-from . import export, ingest, metrics, privacy, quality, risk, synth, timeline, views
+from . import export, ingest, metrics, privacy, quality, refresh, risk, synth, timeline, views
 from ._common import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -30,7 +30,7 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, synth, metrics, views, risk, timeline, quality, export, privacy]
+_COMMANDS = [ingest, refresh, synth, metrics, views, risk, timeline, quality, export, privacy]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ import attrs
 
 from ..io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
 from ..store import open_store
+from ..store.base import KeepsFacts
 from ._common import Commands, UsageError, add_json, add_store, print_json, progress
 
 
@@ -70,8 +71,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 report = import_csv(source, store, mapping=_mapping_of(args), **options)
             else:
                 report = import_jsonl(source, store, **options)
+        refreshed = None
+        if not args.no_refresh and isinstance(store, KeepsFacts):
+            refreshed = store.refresh()
     if args.json:
-        print_json(report.to_json())
+        out = report.to_json()
+        if refreshed is not None:
+            out["facts_refreshed"] = refreshed.offenders
+        print_json(out)
     else:
         if report.rejected > 20:
             print(
@@ -86,6 +93,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         if report.lines == 0:
             print(f"no events found in {source}", file=sys.stderr)
         print(f"{report} -> {args.store}")
+        if refreshed is not None and refreshed.offenders:
+            print(refreshed, file=sys.stderr)
     return 1 if report.rejected else 0
 
 
@@ -126,6 +135,12 @@ def register(commands: Commands) -> None:
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    ingest.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="leave the fact tables behind (a bulk load): run `offender-journey refresh` "
+        "later, or the next query will",
     )
     ingest.add_argument(
         "--key-file",

@@ -33,6 +33,8 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
     "PartitionedWriter",
+    "arrow_schema",
+    "arrow_table",
     "event_schema",
     "part_name",
     "part_paths",
@@ -107,6 +109,33 @@ def event_schema() -> Any:
     )
 
 
+def arrow_table(rows: Iterable[Sequence[Any]], schema: Any = None) -> Any:
+    """Rows (tuples in schema order; default :func:`event_schema`) as one Arrow table."""
+    pa = require_pyarrow()
+    schema = schema if schema is not None else event_schema()
+    columns: list[list[Any]] = [[] for _ in schema.names]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return pa.Table.from_arrays(
+        [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
+
+
+def arrow_schema(columns: Iterable[tuple[str, str]]) -> Any:
+    """An Arrow schema from ``(name, kind)`` pairs; kinds: text, int, date, bool, real."""
+    pa = require_pyarrow()
+    types = {
+        "text": pa.string(),
+        "int": pa.int64(),
+        "date": pa.date32(),
+        "bool": pa.bool_(),
+        "real": pa.float64(),
+    }
+    return pa.schema([(name, types[kind]) for name, kind in columns])
+
+
 def _create_private(path: Path) -> None:
     """Create ``path`` empty with mode 0600 (offender data is never world-readable)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -168,15 +197,7 @@ class PartitionedWriter:
         buffer = self._buffers[index]
         if not buffer:
             return
-        columns = [list(column) for column in zip(*buffer, strict=True)]
-        table = self._pa.Table.from_arrays(
-            [
-                self._pa.array(values, type=field.type)
-                for values, field in zip(columns, self.schema, strict=True)
-            ],
-            schema=self.schema,
-        )
-        self._writers[index].write_table(table)
+        self._writers[index].write_table(arrow_table(buffer, self.schema))
         buffer.clear()
 
     def close(self) -> None:

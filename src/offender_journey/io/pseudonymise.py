@@ -30,6 +30,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..codec import Codec
@@ -97,6 +98,29 @@ class Pseudonymiser:
                 value = f"{str(value)[:4]}-07-01"
             out[name] = value
         return out
+
+    def fact_row(self, names: Sequence[str], row: Sequence[Any]) -> tuple[Any, ...]:
+        """One fact-table row (columns ``names``), under the same rules as events.
+
+        Ids join up with the pseudonymised events: ``offender_id``, event ids
+        (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``) are hashed
+        exactly as in the events; a ``date_of_birth`` is coarsened unless ``keep_dob``.
+        """
+        offender_id = row[0]
+        out: list[Any] = []
+        for name, value in zip(names, row, strict=True):
+            if value is None:
+                pass
+            elif name == "offender_id":
+                value = self.offender(value)
+            elif name == "event_id" or name.endswith("_event_id"):
+                value = self._event_id(value)
+            elif name.endswith("_id") or name == "ref":
+                value = self._thing(offender_id, value)
+            elif name == "date_of_birth" and not self.keep_dob:
+                value = value.replace(month=7, day=1)
+            out.append(value)
+        return tuple(out)
 
     def event(self, event: Event) -> Event:
         """An event, pseudonymised (decoded again, so the result is a valid event)."""

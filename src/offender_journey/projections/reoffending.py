@@ -24,18 +24,27 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal, cast
 
 import attrs
 
 from ..dates import add_years, add_years_months, age_on
 from ..events import Category, Caution, Disposal, ReleasedOnLicence, Sentence
+from ..facts.schema import IndexEventRow, OffenderFacts
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
-from .offending import offences
 
-__all__ = ["Counts", "Reoffending", "ReoffendingProjection", "index_event", "reoffending"]
+__all__ = [
+    "Counts",
+    "Reoffending",
+    "ReoffendingProjection",
+    "earliest_index",
+    "index_candidates",
+    "index_event",
+    "reoffending",
+    "reoffending_of",
+]
 
 IndexKind = Literal["caution", "court_non_custodial", "release_from_custody"]
 AgeGroup = Literal["adult", "juvenile", "unknown"]
@@ -167,40 +176,54 @@ class Reoffending(Tabular):
         return "\n".join(lines)
 
 
-def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] | None:
-    """The earliest index event dated in the cohort period, if any.
+def index_candidates(history: History) -> list[tuple[dt.date, int, IndexKind, str]]:
+    """Every event that can be an index event: ``(date, rank on the day, kind, event_id)``.
 
-    On one day a caution comes before a court sentence, and both before a release.
+    On one day a caution (rank 0) comes before a court sentence (1), and both before a
+    release (2).
     """
-    candidates: list[tuple[dt.date, int, IndexKind]] = []
+    candidates: list[tuple[dt.date, int, IndexKind, str]] = []
     for caution in history.of_type(Caution):
-        candidates.append((caution.date, 0, "caution"))
+        candidates.append((caution.date, 0, "caution", caution.event_id))
     for sentence in history.of_type(Sentence):
         if sentence.disposal is not Disposal.IMMEDIATE_CUSTODY:
-            candidates.append((sentence.date, 1, "court_non_custodial"))
+            candidates.append((sentence.date, 1, "court_non_custodial", sentence.event_id))
     for release in history.of_type(ReleasedOnLicence):
-        candidates.append((release.date, 2, "release_from_custody"))
-    inside = [c for c in candidates if window.contains(c[0])]
+        candidates.append((release.date, 2, "release_from_custody", release.event_id))
+    return candidates
+
+
+def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] | None:
+    """The earliest index event dated in the cohort period, if any."""
+    from ..facts.derive import derive
+
+    return earliest_index(derive(history, ("index_events",)).index_events, window)
+
+
+def earliest_index(
+    rows: Iterable[IndexEventRow], window: Window
+) -> tuple[dt.date, IndexKind] | None:
+    """The earliest of ``index_events`` rows dated in ``window`` (by date, then rank)."""
+    inside = [(r.date, r.rank, r.kind) for r in rows if window.contains(r.date)]
     if not inside:
         return None
     day, _, kind = min(inside)
-    return day, kind
+    return day, cast(IndexKind, kind)
 
 
-def age_group(history: History, day: dt.date) -> AgeGroup:
+def age_group(date_of_birth: dt.date | None, day: dt.date) -> AgeGroup:
     """Adult (18+) or juvenile (10-17) on ``day``; unknown without a date of birth."""
-    profile = history.profile
-    if profile is None:
+    if date_of_birth is None:
         return "unknown"
-    age = age_on(profile.date_of_birth, day)
+    age = age_on(date_of_birth, day)
     if age >= 18:
         return "adult"
     return "juvenile" if age >= 10 else "unknown"
 
 
-def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
-    """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
-    index = index_event(history, window)
+def reoffending_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Reoffending:
+    """One offender's contribution to the cohort of ``window``, from their facts."""
+    index = earliest_index(facts.index_events, window)
     if index is None:
         return Reoffending()
     day, kind = index
@@ -208,14 +231,23 @@ def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
     proof_deadline = add_years_months(day, 1, 6)
     count = sum(
         1
-        for offence in offences(history)
+        for offence in facts.offences
         if day < offence.offence_date <= follow_up_end
-        and offence.category is not Category.BREACH
-        and offence.proven_on is not None
-        and offence.proven_on <= proof_deadline
+        and offence.category != Category.BREACH.value
+        and offence.proven_date is not None
+        and offence.proven_date <= proof_deadline
     )
+    offender = facts.offender
+    birth = None if offender is None else offender.date_of_birth
     counts = Counts(1, 1 if count else 0, count)
-    return Reoffending(counts, {age_group(history, day): counts}, {kind: counts})
+    return Reoffending(counts, {age_group(birth, day): counts}, {kind: counts})
+
+
+def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
+    """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
+    from ..facts.derive import derive
+
+    return reoffending_of(derive(history, ReoffendingProjection.tables), window)
 
 
 @attrs.frozen
@@ -223,10 +255,12 @@ class ReoffendingProjection:
     """The proven-reoffending view; the window is the cohort period."""
 
     name: str = "reoffending"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("offenders", "index_events", "offences")
 
-    def project(self, history: History, window: Window) -> Reoffending:
+    def project(self, facts: OffenderFacts, window: Window) -> Reoffending:
         """One offender's :class:`Reoffending`."""
-        return reoffending(history, window)
+        return reoffending_of(facts, window)
 
     def empty(self) -> Reoffending:
         """The zero result."""

@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -19,9 +19,13 @@ from ..codec import Codec
 from ..errors import ConflictError
 from ..events import Event
 
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
 __all__ = [
     "AppendResult",
     "EventStore",
+    "KeepsFacts",
     "OffenderRange",
     "Record",
     "StoreBase",
@@ -173,6 +177,19 @@ class StoreBase(abc.ABC):
         events = (event for _, stream in self.read_all(as_of=as_of) for event in stream)
         return events_table(events).to_pandas()
 
+    def to_arrow(self, *, as_of: dt.datetime | None = None) -> Any:
+        """Every event as a row of an Arrow table (the ``parquet`` extra), in the export layout.
+
+        Columns as an events export (``offender_id``, ``version``, ``event_id``, ``type``,
+        ``date``, ``recorded_at`` in microseconds, ``recorded_at_given``, ``payload``),
+        retracted events included; holds the whole store in memory.
+        """
+        from ..io.export import event_rows
+        from ..io.parquet import arrow_table
+
+        streams = ((o, tuple(stream)) for o, stream in self.read_all(as_of=as_of))
+        return arrow_table(event_rows(streams, codec=self._codec))
+
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release the store's resources (nothing, unless a backend holds some)."""
 
@@ -181,6 +198,15 @@ class StoreBase(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@runtime_checkable
+class KeepsFacts(Protocol):
+    """A store that keeps fact tables beside its log (see :mod:`offender_journey.facts`)."""
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Re-derive the facts of offenders with events appended since the checkpoint."""
+        ...
 
 
 @runtime_checkable
@@ -230,6 +256,21 @@ class EventStore(Protocol):
 
         ``offenders=(first, stop)`` reads only ids with ``first <= id < stop`` (either
         end ``None`` for open), so separate processes can share out a store.
+        """
+        ...
+
+    def head(self) -> int:
+        """The global position of the latest event appended (0 when the store is empty).
+
+        Every appended event gets the next position (1, 2, 3 ...) in commit order, so a
+        reader that remembers a position can ask for exactly what came after it.
+        """
+        ...
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events with a position after ``position``, ascending, as pairs.
+
+        Follow a store by calling it again with the last position seen.
         """
         ...
 

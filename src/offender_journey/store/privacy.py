@@ -11,8 +11,8 @@ cannot bring them back silently; checking needs the key, so a store with erasure
 refuses appends until it is given one (:meth:`PrivacyMixin.use_key`).
 
 A restriction (:meth:`PrivacyMixin.restrict`) keeps the events but hides the
-person from every read that views and exports use, until it is lifted. Both are
-recorded with their times and reasons.
+person from every read that views and exports use, and takes their rows out of the
+fact tables, until it is lifted. Both are recorded with their times and reasons.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager
 import attrs
 
 from ..errors import ErasedOffenderError, StoreError
+from ..events import Event
 from ..keys import keyed_hash
 from .base import Record, from_micros, to_micros
 
@@ -102,6 +103,11 @@ class PrivacyMixin:
     def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - the store's own
         raise NotImplementedError
 
+    def read_stream(  # pragma: no cover - the store's own
+        self, offender_id: str, *, as_of: dt.datetime | None = None
+    ) -> list[Event]:
+        raise NotImplementedError
+
     def _create_privacy_tables(self) -> None:
         self._db.executescript(PRIVACY_SCHEMA)
 
@@ -121,6 +127,7 @@ class PrivacyMixin:
                 "INSERT INTO restrictions (offender_id, restricted_at, reason) VALUES (?, ?, ?)",
                 (offender_id, to_micros(now), reason),
             )
+            self._resync_facts(offender_id)
         return Restriction(offender_id, now, reason)
 
     def lift_restriction(self, offender_id: str, *, reason: str = "") -> Restriction:
@@ -134,7 +141,33 @@ class PrivacyMixin:
                 "WHERE offender_id = ? AND lifted_at IS NULL",
                 (to_micros(now), reason, offender_id),
             )
+            self._resync_facts(offender_id)
         return self.restrictions(offender_id)[-1]
+
+    def _resync_facts(self, offender_id: str) -> None:
+        """Re-derive one person's fact rows at the tables' checkpoint: none while restricted.
+
+        The fact tables follow the log by position; a restriction moves no position, so
+        the person's rows are replaced here, in the restriction's own transaction.
+        """
+        from ..facts.derive import derive
+        from ..facts.refresh import checkpoint, write_facts
+        from ..projections.base import History
+
+        cursor = self._db.cursor()
+        position = checkpoint(cursor)
+        if position == 0:
+            return  # no fact tables yet: the first refresh derives everyone visible
+        events = self.read_stream(offender_id)  # empty while restricted
+        facts = []
+        if events:
+            derived = derive(History.build(offender_id, events))
+            (latest,) = self._db.execute(
+                "SELECT MAX(position) FROM events WHERE offender_id = ?", (offender_id,)
+            ).fetchone()
+            (row,) = derived.offenders
+            facts = [attrs.evolve(derived, offenders=(row._replace(position=latest),))]
+        write_facts(cursor, [offender_id], facts, position)
 
     def _in_force(self, offender_id: str) -> bool:
         row = self._db.execute(

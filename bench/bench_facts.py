@@ -1,0 +1,108 @@
+"""What keeping the facts as tables gives: repeat `metrics`, ingest with refresh, a 1 % delta.
+
+    python bench/bench_facts.py            # about 1,000,000 events
+    python bench/bench_facts.py --quick    # a smoke test
+
+Every step is a whole command in a fresh process (interpreter start-up included), on
+the same synthetic file, in the same run:
+
+- ``ingest --no-refresh`` then ``refresh``, and ``ingest`` with its refresh on a fresh store;
+- ``metrics`` (default views) on the up-to-date store, answered from the tables, three
+  times, against the fold of every stream that answered before (``--jobs 1``), whose
+  numbers must be the same;
+- the last 1 % of the file imported (with refresh) into a store holding the first 99 %,
+  then ``metrics``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from measure import OUT, count_lines, events_file, machine, run_command, run_step, save
+
+FOLD = """
+import json, sys
+from offender_journey.metrics import _fold_store, resolve_views
+from offender_journey.projections import Window
+report = _fold_store(sys.argv[1], window=Window(), as_of=None, views=resolve_views(None), jobs=1)
+print(json.dumps(report.to_json()))
+"""
+
+
+def cli(*args: str) -> dict[str, Any]:
+    return run_command([sys.executable, "-m", "offender_journey", *args])
+
+
+def fresh(path: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return str(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    offenders = 300 if args.quick else 18_500
+    source = events_file(offenders)
+    events = count_lines(source)
+    out: dict[str, Any] = {"machine": machine(), "events": events}
+
+    store = fresh(OUT / f"facts_{offenders}.db")
+    out["ingest_no_refresh"] = cli("ingest", str(source), "--store", store, "--no-refresh")
+    out["refresh"] = cli("refresh", "--store", store)
+    repeats = [cli("metrics", "--store", store, "--json", "--jobs", "1") for _ in range(3)]
+    out["metrics_from_tables"] = repeats
+    out["metrics_fold"] = run_step(FOLD, store)
+    tables = json.loads(repeats[0]["stdout"])
+    folded = out["metrics_fold"]["result"]
+    out["same_numbers"] = tables == folded
+
+    other = fresh(OUT / f"facts_{offenders}_b.db")
+    out["ingest_with_refresh"] = cli("ingest", str(source), "--store", other)
+
+    lines = source.read_bytes().splitlines(keepends=True)
+    cut = len(lines) * 99 // 100
+    head, tail = OUT / "facts_head.jsonl", OUT / "facts_tail.jsonl"
+    head.write_bytes(b"".join(lines[:cut]))
+    tail.write_bytes(b"".join(lines[cut:]))
+    os.chmod(head, 0o600)
+    os.chmod(tail, 0o600)
+    delta = fresh(OUT / f"facts_{offenders}_delta.db")
+    cli("ingest", str(head), "--store", delta)
+    out["delta_ingest"] = cli("ingest", str(tail), "--store", delta)
+    out["delta_metrics"] = cli("metrics", "--store", delta, "--json", "--jobs", "1")
+
+    def s(step: dict[str, Any]) -> str:
+        return f"{step['seconds']:.2f} s, {step['peak_mib']:.0f} MiB"
+
+    median = statistics.median(r["seconds"] for r in repeats)
+    print(f"{events:,} events")
+    print(f"ingest --no-refresh        {s(out['ingest_no_refresh'])}")
+    print(f"refresh (1 process)        {s(out['refresh'])}")
+    print(f"ingest with refresh        {s(out['ingest_with_refresh'])}")
+    print(f"metrics from the tables    median {median:.2f} s ({s(repeats[0])})")
+    print(f"metrics, fold (before)     {s(out['metrics_fold'])}")
+    print(f"  fold / tables            {out['metrics_fold']['seconds'] / median:.1f}x")
+    print(f"  same numbers             {out['same_numbers']}")
+    delta_total = out["delta_ingest"]["seconds"] + out["delta_metrics"]["seconds"]
+    first = out["ingest_with_refresh"]["seconds"]
+    print(
+        f"1 % delta: ingest+metrics  {delta_total:.2f} s = {100 * delta_total / first:.1f} %"
+        " of the first ingest"
+    )
+    for name in ("ingest_no_refresh", "refresh", "ingest_with_refresh", "metrics_fold"):
+        out[name].pop("stdout", None)
+    print(f"saved to {save('facts', out)}")
+    if not out["same_numbers"]:
+        sys.exit("the tables and the fold disagree")
+
+
+if __name__ == "__main__":
+    main()
