@@ -222,19 +222,27 @@ def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | N
         raise UsageError(str(exc)) from None
 
 
-def show_view(args: argparse.Namespace, view: Any) -> int:
-    """Print one view's result over the whole store (text or ``--json``)."""
+def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> int:
+    """Print one view's result over the whole store (text or ``--json``).
+
+    ``listing`` adds the result's table (one row per person, for views that have them).
+    """
+    from ..tables import plural
+
     report = report_of(args, [view])
     result = report.results[view if isinstance(view, str) else view.projection.name]
     if args.json:
         print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
     else:
-        print(f"{report.offenders} offenders, {report.events} events")
+        print(f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}")
         print(result)
+        if listing:
+            print()
+            print(result.table().to_text())
     return 0
 
 
-def draw(path: str, function: str, *arguments: Any) -> None:
+def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
     """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
     try:
         import matplotlib
@@ -246,7 +254,7 @@ def draw(path: str, function: str, *arguments: Any) -> None:
     from .. import plot
 
     try:
-        plot.save(getattr(plot, function)(*arguments), path)
+        plot.save(getattr(plot, function)(*arguments, **options), path, dpi=dpi)
     except OSError as exc:
         raise UsageError(f"cannot write {path!r}: {exc}") from None
     print(f"picture written to {path}", file=sys.stderr)

@@ -42,6 +42,7 @@ __all__ = [
     "days_by_occasion",
     "days_of",
     "durations",
+    "quantile",
 ]
 
 
@@ -95,6 +96,38 @@ class Measure:
         return {"mean": self.mean, "median": self.median}
 
 
+def quantile(counts: Mapping[int, int], q: float) -> float | None:
+    """The ``q`` quantile of values given as value → count, interpolating between ranks.
+
+    The usual linear rule (the default of numpy and R): rank ``(n - 1) * q`` counted
+    from 0, so ``q=0.5`` is :class:`Measure`'s median. ``None`` without values.
+
+    Examples:
+        >>> quantile({1: 1, 2: 1, 3: 1, 4: 1}, 0.25), quantile({1: 1, 2: 1, 3: 1, 4: 1}, 0.75)
+        (1.75, 3.25)
+    """
+    if not 0 <= q <= 1:
+        raise ValueError(f"q must be between 0 and 1, not {q}")
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    rank = (n - 1) * q
+    low_rank = int(rank)
+    high_rank = min(low_rank + 1, n - 1)
+    low = high = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if low is None and seen > low_rank:
+            low = value
+        if seen > high_rank:
+            high = value
+            break
+    assert low is not None
+    assert high is not None
+    return low + (rank - low_rank) * (high - low)
+
+
 def _freeze(values: Mapping[int, Mapping[int, int]]) -> dict[int, dict[int, int]]:
     return {k: dict(v) for k, v in sorted(values.items()) if v}
 
@@ -132,16 +165,30 @@ class DaysByOccasion(Tabular):
             Measure.of(self.offence_to_arrest.get(occasion, {})),
         )
 
+    def quartiles(
+        self, occasion: int
+    ) -> tuple[tuple[float | None, float | None], tuple[float | None, float | None]]:
+        """(arrest → conviction, offence → arrest) lower and upper quartiles for one ordinal.
+
+        Exact, from every value kept; the interquartile range runs between the two.
+        """
+        a2c = self.arrest_to_conviction.get(occasion, {})
+        o2a = self.offence_to_arrest.get(occasion, {})
+        return (
+            (quantile(a2c, 0.25), quantile(a2c, 0.75)),
+            (quantile(o2a, 0.25), quantile(o2a, 0.75)),
+        )
+
     def table(self) -> Table:
         """One row per occasion: count, mean and median of each measure."""
         columns = (
             Column("occasion", "int"),
             Column("n", "int"),
-            Column("arrest_to_conviction_mean", "float"),
-            Column("arrest_to_conviction_median", "float"),
-            Column("n_offence_to_arrest", "int"),
-            Column("offence_to_arrest_mean", "float"),
-            Column("offence_to_arrest_median", "float"),
+            Column("arrest_to_conviction_mean", "float", "arrest to conviction: mean"),
+            Column("arrest_to_conviction_median", "float", "median"),
+            Column("n_offence_to_arrest", "int", "n"),
+            Column("offence_to_arrest_mean", "float", "offence to arrest: mean"),
+            Column("offence_to_arrest_median", "float", "median"),
         )
         rows = []
         for k in self.occasions:
@@ -166,22 +213,15 @@ class DaysByOccasion(Tabular):
         return rows
 
     def __str__(self) -> str:
-        def num(value: float | None) -> str:
-            return "-" if value is None else f"{value:.1f}"
-
-        lines = [
-            f"{'occasion':>8} {'n':>6} {'arrest→conv mean':>17} {'median':>8} "
-            f"{'n':>6} {'offence→arrest mean':>20} {'median':>8}"
-        ]
-        for k in self.occasions:
-            a2c, o2a = self.row(k)
-            lines.append(
-                f"{k:>8} {a2c.n:>6} {num(a2c.mean):>17} {num(a2c.median):>8} "
-                f"{o2a.n:>6} {num(o2a.mean):>20} {num(o2a.median):>8}"
-            )
-        if len(lines) == 1:
-            lines.append("(no sentenced, convicted charges with a known arrest)")
-        return "\n".join(lines)
+        if not self.occasions:
+            return "(no sentenced, convicted charges with a known arrest)"
+        return "\n".join(
+            [
+                "Calendar days, per sentencing occasion (1 = the offender's first). n: how many",
+                "convicted charges sentenced on that occasion were measured (one value each).",
+                self.table().to_text(title=False),
+            ]
+        )
 
 
 class DaysByOccasionAccumulator:
