@@ -11,9 +11,23 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
 
 from ..errors import OffenderJourneyError
-from . import export, ingest, metrics, privacy, quality, refresh, risk, synth, timeline, views
+from . import (
+    changes,
+    export,
+    ingest,
+    metrics,
+    offenders,
+    privacy,
+    quality,
+    refresh,
+    risk,
+    synth,
+    timeline,
+    views,
+)
 from ._common import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -30,7 +44,20 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, refresh, synth, metrics, views, risk, timeline, quality, export, privacy]
+_COMMANDS = [
+    ingest,
+    refresh,
+    synth,
+    metrics,
+    views,
+    risk,
+    timeline,
+    quality,
+    changes,
+    offenders,
+    export,
+    privacy,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="offender-journey",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('offender-journey')}"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:

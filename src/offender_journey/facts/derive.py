@@ -17,7 +17,7 @@ Examples:
     >>> _ = j.convict("2013-04-02", c)
     >>> facts = derive(History.build("O1", j.events))
     >>> [(r.charge_id, r.outcome, r.arrest_date.isoformat()) for r in facts.charges]
-    [('O1-c1', 'convicted', '2013-02-01')]
+    [('O1-c0', 'convicted', '2013-02-01')]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from ..projections.base import History
 from ..projections.occasions import durations
 from ..projections.offending import offences, sanctions
 from ..projections.quality import event_oddities
-from ..projections.reoffending import index_candidates
+from ..projections.reoffending import index_candidates, latest_recorded
 from ..projections.timeline import (
     EpisodeKind,
     Episodes,
@@ -64,6 +64,7 @@ from .schema import (
     OffenderFacts,
     OffenderRow,
     QualityIssueRow,
+    SanctionRow,
     SentencingOccasionRow,
 )
 
@@ -81,16 +82,6 @@ _INTRODUCING: dict[type[Event], str] = {
     ReleasedOnLicence: "licence_id",
     WarrantIssued: "warrant_id",
 }
-
-
-def _latest_recorded(history: History) -> int:
-    moments = [
-        e.recorded_at
-        for group in (history.in_transaction_order, history.retracted, history.retractions)
-        for e in group
-        if e.recorded_at is not None
-    ]
-    return to_micros(max(moments)) if moments else 0
 
 
 def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
@@ -179,6 +170,11 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
                 oid, o.kind, o.ref, o.event_id, o.offence_date, o.category.value, o.proven_on
             )
             for o in offences(history)
+        )
+    if "sanctions" in wanted:
+        out["sanctions"] = tuple(
+            SanctionRow(oid, seq, s.date, s.kind, ",".join(c.value for c in s.categories))
+            for seq, s in enumerate(sanctions(history))
         )
     if "index_events" in wanted:
         out["index_events"] = tuple(
@@ -277,6 +273,7 @@ def _sentencing_occasions(history: History) -> tuple[SentencingOccasionRow, ...]
 def _offender(history: History) -> OffenderRow:
     profile = history.profile
     found = sanctions(history)
+    latest = latest_recorded(history)
     return OffenderRow(
         history.offender_id,
         len(history.events),
@@ -289,6 +286,6 @@ def _offender(history: History) -> OffenderRow:
         len(history.sentencing_occasions),
         found[0].date if found else None,
         found[-1].date if found else None,
-        _latest_recorded(history),
+        0 if latest is None else to_micros(latest),
         0,
     )

@@ -47,13 +47,14 @@ __all__ = [
     "OffenderFacts",
     "OffenderRow",
     "QualityIssueRow",
+    "SanctionRow",
     "SentencingOccasionRow",
     "TableSpec",
     "create_statements",
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -153,6 +154,19 @@ class OffenceRow(NamedTuple):
     proven_date: dt.date | None
 
 
+class SanctionRow(NamedTuple):
+    """A sanction occasion: a day with a conviction of a known charge, or a caution."""
+
+    offender_id: str
+    #: Order among the offender's sanctions (date; a conviction day before a caution).
+    seq: int
+    date: dt.date
+    #: ``conviction`` or ``caution``.
+    kind: str
+    #: The offence categories sanctioned, comma-separated; the first is the current offence.
+    categories: str
+
+
 class IndexEventRow(NamedTuple):
     """An event that can start a reoffending follow-up (caution, court sentence, release)."""
 
@@ -249,6 +263,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("sentencing_occasions", SentencingOccasionRow, ("offender_id", "occasion")),
     TableSpec("episodes", EpisodeRow, ("offender_id", "start_event_id"), (("kind", "start_date"),)),
     TableSpec("offences", OffenceRow, ("offender_id", "kind", "ref")),
+    TableSpec("sanctions", SanctionRow, ("offender_id", "seq")),
     TableSpec("index_events", IndexEventRow, ("offender_id", "event_id")),
     TableSpec("quality_issues", QualityIssueRow, ("offender_id", "seq"), (("code",),)),
     TableSpec("effective_events", EffectiveEventRow, ("offender_id", "event_id"), (("type",),)),
@@ -272,6 +287,7 @@ class OffenderFacts:
     sentencing_occasions: tuple[SentencingOccasionRow, ...] = ()
     episodes: tuple[EpisodeRow, ...] = ()
     offences: tuple[OffenceRow, ...] = ()
+    sanctions: tuple[SanctionRow, ...] = ()
     index_events: tuple[IndexEventRow, ...] = ()
     quality_issues: tuple[QualityIssueRow, ...] = ()
     effective_events: tuple[EffectiveEventRow, ...] = ()

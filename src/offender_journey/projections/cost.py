@@ -17,7 +17,10 @@ Examples:
     >>> c = j.charge("2014-01-10", "robbery")
     >>> _ = j.charge("2014-02-10", "shoplifting")
     >>> _ = j.convict("2014-05-01", c)
-    >>> cost = CostProjection().project(History.build("O1", j.events), Window())
+    >>> from offender_journey.facts.derive import derive
+    >>> from offender_journey.projections import History
+    >>> facts = derive(History.build("O1", j.events), CostProjection.tables)
+    >>> cost = CostProjection().project(facts, Window())
     >>> cost.charged, cost.proven, cost.unpriced_share
     (11320.0, 11320.0, 0.5)
 """
@@ -31,14 +34,14 @@ import os
 from collections.abc import Mapping
 from fractions import Fraction
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from ..events import Category
-from ..tables import Column, Table, Tabular
-from .base import History, Window
-from .offending import offences
+from ..facts.schema import OffenderFacts
+from ..tables import Column, Table, Tabular, plural
+from .base import Window
 
 __all__ = ["CostAccumulator", "CostProjection", "CostReport", "CostTable", "OffenderCost"]
 
@@ -200,20 +203,28 @@ class CostReport(Tabular):
             "lorenz": [{"offenders": o, "cost": c} for o, c in self.lorenz()],
         }
 
+    def lorenz_table(self) -> Table:
+        """The concentration of cost: share of offenders (costliest first) against share of cost."""
+        columns = (
+            Column("offenders", "float", "costliest offenders", "share"),
+            Column("cost", "float", "share of the cost", "share"),
+        )
+        return Table("Concentration of the cost", columns, tuple(self.lorenz()))
+
     def __str__(self) -> str:
         share = self.unpriced_share
+        priced = "n/a" if share is None else f"{100 * (1 - share):.0f} % of offences"
         top = self.top_share(0.1)
         lines = [
-            f"{len(self.offenders)} offenders; estimated cost £{self.charged:,.0f} "
-            f"(proven offences £{self.proven:,.0f})",
-            "unpriced offences: " + ("n/a" if share is None else f"{100 * share:.1f} %"),
-            "top 10 % of offenders: "
-            + ("n/a" if top is None else f"{100 * top:.1f} % of the cost"),
+            f"Estimated cost £{self.charged:,.0f} for {plural(len(self.offenders), 'offender')} "
+            f"(proven offences £{self.proven:,.0f}) - priced offences only: {priced}; the "
+            "other offences have no confirmed unit cost and count as £0.",
+            "The costliest 10 % of offenders: "
+            + ("n/a" if top is None else f"{100 * top:.1f} % of the cost")
+            + ".",
         ]
-        lines += [
-            f"  top {100 * o:>3.0f} % of offenders -> {100 * c:5.1f} % of cost"
-            for o, c in self.lorenz()
-        ]
+        if self.offenders:
+            lines.append(self.lorenz_table().to_text(title=False))
         return "\n".join(lines)
 
 
@@ -224,17 +235,20 @@ class CostProjection:
     table: CostTable = attrs.field(factory=CostTable.home_office)
     name: str = "cost"
 
-    def project(self, history: History, window: Window) -> CostReport:
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("offences",)
+
+    def project(self, facts: OffenderFacts, window: Window) -> CostReport:
         """One offender's cost for offences dated in ``window`` (empty without offences)."""
         costs = self.table.costs
         charged = proven = 0.0
         count = unpriced = proven_count = unpriced_proven = 0
-        for offence in offences(history):
+        for offence in facts.offences:
             if not window.contains(offence.offence_date):
                 continue
-            unit = costs.get(offence.category)
+            unit = costs.get(Category(offence.category))
             count += 1
-            is_proven = offence.proven_on is not None
+            is_proven = offence.proven_date is not None
             proven_count += is_proven
             if unit is None:
                 unpriced += 1
@@ -248,7 +262,7 @@ class CostProjection:
         return CostReport(
             (
                 OffenderCost(
-                    history.offender_id,
+                    facts.offender_id,
                     charged,
                     proven,
                     count,

@@ -29,19 +29,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from ..tables import Column, Table, Tabular
+from ..facts.schema import OffenderFacts
+from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window
-from .offending import previous, sanctions
+from .offending import previous, sanction_of, sanctions
 
 __all__ = [
     "BANDS",
     "CriminalHistory",
     "HistoryBands",
     "HistoryBandsProjection",
+    "history_bands_of",
     "band",
     "history_at",
     "history_bands",
@@ -123,10 +125,10 @@ class HistoryBands(Tabular):
     def table(self) -> Table:
         """One row per band."""
         columns = (
-            Column("band", "category"),
-            Column("offenders_by_previous_sanctions", "int"),
-            Column("offenders_by_previous_convictions", "int"),
-            Column("cautions_by_previous_convictions", "int"),
+            Column("band", "category", "previous"),
+            Column("offenders_by_previous_sanctions", "int", "offenders by sanctions"),
+            Column("offenders_by_previous_convictions", "int", "offenders by convictions"),
+            Column("cautions_by_previous_convictions", "int", "cautions by convictions"),
         )
         rows = tuple(
             (
@@ -149,23 +151,27 @@ class HistoryBands(Tabular):
         }
 
     def __str__(self) -> str:
-        lines = [
-            f"{self.sanctioned} offenders sanctioned, "
-            f"{self.with_previous} with a previous sanction",
-            f"{'band':<8}{'by sanctions':>14}{'by convictions':>16}{'cautions':>10}",
-        ]
-        for _, _, label in BANDS:
-            lines.append(
-                f"{label:<8}{self.offenders_by_previous_sanctions.get(label, 0):>14}"
-                f"{self.offenders_by_previous_convictions.get(label, 0):>16}"
-                f"{self.cautions_by_previous_convictions.get(label, 0):>10}"
-            )
-        return "\n".join(lines)
+        return "\n".join(
+            [
+                f"{plural(self.sanctioned, 'offender')} sanctioned in the window, "
+                f"{self.with_previous} with a previous sanction. Offenders by their previous "
+                "sanctions and convictions at their first sanction in the window; cautions "
+                "by the previous convictions of the person cautioned.",
+                self.table().to_text(title=False),
+            ]
+        )
 
 
 def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
     """One offender's contribution to the window's breakdown."""
-    found = sanctions(history)
+    from ..facts.derive import derive
+
+    return history_bands_of(derive(history, HistoryBandsProjection.tables), window)
+
+
+def history_bands_of(facts: OffenderFacts, window: Window = ALL_TIME) -> HistoryBands:
+    """One offender's contribution to the window's breakdown, from their ``sanctions`` rows."""
+    found = [sanction_of(row) for row in facts.sanctions]
     inside = [s for s in found if window.contains(s.date)]
     if not inside:
         return HistoryBands()
@@ -189,9 +195,12 @@ class HistoryBandsProjection:
     """The criminal-history view."""
 
     name: str = "history_bands"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("sanctions",)
 
-    def project(self, history: History, window: Window) -> HistoryBands:
-        return history_bands(history, window)
+    def project(self, facts: OffenderFacts, window: Window) -> HistoryBands:
+        """One offender's :class:`HistoryBands`."""
+        return history_bands_of(facts, window)
 
     def empty(self) -> HistoryBands:
         return HistoryBands()

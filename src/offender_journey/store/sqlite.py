@@ -23,10 +23,12 @@ from ..events import Event
 from .base import (
     AppendResult,
     OffenderRange,
+    OffenderSummary,
     Record,
     StoreBase,
     as_of_micros,
     from_micros,
+    prefix_range,
     split_batch,
 )
 from .privacy import VISIBLE, PrivacyMixin
@@ -321,6 +323,21 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             "GROUP BY offender_id ORDER BY offender_id"
         )
         return ((row[0], row[1]) for row in cursor)
+
+    def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
+        first, stop = prefix_range(prefix)
+        cursor = self._db.execute(
+            "SELECT offender_id, COUNT(*), MIN(date), MAX(date) FROM events "
+            "WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) "
+            "GROUP BY offender_id ORDER BY offender_id",
+            (first or "", stop, stop),
+        )
+        return (
+            OffenderSummary(
+                row[0], row[1], dt.date.fromisoformat(row[2]), dt.date.fromisoformat(row[3])
+            )
+            for row in cursor
+        )
 
     def offenders(self) -> Iterator[str]:
         cursor = self._db.execute(
