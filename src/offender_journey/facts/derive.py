@@ -42,7 +42,7 @@ from ..events import (
 from ..projections.base import History
 from ..projections.occasions import durations
 from ..projections.offending import offences, sanctions
-from ..projections.quality import event_oddities
+from ..projections.quality import arrests_while_held, event_oddities
 from ..projections.reoffending import index_candidates, latest_recorded
 from ..projections.timeline import (
     EpisodeKind,
@@ -133,7 +133,11 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         out["charges"] = charges
         out["charge_occasions"] = links
     if "quality_issues" in wanted:
-        found = [*event_oddities(history), *episode_oddities]
+        found = [
+            *event_oddities(history),
+            *episode_oddities,
+            *arrests_while_held(history, episode_list),
+        ]
         by_charge = {c.charge_id: c for c in charges}
         for link in links:
             charge = by_charge[link.charge_id]

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 

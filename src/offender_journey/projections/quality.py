@@ -17,7 +17,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -26,12 +26,13 @@ from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
 from ..facts.schema import OffenderFacts
 from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window
-from .timeline import Oddity, latest_cautions
+from .timeline import Episode, EpisodeKind, Episodes, Oddity, latest_cautions
 
 __all__ = [
     "KINDS",
     "Quality",
     "QualityProjection",
+    "arrests_while_held",
     "event_oddities",
     "oddities",
     "quality",
@@ -62,6 +63,7 @@ KINDS: dict[str, str] = {
     "episode_ends_before_start": "end event (or licence end) dated before its episode's start",
     "order_without_length": "suspended sentence or community order without length_days",
     "retraction_unknown_target": "retraction of an event id not in the offender's stream",
+    "arrest_while_held": "arrest dated while the person was in custody or on remand",
 }
 
 #: How many example event ids a report keeps per kind.
@@ -218,6 +220,24 @@ def event_oddities(history: History) -> Iterator[Oddity]:
         for retraction in history.retractions:
             if retraction.target_event_id not in known:
                 yield Oddity("retraction_unknown_target", retraction.event_id, retraction.date)
+
+
+_HELD = (EpisodeKind.IN_CUSTODY, EpisodeKind.REMANDED)
+
+
+def arrests_while_held(history: History, episodes: Iterable[Episode]) -> Iterator[Oddity]:
+    """Arrests dated strictly inside the person's own custody or remand episodes.
+
+    The first day of a hold does not count (arrested, charged and remanded the same
+    day is the usual course), nor its end day (arrested at the gate on release).
+    """
+    held = Episodes(e for e in episodes if e.kind in _HELD)
+    if not len(held):
+        return
+    for arrest in history.arrests.values():
+        day = arrest.date
+        if any(e.start < day for kind in _HELD for e in held.covering(kind, day)):
+            yield Oddity("arrest_while_held", arrest.event_id, day)
 
 
 def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
