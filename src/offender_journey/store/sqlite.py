@@ -301,9 +301,13 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         return int(self._db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0])
 
     def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
-        """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``.
+
+        Events of restricted offenders are skipped (and not replayed once lifted).
+        """
         rows = self._db.execute(
-            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? AND {VISIBLE} "
+            "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
         decode = self._codec.decode_stored
