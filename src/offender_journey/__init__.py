@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .errors import (
         ConcurrencyError,
         ConflictError,
+        ErasedOffenderError,
         InvalidEventError,
         MissingExtraError,
         OffenderJourneyError,
@@ -51,6 +52,7 @@ _HOMES = {
     "make_converter": "codec",
     "ConcurrencyError": "errors",
     "ConflictError": "errors",
+    "ErasedOffenderError": "errors",
     "InvalidEventError": "errors",
     "MissingExtraError": "errors",
     "OffenderJourneyError": "errors",
@@ -98,6 +100,7 @@ __all__ = [
     "Codec",
     "ConcurrencyError",
     "ConflictError",
+    "ErasedOffenderError",
     "Event",
     "EventStore",
     "History",

@@ -401,7 +401,7 @@ def compute_store(
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
 ) -> MetricsReport:
-    """Every requested view over a SQLite store: from its fact tables when it can.
+    """Every requested view over a store (see ``open_store``): from its fact tables when it can.
 
     When every view reads facts, the tables are first brought up to date with the
     log (only offenders with new events are re-derived), then read back; offenders
@@ -419,15 +419,23 @@ def compute_store(
     if isinstance(jobs, bool) or not isinstance(jobs, int):
         raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
-    with SQLiteStore(path, create=False) as store:  # a missing store is an error
-        # The tables are derived as of their refresh: events recorded in the future are
-        # judged at query time, so a store holding any is folded.
-        future = store.connection.execute(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE recorded_at > ?)", (to_micros(now),)
-        ).fetchone()[0]
+    postgres = isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
+    future = False
+    if not postgres:
+        with SQLiteStore(path, create=False) as store:  # a missing store is an error
+            # The tables are derived as of their refresh: events recorded in the future
+            # are judged at query time, so a store holding any is folded.
+            future = store.connection.execute(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE recorded_at > ?)", (to_micros(now),)
+            ).fetchone()[0]
     tables = _needed_tables(names)
     if tables is not None and not future:
-        found = facts_as_of(path, tables, cut, jobs=jobs)
+        if postgres:
+            from .facts.postgres import facts_as_of as facts_as_of_postgres
+
+            found = facts_as_of_postgres(str(path), tables, cut)
+        else:
+            found = facts_as_of(path, tables, cut, jobs=jobs)
         if found is not None:
             return compute_facts(found, window=window, as_of=cut, views=names)
     return _fold_store(path, window=window, as_of=cut, now=now, views=names, jobs=jobs)
@@ -442,14 +450,14 @@ def _fold_store(
     jobs: int,
     now: dt.datetime | None = None,
 ) -> MetricsReport:
-    from .store import SQLiteStore
+    from .store import open_store
 
     now = dt.datetime.now(dt.UTC) if now is None else now
 
     if jobs <= 1:
-        with SQLiteStore(path, create=False) as store:
+        with open_store(path) as store:
             return _compute(store.read_all(as_of=as_of), window, as_of, now, views)
-    with SQLiteStore(path, create=False) as store:
+    with open_store(path) as store:
         ranges = _balanced_ranges(store.stream_sizes(), jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
@@ -467,9 +475,9 @@ def _compute_range(
     now: dt.datetime,
     views: list[View[Any]],
 ) -> MetricsReport:
-    from .store import SQLiteStore
+    from .store import open_store
 
-    with SQLiteStore(path, create=False) as store:
+    with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
         return _compute(streams, window, as_of, now, views)
 

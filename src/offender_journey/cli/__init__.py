@@ -18,9 +18,13 @@ from importlib.metadata import version
 from ..errors import OffenderJourneyError, StoreBusyError
 from . import (
     changes,
+    export,
+    follow,
     ingest,
     metrics,
     offenders,
+    pg_roles,
+    privacy,
     quality,
     refresh,
     risk,
@@ -44,7 +48,22 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, refresh, synth, metrics, views, risk, timeline, quality, changes, offenders]
+_COMMANDS = [
+    ingest,
+    refresh,
+    synth,
+    metrics,
+    views,
+    risk,
+    timeline,
+    quality,
+    changes,
+    offenders,
+    follow,
+    pg_roles,
+    export,
+    privacy,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,6 +59,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             rejects = stack.enter_context(open(temporary, "wb"))
         store = open_store(args.store, create=True, busy_timeout=args.wait)
         stack.callback(store.close)
+        if args.key_file:
+            from ..keys import load_key
+
+            store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
         shown = 0
 
         def on_reject(rejection: Rejection) -> None:
@@ -159,6 +163,12 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="leave the fact tables behind (a bulk load): run `offender-journey refresh` "
         "later, or the next query will",
+    )
+    ingest.add_argument(
+        "--key-file",
+        metavar="KEY",
+        help="the key erasures were made with: needed once the store has any, so that "
+        "lines about erased people are recognised and rejected",
     )
     add_json(ingest)
     ingest.set_defaults(handler=_cmd_ingest)

@@ -10,6 +10,7 @@ import attrs
 from ._common import (
     Commands,
     UsageError,
+    add_engine,
     add_json,
     add_store,
     add_window,
@@ -135,6 +136,7 @@ def register(commands: Commands) -> None:
             metavar="N",
             help="processes to share the work (default: automatic)",
         )
+        add_engine(sub)
         return sub
 
     view_command(

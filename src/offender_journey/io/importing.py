@@ -14,7 +14,7 @@ from typing import IO, NamedTuple
 
 import attrs
 
-from ..errors import ConflictError, Problem
+from ..errors import ConflictError, ErasedOffenderError, Problem
 from ..events import Event
 from ..store.base import EventStore, Record, record_of, to_micros
 
@@ -205,9 +205,23 @@ def _run(
 
 
 def _flush(batch: list[tuple[int, Record, bytes]], store: EventStore, tally: _Tally) -> None:
-    """Append a batch; if any id conflicts, fall back to one event at a time to find which."""
+    """Append a batch; if any id conflicts, fall back to one event at a time to find which.
+
+    Lines about people erased from the store are rejected, naming the erasure.
+    """
     try:
         result = store.append_records([record for _, record, _ in batch])
+    except ErasedOffenderError as exc:
+        kept = []
+        for number, record, text in batch:
+            why = exc.erasures.get(record.offender_id)
+            if why is None:
+                kept.append((number, record, text))
+            else:
+                tally.reject(number, [Problem("offender_id", f"offender {why}")], text)
+        if kept:
+            _flush(kept, store, tally)
+        return
     except ConflictError:
         for number, record, text in batch:
             try:
