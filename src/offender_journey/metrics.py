@@ -462,7 +462,7 @@ def _fold_store(
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
             _compute_range,
-            *zip(*[(path, r, window, as_of, now, views) for r in ranges], strict=True),
+            *zip(*[(path, r, window, as_of, views, now) for r in ranges], strict=True),
         )
         return functools.reduce(operator.add, parts)
 
@@ -472,11 +472,12 @@ def _compute_range(
     offenders: OffenderRange,
     window: Window,
     as_of: dt.datetime | None,
-    now: dt.datetime,
     views: list[View[Any]],
+    now: dt.datetime | None = None,
 ) -> MetricsReport:
     from .store import open_store
 
+    now = dt.datetime.now(dt.UTC) if now is None else now
     with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
         return _compute(streams, window, as_of, now, views)
