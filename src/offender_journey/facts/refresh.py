@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..errors import StoreBusyError
 from ..projections.base import History
 from ..store.base import as_of_micros
 from .derive import derive
@@ -316,11 +317,15 @@ def facts_as_of(
     """
     from ..store.sqlite import SQLiteStore
 
-    store = SQLiteStore(path)
+    # Another process writing: fold at once instead of waiting for it.
+    store = SQLiteStore(path, create=False, busy_timeout=0)
     try:
         if not status(store).current:
             try:
                 store.refresh(jobs=jobs)
+            except StoreBusyError:
+                store.close()
+                return None
             except sqlite3.OperationalError as exc:
                 # A read-only copy, or another process writing: fold instead of waiting.
                 message = str(exc).replace("-", "")
