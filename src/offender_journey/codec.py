@@ -42,7 +42,6 @@ from .events import (
     LAST_RECORDED_YEAR,
     LAST_YEAR,
     MAX_ID_CHARS,
-    MAX_LENGTH_DAYS,
     MAX_LIST_ITEMS,
     MAX_TEXT_CHARS,
     OLDEST_SCHEMA_VERSION,

@@ -96,8 +96,7 @@ def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
             value = None
     if value is None or not FIRST_RECORDED_YEAR <= value.year <= LAST_RECORDED_YEAR:
         raise ValueError(
-            f"{attribute.name} must be between {FIRST_RECORDED_YEAR} and"
-            f" {LAST_RECORDED_YEAR} (UTC)"
+            f"{attribute.name} must be between {FIRST_RECORDED_YEAR} and {LAST_RECORDED_YEAR} (UTC)"
         )
 
 
