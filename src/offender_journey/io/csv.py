@@ -207,12 +207,9 @@ def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None
 
         def feed(consumed: list[str]) -> Iterator[str]:
             while True:
-                if replay:
-                    line = replay.popleft()
-                else:
-                    line = next(lines, None)
-                    if line is None:
-                        return
+                line = replay.popleft() if replay else next(lines, None)
+                if line is None:
+                    return
                 consumed.append(line)
                 if len(consumed) > MAX_RECORD_LINES:
                     raise _BadRecordError(
