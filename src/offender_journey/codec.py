@@ -89,9 +89,10 @@ def parse_object(text: str) -> Any:
     An object with the same key twice is an error (parsers keep the last value, so
     the line would silently mean something else), and so are ``NaN``/``Infinity``
     and nesting too deep to parse. orjson cannot report duplicate keys, so its result
-    is checked by counting: the colons outside strings are exactly the keys, so a
-    line whose colons are not its distinct keys plus the colons inside its strings
-    is parsed again by the standard library, which names the duplicate.
+    is checked by counting: outside strings, a line's colons are exactly its keys, so
+    when the parsed object written back holds fewer colons than the line (or the line
+    spells a colon as an escape), the standard library parses it again and names the
+    duplicate.
 
     Raises:
         ValueError: the text is not one valid JSON document with unique keys.
@@ -99,41 +100,17 @@ def parse_object(text: str) -> Any:
     try:
         if orjson is not None:
             value = orjson.loads(text)
-            if type(value) is not dict or (
-                text.count(":") == _colons(value) and "\\u003" not in text
-            ):
+            if type(value) is not dict:
+                return value
+            try:  # written back compactly, only the duplicates' own colons are missing
+                colons = orjson.dumps(value).count(b":")
+            except orjson.JSONEncodeError:  # nested deeper than orjson writes
+                colons = -1
+            if colons == text.count(":") and "\\u003" not in text:
                 return value
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
-
-
-def _colons(obj: dict[str, Any]) -> int:
-    """How many ``:`` the JSON text of ``obj`` holds if no key repeats or holds one."""
-    count = len(obj)
-    for value in obj.values():
-        kind = type(value)
-        if kind is str:
-            if ":" in value:
-                count += value.count(":")
-        elif kind is dict:
-            count += _colons(value)
-        elif kind is list:
-            count += _list_colons(value)
-    return count
-
-
-def _list_colons(items: list[Any]) -> int:
-    count = 0
-    for value in items:
-        kind = type(value)
-        if kind is str:
-            count += value.count(":")
-        elif kind is dict:
-            count += _colons(value)
-        elif kind is list:
-            count += _list_colons(value)
-    return count
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

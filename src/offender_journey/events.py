@@ -36,7 +36,7 @@ MAX_LENGTH_DAYS = 36_525
 MAX_ID_CHARS = 128
 #: Free text (``description``, ``court``, ``reason``).
 MAX_TEXT_CHARS = 1_000
-#: Items in one list field (``charge_ids``).
+#: Items in one list field (``charge_ids``), each an identifier (checked on decoding).
 MAX_LIST_ITEMS = 1_000
 
 
@@ -68,14 +68,6 @@ def _text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValueError(
             f"{attribute.name} must be a string of at most {MAX_TEXT_CHARS} characters"
         )
-
-
-def _id_list(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """A list of identifiers, at most :data:`MAX_LIST_ITEMS` of them."""
-    if len(value) > MAX_LIST_ITEMS:
-        raise ValueError(f"{attribute.name} must hold at most {MAX_LIST_ITEMS} ids")
-    for item in value:
-        _identifier(_instance, attribute, item)
 
 
 def _ids(value: Iterable[str]) -> tuple[str, ...]:
@@ -309,7 +301,7 @@ class BailGranted(_Envelope):
     #: Police (pre-charge or post-charge) or court bail.
     kind: BailKind = field(validator=instance_of(BailKind))
     #: The charges the bail is for, if known.
-    charge_ids: tuple[str, ...] = field(default=(), converter=_ids, validator=_id_list)
+    charge_ids: tuple[str, ...] = field(default=(), converter=_ids)
 
 
 @attrs.frozen(kw_only=True)
@@ -331,7 +323,7 @@ class RemandedInCustody(_Envelope):
     #: Identifies the remand; ``remand_ended`` refers to it.
     remand_id: str = field(validator=_identifier)
     #: The charges the remand is for, if known.
-    charge_ids: tuple[str, ...] = field(default=(), converter=_ids, validator=_id_list)
+    charge_ids: tuple[str, ...] = field(default=(), converter=_ids)
 
 
 @attrs.frozen(kw_only=True)
@@ -353,7 +345,7 @@ class CourtAppearance(_Envelope):
     #: The court case heard; distinct cases are counted by this.
     case_id: str = field(validator=_identifier)
     #: The charges before the court.
-    charge_ids: tuple[str, ...] = field(converter=_ids, validator=_id_list)
+    charge_ids: tuple[str, ...] = field(converter=_ids)
     #: What the hearing decided.
     outcome: HearingOutcome = field(validator=instance_of(HearingOutcome))
     #: The court's name, if recorded.
@@ -390,7 +382,7 @@ class Sentence(_Envelope):
     #: Identifies the sentence; licences refer to it.
     sentence_id: str = field(validator=_identifier)
     #: The charges sentenced.
-    charge_ids: tuple[str, ...] = field(converter=_ids, validator=_id_list)
+    charge_ids: tuple[str, ...] = field(converter=_ids)
     #: The disposal given.
     disposal: Disposal = field(validator=instance_of(Disposal))
     #: Custodial term, suspended-sentence operational period, or order length.
