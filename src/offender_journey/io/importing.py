@@ -130,10 +130,13 @@ class ImportInterruptedError(OffenderJourneyError):
 
     def __init__(self, report: ImportReport, cause: BaseException) -> None:
         self.report = report
-        super().__init__(
-            f"import interrupted after {report.lines:,} lines ({report}):"
-            f" {type(cause).__name__}: {cause}"
-        )
+        # The first failure first: a failed clean-up (a rollback SQLite had already
+        # done itself) must not hide that the disk was full.
+        chain: list[BaseException] = [cause]
+        while chain[-1].__context__ is not None and len(chain) < 3:
+            chain.append(chain[-1].__context__)
+        reasons = "; then ".join(f"{type(e).__name__}: {e}" for e in reversed(chain))
+        super().__init__(f"import interrupted after {report.lines:,} lines ({report}): {reasons}")
 
 
 def unreadable(exc: BaseException) -> Problem:
