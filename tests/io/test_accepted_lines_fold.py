@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from fold_check import every_view_runs
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from offender_journey.codec import Codec
@@ -152,8 +152,27 @@ def _import_and_check(lines: list[bytes]) -> None:
     every_view_runs(store)
 
 
+def _sentence(**fields: object) -> bytes:
+    raw = {
+        "type": "sentence",
+        "event_id": "s1",
+        "offender_id": "O1",
+        "date": "2014-01-01",
+        "sentence_id": "s1",
+        "charge_ids": ["c1"],
+        "disposal": "community_order",
+    }
+    return json.dumps({**raw, **fields}).encode()
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(perturbed_lines() | valid_lines, min_size=1, max_size=12))
+# Lines that once poisoned a whole store, always tried whatever hypothesis draws:
+@example([_sentence(length_days=10_000_000)])
+@example([_sentence(disposal="suspended_sentence", length_days=2**64 + 1)])
+@example([_sentence(date="9999-12-31", disposal="fine")])
+@example([_sentence(schema_version=0, length_months=10**12)])
+@example([_sentence(schema_version=-20_000_000)])
 def test_whatever_is_accepted_every_view_can_fold(lines: list[bytes]) -> None:
     _import_and_check(lines)
 
