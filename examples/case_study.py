@@ -16,7 +16,6 @@ Run it with ``python examples/case_study.py``.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.metrics import compute, timeline
@@ -108,9 +107,8 @@ def main() -> None:
     t = timeline(events, window=WINDOW, as_of=AS_OF)
     t.check()
     print(t.summary)
-    flags = Counter(f.kind.value for f in t.flags)
     print()
-    print("Offences committed while:", ", ".join(f"{k} {n}" for k, n in sorted(flags.items())))
+    print("Offences committed while:", ", ".join(f"{k} {n}" for k, n in t.flag_counts.items()))
 
     report = compute(store.read_all(as_of=AS_OF), window=WINDOW, as_of=AS_OF)
     c = report.conversion

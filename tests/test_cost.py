@@ -73,3 +73,27 @@ def test_window_is_by_offence_date() -> None:
     )["cost"]
     assert report.charged == 39360
     assert len(report.offenders) == 1
+
+
+def spread(offenders: int) -> CostReport:
+    """A cohort in which offender k (from 1) committed k robberies."""
+    builders = []
+    for k in range(1, offenders + 1):
+        j = JourneyBuilder(f"O{k:02d}")
+        for _ in range(k):
+            j.charge("2014-02-01", "robbery")
+        builders.append(j)
+    report: CostReport = compute([(j.offender_id, j.events) for j in builders], views=["cost"])[
+        "cost"
+    ]
+    return report
+
+
+@pytest.mark.parametrize(("offenders", "top"), [(5, 1), (9, 1), (10, 1), (15, 1), (25, 2), (30, 3)])
+def test_the_top_10_percent_of_n_offenders_is_n_over_10_rounded_down_at_least_one(
+    offenders: int, top: int
+) -> None:
+    report = spread(offenders)
+    costliest = sum(range(offenders - top + 1, offenders + 1))
+    assert report.top_share(0.1) == pytest.approx(costliest / sum(range(1, offenders + 1)))
+    assert report.lorenz()[0] == (top / offenders, report.top_share(0.1))

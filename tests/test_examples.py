@@ -12,9 +12,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXPECTED = {
     "case_study.py": [
         "12 of 76 = 15.8 %",
-        "court cases                 16      44",
-        "charges                     59      76",
-        "bail grants                 15",
+        "court cases               16      44",
+        "charges                   59      76",
+        "bail grants               15",
         "on_bail",
         "suspended_sentence",
     ],

@@ -1,5 +1,7 @@
 import datetime as dt
 
+import attrs
+
 from offender_journey.builder import JourneyBuilder
 from offender_journey.metrics import compute
 from offender_journey.projections import History, Window
@@ -62,3 +64,39 @@ def test_cautions_given_to_offenders_with_15_or_more_previous_convictions() -> N
 def test_offenders_outside_the_window_are_not_in_the_cohort() -> None:
     j = prolific("O1", 3)
     assert history_bands(History.build("O1", j.events), YEAR_2014).sanctioned == 0
+
+
+def test_convictions_of_retracted_or_unknown_charges_are_no_previous_sanction() -> None:
+    j = JourneyBuilder("O1")
+    retracted = j.charge("2012-05-01", "robbery")
+    j.retract(retracted)
+    j.convict("2012-06-01", retracted)
+    never_recorded = j.charge("2013-05-01", "fraud")
+    j.events.remove(never_recorded)
+    j.convict("2013-06-01", never_recorded)
+    j.caution("2014-03-01", "shoplifting")
+    history = History.build("O1", j.events)
+    assert history_at(history, dt.date(2014, 3, 1)).previous_sanctions == 0
+    bands = history_bands(history, YEAR_2014)
+    assert (bands.sanctioned, bands.with_previous) == (1, 0)
+    assert (
+        history_bands(history, Window(dt.date(2012, 1, 1), dt.date(2013, 12, 31))).sanctioned == 0
+    )
+
+
+def test_a_resent_caution_is_one_sanction_described_by_its_latest_record() -> None:
+    j = JourneyBuilder("O1")
+    first = j.caution("2014-03-01", "shoplifting")
+    j.extend(
+        [
+            attrs.evolve(
+                first,
+                event_id="corrected",
+                date=dt.date(2014, 2, 20),
+                recorded_at=dt.datetime(2014, 3, 5, tzinfo=dt.UTC),
+            )
+        ]
+    )
+    history = History.build("O1", j.events)
+    assert history_at(history, dt.date(2014, 2, 21)).previous_cautions == 1
+    assert history_at(history, dt.date(2014, 12, 31)).previous_cautions == 1

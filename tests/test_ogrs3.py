@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import attrs
 import pytest
 
 from offender_journey.builder import JourneyBuilder
@@ -130,3 +131,98 @@ def test_a_supplied_assessment_is_preferred_unless_told() -> None:
     computed = risk_at(history, dt.date(2021, 10, 1), prefer_assessed=False)
     assert computed.source == "OGRS3"  # type: ignore[union-attr]
     assert percent(computed.score_2y) == 17  # type: ignore[union-attr]
+
+
+def test_the_current_offence_is_the_first_in_charge_order_not_in_recording_order() -> None:
+    j = JourneyBuilder("O1")
+    j.profile("2010-01-01", "1990-06-01", "male")
+    robbery = j.charge("2012-01-05", "robbery")
+    shoplifting = j.charge("2012-01-10", "shoplifting")
+    j.convict("2012-03-01", shoplifting)
+    j.convict("2012-03-01", robbery, recorded_at="2012-03-02T12:00:00+00:00")
+    score = ogrs3_at(History.build("O1", j.events), dt.date(2012, 3, 1))
+    assert score.inputs["offence_group"] == "robbery"
+    expected = ogrs3_score(
+        sex="male",
+        age=21,
+        age_at_first_sanction=21,
+        sanctions=1,
+        offence_group=OffenceGroup.ROBBERY,
+    )
+    assert (score.percent_1y, score.percent_2y) == (expected.percent_1y, expected.percent_2y)
+
+
+def test_charges_of_the_same_date_go_in_transaction_order() -> None:
+    j = JourneyBuilder("O1")
+    j.profile("2010-01-01", "1990-06-01", "male")
+    fraud = j.charge("2012-01-05", "fraud", recorded_at="2012-01-06T09:00:00+00:00")
+    burglary = j.charge("2012-01-05", "burglary_other", recorded_at="2012-01-05T09:00:00+00:00")
+    j.convict("2012-03-01", fraud)
+    j.convict("2012-03-01", burglary)
+    history = History.build("O1", j.events)
+    assert ogrs3_at(history, dt.date(2012, 3, 1)).inputs["offence_group"] == "other_burglary"
+    # A re-sent charge record takes the place of its latest record in transaction order.
+    j.extend(
+        [
+            attrs.evolve(
+                burglary, event_id="again", recorded_at=dt.datetime(2012, 1, 7, tzinfo=dt.UTC)
+            )
+        ]
+    )
+    history = History.build("O1", j.events)
+    assert ogrs3_at(history, dt.date(2012, 3, 1)).inputs["offence_group"] == "fraud_and_forgery"
+
+
+def retracted_charge_still_convicted() -> JourneyBuilder:
+    """Three sanctions, then a conviction whose charge was retracted."""
+    j = JourneyBuilder("O1")
+    j.profile("2005-01-01", "1985-04-01", "male")
+    for year in (2010, 2011, 2012):
+        j.convict(f"{year}-06-01", j.charge(f"{year}-05-01", "theft_other"))
+    robbery = j.charge("2013-05-01", "robbery")
+    j.retract(robbery)
+    j.convict("2013-06-01", robbery)
+    return j
+
+
+def test_a_conviction_of_a_retracted_charge_is_no_sanction() -> None:
+    history = History.build("O1", retracted_charge_still_convicted().events)
+    score = ogrs3_at(history, dt.date(2013, 7, 1))
+    assert score.missing == ()
+    assert score.inputs == {
+        "sex": "male",
+        "age": 27,
+        "age_at_first_sanction": 25,
+        "sanctions": 3,
+        "offence_group": "theft_non_motor",
+    }
+
+
+def test_a_conviction_of_an_unknown_charge_is_no_sanction() -> None:
+    j = JourneyBuilder("O1")
+    j.profile("2005-01-01", "1985-04-01", "male")
+    j.convict("2010-06-01", j.charge("2010-05-01", "theft_other"))
+    never_recorded = j.charge("2013-05-01", "robbery")
+    j.events.remove(never_recorded)
+    j.convict("2013-06-01", never_recorded)
+    score = ogrs3_at(History.build("O1", j.events), dt.date(2013, 7, 1))
+    assert (score.inputs["sanctions"], score.inputs["offence_group"]) == (1, "theft_non_motor")
+
+
+def test_ages_are_whole_years_the_day_before_a_birthday_is_the_younger_age() -> None:
+    j = JourneyBuilder("O1")
+    j.profile("2005-01-01", "1992-09-10", "male")
+    j.convict("2013-09-09", j.charge("2013-08-01", "theft_other"))
+    score = ogrs3_at(History.build("O1", j.events), dt.date(2013, 9, 9))
+    assert (score.inputs["age"], score.inputs["age_at_first_sanction"]) == (20, 20)
+
+
+def test_the_profile_recorded_last_wins_whatever_its_date() -> None:
+    j = JourneyBuilder("O1")
+    j.profile("2012-01-01", "1980-05-01", "male")
+    correction = j.profile("2010-01-01", "1990-05-01", "female", recorded_at="2013-01-01T12:00:00Z")
+    j.convict("2012-06-01", j.charge("2012-05-01", "theft_other"))
+    history = History.build("O1", j.events)
+    assert history.profile == correction
+    score = ogrs3_at(history, dt.date(2012, 6, 1))
+    assert (score.inputs["sex"], score.inputs["age"]) == ("female", 22)

@@ -22,22 +22,73 @@ Everything here is re-exported from its own module: ``events`` (the vocabulary),
 ``tables`` (DataFrames and notebook HTML) and ``plot`` (pictures; the ``plot`` extra).
 """
 
-from .builder import JourneyBuilder
-from .codec import Codec, make_converter
-from .errors import (
-    ConcurrencyError,
-    ConflictError,
-    InvalidEventError,
-    MissingExtraError,
-    OffenderJourneyError,
-    Problem,
-    StoreError,
-)
-from .events import EVENT_TYPES, Category, Event
-from .io import ImportReport, export_jsonl, import_csv, import_jsonl
-from .metrics import MetricsReport, compute, compute_store, timeline
-from .projections import History, Window
-from .store import EventStore, InMemoryStore, SQLiteStore, open_store
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .builder import JourneyBuilder
+    from .codec import Codec, make_converter
+    from .errors import (
+        ConcurrencyError,
+        ConflictError,
+        InvalidEventError,
+        MissingExtraError,
+        OffenderJourneyError,
+        Problem,
+        StoreError,
+    )
+    from .events import EVENT_TYPES, Category, Event
+    from .io import ImportReport, export_jsonl, import_csv, import_jsonl
+    from .metrics import MetricsReport, compute, compute_store, timeline
+    from .projections import History, Window
+    from .store import EventStore, InMemoryStore, SQLiteStore, open_store
+
+#: Where each public name lives; imported on first use, so a command that needs little
+#: (``offender-journey --help``) loads little.
+_HOMES = {
+    "JourneyBuilder": "builder",
+    "Codec": "codec",
+    "make_converter": "codec",
+    "ConcurrencyError": "errors",
+    "ConflictError": "errors",
+    "InvalidEventError": "errors",
+    "MissingExtraError": "errors",
+    "OffenderJourneyError": "errors",
+    "Problem": "errors",
+    "StoreError": "errors",
+    "EVENT_TYPES": "events",
+    "Category": "events",
+    "Event": "events",
+    "ImportReport": "io",
+    "export_jsonl": "io",
+    "import_csv": "io",
+    "import_jsonl": "io",
+    "MetricsReport": "metrics",
+    "compute": "metrics",
+    "compute_store": "metrics",
+    "timeline": "metrics",
+    "History": "projections",
+    "Window": "projections",
+    "EventStore": "store",
+    "InMemoryStore": "store",
+    "SQLiteStore": "store",
+    "open_store": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "EVENT_TYPES",

@@ -39,10 +39,12 @@ from .projections.history_bands import HistoryBandsProjection
 from .projections.iom import IomProjection
 from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
 from .projections.quality import Quality, QualityProjection
-from .projections.reoffending import ReoffendingProjection
+from .projections.reoffending import ReoffendingProjection, ReoffendingRows
+from .projections.reoffending import reoffending_rows as _reoffending_rows
 from .projections.timeline import Timeline, build_timeline
 from .projections.warrants import WarrantsProjection
 from .store.base import OffenderRange
+from .tables import plural
 
 __all__ = [
     "VIEWS",
@@ -54,6 +56,7 @@ __all__ = [
     "compute_store",
     "default_views",
     "register_view",
+    "reoffending_rows",
     "timeline",
 ]
 
@@ -231,6 +234,9 @@ class MetricsReport:
         out: dict[str, Any] = {"offenders": self.offenders, "events": self.events}
         for name, result in self.results.items():
             out[name] = result.to_json()
+        provisional = [name for name, r in self.results.items() if getattr(r, "provisional", False)]
+        if provisional:
+            out["provisional"] = provisional
         out["window"] = {"from": _iso(self.window.start), "to": _iso(self.window.end)}
         out["as_of"] = self.as_of.isoformat() if self.as_of else None
         return out
@@ -240,8 +246,8 @@ class MetricsReport:
         end = _iso(self.window.end) or "now"
         when = self.as_of.isoformat() if self.as_of else "now"
         lines = [
-            f"{self.offenders} offenders, {self.events} events; window {start} to {end}; "
-            f"as of {when}",
+            f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')}; "
+            f"window {start} to {end}; as of {when}",
         ]
         titles = {
             "conversion": "Charge-to-conviction conversion",
@@ -347,6 +353,32 @@ def _balanced_ranges(sizes: Iterable[tuple[str, int]], parts: int) -> list[Offen
         running += size
     bounds.append(None)
     return list(itertools.pairwise(bounds))
+
+
+def reoffending_rows(
+    streams: Iterable[tuple[str, Sequence[Event]]],
+    *,
+    window: Window = ALL_TIME,
+    as_of: dt.datetime | None = None,
+) -> ReoffendingRows:
+    """One row per member of the reoffending cohort of ``window``, for survival analysis.
+
+    The same per-offender definition as the ``reoffending`` view (see
+    :class:`~offender_journey.projections.reoffending.ReoffendingRows`); memory is one
+    small row per member.
+
+    Examples:
+        >>> from offender_journey.builder import JourneyBuilder
+        >>> j = JourneyBuilder("O1")
+        >>> _ = j.caution("2015-03-01", "shoplifting")
+        >>> _ = j.arrest("2017-01-01")  # the data now reach 2017
+        >>> later = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        >>> rows = reoffending_rows([("O1", j.events)], as_of=later, window=ALL_TIME)
+        >>> rows.table().rows[0][-3:]  # complete; followed a whole year, no reoffence
+        (True, 366, False)
+    """
+    histories = (History.build(offender_id, stream, as_of) for offender_id, stream in streams)
+    return _reoffending_rows(histories, window)
 
 
 def timeline(

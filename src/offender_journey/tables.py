@@ -29,9 +29,21 @@ from .errors import MissingExtraError
 if TYPE_CHECKING:
     from .events import Event
 
-__all__ = ["Column", "Table", "Tabular", "events_table", "require_pandas"]
+__all__ = ["Column", "Table", "Tabular", "events_table", "plural", "require_pandas"]
 
 Kind = Literal["str", "category", "int", "float", "date", "datetime", "bool"]
+#: How a number reads in text: a share shown as a percentage, pounds, or as it is.
+Unit = Literal["", "share", "gbp"]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 offender``, ``2 offenders`` (``nouns`` for an irregular plural).
+
+    Examples:
+        >>> plural(1, "offender"), plural(0, "oddity", "oddities")
+        ('1 offender', '0 oddities')
+    """
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def require_pandas(feature: str = "to_pandas()") -> Any:
@@ -45,10 +57,38 @@ def require_pandas(feature: str = "to_pandas()") -> Any:
 
 @attrs.frozen
 class Column:
-    """A column's name and the kind of values it holds."""
+    """A column's name, the kind of values it holds, and how it reads in text."""
 
     name: str
     kind: Kind = "str"
+    #: The header shown in text and HTML (default: the name); DataFrames keep the name.
+    label: str = ""
+    #: ``share``: a fraction shown as a percentage; ``gbp``: pounds (text and HTML only).
+    unit: Unit = ""
+
+    @property
+    def header(self) -> str:
+        """What a reader sees at the top of the column."""
+        return self.label or self.name
+
+    def show(self, value: Any) -> str:
+        """One value as text: ``-`` for none, shares as percentages, pounds with commas."""
+        if value is None:
+            return "-"
+        if self.unit == "share":
+            return f"{100 * value:.1f} %"
+        if self.unit == "gbp":
+            return f"£{value:,.0f}"
+        if isinstance(value, float):
+            return f"{value:.1f}" if self.kind == "float" else f"{value:.4g}"
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return str(value)
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column holds numbers (right-aligned in text)."""
+        return self.kind in ("int", "float")
 
 
 @attrs.frozen
@@ -83,9 +123,13 @@ class Table:
 
     def to_html(self) -> str:
         """A plain HTML table (what Jupyter shows), without needing pandas."""
-        head = "".join(f"<th>{html.escape(c.name)}</th>" for c in self.columns)
+        head = "".join(f"<th>{html.escape(c.header)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_show(v))}</td>" for v in row) + "</tr>"
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(c.show(v))}</td>" for c, v in zip(self.columns, row, strict=True)
+            )
+            + "</tr>"
             for row in self.rows
         )
         return (
@@ -93,24 +137,25 @@ class Table:
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
 
-    def to_text(self) -> str:
-        """Aligned plain text, for terminals and logs."""
-        cells = [[c.name for c in self.columns]] + [[_show(v) for v in row] for row in self.rows]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
-        lines = [
-            "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    def to_text(self, *, title: bool = True) -> str:
+        """Aligned plain text, for terminals and logs: the one way results print tables.
+
+        Numbers are right-aligned, text left-aligned; ``title=False`` leaves the title out
+        (when the caller has already said what the table is).
+        """
+        columns = self.columns
+        cells = [[c.header for c in columns]] + [
+            [c.show(v) for c, v in zip(columns, row, strict=True)] for row in self.rows
         ]
-        return "\n".join([self.title, *lines])
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+        widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+        lines = [
+            "  ".join(
+                v.rjust(w) if c.numeric else v.ljust(w)
+                for c, v, w in zip(columns, r, widths, strict=True)
+            ).rstrip()
+            for r in cells
+        ]
+        return "\n".join([self.title, *lines] if title else lines)
 
 
 class Tabular(abc.ABC):

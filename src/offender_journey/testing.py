@@ -230,6 +230,25 @@ class StoreContract(abc.ABC):
         assert [o for o, _ in store.read_all(offenders=(None, "B"))] == ["A"]
         assert [o for o, _ in store.read_all(offenders=("C", None))] == ["C", "D"]
 
+    def test_offender_summaries_by_prefix(self) -> None:
+        store = self.make_store()
+        store.append(
+            [
+                _arrest("x1", "S1-A", day=3),
+                _arrest("x2", "S1-A", day=9),
+                _arrest("y1", "S1-B"),
+                _arrest("z1", "S2-A", day=5),
+            ]
+        )
+        every = list(store.offender_summaries())
+        assert [(s.offender_id, s.events) for s in every] == [("S1-A", 2), ("S1-B", 1), ("S2-A", 1)]
+        assert (every[0].first_date, every[0].last_date) == (
+            dt.date(2014, 1, 3),
+            dt.date(2014, 1, 9),
+        )
+        assert [s.offender_id for s in store.offender_summaries("S1-")] == ["S1-A", "S1-B"]
+        assert list(store.offender_summaries("nobody")) == []
+
     def test_as_of_hides_what_was_recorded_later(self) -> None:
         store = self.make_store()
         store.append([_arrest("e1", recorded_at=_at(1)), _arrest("e2", recorded_at=_at(3))])

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
 
 from ..errors import OffenderJourneyError
-from . import ingest, metrics, quality, risk, synth, timeline, views
+from . import changes, ingest, metrics, offenders, quality, risk, synth, timeline, views
 from ._common import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -30,7 +31,7 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, synth, metrics, views, risk, timeline, quality]
+_COMMANDS = [ingest, synth, metrics, views, risk, timeline, quality, changes, offenders]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="offender-journey",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('offender-journey')}"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:

@@ -166,15 +166,23 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def show_view(args: argparse.Namespace, view: Any) -> int:
-    """Print one view's result over the whole store (text or ``--json``)."""
+def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> int:
+    """Print one view's result over the whole store (text or ``--json``).
+
+    ``listing`` adds the result's table (one row per person, for views that have them).
+    """
+    from ..tables import plural
+
     report = report_of(args, [view])
     result = report.results[view if isinstance(view, str) else view.projection.name]
     if args.json:
         print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
     else:
-        print(f"{report.offenders} offenders, {report.events} events")
+        print(f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}")
         print(result)
+        if listing:
+            print()
+            print(result.table().to_text())
     return 0
 
 

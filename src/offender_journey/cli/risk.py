@@ -23,6 +23,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     from ..projections.base import History, as_of_date
     from ..projections.history_bands import history_at
     from ..projections.ogrs3 import ogrs3_at, risk_at
+    from ..tables import Column, Table
 
     store = open_existing(args.store)
     try:
@@ -56,8 +57,10 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     else:
         print(
             f"OGRS3: {ogrs3.percent_1y} % within 1 year, {ogrs3.percent_2y} % within 2 years "
-            f"({ogrs3.band}); inputs {ogrs3.inputs}"
+            f"({ogrs3.band}), from these inputs:"
         )
+        inputs = tuple((name, str(value)) for name, value in ogrs3.inputs.items())
+        print(Table("", (Column("input"), Column("value")), inputs).to_text(title=False))
     if out["score_used"]:
         used = out["score_used"]
         print(

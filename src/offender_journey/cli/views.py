@@ -46,7 +46,7 @@ def _cmd_iom(args: argparse.Namespace) -> int:
         prefer_assessed=not args.computed_only,
     )
     projection = IomProjection(rule=rule, on=args.on)
-    return show_view(args, View(projection, IomCohort))
+    return show_view(args, View(projection, IomCohort), listing=args.list)
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
@@ -145,6 +145,11 @@ def register(commands: Commands) -> None:
         default=12,
         metavar="MONTHS",
         help="months of recent offending to look at (default 12)",
+    )
+    iom.add_argument(
+        "--list",
+        action="store_true",
+        help="also list every selected offender with the reason (long: one line each)",
     )
     iom.add_argument(
         "--computed-only",

@@ -296,8 +296,11 @@ class History:
 
     @cached_property
     def profile(self) -> OffenderProfile | None:
-        """The latest profile (by valid time, then transaction order), if any."""
-        profiles = self.of_type(OffenderProfile)
+        """The profile appended last (transaction order, whatever its date), if any.
+
+        A correction is recorded later, so it wins even when dated earlier.
+        """
+        profiles = self.of_type_recorded(OffenderProfile)
         return profiles[-1] if profiles else None
 
     def of_type_recorded(self, kind: type[R]) -> list[R]:

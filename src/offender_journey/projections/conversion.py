@@ -105,7 +105,7 @@ class Conversion(Tabular):
         return (
             f"{self.convicted} of {self.charges} charges convicted ({pct(self.rate)}); "
             f"{self.not_convicted} not convicted, {self.pending} pending; "
-            f"resolved rate {pct(self.resolved_rate)}"
+            f"resolved rate {pct(self.resolved_rate)} (convicted among the charges decided)"
         )
 
 

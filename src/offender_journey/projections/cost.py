@@ -2,13 +2,14 @@
 
 Unit costs come from a :class:`CostTable` — by default the shipped Home Office table
 (Research Report 99, 2015/16 prices; ``data/unit_costs_2015_16.csv``), which lists only
-the rows confirmed in REFERENCE.md §4. Offences in categories without a unit cost are
-counted as *unpriced*, never guessed; supply or override rows with
-:meth:`CostTable.with_costs` or :meth:`CostTable.load`.
+the rows confirmed from a published summary of that report. Offences in categories
+without a unit cost are counted as *unpriced*, never guessed; supply or override rows
+with :meth:`CostTable.with_costs` or :meth:`CostTable.load`.
 
 An offender's offences are their charges and cautions whose offence date is in the
 window; *proven* ones are charges finally convicted and cautions. Concentration shows
-how much of the cohort's cost comes from its costliest offenders.
+how much of the cohort's cost comes from its costliest offenders: "the top 10 % of n
+offenders" is the costliest ⌊n/10⌋, and at least one.
 
 Examples:
     >>> from offender_journey.builder import JourneyBuilder
@@ -25,15 +26,17 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from collections.abc import Mapping
+from fractions import Fraction
 from importlib import resources
 from typing import Any
 
 import attrs
 
 from ..events import Category
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 from .base import History, Window
 from .offending import offences
 
@@ -106,6 +109,12 @@ class OffenderCost:
     unpriced_proven: int = 0
 
 
+def _top_count(n: int, fraction: float | Fraction) -> int:
+    """How many offenders "the top ``fraction`` of n" is: rounded down, at least one."""
+    exact = fraction if isinstance(fraction, Fraction) else Fraction(str(fraction))
+    return max(1, math.floor(exact * n))
+
+
 @attrs.frozen
 class CostReport(Tabular):
     """Costs of a cohort, offender by offender, with totals and concentration."""
@@ -131,23 +140,30 @@ class CostReport(Tabular):
         return sum(c.unpriced_offences for c in self.offenders) / total if total else None
 
     def top_share(self, fraction: float = 0.1, *, proven: bool = False) -> float | None:
-        """Share of the cost from the costliest ``fraction`` of offenders (at least one)."""
+        """Share of the cost from the costliest ``fraction`` of offenders.
+
+        The top 10 % of n offenders are the costliest ⌊n/10⌋, and at least one: 15
+        offenders give 1, 25 give 2 (the fraction is read as the decimal it prints as).
+        """
         costs = sorted((c.proven if proven else c.charged for c in self.offenders), reverse=True)
         total = sum(costs)
         if not total:
             return None
-        top = max(1, round(len(costs) * fraction))
-        return sum(costs[:top]) / total
+        return sum(costs[: _top_count(len(costs), fraction)]) / total
 
     def lorenz(self, points: int = 10, *, proven: bool = False) -> list[tuple[float, float]]:
-        """(share of offenders, share of cost) from the costliest down, at ``points`` steps."""
+        """(share of offenders, share of cost) from the costliest down, at ``points`` steps.
+
+        Each step counts offenders as :meth:`top_share` does, so the first of ten steps
+        is the top 10 %.
+        """
         costs = sorted((c.proven if proven else c.charged for c in self.offenders), reverse=True)
         total = sum(costs)
         if not costs or not total:
             return []
         table = []
         for step in range(1, points + 1):
-            count = round(len(costs) * step / points)
+            count = _top_count(len(costs), Fraction(step, points))
             table.append((count / len(costs), sum(costs[:count]) / total))
         return table
 
@@ -184,20 +200,28 @@ class CostReport(Tabular):
             "lorenz": [{"offenders": o, "cost": c} for o, c in self.lorenz()],
         }
 
+    def lorenz_table(self) -> Table:
+        """The concentration of cost: share of offenders (costliest first) against share of cost."""
+        columns = (
+            Column("offenders", "float", "costliest offenders", "share"),
+            Column("cost", "float", "share of the cost", "share"),
+        )
+        return Table("Concentration of the cost", columns, tuple(self.lorenz()))
+
     def __str__(self) -> str:
         share = self.unpriced_share
+        priced = "n/a" if share is None else f"{100 * (1 - share):.0f} % of offences"
         top = self.top_share(0.1)
         lines = [
-            f"{len(self.offenders)} offenders; estimated cost £{self.charged:,.0f} "
-            f"(proven offences £{self.proven:,.0f})",
-            "unpriced offences: " + ("n/a" if share is None else f"{100 * share:.1f} %"),
-            "top 10 % of offenders: "
-            + ("n/a" if top is None else f"{100 * top:.1f} % of the cost"),
+            f"Estimated cost £{self.charged:,.0f} for {plural(len(self.offenders), 'offender')} "
+            f"(proven offences £{self.proven:,.0f}) - priced offences only: {priced}; the "
+            "other offences have no confirmed unit cost and count as £0.",
+            "The costliest 10 % of offenders: "
+            + ("n/a" if top is None else f"{100 * top:.1f} % of the cost")
+            + ".",
         ]
-        lines += [
-            f"  top {100 * o:>3.0f} % of offenders -> {100 * c:5.1f} % of cost"
-            for o, c in self.lorenz()
-        ]
+        if self.offenders:
+            lines.append(self.lorenz_table().to_text(title=False))
         return "\n".join(lines)
 
 

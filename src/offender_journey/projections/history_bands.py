@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window
 from .offending import previous, sanctions
 
@@ -123,10 +123,10 @@ class HistoryBands(Tabular):
     def table(self) -> Table:
         """One row per band."""
         columns = (
-            Column("band", "category"),
-            Column("offenders_by_previous_sanctions", "int"),
-            Column("offenders_by_previous_convictions", "int"),
-            Column("cautions_by_previous_convictions", "int"),
+            Column("band", "category", "previous"),
+            Column("offenders_by_previous_sanctions", "int", "offenders by sanctions"),
+            Column("offenders_by_previous_convictions", "int", "offenders by convictions"),
+            Column("cautions_by_previous_convictions", "int", "cautions by convictions"),
         )
         rows = tuple(
             (
@@ -149,18 +149,15 @@ class HistoryBands(Tabular):
         }
 
     def __str__(self) -> str:
-        lines = [
-            f"{self.sanctioned} offenders sanctioned, "
-            f"{self.with_previous} with a previous sanction",
-            f"{'band':<8}{'by sanctions':>14}{'by convictions':>16}{'cautions':>10}",
-        ]
-        for _, _, label in BANDS:
-            lines.append(
-                f"{label:<8}{self.offenders_by_previous_sanctions.get(label, 0):>14}"
-                f"{self.offenders_by_previous_convictions.get(label, 0):>16}"
-                f"{self.cautions_by_previous_convictions.get(label, 0):>10}"
-            )
-        return "\n".join(lines)
+        return "\n".join(
+            [
+                f"{plural(self.sanctioned, 'offender')} sanctioned in the window, "
+                f"{self.with_previous} with a previous sanction. Offenders by their previous "
+                "sanctions and convictions at their first sanction in the window; cautions "
+                "by the previous convictions of the person cautioned.",
+                self.table().to_text(title=False),
+            ]
+        )
 
 
 def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:

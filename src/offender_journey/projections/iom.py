@@ -1,10 +1,10 @@
 """Integrated Offender Management (IOM) cohort selection: a configurable, explainable rule.
 
-The default :data:`LONDON` preset is the rule described at the 2015 London hearing
-(REFERENCE.md §1) and **not confirmed by any published rule**: a 2-year reoffending
-score of 75 % or more, or of 50-74 % with a robbery or burglary in the previous 12
-months. Each area may choose its own thresholds, offence categories and look-back:
-build an :class:`IomRule` with other values.
+The default :data:`LONDON` preset is the rule described at a London hearing (the MOPAC
+Challenge on adult reoffending, 23 February 2015) and **not confirmed by any published
+rule**: a 2-year reoffending score of 75 % or more, or of 50-74 % with a robbery or
+burglary in the previous 12 months. Each area may choose its own thresholds, offence
+categories and look-back: build an :class:`IomRule` with other values.
 
 The score is the latest ``risk_assessed`` score on the selection day, or else OGRS3
 computed from the history (:func:`~.ogrs3.risk_at`). Recent offences are charges or
@@ -31,7 +31,7 @@ import attrs
 
 from ..dates import add_months
 from ..events import Category
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 from .base import History, Window, as_of_date
 from .offending import offences
 from .ogrs3 import RiskScore, percent, risk_at
@@ -104,7 +104,7 @@ class IomCohort(Tabular):
         """One row per selected offender, with the reason."""
         columns = (
             Column("offender_id"),
-            Column("score_2y", "float"),
+            Column("score_2y", "float", "2-year score", "share"),
             Column("source", "category"),
             Column("reason"),
         )
@@ -123,13 +123,19 @@ class IomCohort(Tabular):
         }
 
     def __str__(self) -> str:
-        lines = [f"{len(self.selected)} of {self.considered} offenders selected"]
+        recent = sum(1 for s in self.selected if s.recent)
+        lines = [
+            f"{len(self.selected)} of {plural(self.considered, 'offender')} selected: "
+            f"{len(self.selected) - recent} on the score alone, {recent} on the score with "
+            "recent qualifying offences."
+        ]
         if self.unscored:
             lines.append(
-                "not scored: "
+                "Not scored: "
                 + ", ".join(f"{n} missing {what}" for what, n in self.unscored.items())
+                + "."
             )
-        lines += [f"  {s.offender_id:<16} {s.reason} [{s.source}]" for s in self.selected]
+        lines.append("Who and why: `iom --list`, `--json`, or `.table()` in Python.")
         return "\n".join(lines)
 
 

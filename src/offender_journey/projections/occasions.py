@@ -181,11 +181,11 @@ class DaysByOccasion(Tabular):
         columns = (
             Column("occasion", "int"),
             Column("n", "int"),
-            Column("arrest_to_conviction_mean", "float"),
-            Column("arrest_to_conviction_median", "float"),
-            Column("n_offence_to_arrest", "int"),
-            Column("offence_to_arrest_mean", "float"),
-            Column("offence_to_arrest_median", "float"),
+            Column("arrest_to_conviction_mean", "float", "arrest to conviction: mean"),
+            Column("arrest_to_conviction_median", "float", "median"),
+            Column("n_offence_to_arrest", "int", "n"),
+            Column("offence_to_arrest_mean", "float", "offence to arrest: mean"),
+            Column("offence_to_arrest_median", "float", "median"),
         )
         rows = []
         for k in self.occasions:
@@ -210,22 +210,15 @@ class DaysByOccasion(Tabular):
         return rows
 
     def __str__(self) -> str:
-        def num(value: float | None) -> str:
-            return "-" if value is None else f"{value:.1f}"
-
-        lines = [
-            f"{'occasion':>8} {'n':>6} {'arrest→conv mean':>17} {'median':>8} "
-            f"{'n':>6} {'offence→arrest mean':>20} {'median':>8}"
-        ]
-        for k in self.occasions:
-            a2c, o2a = self.row(k)
-            lines.append(
-                f"{k:>8} {a2c.n:>6} {num(a2c.mean):>17} {num(a2c.median):>8} "
-                f"{o2a.n:>6} {num(o2a.mean):>20} {num(o2a.median):>8}"
-            )
-        if len(lines) == 1:
-            lines.append("(no sentenced, convicted charges with a known arrest)")
-        return "\n".join(lines)
+        if not self.occasions:
+            return "(no sentenced, convicted charges with a known arrest)"
+        return "\n".join(
+            [
+                "Calendar days, per sentencing occasion (1 = the offender's first). n: how many",
+                "convicted charges sentenced on that occasion were measured (one value each).",
+                self.table().to_text(title=False),
+            ]
+        )
 
 
 class DaysByOccasionAccumulator:

@@ -2,7 +2,7 @@
 
 Howard, Francis, Soothill and Humphreys, *OGRS 3: the revised Offender Group
 Reconviction Scale*, Ministry of Justice Research Summary 7/09 (2009), with the
-coefficients of the Ministry of Justice's public scoring service (REFERENCE.md §3)::
+coefficients of the Ministry of Justice's public scoring service (OGRS3 transformation code)::
 
     y = age_sex(sex, age) + (0.12614 if first sanction else 0.46306)
         + 1.251124464 * ln(S / (10 + age - age_at_first_sanction))
@@ -79,7 +79,7 @@ class OffenceGroup(StrEnum):
     OTHER = "other_offences"
 
 
-#: Offence-group terms (REFERENCE.md §3); violence against the person is the reference.
+#: Offence-group terms of the scoring service; violence against the person is the reference.
 OFFENCE_TERMS: dict[OffenceGroup, float] = {
     OffenceGroup.VIOLENCE: 0.0,
     OffenceGroup.ROBBERY: -0.6348,
@@ -137,9 +137,9 @@ CATEGORY_GROUPS: dict[Category, OffenceGroup] = {
     Category.OTHER: OffenceGroup.OTHER,
 }
 
-#: (lowest age of the band, male term, female term), REFERENCE.md §3. For girls aged
-#: 10-15 the two public sources disagree on the sign; this table follows the reference
-#: as printed (negative), see docs/risk_and_iom.md.
+#: (lowest age of the band, male term, female term). For girls aged 10-15 the two
+#: public sources disagree on the sign; this table uses the negative terms, see
+#: docs/risk_and_iom.md.
 AGE_SEX_TERMS: tuple[tuple[int, float, float], ...] = (
     (10, 0.0, -0.785038489),
     (12, 0.083922902, -0.613852078),
@@ -252,8 +252,10 @@ def ogrs3_score(
 def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
     """OGRS3 for the offender's latest sanction on or before ``day``.
 
-    The current offence is the first offence (in charge order) convicted on that
-    occasion, or the caution's offence. Missing inputs are listed, never guessed.
+    The current offence is the first offence in charge order (charge ``date``, then
+    transaction order) convicted on that occasion, or the caution's offence. Sanctions
+    are convictions of known, unretracted charges (one per day) and cautions. Missing
+    inputs are listed, never guessed.
     """
     found = [s for s in sanctions(history) if s.date <= day]
     profile = history.profile
@@ -264,8 +266,6 @@ def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
         missing.append("sex")
     if not found:
         missing.append("current sanction")
-    elif not found[-1].categories:
-        missing.append("current offence")
     if missing:
         return Ogrs3(missing=tuple(missing))
     assert profile is not None
@@ -279,7 +279,7 @@ def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
         age=age,
         age_at_first_sanction=first_age,
         sanctions=len(found),
-        offence_group=CATEGORY_GROUPS[current.categories[0]],
+        offence_group=CATEGORY_GROUPS[current.current],
     )
 
 

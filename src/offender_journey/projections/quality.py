@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window, as_of_date
 from .occasions import occasion_charges
 from .timeline import Oddity, derive_episodes, latest_cautions
@@ -134,12 +134,19 @@ class Quality(Tabular):
     def __str__(self) -> str:
         if not self.counts:
             return "No data-quality issues found."
-        lines = [f"{'kind':<36}{'count':>8}  examples"]
-        for kind in sorted(self.counts, key=_kind_order):
-            shown = ", ".join(self.examples.get(kind, ()))
-            lines.append(f"{kind:<36}{self.counts[kind]:>8}  {shown}")
-        lines.append(f"{'total':<36}{self.total:>8}")
-        return "\n".join(lines)
+        table = self.table()
+        counts = Table(table.title, table.columns[:3], tuple(row[:3] for row in table.rows))
+        explained = "\n".join(f"  {kind}: {meaning}" for kind, _, _, meaning in table.rows)
+        return "\n".join(
+            [
+                f"{plural(self.total, 'oddity', 'oddities')} of {plural(len(self.counts), 'kind')} "
+                "(stored, not rejected; each view says how it treats them):",
+                counts.to_text(title=False),
+                "",
+                "What each kind means:",
+                explained,
+            ]
+        )
 
 
 def _event_oddities(history: History) -> Iterator[Oddity]:

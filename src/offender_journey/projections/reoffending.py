@@ -24,18 +24,30 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
 
+from ..codec import parse_date
 from ..dates import add_years, add_years_months, age_on
 from ..events import Category, Caution, Disposal, ReleasedOnLicence, Sentence
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 from .offending import offences
 
-__all__ = ["Counts", "Reoffending", "ReoffendingProjection", "index_event", "reoffending"]
+__all__ = [
+    "Counts",
+    "Member",
+    "Reoffending",
+    "ReoffendingProjection",
+    "ReoffendingRows",
+    "index_event",
+    "member",
+    "reoffending",
+    "data_end",
+    "reoffending_rows",
+]
 
 IndexKind = Literal["caution", "court_non_custodial", "release_from_custody"]
 AgeGroup = Literal["adult", "juvenile", "unknown"]
@@ -103,13 +115,45 @@ class Reoffending(Tabular):
     by_age: Mapping[str, Counts] = attrs.field(factory=dict)
     #: ``caution``, ``court_non_custodial``, ``release_from_custody``.
     by_index: Mapping[str, Counts] = attrs.field(factory=dict)
+    #: Cohort members by the day their waiting period ends (index date + 18 months).
+    waiting_ends: Mapping[dt.date, int] = attrs.field(factory=dict)
+    #: The latest ``recorded_at`` seen as of the question (retracted events included): the
+    #: data's extent, not a number, so two results are equal when their numbers are.
+    latest_recorded_at: dt.datetime | None = attrs.field(default=None, eq=False)
 
     def __add__(self, other: Reoffending) -> Reoffending:
+        ends = dict(self.waiting_ends)
+        for day, n in other.waiting_ends.items():
+            ends[day] = ends.get(day, 0) + n
         return Reoffending(
             self.total + other.total,
             _add_maps(self.by_age, other.by_age),
             _add_maps(self.by_index, other.by_index),
+            ends,
+            _latest(self.latest_recorded_at, other.latest_recorded_at),
         )
+
+    @property
+    def data_end(self) -> dt.date | None:
+        """The data's end: the day of the latest ``recorded_at`` (``None`` without data).
+
+        Nothing recorded after ``as_of`` is seen, so this is also the ``as_of`` day or,
+        when earlier, the latest day recorded.
+        """
+        return data_end(self.latest_recorded_at)
+
+    @property
+    def provisional_members(self) -> int:
+        """Cohort members whose waiting period ends after the data's end."""
+        end = self.data_end
+        if end is None:
+            return 0
+        return sum(n for day, n in self.waiting_ends.items() if day > end)
+
+    @property
+    def provisional(self) -> bool:
+        """Whether some members lack full follow-up: the rates may still rise."""
+        return self.provisional_members > 0
 
     def table(self) -> Table:
         """One row for the cohort, then one per age group and per index kind."""
@@ -119,9 +163,9 @@ class Reoffending(Tabular):
             Column("cohort", "int"),
             Column("reoffenders", "int"),
             Column("reoffences", "int"),
-            Column("binary_rate", "float"),
-            Column("frequency", "float"),
-            Column("per_offender", "float"),
+            Column("binary_rate", "float", "rate", "share"),
+            Column("frequency", "float", "per reoffender"),
+            Column("per_offender", "float", "per offender"),
         )
         groups = [("all", "all", self.total)]
         groups += [("age", k, v) for k, v in self.by_age.items()]
@@ -146,24 +190,22 @@ class Reoffending(Tabular):
         ``frequency``) at the top, the splits beneath."""
         return {
             **self.total.to_json(),
+            "provisional": self.provisional,
+            "provisional_members": self.provisional_members,
+            "data_end": None if self.data_end is None else self.data_end.isoformat(),
             "by_age": {k: v.to_json() for k, v in self.by_age.items()},
             "by_index": {k: v.to_json() for k, v in self.by_index.items()},
         }
 
     def __str__(self) -> str:
-        def line(label: str, c: Counts) -> str:
-            rate = "n/a" if c.binary_rate is None else f"{100 * c.binary_rate:.1f} %"
-            freq = "n/a" if c.frequency is None else f"{c.frequency:.2f}"
-            return (
-                f"{label:<22}{c.cohort:>8}{c.reoffenders:>12}{c.reoffences:>12}{rate:>10}{freq:>11}"
+        lines = [self.table().to_text(title=False)]
+        if self.provisional:
+            lines.insert(
+                0,
+                f"PROVISIONAL: {self.provisional_members} of {self.total.cohort} cohort members "
+                f"lack full follow-up (index date + 18 months is after the data's end, "
+                f"{self.data_end}); the rates may still rise.",
             )
-
-        lines = [
-            f"{'':<22}{'cohort':>8}{'reoffenders':>12}{'reoffences':>12}{'rate':>10}{'frequency':>11}",
-            line("all", self.total),
-        ]
-        lines += [line(f"  {k}", v) for k, v in self.by_age.items()]
-        lines += [line(f"  {k.replace('_', ' ')}", v) for k, v in self.by_index.items()]
         return "\n".join(lines)
 
 
@@ -198,24 +240,168 @@ def age_group(history: History, day: dt.date) -> AgeGroup:
     return "juvenile" if age >= 10 else "unknown"
 
 
-def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
-    """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
+@attrs.frozen
+class Member:
+    """One cohort member: the index event and what followed it (one offender's row)."""
+
+    offender_id: str
+    index_date: dt.date
+    index_kind: IndexKind
+    age_group: AgeGroup
+    #: Proven reoffences (offences in the follow-up year, proven by the waiting end).
+    reoffences: int
+    #: Offence date of the first proven reoffence, if any.
+    first_reoffence: dt.date | None
+    #: Index date + 18 months: the follow-up is complete once the data reach this day.
+    waiting_end: dt.date
+    #: The latest ``recorded_at`` in the offender's stream (retracted events included).
+    latest_recorded_at: dt.datetime | None
+
+
+def member(history: History, window: Window = ALL_TIME) -> Member | None:
+    """The offender as a member of the cohort of ``window``, or ``None`` if not in it.
+
+    This is the whole per-offender definition: the counts and the survival rows are both
+    read from it.
+    """
     index = index_event(history, window)
     if index is None:
-        return Reoffending()
+        return None
     day, kind = index
     follow_up_end = add_years(day, 1)
     proof_deadline = add_years_months(day, 1, 6)
-    count = sum(
-        1
+    proven = [
+        offence.offence_date
         for offence in offences(history)
         if day < offence.offence_date <= follow_up_end
         and offence.category is not Category.BREACH
         and offence.proven_on is not None
         and offence.proven_on <= proof_deadline
+    ]
+    return Member(
+        history.offender_id,
+        day,
+        kind,
+        age_group(history, day),
+        len(proven),
+        min(proven) if proven else None,
+        proof_deadline,
+        _latest_recorded(history),
     )
+
+
+def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
+    """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
+    found = member(history, window)
+    if found is None:
+        return Reoffending(latest_recorded_at=_latest_recorded(history))
+    count = found.reoffences
     counts = Counts(1, 1 if count else 0, count)
-    return Reoffending(counts, {age_group(history, day): counts}, {kind: counts})
+    return Reoffending(
+        counts,
+        {found.age_group: counts},
+        {found.index_kind: counts},
+        {found.waiting_end: 1},
+        found.latest_recorded_at,
+    )
+
+
+@attrs.frozen
+class ReoffendingRows(Tabular):
+    """One row per cohort member, for survival analysis (time to first proven reoffence).
+
+    ``duration`` is the days from the index date to the first proven reoffence's offence
+    date when ``observed``; otherwise the days the member was followed without one: the
+    follow-up year, or less when the data end earlier (censored).
+    """
+
+    members: tuple[Member, ...]
+    data_end: dt.date | None
+
+    def table(self) -> Table:
+        """One row per member."""
+        columns = (
+            Column("offender_id", "str"),
+            Column("index_date", "date"),
+            Column("index_kind", "category"),
+            Column("age_group", "category"),
+            Column("reoffences", "int"),
+            Column("first_reoffence", "date"),
+            Column("days_to_reoffence", "int"),
+            Column("follow_up_complete", "bool"),
+            Column("duration", "int"),
+            Column("observed", "bool"),
+        )
+        rows = []
+        for m in self.members:
+            days = (m.first_reoffence - m.index_date).days if m.first_reoffence else None
+            complete = self.data_end is not None and m.waiting_end <= self.data_end
+            duration, observed = self._duration(m, days)
+            rows.append(
+                (
+                    m.offender_id,
+                    m.index_date,
+                    m.index_kind,
+                    m.age_group,
+                    m.reoffences,
+                    m.first_reoffence,
+                    days,
+                    complete,
+                    duration,
+                    observed,
+                )
+            )
+        return Table("Proven reoffending, one row per cohort member", columns, tuple(rows))
+
+    def _duration(self, m: Member, days: int | None) -> tuple[int, bool]:
+        if days is not None:
+            return days, True
+        year = (add_years(m.index_date, 1) - m.index_date).days
+        if self.data_end is None:
+            return year, False
+        return max(0, min(year, (self.data_end - m.index_date).days)), False
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) -> ReoffendingRows:
+    """Every cohort member of ``window`` as a row (see :class:`ReoffendingRows`).
+
+    Holds one small row per member; the data's end is found in the same pass.
+    """
+    members: list[Member] = []
+    latest: dt.datetime | None = None
+    for history in histories:
+        latest = _latest(latest, _latest_recorded(history))
+        found = member(history, window)
+        if found is not None:
+            members.append(found)
+    return ReoffendingRows(tuple(members), data_end(latest))
+
+
+def data_end(latest_recorded_at: dt.datetime | None) -> dt.date | None:
+    """The London day of the latest transaction time seen (``None`` when nothing was)."""
+    return None if latest_recorded_at is None else parse_date(latest_recorded_at)
+
+
+def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def _latest_recorded(history: History) -> dt.datetime | None:
+    """The latest transaction time the offender's stream holds (retracted events included)."""
+    moments = [
+        e.recorded_at
+        for group in (history.in_transaction_order, history.retracted, history.retractions)
+        for e in group
+        if e.recorded_at is not None
+    ]
+    return max(moments) if moments else None
 
 
 @attrs.frozen

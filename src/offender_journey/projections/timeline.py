@@ -484,15 +484,19 @@ class WindowSummary:
         """``{"before": {...}, "within": {...}}``."""
         return {"before": self.before.to_json(), "within": self.within.to_json()}
 
+    def table(self, title: str = "Window summary") -> Table:
+        """Each count before the window and within it."""
+        columns = (Column("measure", "category"), Column("before", "int"), Column("within", "int"))
+        rows = tuple(
+            (name, getattr(self.before, name), getattr(self.within, name)) for name in _COUNT_NAMES
+        )
+        return Table(title, columns, rows)
+
     def __str__(self) -> str:
-        lines = [f"{'':<22}{'before':>8}{'within':>8}"]
-        for name in _COUNT_NAMES:
-            lines.append(
-                f"{name.replace('_', ' '):<22}"
-                f"{getattr(self.before, name):>8}{getattr(self.within, name):>8}"
-            )
-        lines.append(f"conversion (within): {self.within.conversion}")
-        return "\n".join(lines)
+        table = self.table()
+        readable = tuple((name.replace("_", " "), *rest) for name, *rest in table.rows)
+        shown = Table(table.title, table.columns, readable)
+        return f"{shown.to_text(title=False)}\nconversion (within): {self.within.conversion}"
 
 
 def _summary(
@@ -619,12 +623,15 @@ class Timeline(Tabular):
 
     def table(self) -> Table:
         """The window summary: each count before the window and within it."""
-        columns = (Column("measure", "category"), Column("before", "int"), Column("within", "int"))
-        rows = tuple(
-            (name, getattr(self.summary.before, name), getattr(self.summary.within, name))
-            for name in _COUNT_NAMES
-        )
-        return Table(f"Timeline of {self.offender_id}: window summary", columns, rows)
+        return self.summary.table(f"Timeline of {self.offender_id}: window summary")
+
+    @property
+    def flag_counts(self) -> dict[str, int]:
+        """Flagged offences by kind of episode (``on_bail``, ``suspended_sentence``, ...)."""
+        counts: dict[str, int] = {}
+        for flag in self.flags:
+            counts[flag.kind.value] = counts.get(flag.kind.value, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def events_table(self) -> Table:
         """One row per event in the window, with the fields analysts filter on."""
@@ -730,21 +737,52 @@ class Timeline(Tabular):
     def __str__(self) -> str:
         start = self.window.start.isoformat() if self.window.start else "the start"
         end = self.window.end.isoformat() if self.window.end else "now"
-        lines = [f"Timeline of {self.offender_id}, {start} to {end}", "", str(self.summary), ""]
-        episodes = self.episodes_in_window
-        lines.append(f"Episodes ({len(episodes)}):")
-        for e in sorted(episodes, key=lambda e: (e.start, e.kind)):
-            until = "open" if e.open else e.end.isoformat()
-            lines.append(f"  {e.start}  → {until:<10}  {e.kind.value:<20} {e.ref}")
+        flagged = ", ".join(f"{kind} {n}" for kind, n in self.flag_counts.items()) or "none"
+        episodes = sorted(self.episodes_in_window, key=lambda e: (e.start, e.kind))
+        episode_rows = tuple(
+            (e.kind.value, e.start, "open" if e.open else e.end.isoformat(), e.ref)
+            for e in episodes
+        )
+        episode_table = Table(
+            "",
+            (Column("kind"), Column("start", "date"), Column("end (exclusive)"), Column("ref")),
+            episode_rows,
+        )
+        flag_table = Table(
+            "",
+            (
+                Column("offence_date", "date"),
+                Column("offence"),
+                Column("id"),
+                Column("committed"),
+                Column("episode"),
+            ),
+            tuple(
+                (f.offence_date, f.offence_type, f.offence_id, f.kind.value, f.episode_ref)
+                for f in self.flags
+            ),
+        )
+        event_table = Table(
+            "",
+            (Column("date", "date"), Column("type"), Column("details")),
+            tuple((e.date, e.TYPE, _describe(e)) for e in self.events),
+        )
+        lines = [
+            f"Timeline of {self.offender_id}, {start} to {end}",
+            "",
+            str(self.summary),
+            f"flagged offences by kind: {flagged}",
+            "",
+            f"Episodes ({len(episodes)}):",
+        ]
+        if episodes:
+            lines.append(episode_table.to_text(title=False))
         lines.append(f"Flags ({len(self.flags)}):")
-        for f in self.flags:
-            lines.append(
-                f"  {f.offence_date}  {f.offence_type} {f.offence_id} committed {f.kind.value}"
-                f" ({f.episode_ref})"
-            )
+        if self.flags:
+            lines.append(flag_table.to_text(title=False))
         lines.append(f"Events ({len(self.events)}):")
-        for event in self.events:
-            lines.append(f"  {event.date}  {event.TYPE:<20} {_describe(event)}")
+        if self.events:
+            lines.append(event_table.to_text(title=False))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

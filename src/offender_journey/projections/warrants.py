@@ -43,7 +43,7 @@ from ..events import (
     WarrantIssued,
     WarrantWithdrawn,
 )
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 from .base import History, Window, as_of_date
 
 __all__ = ["Timeliness", "WarrantTargets", "Warrants", "WarrantsProjection"]
@@ -118,7 +118,7 @@ class Warrants(Tabular):
             Column("category", "category"),
             Column("executed", "int"),
             Column("on_time", "int"),
-            Column("share_on_time", "float"),
+            Column("share_on_time", "float", "on time", "share"),
             Column("target_days", "int"),
             Column("median_days", "float"),
         )
@@ -174,25 +174,22 @@ class Warrants(Tabular):
         }
 
     def __str__(self) -> str:
-        lines = [f"outstanding warrants: {sum(self.outstanding.values())}"]
-        lines += [f"  {key:<24}{n:>6}" for key, n in self.outstanding.items()]
-        lines.append(f"execution (target {100 * self.targets.on_time_share:.0f} % on time):")
-        for cat, t in self.executed.items():
-            target = self.targets.days.get(cat)
-            if target is None or t.share_on_time is None:
-                lines.append(f"  category {cat}: {t.executed} executed (no target)")
-            else:
-                lines.append(
-                    f"  category {cat}: {t.on_time} of {t.executed} within {target} days "
-                    f"({100 * t.share_on_time:.1f} %)"
-                )
         median = self.recall_returns.median_days()
-        lines.append(
-            f"recalls: {self.recall_returns.executed} returned to custody"
-            + ("" if median is None else f" (median {median:g} days)")
-            + f", {self.recalls_outstanding} not yet returned"
+        return "\n".join(
+            [
+                f"{plural(sum(self.outstanding.values()), 'warrant')} outstanding on the "
+                "window's last day, by kind and category:",
+                self.outstanding_table().to_text(title=False),
+                "",
+                f"Execution of warrants issued in the window (target: "
+                f"{100 * self.targets.on_time_share:.0f} % within the days for the category):",
+                self.table().to_text(title=False),
+                "",
+                f"Recalls: {self.recall_returns.executed} returned to custody"
+                + ("" if median is None else f" (median {median:g} days)")
+                + f", {self.recalls_outstanding} not yet returned.",
+            ]
         )
-        return "\n".join(lines)
 
 
 @attrs.frozen

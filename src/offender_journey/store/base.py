@@ -23,6 +23,7 @@ __all__ = [
     "AppendResult",
     "EventStore",
     "OffenderRange",
+    "OffenderSummary",
     "Record",
     "StoreBase",
     "as_of_micros",
@@ -133,6 +134,22 @@ def split_batch(
     return new, duplicates
 
 
+class OffenderSummary(NamedTuple):
+    """One stream at a glance: how many events it holds and the dates they span."""
+
+    offender_id: str
+    events: int
+    first_date: dt.date
+    last_date: dt.date
+
+
+def prefix_range(prefix: str) -> OffenderRange:
+    """The offender-id range holding exactly the ids that start with ``prefix``."""
+    if not prefix:
+        return (None, None)
+    return (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
 class StoreBase(abc.ABC):
     """What every backend does the same way, built on its ``append_records`` and ``read_all``."""
 
@@ -165,6 +182,16 @@ class StoreBase(abc.ABC):
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn."""
+
+    def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
+        """Every stream (ids starting with ``prefix``): events stored and their date span.
+
+        Counts every stored event, retracted ones included (what the store holds, not
+        what the views see). Backends with SQL answer from an index; this reads streams.
+        """
+        for offender_id, stream in self.read_all(offenders=prefix_range(prefix)):
+            days = [event.date for event in stream]
+            yield OffenderSummary(offender_id, len(stream), min(days), max(days))
 
     def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
         """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
@@ -239,6 +266,10 @@ class EventStore(Protocol):
 
     def offenders(self) -> Iterator[str]:
         """Offender ids with at least one event, in order."""
+        ...
+
+    def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
+        """Each stream whose id starts with ``prefix``: events stored and their date span."""
         ...
 
     def version(self, offender_id: str) -> int:

@@ -21,10 +21,12 @@ from ..events import Event
 from .base import (
     AppendResult,
     OffenderRange,
+    OffenderSummary,
     Record,
     StoreBase,
     as_of_micros,
     from_micros,
+    prefix_range,
     split_batch,
 )
 
@@ -262,6 +264,21 @@ class SQLiteStore(StoreBase):
             "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id ORDER BY offender_id"
         )
         return ((row[0], row[1]) for row in cursor)
+
+    def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
+        first, stop = prefix_range(prefix)
+        cursor = self._db.execute(
+            "SELECT offender_id, COUNT(*), MIN(date), MAX(date) FROM events "
+            "WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) "
+            "GROUP BY offender_id ORDER BY offender_id",
+            (first or "", stop, stop),
+        )
+        return (
+            OffenderSummary(
+                row[0], row[1], dt.date.fromisoformat(row[2]), dt.date.fromisoformat(row[3])
+            )
+            for row in cursor
+        )
 
     def offenders(self) -> Iterator[str]:
         cursor = self._db.execute("SELECT DISTINCT offender_id FROM events ORDER BY offender_id")

@@ -1,0 +1,68 @@
+"""``changes``: the numbers as of two times, and the events recorded between that moved them."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import (
+    Commands,
+    UsageError,
+    add_json,
+    add_store,
+    add_window,
+    instant_arg,
+    open_existing,
+    print_json,
+    window_of,
+)
+
+
+def _cmd_changes(args: argparse.Namespace) -> int:
+    from ..revisions import revision
+
+    window = window_of(args)
+    store = open_existing(args.store)
+    try:
+        result = revision(store, since=args.since, as_of=args.as_of, window=window)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
+    if args.json:
+        print_json(result.to_json(by_offender=args.by_offender))
+        return 0
+    print(result)
+    if args.by_offender:
+        print("\nEvents recorded between, by offender")
+        for offender_id, count in sorted(result.by_offender.items()):
+            print(f"{offender_id}  {count}")
+    return 0
+
+
+def register(commands: Commands) -> None:
+    """Add the ``changes`` command to the parser."""
+    changes = commands.add_parser(
+        "changes",
+        help="explain a revision: the numbers as of two times and what was recorded between",
+        description="Compute the headline numbers as of --since and as of --as-of (default "
+        "now) for the same window, list every number that moved, and the events recorded in "
+        "between that explain it: late records (something that happened by --since, recorded "
+        "after), new records and retractions, by event type. See docs/as_of.md.",
+    )
+    changes.add_argument(
+        "--since",
+        required=True,
+        type=instant_arg,
+        metavar="DATETIME",
+        help="when the figures were first produced (ISO datetime with offset; a bare date "
+        "means the end of that day, UTC)",
+    )
+    add_store(changes)
+    add_window(changes)
+    add_json(changes)
+    changes.add_argument(
+        "--by-offender",
+        action="store_true",
+        help="also count the events recorded between for each offender",
+    )
+    changes.set_defaults(handler=_cmd_changes)
