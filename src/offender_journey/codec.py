@@ -220,6 +220,8 @@ def _structure_date(value: object, _: type) -> dt.date:
     if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             day = dt.date.fromisoformat(value)
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                return day
         except ValueError:
             day = parse_date(value)
     else:
@@ -236,6 +238,13 @@ def _structure_date(value: object, _: type) -> dt.date:
 
 
 def _structure_instant(value: object, _: type) -> dt.datetime:
+    if type(value) is str:  # the common case inline: already UTC, within the bounds
+        try:
+            moment = dt.datetime.fromisoformat(value)
+            if moment.tzinfo is dt.UTC and FIRST_RECORDED_YEAR <= moment.year <= LAST_RECORDED_YEAR:
+                return moment
+        except ValueError:
+            pass
     try:
         moment = parse_instant(value)
     except OverflowError:
@@ -261,6 +270,9 @@ def _kind(value: object) -> str:
 
 
 def _strict_str(value: object, _: type) -> str:
+    # The common case in one test: short ASCII text (one call per string field).
+    if type(value) is str and value.isascii() and len(value) <= MAX_TEXT_CHARS:
+        return value
     if type(value) is not str:
         raise TypeError(f"expected a string, got {_kind(value)}")
     if len(value) > MAX_TEXT_CHARS:

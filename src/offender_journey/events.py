@@ -241,14 +241,8 @@ class _Envelope:
     #: Transaction time: when the store learnt of it (assigned on append if absent).
     recorded_at: dt.datetime | None = field(default=None, validator=_aware)
     #: The wire format version the event was written in; older ones are upcast.
-    schema_version: int = field(
-        default=CURRENT_SCHEMA_VERSION,
-        validator=[
-            instance_of(int),
-            ge(OLDEST_SCHEMA_VERSION),
-            le(CURRENT_SCHEMA_VERSION),
-        ],
-    )
+    #: (Its range is the codec's to check, before upcasting.)
+    schema_version: int = field(default=CURRENT_SCHEMA_VERSION, validator=instance_of(int))
 
 
 # --- the vocabulary -----------------------------------------------------------------
