@@ -83,7 +83,7 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-def parse_object(text: str) -> Any:
+def parse_object(text: str | bytes) -> Any:
     """Parse one line of input, refusing what JSON parsers quietly accept.
 
     An object with the same key twice is an error (parsers keep the last value, so
@@ -98,6 +98,8 @@ def parse_object(text: str) -> Any:
         ValueError: the text is not one valid JSON document with unique keys.
     """
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
         if orjson is not None:
             value = orjson.loads(text)
             if type(value) is not dict:
@@ -561,7 +563,7 @@ class Codec:
             raise InvalidEventError(describe_error(exc) or [Problem("", _cut(str(exc)))]) from None
         return event  # pragma: no cover - fast and detailed converters agree
 
-    def decode_line(self, line: str) -> Event:
+    def decode_line(self, line: str | bytes) -> Event:
         """One line of JSON Lines → an event; bad JSON is an :class:`InvalidEventError` too.
 
         Besides what :meth:`decode` checks, a key given twice is an error.
