@@ -162,6 +162,7 @@ def main() -> None:
 def compare(path: Path, args: argparse.Namespace) -> None:
     """This version against ``--before``, alternating, on one file: events/s, wall and CPU."""
     events = count_lines(path)
+    OUT.mkdir(exist_ok=True)
     store = str(OUT / "import_compare.db")
     here = str(Path(__file__).resolve().parents[1] / "src")
     runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
