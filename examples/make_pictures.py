@@ -1,4 +1,4 @@
-"""Draw the README's and docs' pictures: the case study's timeline and the occasions chart.
+"""Draw the README's and docs' pictures from the case study and synthetic cohorts.
 
 python examples/make_pictures.py            # writes docs/img/*.png
 python examples/make_pictures.py OUT_DIR    # writes there instead
@@ -6,8 +6,10 @@ python examples/make_pictures.py OUT_DIR    # writes there instead
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
@@ -17,9 +19,26 @@ matplotlib.use("Agg")
 from case_study import AS_OF, WINDOW, build_journey
 
 from offender_journey import synth
-from offender_journey.metrics import compute
-from offender_journey.plot import plot_days_by_occasion, plot_timeline, save
-from offender_journey.projections import History
+from offender_journey.metrics import compute, reoffending_rows
+from offender_journey.plot import (
+    plot_cost_concentration,
+    plot_days_by_occasion,
+    plot_iom_cohort,
+    plot_reoffending_survival,
+    plot_timeline,
+    save,
+)
+from offender_journey.projections import History, Window
+
+#: The synthetic data's end, and the as-of time of its pictures.
+END = dt.date(2016, 12, 31)
+DATA_AS_OF = dt.datetime(2016, 12, 31, 23, tzinfo=dt.UTC)
+
+
+def histories(n: int, preset: str) -> Iterator[History]:
+    events = synth.generate(n, seed=0, preset=preset)
+    for offender_id, stream in itertools.groupby(events, key=lambda e: e.offender_id):
+        yield History.build(offender_id, list(stream), DATA_AS_OF)
 
 
 def main() -> None:
@@ -34,10 +53,28 @@ def main() -> None:
     history = History.build(journey.offender_id, journey.events, AS_OF)
     save(plot_timeline(history, WINDOW), str(out / "case_study_timeline.png"))
 
-    events = synth.generate(300, seed=0, preset="prolific")
-    streams = [(o, list(e)) for o, e in itertools.groupby(events, key=lambda e: e.offender_id)]
-    days = compute(streams, views=["days_by_sentencing_occasion"]).occasions
-    save(plot_days_by_occasion(days), str(out / "days_by_occasion.png"))
+    prolific = list(histories(300, "prolific"))
+    report = compute(
+        [(h.offender_id, list(h.events)) for h in prolific],
+        views=["days_by_sentencing_occasion", "cost"],
+        as_of=DATA_AS_OF,
+    )
+    save(
+        plot_days_by_occasion(report.occasions, as_of=DATA_AS_OF),
+        str(out / "days_by_occasion.png"),
+    )
+    save(plot_cost_concentration(report["cost"]), str(out / "cost_concentration.png"))
+
+    general = list(histories(800, "default"))
+    period = Window(dt.date(2012, 1, 1), dt.date(2012, 12, 31))
+    rows = reoffending_rows(
+        [(h.offender_id, list(h.events)) for h in general], window=period, as_of=DATA_AS_OF
+    )
+    save(
+        plot_reoffending_survival(rows, label="2012 cohort, synthetic"),
+        str(out / "reoffending_survival.png"),
+    )
+    save(plot_iom_cohort(general[:600], END), str(out / "iom_cohort.png"))
     print(f"pictures written to {out}")
 
 

@@ -2,6 +2,12 @@
 
 import datetime as dt
 import itertools
+import statistics
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.projections import (
@@ -12,7 +18,7 @@ from offender_journey.projections import (
     Window,
     days_by_occasion,
 )
-from offender_journey.projections.occasions import DaysByOccasionAccumulator
+from offender_journey.projections.occasions import DaysByOccasionAccumulator, quantile
 
 
 def days(j: JourneyBuilder, window: Window = ALL_TIME) -> DaysByOccasion:
@@ -142,3 +148,27 @@ def test_text_rendering_names_the_columns():
     assert "occasion" in text
     assert "30.0" in text
     assert "no sentenced" in str(DaysByOccasion())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=60))
+def test_quartiles_are_exact_from_the_kept_values(values: list[int]) -> None:
+    """The usual interpolating quartiles, whatever the values' order or repetition."""
+    counts = Counter(values)
+    expected = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else None
+    low, high = quantile(counts, 0.25), quantile(counts, 0.75)
+    if expected is None:
+        assert low == high == values[0]
+    else:
+        assert low == pytest.approx(expected[0])
+        assert high == pytest.approx(expected[2])
+    assert quantile(counts, 0.5) == Measure.of(counts).median
+    assert quantile(counts, 0) == min(values)
+    assert quantile(counts, 1) == max(values)
+
+
+def test_days_by_occasion_gives_quartiles_per_occasion_without_changing_other_numbers() -> None:
+    days = DaysByOccasion({1: {10: 1, 20: 1, 30: 1, 40: 1}}, {1: {5: 3}})
+    assert days.quartiles(1) == ((17.5, 32.5), (5.0, 5.0))
+    assert days.quartiles(2) == ((None, None), (None, None))
+    assert days.row(1)[0] == Measure(4, 25.0, 25.0)

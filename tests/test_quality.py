@@ -139,3 +139,34 @@ def test_reports_add_in_any_order_keeping_the_smallest_examples():
     assert out["total"] == 8
     assert out["kinds"]["unknown_arrest"]["count"] == 2
     assert "resent_id" in str(total)
+
+
+def test_arrests_while_in_custody_or_on_remand_are_reported():
+    j = JourneyBuilder("O1")
+    a = j.arrest("2013-01-02")
+    c = j.charge("2013-01-02", "robbery", arrest=a, offence_date="2013-01-01")
+    remand = j.remand("2013-01-02", c)  # arrested, charged and remanded the same day: fine
+    inside = j.arrest("2013-01-20")  # while remanded
+    j.end_remand("2013-03-01", remand)
+    j.convict("2013-03-01", c)
+    custody = j.sentence("2013-03-01", c, disposal="immediate_custody", length_days=180)
+    j.arrest("2013-03-01")  # the day custody starts: not counted
+    in_prison = j.arrest("2013-04-10")
+    j.release("2013-05-30", custody, "2013-08-28")
+    j.arrest("2013-05-30")  # at the gate on release: not counted
+    j.arrest("2013-06-15")  # on licence, at liberty
+    found = report(j)
+    assert found.counts == {"arrest_while_held": 2}
+    assert found.examples["arrest_while_held"] == tuple(
+        sorted((inside.event_id, in_prison.event_id))
+    )
+    assert "custody or on remand" in found.to_json()["kinds"]["arrest_while_held"]["meaning"]
+    assert report(j, Window(dt.date(2013, 4, 1), None)).counts == {"arrest_while_held": 1}
+
+
+def test_an_arrest_during_an_open_remand_counts_up_to_the_as_of_date():
+    j = JourneyBuilder("O1")
+    c = j.charge("2013-01-02", "robbery")
+    j.remand("2013-01-02", c)  # never ended
+    j.arrest("2013-02-01")
+    assert report(j).counts == {"arrest_while_held": 1}

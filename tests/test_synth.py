@@ -1,15 +1,28 @@
+import datetime as dt
 import io
 import itertools
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offender_journey import synth
 from offender_journey.codec import Codec
-from offender_journey.events import EVENT_TYPES, Arrest, Charge, Conviction, EventRetracted
+from offender_journey.dates import is_court_day
+from offender_journey.events import (
+    EVENT_TYPES,
+    Arrest,
+    Charge,
+    ChargeDisposed,
+    Conviction,
+    CourtAppearance,
+    EventRetracted,
+    Sentence,
+)
 from offender_journey.metrics import compute
 from offender_journey.projections import History
+from offender_journey.projections.timeline import Episode, EpisodeKind, derive_episodes
 
 codec = Codec()
 
@@ -98,3 +111,49 @@ def test_prolific_preset_is_calibrated_to_the_published_figures() -> None:
     assert sum(isinstance(e, Charge) for e in events) > sum(
         isinstance(e, Conviction) for e in events
     )
+
+
+def held_episodes(history: History) -> list[Episode]:
+    episodes, _ = derive_episodes(history, dt.date(2017, 1, 1))
+    return [e for e in episodes if e.kind in (EpisodeKind.REMANDED, EpisodeKind.IN_CUSTODY)]
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("prolific", 3), ("default", 8)])
+def test_nobody_offends_or_is_arrested_while_held(preset: str, seed: int) -> None:
+    held_days = 0
+    for offender_id, stream in streams(synth.generate(60, seed=seed, preset=preset)):
+        history = History.build(offender_id, stream)
+        held = held_episodes(history)
+        held_days += sum(e.days for e in held)
+        for charge in history.charges.values():
+            # Only the charge a remand is for may be dated on the remand's first day.
+            covering = [e for e in held if e.covers(charge.offence_date)]
+            assert all(
+                e.start == charge.offence_date and charge.charge_id in e.charge_ids
+                for e in covering
+            ), charge
+        for arrest in history.arrests.values():
+            covering = [e for e in held if e.covers(arrest.date)]
+            assert all(
+                e.start == arrest.date
+                and any(history.charges[c].arrest_id == arrest.arrest_id for c in e.charge_ids)
+                for e in covering
+            ), arrest
+    assert held_days > 0  # people are held: the property is not vacuous
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("prolific", 3), ("default", 8)])
+def test_courts_sit_on_weekdays_that_are_not_bank_holidays(preset: str, seed: int) -> None:
+    court = (CourtAppearance, Conviction, ChargeDisposed, Sentence)
+    days = Counter()
+    for offender_id, stream in streams(synth.generate(60, seed=seed, preset=preset)):
+        for event in History.build(offender_id, stream).events:
+            if isinstance(event, court):
+                assert is_court_day(event.date), event
+                days[event.date.weekday()] += 1
+    assert set(days) == {0, 1, 2, 3, 4}
+
+
+def test_the_quality_report_finds_no_arrest_while_held_in_synthetic_data() -> None:
+    report = compute(streams(synth.generate(100, seed=6, preset="prolific")))
+    assert "arrest_while_held" not in report.quality.counts

@@ -15,6 +15,10 @@ earlier sentencing occasions. Custody brings release on licence, sometimes a rec
 A few records arrive late, and a few are recorded wrongly, retracted and recorded
 again.
 
+Journeys are plausible: nobody offends or is arrested while held (remanded or in
+custody), and courts sit only on weekdays that are not bank holidays in England and
+Wales, so hearings, convictions, disposals and sentences fall on court days.
+
 Examples:
     >>> events = list(generate(3, seed=7))
     >>> len({e.offender_id for e in events})
@@ -34,6 +38,7 @@ from typing import Any, TextIO
 import attrs
 
 from .codec import Codec
+from .dates import is_court_day, next_court_day
 from .events import (
     Arrest,
     BailEnded,
@@ -145,9 +150,9 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "default": Preset(),
     "prolific": Preset(
-        offences_per_year=7.6,
+        offences_per_year=11.0,
         whole_period=1.0,
-        arrest_share=0.85,
+        arrest_share=0.88,
         caution_share=0.04,
         charges_per_arrest=2.3,
         conviction_share=0.29,
@@ -184,8 +189,10 @@ class _Career:
         self.events: list[tuple[dt.datetime, int, Event]] = []
         self.counter = 0
         self.sentence_days: list[dt.date] = []
-        #: Days spent in custody (start, release): no offending then.
+        #: Days held, remanded or in custody, as ``[start, release)``: no offending then.
         self.custody: list[tuple[dt.date, dt.date]] = []
+        #: Every arrest day so far: a later hold must not cover one.
+        self.arrest_days: list[dt.date] = []
         self.categories = list(_CATEGORY_WEIGHTS)
         self.weights = list(_CATEGORY_WEIGHTS.values())
 
@@ -267,11 +274,22 @@ class _Career:
         return [event for _, _, event in self.events]
 
     def at_liberty(self, day: dt.date) -> dt.date:
-        """``day``, or the release date if the offender is in custody then."""
-        for start, release in self.custody:
-            if start <= day < release:
-                return release
+        """``day``, or the first day after it when the offender is no longer held."""
+        moved = True
+        while moved:
+            moved = False
+            for start, release in self.custody:
+                if start <= day < release:
+                    day, moved = release, True
         return day
+
+    def held(self, day: dt.date) -> bool:
+        """Whether the offender is remanded or in custody on ``day``."""
+        return any(start <= day < release for start, release in self.custody)
+
+    def can_hold(self, start: dt.date, release: dt.date) -> bool:
+        """Whether holding the offender over ``[start, release)`` covers no arrest already made."""
+        return not any(start <= day < release for day in self.arrest_days)
 
     def risk(self, day: dt.date) -> None:
         occasions = len(self.sentence_days)
@@ -304,15 +322,20 @@ class _Career:
             days=int(rng.expovariate(1 / preset.offence_to_arrest_days))
         )
         arrest = None
-        if rng.random() < preset.arrest_share:
+        # Someone held by then is not arrested: the offence is charged by summons.
+        if rng.random() < preset.arrest_share and not self.held(arrest_day):
             arrest = self.add(Arrest, arrest_day, arrest_id=self.next_id("a"))
             if arrest is None:
                 return
+            self.arrest_days.append(arrest_day)
         charge_day = arrest_day + dt.timedelta(days=rng.choice((0, 0, 1, 2, 14)))
         count = 1 + int(rng.expovariate(1 / max(preset.charges_per_arrest - 1, 0.01)))
         case_id = self.next_id("case")
         charges = []
         for _ in range(count):
+            offence_date = offence_day - dt.timedelta(days=rng.choice((0, 0, 0, 1, 3)))
+            if self.held(offence_date):
+                offence_date = offence_day
             charge = self.add(
                 Charge,
                 charge_day,
@@ -320,7 +343,7 @@ class _Career:
                 arrest_id=arrest.arrest_id if isinstance(arrest, Arrest) else None,
                 case_id=case_id,
                 offence=self.offence_of(self.category()),
-                offence_date=offence_day - dt.timedelta(days=rng.choice((0, 0, 0, 1, 3))),
+                offence_date=offence_date,
             )
             if charge is None:
                 return
@@ -344,13 +367,14 @@ class _Career:
                 + rng.expovariate(1 / 25)
             )
         )
-        conclusion = max(conclusion, charge_day + dt.timedelta(days=7))
-        remanded = rng.random() < 0.1
+        conclusion = next_court_day(max(conclusion, charge_day + dt.timedelta(days=7)))
+        remanded = rng.random() < 0.1 and self.can_hold(charge_day, conclusion)
         held = None
         if remanded:
             held = self.add(
                 RemandedInCustody, charge_day, remand_id=self.next_id("m"), charge_ids=ids
             )
+            self.custody.append((charge_day, conclusion))
         else:
             held = self.add(
                 BailGranted,
@@ -371,14 +395,14 @@ class _Career:
                 outcome=outcome,
             )
 
-        day = charge_day + dt.timedelta(days=rng.randrange(14, 35))
+        day = next_court_day(charge_day + dt.timedelta(days=rng.randrange(14, 35)))
         while day < conclusion:
-            if rng.random() < preset.failure_to_appear:
+            if rng.random() < preset.failure_to_appear and not remanded:
                 hearing(day, HearingOutcome.FAILED_TO_APPEAR)
                 self.warrant(day)
             else:
                 hearing(day, HearingOutcome.ADJOURNED)
-            day += dt.timedelta(days=rng.randrange(28, 70))
+            day = next_court_day(day + dt.timedelta(days=rng.randrange(28, 70)))
         hearing(conclusion, HearingOutcome.CONCLUDED)
         if isinstance(held, RemandedInCustody):
             self.add(RemandEnded, conclusion, remand_id=held.remand_id)
@@ -392,6 +416,8 @@ class _Career:
                 day = conclusion
                 if rng.random() < preset.oddity_share:
                     day = charge.date - dt.timedelta(days=rng.randrange(1, 30))
+                    while not is_court_day(day):
+                        day -= dt.timedelta(days=1)
                 if self.add(
                     Conviction,
                     day,
@@ -441,6 +467,12 @@ class _Career:
             Disposal.SUSPENDED_SENTENCE: rng.choice((180, 365, 540, 730)),
             Disposal.COMMUNITY_ORDER: rng.choice((180, 365, 730)),
         }.get(disposal)
+        if (
+            disposal is Disposal.IMMEDIATE_CUSTODY
+            and length is not None
+            and not self.can_hold(day, day + dt.timedelta(days=length // 2))
+        ):
+            disposal = Disposal.SUSPENDED_SENTENCE  # an arrest is already known in that time
         sentence = self.add(
             Sentence,
             day,
@@ -454,6 +486,7 @@ class _Career:
         if day not in self.sentence_days:
             self.sentence_days.append(day)
         if disposal is Disposal.IMMEDIATE_CUSTODY and length is not None:
+            self.custody.append((day, day + dt.timedelta(days=length // 2)))
             self.licence(
                 sentence, day + dt.timedelta(days=length // 2), day + dt.timedelta(days=length)
             )
@@ -474,11 +507,14 @@ class _Career:
                 days=rng.randrange(5, (licence_end - release).days - 10)
             )
             kind = rng.choice((RecallKind.STANDARD, RecallKind.FIXED_TERM))
-            self.add(LicenceRecalled, recall, licence_id=licence.licence_id, kind=kind)
             back = min(
                 recall + dt.timedelta(days=int(rng.expovariate(1 / 6))),
                 licence_end - dt.timedelta(days=1),
             )
+            if not self.can_hold(back, licence_end):  # an arrest is already known in that time
+                self.add(LicenceEnded, licence_end, licence_id=licence.licence_id)
+                return
+            self.add(LicenceRecalled, recall, licence_id=licence.licence_id, kind=kind)
             self.add(ReturnedToCustody, back, licence_id=licence.licence_id)
             if kind is RecallKind.FIXED_TERM and back + dt.timedelta(days=28) < licence_end:
                 self.custody.append((back, back + dt.timedelta(days=28)))

@@ -186,7 +186,7 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
     return 0
 
 
-def draw(path: str, function: str, *arguments: Any) -> None:
+def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
     """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
     try:
         import matplotlib
@@ -198,7 +198,7 @@ def draw(path: str, function: str, *arguments: Any) -> None:
     from .. import plot
 
     try:
-        plot.save(getattr(plot, function)(*arguments), path)
+        plot.save(getattr(plot, function)(*arguments, **options), path, dpi=dpi)
     except OSError as exc:
         raise UsageError(f"cannot write {path!r}: {exc}") from None
     print(f"picture written to {path}", file=sys.stderr)

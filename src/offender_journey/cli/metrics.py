@@ -29,7 +29,13 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     if args.png:
         if "days_by_sentencing_occasion" not in report.results:
             raise UsageError("--png draws days by sentencing occasion: include that view")
-        draw(args.png, "plot_days_by_occasion", report.occasions)
+        draw(
+            args.png,
+            "plot_days_by_occasion",
+            report.occasions,
+            window=report.window,
+            as_of=report.as_of,
+        )
     if args.json:
         print_json(report.to_json())
     else:

@@ -32,12 +32,34 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     if args.png:
         from ..projections import History
 
-        draw(args.png, "plot_timeline", History.build(args.offender_id, events, args.as_of), window)
+        history = History.build(args.offender_id, events, args.as_of)
+        draw(
+            args.png,
+            "plot_timeline",
+            history,
+            window,
+            size=args.size,
+            title=args.title,
+            dpi=args.dpi,
+        )
     if args.json:
         print_json(result.to_json())
     else:
         print(result)
     return 0
+
+
+def _size(text: str) -> tuple[float, float]:
+    """``13x7`` → (13.0, 7.0), for ``--size``."""
+    try:
+        width, height = (float(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT in inches, e.g. 13x7: {text!r}"
+        ) from None
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(f"width and height must be positive: {text!r}")
+    return width, height
 
 
 def register(commands: Commands) -> None:
@@ -53,6 +75,17 @@ def register(commands: Commands) -> None:
     timeline.add_argument("offender_id", metavar="OFFENDER_ID", help="whose timeline")
     timeline.add_argument(
         "--png", metavar="FILE", help="also draw the IDIOM-style picture into this PNG (plot extra)"
+    )
+    timeline.add_argument(
+        "--size",
+        type=_size,
+        default=(13.0, 7.0),
+        metavar="WxH",
+        help="picture size in inches, width x height (default 13x7)",
+    )
+    timeline.add_argument("--title", help="picture title (default: the offender id)")
+    timeline.add_argument(
+        "--dpi", type=int, default=130, help="picture resolution, dots per inch (default 130)"
     )
     add_store(timeline)
     add_window(timeline)

@@ -43,6 +43,7 @@ __all__ = [
     "OccasionCharge",
     "days_by_occasion",
     "occasion_charges",
+    "quantile",
 ]
 
 
@@ -139,6 +140,38 @@ class Measure:
         return {"mean": self.mean, "median": self.median}
 
 
+def quantile(counts: Mapping[int, int], q: float) -> float | None:
+    """The ``q`` quantile of values given as value → count, interpolating between ranks.
+
+    The usual linear rule (the default of numpy and R): rank ``(n - 1) * q`` counted
+    from 0, so ``q=0.5`` is :class:`Measure`'s median. ``None`` without values.
+
+    Examples:
+        >>> quantile({1: 1, 2: 1, 3: 1, 4: 1}, 0.25), quantile({1: 1, 2: 1, 3: 1, 4: 1}, 0.75)
+        (1.75, 3.25)
+    """
+    if not 0 <= q <= 1:
+        raise ValueError(f"q must be between 0 and 1, not {q}")
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    rank = (n - 1) * q
+    low_rank = int(rank)
+    high_rank = min(low_rank + 1, n - 1)
+    low = high = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if low is None and seen > low_rank:
+            low = value
+        if seen > high_rank:
+            high = value
+            break
+    assert low is not None
+    assert high is not None
+    return low + (rank - low_rank) * (high - low)
+
+
 def _freeze(values: Mapping[int, Mapping[int, int]]) -> dict[int, dict[int, int]]:
     return {k: dict(v) for k, v in sorted(values.items()) if v}
 
@@ -174,6 +207,20 @@ class DaysByOccasion(Tabular):
         return (
             Measure.of(self.arrest_to_conviction.get(occasion, {})),
             Measure.of(self.offence_to_arrest.get(occasion, {})),
+        )
+
+    def quartiles(
+        self, occasion: int
+    ) -> tuple[tuple[float | None, float | None], tuple[float | None, float | None]]:
+        """(arrest → conviction, offence → arrest) lower and upper quartiles for one ordinal.
+
+        Exact, from every value kept; the interquartile range runs between the two.
+        """
+        a2c = self.arrest_to_conviction.get(occasion, {})
+        o2a = self.offence_to_arrest.get(occasion, {})
+        return (
+            (quantile(a2c, 0.25), quantile(a2c, 0.75)),
+            (quantile(o2a, 0.25), quantile(o2a, 0.75)),
         )
 
     def table(self) -> Table:

@@ -27,7 +27,7 @@ from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
 from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window, as_of_date
 from .occasions import occasion_charges
-from .timeline import Oddity, derive_episodes, latest_cautions
+from .timeline import Episode, EpisodeKind, Episodes, Oddity, derive_episodes, latest_cautions
 
 __all__ = ["KINDS", "Quality", "QualityProjection", "oddities", "quality"]
 
@@ -55,6 +55,7 @@ KINDS: dict[str, str] = {
     "episode_ends_before_start": "end event (or licence end) dated before its episode's start",
     "order_without_length": "suspended sentence or community order without length_days",
     "retraction_unknown_target": "retraction of an event id not in the offender's stream",
+    "arrest_while_held": "arrest dated while the person was in custody or on remand",
 }
 
 #: How many example event ids a report keeps per kind.
@@ -212,11 +213,32 @@ def _event_oddities(history: History) -> Iterator[Oddity]:
                 yield Oddity("retraction_unknown_target", retraction.event_id, retraction.date)
 
 
+_HELD = (EpisodeKind.IN_CUSTODY, EpisodeKind.REMANDED)
+
+
+def _arrests_while_held(history: History, episodes: Iterable[Episode]) -> Iterator[Oddity]:
+    """Arrests dated strictly inside the person's own custody or remand episodes.
+
+    The first day of a hold does not count (arrested, charged and remanded the same
+    day is the usual course), nor its end day (arrested at the gate on release).
+    """
+    held = Episodes(e for e in episodes if e.kind in _HELD)
+    if not len(held):
+        return
+    for arrest in history.arrests.values():
+        day = arrest.date
+        if any(e.start < day for kind in _HELD for e in held.covering(kind, day)):
+            yield Oddity("arrest_while_held", arrest.event_id, day)
+
+
 def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
     """Every oddity of one offender's history that counts on a day in ``window``."""
     found = list(_event_oddities(history))
-    _, episode_oddities = derive_episodes(history, as_of_date(history.as_of) + dt.timedelta(1))
+    episodes, episode_oddities = derive_episodes(
+        history, as_of_date(history.as_of) + dt.timedelta(1)
+    )
     found.extend(episode_oddities)
+    found.extend(_arrests_while_held(history, episodes))
     found = [o for o in found if window.contains(o.day)]
     # Negative durations are already restricted to occasions in the window.
     for item in occasion_charges(history, window):
