@@ -20,7 +20,7 @@ WINDOWS = st.sampled_from(
 
 def every_view(history: History, window: Window) -> dict[str, Any]:
     """Every registered view's JSON, and the timeline's, for one history."""
-    out = {name: view.projection.project(history, window).to_json() for name, view in VIEWS.items()}
+    out = {name: view.of(history, None, window).to_json() for name, view in VIEWS.items()}
     out["timeline"] = build_timeline(history, window).to_json()
     # The data's end is the latest time the store learnt anything (a retraction included),
     # and whether follow-up is complete depends on it: the extent of the data, not one of

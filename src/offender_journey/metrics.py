@@ -27,12 +27,14 @@ import operator
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
 from .events import Event
-from .projections.base import ALL_TIME, History, Projection, Window
+from .facts.derive import derive
+from .facts.schema import OffenderFacts
+from .projections.base import ALL_TIME, History, HistoryProjection, Projection, Window
 from .projections.conversion import Conversion, ConversionProjection
 from .projections.cost import CostProjection
 from .projections.history_bands import HistoryBandsProjection
@@ -53,6 +55,7 @@ __all__ = [
     "SumAccumulator",
     "View",
     "compute",
+    "compute_facts",
     "compute_store",
     "default_views",
     "register_view",
@@ -93,11 +96,25 @@ class SumAccumulator(Generic[R]):
 class View(Generic[R]):
     """A registered view: its projection, its zero result and (optionally) a faster total."""
 
-    projection: Projection[R]
+    projection: Projection[R] | HistoryProjection[R]
     empty: Callable[[], R]
     accumulator: Callable[[], Accumulator[R]] | None = None
     #: Computed when no views are named (the ``metrics`` command's default).
     default: bool = True
+
+    @property
+    def tables(self) -> tuple[str, ...] | None:
+        """The fact tables the view reads; ``None`` for a view that folds histories."""
+        tables: tuple[str, ...] | None = getattr(self.projection, "tables", None)
+        return tables
+
+    def of(self, history: History, facts: OffenderFacts | None, window: Window) -> R:
+        """One offender's result: from ``facts`` (derived now if not given), or the history."""
+        if self.tables is None:
+            return cast(HistoryProjection[R], self.projection).project(history, window)
+        if facts is None:
+            facts = derive(history, self.tables)
+        return cast(Projection[R], self.projection).project(facts, window)
 
     def start(self) -> Accumulator[R]:
         """A fresh running total."""
@@ -111,7 +128,7 @@ VIEWS: dict[str, View[Any]] = {}
 
 
 def register_view(
-    projection: Projection[R],
+    projection: Projection[R] | HistoryProjection[R],
     empty: Callable[[], R],
     accumulator: Callable[[], Accumulator[R]] | None = None,
     *,
@@ -120,7 +137,9 @@ def register_view(
     """Make a view available to :func:`compute` under ``projection.name``.
 
     The result type must support ``+`` (associative, commutative, ``empty()`` its zero)
-    and ``to_json()``. ``default=False`` views are computed only when named.
+    and ``to_json()``. ``default=False`` views are computed only when named. A
+    projection with ``tables`` reads fact rows (and can answer from the store's
+    tables); one without folds each offender's history.
     """
     VIEWS[projection.name] = View(projection, empty, accumulator, default)
 
@@ -264,6 +283,16 @@ class MetricsReport:
         return "\n".join(lines)
 
 
+def _needed_tables(views: Sequence[View[Any]]) -> tuple[str, ...] | None:
+    """The fact tables the views read; ``None`` if one of them folds histories."""
+    tables: dict[str, None] = {}
+    for view in views:
+        if view.tables is None:
+            return None
+        tables.update(dict.fromkeys(view.tables))
+    return tuple(tables)
+
+
 def compute(
     streams: Iterable[tuple[str, Sequence[Event]]],
     *,
@@ -280,21 +309,55 @@ def compute(
         as_of: the transaction time to see the data as of (default: everything given).
         views: names from :data:`VIEWS` (default: :func:`default_views`).
 
-    Cost: one history build per offender and one pass per view over it; memory is one
-    offender's stream plus the running totals.
+    Cost: per offender, one history build and one derivation of the fact rows the
+    views read; memory is one offender's stream plus the running totals.
     """
-    chosen = [
-        (view.projection.name, view.projection, view.start()) for view in resolve_views(views)
-    ]
+    chosen = resolve_views(views)
+    totals = [view.start() for view in chosen]
+    tables: set[str] = set()
+    for view in chosen:
+        tables.update(view.tables or ())
     offenders = events = 0
     for offender_id, stream in streams:
         history = History.build(offender_id, stream, as_of)
         if history.events:
             offenders += 1
             events += len(history.events)
-        for _, projection, total in chosen:
-            total.add(projection.project(history, window))
-    results = {name: total.result() for name, _, total in chosen}
+        facts = derive(history, tables) if tables else None
+        for view, total in zip(chosen, totals, strict=True):
+            total.add(view.of(history, facts, window))
+    results = {
+        view.projection.name: total.result() for view, total in zip(chosen, totals, strict=True)
+    }
+    return MetricsReport(offenders, events, results, window, as_of)
+
+
+def compute_facts(
+    facts: Iterable[OffenderFacts],
+    *,
+    window: Window = ALL_TIME,
+    as_of: dt.datetime | None = None,
+    views: Iterable[ViewChoice] | None = None,
+) -> MetricsReport:
+    """Every requested view over offenders' fact rows (each with its ``offenders`` row).
+
+    What :func:`compute_store` runs over the store's tables; every view must read
+    facts (have ``tables``).
+    """
+    chosen = resolve_views(views)
+    if _needed_tables(chosen) is None:
+        names = [v.projection.name for v in chosen if v.tables is None]
+        raise ValueError(f"view(s) {names} fold histories and cannot read fact tables")
+    projections = [(cast(Projection[Any], v.projection), v.start()) for v in chosen]
+    offenders = events = 0
+    for item in facts:
+        row = item.offender
+        if row is not None and row.events:
+            offenders += 1
+            events += row.events
+        for projection, total in projections:
+            total.add(projection.project(item, window))
+    results = {projection.name: total.result() for projection, total in projections}
     return MetricsReport(offenders, events, results, window, as_of)
 
 
@@ -306,23 +369,50 @@ def compute_store(
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
 ) -> MetricsReport:
-    """:func:`compute` over a SQLite store, shared out over ``jobs`` processes.
+    """Every requested view over a store (see ``open_store``): from its fact tables when it can.
 
-    Each process reads a contiguous range of offender ids (ranges balanced by event
-    count) and folds it; their reports are added. Since views merge associatively the
-    answer is the same for any ``jobs``; only the time changes.
+    When every view reads facts, the tables are first brought up to date with the
+    log (only offenders with new events are re-derived), then read back; offenders
+    with events recorded after ``as_of`` are derived afresh from their history cut
+    at ``as_of``. Otherwise, or when the store cannot be written to bring its tables
+    up to date, every offender's stream is folded, shared out over ``jobs``
+    processes (contiguous ranges of offender ids balanced by event count). The
+    numbers are the same either way, and for any ``jobs``.
     """
-    from .store import SQLiteStore
+    from .facts.refresh import facts_as_of
 
     names = resolve_views(views)
+    tables = _needed_tables(names)
+    if tables is not None:
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            from .facts.postgres import facts_as_of as facts_as_of_postgres
+
+            found = facts_as_of_postgres(path, tables, as_of)
+        else:
+            found = facts_as_of(path, tables, as_of, jobs=jobs)
+        if found is not None:
+            return compute_facts(found, window=window, as_of=as_of, views=names)
+    return _fold_store(path, window=window, as_of=as_of, views=names, jobs=jobs)
+
+
+def _fold_store(
+    path: str | os.PathLike[str],
+    *,
+    window: Window,
+    as_of: dt.datetime | None,
+    views: list[View[Any]],
+    jobs: int,
+) -> MetricsReport:
+    from .store import open_store
+
     if jobs <= 1:
-        with SQLiteStore(path) as store:
-            return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=names)
-    with SQLiteStore(path) as store:
+        with open_store(path) as store:
+            return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=views)
+    with open_store(path) as store:
         ranges = _balanced_ranges(store.stream_sizes(), jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
-            _compute_range, *zip(*[(path, r, window, as_of, names) for r in ranges], strict=True)
+            _compute_range, *zip(*[(path, r, window, as_of, views) for r in ranges], strict=True)
         )
         return functools.reduce(operator.add, parts)
 
@@ -334,9 +424,9 @@ def _compute_range(
     as_of: dt.datetime | None,
     views: list[View[Any]],
 ) -> MetricsReport:
-    from .store import SQLiteStore
+    from .store import open_store
 
-    with SQLiteStore(path) as store:
+    with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
         return compute(streams, window=window, as_of=as_of, views=views)
 

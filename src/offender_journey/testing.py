@@ -211,6 +211,34 @@ class StoreContract(abc.ABC):
             store.append([_arrest("e1")])
         assert store.count_events() == 1
 
+    def test_every_event_gets_the_next_global_position(self) -> None:
+        store = self.make_store()
+        assert store.head() == 0
+        assert store.read_after(0) == []
+        store.append([_arrest("b1", "B"), _arrest("a1", "A")])
+        store.append([_arrest("a1", "A"), _arrest("b2", "B", day=2)])  # a1: a duplicate
+        assert store.head() == 3
+        after = store.read_after(0)
+        assert [(p, e.event_id) for p, e in after] == [(1, "b1"), (2, "a1"), (3, "b2")]
+        assert [(p, e.event_id) for p, e in store.read_after(1, limit=1)] == [(2, "a1")]
+        assert store.read_after(3) == []
+
+    def test_a_failed_append_takes_no_position(self) -> None:
+        store = self.make_store()
+        store.append([_arrest("e1", day=1)])
+        with pytest.raises(ConflictError):
+            store.append([_arrest("e2"), _arrest("e1", day=2)])
+
+        def crash() -> None:
+            with store.atomic():
+                store.append([_arrest("e3")])
+                raise RuntimeError("crash")
+
+        with pytest.raises(RuntimeError):
+            crash()
+        store.append([_arrest("e4")])
+        assert [(p, e.event_id) for p, e in store.read_after(0)] == [(1, "e1"), (2, "e4")]
+
     # --- reading ----------------------------------------------------------------------------
 
     def test_read_all_groups_by_offender_in_order(self) -> None:

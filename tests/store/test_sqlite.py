@@ -67,3 +67,36 @@ def test_old_schema_versions_are_upcast_on_read() -> None:
     (sentence,) = store.read_stream("O1")
     assert sentence.length_days == 365  # type: ignore[union-attr]
     assert sentence.schema_version == 1
+
+
+_FORMAT_1 = """
+CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE events (
+    offender_id TEXT NOT NULL, version INTEGER NOT NULL, event_id TEXT NOT NULL,
+    type TEXT NOT NULL, date TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+    recorded_at_given INTEGER NOT NULL, payload TEXT NOT NULL,
+    PRIMARY KEY (offender_id, version)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_by_id ON events (event_id);
+INSERT INTO store_meta VALUES ('format_version', '1');
+"""
+
+
+def test_a_format_1_store_is_migrated_with_positions_stream_by_stream(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as store:
+        store.append(_journey().events)
+        rows = store._db.execute(
+            "SELECT offender_id, version, event_id, type, date, recorded_at, recorded_at_given,"
+            " payload FROM events"
+        ).fetchall()
+    path.unlink()
+    with sqlite3.connect(path) as db:
+        db.executescript(_FORMAT_1)
+        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    with SQLiteStore(path) as store:
+        assert store.head() == len(rows)
+        assert [e for _, e in store.read_after(0)] == _journey().events
+        assert store.read_stream("O1") == _journey().events
+    version = sqlite3.connect(path).execute("SELECT value FROM store_meta").fetchone()[0]
+    assert version == "2"

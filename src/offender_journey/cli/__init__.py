@@ -14,7 +14,20 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 
 from ..errors import OffenderJourneyError
-from . import changes, ingest, metrics, offenders, quality, risk, synth, timeline, views
+from . import (
+    changes,
+    follow,
+    ingest,
+    metrics,
+    offenders,
+    pg_roles,
+    quality,
+    refresh,
+    risk,
+    synth,
+    timeline,
+    views,
+)
 from ._common import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -31,7 +44,20 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, synth, metrics, views, risk, timeline, quality, changes, offenders]
+_COMMANDS = [
+    ingest,
+    refresh,
+    synth,
+    metrics,
+    views,
+    risk,
+    timeline,
+    quality,
+    changes,
+    offenders,
+    follow,
+    pg_roles,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from ..io import (
     write_rejection,
 )
 from ..store import open_store
+from ..store.base import KeepsFacts
 from ._common import Commands, UsageError, add_json, add_store, print_json, progress
 
 
@@ -50,6 +51,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if source != "-" and not os.path.isfile(source):
         raise UsageError(f"cannot read {source!r}: no such file")
     rejects: IO[bytes] | None = None
+    refreshed: Any = None
     with contextlib.ExitStack() as stack:
         if args.rejects:
             try:
@@ -83,19 +85,23 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     report = import_jsonl(source, store, **options)
             except ImportInterruptedError as exc:
                 fault, report = exc, exc.report
+        if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
+            refreshed = store.refresh()
+    _say(args, report, refreshed)
     if fault is not None:
-        _say(args, report)
         print(f"error: {fault}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _say(args, report)
     return 1 if report.rejected else 0
 
 
-def _say(args: argparse.Namespace, report: ImportReport) -> None:
+def _say(args: argparse.Namespace, report: ImportReport, refreshed: Any) -> None:
     """The outcome: the ``--json`` object, or one line (after any rejection notes)."""
     source = args.events
     if args.json:
-        print_json(report.to_json())
+        out = report.to_json()
+        if refreshed is not None:
+            out["facts_refreshed"] = refreshed.offenders
+        print_json(out)
     else:
         if report.rejected > 20:
             print(
@@ -110,6 +116,8 @@ def _say(args: argparse.Namespace, report: ImportReport) -> None:
         if report.lines == 0:
             print(f"no events found in {source}", file=sys.stderr)
         print(f"{report} -> {args.store}")
+        if refreshed is not None and refreshed.offenders:
+            print(refreshed, file=sys.stderr)
 
 
 def register(commands: Commands) -> None:
@@ -150,6 +158,12 @@ def register(commands: Commands) -> None:
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    ingest.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="leave the fact tables behind (a bulk load): run `offender-journey refresh` "
+        "later, or the next query will",
     )
     add_json(ingest)
     ingest.set_defaults(handler=_cmd_ingest)

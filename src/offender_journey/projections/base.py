@@ -34,9 +34,11 @@ from ..events import (
     OffenderProfile,
     Sentence,
 )
+from ..facts.schema import OffenderFacts
 
 __all__ = [
     "History",
+    "HistoryProjection",
     "Journey",
     "Outcome",
     "Projection",
@@ -326,11 +328,32 @@ Res = TypeVar("Res", bound=Result)
 
 
 class Projection(Protocol[R_co]):
-    """A view: one offender's history in a window → a frozen result.
+    """A view: one offender's facts in a window → a frozen result.
 
-    Results of different offenders add up with ``+``, associatively and
-    commutatively, so offenders can be folded in any order or in parallel.
+    A view reads fact rows (see :mod:`offender_journey.facts`), never events: the
+    same rows whether they were kept in the store's tables or derived on the fly
+    for an ``as_of`` in the past. Results of different offenders add up with ``+``,
+    associatively and commutatively, so offenders can be folded in any order or in
+    parallel.
     """
+
+    @property
+    def name(self) -> str:
+        """The key the view's result is reported under (a plain attribute will do)."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The fact tables the view reads (only these are loaded or derived)."""
+        ...
+
+    def project(self, facts: OffenderFacts, window: Window) -> R_co:
+        """The view for one offender."""
+        ...
+
+
+class HistoryProjection(Protocol[R_co]):
+    """A view that still folds the history itself (it cannot answer from the tables)."""
 
     @property
     def name(self) -> str:

@@ -11,21 +11,22 @@ Examples:
     >>> c1 = j.charge("2013-01-10", "shoplifting")
     >>> c2 = j.charge("2013-02-10", "burglary_domestic")
     >>> _ = j.convict("2013-06-01", c1)
-    >>> ConversionProjection().project(History.build("O1", j.events), ALL_TIME)
+    >>> conversion(History.build("O1", j.events), ALL_TIME)
     Conversion(charges=2, convicted=1, not_convicted=0, pending=1)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import attrs
 
-from ..events import Conviction
+from ..facts.schema import ChargeRow, OffenderFacts
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 
-__all__ = ["Conversion", "ConversionProjection", "conversion"]
+__all__ = ["Conversion", "ConversionProjection", "conversion", "conversion_of"]
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -109,24 +110,28 @@ class Conversion(Tabular):
         )
 
 
-def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
-    """One offender's conversion for charges dated in ``window``. Cost: one pass over charges."""
-    outcomes = history.outcomes
-    charges = convicted = not_convicted = 0
+def conversion_of(charges: Iterable[ChargeRow], window: Window = ALL_TIME) -> Conversion:
+    """Conversion of charges (``charges`` fact rows) dated in ``window``: one pass."""
+    total = convicted = not_convicted = 0
     start, end = window.start, window.end
-    for charge_id, charge in history.charges.items():
-        day = charge.date
+    for charge in charges:
+        day = charge.charge_date
         if (start is not None and day < start) or (end is not None and day > end):
             continue
-        charges += 1
-        outcome = outcomes.get(charge_id)
-        if outcome is None:
-            continue
-        if type(outcome) is Conviction:
+        total += 1
+        outcome = charge.outcome
+        if outcome == "convicted":
             convicted += 1
-        else:
+        elif outcome == "not_convicted":
             not_convicted += 1
-    return Conversion(charges, convicted, not_convicted, charges - convicted - not_convicted)
+    return Conversion(total, convicted, not_convicted, total - convicted - not_convicted)
+
+
+def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
+    """One offender's conversion for charges dated in ``window``."""
+    from ..facts.derive import derive
+
+    return conversion_of(derive(history, ConversionProjection.tables).charges, window)
 
 
 @attrs.frozen
@@ -134,10 +139,12 @@ class ConversionProjection:
     """The conversion view as a :class:`~offender_journey.projections.base.Projection`."""
 
     name: str = "conversion"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("charges",)
 
-    def project(self, history: History, window: Window) -> Conversion:
+    def project(self, facts: OffenderFacts, window: Window) -> Conversion:
         """One offender's :class:`Conversion` in ``window``."""
-        return conversion(history, window)
+        return conversion_of(facts.charges, window)
 
     def empty(self) -> Conversion:
         """The zero result (no offenders)."""

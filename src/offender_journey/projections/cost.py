@@ -17,7 +17,10 @@ Examples:
     >>> c = j.charge("2014-01-10", "robbery")
     >>> _ = j.charge("2014-02-10", "shoplifting")
     >>> _ = j.convict("2014-05-01", c)
-    >>> cost = CostProjection().project(History.build("O1", j.events), Window())
+    >>> from offender_journey.facts.derive import derive
+    >>> from offender_journey.projections import History
+    >>> facts = derive(History.build("O1", j.events), CostProjection.tables)
+    >>> cost = CostProjection().project(facts, Window())
     >>> cost.charged, cost.proven, cost.unpriced_share
     (11320.0, 11320.0, 0.5)
 """
@@ -31,14 +34,14 @@ import os
 from collections.abc import Mapping
 from fractions import Fraction
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from ..events import Category
+from ..facts.schema import OffenderFacts
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window
-from .offending import offences
+from .base import Window
 
 __all__ = ["CostAccumulator", "CostProjection", "CostReport", "CostTable", "OffenderCost"]
 
@@ -232,17 +235,20 @@ class CostProjection:
     table: CostTable = attrs.field(factory=CostTable.home_office)
     name: str = "cost"
 
-    def project(self, history: History, window: Window) -> CostReport:
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("offences",)
+
+    def project(self, facts: OffenderFacts, window: Window) -> CostReport:
         """One offender's cost for offences dated in ``window`` (empty without offences)."""
         costs = self.table.costs
         charged = proven = 0.0
         count = unpriced = proven_count = unpriced_proven = 0
-        for offence in offences(history):
+        for offence in facts.offences:
             if not window.contains(offence.offence_date):
                 continue
-            unit = costs.get(offence.category)
+            unit = costs.get(Category(offence.category))
             count += 1
-            is_proven = offence.proven_on is not None
+            is_proven = offence.proven_date is not None
             proven_count += is_proven
             if unit is None:
                 unpriced += 1
@@ -256,7 +262,7 @@ class CostProjection:
         return CostReport(
             (
                 OffenderCost(
-                    history.offender_id,
+                    facts.offender_id,
                     charged,
                     proven,
                     count,

@@ -29,19 +29,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
+from ..facts.schema import OffenderFacts
 from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window
-from .offending import previous, sanctions
+from .offending import previous, sanction_of, sanctions
 
 __all__ = [
     "BANDS",
     "CriminalHistory",
     "HistoryBands",
     "HistoryBandsProjection",
+    "history_bands_of",
     "band",
     "history_at",
     "history_bands",
@@ -162,7 +164,14 @@ class HistoryBands(Tabular):
 
 def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
     """One offender's contribution to the window's breakdown."""
-    found = sanctions(history)
+    from ..facts.derive import derive
+
+    return history_bands_of(derive(history, HistoryBandsProjection.tables), window)
+
+
+def history_bands_of(facts: OffenderFacts, window: Window = ALL_TIME) -> HistoryBands:
+    """One offender's contribution to the window's breakdown, from their ``sanctions`` rows."""
+    found = [sanction_of(row) for row in facts.sanctions]
     inside = [s for s in found if window.contains(s.date)]
     if not inside:
         return HistoryBands()
@@ -186,9 +195,12 @@ class HistoryBandsProjection:
     """The criminal-history view."""
 
     name: str = "history_bands"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("sanctions",)
 
-    def project(self, history: History, window: Window) -> HistoryBands:
-        return history_bands(history, window)
+    def project(self, facts: OffenderFacts, window: Window) -> HistoryBands:
+        """One offender's :class:`HistoryBands`."""
+        return history_bands_of(facts, window)
 
     def empty(self) -> HistoryBands:
         return HistoryBands()

@@ -17,21 +17,20 @@ Examples:
     >>> c = j.charge("2013-02-02", "shoplifting", arrest=a, offence_date="2013-01-30")
     >>> _ = j.convict("2013-04-02", c)
     >>> _ = j.sentence("2013-05-01", c)
-    >>> days = DaysByOccasionProjection().project(History.build("O1", j.events), ALL_TIME)
+    >>> days = days_by_occasion(History.build("O1", j.events), ALL_TIME)
     >>> days.to_json()[0]["arrest_to_conviction"]
     {'mean': 60.0, 'median': 60.0}
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 
-from ..events import Charge, Conviction, Sentence
+from ..facts.schema import ChargeRow, OffenderFacts
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 
@@ -40,65 +39,22 @@ __all__ = [
     "DaysByOccasionAccumulator",
     "DaysByOccasionProjection",
     "Measure",
-    "OccasionCharge",
     "days_by_occasion",
-    "occasion_charges",
+    "days_of",
+    "durations",
     "quantile",
 ]
 
 
-class OccasionCharge(NamedTuple):
-    """One convicted, arrested charge sentenced on occasion ``occasion`` (both durations raw).
+def durations(charge: ChargeRow) -> tuple[int, int] | None:
+    """``(arrest_to_conviction, offence_to_arrest)`` in days, raw (negatives included).
 
-    A named tuple: cheap to make in the hot loop.
+    ``None`` unless the charge is convicted and its arrest is recorded.
     """
-
-    occasion: int
-    day: dt.date
-    charge: Charge
-    conviction: Conviction
-    arrest_to_conviction: int
-    offence_to_arrest: int
-
-
-def occasion_charges(history: History, window: Window = ALL_TIME) -> Iterator[OccasionCharge]:
-    """Every (occasion in ``window``, charge) pair that SPEC 3.2 measures, negatives included.
-
-    Occasions are numbered over the whole history; a charge appears once per occasion.
-    Cost: one pass over the offender's sentences.
-    """
-    sentences = history.of_type(Sentence)
-    if not sentences:
-        return
-    ordinal = {day: k for k, day in enumerate(history.sentencing_occasions, start=1)}
-    convictions = history.convictions
-    charges = history.charges
-    arrests = history.arrests
-    seen: set[tuple[int, str]] = set()
-    for sentence in sentences:
-        day = sentence.date
-        if not window.contains(day):
-            continue
-        k = ordinal[day]
-        for charge_id in sentence.charge_ids:
-            conviction = convictions.get(charge_id)
-            if conviction is None or (k, charge_id) in seen:
-                continue
-            seen.add((k, charge_id))
-            charge = charges.get(charge_id)
-            if charge is None or charge.arrest_id is None:
-                continue
-            arrest = arrests.get(charge.arrest_id)
-            if arrest is None:
-                continue
-            yield OccasionCharge(
-                k,
-                day,
-                charge,
-                conviction,
-                (conviction.date - arrest.date).days,
-                (arrest.date - charge.offence_date).days,
-            )
+    arrested, convicted = charge.arrest_date, charge.outcome_date
+    if arrested is None or convicted is None or charge.outcome != "convicted":
+        return None
+    return (convicted - arrested).days, (arrested - charge.offence_date).days
 
 
 @attrs.frozen
@@ -293,16 +249,36 @@ class DaysByOccasionAccumulator:
         return DaysByOccasion(self._a2c, self._o2a)
 
 
-def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
-    """One offender's durations by sentencing occasion in ``window``."""
+def days_of(facts: OffenderFacts, window: Window = ALL_TIME) -> DaysByOccasion:
+    """One offender's durations by sentencing occasion in ``window``, from their facts.
+
+    Reads ``charge_occasions`` (occasion in the window) joined to ``charges``.
+    """
+    links = facts.charge_occasions
+    if not links:
+        return DaysByOccasion()
+    charges = {c.charge_id: c for c in facts.charges}
     a2c: dict[int, Counter[int]] = {}
     o2a: dict[int, Counter[int]] = {}
-    for item in occasion_charges(history, window):
-        if item.arrest_to_conviction >= 0:
-            a2c.setdefault(item.occasion, Counter())[item.arrest_to_conviction] += 1
-        if item.offence_to_arrest >= 0:
-            o2a.setdefault(item.occasion, Counter())[item.offence_to_arrest] += 1
+    for link in links:
+        if not window.contains(link.occasion_date):
+            continue
+        measured = durations(charges[link.charge_id])
+        if measured is None:
+            continue
+        to_conviction, to_arrest = measured
+        if to_conviction >= 0:
+            a2c.setdefault(link.occasion, Counter())[to_conviction] += 1
+        if to_arrest >= 0:
+            o2a.setdefault(link.occasion, Counter())[to_arrest] += 1
     return DaysByOccasion(a2c, o2a)
+
+
+def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
+    """One offender's durations by sentencing occasion in ``window``."""
+    from ..facts.derive import derive
+
+    return days_of(derive(history, DaysByOccasionProjection.tables), window)
 
 
 @attrs.frozen
@@ -310,10 +286,12 @@ class DaysByOccasionProjection:
     """The days-by-occasion view as a :class:`~offender_journey.projections.base.Projection`."""
 
     name: str = "days_by_sentencing_occasion"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("charges", "charge_occasions")
 
-    def project(self, history: History, window: Window) -> DaysByOccasion:
+    def project(self, facts: OffenderFacts, window: Window) -> DaysByOccasion:
         """One offender's :class:`DaysByOccasion` in ``window``."""
-        return days_by_occasion(history, window)
+        return days_of(facts, window)
 
     def empty(self) -> DaysByOccasion:
         """The zero result (no offenders)."""

@@ -11,25 +11,33 @@ Examples:
     >>> j = JourneyBuilder("O1")
     >>> c = j.charge("2013-02-02", "shoplifting")
     >>> _ = j.convict("2013-01-01", c)
-    >>> QualityProjection().project(History.build("O1", j.events), ALL_TIME).counts
+    >>> quality(History.build("O1", j.events), ALL_TIME).counts
     {'conviction_before_charge': 1}
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from ..events import Caution, Charge, ChargeDisposed, Conviction, Sentence
+from ..facts.schema import OffenderFacts
 from ..tables import Column, Table, Tabular, plural
-from .base import ALL_TIME, History, Window, as_of_date
-from .occasions import occasion_charges
-from .timeline import Episode, EpisodeKind, Episodes, Oddity, derive_episodes, latest_cautions
+from .base import ALL_TIME, History, Window
+from .timeline import Episode, EpisodeKind, Episodes, Oddity, latest_cautions
 
-__all__ = ["KINDS", "Quality", "QualityProjection", "oddities", "quality"]
+__all__ = [
+    "KINDS",
+    "Quality",
+    "QualityProjection",
+    "arrests_while_held",
+    "event_oddities",
+    "oddities",
+    "quality",
+    "quality_of",
+]
 
 #: Every kind of oddity, with what it means. Order is the report's order.
 KINDS: dict[str, str] = {
@@ -150,7 +158,8 @@ class Quality(Tabular):
         )
 
 
-def _event_oddities(history: History) -> Iterator[Oddity]:
+def event_oddities(history: History) -> Iterator[Oddity]:
+    """Oddities shown by single events and their references (episodes and durations aside)."""
     charges = history.charges
     arrests = history.arrests
     outcomes = history.outcomes
@@ -216,7 +225,7 @@ def _event_oddities(history: History) -> Iterator[Oddity]:
 _HELD = (EpisodeKind.IN_CUSTODY, EpisodeKind.REMANDED)
 
 
-def _arrests_while_held(history: History, episodes: Iterable[Episode]) -> Iterator[Oddity]:
+def arrests_while_held(history: History, episodes: Iterable[Episode]) -> Iterator[Oddity]:
     """Arrests dated strictly inside the person's own custody or remand episodes.
 
     The first day of a hold does not count (arrested, charged and remanded the same
@@ -233,34 +242,29 @@ def _arrests_while_held(history: History, episodes: Iterable[Episode]) -> Iterat
 
 def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
     """Every oddity of one offender's history that counts on a day in ``window``."""
-    found = list(_event_oddities(history))
-    episodes, episode_oddities = derive_episodes(
-        history, as_of_date(history.as_of) + dt.timedelta(1)
-    )
-    found.extend(episode_oddities)
-    found.extend(_arrests_while_held(history, episodes))
-    found = [o for o in found if window.contains(o.day)]
-    # Negative durations are already restricted to occasions in the window.
-    for item in occasion_charges(history, window):
-        if item.arrest_to_conviction < 0:
-            found.append(Oddity("negative_arrest_to_conviction", item.charge.event_id, item.day))
-        if item.offence_to_arrest < 0:
-            found.append(Oddity("negative_offence_to_arrest", item.charge.event_id, item.day))
-    return found
+    from ..facts.derive import derive
+
+    rows = derive(history, QualityProjection.tables).quality_issues
+    return [Oddity(r.code, r.event_id, r.day) for r in rows if window.contains(r.day)]
 
 
-def _report(found: Iterable[Oddity]) -> Quality:
+def quality_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Quality:
+    """One offender's report from their ``quality_issues`` rows counting in ``window``."""
     counts: dict[str, int] = {}
     examples: dict[str, set[str]] = {}
-    for oddity in found:
-        counts[oddity.kind] = counts.get(oddity.kind, 0) + 1
-        examples.setdefault(oddity.kind, set()).add(oddity.event_id)
+    for row in facts.quality_issues:
+        if not window.contains(row.day):
+            continue
+        counts[row.code] = counts.get(row.code, 0) + 1
+        examples.setdefault(row.code, set()).add(row.event_id)
     return Quality(counts, {k: tuple(sorted(v)[:EXAMPLES]) for k, v in examples.items()})
 
 
 def quality(history: History, window: Window = ALL_TIME) -> Quality:
     """One offender's data-quality report for oddities counting on days in ``window``."""
-    return _report(oddities(history, window))
+    from ..facts.derive import derive
+
+    return quality_of(derive(history, QualityProjection.tables), window)
 
 
 @attrs.frozen
@@ -268,10 +272,12 @@ class QualityProjection:
     """The quality report as a :class:`~offender_journey.projections.base.Projection`."""
 
     name: str = "quality"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("quality_issues",)
 
-    def project(self, history: History, window: Window) -> Quality:
+    def project(self, facts: OffenderFacts, window: Window) -> Quality:
         """One offender's :class:`Quality` in ``window``."""
-        return quality(history, window)
+        return quality_of(facts, window)
 
     def empty(self) -> Quality:
         """The zero result (no offenders)."""

@@ -25,16 +25,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import attrs
 
 from ..codec import parse_date
 from ..dates import add_years, add_years_months, age_on
 from ..events import Category, Caution, Disposal, ReleasedOnLicence, Sentence
+from ..facts.schema import IndexEventRow, OffenderFacts
+from ..store.base import from_micros
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
-from .offending import offences
 
 __all__ = [
     "Counts",
@@ -42,10 +43,15 @@ __all__ = [
     "Reoffending",
     "ReoffendingProjection",
     "ReoffendingRows",
-    "index_event",
-    "member",
-    "reoffending",
     "data_end",
+    "earliest_index",
+    "index_candidates",
+    "index_event",
+    "latest_recorded",
+    "member",
+    "member_of",
+    "reoffending",
+    "reoffending_of",
     "reoffending_rows",
 ]
 
@@ -209,32 +215,46 @@ class Reoffending(Tabular):
         return "\n".join(lines)
 
 
-def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] | None:
-    """The earliest index event dated in the cohort period, if any.
+def index_candidates(history: History) -> list[tuple[dt.date, int, IndexKind, str]]:
+    """Every event that can be an index event: ``(date, rank on the day, kind, event_id)``.
 
-    On one day a caution comes before a court sentence, and both before a release.
+    On one day a caution (rank 0) comes before a court sentence (1), and both before a
+    release (2).
     """
-    candidates: list[tuple[dt.date, int, IndexKind]] = []
+    candidates: list[tuple[dt.date, int, IndexKind, str]] = []
     for caution in history.of_type(Caution):
-        candidates.append((caution.date, 0, "caution"))
+        candidates.append((caution.date, 0, "caution", caution.event_id))
     for sentence in history.of_type(Sentence):
         if sentence.disposal is not Disposal.IMMEDIATE_CUSTODY:
-            candidates.append((sentence.date, 1, "court_non_custodial"))
+            candidates.append((sentence.date, 1, "court_non_custodial", sentence.event_id))
     for release in history.of_type(ReleasedOnLicence):
-        candidates.append((release.date, 2, "release_from_custody"))
-    inside = [c for c in candidates if window.contains(c[0])]
+        candidates.append((release.date, 2, "release_from_custody", release.event_id))
+    return candidates
+
+
+def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] | None:
+    """The earliest index event dated in the cohort period, if any."""
+    from ..facts.derive import derive
+
+    return earliest_index(derive(history, ("index_events",)).index_events, window)
+
+
+def earliest_index(
+    rows: Iterable[IndexEventRow], window: Window
+) -> tuple[dt.date, IndexKind] | None:
+    """The earliest of ``index_events`` rows dated in ``window`` (by date, then rank)."""
+    inside = [(r.date, r.rank, r.kind) for r in rows if window.contains(r.date)]
     if not inside:
         return None
     day, _, kind = min(inside)
-    return day, kind
+    return day, cast(IndexKind, kind)
 
 
-def age_group(history: History, day: dt.date) -> AgeGroup:
+def age_group(date_of_birth: dt.date | None, day: dt.date) -> AgeGroup:
     """Adult (18+) or juvenile (10-17) on ``day``; unknown without a date of birth."""
-    profile = history.profile
-    if profile is None:
+    if date_of_birth is None:
         return "unknown"
-    age = age_on(profile.date_of_birth, day)
+    age = age_on(date_of_birth, day)
     if age >= 18:
         return "adult"
     return "juvenile" if age >= 10 else "unknown"
@@ -259,12 +279,26 @@ class Member:
 
 
 def member(history: History, window: Window = ALL_TIME) -> Member | None:
-    """The offender as a member of the cohort of ``window``, or ``None`` if not in it.
+    """The offender as a member of the cohort of ``window``, or ``None`` if not in it."""
+    from ..facts.derive import derive
+
+    return member_of(derive(history, ReoffendingProjection.tables), window)
+
+
+def _latest_of(facts: OffenderFacts) -> dt.datetime | None:
+    offender = facts.offender
+    if offender is None or not offender.latest_recorded_at:
+        return None
+    return from_micros(offender.latest_recorded_at)
+
+
+def member_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Member | None:
+    """The offender as a member of the cohort of ``window``, from their fact rows.
 
     This is the whole per-offender definition: the counts and the survival rows are both
     read from it.
     """
-    index = index_event(history, window)
+    index = earliest_index(facts.index_events, window)
     if index is None:
         return None
     day, kind = index
@@ -272,29 +306,37 @@ def member(history: History, window: Window = ALL_TIME) -> Member | None:
     proof_deadline = add_years_months(day, 1, 6)
     proven = [
         offence.offence_date
-        for offence in offences(history)
+        for offence in facts.offences
         if day < offence.offence_date <= follow_up_end
-        and offence.category is not Category.BREACH
-        and offence.proven_on is not None
-        and offence.proven_on <= proof_deadline
+        and offence.category != Category.BREACH.value
+        and offence.proven_date is not None
+        and offence.proven_date <= proof_deadline
     ]
+    offender = facts.offender
     return Member(
-        history.offender_id,
+        facts.offender_id,
         day,
         kind,
-        age_group(history, day),
+        age_group(None if offender is None else offender.date_of_birth, day),
         len(proven),
         min(proven) if proven else None,
         proof_deadline,
-        _latest_recorded(history),
+        _latest_of(facts),
     )
 
 
 def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
     """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
-    found = member(history, window)
+    from ..facts.derive import derive
+
+    return reoffending_of(derive(history, ReoffendingProjection.tables), window)
+
+
+def reoffending_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Reoffending:
+    """One offender's contribution to the cohort of ``window``, from their fact rows."""
+    found = member_of(facts, window)
     if found is None:
-        return Reoffending(latest_recorded_at=_latest_recorded(history))
+        return Reoffending(latest_recorded_at=_latest_of(facts))
     count = found.reoffences
     counts = Counts(1, 1 if count else 0, count)
     return Reoffending(
@@ -373,7 +415,7 @@ def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) ->
     members: list[Member] = []
     latest: dt.datetime | None = None
     for history in histories:
-        latest = _latest(latest, _latest_recorded(history))
+        latest = _latest(latest, latest_recorded(history))
         found = member(history, window)
         if found is not None:
             members.append(found)
@@ -393,7 +435,7 @@ def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
     return max(a, b)
 
 
-def _latest_recorded(history: History) -> dt.datetime | None:
+def latest_recorded(history: History) -> dt.datetime | None:
     """The latest transaction time the offender's stream holds (retracted events included)."""
     moments = [
         e.recorded_at
@@ -409,10 +451,12 @@ class ReoffendingProjection:
     """The proven-reoffending view; the window is the cohort period."""
 
     name: str = "reoffending"
+    #: The fact tables the view reads.
+    tables: ClassVar[tuple[str, ...]] = ("offenders", "index_events", "offences")
 
-    def project(self, history: History, window: Window) -> Reoffending:
+    def project(self, facts: OffenderFacts, window: Window) -> Reoffending:
         """One offender's :class:`Reoffending`."""
-        return reoffending(history, window)
+        return reoffending_of(facts, window)
 
     def empty(self) -> Reoffending:
         """The zero result."""

@@ -71,6 +71,7 @@ __all__ = [
     "build_timeline",
     "derive_episodes",
     "latest_cautions",
+    "offence_flags",
 ]
 
 _ONE_DAY = dt.timedelta(days=1)
@@ -413,7 +414,8 @@ class Flag:
         }
 
 
-def _flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> list[Flag]:
+def offence_flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> list[Flag]:
+    """Flags of offences committed inside flagging episodes (bail never flags its own charges)."""
     flags: list[Flag] = []
     for offence in offences:
         day = offence.offence_date
@@ -810,7 +812,7 @@ def build_timeline(
         o for o in history.charges.values() if window.contains(o.offence_date)
     ]
     offences.extend(o for o in cautions.values() if window.contains(o.offence_date))
-    flags = sorted(_flags(offences, episodes), key=lambda f: (f.offence_date, f.event_id))
+    flags = sorted(offence_flags(offences, episodes), key=lambda f: (f.offence_date, f.event_id))
     summary = _summary(history, window, episodes.of_kind(EpisodeKind.ON_BAIL), cautions.values())
     events = tuple(e for e in history.events if window.contains(e.date))
     return Timeline(

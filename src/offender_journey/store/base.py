@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -19,9 +19,13 @@ from ..codec import Codec
 from ..errors import ConflictError
 from ..events import Event
 
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
 __all__ = [
     "AppendResult",
     "EventStore",
+    "KeepsFacts",
     "OffenderRange",
     "OffenderSummary",
     "Record",
@@ -211,6 +215,15 @@ class StoreBase(abc.ABC):
 
 
 @runtime_checkable
+class KeepsFacts(Protocol):
+    """A store that keeps fact tables beside its log (see :mod:`offender_journey.facts`)."""
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Re-derive the facts of offenders with events appended since the checkpoint."""
+        ...
+
+
+@runtime_checkable
 class EventStore(Protocol):
     """An append-only store of offenders' event streams.
 
@@ -257,6 +270,21 @@ class EventStore(Protocol):
 
         ``offenders=(first, stop)`` reads only ids with ``first <= id < stop`` (either
         end ``None`` for open), so separate processes can share out a store.
+        """
+        ...
+
+    def head(self) -> int:
+        """The global position of the latest event appended (0 when the store is empty).
+
+        Every appended event gets the next position (1, 2, 3 ...) in commit order, so a
+        reader that remembers a position can ask for exactly what came after it.
+        """
+        ...
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events with a position after ``position``, ascending, as pairs.
+
+        Follow a store by calling it again with the last position seen.
         """
         ...
 

@@ -42,6 +42,8 @@ class InMemoryStore(StoreBase):
         self._codec = codec or Codec()
         self._streams: SortedDict[str, list[tuple[Record, Event]]] = SortedDict()
         self._by_id: dict[str, Record] = {}
+        #: Every event in append order: its position is its index + 1.
+        self._log: list[Event] = []
 
     def append_records(
         self,
@@ -64,6 +66,7 @@ class InMemoryStore(StoreBase):
             event = self._codec.decode_stored(record.payload, assigned)
             self._streams.setdefault(record.offender_id, []).append((record, event))
             self._by_id[record.event_id] = record
+            self._log.append(event)
         return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
@@ -86,6 +89,16 @@ class InMemoryStore(StoreBase):
             if events:
                 yield offender_id, events
 
+    def head(self) -> int:
+        """The position of the latest event appended (0 for an empty store)."""
+        return len(self._log)
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
+        start = max(position, 0)
+        chunk = self._log[start : start + limit]
+        return list(enumerate(chunk, start=start + 1))
+
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         return iter([(offender_id, len(stream)) for offender_id, stream in self._streams.items()])
 
@@ -104,10 +117,12 @@ class InMemoryStore(StoreBase):
     @contextmanager
     def atomic(self) -> Iterator[None]:
         saved = (copy.copy(self._by_id), SortedDict({k: list(v) for k, v in self._streams.items()}))
+        length = len(self._log)
         try:
             yield
         except BaseException:
             self._by_id, self._streams = saved
+            del self._log[length:]
             raise
 
     def __repr__(self) -> str:

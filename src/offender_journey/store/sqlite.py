@@ -2,8 +2,10 @@
 
 The schema carries the append-only rules itself: ``PRIMARY KEY (offender_id,
 version)`` makes streams ordered and gap-free, and a unique ``event_id`` makes
-appends idempotent. A ``store_meta`` row holds the format version so later
-releases can migrate old files.
+appends idempotent. Every event also gets a global ``position`` (1, 2, 3 ... in
+commit order: one writer at a time, so commit order is append order), which is what
+the fact tables' checkpoint refers to. A ``store_meta`` row holds the format version
+so later releases can migrate old files.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreError
@@ -30,10 +32,13 @@ from .base import (
     split_batch,
 )
 
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
 __all__ = ["FORMAT_VERSION", "SQLiteStore"]
 
 #: The on-disk format this release writes and reads.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (
@@ -49,14 +54,31 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at INTEGER NOT NULL,
     recorded_at_given INTEGER NOT NULL,
     payload TEXT NOT NULL,
+    position INTEGER NOT NULL,
     PRIMARY KEY (offender_id, version)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_position ON events (position);
+"""
+
+# Format 1 had no positions: copy the events into the new table, numbering them
+# stream by stream (a stable order that keeps each stream's own order).
+_FROM_VERSION_1 = """
+ALTER TABLE events RENAME TO events_v1;
+DROP INDEX IF EXISTS events_by_id;
+{schema}
+INSERT INTO events (offender_id, version, event_id, type, date, recorded_at,
+    recorded_at_given, payload, position)
+SELECT offender_id, version, event_id, type, date, recorded_at, recorded_at_given, payload,
+    ROW_NUMBER() OVER (ORDER BY offender_id, version)
+FROM events_v1;
+DROP TABLE events_v1;
+UPDATE store_meta SET value = '2' WHERE key = 'format_version';
 """
 
 _INSERT = (
     "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
-    " payload, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " payload, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
 
@@ -102,10 +124,19 @@ class SQLiteStore(StoreBase):
     # --- schema ------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        self._db.executescript(_SCHEMA)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            " WITHOUT ROWID"
+        )
         row = self._db.execute(
             "SELECT value FROM store_meta WHERE key = 'format_version'"
         ).fetchone()
+        if row is not None and row[0] == "1":
+            self._db.executescript(
+                "BEGIN IMMEDIATE;" + _FROM_VERSION_1.format(schema=_SCHEMA) + "COMMIT;"
+            )
+            row = ("2",)
+        self._db.executescript(_SCHEMA)
         if row is None:
             self._db.execute(
                 "INSERT INTO store_meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
@@ -168,11 +199,13 @@ class SQLiteStore(StoreBase):
         for offender_id, expected in (expected_versions or {}).items():
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
+        position = self.head()
         rows = []
         for record in new:
             version = versions.get(record.offender_id, 0) + 1
             versions[record.offender_id] = version
-            rows.append((*record, version))
+            position += 1
+            rows.append((*record, version, position))
         if not optimistic:
             self._db.executemany(_INSERT, rows)
             return
@@ -259,6 +292,27 @@ class SQLiteStore(StoreBase):
         if stream:
             yield current, self._decode(stream)  # type: ignore[misc]
 
+    def head(self) -> int:
+        """The position of the latest event appended (0 for an empty store)."""
+        return int(self._db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0])
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (position, limit),
+        ).fetchall()
+        decode = self._codec.decode_stored
+        return [(row[4], decode(row[3], from_micros(row[1]))) for row in rows]
+
+    def touched_after(self, position: int) -> list[str]:
+        """Offenders with an event appended after ``position``, in order."""
+        cursor = self._db.execute(
+            "SELECT DISTINCT offender_id FROM events WHERE position > ? ORDER BY offender_id",
+            (position,),
+        )
+        return [row[0] for row in cursor]
+
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         cursor = self._db.execute(
             "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id ORDER BY offender_id"
@@ -292,6 +346,23 @@ class SQLiteStore(StoreBase):
 
     def count_offenders(self) -> int:
         return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
+
+    # --- fact tables ---------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The DB-API connection (what the fact tables' writer and readers work over)."""
+        return self._db
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
+
+        Re-derives only the offenders with events appended since the last refresh, in
+        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        """
+        from ..facts.refresh import refresh
+
+        return refresh(self, jobs=jobs)
 
     def close(self) -> None:
         self._db.close()

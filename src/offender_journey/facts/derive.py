@@ -1,0 +1,295 @@
+"""The one fold that makes facts: an offender's effective history → a row per fact.
+
+:func:`derive` is the only place fact rows are made. ``refresh`` stores what it
+returns; a query ``as_of`` a past time derives the same rows on the fly from the
+history cut at that time. Either way the views read rows, so a number is computed
+one way only.
+
+Nothing here depends on *when* the question is asked: an open episode is stored
+with no end, and the views close it at query time.
+
+Examples:
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> from offender_journey.projections import History
+    >>> j = JourneyBuilder("O1")
+    >>> a = j.arrest("2013-02-01")
+    >>> c = j.charge("2013-02-02", "shoplifting", arrest=a)
+    >>> _ = j.convict("2013-04-02", c)
+    >>> facts = derive(History.build("O1", j.events))
+    >>> [(r.charge_id, r.outcome, r.arrest_date.isoformat()) for r in facts.charges]
+    [('O1-c0', 'convicted', '2013-02-01')]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+
+from ..events import (
+    Arrest,
+    BailGranted,
+    Caution,
+    Charge,
+    Conviction,
+    CourtAppearance,
+    Event,
+    OffenderProfile,
+    ReleasedOnLicence,
+    RemandedInCustody,
+    Sentence,
+    WarrantIssued,
+)
+from ..projections.base import History
+from ..projections.occasions import durations
+from ..projections.offending import offences, sanctions
+from ..projections.quality import arrests_while_held, event_oddities
+from ..projections.reoffending import index_candidates, latest_recorded
+from ..projections.timeline import (
+    EpisodeKind,
+    Episodes,
+    Oddity,
+    derive_episodes,
+    latest_cautions,
+    offence_flags,
+)
+from ..store.base import to_micros
+from .schema import (
+    TABLE,
+    ChargeOccasionRow,
+    ChargeRow,
+    EffectiveEventRow,
+    EpisodeRow,
+    IndexEventRow,
+    OffenceRow,
+    OffenderFacts,
+    OffenderRow,
+    QualityIssueRow,
+    SanctionRow,
+    SentencingOccasionRow,
+)
+
+__all__ = ["derive"]
+
+#: Events that introduce a thing under an id: a re-sent id supersedes the earlier record.
+_INTRODUCING: dict[type[Event], str] = {
+    Arrest: "arrest_id",
+    Charge: "charge_id",
+    BailGranted: "bail_id",
+    RemandedInCustody: "remand_id",
+    CourtAppearance: "hearing_id",
+    Sentence: "sentence_id",
+    Caution: "caution_id",
+    ReleasedOnLicence: "licence_id",
+    WarrantIssued: "warrant_id",
+}
+
+
+def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
+    latest: dict[tuple[type[Event], str], str] = {}
+    for event in history.in_transaction_order:
+        field = _INTRODUCING.get(type(event))
+        if field is not None:
+            latest[type(event), getattr(event, field)] = event.event_id
+    kept = set(latest.values())
+    profile = history.profile
+    rows = []
+    for event in history.events:
+        kind = type(event)
+        if kind in _INTRODUCING and event.event_id not in kept:
+            continue
+        if kind is OffenderProfile and event is not profile:
+            continue
+        recorded = 0 if event.recorded_at is None else to_micros(event.recorded_at)
+        rows.append(
+            EffectiveEventRow(
+                history.offender_id,
+                event.event_id,
+                event.TYPE,
+                event.date,
+                recorded,
+            )
+        )
+    return tuple(rows)
+
+
+def derive(history: History, tables: Collection[str] | None = None) -> OffenderFacts:
+    """Every fact row of one offender (or only those of ``tables``, for speed).
+
+    The ``offenders`` row's ``position`` is 0: the store fills it in when it keeps
+    the facts. Cost: one pass over the history per table, episodes derived once.
+    """
+    wanted = set(TABLE) if tables is None else set(tables)
+    unknown = wanted - set(TABLE)
+    if unknown:
+        raise KeyError(f"no fact table(s) {sorted(unknown)}")
+    oid = history.offender_id
+    out: dict[str, tuple[tuple[object, ...], ...]] = {}
+
+    if wanted & {"charges", "charge_occasions", "episodes", "quality_issues"}:
+        episode_list, episode_oddities = derive_episodes(history, dt.date.max)
+    if wanted & {"charges", "charge_occasions", "quality_issues"}:
+        links = _charge_occasions(history)
+        charges = _charges(history, links, Episodes(episode_list))
+        out["charges"] = charges
+        out["charge_occasions"] = links
+    if "quality_issues" in wanted:
+        found = [
+            *event_oddities(history),
+            *episode_oddities,
+            *arrests_while_held(history, episode_list),
+        ]
+        by_charge = {c.charge_id: c for c in charges}
+        for link in links:
+            charge = by_charge[link.charge_id]
+            measured = durations(charge)
+            if measured is None:
+                continue
+            a2c, o2a = measured
+            day = link.occasion_date
+            if a2c < 0:
+                found.append(Oddity("negative_arrest_to_conviction", charge.event_id, day))
+            if o2a < 0:
+                found.append(Oddity("negative_offence_to_arrest", charge.event_id, day))
+        out["quality_issues"] = tuple(
+            QualityIssueRow(oid, seq, o.kind, o.event_id, o.day) for seq, o in enumerate(found)
+        )
+    if "episodes" in wanted:
+        out["episodes"] = tuple(
+            EpisodeRow(
+                oid,
+                e.kind.value,
+                e.ref,
+                e.start,
+                None if e.open else e.end,
+                e.start_event_id,
+                e.end_event_id,
+            )
+            for e in episode_list
+        )
+    if "sentencing_occasions" in wanted:
+        out["sentencing_occasions"] = _sentencing_occasions(history)
+    if "offences" in wanted:
+        out["offences"] = tuple(
+            OffenceRow(
+                oid, o.kind, o.ref, o.event_id, o.offence_date, o.category.value, o.proven_on
+            )
+            for o in offences(history)
+        )
+    if "sanctions" in wanted:
+        out["sanctions"] = tuple(
+            SanctionRow(oid, seq, s.date, s.kind, ",".join(c.value for c in s.categories))
+            for seq, s in enumerate(sanctions(history))
+        )
+    if "index_events" in wanted:
+        out["index_events"] = tuple(
+            IndexEventRow(oid, event_id, day, rank, kind)
+            for day, rank, kind, event_id in index_candidates(history)
+        )
+    if "effective_events" in wanted:
+        out["effective_events"] = _effective_events(history)
+    if "offenders" in wanted:
+        out["offenders"] = (_offender(history),)
+    return OffenderFacts(oid, **{k: v for k, v in out.items() if k in wanted})  # type: ignore[arg-type]
+
+
+def _charge_occasions(history: History) -> tuple[ChargeOccasionRow, ...]:
+    """Convicted, known charges listed in sentences: once per (occasion, charge)."""
+    sentences = history.of_type(Sentence)
+    if not sentences:
+        return ()
+    ordinal = {day: k for k, day in enumerate(history.sentencing_occasions, start=1)}
+    convictions = history.convictions
+    charges = history.charges
+    seen: set[tuple[int, str]] = set()
+    rows = []
+    for sentence in sentences:
+        k = ordinal[sentence.date]
+        for charge_id in sentence.charge_ids:
+            if charge_id not in convictions or charge_id not in charges or (k, charge_id) in seen:
+                continue
+            seen.add((k, charge_id))
+            rows.append(ChargeOccasionRow(history.offender_id, charge_id, k, sentence.date))
+    return tuple(rows)
+
+
+def _charges(
+    history: History, links: Iterable[ChargeOccasionRow], episodes: Episodes
+) -> tuple[ChargeRow, ...]:
+    first: dict[str, ChargeOccasionRow] = {}
+    for item in links:
+        if item.charge_id not in first or item.occasion < first[item.charge_id].occasion:
+            first[item.charge_id] = item
+    flagged: dict[str, set[EpisodeKind]] = {}
+    for flag in offence_flags(history.charges.values(), episodes):
+        flagged.setdefault(flag.offence_id, set()).add(flag.kind)
+    outcomes = history.outcomes
+    arrests = history.arrests
+    rows = []
+    for charge_id, charge in history.charges.items():
+        outcome = outcomes.get(charge_id)
+        if outcome is None:
+            status, when, outcome_id = "pending", None, None
+        else:
+            convicted = type(outcome) is Conviction
+            status = "convicted" if convicted else "not_convicted"
+            when, outcome_id = outcome.date, outcome.event_id
+        arrest = arrests.get(charge.arrest_id) if charge.arrest_id is not None else None
+        link = first.get(charge_id)
+        kinds = flagged.get(charge_id, set())
+        rows.append(
+            ChargeRow(
+                history.offender_id,
+                charge_id,
+                charge.event_id,
+                charge.arrest_id,
+                charge.case_id,
+                charge.date,
+                charge.offence_date,
+                charge.offence.category.value,
+                charge.offence.code,
+                status,
+                when,
+                outcome_id,
+                None if arrest is None else arrest.date,
+                None if link is None else link.occasion,
+                None if link is None else link.occasion_date,
+                EpisodeKind.ON_BAIL in kinds,
+                EpisodeKind.ON_LICENCE in kinds,
+                EpisodeKind.SUSPENDED_SENTENCE in kinds,
+                EpisodeKind.COMMUNITY_ORDER in kinds,
+            )
+        )
+    return tuple(rows)
+
+
+def _sentencing_occasions(history: History) -> tuple[SentencingOccasionRow, ...]:
+    by_day: dict[dt.date, list[Sentence]] = {}
+    for sentence in history.of_type(Sentence):
+        by_day.setdefault(sentence.date, []).append(sentence)
+    rows = []
+    for k, day in enumerate(history.sentencing_occasions, start=1):
+        given = by_day[day]
+        disposals = ",".join(sorted({s.disposal.value for s in given}))
+        rows.append(SentencingOccasionRow(history.offender_id, k, day, len(given), disposals))
+    return tuple(rows)
+
+
+def _offender(history: History) -> OffenderRow:
+    profile = history.profile
+    found = sanctions(history)
+    latest = latest_recorded(history)
+    return OffenderRow(
+        history.offender_id,
+        len(history.events),
+        None if profile is None else profile.date_of_birth,
+        None if profile is None else profile.sex.value,
+        len(history.arrests),
+        len(history.charges),
+        len(history.convictions),
+        len(latest_cautions(history)),
+        len(history.sentencing_occasions),
+        found[0].date if found else None,
+        found[-1].date if found else None,
+        0 if latest is None else to_micros(latest),
+        0,
+    )

@@ -1,0 +1,402 @@
+"""Keeping the fact tables up to date with the log, and reading them back.
+
+The tables hold, for every offender, :func:`~offender_journey.facts.derive.derive`
+of their whole stream, and ``facts_checkpoint`` holds the store position they
+were derived up to. A refresh re-derives only the offenders with an event after
+the checkpoint: their old rows are deleted, the new ones inserted and the
+checkpoint moved, all in one transaction, so a crash at any point leaves tables
+that agree with the log up to their checkpoint.
+
+The writer and the readers work over any DB-API connection given a
+:class:`~offender_journey.facts.schema.Dialect`; :func:`refresh` is the SQLite
+store's driver (``SQLiteStore.refresh()`` calls it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..projections.base import History
+from ..store.base import as_of_micros
+from .derive import derive
+from .schema import (
+    SCHEMA_VERSION,
+    SQLITE,
+    TABLE,
+    TABLES,
+    Dialect,
+    OffenderFacts,
+    create_statements,
+)
+
+if TYPE_CHECKING:
+    from ..store.base import EventStore
+    from ..store.sqlite import SQLiteStore
+
+__all__ = [
+    "CHECKPOINT",
+    "FactsStatus",
+    "RefreshReport",
+    "checkpoint",
+    "ensure_tables",
+    "facts_as_of",
+    "iter_rows",
+    "read_facts",
+    "refresh",
+    "status",
+    "write_facts",
+]
+
+#: The ``facts_checkpoint`` row the fact tables' position is kept under.
+CHECKPOINT = "facts"
+
+# Offenders derived and written per batch (bounds memory; one transaction throughout).
+_BATCH = 500
+
+
+@attrs.frozen
+class RefreshReport:
+    """What one refresh did."""
+
+    #: Offenders whose facts were re-derived.
+    offenders: int
+    #: The checkpoint before and after.
+    start: int
+    position: int
+    seconds: float
+
+    def __str__(self) -> str:
+        if self.offenders == 0:
+            return f"facts already up to date (position {self.position})"
+        return (
+            f"facts of {self.offenders} offenders refreshed, positions {self.start + 1}"
+            f"-{self.position}, in {self.seconds:.2f} s"
+        )
+
+
+@attrs.frozen
+class FactsStatus:
+    """Where the fact tables stand against the log."""
+
+    checkpoint: int
+    head: int
+
+    @property
+    def current(self) -> bool:
+        """Whether every appended event is in the facts."""
+        return self.checkpoint >= self.head
+
+
+# --- SQL over any DB-API connection -------------------------------------------------------
+
+
+def checkpoint(cursor: Any, dialect: Dialect = SQLITE) -> int:
+    """The position the fact tables were derived up to (0: never, or from an older schema).
+
+    On an engine where a failed statement aborts the transaction (PostgreSQL), call
+    :func:`ensure_tables` first.
+    """
+    try:
+        cursor.execute(
+            "SELECT position, schema_version FROM facts_checkpoint "
+            f"WHERE name = {dialect.placeholder}",
+            (CHECKPOINT,),
+        )
+    except Exception as exc:  # the table does not exist yet
+        if "facts_checkpoint" in str(exc):
+            return 0
+        raise
+    row = cursor.fetchone()
+    if row is None or int(row[1]) != SCHEMA_VERSION:
+        return 0
+    return int(row[0])
+
+
+def ensure_tables(cursor: Any, dialect: Dialect = SQLITE) -> None:
+    """Create the fact tables; drop and recreate them if made by another schema version."""
+    for statement in create_statements(dialect):
+        cursor.execute(statement)
+    cursor.execute(
+        f"SELECT schema_version FROM facts_checkpoint WHERE name = {dialect.placeholder}",
+        (CHECKPOINT,),
+    )
+    row = cursor.fetchone()
+    if row is not None and int(row[0]) != SCHEMA_VERSION:
+        for table in TABLES:
+            cursor.execute(f"DROP TABLE {table.name}")
+        cursor.execute(
+            f"DELETE FROM facts_checkpoint WHERE name = {dialect.placeholder}", (CHECKPOINT,)
+        )
+        for statement in create_statements(dialect):
+            cursor.execute(statement)
+
+
+def write_facts(
+    cursor: Any,
+    offender_ids: Sequence[str],
+    facts: Iterable[OffenderFacts],
+    position: int,
+    dialect: Dialect = SQLITE,
+) -> int:
+    """Replace the facts of ``offender_ids`` by ``facts`` and move the checkpoint.
+
+    Call it inside one transaction: the deletes, the inserts and the checkpoint are
+    kept together or not at all. ``facts`` may hold fewer offenders than
+    ``offender_ids`` (an offender whose events are all gone has none). Returns the
+    number of offenders written.
+    """
+    mark = dialect.placeholder
+    text = dialect.to_db.get("text")
+    keys = [(o if text is None else text(o),) for o in offender_ids]
+    for table in TABLES:
+        cursor.executemany(f"DELETE FROM {table.name} WHERE offender_id = {mark}", keys)
+    inserts = {
+        t.name: (
+            f"INSERT INTO {t.name} ({', '.join(t.names)}) VALUES ({dialect.marks(len(t.names))})",
+            dialect.writer(t),
+        )
+        for t in TABLES
+    }
+    written = 0
+    source = iter(facts)
+    while batch := list(itertools.islice(source, _BATCH)):
+        for table in TABLES:
+            sql, convert = inserts[table.name]
+            rows = [convert(row) for item in batch for row in item.rows(table.name)]
+            if rows:
+                cursor.executemany(sql, rows)
+        written += len(batch)
+    cursor.execute(
+        "INSERT INTO facts_checkpoint (name, position, schema_version) "
+        f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (name) DO UPDATE SET "
+        "position = excluded.position, schema_version = excluded.schema_version",
+        (CHECKPOINT, position, SCHEMA_VERSION),
+    )
+    return written
+
+
+def iter_rows(
+    connection: Any,
+    table: str,
+    *,
+    columns: Sequence[str] | None = None,
+    dialect: Dialect = SQLITE,
+) -> Iterator[tuple[Any, ...]]:
+    """Every row of one fact table in key order, as Python values (dates as ``date``).
+
+    ``connection`` is a DB-API connection or a store with a ``connection`` attribute.
+    Rows are the table's row type (a named tuple); ``columns`` picks and orders the
+    columns instead, as plain tuples. Memory: one fetch batch.
+    """
+    spec = TABLE[table]
+    chosen = list(spec.names if columns is None else columns)
+    convert = dialect.reader(spec, chosen)
+    make = spec.row._make if columns is None else tuple  # type: ignore[attr-defined]
+
+    def read(row: Sequence[Any]) -> tuple[Any, ...]:
+        return make(convert(row))
+
+    db = getattr(connection, "connection", connection)
+    cursor = db.cursor()
+    text = {c.name for c in spec.columns if c.type == "text"}
+    order = ", ".join(f"{k}{dialect.collate if k in text else ''}" for k in spec.key)
+    cursor.execute(f"SELECT {', '.join(chosen)} FROM {spec.name} ORDER BY {order}")
+    while rows := cursor.fetchmany(4096):
+        for row in rows:
+            yield read(row)
+
+
+def read_facts(
+    connection: Any,
+    tables: Iterable[str],
+    *,
+    skip: frozenset[str] = frozenset(),
+    dialect: Dialect = SQLITE,
+) -> Iterator[OffenderFacts]:
+    """Every offender's stored facts (only ``tables``, always ``offenders``), by offender id.
+
+    ``skip`` leaves out some offenders. One ordered scan per table, merged.
+    """
+    wanted = [t for t in dict.fromkeys(["offenders", *tables]) if t != "offenders"]
+    streams = {
+        name: itertools.groupby(iter_rows(connection, name, dialect=dialect), key=_first)
+        for name in wanted
+    }
+    pending: dict[str, tuple[str, list[tuple[Any, ...]]] | None] = {}
+    for name, groups in streams.items():
+        head = next(groups, None)
+        pending[name] = None if head is None else (head[0], list(head[1]))
+    for row in iter_rows(connection, "offenders", dialect=dialect):
+        offender_id = row[0]
+        parts: dict[str, tuple[Any, ...]] = {"offenders": (row,)}
+        for name in wanted:
+            current = pending[name]
+            while current is not None and current[0] < offender_id:
+                nxt = next(streams[name], None)
+                current = None if nxt is None else (nxt[0], list(nxt[1]))
+            if current is not None and current[0] == offender_id:
+                parts[name] = tuple(current[1])
+                nxt = next(streams[name], None)
+                current = None if nxt is None else (nxt[0], list(nxt[1]))
+            pending[name] = current
+        if offender_id not in skip:
+            yield OffenderFacts(offender_id, **parts)
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
+
+
+# --- the SQLite store's driver -------------------------------------------------------------
+
+
+def status(store: SQLiteStore) -> FactsStatus:
+    """The checkpoint and the head of the log (no writing)."""
+    dialect: Dialect = getattr(store, "dialect", SQLITE)
+    return FactsStatus(checkpoint(store.connection.cursor(), dialect), store.head())
+
+
+def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
+    """Bring the store's fact tables up to date with its log, in one transaction.
+
+    Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
+    derives in that many processes (over ranges of offender ids); this process writes.
+
+    Works for any store with the SQLite store's ``connection``, ``atomic()``,
+    ``head()``, ``read_all``/``read_stream`` and an ``events`` table with a
+    ``position`` column; a ``dialect`` attribute (default SQLite) says how to spell SQL.
+    """
+    began = time.perf_counter()
+    dialect: Dialect = getattr(store, "dialect", SQLITE)
+    with store.atomic():
+        cursor = store.connection.cursor()
+        ensure_tables(cursor, dialect)
+        start = checkpoint(cursor, dialect)
+        head = store.head()
+        if start >= head:
+            return RefreshReport(0, start, start, time.perf_counter() - began)
+        cursor.execute(
+            "SELECT offender_id, MAX(position) FROM events "
+            f"WHERE position > {dialect.placeholder} GROUP BY offender_id",
+            (start,),
+        )
+        latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
+        touched = sorted(latest)
+        if jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
+            facts = _derive_in_processes(store.path, touched, latest, jobs)
+        else:
+            facts = _derive_streams(store, touched, latest)
+        write_facts(cursor, touched, facts, head, dialect)
+    return RefreshReport(len(touched), start, head, time.perf_counter() - began)
+
+
+def facts_as_of(
+    path: str | os.PathLike[str],
+    tables: Iterable[str],
+    as_of: dt.datetime | None,
+    *,
+    jobs: int = 1,
+) -> Iterator[OffenderFacts] | None:
+    """Every offender's facts as of ``as_of``, read from the store's tables.
+
+    The tables are refreshed first if they are behind the log. Offenders with an
+    event recorded after ``as_of`` are derived from their history cut at ``as_of``.
+    ``None`` when the tables cannot answer well: they are behind and the store is
+    read-only (or locked by a writer), or ``as_of`` is so far back that most offenders
+    would be derived anyway.
+    """
+    from ..store.sqlite import SQLiteStore
+
+    store = SQLiteStore(path)
+    try:
+        if not status(store).current:
+            try:
+                store.refresh(jobs=jobs)
+            except sqlite3.OperationalError as exc:
+                # A read-only copy, or another process writing: fold instead of waiting.
+                message = str(exc).replace("-", "")
+                if "readonly" not in message and "locked" not in message:
+                    raise
+                store.close()
+                return None
+        cursor = store.connection.cursor()
+        late = [
+            row[0]
+            for row in cursor.execute(
+                "SELECT offender_id FROM offenders WHERE latest_recorded_at > ?",
+                (as_of_micros(as_of),),
+            )
+        ]
+        if late and len(late) * 10 > store.count_offenders():
+            store.close()
+            return None
+    except BaseException:
+        store.close()
+        raise
+    return _stored_then_late(store, tuple(tables), late, as_of)
+
+
+def _stored_then_late(
+    store: SQLiteStore, tables: tuple[str, ...], late: list[str], as_of: dt.datetime | None
+) -> Iterator[OffenderFacts]:
+    try:
+        yield from read_facts(store.connection, tables, skip=frozenset(late))
+        for offender_id in late:
+            history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
+            yield derive(history, {"offenders", *tables})
+    finally:
+        store.close()
+
+
+def _with_position(facts: OffenderFacts, position: int) -> OffenderFacts:
+    (row,) = facts.offenders
+    return attrs.evolve(facts, offenders=(row._replace(position=position),))
+
+
+def _derive_streams(
+    store: EventStore, touched: Sequence[str], latest: dict[str, int]
+) -> Iterator[OffenderFacts]:
+    """Derive the touched offenders: one scan when many are touched, else stream by stream."""
+    wanted = set(touched)
+    if len(touched) * 4 >= store.count_offenders():
+        first, stop = touched[0], touched[-1] + "\0"
+        streams: Iterable[tuple[str, Sequence[Any]]] = (
+            (o, events) for o, events in store.read_all(offenders=(first, stop)) if o in wanted
+        )
+    else:
+        streams = ((o, store.read_stream(o)) for o in touched)
+    for offender_id, events in streams:
+        facts = derive(History.build(offender_id, events))
+        yield _with_position(facts, latest[offender_id])
+
+
+def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list[OffenderFacts]:
+    from ..store.sqlite import SQLiteStore
+
+    with SQLiteStore(path) as store:
+        return list(_derive_streams(store, touched, latest))
+
+
+def _derive_in_processes(
+    path: str, touched: list[str], latest: dict[str, int], jobs: int
+) -> Iterator[OffenderFacts]:
+    size = min(_BATCH, len(touched) // (jobs * 4) + 1)
+    chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
+    with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
+        parts = pool.map(
+            _derive_range,
+            itertools.repeat(path),
+            chunks,
+            ({o: latest[o] for o in chunk} for chunk in chunks),
+        )
+        for part in parts:
+            yield from part

@@ -1,0 +1,447 @@
+"""Every fact table, defined once: its row type, columns, key and indexes, and its DDL.
+
+A fact table holds, per offender, what the log says *effectively* (retractions
+applied, re-sent ids resolved): charges with their final outcome, sentencing
+occasions, episodes, offences ... Each table is a :class:`~typing.NamedTuple` row
+type (the column order and the Python types) plus a :class:`TableSpec` (key,
+indexes); :data:`TABLES` lists them all. SQL is generated per :class:`Dialect` so
+every SQL backend stores the same contract: dates are ISO ``YYYY-MM-DD`` text in
+SQLite (they sort and compare as dates) and ``DATE`` where the engine has one.
+
+Every table starts with ``offender_id``: an offender's facts are replaced as a
+whole, all tables at once, whenever their stream changes.
+
+Examples:
+    >>> [t.name for t in TABLES][:3]
+    ['offenders', 'charges', 'charge_occasions']
+    >>> TABLE["charges"].key
+    ('offender_id', 'charge_id')
+    >>> print(create_statements(SQLITE)[1].splitlines()[1].strip())
+    offender_id TEXT NOT NULL,
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NamedTuple
+
+import attrs
+
+from ..store.escaping import escape_nul, unescape_nul
+
+__all__ = [
+    "POSTGRESQL",
+    "SCHEMA_VERSION",
+    "SQLITE",
+    "TABLE",
+    "TABLES",
+    "ChargeOccasionRow",
+    "ChargeRow",
+    "Column",
+    "Dialect",
+    "EffectiveEventRow",
+    "EpisodeRow",
+    "IndexEventRow",
+    "OffenceRow",
+    "OffenderFacts",
+    "OffenderRow",
+    "QualityIssueRow",
+    "SanctionRow",
+    "SentencingOccasionRow",
+    "TableSpec",
+    "create_statements",
+]
+
+#: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
+SCHEMA_VERSION = 3
+
+LogicalType = Literal["text", "int", "date", "bool", "real"]
+
+
+# --- the rows ----------------------------------------------------------------------------
+
+
+class OffenderRow(NamedTuple):
+    """One offender: profile, counts, sanctions, and how far the log was folded."""
+
+    offender_id: str
+    #: Effective events (recorded by the cut, neither retractions nor retracted).
+    events: int
+    date_of_birth: dt.date | None
+    sex: str | None
+    arrests: int
+    charges: int
+    convictions: int
+    cautions: int
+    sentencing_occasions: int
+    first_sanction: dt.date | None
+    latest_sanction: dt.date | None
+    #: Transaction time (µs since 1970 UTC) of the latest event of the stream, any kind.
+    latest_recorded_at: int
+    #: The store position of the stream's latest event when these facts were made.
+    position: int
+
+
+class ChargeRow(NamedTuple):
+    """One charge (a re-sent ``charge_id`` keeps its last record) and its final outcome."""
+
+    offender_id: str
+    charge_id: str
+    event_id: str
+    arrest_id: str | None
+    case_id: str | None
+    charge_date: dt.date
+    offence_date: dt.date
+    category: str
+    offence_code: str
+    #: ``convicted``, ``not_convicted`` or ``pending``.
+    outcome: str
+    outcome_date: dt.date | None
+    outcome_event_id: str | None
+    #: The date of the charge's arrest, when that arrest is recorded.
+    arrest_date: dt.date | None
+    #: The first sentencing occasion that sentenced this (convicted) charge.
+    occasion: int | None
+    occasion_date: dt.date | None
+    on_bail: bool
+    on_licence: bool
+    suspended_sentence: bool
+    community_order: bool
+
+
+class ChargeOccasionRow(NamedTuple):
+    """A convicted charge listed in a sentence on occasion ``occasion`` (once per occasion)."""
+
+    offender_id: str
+    charge_id: str
+    occasion: int
+    occasion_date: dt.date
+
+
+class SentencingOccasionRow(NamedTuple):
+    """A distinct sentence date, numbered over the offender's whole history."""
+
+    offender_id: str
+    occasion: int
+    date: dt.date
+    sentences: int
+    #: The distinct disposals given that day, comma-separated in order.
+    disposals: str
+
+
+class EpisodeRow(NamedTuple):
+    """A state over ``[start_date, end_date)``; ``end_date`` is null while open."""
+
+    offender_id: str
+    kind: str
+    ref: str
+    start_date: dt.date
+    end_date: dt.date | None
+    start_event_id: str
+    end_event_id: str | None
+
+
+class OffenceRow(NamedTuple):
+    """A charged or cautioned offence and the day it was proven (null if not proven)."""
+
+    offender_id: str
+    kind: str
+    ref: str
+    event_id: str
+    offence_date: dt.date
+    category: str
+    proven_date: dt.date | None
+
+
+class SanctionRow(NamedTuple):
+    """A sanction occasion: a day with a conviction of a known charge, or a caution."""
+
+    offender_id: str
+    #: Order among the offender's sanctions (date; a conviction day before a caution).
+    seq: int
+    date: dt.date
+    #: ``conviction`` or ``caution``.
+    kind: str
+    #: The offence categories sanctioned, comma-separated; the first is the current offence.
+    categories: str
+
+
+class IndexEventRow(NamedTuple):
+    """An event that can start a reoffending follow-up (caution, court sentence, release)."""
+
+    offender_id: str
+    event_id: str
+    date: dt.date
+    #: Order on one day: 0 caution, 1 court sentence, 2 release.
+    rank: int
+    kind: str
+
+
+class QualityIssueRow(NamedTuple):
+    """One oddity of the data-quality report and the day it counts on."""
+
+    offender_id: str
+    seq: int
+    code: str
+    event_id: str
+    day: dt.date
+
+
+class EffectiveEventRow(NamedTuple):
+    """An event that counts: not retracted, not a retraction, not superseded by a re-send.
+
+    Its JSON is the ``payload`` of the ``events`` row with the same ``event_id``.
+    """
+
+    offender_id: str
+    event_id: str
+    type: str
+    date: dt.date
+    #: Transaction time, µs since 1970 UTC (as in the ``events`` table).
+    recorded_at: int
+
+
+# --- the tables --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Column:
+    """One column: its name, logical type and whether it may be null."""
+
+    name: str
+    type: LogicalType
+    nullable: bool
+
+
+_LOGICAL: dict[Any, LogicalType] = {
+    str: "text",
+    int: "int",
+    dt.date: "date",
+    bool: "bool",
+    float: "real",
+}
+
+
+def _columns(row: type[tuple[Any, ...]]) -> tuple[Column, ...]:
+    hints = typing.get_type_hints(row)
+    columns = []
+    for name in row._fields:  # type: ignore[attr-defined]
+        hint = hints[name]
+        nullable = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        if nullable:
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        columns.append(Column(name, _LOGICAL[hint], nullable))
+    return tuple(columns)
+
+
+@attrs.frozen
+class TableSpec:
+    """A fact table: name, row type, primary key and secondary indexes."""
+
+    name: str
+    row: type[tuple[Any, ...]]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+    columns: tuple[Column, ...] = attrs.field(init=False)
+
+    @columns.default
+    def _columns_default(self) -> tuple[Column, ...]:
+        return _columns(self.row)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in order."""
+        return tuple(c.name for c in self.columns)
+
+
+#: Every fact table, in the order they are documented and exported.
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("offenders", OffenderRow, ("offender_id",)),
+    TableSpec("charges", ChargeRow, ("offender_id", "charge_id"), (("charge_date",),)),
+    TableSpec("charge_occasions", ChargeOccasionRow, ("offender_id", "occasion", "charge_id")),
+    TableSpec("sentencing_occasions", SentencingOccasionRow, ("offender_id", "occasion")),
+    TableSpec("episodes", EpisodeRow, ("offender_id", "start_event_id"), (("kind", "start_date"),)),
+    TableSpec("offences", OffenceRow, ("offender_id", "kind", "ref")),
+    TableSpec("sanctions", SanctionRow, ("offender_id", "seq")),
+    TableSpec("index_events", IndexEventRow, ("offender_id", "event_id")),
+    TableSpec("quality_issues", QualityIssueRow, ("offender_id", "seq"), (("code",),)),
+    TableSpec("effective_events", EffectiveEventRow, ("offender_id", "event_id"), (("type",),)),
+)
+
+#: The tables by name.
+TABLE: dict[str, TableSpec] = {t.name: t for t in TABLES}
+
+
+@attrs.frozen
+class OffenderFacts:
+    """Every fact row of one offender, a tuple per table (empty when not derived).
+
+    What :func:`~offender_journey.facts.derive.derive` makes and the views read.
+    """
+
+    offender_id: str
+    offenders: tuple[OffenderRow, ...] = ()
+    charges: tuple[ChargeRow, ...] = ()
+    charge_occasions: tuple[ChargeOccasionRow, ...] = ()
+    sentencing_occasions: tuple[SentencingOccasionRow, ...] = ()
+    episodes: tuple[EpisodeRow, ...] = ()
+    offences: tuple[OffenceRow, ...] = ()
+    sanctions: tuple[SanctionRow, ...] = ()
+    index_events: tuple[IndexEventRow, ...] = ()
+    quality_issues: tuple[QualityIssueRow, ...] = ()
+    effective_events: tuple[EffectiveEventRow, ...] = ()
+
+    @property
+    def offender(self) -> OffenderRow | None:
+        """The ``offenders`` row, if derived."""
+        return self.offenders[0] if self.offenders else None
+
+    def rows(self, table: str) -> tuple[tuple[Any, ...], ...]:
+        """The rows of one table by name."""
+        if table not in TABLE:
+            raise KeyError(f"no fact table {table!r}")
+        rows: tuple[tuple[Any, ...], ...] = getattr(self, table)
+        return rows
+
+
+# --- SQL ---------------------------------------------------------------------------------
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _date_to_text(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _text_to_date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def _nul_free(value: str | None) -> str | None:
+    return None if value is None else escape_nul(value)
+
+
+def _with_nul(value: str | None) -> str | None:
+    return None if value is None else unescape_nul(value)
+
+
+def _int_to_bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+@attrs.frozen
+class Dialect:
+    """How one SQL engine spells the contract: types, placeholders, value conversions."""
+
+    name: str
+    #: The DB-API parameter marker (``?`` for sqlite3, ``%s`` for psycopg).
+    placeholder: str
+    types: dict[LogicalType, str]
+    #: Python value → stored value, per logical type (missing = as is).
+    to_db: dict[LogicalType, Callable[[Any], Any]] = attrs.Factory(dict)
+    #: Stored value → Python value, per logical type (missing = as is).
+    from_db: dict[LogicalType, Callable[[Any], Any]] = attrs.Factory(dict)
+    #: Appended to ``ORDER BY`` keys so text sorts by code point, as Python compares it.
+    collate: str = ""
+
+    def marks(self, count: int) -> str:
+        """``count`` placeholders separated by commas."""
+        return ", ".join([self.placeholder] * count)
+
+    def writer(self, table: TableSpec) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        """A function turning a row of ``table`` into the values to bind."""
+        convert = [self.to_db.get(c.type) for c in table.columns]
+        if not any(convert):
+            return tuple
+        steps = [(i, f) for i, f in enumerate(convert) if f is not None]
+
+        def write(row: Sequence[Any]) -> tuple[Any, ...]:
+            values = list(row)
+            for i, f in steps:
+                values[i] = f(values[i])
+            return tuple(values)
+
+        return write
+
+    def reader(
+        self, table: TableSpec, columns: Sequence[str] | None = None
+    ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        """A function turning fetched values (of ``columns``, default all) into Python values."""
+        chosen = table.columns if columns is None else [_column(table, n) for n in columns]
+        steps = [(i, f) for i, c in enumerate(chosen) if (f := self.from_db.get(c.type))]
+        if not steps:
+            return tuple
+
+        def read(values: Sequence[Any]) -> tuple[Any, ...]:
+            out = list(values)
+            for i, f in steps:
+                out[i] = f(out[i])
+            return tuple(out)
+
+        return read
+
+
+def _column(table: TableSpec, name: str) -> Column:
+    for column in table.columns:
+        if column.name == name:
+            return column
+    raise KeyError(f"no column {name!r} in {table.name}")
+
+
+#: SQLite: dates as ISO text, booleans as 0/1.
+SQLITE = Dialect(
+    "sqlite",
+    "?",
+    {"text": "TEXT", "int": "INTEGER", "date": "TEXT", "bool": "INTEGER", "real": "REAL"},
+    to_db={"date": _date_to_text},
+    from_db={"date": _text_to_date, "bool": _int_to_bool},
+)
+
+#: PostgreSQL: native dates and booleans (psycopg converts them both ways); text without
+#: U+0000 (see :mod:`offender_journey.store.escaping`).
+POSTGRESQL = Dialect(
+    "postgresql",
+    "%s",
+    {
+        "text": "TEXT",
+        "int": "BIGINT",
+        "date": "DATE",
+        "bool": "BOOLEAN",
+        "real": "DOUBLE PRECISION",
+    },
+    to_db={"text": _nul_free},
+    from_db={"text": _with_nul},
+    collate=' COLLATE "C"',
+)
+
+
+def create_statements(dialect: Dialect) -> list[str]:
+    """``CREATE TABLE`` / ``CREATE INDEX`` statements (idempotent) for every fact table."""
+    statements = []
+    for table in TABLES:
+        lines = [
+            f"    {c.name} {dialect.types[c.type]}{'' if c.nullable else ' NOT NULL'},"
+            for c in table.columns
+        ]
+        lines.append(f"    PRIMARY KEY ({', '.join(table.key)})")
+        tail = " WITHOUT ROWID" if dialect.name == "sqlite" else ""
+        body = "\n".join(lines)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n{body}\n){tail}")
+        for columns in table.indexes:
+            index = f"{table.name}_by_{'_'.join(columns)}"
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {table.name} ({', '.join(columns)})"
+            )
+    statements.append(
+        "CREATE TABLE IF NOT EXISTS facts_checkpoint (\n"
+        "    name TEXT NOT NULL PRIMARY KEY,\n"
+        f"    position {dialect.types['int']} NOT NULL,\n"
+        f"    schema_version {dialect.types['int']} NOT NULL\n"
+        ")"
+    )
+    return statements

@@ -1,0 +1,286 @@
+"""Facts kept as tables: incremental refresh equals one pass, crashes leave them right,
+and the metrics read from them equal the metrics folded from the log."""
+
+import datetime as dt
+import itertools
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offender_journey.builder import JourneyBuilder
+from offender_journey.events import Event
+from offender_journey.facts.derive import derive
+from offender_journey.facts.refresh import checkpoint, iter_rows, status, write_facts
+from offender_journey.facts.schema import SQLITE, TABLE, TABLES, create_statements
+from offender_journey.metrics import VIEWS, _fold_store, compute_store, resolve_views
+from offender_journey.projections import History, Window
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import generate
+from strategies import cohorts
+
+WINDOWS = [Window(), Window(dt.date(2009, 1, 1), dt.date(2011, 6, 30)), Window(dt.date(2011, 1, 1))]
+SLOW = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def dump(store: SQLiteStore) -> dict[str, list[tuple[Any, ...]]]:
+    """Every fact table's rows, in key order."""
+    return {t.name: list(iter_rows(store, t.name)) for t in TABLES}
+
+
+def interleave(streams: list[tuple[str, list[Event]]], rnd: random.Random) -> list[Event]:
+    """All offenders' events in one sequence, each offender's in stream order."""
+    queues = [list(events) for _, events in streams]
+    out: list[Event] = []
+    while any(queues):
+        queue = rnd.choice([q for q in queues if q])
+        out.append(queue.pop(0))
+    return out
+
+
+def late_arrest(offender_id: str, event_id: str) -> list[Event]:
+    """One more arrest for an offender, under a fresh event id."""
+    arrest = JourneyBuilder(offender_id).arrest("2016-06-01")
+    return [attrs.evolve(arrest, event_id=event_id, arrest_id=event_id)]
+
+
+def one_pass(events: list[Event]) -> dict[str, list[tuple[Any, ...]]]:
+    with SQLiteStore(":memory:") as store:
+        store.append(events)
+        store.refresh()
+        return dump(store)
+
+
+@SLOW
+@given(cohorts(), st.randoms(use_true_random=False), st.lists(st.integers(0, 80), max_size=4))
+def test_facts_built_in_any_split_of_the_input_equal_facts_built_in_one_pass(
+    streams, rnd, cuts
+) -> None:
+    events = interleave(streams, rnd)
+    bounds = sorted({min(c, len(events)) for c in cuts} | {0, len(events)})
+    with SQLiteStore(":memory:") as store:
+        for start, stop in itertools.pairwise(bounds):
+            store.append(events[start:stop])
+            if rnd.random() < 0.7:  # sometimes two imports before a refresh
+                store.refresh()
+        store.refresh()
+        assert status(store).current
+        assert dump(store) == one_pass(events)
+
+
+def test_a_refresh_with_nothing_new_does_nothing() -> None:
+    with SQLiteStore(":memory:") as store:
+        store.append(list(generate(5, seed=1)))
+        assert store.refresh().offenders == 5
+        again = store.refresh()
+        assert again.offenders == 0
+        assert "up to date" in str(again)
+
+
+def test_only_offenders_with_new_events_are_re_derived() -> None:
+    with SQLiteStore(":memory:") as store:
+        store.append(list(generate(6, seed=2)))
+        store.refresh()
+        store.append(late_arrest("S2-O000003", "late-1"))
+        report = store.refresh()
+        assert report.offenders == 1
+        (row,) = [r for r in iter_rows(store, "offenders") if r[0] == "S2-O000003"]
+        assert row.position == store.head()
+
+
+def test_an_exception_between_delete_and_insert_leaves_facts_agreeing_with_the_log() -> None:
+    first = list(generate(8, seed=4))
+    extra = late_arrest("S4-O000002", "late-2")
+    with SQLiteStore(":memory:") as store:
+        store.append(first)
+        store.refresh()
+        before, position = dump(store), checkpoint(store.connection.cursor())
+        store.append(extra + list(generate(10, seed=5)))
+        touched = sorted({e.offender_id for e in extra} | {f"S5-O{i:06d}" for i in range(10)})
+
+        def crashing():
+            for offender_id in touched[:3]:
+                yield derive(History.build(offender_id, store.read_stream(offender_id)))
+            raise RuntimeError("killed half-way through the inserts")
+
+        def write() -> None:
+            with store.atomic():
+                write_facts(store.connection.cursor(), touched, crashing(), store.head())
+
+        with pytest.raises(RuntimeError, match="half-way"):
+            write()
+        assert dump(store) == before
+        assert checkpoint(store.connection.cursor()) == position
+        store.refresh()
+        assert dump(store) == one_pass(first + extra + list(generate(10, seed=5)))
+
+
+_REFRESH = (
+    "import sys; from offender_journey.store import SQLiteStore; SQLiteStore(sys.argv[1]).refresh()"
+)
+
+
+def test_a_refresh_killed_by_a_signal_leaves_facts_agreeing_with_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    events = list(generate(150, seed=6))
+    with SQLiteStore(path) as store:
+        store.append(events[:2000])
+        store.refresh()
+        store.append(events[2000:])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, "-c", _REFRESH, str(path)], env=env)
+    time.sleep(1.5)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    with SQLiteStore(path) as store:
+        state = status(store)
+        assert state.checkpoint in (2000, state.head)
+        store.refresh()
+        assert dump(store) == one_pass(events)
+
+
+# --- metrics from the tables ------------------------------------------------------------
+
+
+FACT_VIEWS = [name for name, view in VIEWS.items() if view.tables is not None]
+
+
+def _both_ways(
+    path: str, window: Window, as_of: dt.datetime | None, names: list[str] | None = None
+) -> tuple[Any, Any]:
+    views = resolve_views(names)
+    from_tables = compute_store(path, window=window, as_of=as_of, views=names).to_json()
+    folded = _fold_store(path, window=window, as_of=as_of, views=views, jobs=1).to_json()
+    return from_tables, folded
+
+
+@SLOW
+@given(cohorts(), st.sampled_from(WINDOWS), st.booleans())
+def test_metrics_from_the_tables_equal_metrics_folded_from_the_log(streams, window, future):
+    events = [e for _, stream in streams for e in stream]
+    if future:  # recorded in the future: not seen as of now, seen with as_of=None
+        events.append(
+            attrs.evolve(
+                events[0],
+                event_id="from-the-future",
+                recorded_at=dt.datetime(2090, 1, 1, tzinfo=dt.UTC),
+            )
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "j.db")
+        with SQLiteStore(path) as store:
+            store.append(events)
+        now = dt.datetime.now(dt.UTC)
+        for as_of in (None, now, dt.datetime(2010, 6, 1, tzinfo=dt.UTC)):
+            from_tables, folded = _both_ways(path, window, as_of, FACT_VIEWS)
+            assert from_tables == folded
+
+
+def test_metrics_on_a_synthetic_cohort_read_the_tables_and_agree(tmp_path: Path) -> None:
+    path = str(tmp_path / "j.db")
+    with SQLiteStore(path) as store:
+        store.append(list(generate(120, seed=8)))
+        assert not status(store).current
+    for window in WINDOWS:
+        from_tables, folded = _both_ways(path, window, None, FACT_VIEWS)
+        assert from_tables == folded
+    with SQLiteStore(path) as store:
+        assert status(store).current  # the first query brought the tables up to date
+
+
+def test_every_view_that_reads_facts_says_which_tables() -> None:
+    assert set(FACT_VIEWS) >= {"conversion", "days_by_sentencing_occasion", "reoffending"}
+    assert set(FACT_VIEWS) >= {"quality", "history_bands", "cost"}
+    for view in VIEWS.values():
+        if view.tables is not None:
+            assert set(view.tables) <= set(TABLE)
+
+
+# --- the SQL contract -------------------------------------------------------------------
+
+
+def test_the_tables_answer_plain_sql_with_dates_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    with SQLiteStore(path) as store:
+        store.append(list(generate(60, seed=9)))
+        store.refresh()
+    db = sqlite3.connect(path)
+    counts = dict(
+        db.execute(
+            "SELECT outcome, COUNT(*) FROM charges "
+            "WHERE charge_date BETWEEN '2011-01-01' AND '2014-12-31' GROUP BY outcome"
+        ).fetchall()
+    )
+    window = Window(dt.date(2011, 1, 1), dt.date(2014, 12, 31))
+    conversion = compute_store(str(path), window=window).conversion
+    assert counts.get("convicted", 0) == conversion.convicted
+    assert counts.get("not_convicted", 0) == conversion.not_convicted
+    assert counts.get("pending", 0) == conversion.pending
+    (offenders, events) = db.execute(
+        "SELECT COUNT(*), SUM(events) FROM offenders WHERE events > 0"
+    ).fetchone()
+    report = compute_store(str(path))
+    assert (offenders, events) == (report.offenders, report.events)
+    # An open episode has no end; effective events are the events that count.
+    assert db.execute("SELECT COUNT(*) FROM episodes WHERE end_date IS NULL").fetchone()[0] >= 0
+    (effective,) = db.execute("SELECT COUNT(*) FROM effective_events").fetchone()
+    assert effective <= report.events
+    (payloads,) = db.execute(
+        "SELECT COUNT(*) FROM effective_events JOIN events USING (event_id)"
+    ).fetchone()
+    assert payloads == effective
+
+
+def test_the_schema_is_one_create_statement_per_table_and_index() -> None:
+    statements = create_statements(SQLITE)
+    tables = [s for s in statements if s.startswith("CREATE TABLE")]
+    assert len(tables) == len(TABLES) + 1  # and the checkpoint
+    db = sqlite3.connect(":memory:")
+    for statement in statements:
+        db.execute(statement)
+    for table in TABLES:
+        names = [row[1] for row in db.execute(f"PRAGMA table_info({table.name})")]
+        assert tuple(names) == table.names
+
+
+@settings(max_examples=40, deadline=None)
+@given(cohorts(max_offenders=1), st.sets(st.sampled_from([t.name for t in TABLES]), min_size=1))
+def test_deriving_some_tables_gives_those_rows_of_deriving_them_all(streams, tables) -> None:
+    ((offender_id, events),) = streams
+    history = History.build(offender_id, events)
+    everything = derive(history)
+    some = derive(history, tables)
+    for table in TABLES:
+        expected = everything.rows(table.name) if table.name in tables else ()
+        assert some.rows(table.name) == expected
+
+
+def test_a_store_locked_by_a_writer_is_folded_instead_of_refreshed(tmp_path: Path) -> None:
+    path = str(tmp_path / "j.db")
+    with SQLiteStore(path) as store:
+        store.append(list(generate(20, seed=11)))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of an import
+    try:
+        from_tables, folded = _both_ways(path, Window(), None)
+        assert from_tables == folded
+        with SQLiteStore(path) as store:
+            assert not status(store).current
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
