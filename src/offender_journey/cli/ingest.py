@@ -10,7 +10,16 @@ from typing import IO, Any
 
 import attrs
 
-from ..io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
+from ..io import (
+    CsvMapping,
+    ImportInterruptedError,
+    ImportReport,
+    MappingError,
+    Rejection,
+    import_csv,
+    import_jsonl,
+    write_rejection,
+)
 from ..store import open_store
 from ..store.base import KeepsFacts
 from ._common import Commands, UsageError, add_json, add_store, print_json, progress
@@ -33,11 +42,16 @@ def _mapping_of(args: argparse.Namespace) -> CsvMapping:
         raise UsageError(str(exc)) from None
 
 
+#: Exit code of an import the machine interrupted (disk full, I/O error).
+EXIT_INTERRUPTED = 3
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     source = args.events
     if source != "-" and not os.path.isfile(source):
         raise UsageError(f"cannot read {source!r}: no such file")
     rejects: IO[bytes] | None = None
+    refreshed: Any = None
     with contextlib.ExitStack() as stack:
         if args.rejects:
             try:
@@ -61,19 +75,32 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             shown += 1
 
         interactive = sys.stderr.isatty() and not args.json
+        fault: ImportInterruptedError | None = None
         with progress(interactive) as on_progress:
             options: dict[str, Any] = {
                 "strict": args.strict,
                 "on_reject": on_reject,
                 "on_progress": on_progress,
             }
-            if _format_of(args) == "csv":
-                report = import_csv(source, store, mapping=_mapping_of(args), **options)
-            else:
-                report = import_jsonl(source, store, **options)
-        refreshed = None
-        if not args.no_refresh and isinstance(store, KeepsFacts):
+            try:
+                if _format_of(args) == "csv":
+                    report = import_csv(source, store, mapping=_mapping_of(args), **options)
+                else:
+                    report = import_jsonl(source, store, **options)
+            except ImportInterruptedError as exc:
+                fault, report = exc, exc.report
+        if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
             refreshed = store.refresh()
+    _say(args, report, refreshed)
+    if fault is not None:
+        print(f"error: {fault}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 1 if report.rejected else 0
+
+
+def _say(args: argparse.Namespace, report: ImportReport, refreshed: Any) -> None:
+    """The outcome: the ``--json`` object, or one line (after any rejection notes)."""
+    source = args.events
     if args.json:
         out = report.to_json()
         if refreshed is not None:
@@ -95,7 +122,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{report} -> {args.store}")
         if refreshed is not None and refreshed.offenders:
             print(refreshed, file=sys.stderr)
-    return 1 if report.rejected else 0
 
 
 def register(commands: Commands) -> None:
@@ -106,7 +132,8 @@ def register(commands: Commands) -> None:
         description="Import events (one JSON object per line, SPEC section 2) into the store. "
         "Every line is stored, recognised as already present, or rejected with its line "
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
-        "rest stored, or nothing with --strict); 2: usage error.",
+        "rest stored, or nothing with --strict); 2: usage error; 3: the machine failed "
+        "part-way (disk full, I/O error): what was stored is still reported.",
     )
     ingest.add_argument(
         "events",
