@@ -64,6 +64,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             from ..keys import load_key
 
             store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
+        elif erased := len(getattr(store, "erasures", list)()):
+            # Refused before reading a line: without the key no import can tell who was erased.
+            raise UsageError(
+                f"this store has {erased} erasure(s): give the key file the erasures were "
+                "made with (--key-file), so that erased people are not stored again"
+            )
         shown = 0
 
         def on_reject(rejection: Rejection) -> None:
