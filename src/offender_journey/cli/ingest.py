@@ -6,14 +6,26 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
+from ..io import (
+    CsvMapping,
+    ImportInterruptedError,
+    ImportReport,
+    MappingError,
+    Rejection,
+    import_csv,
+    import_jsonl,
+    write_rejection,
+)
 from ..store import open_store
 from ..store.base import KeepsFacts
 from ._common import Commands, UsageError, add_json, add_store, print_json, progress
+
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
 
 
 def _format_of(args: argparse.Namespace) -> str:
@@ -31,6 +43,10 @@ def _mapping_of(args: argparse.Namespace) -> CsvMapping:
         return attrs.evolve(mapping, type=args.type) if args.type else mapping
     except (MappingError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+
+
+#: Exit code of an import the machine interrupted (disk full, I/O error).
+EXIT_INTERRUPTED = 3
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -57,19 +73,34 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             shown += 1
 
         interactive = sys.stderr.isatty() and not args.json
+        fault: ImportInterruptedError | None = None
         with progress(interactive) as on_progress:
             options: dict[str, Any] = {
                 "strict": args.strict,
                 "on_reject": on_reject,
                 "on_progress": on_progress,
             }
-            if _format_of(args) == "csv":
-                report = import_csv(source, store, mapping=_mapping_of(args), **options)
-            else:
-                report = import_jsonl(source, store, **options)
+            try:
+                if _format_of(args) == "csv":
+                    report = import_csv(source, store, mapping=_mapping_of(args), **options)
+                else:
+                    report = import_jsonl(source, store, **options)
+            except ImportInterruptedError as exc:
+                fault, report = exc, exc.report
         refreshed = None
-        if not args.no_refresh and isinstance(store, KeepsFacts):
+        if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
             refreshed = store.refresh()
+    if fault is not None:
+        _say(args, report, None)
+        print(f"error: {fault}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    _say(args, report, refreshed)
+    return 1 if report.rejected else 0
+
+
+def _say(args: argparse.Namespace, report: ImportReport, refreshed: RefreshReport | None) -> None:
+    """The outcome: the ``--json`` object, or one line (after any rejection notes)."""
+    source = args.events
     if args.json:
         out = report.to_json()
         if refreshed is not None:
@@ -91,7 +122,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{report} -> {args.store}")
         if refreshed is not None and refreshed.offenders:
             print(refreshed, file=sys.stderr)
-    return 1 if report.rejected else 0
 
 
 def register(commands: Commands) -> None:
@@ -102,7 +132,8 @@ def register(commands: Commands) -> None:
         description="Import events (one JSON object per line, SPEC section 2) into the store. "
         "Every line is stored, recognised as already present, or rejected with its line "
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
-        "rest stored, or nothing with --strict); 2: usage error.",
+        "rest stored, or nothing with --strict); 2: usage error; 3: the machine failed "
+        "part-way (disk full, I/O error): what was stored is still reported.",
     )
     ingest.add_argument(
         "events",
