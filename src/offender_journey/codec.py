@@ -506,22 +506,30 @@ def _trusted_hook(conv: cattrs.Converter, cls: type) -> Callable[[Any, Any], Any
         slots=True,
     )
     init: Callable[..., None] = vars(twin)["__init__"]
-    steps = {
-        f.name: (None if f.type is str else conv.get_structure_hook(f.type), f.type) for f in fields
-    }
-    new = object.__new__
-
-    def structure(raw: Any, _: Any) -> Any:
-        kwargs = {}
-        for key, value in raw.items():  # the keys given: fewer than the fields
-            step = steps.get(key)
-            if step is not None:
-                hook, kind = step
-                kwargs[key] = value if hook is None else hook(value, kind)
-        made: Any = new(cls)
-        init(made, **kwargs)
-        return made
-
+    # Straight-line code, as attrs and cattrs generate theirs: a loop over the fields
+    # costs as much as the validators saved. Names come from the class, never from input.
+    scope: dict[str, Any] = {"new": object.__new__, "cls": cls, "init": init}
+    required, optional = [], ["    kwargs = {}"]
+    for i, f in enumerate(fields):
+        value = f"raw[{f.name!r}]"
+        if f.type is not str:
+            scope[f"hook{i}"], scope[f"type{i}"] = conv.get_structure_hook(f.type), f.type
+            value = f"hook{i}({value}, type{i})"
+        if f.default is attrs.NOTHING:
+            required.append(f"{f.name}={value}")
+        else:
+            optional.append(f"    if {f.name!r} in raw:\n        kwargs[{f.name!r}] = {value}")
+    source = "\n".join(
+        [
+            "def structure(raw, _):",
+            *optional,
+            "    made = new(cls)",
+            f"    init(made, {', '.join([*required, '**kwargs'])})",
+            "    return made",
+        ]
+    )
+    exec(compile(source, f"<trusted structure {cls.__name__}>", "exec"), scope)
+    structure: Callable[[Any, Any], Any] = scope["structure"]
     return structure
 
 
