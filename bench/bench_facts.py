@@ -69,11 +69,16 @@ def main() -> None:
     # 1 % more events: the next offenders of the same generator, into the up-to-date store.
     extra = max(1, offenders // 100)
     bigger = events_file(offenders + extra)
-    lines = bigger.read_bytes().splitlines(keepends=True)
+    known = {json.loads(line)["offender_id"] for line in source.read_bytes().splitlines()}
+    lines = [
+        line
+        for line in bigger.read_bytes().splitlines(keepends=True)
+        if json.loads(line)["offender_id"] not in known
+    ]
     tail = OUT / "facts_delta.jsonl"
-    tail.write_bytes(b"".join(lines[events:]))
+    tail.write_bytes(b"".join(lines))
     os.chmod(tail, 0o600)
-    out["delta_events"] = len(lines) - events
+    out["delta_events"] = len(lines)
     out["delta_ingest"] = cli("ingest", str(tail), "--store", store)
     out["delta_metrics"] = cli("metrics", "--store", store, "--json", "--jobs", "1")
 

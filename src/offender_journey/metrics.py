@@ -369,7 +369,7 @@ def compute_store(
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
 ) -> MetricsReport:
-    """Every requested view over a SQLite store: from its fact tables when it can.
+    """Every requested view over a store (see ``open_store``): from its fact tables when it can.
 
     When every view reads facts, the tables are first brought up to date with the
     log (only offenders with new events are re-derived), then read back; offenders
@@ -384,7 +384,12 @@ def compute_store(
     names = resolve_views(views)
     tables = _needed_tables(names)
     if tables is not None:
-        found = facts_as_of(path, tables, as_of, jobs=jobs)
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            from .facts.postgres import facts_as_of as facts_as_of_postgres
+
+            found = facts_as_of_postgres(path, tables, as_of)
+        else:
+            found = facts_as_of(path, tables, as_of, jobs=jobs)
         if found is not None:
             return compute_facts(found, window=window, as_of=as_of, views=names)
     return _fold_store(path, window=window, as_of=as_of, views=names, jobs=jobs)
@@ -398,12 +403,12 @@ def _fold_store(
     views: list[View[Any]],
     jobs: int,
 ) -> MetricsReport:
-    from .store import SQLiteStore
+    from .store import open_store
 
     if jobs <= 1:
-        with SQLiteStore(path) as store:
+        with open_store(path) as store:
             return compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=views)
-    with SQLiteStore(path) as store:
+    with open_store(path) as store:
         ranges = _balanced_ranges(store.stream_sizes(), jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
@@ -419,9 +424,9 @@ def _compute_range(
     as_of: dt.datetime | None,
     views: list[View[Any]],
 ) -> MetricsReport:
-    from .store import SQLiteStore
+    from .store import open_store
 
-    with SQLiteStore(path) as store:
+    with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
         return compute(streams, window=window, as_of=as_of, views=views)
 

@@ -16,9 +16,11 @@ from importlib.metadata import version
 from ..errors import OffenderJourneyError
 from . import (
     changes,
+    follow,
     ingest,
     metrics,
     offenders,
+    pg_roles,
     quality,
     refresh,
     risk,
@@ -42,7 +44,20 @@ Typical session:
 """
 
 #: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [ingest, refresh, synth, metrics, views, risk, timeline, quality, changes, offenders]
+_COMMANDS = [
+    ingest,
+    refresh,
+    synth,
+    metrics,
+    views,
+    risk,
+    timeline,
+    quality,
+    changes,
+    offenders,
+    follow,
+    pg_roles,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -65,7 +65,8 @@ def add_store(parser: argparse.ArgumentParser) -> None:
         "--store",
         default=DEFAULT_STORE,
         metavar="PATH",
-        help=f"the SQLite store to use (default: {DEFAULT_STORE} in the working directory)",
+        help=f"the store to use: a SQLite file (default: {DEFAULT_STORE} in the working "
+        "directory) or a postgresql://USER@HOST:PORT/DATABASE URL",
     )
 
 
@@ -130,7 +131,7 @@ def progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
 
 
 def open_existing(path: str) -> Any:
-    if path != ":memory:" and not os.path.exists(path):
+    if path != ":memory:" and "://" not in path and not os.path.exists(path):
         raise UsageError(f"no store at {path!r} (run `offender-journey ingest` first)")
     return open_store(path)
 

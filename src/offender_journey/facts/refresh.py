@@ -39,6 +39,7 @@ from .schema import (
 )
 
 if TYPE_CHECKING:
+    from ..store.base import EventStore
     from ..store.sqlite import SQLiteStore
 
 __all__ = [
@@ -154,7 +155,8 @@ def write_facts(
     number of offenders written.
     """
     mark = dialect.placeholder
-    keys = [(o,) for o in offender_ids]
+    text = dialect.to_db.get("text")
+    keys = [(o if text is None else text(o),) for o in offender_ids]
     for table in TABLES:
         cursor.executemany(f"DELETE FROM {table.name} WHERE offender_id = {mark}", keys)
     inserts = {
@@ -205,7 +207,8 @@ def iter_rows(
 
     db = getattr(connection, "connection", connection)
     cursor = db.cursor()
-    order = ", ".join(f"{k}{dialect.collate}" for k in spec.key)
+    text = {c.name for c in spec.columns if c.type == "text"}
+    order = ", ".join(f"{k}{dialect.collate if k in text else ''}" for k in spec.key)
     cursor.execute(f"SELECT {', '.join(chosen)} FROM {spec.name} ORDER BY {order}")
     while rows := cursor.fetchmany(4096):
         for row in rows:
@@ -360,7 +363,7 @@ def _with_position(facts: OffenderFacts, position: int) -> OffenderFacts:
 
 
 def _derive_streams(
-    store: SQLiteStore, touched: Sequence[str], latest: dict[str, int]
+    store: EventStore, touched: Sequence[str], latest: dict[str, int]
 ) -> Iterator[OffenderFacts]:
     """Derive the touched offenders: one scan when many are touched, else stream by stream."""
     wanted = set(touched)

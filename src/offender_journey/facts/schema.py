@@ -30,6 +30,8 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from ..store.escaping import escape_nul, unescape_nul
+
 __all__ = [
     "POSTGRESQL",
     "SCHEMA_VERSION",
@@ -320,6 +322,14 @@ def _text_to_date(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
 
 
+def _nul_free(value: str | None) -> str | None:
+    return None if value is None else escape_nul(value)
+
+
+def _with_nul(value: str | None) -> str | None:
+    return None if value is None else unescape_nul(value)
+
+
 def _int_to_bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -392,7 +402,8 @@ SQLITE = Dialect(
     from_db={"date": _text_to_date, "bool": _int_to_bool},
 )
 
-#: PostgreSQL: native dates and booleans (psycopg converts them both ways).
+#: PostgreSQL: native dates and booleans (psycopg converts them both ways); text without
+#: U+0000 (see :mod:`offender_journey.store.escaping`).
 POSTGRESQL = Dialect(
     "postgresql",
     "%s",
@@ -403,6 +414,8 @@ POSTGRESQL = Dialect(
         "bool": "BOOLEAN",
         "real": "DOUBLE PRECISION",
     },
+    to_db={"text": _nul_free},
+    from_db={"text": _with_nul},
     collate=' COLLATE "C"',
 )
 

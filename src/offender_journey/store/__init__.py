@@ -1,12 +1,14 @@
-"""Event stores: the :class:`EventStore` protocol and its two backends.
+"""Event stores: the :class:`EventStore` protocol and its backends.
 
 :class:`SQLiteStore` is the default (a file, ``journeys.db``); :class:`InMemoryStore`
-suits tests and notebooks. :func:`open_store` picks one from a path.
+suits tests and notebooks; ``PostgresStore`` (the ``postgres`` extra, loaded on first
+use) serves many writers. :func:`open_store` picks one from a path or URL.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .base import AppendResult, EventStore, Record
 from .memory import InMemoryStore
@@ -18,6 +20,7 @@ __all__ = [
     "AppendResult",
     "EventStore",
     "InMemoryStore",
+    "PostgresStore",
     "Record",
     "SQLiteStore",
     "open_store",
@@ -28,11 +31,25 @@ DEFAULT_STORE = "journeys.db"
 
 
 def open_store(path: str | os.PathLike[str] | None = None) -> EventStore:
-    """Open the store at ``path`` (SQLite; ``":memory:"`` for a throw-away one).
+    """Open the store at ``path``: SQLite (``":memory:"`` for a throw-away one), or
+    PostgreSQL for a ``postgresql://USER@HOST:PORT/DATABASE`` URL.
 
     Examples:
         >>> store = open_store(":memory:")
         >>> store.count_offenders()
         0
     """
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(path)
     return SQLiteStore(DEFAULT_STORE if path is None else path)
+
+
+def __getattr__(name: str) -> Any:
+    """``PostgresStore`` is imported on first use: it needs the ``postgres`` extra."""
+    if name == "PostgresStore":
+        from .postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,180 @@
+"""The fact tables of a PostgreSQL store: the same tables, refresh and reads as SQLite's.
+
+The tables live beside ``events`` in the store's schema, typed by the
+:data:`~offender_journey.facts.schema.POSTGRESQL` dialect (``DATE``, ``BOOLEAN``).
+A refresh is one transaction that holds an advisory lock, so two followers never
+interleave, and writes the rows and the checkpoint together: a follower killed at any
+moment leaves tables that agree with the log up to their checkpoint, and resumes there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import psycopg
+
+from ..projections.base import History
+from ..store.base import as_of_micros
+from ..store.postgres import PostgresStore, unkey
+from .derive import derive
+from .refresh import (
+    FactsStatus,
+    RefreshReport,
+    _derive_streams,
+    checkpoint,
+    ensure_tables,
+    read_facts,
+    write_facts,
+)
+from .schema import POSTGRESQL, SCHEMA_VERSION, TABLES, OffenderFacts
+
+__all__ = ["ROLES", "create_roles", "facts_as_of", "refresh", "roles_script", "status"]
+
+#: The group roles :func:`create_roles` sets up: writer, follower, reader.
+ROLES = ("offender_journey_writer", "offender_journey_follower", "offender_journey_reader")
+
+
+def status(store: PostgresStore) -> FactsStatus:
+    """The checkpoint and the head of the log (no writing)."""
+    with store.borrow() as conn:
+        exists = conn.execute("SELECT to_regclass('facts_checkpoint')").fetchone()
+        done = 0 if exists == (None,) else checkpoint(conn.cursor(), POSTGRESQL)
+    return FactsStatus(done, store.head())
+
+
+def refresh(store: PostgresStore) -> RefreshReport:
+    """Bring the fact tables up to date with the log, in one transaction.
+
+    Only offenders with an event after the checkpoint are re-derived. Followers
+    running at once take turns (an advisory lock held by the transaction).
+    """
+    began = time.perf_counter()
+    with store.atomic(), store.borrow() as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.facts'))")
+        cursor = conn.cursor()
+        if not _tables_current(conn):
+            ensure_tables(cursor, POSTGRESQL)
+        start = checkpoint(cursor, POSTGRESQL)
+        head = store.head()
+        if start >= head:
+            return RefreshReport(0, start, start, time.perf_counter() - began)
+        rows = conn.execute(
+            "SELECT offender_id, MAX(position) FROM events WHERE position > %s AND position <= %s"
+            " GROUP BY offender_id",
+            (start, head),
+        ).fetchall()
+        latest = {unkey(offender_id): position for offender_id, position in rows}
+        touched = sorted(latest)
+        write_facts(cursor, touched, _derive_streams(store, touched, latest), head, POSTGRESQL)
+    return RefreshReport(len(touched), start, head, time.perf_counter() - began)
+
+
+def roles_script() -> str:
+    """The SQL that sets up the roles (``store/postgres_roles.sql``, fact tables filled in)."""
+    text = importlib.resources.files("offender_journey.store").joinpath("postgres_roles.sql")
+    tables = ", ".join([t.name for t in TABLES] + ["facts_checkpoint"])
+    return text.read_text(encoding="utf-8").replace("{fact_tables}", tables)
+
+
+def create_roles(store: PostgresStore) -> None:
+    """Create the fact tables if need be, then the roles and their grants (as the owner).
+
+    Raises:
+        psycopg.errors.InsufficientPrivilege: the connection's role cannot create roles
+        or does not own the tables.
+    """
+    with store.atomic(), store.borrow() as conn:
+        if not _tables_current(conn):
+            ensure_tables(conn.cursor(), POSTGRESQL)
+        conn.execute(roles_script().encode())
+
+
+def _tables_current(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the fact tables exist, at this schema version once written (nothing to create).
+
+    Checked first because ``CREATE TABLE IF NOT EXISTS`` needs the right to create in
+    the schema even when the table is there, which a follower's role need not have.
+    """
+    if conn.execute("SELECT to_regclass('facts_checkpoint')").fetchone() == (None,):
+        return False
+    row = conn.execute(
+        "SELECT schema_version FROM facts_checkpoint WHERE name = 'facts'"
+    ).fetchone()
+    return row is None or int(row[0]) == SCHEMA_VERSION
+
+
+class _ServerCursors:
+    """A connection whose cursors are server-side: fact tables are read a batch at a time."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+        self._opened: list[psycopg.ServerCursor[Any]] = []
+
+    def cursor(self) -> psycopg.ServerCursor[Any]:
+        self._opened.append(self._conn.cursor(name=f"facts_{len(self._opened) + 1}"))
+        return self._opened[-1]
+
+    def close(self) -> None:
+        """Close every cursor handed out, then the connection."""
+        for cursor in self._opened:
+            cursor.close()
+        self._conn.close()
+
+
+def facts_as_of(
+    url: str, tables: Iterable[str], as_of: dt.datetime | None
+) -> Iterator[OffenderFacts] | None:
+    """Every offender's facts as of ``as_of``, read from the store's tables.
+
+    The tables are refreshed first if they are behind the log; offenders with an
+    event recorded after ``as_of`` are derived from their history cut at ``as_of``.
+    ``None`` when the tables cannot answer well: they are behind and this role may not
+    write them, or ``as_of`` is so far back that most offenders would be derived anyway.
+    """
+    store = PostgresStore(url)
+    try:
+        if not status(store).current:
+            try:
+                refresh(store)
+            except psycopg.errors.InsufficientPrivilege:
+                store.close()
+                return None
+        reader = psycopg.connect(url)
+        reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        late = [
+            unkey(row[0])
+            for row in reader.execute(
+                "SELECT offender_id FROM offenders WHERE latest_recorded_at > %s",
+                (as_of_micros(as_of),),
+            )
+        ]
+        if late and len(late) * 10 > store.count_offenders():
+            reader.close()
+            store.close()
+            return None
+    except BaseException:
+        store.close()
+        raise
+    return _stored_then_late(store, reader, tuple(tables), late, as_of)
+
+
+def _stored_then_late(
+    store: PostgresStore,
+    reader: psycopg.Connection[Any],
+    tables: tuple[str, ...],
+    late: list[str],
+    as_of: dt.datetime | None,
+) -> Iterator[OffenderFacts]:
+    stored = _ServerCursors(reader)
+    try:
+        yield from read_facts(stored, tables, skip=frozenset(late), dialect=POSTGRESQL)
+        for offender_id in late:
+            history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
+            yield derive(history, {"offenders", *tables})
+    finally:
+        stored.close()
+        store.close()

@@ -1,0 +1,505 @@
+"""Events in PostgreSQL, for services: many writers on many hosts, live followers, roles.
+
+The schema is the SQLite store's, with PostgreSQL's types (``date DATE``,
+``recorded_at BIGINT`` microseconds) and a global ``position``. The append-only
+rules live in the server: ``PRIMARY KEY (offender_id, version)`` orders each stream,
+a unique ``event_id`` makes appends idempotent, and a trigger refuses ``UPDATE``,
+``DELETE`` and ``TRUNCATE`` to everybody but the table's owner.
+
+Positions readers can trust: every append takes the table in ``EXCLUSIVE`` mode (readers
+go on, other writers wait) and numbers its events from the highest position stored, so
+commits happen in position order and a reader that has seen position *N* has seen
+everything up to *N*; nothing committed later can take a smaller number. Each append
+also sends a ``NOTIFY`` that :meth:`PostgresStore.follow` wakes on.
+
+Bulk appends go through ``COPY``. Needs the ``postgres`` extra (psycopg 3 and psycopg-pool).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..codec import Codec
+from ..errors import ConcurrencyError, MissingExtraError, StoreError
+from ..events import Event
+from .base import (
+    AppendResult,
+    OffenderRange,
+    Record,
+    StoreBase,
+    as_of_micros,
+    from_micros,
+    split_batch,
+)
+from .escaping import escape_nul, unescape_nul
+
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
+
+try:
+    import psycopg
+    from psycopg import sql
+    from psycopg_pool import ConnectionPool
+except ImportError as exc:  # pragma: no cover - only without the extra
+    raise MissingExtraError("the PostgreSQL store", "postgres", "psycopg and psycopg-pool") from exc
+
+__all__ = ["CHANNEL", "FORMAT_VERSION", "PostgresStore", "is_postgres_url", "unkey"]
+
+#: The schema this release writes and reads.
+FORMAT_VERSION = 1
+#: The ``LISTEN``/``NOTIFY`` channel every append notifies (the payload: the last position).
+CHANNEL = "offender_journey_events"
+
+_SCHEMA = """
+CREATE TABLE store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE events (
+    offender_id TEXT COLLATE "C" NOT NULL,
+    version INTEGER NOT NULL,
+    event_id TEXT COLLATE "C" NOT NULL,
+    type TEXT NOT NULL,
+    date DATE NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    recorded_at_given BOOLEAN NOT NULL,
+    payload TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    PRIMARY KEY (offender_id, version),
+    CONSTRAINT events_event_id_key UNIQUE (event_id),
+    CONSTRAINT events_position_key UNIQUE (position)
+);
+-- Appends serialise on this lock (writers without UPDATE rights take it through here),
+-- then number their events from the head it returns.
+CREATE FUNCTION events_append_lock() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+BEGIN
+    LOCK TABLE events IN EXCLUSIVE MODE;
+    RETURN (SELECT COALESCE(MAX(position), 0) FROM events);
+END $$;
+REVOKE ALL ON FUNCTION events_append_lock() FROM PUBLIC;
+CREATE FUNCTION events_refuse_rewrite() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
+BEGIN
+    IF current_user <> (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)
+    THEN
+        RAISE EXCEPTION 'events are append-only: % refused for %', TG_OP, current_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_rewrite();
+"""
+
+_COPY = (
+    "COPY events (offender_id, event_id, type, date, recorded_at, recorded_at_given, payload,"
+    " version, position) FROM STDIN"
+)
+_PAGE = 5000
+# Appends of up to this many events look stored ids up before COPY (one query) rather
+# than COPY optimistically inside a savepoint (three more round trips).
+_SMALL = 100
+# Ids are text, which in PostgreSQL cannot hold U+0000: see ``escaping``.
+_key = escape_nul
+#: A text column's value as stored → the text as given.
+unkey = unescape_nul
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@|(password=)[^&\s]*")
+
+
+def is_postgres_url(path: object) -> bool:
+    """Whether ``path`` names a PostgreSQL database (``postgresql://...``)."""
+    return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
+
+
+def _copy_text(text: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and return escaped."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    return _URL_PASSWORD.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", url)
+
+
+class PostgresStore(StoreBase):
+    """Events in a PostgreSQL database, in the first schema of the connection's search path.
+
+    Safe to share between threads: each call borrows a connection from a pool of up
+    to ``max_connections``, and an :meth:`atomic` block keeps one connection for its
+    thread until the block ends. Processes each open their own store.
+
+    Args:
+        url: ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`` (any libpq URL).
+        codec: how events become JSON (the default suits everyone).
+        max_connections: the most connections the store holds at once.
+
+    Raises:
+        StoreError: the database cannot be reached, or holds another format.
+    """
+
+    def __init__(self, url: str, codec: Codec | None = None, *, max_connections: int = 4) -> None:
+        self.url = url
+        self._codec = codec or Codec()
+        self._pinned = threading.local()
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                self._migrate(conn)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open {_shown(url)} as an event store: {exc}") from None
+        self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            url,
+            kwargs={"autocommit": True},
+            min_size=1,
+            max_size=max_connections,
+            num_workers=1,
+            open=True,
+            name="offender-journey",
+        )
+        # The pool's first connection is made by its worker thread: wait for it here, so
+        # that no thread of the store is still at work once the constructor returns.
+        self._pool.wait()
+
+    # --- schema ------------------------------------------------------------------------
+
+    @staticmethod
+    def _migrate(conn: psycopg.Connection[Any]) -> None:
+        """Create the tables on first use (once, even when several processes start together)."""
+        with conn.transaction():
+            schema = conn.execute("SELECT current_schema()").fetchone()
+            if schema is None or schema[0] is None:
+                raise StoreError("the connection's search_path names no schema that exists")
+            if conn.execute("SELECT to_regclass('store_meta')").fetchone() == (None,):
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+                if conn.execute("SELECT to_regclass('store_meta')").fetchone() == (None,):
+                    script = _SCHEMA.format(schema=sql.Identifier(schema[0]).as_string(conn))
+                    conn.execute(script.encode())
+                    conn.execute(
+                        "INSERT INTO store_meta VALUES ('format_version', %s)",
+                        (str(FORMAT_VERSION),),
+                    )
+            row = conn.execute(
+                "SELECT value FROM store_meta WHERE key = 'format_version'"
+            ).fetchone()
+        if row is None or int(row[0]) != FORMAT_VERSION:
+            found = None if row is None else row[0]
+            raise StoreError(
+                f"the database has store format {found}; this release reads {FORMAT_VERSION}"
+            )
+
+    # --- connections and transactions ----------------------------------------------------------
+
+    @contextmanager
+    def borrow(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        """A connection: this thread's inside an :meth:`atomic` block, else one from the pool.
+
+        For SQL of one's own (the fact tables, reports); it goes back on leaving the block.
+        """
+        pinned: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._pinned, "conn", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction (a savepoint inside one): all of it is kept, or none."""
+        pinned: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._pinned, "conn", None)
+        if pinned is not None:
+            with pinned.transaction():
+                yield
+            return
+        with self._pool.connection() as conn:
+            self._pinned.conn = conn
+            try:
+                with conn.transaction():
+                    yield
+            finally:
+                self._pinned.conn = None
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def append_records(
+        self,
+        records: list[Record],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> AppendResult:
+        with self.atomic(), self.borrow() as conn:
+            locked = conn.execute("SELECT events_append_lock()").fetchone()
+            head = int(locked[0]) if locked else 0
+            new, duplicates = split_batch(records, {}, self._codec)
+            offenders = sorted({r.offender_id for r in new} | set(expected_versions or ()))
+            if len(new) <= _SMALL:
+                # Few events (a service's append): look everything up in one query.
+                versions, known = self._lookup(conn, offenders, [r.event_id for r in new])
+                new, stored = split_batch(new, known, self._codec)
+                duplicates += stored
+                self._insert(conn, new, versions, head, expected_versions)
+            else:
+                # A bulk import: nearly every event is new, so COPY at once, and look
+                # stored ids up only if the unique index met some.
+                versions = self._versions(conn, offenders)
+                try:
+                    with conn.transaction():
+                        self._insert(conn, new, dict(versions), head, expected_versions)
+                except psycopg.errors.UniqueViolation:
+                    known = self._stored_payloads(conn, [r.event_id for r in new])
+                    new, stored = split_batch(new, known, self._codec)
+                    duplicates += stored
+                    self._insert(conn, new, versions, head, expected_versions)
+        return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
+
+    def _insert(
+        self,
+        conn: psycopg.Connection[Any],
+        new: list[Record],
+        versions: dict[str, int],
+        position: int,
+        expected_versions: Mapping[str, int] | None,
+    ) -> None:
+        """Check the expected versions, then COPY ``new`` in numbered after ``position``."""
+        for offender_id, expected in (expected_versions or {}).items():
+            if versions.get(offender_id, 0) != expected:
+                raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
+        if not new:
+            return
+        lines = []
+        for record in new:
+            version = versions.get(record.offender_id, 0) + 1
+            versions[record.offender_id] = version
+            position += 1
+            offender_id, event_id, kind, date, recorded_at, given, payload = record
+            lines.append(
+                f"{_copy_text(_key(offender_id))}\t{_copy_text(_key(event_id))}\t{kind}\t"
+                f"{date}\t{recorded_at}\t{'t' if given else 'f'}\t{_copy_text(payload)}\t"
+                f"{version}\t{position}\n"
+            )
+        with conn.cursor().copy(_COPY) as copy:
+            copy.write("".join(lines))
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(position)))
+
+    @staticmethod
+    def _lookup(
+        conn: psycopg.Connection[Any], offender_ids: Sequence[str], event_ids: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, str]]:
+        """Streams' versions and stored payloads of ids, in one round trip."""
+        rows = conn.execute(
+            "SELECT offender_id, MAX(version), NULL FROM events WHERE offender_id = ANY(%s)"
+            " GROUP BY offender_id"
+            " UNION ALL SELECT event_id, NULL, payload FROM events WHERE event_id = ANY(%s)",
+            ([_key(i) for i in offender_ids], [_key(i) for i in dict.fromkeys(event_ids)]),
+        ).fetchall()
+        versions = {unkey(key): version for key, version, _ in rows if version is not None}
+        payloads = {unkey(key): payload for key, version, payload in rows if version is None}
+        return versions, payloads
+
+    def _stored_payloads(
+        self, conn: psycopg.Connection[Any], event_ids: Sequence[str]
+    ) -> dict[str, str]:
+        rows = conn.execute(
+            "SELECT event_id, payload FROM events WHERE event_id = ANY(%s)",
+            ([_key(i) for i in dict.fromkeys(event_ids)],),
+        ).fetchall()
+        return {unkey(event_id): payload for event_id, payload in rows}
+
+    @staticmethod
+    def _versions(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, int]:
+        rows = conn.execute(
+            "SELECT offender_id, MAX(version) FROM events WHERE offender_id = ANY(%s)"
+            " GROUP BY offender_id",
+            ([_key(i) for i in offender_ids],),
+        ).fetchall()
+        return {unkey(offender_id): version for offender_id, version in rows}
+
+    @staticmethod
+    def _head(conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
+        """``(recorded_at, payload)`` rows → events."""
+        decode = self._codec.decode_stored
+        return [decode(payload, from_micros(recorded_at)) for recorded_at, payload in rows]
+
+    def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
+        limit = as_of_micros(as_of)
+        with self.borrow() as conn:
+            rows = conn.execute(
+                "SELECT recorded_at, payload FROM events"
+                " WHERE offender_id = %s AND recorded_at <= %s ORDER BY version",
+                (_key(offender_id), limit),
+            ).fetchall()
+        return self._decode(rows)
+
+    def read_all(
+        self,
+        *,
+        as_of: dt.datetime | None = None,
+        offenders: OffenderRange | None = None,
+    ) -> Iterator[tuple[str, list[Event]]]:
+        """Every stream in turn, read a page at a time (no transaction is held between pages)."""
+        first, stop = offenders or (None, None)
+        where = [sql.SQL("recorded_at <= %s")]
+        params: list[Any] = [as_of_micros(as_of)]
+        if first is not None:
+            where.append(sql.SQL("offender_id >= %s"))
+            params.append(_key(first))
+        if stop is not None:
+            where.append(sql.SQL("offender_id < %s"))
+            params.append(_key(stop))
+        query = sql.SQL(
+            "SELECT offender_id, version, recorded_at, payload FROM events WHERE {}"
+            " ORDER BY offender_id, version LIMIT %s"
+        )
+        first_page = query.format(sql.SQL(" AND ").join(where))
+        next_page = query.format(
+            sql.SQL(" AND ").join([*where, sql.SQL("(offender_id, version) > (%s, %s)")])
+        )
+        after: tuple[str, int] | None = None
+        current: str | None = None
+        stream: list[tuple[Any, ...]] = []
+        while True:
+            with self.borrow() as conn:
+                if after is None:
+                    rows = conn.execute(first_page, [*params, _PAGE]).fetchall()
+                else:
+                    rows = conn.execute(next_page, [*params, *after, _PAGE]).fetchall()
+            for offender_id, _version, recorded_at, payload in rows:
+                if offender_id != current:
+                    if stream:
+                        yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
+                    current, stream = offender_id, []
+                stream.append((recorded_at, payload))
+            if len(rows) < _PAGE:
+                break
+            after = (rows[-1][0], rows[-1][1])
+        if stream:
+            yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
+
+    def head(self) -> int:
+        """The position of the latest event appended (0 for an empty store)."""
+        with self.borrow() as conn:
+            return self._head(conn)
+
+    def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``.
+
+        Never misses an event: appends commit in position order, so once a position is
+        visible every smaller one is too.
+        """
+        with self.borrow() as conn:
+            rows = conn.execute(
+                "SELECT position, recorded_at, payload FROM events WHERE position > %s"
+                " ORDER BY position LIMIT %s",
+                (position, limit),
+            ).fetchall()
+        decode = self._codec.decode_stored
+        return [(pos, decode(payload, from_micros(recorded))) for pos, recorded, payload in rows]
+
+    def touched_after(self, position: int) -> list[str]:
+        """Offenders with an event appended after ``position``, in order."""
+        with self.borrow() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT offender_id FROM events WHERE position > %s ORDER BY offender_id",
+                (position,),
+            ).fetchall()
+        return [unkey(row[0]) for row in rows]
+
+    def follow(
+        self,
+        after: int = 0,
+        *,
+        timeout: float | None = None,
+        stop: threading.Event | None = None,
+        batch: int = 1000,
+    ) -> Iterator[tuple[int, Event]]:
+        """Every event after position ``after``, then each new one as it is committed.
+
+        Sleeps on ``LISTEN`` between appends (no polling of the table). Ends when
+        ``stop`` is set or, with ``timeout``, once that many seconds pass with nothing
+        new; otherwise runs until the caller stops iterating.
+        """
+        listener = psycopg.connect(self.url, autocommit=True)
+        try:
+            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+            position = after
+            idle_since = time.monotonic()
+            while stop is None or not stop.is_set():
+                got = self.read_after(position, limit=batch)
+                for position, event in got:
+                    yield position, event
+                if got:
+                    idle_since = time.monotonic()
+                    continue
+                wait = 3600.0 if timeout is None else timeout - (time.monotonic() - idle_since)
+                if wait <= 0:
+                    return
+                if stop is not None:
+                    wait = min(wait, 0.1)  # so that setting ``stop`` is seen promptly
+                for _ in listener.notifies(timeout=wait, stop_after=1):
+                    pass
+        finally:
+            listener.close()
+
+    def stream_sizes(self) -> Iterator[tuple[str, int]]:
+        with self.borrow() as conn:
+            rows = conn.execute(
+                "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id"
+                " ORDER BY offender_id"
+            ).fetchall()
+        return iter([(unkey(offender_id), size) for offender_id, size in rows])
+
+    def offenders(self) -> Iterator[str]:
+        with self.borrow() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT offender_id FROM events ORDER BY offender_id"
+            ).fetchall()
+        return iter([unkey(row[0]) for row in rows])
+
+    def version(self, offender_id: str) -> int:
+        with self.borrow() as conn:
+            return self._versions(conn, [offender_id]).get(offender_id, 0)
+
+    def count_events(self) -> int:
+        with self.borrow() as conn:
+            row = conn.execute("SELECT COUNT(*) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def count_offenders(self) -> int:
+        with self.borrow() as conn:
+            row = conn.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
+
+        Re-derives only the offenders with events appended since the last refresh, in
+        one transaction with the checkpoint. Facts are derived in this process: ``jobs``
+        is accepted for the signature every store shares. Returns a ``RefreshReport``.
+        """
+        from ..facts.postgres import refresh
+
+        return refresh(self)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {_shown(self.url)}>"

@@ -1,0 +1,41 @@
+-- Roles for an offender-journey store in PostgreSQL. Run by the owner of the store's
+-- tables, with the store's schema first on the search path (`offender-journey pg-roles`
+-- does both, and creates the fact tables first). Safe to run again.
+--
+--   offender_journey_writer    services that append events: SELECT and INSERT on events,
+--                              nothing else (no UPDATE, DELETE or TRUNCATE).
+--   offender_journey_follower  `offender-journey follow`: reads events, rewrites fact rows.
+--   offender_journey_reader    analysts: SELECT on the fact tables (effective_events among
+--                              them) and nothing else; never the raw events.
+--
+-- These are group roles (NOLOGIN): give each service or person a login role of its own
+-- that is a member, e.g. CREATE ROLE intake LOGIN PASSWORD '...' IN ROLE offender_journey_writer;
+-- A trigger on events refuses UPDATE, DELETE and TRUNCATE to everybody but the owner,
+-- whatever else is granted later.
+
+DO $roles$
+DECLARE
+    name TEXT;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['offender_journey_writer', 'offender_journey_follower',
+                                'offender_journey_reader'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', name);
+        END IF;
+    END LOOP;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO offender_journey_writer, '
+                   'offender_journey_follower, offender_journey_reader', current_schema());
+END
+$roles$;
+
+REVOKE ALL ON events, store_meta FROM PUBLIC;
+REVOKE ALL ON {fact_tables} FROM PUBLIC;
+
+GRANT SELECT, INSERT ON events TO offender_journey_writer;
+GRANT SELECT ON store_meta TO offender_journey_writer;
+GRANT EXECUTE ON FUNCTION events_append_lock() TO offender_journey_writer;
+
+GRANT SELECT ON events, store_meta TO offender_journey_follower;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {fact_tables} TO offender_journey_follower;
+
+GRANT SELECT ON {fact_tables} TO offender_journey_reader;

@@ -1,0 +1,185 @@
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from offender_journey.builder import JourneyBuilder
+from offender_journey.codec import Codec
+from offender_journey.errors import ConcurrencyError, StoreError
+from offender_journey.events import Arrest
+from offender_journey.facts import POSTGRESQL
+from offender_journey.facts.refresh import iter_rows
+from offender_journey.store import EventStore, open_store
+from offender_journey.store.postgres import PostgresStore
+from offender_journey.testing import StoreContract
+
+_CODEC = Codec()  # made once: building the converter takes a while
+
+
+class TestPostgresStore(StoreContract):
+    new_url: Callable[[], str]
+    opened: list[PostgresStore]
+
+    @pytest.fixture(autouse=True, scope="class")
+    @classmethod
+    def _urls(cls, new_postgres_url: Callable[[], str]) -> Iterator[None]:
+        cls.new_url, cls.opened = staticmethod(new_postgres_url), []  # type: ignore[assignment]
+        yield
+        for store in cls.opened:
+            store.close()
+
+    def make_store(self) -> EventStore:
+        self.opened.append(PostgresStore(self.new_url(), _CODEC))
+        return self.opened[-1]
+
+
+# --- what PostgreSQL adds: one store for many writers, followed live ---------------------------
+
+
+def _arrests(offender_id: str, n: int, start: int = 0) -> list[Arrest]:
+    return [
+        Arrest(
+            event_id=f"{offender_id}-{i}",
+            offender_id=offender_id,
+            date=dt.date(2014, 1, 1) + dt.timedelta(days=i),
+            arrest_id=f"a{i}",
+        )
+        for i in range(start, start + n)
+    ]
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[PostgresStore]:
+    with PostgresStore(postgres_url, _CODEC) as opened:
+        yield opened
+
+
+def test_open_store_takes_a_postgresql_url(postgres_url: str) -> None:
+    with open_store(postgres_url) as store:
+        assert isinstance(store, PostgresStore)
+        store.append(_arrests("O1", 2))
+    with open_store(postgres_url) as again:
+        assert [e.event_id for e in again.read_stream("O1")] == ["O1-0", "O1-1"]
+
+
+def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError, match="cannot open") as caught:
+        PostgresStore("postgresql://someone:secret@127.0.0.1:1/nowhere?connect_timeout=2")
+    assert "secret" not in str(caught.value)
+
+
+def test_a_store_from_a_newer_release_is_refused(store: PostgresStore) -> None:
+    with store.borrow() as conn:
+        conn.execute("UPDATE store_meta SET value = '99'")
+    with pytest.raises(StoreError, match="format 99"):
+        PostgresStore(store.url, _CODEC)
+
+
+def test_ids_with_any_characters_keep_their_order(store: PostgresStore) -> None:
+    ids = ["a\x00b", "a", "a\x01", "a\x00", "\x01\x02", "b", "a\x02"]
+    store.append([_arrests(o, 1)[0] for o in ids])
+    assert list(store.offenders()) == sorted(ids)
+    assert [o for o, _ in store.read_all()] == sorted(ids)
+    assert [o for o, _ in store.read_all(offenders=("a\x00", "a\x02"))] == [
+        "a\x00",
+        "a\x00b",
+        "a\x01",
+    ]
+    assert store.read_stream("a\x00b")[0].offender_id == "a\x00b"
+    assert store.append([_arrests(o, 1)[0] for o in ids]).duplicates == tuple(f"{o}-0" for o in ids)
+
+
+def test_read_all_pages_through_long_streams(store: PostgresStore) -> None:
+    store.append(_arrests("A", 3) + _arrests("B", 7000) + _arrests("C", 2))
+    assert [(o, len(evs)) for o, evs in store.read_all()] == [("A", 3), ("B", 7000), ("C", 2)]
+    assert [e.event_id for e in store.read_stream("B")][-1] == "B-6999"
+
+
+def test_the_server_refuses_to_rewrite_history(store: PostgresStore, postgres_url: str) -> None:
+    store.append(_arrests("O1", 1))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE someone_else")
+        conn.execute(
+            "GRANT USAGE ON SCHEMA " + postgres_url.rsplit("%3D", 1)[1] + " TO someone_else"
+        )  # type: ignore[operator]
+        conn.execute("GRANT ALL ON events TO someone_else")
+        conn.execute("SET ROLE someone_else")
+        for statement in ("DELETE FROM events", "UPDATE events SET type = 'x'", "TRUNCATE events"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute("RESET ROLE")
+        conn.execute("DROP OWNED BY someone_else")
+        conn.execute("DROP ROLE someone_else")
+    assert store.count_events() == 1
+
+
+def test_positions_follow_commit_order_across_threads(store: PostgresStore) -> None:
+    def write(offender_id: str) -> None:
+        for i in range(0, 60, 3):
+            store.append(_arrests(offender_id, 3, start=i))
+
+    threads = [threading.Thread(target=write, args=(f"T{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seen = store.read_after(0, limit=10_000)
+    assert [p for p, _ in seen] == list(range(1, 241))
+    for n in range(4):
+        mine = [e.event_id for _, e in seen if e.offender_id == f"T{n}"]
+        assert mine == [f"T{n}-{i}" for i in range(60)]
+    assert store.head() == 240
+    assert store.touched_after(200) == sorted({e.offender_id for _, e in seen[200:]})
+
+
+def test_follow_wakes_on_each_append_and_stops_when_asked(store: PostgresStore) -> None:
+    store.append(_arrests("O1", 2))
+    stop = threading.Event()
+    got: list[tuple[int, str]] = []
+
+    def follow() -> None:
+        for position, event in store.follow(after=1, stop=stop):
+            got.append((position, event.event_id))
+            if len(got) == 4:
+                stop.set()
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    for i in range(2, 5):
+        store.append(_arrests("O1", 1, start=i))
+    follower.join(timeout=30)
+    assert not follower.is_alive()
+    assert got == [(2, "O1-1"), (3, "O1-2"), (4, "O1-3"), (5, "O1-4")]
+
+
+def test_follow_ends_after_the_idle_timeout(store: PostgresStore) -> None:
+    store.append(_arrests("O1", 3))
+    assert [p for p, _ in store.follow(after=0, timeout=0.2, batch=2)] == [1, 2, 3]
+    assert list(store.follow(after=3, timeout=0.1)) == []
+
+
+def test_a_failed_append_sends_no_notification(store: PostgresStore) -> None:
+    with psycopg.connect(store.url, autocommit=True) as listener:
+        listener.execute("LISTEN offender_journey_events")
+        store.append(_arrests("O1", 1))
+        with pytest.raises(ConcurrencyError):
+            store.append(_arrests("O1", 1, start=1), expected_versions={"O1": 0})
+        payloads = [n.payload for n in listener.notifies(timeout=0.5)]
+    assert payloads == ["1"]
+
+
+def test_any_characters_reach_the_fact_tables(store: PostgresStore) -> None:
+    j = JourneyBuilder("O\x00\x01")
+    charge = j.charge("2014-01-02", "shoplifting", offence_date="2014-01-01")
+    j.convict("2014-02-01", charge)
+    store.append(j.events)
+    store.refresh()
+    with store.borrow() as conn:
+        rows = list(
+            iter_rows(conn, "charges", columns=["offender_id", "outcome"], dialect=POSTGRESQL)
+        )
+    assert rows == [("O\x00\x01", "convicted")]
+    store.append([_arrests("O\x00\x01", 1)[0]])
+    assert store.refresh().offenders == 1
