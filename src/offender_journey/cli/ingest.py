@@ -54,6 +54,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if source != "-" and not os.path.isfile(source):
         raise UsageError(f"cannot read {source!r}: no such file")
     rejects: IO[bytes] | None = None
+    refreshed: RefreshReport | None = None
     with contextlib.ExitStack() as stack:
         if args.rejects:
             try:
@@ -87,14 +88,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     report = import_jsonl(source, store, **options)
             except ImportInterruptedError as exc:
                 fault, report = exc, exc.report
-        refreshed = None
         if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
             refreshed = store.refresh()
+    _say(args, report, refreshed)
     if fault is not None:
-        _say(args, report, None)
         print(f"error: {fault}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _say(args, report, refreshed)
     return 1 if report.rejected else 0
 
 
