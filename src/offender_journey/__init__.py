@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .errors import (
         ConcurrencyError,
         ConflictError,
+        ErasedOffenderError,
         InvalidEventError,
         MissingExtraError,
         OffenderJourneyError,
@@ -50,6 +51,7 @@ _HOMES = {
     "make_converter": "codec",
     "ConcurrencyError": "errors",
     "ConflictError": "errors",
+    "ErasedOffenderError": "errors",
     "InvalidEventError": "errors",
     "MissingExtraError": "errors",
     "OffenderJourneyError": "errors",
@@ -96,6 +98,7 @@ __all__ = [
     "Codec",
     "ConcurrencyError",
     "ConflictError",
+    "ErasedOffenderError",
     "Event",
     "EventStore",
     "History",

@@ -50,6 +50,20 @@ class ConcurrencyError(OffenderJourneyError):
         super().__init__(f"stream {offender_id!r} is at version {actual}, expected {expected}")
 
 
+class ErasedOffenderError(OffenderJourneyError):
+    """Events of people erased from the store were offered again; nothing was appended.
+
+    ``erasures`` maps each such offender id to a sentence naming its erasure (when
+    and why), so an import can reject exactly those lines and say why.
+    """
+
+    def __init__(self, erasures: dict[str, str]) -> None:
+        self.erasures = dict(erasures)
+        shown = ", ".join(repr(i) for i in list(self.erasures)[:5])
+        more = f" and {len(self.erasures) - 5} more" if len(self.erasures) > 5 else ""
+        super().__init__(f"offender {shown}{more} erased from this store; not stored again")
+
+
 class StoreError(OffenderJourneyError):
     """The store cannot be opened or used (unknown format, closed, corrupt)."""
 
@@ -59,3 +73,7 @@ class MissingExtraError(OffenderJourneyError, ImportError):
 
     def __init__(self, feature: str, extra: str, package: str) -> None:
         super().__init__(f"{feature} needs {package}: pip install 'offender-journey[{extra}]'")
+
+
+class EngineError(OffenderJourneyError):
+    """A distributed engine could not run the work: no scheduler there, or a worker unfit."""

@@ -16,11 +16,13 @@ from importlib.metadata import version
 from ..errors import OffenderJourneyError
 from . import (
     changes,
+    export,
     follow,
     ingest,
     metrics,
     offenders,
     pg_roles,
+    privacy,
     quality,
     refresh,
     risk,
@@ -57,6 +59,8 @@ _COMMANDS = [
     offenders,
     follow,
     pg_roles,
+    export,
+    privacy,
 ]
 
 

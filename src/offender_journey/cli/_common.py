@@ -17,6 +17,7 @@ from ..store import DEFAULT_STORE, open_store
 __all__ = [
     "Commands",
     "UsageError",
+    "add_engine",
     "add_json",
     "add_store",
     "add_window",
@@ -67,6 +68,36 @@ def add_store(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=f"the store to use: a SQLite file (default: {DEFAULT_STORE} in the working "
         "directory) or a postgresql://USER@HOST:PORT/DATABASE URL",
+    )
+
+
+def add_engine(parser: argparse.ArgumentParser) -> None:
+    """``--engine dask`` and its options: the same numbers, computed on a Dask cluster."""
+    group = parser.add_argument_group("on a Dask cluster (the dask extra; see docs/scale.md)")
+    group.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="local: processes on this machine (default); dask: one task per partition "
+        "on a Dask cluster",
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster "
+        "with one worker per core, or --jobs workers)",
+    )
+    group.add_argument(
+        "--parquet",
+        metavar="DIR",
+        help="read the Parquet partitions exported to DIR instead of the store",
+    )
+    group.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for --scheduler to answer (default 10)",
     )
 
 
@@ -159,11 +190,36 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     from ..metrics import compute_store
 
     window = window_of(args)
+    if getattr(args, "engine", "local") == "dask":
+        return _dask_report(args, window, views)
+    if getattr(args, "parquet", None):
+        raise UsageError("--parquet needs --engine dask")
     open_existing(args.store).close()
     jobs = jobs_for(args, args.store) if hasattr(args, "jobs") else 1
     try:
         return compute_store(args.store, window=window, as_of=args.as_of, views=views, jobs=jobs)
     except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | None) -> Any:
+    from ..engines import dask
+
+    options: dict[str, Any] = {
+        "window": window,
+        "as_of": args.as_of,
+        "views": views,
+        "scheduler": args.scheduler,
+        "workers": args.jobs or None,
+        "timeout": args.scheduler_timeout,
+        "progress": sys.stderr.isatty(),
+    }
+    try:
+        if args.parquet:
+            return dask.compute_parquet(args.parquet, **options)
+        open_existing(args.store).close()
+        return dask.compute_store(args.store, **options)
+    except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from None
 
 

@@ -63,6 +63,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 raise UsageError(f"cannot write rejects file {args.rejects!r}: {exc}") from None
         store = open_store(args.store)
         stack.callback(store.close)
+        if args.key_file:
+            from ..keys import load_key
+
+            store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
         shown = 0
 
         def on_reject(rejection: Rejection) -> None:
@@ -167,6 +171,12 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="leave the fact tables behind (a bulk load): run `offender-journey refresh` "
         "later, or the next query will",
+    )
+    ingest.add_argument(
+        "--key-file",
+        metavar="KEY",
+        help="the key erasures were made with: needed once the store has any, so that "
+        "lines about erased people are recognised and rejected",
     )
     add_json(ingest)
     ingest.set_defaults(handler=_cmd_ingest)

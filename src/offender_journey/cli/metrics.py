@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from ._common import (
     Commands,
     UsageError,
+    add_engine,
     add_json,
     add_store,
     add_window,
@@ -61,7 +62,8 @@ def register(commands: Commands) -> None:
         default=0,
         metavar="N",
         help="processes to share the work (default 0: every core for stores of 200,000+ "
-        "events, else 1); the numbers are the same for any N",
+        "events, else 1); with --engine dask, workers of the local cluster; the numbers "
+        "are the same for any N",
     )
     metrics.add_argument(
         "--views",
@@ -77,4 +79,5 @@ def register(commands: Commands) -> None:
         metavar="FILE",
         help="also draw days by sentencing occasion into this PNG (plot extra)",
     )
+    add_engine(metrics)
     metrics.set_defaults(handler=_cmd_metrics)

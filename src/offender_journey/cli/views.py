@@ -6,7 +6,16 @@ import argparse
 
 import attrs
 
-from ._common import Commands, UsageError, add_json, add_store, add_window, date_arg, show_view
+from ._common import (
+    Commands,
+    UsageError,
+    add_engine,
+    add_json,
+    add_store,
+    add_window,
+    date_arg,
+    show_view,
+)
 
 
 def _cmd_reoffending(args: argparse.Namespace) -> int:
@@ -97,6 +106,7 @@ def register(commands: Commands) -> None:
             metavar="N",
             help="processes to share the work (default: automatic)",
         )
+        add_engine(sub)
         return sub
 
     view_command(

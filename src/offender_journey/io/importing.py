@@ -18,7 +18,7 @@ from typing import IO, NamedTuple
 
 import attrs
 
-from ..errors import ConflictError, OffenderJourneyError, Problem
+from ..errors import ConflictError, ErasedOffenderError, OffenderJourneyError, Problem
 from ..events import Event
 from ..store.base import EventStore, Record, record_of, to_micros
 
@@ -261,11 +261,23 @@ def _by_offender(item: tuple[int, Record, bytes]) -> str:
 def _flush(batch: list[tuple[int, Record, bytes]], store: EventStore, tally: _Tally) -> None:
     """Append a batch; if any id conflicts, fall back to one event at a time to find which.
 
-    The batch goes in sorted by offender (stably: each stream keeps its order), so a
-    store clustered by stream writes each page once rather than at random.
+    Lines about people erased from the store are rejected, naming the erasure. The batch
+    goes in sorted by offender (stably: each stream keeps its order), so a store clustered
+    by stream writes each page once rather than at random.
     """
     try:
         result = store.append_records([record for _, record, _ in sorted(batch, key=_by_offender)])
+    except ErasedOffenderError as exc:
+        kept = []
+        for number, record, text in batch:
+            why = exc.erasures.get(record.offender_id)
+            if why is None:
+                kept.append((number, record, text))
+            else:
+                tally.reject(number, [Problem("offender_id", f"offender {why}")], text)
+        if kept:
+            _flush(kept, store, tally)
+        return
     except ConflictError:
         for number, record, text in batch:
             try:

@@ -204,6 +204,19 @@ class StoreBase(abc.ABC):
         events = (event for _, stream in self.read_all(as_of=as_of) for event in stream)
         return events_table(events).to_pandas()
 
+    def to_arrow(self, *, as_of: dt.datetime | None = None) -> Any:
+        """Every event as a row of an Arrow table (the ``parquet`` extra), in the export layout.
+
+        Columns as an events export (``offender_id``, ``version``, ``event_id``, ``type``,
+        ``date``, ``recorded_at`` in microseconds, ``recorded_at_given``, ``payload``),
+        retracted events included; holds the whole store in memory.
+        """
+        from ..io.export import event_rows
+        from ..io.parquet import arrow_table
+
+        streams = ((o, tuple(stream)) for o, stream in self.read_all(as_of=as_of))
+        return arrow_table(event_rows(streams, codec=self._codec))
+
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release the store's resources (nothing, unless a backend holds some)."""
 

@@ -31,6 +31,7 @@ from .base import (
     prefix_range,
     split_batch,
 )
+from .privacy import VISIBLE, PrivacyMixin
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
@@ -92,11 +93,12 @@ _CHUNK = 900
 _FETCH = 4096
 
 
-class SQLiteStore(StoreBase):
+class SQLiteStore(PrivacyMixin, StoreBase):
     """Events in a SQLite file (or ``":memory:"``).
 
     Reads decode lazily, one stream at a time, so ``read_all`` over any size of
-    store holds one offender's events in memory.
+    store holds one offender's events in memory. Reads skip restricted offenders;
+    erasure and restriction are in :class:`~offender_journey.store.privacy.PrivacyMixin`.
 
     Examples:
         >>> store = SQLiteStore(":memory:")
@@ -137,6 +139,7 @@ class SQLiteStore(StoreBase):
             )
             row = ("2",)
         self._db.executescript(_SCHEMA)
+        self._create_privacy_tables()
         if row is None:
             self._db.execute(
                 "INSERT INTO store_meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
@@ -173,6 +176,7 @@ class SQLiteStore(StoreBase):
         *,
         expected_versions: Mapping[str, int] | None = None,
     ) -> AppendResult:
+        self._refuse_erased(records)
         with self.atomic():
             # Optimistic first: in a bulk import nearly every event is new, so insert
             # skipping ids already stored, and look stored ids up only if any were.
@@ -254,7 +258,7 @@ class SQLiteStore(StoreBase):
         limit = as_of_micros(as_of)
         rows = self._db.execute(
             f"SELECT {_COLUMNS} FROM events WHERE offender_id = ? AND recorded_at <= ? "
-            "ORDER BY version",
+            f"AND {VISIBLE} ORDER BY version",
             (offender_id, limit),
         ).fetchall()
         return self._decode(rows)
@@ -266,7 +270,7 @@ class SQLiteStore(StoreBase):
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
-        where = ["recorded_at <= ?"]
+        where = ["recorded_at <= ?", VISIBLE]
         params: list[Any] = [as_of_micros(as_of)]
         if first is not None:
             where.append("offender_id >= ?")
@@ -297,9 +301,13 @@ class SQLiteStore(StoreBase):
         return int(self._db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0])
 
     def read_after(self, position: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
-        """Up to ``limit`` events appended after ``position``, as ``(position, event)``."""
+        """Up to ``limit`` events appended after ``position``, as ``(position, event)``.
+
+        Events of restricted offenders are skipped (and not replayed once lifted).
+        """
         rows = self._db.execute(
-            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? AND {VISIBLE} "
+            "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
         decode = self._codec.decode_stored
@@ -315,7 +323,8 @@ class SQLiteStore(StoreBase):
 
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         cursor = self._db.execute(
-            "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id ORDER BY offender_id"
+            f"SELECT offender_id, MAX(version) FROM events WHERE {VISIBLE} "
+            "GROUP BY offender_id ORDER BY offender_id"
         )
         return ((row[0], row[1]) for row in cursor)
 
@@ -335,17 +344,23 @@ class SQLiteStore(StoreBase):
         )
 
     def offenders(self) -> Iterator[str]:
-        cursor = self._db.execute("SELECT DISTINCT offender_id FROM events ORDER BY offender_id")
+        cursor = self._db.execute(
+            f"SELECT DISTINCT offender_id FROM events WHERE {VISIBLE} ORDER BY offender_id"
+        )
         return (row[0] for row in cursor)
 
     def version(self, offender_id: str) -> int:
         return self._versions([offender_id]).get(offender_id, 0)
 
     def count_events(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        return int(self._db.execute(f"SELECT COUNT(*) FROM events WHERE {VISIBLE}").fetchone()[0])
 
     def count_offenders(self) -> int:
-        return int(self._db.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()[0])
+        return int(
+            self._db.execute(
+                f"SELECT COUNT(DISTINCT offender_id) FROM events WHERE {VISIBLE}"
+            ).fetchone()[0]
+        )
 
     # --- fact tables ---------------------------------------------------------------------------
 

@@ -1,0 +1,317 @@
+"""The store in open formats: effective events and fact tables as JSON Lines, CSV or Parquet.
+
+An export holds what every view sees *now*: events recorded up to the moment of
+export, retractions applied (retracted events and the retractions themselves are
+left out), restricted offenders left out, and every fact table derived from those
+events by the same fold the store's tables use. Each event keeps its
+``recorded_at``, so an export imported into an empty store gives the same numbers
+as the store it came from. With a
+:class:`~offender_journey.io.pseudonymise.Pseudonymiser` every identifier is
+keyed-hashed first, and rows are ordered by pseudonym, so not even the order of
+the rows tells the original ids.
+
+Layout, in a directory that is written under a temporary name and renamed when
+complete (files 0600, directories 0700), one table per file (or directory):
+
+* ``jsonl``: ``events.jsonl``, one event per line (what ``ingest`` reads), and
+  ``<table>.jsonl`` per fact table, one JSON object per row;
+* ``csv``: ``events.csv`` (the columns of
+  :data:`~offender_journey.io.parquet.EVENT_COLUMNS`) and ``<table>.csv``;
+* ``parquet``: ``events/part-00000.parquet`` … and ``<table>/part-…`` (see
+  :mod:`offender_journey.io.parquet`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import attrs
+
+from ..codec import Codec, dumps
+from ..events import Event
+from ..facts.derive import derive
+from ..facts.schema import TABLES
+from ..projections.base import History
+from ..store.base import EventStore, to_micros
+from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
+from .pseudonymise import Pseudonymiser
+
+__all__ = ["FORMATS", "EventRow", "ExportReport", "event_rows", "export"]
+
+Format = Literal["jsonl", "csv", "parquet"]
+
+#: The formats :func:`export` writes.
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
+
+#: One event as exported: values in :data:`EVENT_COLUMNS` order.
+EventRow = tuple[str, int, str, str, str, int, bool, str]
+
+
+@attrs.frozen
+class ExportReport:
+    """What :func:`export` wrote."""
+
+    directory: str
+    format: str
+    #: Rows written per table.
+    rows: dict[str, int]
+    offenders: int
+    #: Files per Parquet table (1 for the other formats).
+    partitions: int
+    pseudonymised: bool
+
+    def to_json(self) -> dict[str, object]:
+        """The ``export --json`` shape."""
+        return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        how = " (pseudonymised)" if self.pseudonymised else ""
+        return (
+            f"{self.offenders} offenders, {self.rows.get('events', 0)} events and "
+            f"{len(self.rows) - 1} fact tables written to {self.directory}{how}"
+        )
+
+
+def event_rows(
+    streams: Iterable[tuple[str, Sequence[Event]]],
+    *,
+    pseudonymiser: Pseudonymiser | None = None,
+    codec: Codec | None = None,
+) -> Iterator[EventRow]:
+    """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
+    codec = codec or Codec()
+    for _, events in streams:
+        for version, event in enumerate(events, start=1):
+            raw = codec.encode(event)
+            if pseudonymiser is not None:
+                raw = pseudonymiser.raw(raw)
+            recorded_at = event.recorded_at
+            assert recorded_at is not None  # stores stamp every event they read back
+            yield (
+                raw["offender_id"],
+                version,
+                raw["event_id"],
+                event.TYPE,
+                event.date.isoformat(),
+                to_micros(recorded_at),
+                True,
+                dumps(raw),
+            )
+
+
+def export(
+    store: EventStore,
+    out: str | os.PathLike[str],
+    *,
+    format: Format = "jsonl",
+    partitions: int = 1,
+    pseudonymiser: Pseudonymiser | None = None,
+    as_of: dt.datetime | None = None,
+) -> ExportReport:
+    """Write the store's effective events and fact tables to the directory ``out``.
+
+    See the module docstring for what is written. ``out`` must not exist, or be an
+    empty directory; nothing appears under its name until the export is complete.
+    Cost: one read of the store (one query per offender when pseudonymising) and one
+    derivation of every offender's facts; memory: one offender's events, plus
+    ``partitions`` row groups per table for Parquet.
+
+    Raises:
+        FileExistsError: ``out`` exists and is not an empty directory.
+        MissingExtraError: Parquet without pyarrow (the ``parquet`` extra).
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown export format {format!r}; expected one of {FORMATS}")
+    if partitions < 1:
+        raise ValueError(f"the number of partitions must be at least 1, not {partitions}")
+    target = Path(out)
+    if target.exists() and not (target.is_dir() and not any(target.iterdir())):
+        raise FileExistsError(f"{os.fspath(target)!r} exists; export into a new directory")
+    if format == "parquet":
+        event_schema()  # fail early, before any reading, when the extra is missing
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        sink = _SINKS[format](work, _tables(), partitions)
+        try:
+            offenders = _write_all(store, sink, as_of, pseudonymiser)
+        finally:
+            rows = sink.close()
+        if target.exists():
+            target.rmdir()
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return ExportReport(
+        os.fspath(target),
+        format,
+        rows,
+        offenders,
+        partitions if format == "parquet" else 1,
+        pseudonymiser is not None,
+    )
+
+
+#: The events table's columns and kinds (dates as ISO text, as the shared layout says).
+_EVENT_KINDS = tuple(
+    zip(EVENT_COLUMNS, ("text", "int", "text", "text", "text", "int", "bool", "text"), strict=True)
+)
+
+Columns = tuple[tuple[str, str], ...]
+
+
+def _tables() -> list[tuple[str, Columns]]:
+    """Every exported table: events, then the fact tables, with ``(column, kind)`` pairs."""
+    return [("events", _EVENT_KINDS)] + [
+        (t.name, tuple((c.name, c.type) for c in t.columns)) for t in TABLES
+    ]
+
+
+def _write_all(
+    store: EventStore,
+    sink: _Sink,
+    as_of: dt.datetime | None,
+    pseudonymiser: Pseudonymiser | None,
+) -> int:
+    """Feed every visible offender's events and facts to ``sink``; returns the offenders."""
+    now = as_of or dt.datetime.now(dt.UTC)
+    codec = Codec()
+    keys = {t.name: [t.names.index(k) for k in t.key] for t in TABLES}
+    offenders = 0
+    for offender_id, stream in _streams(store, now, pseudonymiser):
+        history = History.build(offender_id, stream, now)
+        if not history.in_transaction_order:
+            continue
+        offenders += 1
+        for row in event_rows(
+            [(offender_id, history.in_transaction_order)],
+            pseudonymiser=pseudonymiser,
+            codec=codec,
+        ):
+            sink.add("events", row)
+        facts = derive(history)
+        for table in TABLES:
+            rows: Sequence[tuple[Any, ...]] = facts.rows(table.name)
+            if pseudonymiser is not None:
+                key = keys[table.name]
+                rows = sorted(
+                    (pseudonymiser.fact_row(table.names, r) for r in rows),
+                    key=lambda r, key=key: tuple(r[i] for i in key),  # type: ignore[misc]
+                )
+            for row in rows:
+                sink.add(table.name, row)
+    return offenders
+
+
+def _streams(
+    store: EventStore, now: dt.datetime, pseudonymiser: Pseudonymiser | None
+) -> Iterator[tuple[str, list[Event]]]:
+    """Every visible stream: by offender id, or by pseudonym when pseudonymising."""
+    if pseudonymiser is None:
+        return store.read_all(as_of=now)
+    order = sorted(store.offenders(), key=pseudonymiser.offender)
+    return ((offender_id, store.read_stream(offender_id, as_of=now)) for offender_id in order)
+
+
+class _Sink(Protocol):
+    """Where rows of the exported tables go."""
+
+    def add(self, table: str, row: Sequence[Any]) -> None: ...
+
+    def close(self) -> dict[str, int]: ...
+
+
+def _private_text(path: Path) -> Any:
+    """A new text file, mode 0600, for writing."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON and CSV spell it: dates in ISO form."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+class _TextSink:
+    """One JSON Lines or CSV file per table."""
+
+    def __init__(self, work: Path, tables: list[tuple[str, Columns]], fmt: str) -> None:
+        self._fmt = fmt
+        self._files: dict[str, Any] = {}
+        self._writers: dict[str, Any] = {}
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._counts = {name: 0 for name, _ in tables}
+        try:
+            for name, columns in tables:
+                file = self._files[name] = _private_text(work / f"{name}.{fmt}")
+                self._names[name] = tuple(column for column, _ in columns)
+                if fmt == "csv":
+                    writer = self._writers[name] = csv.writer(file, lineterminator="\n")
+                    writer.writerow(self._names[name])
+        except BaseException:
+            self.close()
+            raise
+
+    def add(self, table: str, row: Sequence[Any]) -> None:
+        self._counts[table] += 1
+        if self._fmt == "csv":
+            self._writers[table].writerow(_csv_value(v) for v in row)
+        elif table == "events":
+            self._files[table].write(row[-1] + "\n")
+        else:
+            values = {n: _plain(v) for n, v in zip(self._names[table], row, strict=True)}
+            self._files[table].write(json.dumps(values, ensure_ascii=False) + "\n")
+
+    def close(self) -> dict[str, int]:
+        for file in self._files.values():
+            file.close()
+        return dict(self._counts)
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _plain(value)
+
+
+class _ParquetSink:
+    """One partitioned directory per table."""
+
+    def __init__(self, work: Path, tables: list[tuple[str, Columns]], partitions: int) -> None:
+        self._writers: dict[str, PartitionedWriter] = {}
+        try:
+            for name, columns in tables:
+                schema = event_schema() if name == "events" else arrow_schema(columns)
+                self._writers[name] = PartitionedWriter(work / name, schema, partitions)
+        except BaseException:
+            self.close()
+            raise
+
+    def add(self, table: str, row: Sequence[Any]) -> None:
+        self._writers[table].add(row)
+
+    def close(self) -> dict[str, int]:
+        for writer in self._writers.values():
+            writer.close()
+        return {name: writer.rows for name, writer in self._writers.items()}
+
+
+def _text_sink(fmt: str) -> Any:
+    def make(work: Path, tables: list[tuple[str, Columns]], _partitions: int) -> _Sink:
+        return _TextSink(work, tables, fmt)
+
+    return make
+
+
+_SINKS = {"jsonl": _text_sink("jsonl"), "csv": _text_sink("csv"), "parquet": _ParquetSink}

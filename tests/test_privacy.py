@@ -1,0 +1,217 @@
+"""`erase` and `restrict` end to end: gone means gone from the bytes, hidden means hidden.
+
+After an erasure no byte of the store's files holds the person's id or any of
+their event ids, every view equals a store that never held them, and an old file
+re-imported cannot bring them back. A restricted person appears nowhere until
+the restriction is lifted.
+"""
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offender_journey import synth
+from offender_journey.cli import main
+from offender_journey.codec import Codec
+from offender_journey.errors import StoreError
+from offender_journey.keys import load_key, new_key_file
+from offender_journey.store import SQLiteStore
+
+GONE = "S5-O000003"
+HIDDEN = "S5-O000007"
+
+
+@pytest.fixture(scope="module")
+def events() -> list[Any]:
+    return list(synth.generate(12, seed=5, preset="prolific"))
+
+
+@pytest.fixture
+def setup(tmp_path: Path, events: list[Any]) -> dict[str, Any]:
+    lines = tmp_path / "all.jsonl"
+    codec = Codec()
+    lines.write_text("".join(codec.encode_line(e) + "\n" for e in events))
+    with SQLiteStore(tmp_path / "s.db") as s:
+        s.append(events)
+    key = tmp_path / "key"
+    new_key_file(key)
+    return {"store": str(tmp_path / "s.db"), "key": str(key), "lines": str(lines)}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> str:
+    got = main(list(argv))
+    captured = capsys.readouterr()
+    assert got == code, captured.err
+    return captured.out + captured.err
+
+
+def metrics(capsys: pytest.CaptureFixture[str], store: str) -> dict[str, Any]:
+    out = run(capsys, "metrics", "--all", "--json", "--jobs", "1", "--store", store)
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def store_without(tmp_path: Path, events: list[Any], offender_id: str) -> str:
+    path = tmp_path / f"without-{offender_id}.db"
+    with SQLiteStore(path) as s:
+        s.append([e for e in events if e.offender_id != offender_id])
+    return str(path)
+
+
+def store_bytes(store: str) -> bytes:
+    return b"".join(p.read_bytes() for p in Path(store).parent.glob(Path(store).name + "*"))
+
+
+def fact_rows(store: str, offender_id: str) -> int:
+    """Rows about one offender in the fact tables."""
+    from offender_journey.facts import TABLES
+
+    with sqlite3.connect(store) as db:
+        return sum(
+            db.execute(
+                f"SELECT COUNT(*) FROM {t.name} WHERE offender_id = ?", (offender_id,)
+            ).fetchone()[0]
+            for t in TABLES
+        )
+
+
+def test_erase_leaves_no_byte_of_the_person_and_the_numbers_of_a_store_without_them(
+    setup: dict[str, Any], events: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = [GONE.encode()] + [e.event_id.encode() for e in events if e.offender_id == GONE]
+    run(capsys, "refresh", "--store", setup["store"])  # their facts are in the tables too
+    assert fact_rows(setup["store"], GONE) > 0
+    assert all(i in store_bytes(setup["store"]) for i in theirs)
+    out = run(capsys, "erase", GONE, "--reason", "order of 2024-05-01",
+              "--key-file", setup["key"], "--store", setup["store"])  # fmt: skip
+    assert f"{len(theirs) - 1} from events" in out
+    data = store_bytes(setup["store"])
+    assert [i for i in theirs if i in data] == []
+    assert fact_rows(setup["store"], GONE) == 0
+    assert metrics(capsys, setup["store"]) == metrics(capsys, store_without(tmp_path, events, GONE))
+
+
+def test_the_tombstone_holds_a_keyed_hash_the_time_and_the_reason_only(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "erase", GONE, "--reason", "subject request",
+        "--key-file", setup["key"], "--store", setup["store"])  # fmt: skip
+    with sqlite3.connect(setup["store"]) as db:
+        rows = db.execute("SELECT * FROM erasures").fetchall()
+        columns = [c[1] for c in db.execute("PRAGMA table_info(erasures)")]
+    assert columns == ["offender_hash", "erased_at", "reason"]
+    [(digest, _, reason)] = rows
+    assert reason == "subject request"
+    assert GONE not in digest
+    assert len(digest) == 32
+    assert load_key(setup["key"]) not in store_bytes(setup["store"])
+
+
+def test_reimporting_an_erased_person_is_rejected_naming_the_erasure(
+    setup: dict[str, Any], events: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = sum(1 for e in events if e.offender_id == GONE)
+    run(capsys, "erase", GONE, "--reason", "court order",
+        "--key-file", setup["key"], "--store", setup["store"])  # fmt: skip
+    # Without the key an import cannot tell who was erased, so it stores nothing.
+    err = run(capsys, "ingest", setup["lines"], "--store", setup["store"], code=2)
+    assert "erasure" in err
+    assert "--key-file" in err
+    report = json.loads(
+        run(
+            capsys,
+            "ingest",
+            setup["lines"],
+            "--store",
+            setup["store"],
+            "--json",
+            "--key-file",
+            setup["key"],
+            code=1,
+        )
+    )
+    assert report["rejected"] == theirs
+    assert report["stored"] == 0
+    reasons = {e["reason"] for r in report["rejections"] for e in r["errors"]}
+    assert len(reasons) == 1
+    assert "erased" in reasons.pop()
+    with SQLiteStore(setup["store"]) as s:
+        assert GONE not in set(s.offenders())
+
+
+def test_erase_reaches_every_table_about_offenders(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fact tables kept beside the events hold offender ids too: they go in the same erasure.
+    with sqlite3.connect(setup["store"]) as db:
+        db.execute("CREATE TABLE charges_fact (offender_id TEXT, charge_id TEXT)")
+        db.executemany("INSERT INTO charges_fact VALUES (?, ?)", [(GONE, "c1"), ("other", "c2")])
+    run(capsys, "restrict", GONE, "--reason", "disputed", "--store", setup["store"])
+    run(capsys, "erase", GONE, "--reason", "order", "--key-file", setup["key"],
+        "--store", setup["store"])  # fmt: skip
+    with sqlite3.connect(setup["store"]) as db:
+        assert db.execute("SELECT offender_id FROM charges_fact").fetchall() == [("other",)]
+        assert db.execute("SELECT COUNT(*) FROM restrictions").fetchone() == (0,)
+    assert GONE.encode() not in store_bytes(setup["store"])
+
+
+def test_erasing_someone_unknown_changes_nothing(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = run(capsys, "erase", "nobody", "--reason", "x", "--key-file", setup["key"],
+              "--store", setup["store"], code=2)  # fmt: skip
+    assert "no offender 'nobody'" in err
+    with SQLiteStore(setup["store"]) as s:
+        assert s.erasures() == []
+
+
+def test_a_restricted_person_appears_nowhere_until_lifted(
+    setup: dict[str, Any], events: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "refresh", "--store", setup["store"])
+    before = metrics(capsys, setup["store"])
+    assert fact_rows(setup["store"], HIDDEN) > 0
+    run(capsys, "restrict", HIDDEN, "--reason", "accuracy contested", "--store", setup["store"])
+    assert fact_rows(setup["store"], HIDDEN) == 0
+    without = store_without(tmp_path, events, HIDDEN)
+    assert metrics(capsys, setup["store"]) == metrics(capsys, without)
+    # the default views answer from the fact tables
+    default = ["metrics", "--json", "--jobs", "1", "--store"]
+    assert run(capsys, *default, setup["store"]) == run(capsys, *default, without)
+    run(capsys, "timeline", HIDDEN, "--store", setup["store"], code=2)
+    run(capsys, "export", str(tmp_path / "out"), "--store", setup["store"])
+    assert HIDDEN not in (tmp_path / "out" / "events.jsonl").read_text()
+    with SQLiteStore(setup["store"]) as s:
+        assert HIDDEN not in set(s.offenders())
+        assert s.read_stream(HIDDEN) == []
+        assert s.count_offenders() == 11
+        assert HIDDEN not in {o for o, _ in s.read_all()}
+        assert HIDDEN not in {o for o, _ in s.stream_sizes()}
+    run(capsys, "restrict", "--lift", HIDDEN, "--reason", "resolved", "--store", setup["store"])
+    assert metrics(capsys, setup["store"]) == before
+    assert fact_rows(setup["store"], HIDDEN) > 0
+    with SQLiteStore(setup["store"]) as s:
+        [record] = s.restrictions(HIDDEN)
+    assert (record.reason, record.lift_reason) == ("accuracy contested", "resolved")
+    assert record.lifted_at is not None
+    assert record.lifted_at >= record.restricted_at
+
+
+def test_restriction_is_kept_with_the_events(setup: dict[str, Any]) -> None:
+    with SQLiteStore(setup["store"]) as s:
+        s.restrict(HIDDEN, reason="r")
+        with pytest.raises(StoreError, match="already restricted"):
+            s.restrict(HIDDEN, reason="again")
+        assert s.version(HIDDEN) > 0  # events stay: new ones append after them
+    with SQLiteStore(setup["store"]) as s:  # a restriction outlives the connection
+        assert s.read_stream(HIDDEN) == []
+        s.lift_restriction(HIDDEN)
+        with pytest.raises(StoreError, match="not restricted"):
+            s.lift_restriction(HIDDEN)
+        assert s.read_stream(HIDDEN)
+
+
+def test_restrict_needs_a_reason(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    assert "--reason" in run(capsys, "restrict", HIDDEN, "--store", setup["store"], code=2)
