@@ -18,6 +18,7 @@ from offender_journey.codec import (
 from offender_journey.errors import InvalidEventError
 from offender_journey.events import EVENT_TYPES, Category, Charge, Event, Sentence
 from offender_journey.testing import event_of
+from strategies import journeys
 
 codec = Codec()
 
@@ -380,3 +381,20 @@ def test_duplicate_keys_are_found_however_the_line_is_spelt(
             parse_object(line)
     else:
         assert parse_object(line) == json.loads(line)
+
+
+@given(journeys())
+def test_events_read_back_from_a_store_equal_the_events_validated_at_import(
+    events: list[Event],
+) -> None:
+    # Stored events skip the validators they passed at import: the result must not differ.
+    recorded = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
+    for event in events:
+        line = codec.encode_line(event)
+        validated = codec.decode({**json.loads(line), "recorded_at": recorded})
+        stored = codec.decode_stored(line, recorded)
+        assert type(stored) is type(validated)
+        assert stored == validated
+        assert repr(stored) == repr(validated)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            stored.offender_id = "changed"  # type: ignore[misc]

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -23,6 +23,9 @@ from ..io import (
 from ..store import open_store
 from ..store.base import KeepsFacts
 from ._common import Commands, UsageError, add_json, add_store, print_json, progress
+
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
 
 
 def _format_of(args: argparse.Namespace) -> str:
@@ -51,7 +54,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if source != "-" and not os.path.isfile(source):
         raise UsageError(f"cannot read {source!r}: no such file")
     rejects: IO[bytes] | None = None
-    refreshed: Any = None
+    refreshed: RefreshReport | None = None
     with contextlib.ExitStack() as stack:
         if args.rejects:
             try:
@@ -104,7 +107,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
-def _say(args: argparse.Namespace, report: ImportReport, refreshed: Any) -> None:
+def _say(args: argparse.Namespace, report: ImportReport, refreshed: RefreshReport | None) -> None:
     """The outcome: the ``--json`` object, or one line (after any rejection notes)."""
     source = args.events
     if args.json:
