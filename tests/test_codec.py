@@ -1,13 +1,24 @@
 import datetime as dt
+import json
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from offender_journey.codec import UPCASTERS, Codec, dumps, loads, parse_date, parse_instant
+from offender_journey.codec import (
+    UPCASTERS,
+    Codec,
+    dumps,
+    loads,
+    parse_date,
+    parse_instant,
+    parse_object,
+)
 from offender_journey.errors import InvalidEventError
 from offender_journey.events import EVENT_TYPES, Category, Charge, Event, Sentence
 from offender_journey.testing import event_of
+from strategies import journeys
 
 codec = Codec()
 
@@ -179,3 +190,211 @@ def test_same_content_ignores_spelling() -> None:
     c = a.replace("2014-01-01", "2014-01-02")
     assert codec.same_content(a, b)
     assert not codec.same_content(a, c)
+
+
+# --- plausible values: what a line may hold (SPEC section 2) -----------------------------
+
+SENTENCE = {
+    "type": "sentence",
+    "event_id": "s1",
+    "offender_id": "o1",
+    "date": "2014-03-01",
+    "sentence_id": "s1",
+    "charge_ids": ["c1"],
+    "disposal": "community_order",
+}
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "field", "reason"),
+    [
+        (CHARGE, {"date": "9999-12-31"}, "date", "outside 1900-01-01 .. 2100-12-31"),
+        (CHARGE, {"date": "1899-12-31"}, "date", "outside 1900-01-01 .. 2100-12-31"),
+        (CHARGE, {"offence_date": "9999-12-31"}, "offence_date", "outside 1900-01-01"),
+        (CHARGE, {"date": "9999-12-31T23:30:00-05:00"}, "date", "outside the calendar"),
+        (CHARGE, {"recorded_at": "1969-12-31T23:59:59+00:00"}, "recorded_at", "outside 1970"),
+        (CHARGE, {"recorded_at": "2101-01-01T00:00:00+00:00"}, "recorded_at", "outside 1970"),
+        (CHARGE, {"event_id": "e" * 129}, "event_id", "1 to 128 characters"),
+        (CHARGE, {"offence": {"code": "c" * 129, "category": "fraud"}}, "offence.code", "128"),
+        (
+            CHARGE,
+            {"offence": {"code": "c", "category": "fraud", "description": "d" * 1001}},
+            "offence.description",
+            "at most 1,000 characters",
+        ),
+        (CHARGE, {"charge_id": "\ud800"}, "charge_id", "not valid Unicode"),
+        (SENTENCE, {"length_days": 10_000_000}, "length_days", "<= 36525"),
+        (SENTENCE, {"length_days": -1}, "length_days", ">= 0"),
+        (SENTENCE, {"length_days": 18446744073709551617}, "length_days", "64-bit"),
+        (SENTENCE, {"length_days": 1.8446744073709552e19}, "length_days", "exact whole number"),
+        (SENTENCE, {"charge_ids": ["c"] * 1001}, "charge_ids", "at most 1,000 items"),
+        (SENTENCE, {"charge_ids": ["c" * 129]}, "charge_ids", "1 to 128 characters"),
+        (SENTENCE, {"schema_version": -20_000_000}, "schema_version", "older than any"),
+        (SENTENCE, {"schema_version": -(2**63)}, "schema_version", "older than any"),
+        (SENTENCE, {"schema_version": 2**70}, "schema_version", "newer than"),
+        (
+            SENTENCE,
+            {"schema_version": 0, "length_months": 10**15},
+            "schema_version",
+            "length_months: expected a whole number 0 .. 1200",
+        ),
+    ],
+)
+def test_implausible_values_are_rejected_naming_the_field(
+    base: dict[str, object], change: dict[str, object], field: str, reason: str
+) -> None:
+    found = problems({**base, **change})
+    assert any(f == field and reason in r for f, r in found), found
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    edge = {
+        **SENTENCE,
+        "date": "1900-01-01",
+        "length_days": 36_525,
+        "recorded_at": "2100-12-31T23:59:59+00:00",
+        "event_id": "e" * 128,
+    }
+    assert codec.decode(edge).length_days == 36_525  # type: ignore[union-attr]
+    assert codec.decode({**CHARGE, "date": "2100-12-31", "offence_date": "1900-01-01"})
+
+
+def test_old_sentences_upcast_within_the_bounds() -> None:
+    old = {**SENTENCE, "schema_version": 0, "length_months": 1200}
+    assert 36_500 < codec.decode(old).length_days <= 36_525  # type: ignore[operator,union-attr]
+
+
+def test_events_built_in_python_keep_the_bounds_too() -> None:
+    sentence = codec.decode(SENTENCE)
+    with pytest.raises(ValueError, match="date must be between 1900-01-01 and 2100-12-31"):
+        attrs.evolve(sentence, date=dt.date(9999, 12, 31))
+    with pytest.raises(ValueError, match="length_days"):
+        attrs.evolve(sentence, length_days=40_000)
+    with pytest.raises(ValueError, match="recorded_at must be between 1970 and 2100"):
+        attrs.evolve(sentence, recorded_at=dt.datetime(1969, 1, 1, tzinfo=dt.UTC))
+
+
+def test_a_huge_schema_version_is_refused_without_stepping_through_it() -> None:
+    steps: list[int] = []
+
+    def counting(raw: dict[str, object]) -> dict[str, object]:
+        steps.append(1)
+        return {**raw, "schema_version": 1}
+
+    original = UPCASTERS[("sentence", 0)]
+    UPCASTERS[("sentence", 0)] = counting
+    try:
+        for version in (-(2**63), -20_000_000, 2**63):
+            problems({**SENTENCE, "schema_version": version})
+    finally:
+        UPCASTERS[("sentence", 0)] = original
+    assert steps == []
+
+
+def test_messages_never_echo_huge_values() -> None:
+    huge = "x" * 10_000_000
+    for change in (
+        {"offence": {"code": "c", "category": huge}},
+        {"type": huge},
+        {"date": huge},
+        {"recorded_at": huge},
+    ):
+        with pytest.raises(InvalidEventError) as caught:
+            codec.decode({**CHARGE, **change})
+        assert len(str(caught.value)) < 1_000
+        assert "(10000000 chars)" in str(caught.value)
+
+
+@pytest.mark.parametrize("with_orjson", [True, False], ids=["orjson", "stdlib"])
+@pytest.mark.parametrize(
+    ("line", "field", "reason"),
+    [
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"arrest_id":"a","offender_id":"o2"}',
+            "offender_id",
+            "key given twice",
+        ),
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"arrest_id":"a","x":{"k":"a:b","k" : 1}}',
+            "k",
+            "key given twice",
+        ),
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"note":"\\u003a","arrest_id":"a","arrest_id":"b"}',
+            "arrest_id",
+            "key given twice",
+        ),
+        (
+            '{"type":"risk_assessed","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"tool":"t","score_2y":NaN}',
+            "",
+            "not valid JSON",
+        ),
+        (
+            '{"type":"risk_assessed","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"tool":"t","score_2y":1e400}',
+            "",
+            "",
+        ),
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"arrest_id":"a","x":' + "[" * 5000 + "]" * 5000 + "}",
+            "",
+            "not valid JSON",
+        ),
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"arrest_id":"\\ud800"}',
+            "",
+            "",
+        ),
+    ],
+)
+def test_json_that_parsers_quietly_accept_is_rejected(
+    line: str, field: str, reason: str, with_orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not with_orjson:
+        monkeypatch.setattr("offender_journey.codec.orjson", None)
+    with pytest.raises(InvalidEventError) as caught:
+        codec.decode_line(line)
+    (problem,) = caught.value.problems
+    if field:
+        assert problem.field == field
+    assert reason in problem.reason
+
+
+@given(
+    keys=st.lists(st.sampled_from(["a", "b", "c:d", "e"]), min_size=1, max_size=6),
+    values=st.lists(st.sampled_from(['"x"', '"1:2"', "1", '{"a":"b:c"}', '["::"]']), min_size=6),
+    spaces=st.sampled_from([":", " :", ": ", "\t:\n"]),
+)
+def test_duplicate_keys_are_found_however_the_line_is_spelt(
+    keys: list[str], values: list[str], spaces: str
+) -> None:
+    members = ", ".join(f'"{k}"{spaces}{v}' for k, v in zip(keys, values, strict=False))
+    line = "{" + members + "}"
+    if len(set(keys)) < len(keys):
+        with pytest.raises(ValueError, match="duplicate key"):
+            parse_object(line)
+    else:
+        assert parse_object(line) == json.loads(line)
+
+
+@given(journeys())
+def test_events_read_back_from_a_store_equal_the_events_validated_at_import(
+    events: list[Event],
+) -> None:
+    # Stored events skip the validators they passed at import: the result must not differ.
+    recorded = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
+    for event in events:
+        line = codec.encode_line(event)
+        validated = codec.decode({**json.loads(line), "recorded_at": recorded})
+        stored = codec.decode_stored(line, recorded)
+        assert type(stored) is type(validated)
+        assert stored == validated
+        assert repr(stored) == repr(validated)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            stored.offender_id = "changed"  # type: ignore[misc]

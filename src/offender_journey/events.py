@@ -19,13 +19,54 @@ from attrs.validators import ge, instance_of, le, optional
 
 #: The schema version that events are upcast to on read.
 CURRENT_SCHEMA_VERSION = 1
+#: The oldest schema version still read (and upcast); anything older is rejected.
+OLDEST_SCHEMA_VERSION = 0
+
+# --- plausible values (SPEC section 2) ----------------------------------------------
+# A value outside these cannot describe a real record; accepting it would let one line
+# break every later query (dates past year 9999 overflow, huge lengths overflow).
+
+#: Valid-time years (``date``, ``offence_date``, ``licence_end``, ``date_of_birth``).
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+#: Transaction-time (``recorded_at``) years, in UTC.
+FIRST_RECORDED_YEAR, LAST_RECORDED_YEAR = 1970, 2100
+#: ``length_days`` of a sentence: up to a hundred years.
+MAX_LENGTH_DAYS = 36_525
+#: Identifiers (``event_id``, ``offender_id``, ``charge_id``, offence codes, ...).
+MAX_ID_CHARS = 128
+#: Free text (``description``, ``court``, ``reason``).
+MAX_TEXT_CHARS = 1_000
+#: Items in one list field (``charge_ids``), each an identifier (checked on decoding).
+MAX_LIST_ITEMS = 1_000
 
 
 def _identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Identifiers are strings of 1 to 128 characters (one cheap check, not three)."""
-    if type(value) is not str or not 0 < len(value) <= 128:
+    if type(value) is not str or not 0 < len(value) <= MAX_ID_CHARS:
         raise ValueError(
-            f"{attribute.name} must be a string of 1 to 128 characters, got {value!r:.40}"
+            f"{attribute.name} must be a string of 1 to {MAX_ID_CHARS} characters,"
+            f" got {value!r:.40}"
+        )
+
+
+def _day(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Valid-time dates lie in 1900-01-01 .. 2100-12-31 (placeholders like 9999-12-31 do not)."""
+    if not isinstance(value, dt.date):
+        raise TypeError(f"{attribute.name} must be a date", attribute, dt.date, value)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"{attribute.name} must be between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31,"
+            f" got {value.isoformat()}"
+        )
+
+
+def _text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Free text is a string of at most :data:`MAX_TEXT_CHARS` characters."""
+    if value is None:
+        return
+    if type(value) is not str or len(value) > MAX_TEXT_CHARS:
+        raise ValueError(
+            f"{attribute.name} must be a string of at most {MAX_TEXT_CHARS} characters"
         )
 
 
@@ -35,11 +76,20 @@ def _ids(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Transaction times must be unambiguous instants."""
-    if value is None or (type(value) is dt.datetime and value.tzinfo is dt.UTC):
+    """Transaction times must be unambiguous instants, in 1970 .. 2100 (UTC)."""
+    if value is None:
         return
-    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name} must be a datetime with a UTC offset")
+    if type(value) is not dt.datetime or value.tzinfo is not dt.UTC:
+        if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+            raise ValueError(f"{attribute.name} must be a datetime with a UTC offset")
+        try:
+            value = value.astimezone(dt.UTC)
+        except OverflowError:
+            value = None
+    if value is None or not FIRST_RECORDED_YEAR <= value.year <= LAST_RECORDED_YEAR:
+        raise ValueError(
+            f"{attribute.name} must be between {FIRST_RECORDED_YEAR} and {LAST_RECORDED_YEAR} (UTC)"
+        )
 
 
 # --- closed vocabularies -------------------------------------------------------
@@ -170,7 +220,7 @@ class Offence:
     #: The category that maps onto cost rows and OGRS3 groups.
     category: Category = field(validator=instance_of(Category))
     #: Free text, as recorded.
-    description: str | None = field(default=None, validator=optional(instance_of(str)))
+    description: str | None = field(default=None, validator=_text)
 
 
 # --- the envelope -----------------------------------------------------------------
@@ -187,10 +237,11 @@ class _Envelope:
     #: The stream key: whose journey this event belongs to.
     offender_id: str = field(validator=_identifier)
     #: Valid time: the calendar day the thing happened in the world.
-    date: dt.date = field(validator=instance_of(dt.date))
+    date: dt.date = field(validator=_day)
     #: Transaction time: when the store learnt of it (assigned on append if absent).
     recorded_at: dt.datetime | None = field(default=None, validator=_aware)
     #: The wire format version the event was written in; older ones are upcast.
+    #: (Its range is the codec's to check, before upcasting.)
     schema_version: int = field(default=CURRENT_SCHEMA_VERSION, validator=instance_of(int))
 
 
@@ -203,7 +254,7 @@ class OffenderProfile(_Envelope):
 
     TYPE: ClassVar[str] = "offender_profile"
     #: Date of birth.
-    date_of_birth: dt.date = field(validator=instance_of(dt.date))
+    date_of_birth: dt.date = field(validator=_day)
     #: Recorded sex.
     sex: Sex = field(validator=instance_of(Sex))
 
@@ -227,7 +278,7 @@ class Charge(_Envelope):
     #: The offence charged.
     offence: Offence = field(validator=instance_of(Offence))
     #: The day the offence was committed.
-    offence_date: dt.date = field(validator=instance_of(dt.date))
+    offence_date: dt.date = field(validator=_day)
     #: The arrest that led to the charge, if any.
     arrest_id: str | None = field(default=None, validator=optional(_identifier))
     #: The court case the charge belongs to, if known.
@@ -292,7 +343,7 @@ class CourtAppearance(_Envelope):
     #: What the hearing decided.
     outcome: HearingOutcome = field(validator=instance_of(HearingOutcome))
     #: The court's name, if recorded.
-    court: str | None = field(default=None, validator=optional(instance_of(str)))
+    court: str | None = field(default=None, validator=_text)
 
 
 @attrs.frozen(kw_only=True)
@@ -329,7 +380,9 @@ class Sentence(_Envelope):
     #: The disposal given.
     disposal: Disposal = field(validator=instance_of(Disposal))
     #: Custodial term, suspended-sentence operational period, or order length.
-    length_days: int | None = field(default=None, validator=optional([instance_of(int), ge(0)]))
+    length_days: int | None = field(
+        default=None, validator=optional([instance_of(int), ge(0), le(MAX_LENGTH_DAYS)])
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -344,7 +397,7 @@ class Caution(_Envelope):
     #: The offence cautioned for.
     offence: Offence = field(validator=instance_of(Offence))
     #: The day the offence was committed.
-    offence_date: dt.date = field(validator=instance_of(dt.date))
+    offence_date: dt.date = field(validator=_day)
     #: The arrest that led to the caution, if any.
     arrest_id: str | None = field(default=None, validator=optional(_identifier))
 
@@ -359,7 +412,7 @@ class ReleasedOnLicence(_Envelope):
     #: The custodial sentence being served.
     sentence_id: str = field(validator=_identifier)
     #: The day the licence expires unless ended earlier.
-    licence_end: dt.date = field(validator=instance_of(dt.date))
+    licence_end: dt.date = field(validator=_day)
 
 
 @attrs.frozen(kw_only=True)
@@ -448,7 +501,7 @@ class EventRetracted(_Envelope):
     #: The event retracted.
     target_event_id: str = field(validator=_identifier)
     #: Why, in words.
-    reason: str = field(validator=instance_of(str))
+    reason: str = field(validator=[instance_of(str), _text])
 
 
 Event: TypeAlias = (

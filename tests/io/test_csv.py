@@ -1,3 +1,4 @@
+import csv
 import io
 from pathlib import Path
 
@@ -92,3 +93,44 @@ def test_ingest_command_reads_csv(
     assert "3 stored, 0 already present, 1 rejected" in capsys.readouterr().out
     assert (tmp_path / "bad.tsv").read_text().startswith("5\tdate:")
     assert main(["ingest", str(EXAMPLES / "charges.csv"), "--mapping", "nope.toml"]) == 2
+
+
+def test_an_unterminated_quote_costs_one_line_not_the_rest() -> None:
+    header = "type,event_id,offender_id,date,arrest_id\n"
+    rows = [f"arrest,e{i},O1,2014-01-01,a{i}\n" for i in range(1_000)]
+    rows[10] = 'arrest,e10,O1,"2014-01-01,a10\n'
+    report = import_csv(io.StringIO(header + "".join(rows)), InMemoryStore())
+    assert (report.stored, report.rejected) == (999, 1)
+    (rejection,) = report.rejections
+    assert rejection.line == 12
+    assert "quote" in rejection.problems[0].reason
+    assert rejection.text == b'arrest,e10,O1,"2014-01-01,a10'
+
+
+def test_an_unterminated_quote_on_the_last_line_is_rejected() -> None:
+    data = 'type,event_id,offender_id,date,arrest_id\narrest,e1,O1,2014-01-01,a1\narrest,e2,O1,"x\n'
+    report = import_csv(io.StringIO(data), InMemoryStore())
+    assert (report.stored, report.rejected, report.rejections[0].line) == (1, 1, 3)
+    assert "never closed" in report.rejections[0].problems[0].reason
+
+
+def test_a_quoted_cell_may_still_span_lines() -> None:
+    data = (
+        "type,event_id,offender_id,date,court,hearing_id,case_id,charge_ids,outcome\n"
+        'court_appearance,e1,O1,2014-01-01,"Leeds\nCrown Court",h1,k1,c1,adjourned\n'
+        "arrest,e2,O1,2014-01-01,,,,,\n"
+    )
+    report = import_csv(io.StringIO(data), InMemoryStore())
+    assert (report.stored, report.rejected) == (1, 1)
+    assert report.rejections[0].line == 4  # the arrest lacks arrest_id; lines still counted
+
+
+def test_a_cell_over_the_size_limit_is_a_rejection_with_its_line() -> None:
+    header = "type,event_id,offender_id,date,arrest_id\n"
+    big = "arrest,e2,O1,2014-01-01," + "x" * (csv.field_size_limit() + 1) + "\n"
+    data = header + "arrest,e1,O1,2014-01-01,a1\n" + big + "arrest,e3,O1,2014-01-01,a3\n"
+    report = import_csv(io.StringIO(data), InMemoryStore())
+    assert (report.stored, report.rejected) == (2, 1)
+    (rejection,) = report.rejections
+    assert rejection.line == 3
+    assert "longer than 131,072 characters" in rejection.problems[0].reason

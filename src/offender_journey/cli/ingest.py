@@ -6,11 +6,21 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..io import CsvMapping, MappingError, Rejection, import_csv, import_jsonl, write_rejection
+from ..errors import StoreBusyError
+from ..io import (
+    CsvMapping,
+    ImportInterruptedError,
+    ImportReport,
+    MappingError,
+    Rejection,
+    import_csv,
+    import_jsonl,
+    write_rejection,
+)
 from ..store import BUSY_TIMEOUT, open_store
 from ..store.base import KeepsFacts
 from ._common import (
@@ -26,6 +36,9 @@ from ._common import (
     same_file,
     seconds_arg,
 )
+
+if TYPE_CHECKING:
+    from ..facts.refresh import RefreshReport
 
 
 def _format_of(args: argparse.Namespace) -> str:
@@ -45,6 +58,10 @@ def _mapping_of(args: argparse.Namespace) -> CsvMapping:
         raise UsageError(str(exc)) from None
 
 
+#: Exit code of an import the machine interrupted (disk full, I/O error).
+EXIT_INTERRUPTED = 3
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     source = args.events
     if source != "-" and not os.path.isfile(source):
@@ -53,6 +70,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if source != "-" and same_file(source, args.store):
         raise UsageError(f"the input {source!r} is the store itself")
     rejects: IO[bytes] | None = None
+    refreshed: RefreshReport | None = None
     with contextlib.ExitStack() as stack:
         if args.rejects:
             temporary = stack.enter_context(atomic_output(args.rejects))
@@ -63,6 +81,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             from ..keys import load_key
 
             store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
+        elif erased := len(getattr(store, "erasures", list)()):
+            # Refused before reading a line: without the key no import can tell who was erased.
+            raise UsageError(
+                f"this store has {erased} erasure(s): give the key file the erasures were "
+                "made with (--key-file), so that erased people are not stored again"
+            )
         shown = 0
 
         def on_reject(rejection: Rejection) -> None:
@@ -74,19 +98,33 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             shown += 1
 
         interactive = sys.stderr.isatty() and not args.json
+        fault: ImportInterruptedError | None = None
         with progress(interactive) as on_progress:
             options: dict[str, Any] = {
                 "strict": args.strict,
                 "on_reject": on_reject,
                 "on_progress": on_progress,
             }
-            if _format_of(args) == "csv":
-                report = import_csv(source, store, mapping=_mapping_of(args), **options)
-            else:
-                report = import_jsonl(source, store, **options)
-        refreshed = None
-        if not args.no_refresh and isinstance(store, KeepsFacts):
+            try:
+                if _format_of(args) == "csv":
+                    report = import_csv(source, store, mapping=_mapping_of(args), **options)
+                else:
+                    report = import_jsonl(source, store, **options)
+            except ImportInterruptedError as exc:
+                fault, report = exc, exc.report
+        if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
             refreshed = store.refresh()
+    _say(args, report, refreshed)
+    if fault is not None:
+        print(f"error: {fault}", file=sys.stderr)
+        # Another writer held the store too long: not a fault of the machine; try again.
+        return EXIT_BUSY if isinstance(fault.__cause__, StoreBusyError) else EXIT_INTERRUPTED
+    return 1 if report.rejected else 0
+
+
+def _say(args: argparse.Namespace, report: ImportReport, refreshed: RefreshReport | None) -> None:
+    """The outcome: the ``--json`` object, or one line (after any rejection notes)."""
+    source = args.events
     if args.json:
         out = report.to_json()
         if refreshed is not None:
@@ -108,7 +146,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{report} -> {args.store}")
         if refreshed is not None and refreshed.offenders:
             print(refreshed, file=sys.stderr)
-    return 1 if report.rejected else 0
 
 
 def register(commands: Commands) -> None:
@@ -119,7 +156,8 @@ def register(commands: Commands) -> None:
         description="Import events (one JSON object per line, SPEC section 2) into the store. "
         "Every line is stored, recognised as already present, or rejected with its line "
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
-        "rest stored, or nothing with --strict); 2: usage error; "
+        "rest stored, or nothing with --strict); 2: usage error; 3: the machine failed "
+        "part-way (disk full, I/O error): what was stored is still reported; "
         f"{EXIT_BUSY}: another process kept the store busy for longer than --wait.",
     )
     ingest.add_argument(

@@ -1,13 +1,21 @@
 """Reading and writing events in interchange formats, with reports of what was rejected."""
 
 from .csv import CsvMapping, MappingError, import_csv
-from .importing import ImportReport, Rejection, Row, ingest_rows, write_rejection
+from .importing import (
+    ImportInterruptedError,
+    ImportReport,
+    Rejection,
+    Row,
+    ingest_rows,
+    write_rejection,
+)
 from .jsonl import export_jsonl, import_jsonl
 
 __all__ = [
     "CsvMapping",
     "MappingError",
     "import_csv",
+    "ImportInterruptedError",
     "ImportReport",
     "Rejection",
     "Row",

@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import functools
@@ -25,7 +26,7 @@ import sys
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from enum import StrEnum
 from typing import Any, TextIO
@@ -37,7 +38,7 @@ from ..codec import Codec, describe_error
 from ..errors import InvalidEventError, OffenderJourneyError, Problem
 from ..events import EVENT_TYPES, Offence
 from ..store.base import EventStore
-from .importing import ImportReport, Rejection, Row, ingest_rows
+from .importing import BATCH_SIZE, ImportReport, Rejection, Row, ingest_rows, unreadable
 
 __all__ = ["CsvMapping", "MappingError", "import_csv", "read_csv"]
 
@@ -181,25 +182,87 @@ def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]
     return raw
 
 
+#: A quoted cell may run over this many lines; a quote still open after them is
+#: taken as never closed (otherwise it would swallow every following row).
+MAX_RECORD_LINES = 100
+
+
+class _BadRecordError(Exception):
+    """The record starting at a line cannot be parsed as CSV."""
+
+
+def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None, str]]:
+    """``(first line number, raw text, cells or None, reason)`` for each CSV record.
+
+    A record that cannot be parsed (a quote never closed, a cell over the csv module's
+    field size limit) costs only its first line: that line is reported with the
+    reason, and reading starts again on the next line, so no row can vanish inside
+    another.
+    """
+    lines = iter(handle)
+    replay: collections.deque[str] = collections.deque()
+    number = 1
+    while True:
+        consumed: list[str] = []
+
+        def feed(consumed: list[str]) -> Iterator[str]:
+            while True:
+                line = replay.popleft() if replay else next(lines, None)
+                if line is None:
+                    return
+                consumed.append(line)
+                if len(consumed) > MAX_RECORD_LINES:
+                    raise _BadRecordError(
+                        f"a quote opened here is not closed within {MAX_RECORD_LINES} lines"
+                    )
+                yield line
+
+        reader = csv.reader(feed(consumed), strict=True)
+        try:
+            cells = next(reader, None)
+        except (csv.Error, _BadRecordError) as exc:
+            reason = str(exc)
+            if "unexpected end of data" in reason:
+                reason = "a quote opened here is never closed"
+            elif "field larger than field limit" in reason:
+                reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+            first = consumed[0] if consumed else ""
+            replay.extendleft(reversed(consumed[1:]))
+            yield number, first.rstrip("\r\n"), None, f"not valid CSV: {reason}"
+            number += 1
+            continue
+        if cells is None:
+            return
+        text = "".join(consumed).rstrip("\r\n")
+        yield number, text, cells, ""
+        number += len(consumed)
+
+
 def read_csv(handle: TextIO, mapping: CsvMapping, codec: Codec) -> Iterator[Row]:
-    """Each CSV record as a :class:`Row`; line numbers count the header as line 1."""
-    reader = csv.DictReader(handle)
-    echo = io.StringIO()
-    writer = csv.writer(echo, lineterminator="")
-    start = 2
-    for record in reader:
-        number, start = start, reader.line_num + 1
-        echo.seek(0)
-        echo.truncate()
-        writer.writerow(record.values())
-        text = echo.getvalue().encode("utf-8", "surrogateescape")
-        if not any(v and v.strip() for v in record.values() if isinstance(v, str)):
+    """Each CSV record as a :class:`Row`; line numbers count the header as line 1.
+
+    Every line is accounted for: a record the csv module cannot parse is a row of
+    problems, and so is a row that cannot become an event for any reason.
+    """
+    header: list[str] | None = None
+    for number, raw, cells, reason in _records(handle):
+        text = raw.encode("utf-8", "surrogateescape")
+        if cells is None:
+            yield Row(number, text, problems=(Problem("", reason),))
+            continue
+        if header is None:
+            header = cells
+            continue
+        if not any(cell.strip() for cell in cells):
             yield Row(number, text, blank=True)
             continue
+        record = dict(zip(header, cells, strict=False))
         try:
             event = codec.decode(row_to_raw(record, mapping))
         except InvalidEventError as exc:
             yield Row(number, text, problems=exc.problems)
+        except Exception as exc:  # noqa: BLE001 - a row must never stop the import
+            yield Row(number, text, problems=(unreadable(exc),))
         else:
             yield Row(number, text, event=event)
 
@@ -210,7 +273,7 @@ def import_csv(
     *,
     mapping: CsvMapping | None = None,
     strict: bool = False,
-    batch_size: int = 5000,
+    batch_size: int = BATCH_SIZE,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,

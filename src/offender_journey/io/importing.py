@@ -4,6 +4,10 @@ A format reader turns its input into :class:`Row`\\ s — one per non-blank inpu
 each either an event (with the text the store keeps) or the problems that stop it
 being one. :func:`ingest_rows` then makes every row end as exactly one of *stored*,
 *already present* or *rejected*, appending in batches so memory stays flat.
+
+A bad line never stops an import: whatever is wrong with it becomes a rejection. Only
+a fault of the machine (disk full, an unreadable input) stops one, and then
+:class:`ImportInterruptedError` still says what was stored.
 """
 
 from __future__ import annotations
@@ -14,21 +18,32 @@ from typing import IO, NamedTuple
 
 import attrs
 
-from ..errors import ConflictError, ErasedOffenderError, Problem
+from ..errors import ConflictError, ErasedOffenderError, OffenderJourneyError, Problem
 from ..events import Event
 from ..store.base import EventStore, Record, record_of, to_micros
 
 __all__ = [
+    "BATCH_SIZE",
     "KEEP_REJECTIONS",
+    "KEEP_TEXT_BYTES",
+    "MAX_LINE_BYTES",
+    "ImportInterruptedError",
     "ImportReport",
     "Rejection",
     "Row",
     "ingest_rows",
+    "unreadable",
     "write_rejection",
 ]
 
-#: How many rejections an :class:`ImportReport` keeps in full (all are counted).
+#: How many rejections an :class:`ImportReport` keeps as examples (all are counted).
 KEEP_REJECTIONS = 1000
+#: How much of each kept rejection's line the report holds (the rejects file gets it all).
+KEEP_TEXT_BYTES = 200
+#: The longest line read as an event; a real one takes a few hundred bytes.
+MAX_LINE_BYTES = 1_000_000
+#: Events per store transaction.
+BATCH_SIZE = 20_000
 
 
 class Row(NamedTuple):
@@ -54,7 +69,8 @@ class Rejection:
     line: int
     #: What was wrong: field and reason, one or more.
     problems: tuple[Problem, ...]
-    #: The line as read (without its line break).
+    #: The line as read (without its line break); in a report, its first
+    #: :data:`KEEP_TEXT_BYTES` bytes only.
     text: bytes
 
     def __str__(self) -> str:
@@ -70,7 +86,8 @@ class ImportReport:
     rejected: int = 0
     #: Blank lines, skipped.
     blank: int = 0
-    #: The first :data:`KEEP_REJECTIONS` rejections, in line order.
+    #: The first :data:`KEEP_REJECTIONS` rejections, in line order, each line cut to
+    #: :data:`KEEP_TEXT_BYTES` bytes (``on_reject`` sees every one in full).
     rejections: tuple[Rejection, ...] = ()
     #: Strict imports store nothing when any line is rejected.
     strict: bool = False
@@ -104,6 +121,29 @@ class ImportReport:
         return text
 
 
+class ImportInterruptedError(OffenderJourneyError):
+    """The machine failed during an import (disk full, input unreadable).
+
+    Not a bad line: those are rejections. ``report`` says what had been stored when
+    it happened (nothing, in strict mode); the cause is chained.
+    """
+
+    def __init__(self, report: ImportReport, cause: BaseException) -> None:
+        self.report = report
+        # The first failure first: a failed clean-up (a rollback SQLite had already
+        # done itself) must not hide that the disk was full.
+        chain: list[BaseException] = [cause]
+        while chain[-1].__context__ is not None and len(chain) < 3:
+            chain.append(chain[-1].__context__)
+        reasons = "; then ".join(f"{type(e).__name__}: {e}" for e in reversed(chain))
+        super().__init__(f"import interrupted after {report.lines:,} lines ({report}): {reasons}")
+
+
+def unreadable(exc: BaseException) -> Problem:
+    """A line that failed in a way no check foresaw: still only a rejection of that line."""
+    return Problem("", f"cannot be read as an event ({type(exc).__name__}: {str(exc)[:200]})")
+
+
 class _Tally:
     """The mutable counts behind an :class:`ImportReport`."""
 
@@ -116,7 +156,8 @@ class _Tally:
         rejection = Rejection(line, tuple(problems), text)
         self.rejected += 1
         if len(self.kept) < KEEP_REJECTIONS:
-            self.kept.append(rejection)
+            short = text if len(text) <= KEEP_TEXT_BYTES else text[:KEEP_TEXT_BYTES]
+            self.kept.append(attrs.evolve(rejection, text=short))
         if self.on_reject is not None:
             self.on_reject(rejection)
 
@@ -140,7 +181,7 @@ def ingest_rows(
     store: EventStore,
     *,
     strict: bool = False,
-    batch_size: int = 5000,
+    batch_size: int = BATCH_SIZE,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     encode: Callable[[Event], str] | None = None,
@@ -149,19 +190,30 @@ def ingest_rows(
 
     ``encode`` gives the stored text of rows without a ``payload`` (events read from a
     format other than JSON).
+
+    Raises:
+        ImportInterruptedError: the store or the input failed; its ``report`` says what
+            was stored before.
     """
     tally = _Tally(on_reject)
-    if not strict:
-        _run(rows, store, tally, batch_size, on_progress, encode, strict=False)
-        return tally.report(strict=False)
     try:
-        with store.atomic():
-            _run(rows, store, tally, batch_size, on_progress, encode, strict=True)
-            if tally.rejected:
-                raise _StrictRollbackError
-    except _StrictRollbackError:
-        tally.stored = tally.duplicates = 0
-    return tally.report(strict=True)
+        if not strict:
+            _run(rows, store, tally, batch_size, on_progress, encode)
+            return tally.report(strict=False)
+        try:
+            with store.atomic():
+                _run(rows, store, tally, batch_size, on_progress, encode)
+                if tally.rejected:
+                    raise _StrictRollbackError
+        except _StrictRollbackError:
+            tally.stored = tally.duplicates = 0
+        return tally.report(strict=True)
+    except Exception as exc:
+        # Lines cannot get here (readers turn every per-line failure into problems):
+        # this is the machine (disk full, I/O error, the store locked or gone).
+        if strict:  # the transaction was rolled back
+            tally.stored = tally.duplicates = 0
+        raise ImportInterruptedError(tally.report(strict=strict), exc) from exc
 
 
 def _run(
@@ -171,8 +223,6 @@ def _run(
     batch_size: int,
     on_progress: Callable[[int], None] | None,
     encode: Callable[[Event], str] | None,
-    *,
-    strict: bool,
 ) -> None:
     batch: list[tuple[int, Record, bytes]] = []
     now = to_micros(dt.datetime.now(dt.UTC))
@@ -185,8 +235,8 @@ def _run(
         if row.event is None:
             tally.reject(row.number, row.problems, row.text)
             continue
-        if strict and tally.rejected:
-            continue  # only validating now: nothing will be kept
+        # Strict mode goes on appending after a rejection (inside the transaction that
+        # will be rolled back), so later conflicts are found and reported too.
         payload = row.payload
         if payload is None:
             if encode is None:
@@ -204,13 +254,19 @@ def _run(
         on_progress(number)
 
 
+def _by_offender(item: tuple[int, Record, bytes]) -> str:
+    return item[1].offender_id
+
+
 def _flush(batch: list[tuple[int, Record, bytes]], store: EventStore, tally: _Tally) -> None:
     """Append a batch; if any id conflicts, fall back to one event at a time to find which.
 
-    Lines about people erased from the store are rejected, naming the erasure.
+    Lines about people erased from the store are rejected, naming the erasure. The batch
+    goes in sorted by offender (stably: each stream keeps its order), so a store clustered
+    by stream writes each page once rather than at random.
     """
     try:
-        result = store.append_records([record for _, record, _ in batch])
+        result = store.append_records([record for _, record, _ in sorted(batch, key=_by_offender)])
     except ErasedOffenderError as exc:
         kept = []
         for number, record, text in batch:

@@ -17,7 +17,15 @@ from ..codec import Codec
 from ..errors import InvalidEventError, Problem
 from ..events import Event
 from ..store.base import EventStore
-from .importing import ImportReport, Rejection, Row, ingest_rows
+from .importing import (
+    BATCH_SIZE,
+    MAX_LINE_BYTES,
+    ImportReport,
+    Rejection,
+    Row,
+    ingest_rows,
+    unreadable,
+)
 
 __all__ = ["Source", "export_jsonl", "import_jsonl", "open_lines", "read_jsonl"]
 
@@ -37,13 +45,20 @@ def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes]:
 
 
 def read_jsonl(lines: Iterable[bytes], codec: Codec) -> Iterator[Row]:
-    """Each raw line as a :class:`Row`: an event, a blank, or the problems found."""
+    """Each raw line as a :class:`Row`: an event, a blank, or the problems found.
+
+    Whatever is wrong with a line makes it a row of problems, never an exception.
+    """
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip(b"\r\n")
         if number == 1 and text.startswith(b"\xef\xbb\xbf"):
             text = text[3:]
         if not text or text.isspace():
             yield Row(number, text, blank=True)
+            continue
+        if len(text) > MAX_LINE_BYTES:
+            reason = f"line of {len(text):,} bytes; an event may take at most {MAX_LINE_BYTES:,}"
+            yield Row(number, text, problems=(Problem("", reason),))
             continue
         try:
             line = text.decode("utf-8")
@@ -53,6 +68,8 @@ def read_jsonl(lines: Iterable[bytes], codec: Codec) -> Iterator[Row]:
             yield Row(number, text, problems=(Problem("", reason),))
         except InvalidEventError as exc:
             yield Row(number, text, problems=exc.problems)
+        except Exception as exc:  # noqa: BLE001 - a line must never stop the import
+            yield Row(number, text, problems=(unreadable(exc),))
 
 
 def import_jsonl(
@@ -60,7 +77,7 @@ def import_jsonl(
     store: EventStore,
     *,
     strict: bool = False,
-    batch_size: int = 5000,
+    batch_size: int = BATCH_SIZE,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,
@@ -76,6 +93,8 @@ def import_jsonl(
 
     Raises:
         OSError: the source cannot be opened.
+        ImportInterruptedError: the machine failed part-way (disk full, I/O error); its
+            ``report`` says what was stored.
 
     Examples:
         >>> from offender_journey.store import InMemoryStore

@@ -191,25 +191,51 @@ def fold(events: Iterable[Event], journey: Journey | None = None) -> Journey:
 
 
 def _effective_ids(events: Sequence[Event]) -> set[str]:
-    """Event ids that are retracted by a retraction that is itself in force."""
+    """Event ids that are retracted by a retraction that is itself in force.
+
+    A retraction is in force unless a retraction in force retracts it; one that
+    would retract a retraction already on the chain being resolved (a cycle) is
+    ignored. Resolved with an explicit stack, so a chain of any length folds.
+    """
     targeted_by: dict[str, list[str]] = {}
     for event in events:
         if isinstance(event, EventRetracted):
             targeted_by.setdefault(event.target_event_id, []).append(event.event_id)
     if not targeted_by:
         return set()
-    memo: dict[str, bool] = {}
-
-    def retracted(event_id: str, trail: frozenset[str]) -> bool:
-        if event_id in memo:
-            return memo[event_id]
-        result = any(
-            r not in trail and not retracted(r, trail | {r}) for r in targeted_by.get(event_id, ())
-        )
-        memo[event_id] = result
-        return result
-
-    return {target for target in targeted_by if retracted(target, frozenset({target}))}
+    retracted: dict[str, bool] = {}
+    for start in targeted_by:
+        if start in retracted:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(targeted_by[start]))]
+        on_chain = {start}
+        returned: bool | None = None  # the verdict on the retraction just resolved
+        while stack:
+            node, candidates = stack[-1]
+            # A retraction of ``node`` that is not itself retracted is in force.
+            verdict: bool | None = True if returned is False else None
+            returned = None
+            if verdict is None:
+                for retraction in candidates:
+                    if retraction in on_chain:
+                        continue
+                    known = retracted.get(retraction)
+                    if known is False:
+                        verdict = True
+                        break
+                    if known is None:
+                        stack.append((retraction, iter(targeted_by.get(retraction, ()))))
+                        on_chain.add(retraction)
+                        break
+                else:
+                    verdict = False
+                if verdict is None:
+                    continue  # resolve the retraction just pushed first
+            retracted[node] = verdict
+            stack.pop()
+            on_chain.discard(node)
+            returned = verdict
+    return {target for target in targeted_by if retracted[target]}
 
 
 @attrs.frozen(eq=False)

@@ -216,9 +216,13 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         try:
             self._db.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
         except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                raise self._busy() from None
-            raise
+            if not _is_busy(exc):
+                raise
+            busy = True
+        else:
+            busy = False
+        if busy:  # raised outside the handler: no raw "database is locked" in the chain
+            raise self._busy()
         self._depth += 1
         try:
             yield
