@@ -172,7 +172,7 @@ def test_ingest_exits_3_on_a_machine_fault_and_still_reports(
 ) -> None:
     events = tmp_path / "events.jsonl"
     events.write_bytes(b"\n".join(arrest(f"e{i}", f"O{i:05d}") for i in range(60_000)) + b"\n")
-    monkeypatch.setattr(ingest_command, "open_store", lambda path: _full_disk_store(path, 400))
+    monkeypatch.setattr(ingest_command, "open_store", lambda path, **_: _full_disk_store(path, 400))
     code = main(["ingest", str(events), "--store", str(tmp_path / "j.db"), "--json"])
     captured = capsys.readouterr()
     assert code == 3
