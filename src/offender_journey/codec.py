@@ -1,6 +1,6 @@
 """JSON <-> events: one cattrs converter, readable errors, upcasting of old versions.
 
-The wire format is SPEC section 2: one JSON object per event, tagged by ``type``.
+The wire format is the JSON Lines format: one JSON object per event, tagged by ``type``.
 :func:`make_converter` builds the converter; :class:`Codec` wraps a fast one for
 trusted reads and a detailed one that explains what is wrong with bad input.
 
@@ -159,7 +159,7 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# --- scalar parsing (SPEC section 1) ---------------------------------------------------------
+# --- scalar parsing (the format's time rules) ------------------------------------------
 
 
 def parse_instant(value: object) -> dt.datetime:
@@ -454,7 +454,7 @@ def _tag(cls: type) -> str:
 
 
 def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
-    """Build the converter for the SPEC's JSON shape of every event.
+    """Build the converter for the JSON shape of every event.
 
     ``detailed_validation=False`` is faster and meant for inputs already known good;
     the detailed one collects every problem with its field path.

@@ -1,4 +1,4 @@
-"""The event vocabulary: one frozen class per event type of SPEC section 2.
+"""The event vocabulary: one frozen class per event type of the JSON Lines format.
 
 Events carry data, not behaviour. Every event has the common envelope
 (`event_id`, `offender_id`, `date`, `recorded_at`, `schema_version`) and its own
@@ -22,7 +22,7 @@ CURRENT_SCHEMA_VERSION = 1
 #: The oldest schema version still read (and upcast); anything older is rejected.
 OLDEST_SCHEMA_VERSION = 0
 
-# --- plausible values (SPEC section 2) ----------------------------------------------
+# --- plausible values (the JSON Lines format) ----------------------------------------------
 # A value outside these cannot describe a real record; accepting it would let one line
 # break every later query (dates past year 9999 overflow, huge lengths overflow).
 
@@ -529,5 +529,5 @@ Event: TypeAlias = (
 )
 """Every event of the vocabulary."""
 
-#: Wire ``type`` tag → event class, in SPEC order.
+#: Wire ``type`` tag → event class, in the documented order.
 EVENT_TYPES: dict[str, type[Event]] = {cls.TYPE: cls for cls in get_args(Event)}

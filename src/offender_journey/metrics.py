@@ -225,13 +225,13 @@ class MetricsReport:
 
     @property
     def conversion(self) -> Conversion:
-        """SPEC 3.1 for all offenders."""
+        """Charge-to-conviction conversion for all offenders."""
         result: Conversion = self.results["conversion"]
         return result
 
     @property
     def occasions(self) -> DaysByOccasion:
-        """SPEC 3.2 for all offenders."""
+        """Days from arrest to conviction by occasion, for all offenders."""
         result: DaysByOccasion = self.results["days_by_sentencing_occasion"]
         return result
 
@@ -256,7 +256,7 @@ class MetricsReport:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The SPEC section 4 ``metrics --json`` object, plus ``window``, ``as_of``, extra views."""
+        """The documented ``metrics --json`` object, plus ``window``, ``as_of``, extra views."""
         out: dict[str, Any] = {"offenders": self.offenders, "events": self.events}
         for name, result in self.results.items():
             out[name] = result.to_json()
@@ -530,7 +530,7 @@ def timeline(
     as_of: AsOf = None,
     offender_id: str | None = None,
 ) -> Timeline:
-    """The SPEC 3.3 timeline of one offender's events (stream order), ``as_of`` (default) now.
+    """The IDIOM-style timeline of one offender's events (stream order), ``as_of`` (default) now.
 
     Examples:
         >>> from offender_journey.builder import JourneyBuilder

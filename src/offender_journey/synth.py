@@ -1,4 +1,4 @@
-"""Seeded synthetic journeys in the SPEC vocabulary: for demos, tests and benchmarks.
+"""Seeded synthetic journeys in the library's vocabulary: for demos, tests and benchmarks.
 
 Each offender's career is simulated from their own random generator, derived from
 ``(seed, index)``, so offender *k* is the same whatever the cohort size, and a
@@ -144,7 +144,7 @@ class Preset:
     oddity_share: float = 0.0
 
 
-#: The shipped presets. ``prolific`` is calibrated to REFERENCE.md section 1: about
+#: The shipped presets. ``prolific`` is calibrated to the 2015 London hearing's figures: about
 #: 57 arrests and 36 convictions over a career, conversion in the published 16-30 %
 #: range, arrest-to-conviction time rising with sentencing occasions.
 PRESETS: dict[str, Preset] = {

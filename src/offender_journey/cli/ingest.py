@@ -153,7 +153,7 @@ def register(commands: Commands) -> None:
     ingest = commands.add_parser(
         "ingest",
         help="import events from a JSON Lines file",
-        description="Import events (one JSON object per line, SPEC section 2) into the store. "
+        description="Import events (JSON Lines: one JSON object per line) into the store. "
         "Every line is stored, recognised as already present, or rejected with its line "
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
         "rest stored, or nothing with --strict); 2: usage error; 3: the machine failed "
@@ -183,7 +183,7 @@ def register(commands: Commands) -> None:
     ingest.add_argument(
         "--mapping",
         metavar="FILE.toml",
-        help="CSV column mapping (see docs/csv.md); default: SPEC field names",
+        help="CSV column mapping (see docs/csv.md); default: the format's field names",
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"

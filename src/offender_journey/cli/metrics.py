@@ -52,7 +52,7 @@ def register(commands: Commands) -> None:
     metrics = commands.add_parser(
         "metrics",
         help="the headline numbers over every offender in the store",
-        description="Charge-to-conviction conversion (SPEC 3.1), days from arrest to "
+        description="Charge-to-conviction conversion, days from arrest to "
         "conviction by sentencing occasion (3.2) and the data-quality report, in one pass "
         "over the store. See docs/views.md and docs/as_of.md.",
     )

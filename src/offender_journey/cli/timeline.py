@@ -70,7 +70,7 @@ def register(commands: Commands) -> None:
     timeline = commands.add_parser(
         "timeline",
         help="one offender's timeline: events, episodes, flags, window summary",
-        description="The IDIOM-style timeline of one offender (SPEC 3.3): events in the "
+        description="The IDIOM-style timeline of one offender: events in the "
         "window, episodes (on bail, remanded, in custody, on licence, suspended sentence, "
         "community order, warrant outstanding), offences flagged as committed on bail / "
         "licence / order, and counts before and within the window.",

@@ -84,7 +84,7 @@ def _cmd_warrants(args: argparse.Namespace) -> int:
 
 
 def _categories_arg(text: str) -> frozenset[Any]:
-    """``--categories``: offence categories, comma-separated, each one the SPEC knows."""
+    """``--categories``: offence categories, comma-separated, each one a known category."""
     from ..events import Category
 
     names = [c.strip() for c in text.split(",") if c.strip()]
@@ -142,7 +142,7 @@ def register(commands: Commands) -> None:
     view_command(
         "reoffending",
         "proven reoffending of a cohort (MoJ measure)",
-        "Proven reoffending (SPEC 3.4): the window [--from, --to] is the cohort period. "
+        "Proven reoffending: the window [--from, --to] is the cohort period. "
         "Cohort size, reoffenders, reoffences, binary rate, frequency, by adult/juvenile "
         "and by index event. See docs/reoffending.md.",
     ).set_defaults(handler=_cmd_reoffending)

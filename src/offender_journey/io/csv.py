@@ -1,8 +1,8 @@
 """CSV extracts in: one row per event, or one file per event kind, with a column mapping.
 
 Analysts receive extracts as CSV with their own column names and date styles. A
-:class:`CsvMapping` says which column holds which SPEC field; each row becomes the
-SPEC's JSON object and goes through the same codec, validation, rejects report and
+:class:`CsvMapping` says which column holds which event field; each row becomes the
+event's JSON object and goes through the same codec, validation, rejects report and
 idempotency as JSON Lines. Empty cells mean "absent".
 
 Examples:
@@ -49,21 +49,21 @@ class MappingError(OffenderJourneyError, ValueError):
 
 @attrs.frozen(kw_only=True)
 class CsvMapping:
-    """How an extract's columns map onto SPEC fields.
+    """How an extract's columns map onto event fields.
 
-    Field paths are SPEC names, with a dot into the offence (``offence.category``).
+    Field paths are the JSON format's names, with a dot into the offence (``offence.category``).
     A field not listed in ``columns`` is read from the column of the same name.
     """
 
     #: Every row is of this event type (one file per kind); ``None``: a ``type`` column says.
     type: str | None = attrs.field(default=None)
-    #: SPEC field path → the extract's column name.
+    #: field path → the extract's column name.
     columns: Mapping[str, str] = attrs.field(factory=dict)
     #: How lists (``charge_ids``) are joined inside one cell.
     list_separator: str = ";"
     #: ``strptime`` format of valid-time dates, e.g. ``"%d/%m/%Y"``; ``None``: ISO dates.
     date_format: str | None = None
-    #: Field path → {value in the extract: SPEC value}, e.g. local offence names → categories.
+    #: Field path → {value in the extract: the format's value}, e.g. local names → categories.
     values: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
 
     @type.validator
@@ -150,7 +150,7 @@ def _cell_to_json(value: str, kind: str, mapping: CsvMapping) -> Any:
 
 
 def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]:
-    """One CSV record → the SPEC's JSON object for it (not yet validated)."""
+    """One CSV record → the event's JSON object for it (not yet validated)."""
     columns = mapping.columns
     kind = mapping.type or (record.get(columns.get("type", "type")) or "").strip()
     raw: dict[str, Any] = {"type": kind}

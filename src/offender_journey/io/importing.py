@@ -98,7 +98,7 @@ class ImportReport:
         return self.stored + self.duplicates + self.rejected
 
     def to_json(self) -> dict[str, object]:
-        """The ``ingest --json`` shape: SPEC section 4, plus detail."""
+        """The ``ingest --json`` shape: stored, duplicates, rejected, plus detail."""
         return {
             "stored": self.stored,
             "duplicates": self.duplicates,

@@ -8,7 +8,7 @@ sorted by valid time, with the indices every view needs (charges, arrests, final
 outcomes, sentencing occasions). A :class:`Projection` turns one history into a
 frozen result; results of different offenders merge associatively.
 
-Ordering rule, used wherever the SPEC says "appended later": transaction order,
+Ordering rule, used wherever the definitions say "appended later": transaction order,
 that is ``recorded_at`` and then position in the stream.
 """
 

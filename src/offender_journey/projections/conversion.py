@@ -1,4 +1,4 @@
-"""Charge-to-conviction conversion (SPEC 3.1), per offender and for any set of offenders.
+"""Charge-to-conviction conversion, per offender and for any set of offenders.
 
 The denominator is the offender's charges (one per ``charge_id``) whose charge
 ``date`` lies in the window; each is convicted, not convicted or pending by its
@@ -69,7 +69,7 @@ class Conversion(Tabular):
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The SPEC section 4 shape: the four counts and the two rates."""
+        """The documented JSON shape: the four counts and the two rates."""
         return {
             "charges": self.charges,
             "convicted": self.convicted,

@@ -1,4 +1,4 @@
-"""Days from arrest to conviction, by sentencing occasion (SPEC 3.2).
+"""Days from arrest to conviction, by sentencing occasion.
 
 An offender's sentencing occasions are the distinct dates of their sentences over
 the whole history, numbered 1, 2, 3 ... For every convicted charge listed in a
@@ -197,7 +197,7 @@ class DaysByOccasion(Tabular):
         return Table("Days from arrest to conviction by sentencing occasion", columns, tuple(rows))
 
     def to_json(self) -> list[dict[str, Any]]:
-        """The SPEC section 4 rows, plus ``n_offence_to_arrest``."""
+        """The documented JSON rows, plus ``n_offence_to_arrest``."""
         rows = []
         for k in self.occasions:
             a2c, o2a = self.row(k)

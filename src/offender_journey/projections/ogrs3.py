@@ -103,7 +103,7 @@ OFFENCE_TERMS: dict[OffenceGroup, float] = {
     OffenceGroup.OTHER: -0.0607,
 }
 
-#: Every SPEC category's OGRS3 group (a documented choice where the groups are coarser:
+#: Every offence category's OGRS3 group (a documented choice where the groups are coarser:
 #: weapons possession and breaches go to "other offences").
 CATEGORY_GROUPS: dict[Category, OffenceGroup] = {
     Category.HOMICIDE: OffenceGroup.VIOLENCE,

@@ -1,9 +1,9 @@
-"""The data-quality report: facts the SPEC says are stored but not trusted, counted by kind.
+"""The data-quality report: facts the definitions say are stored but not trusted, counted by kind.
 
 Each oddity is shown by one event (its id is kept as an example) and counts on one
 day: the day of that event, except negative durations, which count on the
 sentencing occasion they were measured for (so a windowed report lists exactly
-what SPEC 3.2 left out). Reports add up across offenders; the examples kept are
+what days by sentencing occasion left out). Reports add up across offenders; the examples kept are
 the smallest event ids, so the sum does not depend on the order of adding.
 
 Examples:
@@ -63,8 +63,8 @@ KINDS: dict[str, str] = {
     "recorded more than once (the last record counts)",
     "sentence_unknown_charge": "sentence listing a charge id never charged",
     "sentence_charge_not_convicted": "sentence listing a charge not finally convicted",
-    "negative_arrest_to_conviction": "arrest-to-conviction < 0 days (left out of SPEC 3.2)",
-    "negative_offence_to_arrest": "offence-to-arrest < 0 days (left out of SPEC 3.2)",
+    "negative_arrest_to_conviction": "arrest-to-conviction < 0 days (left out of that measure)",
+    "negative_offence_to_arrest": "offence-to-arrest < 0 days (left out of that measure)",
     "bail_ended_without_grant": "bail ended that was never granted",
     "remand_ended_without_remand": "remand ended that never started",
     "warrant_closed_without_issue": "warrant executed or withdrawn that was never issued",

@@ -1,4 +1,4 @@
-"""Proven reoffending, the Ministry of Justice measure (SPEC 3.4).
+"""Proven reoffending, the Ministry of Justice measure.
 
 The window is the cohort period. An offender is in the cohort when they have an
 *index event* in it: a caution, a court sentence other than immediate custody, or a
@@ -192,7 +192,7 @@ class Reoffending(Tabular):
         return Table("Proven reoffending", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
-        """SPEC keys (``cohort``, ``reoffenders``, ``reoffences``, ``binary_rate``,
+        """The headline keys (``cohort``, ``reoffenders``, ``reoffences``, ``binary_rate``,
         ``frequency``) at the top, the splits beneath."""
         return {
             **self.total.to_json(),

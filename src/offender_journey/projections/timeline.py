@@ -1,4 +1,4 @@
-"""The IDIOM-style timeline of one offender (SPEC 3.3): events, episodes, flags, window summary.
+"""The IDIOM-style timeline of one offender: events, episodes, flags, window summary.
 
 Episodes are half-open day intervals ``[start, end)`` derived from pairs of events
 (bail granted → ended, sentence → release, ...). They are kept per kind in
@@ -81,7 +81,7 @@ S = TypeVar("S", bound=Event)
 
 
 class EpisodeKind(StrEnum):
-    """What state an episode is: SPEC 3.3's seven kinds."""
+    """What state an episode is: the seven kinds of docs/definitions.md."""
 
     ON_BAIL = "on_bail"
     REMANDED = "remanded"
@@ -201,7 +201,7 @@ class Episodes:
         return [e for e in episodes.irange_key(earliest, day) if e.end > day]
 
     def __iter__(self) -> Iterator[Episode]:
-        """Every episode, grouped by kind (SPEC order), each kind by start."""
+        """Every episode, grouped by kind (in the documented order), each kind by start."""
         for kind in EpisodeKind:
             yield from self._by_kind[kind]
 
@@ -233,7 +233,7 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
     """Every episode of a history, and the oddities met on the way.
 
     ``open_end`` is the exclusive end given to episodes without an end event.
-    Rules where the SPEC is silent (see ``docs/views.md``): a re-sent start id keeps
+    Rules where practice leaves a choice (see ``docs/views.md``): a re-sent start id keeps
     the one recorded last; the end of an episode is the first matching end event
     dated on or after its start; end events dated before the start are ignored and
     reported, and if nothing else ends the episode it is empty (``end = start``).
@@ -468,7 +468,7 @@ class Counts:
     conversion: Conversion = attrs.field(factory=Conversion)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; ``conversion`` has the SPEC 3.1 keys."""
+        """A JSON-ready dict; ``conversion`` has the conversion's keys."""
         out: dict[str, Any] = attrs.asdict(self, recurse=False)
         out["conversion"] = self.conversion.to_json()
         return out
@@ -488,7 +488,7 @@ _COUNT_NAMES = (
 
 @attrs.frozen
 class WindowSummary:
-    """Counts before the window and within it (SPEC 3.3)."""
+    """Counts before the window and within it."""
 
     before: Counts
     within: Counts

@@ -11,7 +11,7 @@
   return to custody (the first return for that licence on or after the recall);
   recalls not yet returned are counted as outstanding.
 
-The targets are the ones quoted at the 2015 London hearing (REFERENCE.md §1): a
+The targets are the ones quoted at the 2015 London hearing (see docs/sources.md): a
 preset to change, see :class:`WarrantTargets`.
 
 Examples:
