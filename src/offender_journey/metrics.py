@@ -1,8 +1,11 @@
-"""Cohort-level metrics: every requested view in one pass over offenders' streams.
+"""Cohort-level metrics: every requested view in one pass over offenders' facts.
 
-For each offender the effective :class:`~offender_journey.projections.base.History`
-is built once and handed to every view; per-offender results are summed as they
-come, so memory is bounded by one offender's stream (plus the running totals).
+The default views count in SQL over fact tables (see
+:mod:`offender_journey.facts.aggregate`): a store's own tables when they can answer,
+else facts derived on the fly, offender by offender, into a temporary database that
+the same SQL counts. Other views fold each offender's facts or history and their
+per-offender results are summed as they come. Memory is bounded by one offender's
+stream plus a batch of rows and the running totals.
 
 A view is one entry of :data:`VIEWS` (name → :class:`View`); its result's
 ``to_json()`` appears under its name. Adding a view is adding one entry with
@@ -25,17 +28,19 @@ import functools
 import itertools
 import operator
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
 from .events import Event
+from .facts.aggregate import FactSource, Scratch, offender_counts
 from .facts.derive import derive
 from .facts.schema import OffenderFacts
 from .projections.base import (
     ALL_TIME,
+    AggregateProjection,
     History,
     HistoryProjection,
     Projection,
@@ -52,8 +57,11 @@ from .projections.reoffending import ReoffendingProjection, ReoffendingRows
 from .projections.reoffending import reoffending_rows as _reoffending_rows
 from .projections.timeline import Timeline, build_timeline
 from .projections.warrants import WarrantsProjection
-from .store.base import OffenderRange, to_micros
+from .store.base import OffenderRange
 from .tables import plural
+
+if TYPE_CHECKING:
+    from .facts.refresh import StoredFacts
 
 __all__ = [
     "VIEWS",
@@ -103,7 +111,7 @@ class SumAccumulator(Generic[R]):
 class View(Generic[R]):
     """A registered view: its projection, its zero result and (optionally) a faster total."""
 
-    projection: Projection[R] | HistoryProjection[R]
+    projection: Projection[R] | HistoryProjection[R] | AggregateProjection[R]
     empty: Callable[[], R]
     accumulator: Callable[[], Accumulator[R]] | None = None
     #: Computed when no views are named (the ``metrics`` command's default).
@@ -114,6 +122,15 @@ class View(Generic[R]):
         """The fact tables the view reads; ``None`` for a view that folds histories."""
         tables: tuple[str, ...] | None = getattr(self.projection, "tables", None)
         return tables
+
+    @property
+    def aggregates(self) -> bool:
+        """Whether the view counts in SQL over fact tables (rather than per offender)."""
+        return callable(getattr(self.projection, "aggregate", None))
+
+    def over(self, source: FactSource, window: Window) -> R:
+        """The view's total over every offender of ``source`` (an aggregating view)."""
+        return cast(AggregateProjection[R], self.projection).aggregate(source, window)
 
     def of(self, history: History, facts: OffenderFacts | None, window: Window) -> R:
         """One offender's result: from ``facts`` (derived now if not given), or the history."""
@@ -135,7 +152,7 @@ VIEWS: dict[str, View[Any]] = {}
 
 
 def register_view(
-    projection: Projection[R] | HistoryProjection[R],
+    projection: Projection[R] | HistoryProjection[R] | AggregateProjection[R],
     empty: Callable[[], R],
     accumulator: Callable[[], Accumulator[R]] | None = None,
     *,
@@ -145,7 +162,8 @@ def register_view(
 
     The result type must support ``+`` (associative, commutative, ``empty()`` its zero)
     and ``to_json()``. ``default=False`` views are computed only when named. A
-    projection with ``tables`` reads fact rows (and can answer from the store's
+    projection with ``aggregate`` counts over fact tables in SQL; one with ``tables``
+    and ``project`` reads each offender's fact rows (both can answer from the store's
     tables); one without folds each offender's history.
     """
     VIEWS[projection.name] = View(projection, empty, accumulator, default)
@@ -177,7 +195,7 @@ _iom = IomProjection()
 _cost = CostProjection()
 _warrants = WarrantsProjection()
 register_view(_conversion, _conversion.empty)
-register_view(_occasions, _occasions.empty, _occasions.accumulator)
+register_view(_occasions, _occasions.empty)
 register_view(_reoffending, _reoffending.empty)
 register_view(_quality, _quality.empty)
 register_view(_bands, _bands.empty, default=False)
@@ -345,22 +363,39 @@ def _compute(
     now: dt.datetime,
     chosen: list[View[Any]],
 ) -> MetricsReport:
-    totals = [view.start() for view in chosen]
+    """Derive each offender's facts; count the aggregating views over them in a scratch
+    database, sum the others' per-offender results."""
+    folding = [(view, view.start()) for view in chosen if not view.aggregates]
     tables: set[str] = set()
     for view in chosen:
         tables.update(view.tables or ())
+    scratch = Scratch() if any(view.aggregates for view in chosen) else None
+    if scratch is not None:
+        tables.add("offenders")
     offenders = events = 0
-    for offender_id, stream in streams:
-        history = History.build(offender_id, stream, as_of, now=now)
-        if history.events:
-            offenders += 1
-            events += len(history.events)
-        facts = derive(history, tables) if tables else None
-        for view, total in zip(chosen, totals, strict=True):
-            total.add(view.of(history, facts, window))
-    results = {
-        view.projection.name: total.result() for view, total in zip(chosen, totals, strict=True)
-    }
+    try:
+        for offender_id, stream in streams:
+            history = History.build(offender_id, stream, as_of, now=now)
+            if history.events:
+                offenders += 1
+                events += len(history.events)
+            facts = derive(history, tables) if tables else None
+            for view, total in folding:
+                total.add(view.of(history, facts, window))
+            if scratch is not None and facts is not None:
+                scratch.add(facts)
+        totals = {view.projection.name: total.result() for view, total in folding}
+        results = {
+            view.projection.name: (
+                view.over(scratch.source, window)
+                if scratch is not None and view.aggregates
+                else totals[view.projection.name]
+            )
+            for view in chosen
+        }
+    finally:
+        if scratch is not None:
+            scratch.close()
     return MetricsReport(offenders, events, results, window, as_of)
 
 
@@ -373,23 +408,53 @@ def compute_facts(
 ) -> MetricsReport:
     """Every requested view over offenders' fact rows (each with its ``offenders`` row).
 
-    What :func:`compute_store` runs over the store's tables; every view must read
-    facts (have ``tables``).
+    Every view must read facts (have ``tables``); the rows are kept in a scratch
+    database, which the aggregating views count over.
     """
     chosen = resolve_views(views)
     if _needed_tables(chosen) is None:
         names = [v.projection.name for v in chosen if v.tables is None]
         raise ValueError(f"view(s) {names} fold histories and cannot read fact tables")
-    projections = [(cast(Projection[Any], v.projection), v.start()) for v in chosen]
-    offenders = events = 0
-    for item in facts:
-        row = item.offender
-        if row is not None and row.events:
-            offenders += 1
-            events += row.events
-        for projection, total in projections:
-            total.add(projection.project(item, window))
-    results = {projection.name: total.result() for projection, total in projections}
+    with Scratch() as scratch:
+
+        def kept() -> Iterator[OffenderFacts]:
+            for item in facts:
+                scratch.add(item)
+                yield item
+
+        return _over_facts(lambda: scratch.source, kept(), window, as_of, chosen, read_all=True)
+
+
+def _over_facts(
+    source: Callable[[], FactSource],
+    facts: Iterable[OffenderFacts],
+    window: Window,
+    as_of: dt.datetime | None,
+    chosen: list[View[Any]],
+    *,
+    read_all: bool = False,
+) -> MetricsReport:
+    """The views over fact tables: the aggregating ones in SQL over ``source()``, the
+    others offender by offender over ``facts`` (read only if one of them needs them,
+    or ``read_all``)."""
+    folding = [
+        (view, cast(Projection[Any], view.projection), view.start())
+        for view in chosen
+        if not view.aggregates
+    ]
+    if folding or read_all:
+        for item in facts:
+            for _, projection, total in folding:
+                total.add(projection.project(item, window))
+    where = source()
+    totals = {view.projection.name: total.result() for view, _, total in folding}
+    results = {
+        view.projection.name: (
+            view.over(where, window) if view.aggregates else totals[view.projection.name]
+        )
+        for view in chosen
+    }
+    offenders, events = offender_counts(where)
     return MetricsReport(offenders, events, results, window, as_of)
 
 
@@ -404,41 +469,51 @@ def compute_store(
     """Every requested view over a store (see ``open_store``): from its fact tables when it can.
 
     When every view reads facts, the tables are first brought up to date with the
-    log (only offenders with new events are re-derived), then read back; offenders
-    with events recorded after ``as_of`` are derived afresh from their history cut
+    log (only offenders with new events are re-derived); the default views then count
+    in SQL over them. Offenders with events recorded after ``as_of`` (or recorded in
+    the future when their facts were made) are derived afresh from their history cut
     at ``as_of``. Otherwise, or when the store cannot be written to bring its tables
     up to date, every offender's stream is folded, shared out over ``jobs``
     processes (contiguous ranges of offender ids balanced by event count). The
-    numbers are the same either way, and for any ``jobs``. The store must exist;
-    ``as_of`` defaults to now, taken once so every part is cut at the same instant.
+    numbers are the same either way, and for any ``jobs`` (0: as many as the store's
+    size is worth). The store must exist; ``as_of`` defaults to now, taken once so
+    every part is cut at the same instant.
     """
-    from .facts.refresh import facts_as_of
-    from .store import SQLiteStore
-
     cut, now = _query_time(window, as_of)
     if isinstance(jobs, bool) or not isinstance(jobs, int):
         raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
-    postgres = isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
-    future = False
-    if not postgres:
-        with SQLiteStore(path, create=False) as store:  # a missing store is an error
-            # The tables are derived as of their refresh: events recorded in the future
-            # are judged at query time, so a store holding any is folded.
-            future = store.connection.execute(
-                "SELECT EXISTS (SELECT 1 FROM events WHERE recorded_at > ?)", (to_micros(now),)
-            ).fetchone()[0]
     tables = _needed_tables(names)
-    if tables is not None and not future:
-        if postgres:
-            from .facts.postgres import facts_as_of as facts_as_of_postgres
+    if tables is not None:
+        stored = _stored_facts(path, cut, jobs)
+        if stored is not None:
+            with stored:
+                report = _over_facts(lambda: stored.source, stored.read(tables), window, cut, names)
+                if stored.late:
+                    report = report + _compute(stored.streams(), window, cut, now, names)
+            return report
+    if jobs <= 0:
+        from .facts.refresh import auto_jobs
+        from .store import open_store
 
-            found = facts_as_of_postgres(str(path), tables, cut)
-        else:
-            found = facts_as_of(path, tables, cut, jobs=jobs)
-        if found is not None:
-            return compute_facts(found, window=window, as_of=cut, views=names)
+        with open_store(path) as store:
+            jobs = auto_jobs(store.head())
     return _fold_store(path, window=window, as_of=cut, now=now, views=names, jobs=jobs)
+
+
+def _stored_facts(
+    path: str | os.PathLike[str], as_of: dt.datetime | None, jobs: int
+) -> StoredFacts | None:
+    """The store's fact tables as of ``as_of`` (``None``: fold the log instead)."""
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from .facts.postgres import facts_as_of as postgres_facts_as_of
+
+        return postgres_facts_as_of(path, as_of)
+    from .facts.refresh import facts_as_of
+    from .store.sqlite import SQLiteStore
+
+    SQLiteStore(path, create=False).close()  # a missing store is an error
+    return facts_as_of(path, as_of, jobs=jobs)
 
 
 def _fold_store(

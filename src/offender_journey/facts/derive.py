@@ -23,8 +23,10 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable
 
+from ..dates import add_years, add_years_months
 from ..events import (
     Arrest,
     BailGranted,
@@ -43,7 +45,7 @@ from ..projections.base import History
 from ..projections.occasions import durations
 from ..projections.offending import offences, sanctions
 from ..projections.quality import arrests_while_held, event_oddities
-from ..projections.reoffending import index_candidates, latest_recorded
+from ..projections.reoffending import age_group, index_candidates, latest_recorded
 from ..projections.timeline import (
     EpisodeKind,
     Episodes,
@@ -181,8 +183,17 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
             for seq, s in enumerate(sanctions(history))
         )
     if "index_events" in wanted:
+        born = None if history.profile is None else history.profile.date_of_birth
         out["index_events"] = tuple(
-            IndexEventRow(oid, event_id, day, rank, kind)
+            IndexEventRow(
+                oid,
+                event_id,
+                day,
+                rank,
+                kind,
+                age_group(born, day),
+                *_follow_up(day),
+            )
             for day, rank, kind, event_id in index_candidates(history)
         )
     if "effective_events" in wanted:
@@ -190,6 +201,12 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
     if "offenders" in wanted:
         out["offenders"] = (_offender(history),)
     return OffenderFacts(oid, **{k: v for k, v in out.items() if k in wanted})  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=8192)
+def _follow_up(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The end of the reoffending follow-up year and of the proof period after ``day``."""
+    return add_years(day, 1), add_years_months(day, 1, 6)
 
 
 def _charge_occasions(history: History) -> tuple[ChargeOccasionRow, ...]:
@@ -234,6 +251,9 @@ def _charges(
             status = "convicted" if convicted else "not_convicted"
             when, outcome_id = outcome.date, outcome.event_id
         arrest = arrests.get(charge.arrest_id) if charge.arrest_id is not None else None
+        a2c = o2a = None
+        if arrest is not None and when is not None and status == "convicted":
+            a2c, o2a = (when - arrest.date).days, (arrest.date - charge.offence_date).days
         link = first.get(charge_id)
         kinds = flagged.get(charge_id, set())
         rows.append(
@@ -253,6 +273,8 @@ def _charges(
                 None if arrest is None else arrest.date,
                 None if link is None else link.occasion,
                 None if link is None else link.occasion_date,
+                a2c,
+                o2a,
                 EpisodeKind.ON_BAIL in kinds,
                 EpisodeKind.ON_LICENCE in kinds,
                 EpisodeKind.SUSPENDED_SENTENCE in kinds,
@@ -291,5 +313,6 @@ def _offender(history: History) -> OffenderRow:
         found[0].date if found else None,
         found[-1].date if found else None,
         0 if latest is None else to_micros(latest),
+        max((to_micros(e.recorded_at) for e in history.future if e.recorded_at), default=None),
         0,
     )

@@ -12,25 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import importlib.resources
 import time
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import psycopg
 
-from ..projections.base import History
 from ..store.base import as_of_micros
 from ..store.postgres import PostgresStore, unkey
-from .derive import derive
+from .aggregate import FactSource
 from .refresh import (
+    LATE,
     FactsStatus,
     RefreshReport,
+    StoredFacts,
     _derive_streams,
     checkpoint,
     ensure_tables,
     read_facts,
     write_facts,
 )
-from .schema import POSTGRESQL, SCHEMA_VERSION, TABLES, OffenderFacts
+from .schema import POSTGRESQL, SCHEMA_VERSION, TABLES
 
 __all__ = ["ROLES", "create_roles", "facts_as_of", "refresh", "roles_script", "status"]
 
@@ -125,17 +125,16 @@ class _ServerCursors:
         self._conn.close()
 
 
-def facts_as_of(
-    url: str, tables: Iterable[str], as_of: dt.datetime | None
-) -> Iterator[OffenderFacts] | None:
-    """Every offender's facts as of ``as_of``, read from the store's tables.
+def facts_as_of(url: str, as_of: dt.datetime | None) -> StoredFacts | None:
+    """The store's fact tables, able to answer as of ``as_of``.
 
-    The tables are refreshed first if they are behind the log; offenders with an
-    event recorded after ``as_of`` are derived from their history cut at ``as_of``.
-    ``None`` when the tables cannot answer well: they are behind and this role may not
-    write them, or ``as_of`` is so far back that most offenders would be derived anyway.
+    The tables are refreshed first if they are behind the log; the answer reads one
+    snapshot of them. ``None`` when the tables cannot answer well: they are behind and
+    this role may not write them, or ``as_of`` is so far back that most offenders would
+    be derived afresh anyway.
     """
     store = PostgresStore(url)
+    reader: psycopg.Connection[Any] | None = None
     try:
         if not status(store).current:
             try:
@@ -146,35 +145,29 @@ def facts_as_of(
         reader = psycopg.connect(url)
         reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         late = [
-            unkey(row[0])
-            for row in reader.execute(
-                "SELECT offender_id FROM offenders WHERE latest_recorded_at > %s",
-                (as_of_micros(as_of),),
-            )
+            unkey(row[0]) for row in reader.execute(LATE.format(mark="%s"), (as_of_micros(as_of),))
         ]
-        if late and len(late) * 10 > store.count_offenders():
+        row = reader.execute("SELECT COUNT(*) FROM offenders").fetchone()
+        if late and row is not None and len(late) * 10 > int(row[0]):
             reader.close()
             store.close()
             return None
     except BaseException:
+        if reader is not None:
+            reader.close()
         store.close()
         raise
-    return _stored_then_late(store, reader, tuple(tables), late, as_of)
-
-
-def _stored_then_late(
-    store: PostgresStore,
-    reader: psycopg.Connection[Any],
-    tables: tuple[str, ...],
-    late: list[str],
-    as_of: dt.datetime | None,
-) -> Iterator[OffenderFacts]:
     stored = _ServerCursors(reader)
-    try:
-        yield from read_facts(stored, tables, skip=frozenset(late), dialect=POSTGRESQL)
-        for offender_id in late:
-            history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
-            yield derive(history, {"offenders", *tables})
-    finally:
+    skip = frozenset(late)
+
+    def close() -> None:
         stored.close()
         store.close()
+
+    return StoredFacts(
+        FactSource(reader, POSTGRESQL, late),
+        late,
+        lambda tables: read_facts(stored, tables, skip=skip, dialect=POSTGRESQL),
+        lambda offender_id: store.read_stream(offender_id, as_of=as_of),
+        close,
+    )

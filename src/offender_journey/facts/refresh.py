@@ -19,7 +19,7 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ import attrs
 from ..errors import StoreBusyError
 from ..projections.base import History
 from ..store.base import as_of_micros
+from .aggregate import FactSource
 from .derive import derive
 from .schema import (
     SCHEMA_VERSION,
@@ -40,6 +41,7 @@ from .schema import (
 )
 
 if TYPE_CHECKING:
+    from ..events import Event
     from ..store.base import EventStore
     from ..store.sqlite import SQLiteStore
 
@@ -49,6 +51,8 @@ __all__ = [
     "RefreshReport",
     "checkpoint",
     "ensure_tables",
+    "StoredFacts",
+    "auto_jobs",
     "facts_as_of",
     "iter_rows",
     "read_facts",
@@ -300,29 +304,81 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
-def facts_as_of(
-    path: str | os.PathLike[str],
-    tables: Iterable[str],
-    as_of: dt.datetime | None,
-    *,
-    jobs: int = 1,
-) -> Iterator[OffenderFacts] | None:
-    """Every offender's facts as of ``as_of``, read from the store's tables.
+#: Offenders whose stored facts cannot answer as of ``?``: an event recorded after it, or
+#: one recorded in the future when the facts were made (judged afresh at query time).
+LATE = (
+    "SELECT offender_id FROM offenders "
+    "WHERE latest_recorded_at > {mark} OR future_recorded_at IS NOT NULL"
+)
 
-    The tables are refreshed first if they are behind the log. Offenders with an
-    event recorded after ``as_of`` are derived from their history cut at ``as_of``.
-    ``None`` when the tables cannot answer well: they are behind and the store is
-    read-only (or locked by a writer), or ``as_of`` is so far back that most offenders
-    would be derived anyway.
+
+def auto_jobs(events: int) -> int:
+    """Processes worth starting for a store of ``events`` events: every core from 200,000."""
+    return (os.cpu_count() or 1) if events >= 200_000 else 1
+
+
+class StoredFacts:
+    """A store's fact tables, ready to answer as of a time (close it, or use ``with``).
+
+    ``source`` aggregates over the tables with the ``late`` offenders left out;
+    :meth:`read` yields offenders' rows (late ones left out too); the late offenders
+    (an event recorded after ``as_of``, or one recorded in the future when their facts
+    were made) are read from the log by :meth:`streams`, to be derived afresh.
+    """
+
+    def __init__(
+        self,
+        source: FactSource,
+        late: Sequence[str],
+        read: Callable[[tuple[str, ...]], Iterator[OffenderFacts]],
+        stream: Callable[[str], Sequence[Event]],
+        close: Callable[[], None],
+    ) -> None:
+        self.source = source
+        self.late = tuple(late)
+        self._read = read
+        self._stream = stream
+        self._close = close
+
+    def read(self, tables: Iterable[str]) -> Iterator[OffenderFacts]:
+        """Every stored offender's rows of ``tables`` (and ``offenders``), by offender id."""
+        return self._read(tuple(tables))
+
+    def streams(self) -> Iterator[tuple[str, Sequence[Event]]]:
+        """The late offenders' streams, cut at ``as_of``."""
+        for offender_id in self.late:
+            yield offender_id, self._stream(offender_id)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._close()
+
+    def __enter__(self) -> StoredFacts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def facts_as_of(
+    path: str | os.PathLike[str], as_of: dt.datetime | None, *, jobs: int = 1
+) -> StoredFacts | None:
+    """The store's fact tables, able to answer as of ``as_of``.
+
+    The tables are refreshed first if they are behind the log (``jobs`` processes; 0:
+    as many as the store's size is worth). ``None`` when the tables cannot answer
+    well: they are behind and the store is read-only (or locked by a writer), or
+    ``as_of`` is so far back that most offenders would be derived afresh anyway.
     """
     from ..store.sqlite import SQLiteStore
 
     # Another process writing: fold at once instead of waiting for it.
     store = SQLiteStore(path, create=False, busy_timeout=0)
     try:
-        if not status(store).current:
+        now = status(store)
+        if not now.current:
             try:
-                store.refresh(jobs=jobs)
+                store.refresh(jobs=jobs if jobs > 0 else auto_jobs(now.head))
             except StoreBusyError:
                 store.close()
                 return None
@@ -333,33 +389,22 @@ def facts_as_of(
                     raise
                 store.close()
                 return None
-        cursor = store.connection.cursor()
-        late = [
-            row[0]
-            for row in cursor.execute(
-                "SELECT offender_id FROM offenders WHERE latest_recorded_at > ?",
-                (as_of_micros(as_of),),
-            )
-        ]
-        if late and len(late) * 10 > store.count_offenders():
+        db = store.connection
+        late = [row[0] for row in db.execute(LATE.format(mark="?"), (as_of_micros(as_of),))]
+        if late and len(late) * 10 > db.execute("SELECT COUNT(*) FROM offenders").fetchone()[0]:
             store.close()
             return None
     except BaseException:
         store.close()
         raise
-    return _stored_then_late(store, tuple(tables), late, as_of)
-
-
-def _stored_then_late(
-    store: SQLiteStore, tables: tuple[str, ...], late: list[str], as_of: dt.datetime | None
-) -> Iterator[OffenderFacts]:
-    try:
-        yield from read_facts(store.connection, tables, skip=frozenset(late))
-        for offender_id in late:
-            history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
-            yield derive(history, {"offenders", *tables})
-    finally:
-        store.close()
+    skip = frozenset(late)
+    return StoredFacts(
+        FactSource(db, SQLITE, late),
+        late,
+        lambda tables: read_facts(db, tables, skip=skip),
+        lambda offender_id: store.read_stream(offender_id, as_of=as_of),
+        store.close,
+    )
 
 
 def _with_position(facts: OffenderFacts, position: int) -> OffenderFacts:

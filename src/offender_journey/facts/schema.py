@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -81,6 +82,9 @@ class OffenderRow(NamedTuple):
     latest_sanction: dt.date | None
     #: Transaction time (µs since 1970 UTC) of the latest event of the stream, any kind.
     latest_recorded_at: int
+    #: The latest transaction time of an event recorded after these facts were made (a
+    #: wrong clock, a placeholder time): such an offender is derived afresh at query time.
+    future_recorded_at: int | None
     #: The store position of the stream's latest event when these facts were made.
     position: int
 
@@ -106,6 +110,10 @@ class ChargeRow(NamedTuple):
     #: The first sentencing occasion that sentenced this (convicted) charge.
     occasion: int | None
     occasion_date: dt.date | None
+    #: Days from arrest to conviction, when convicted with a recorded arrest (may be < 0).
+    arrest_to_conviction: int | None
+    #: Days from offence to arrest, when convicted with a recorded arrest (may be < 0).
+    offence_to_arrest: int | None
     on_bail: bool
     on_licence: bool
     suspended_sentence: bool
@@ -178,6 +186,12 @@ class IndexEventRow(NamedTuple):
     #: Order on one day: 0 caution, 1 court sentence, 2 release.
     rank: int
     kind: str
+    #: ``adult`` (18+ on ``date``), ``juvenile`` (10-17) or ``unknown`` (no date of birth).
+    age_group: str
+    #: ``date`` + 1 year: the last offence date a reoffence may have.
+    follow_up_end: dt.date
+    #: ``date`` + 1 year 6 months: the last day a reoffence may be proven on.
+    proof_deadline: dt.date
 
 
 class QualityIssueRow(NamedTuple):
@@ -330,6 +344,10 @@ def _with_nul(value: str | None) -> str | None:
     return None if value is None else unescape_nul(value)
 
 
+def _nul_free_list(values: Sequence[str]) -> list[str]:
+    return [escape_nul(v) for v in values]
+
+
 def _int_to_bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -348,6 +366,10 @@ class Dialect:
     from_db: dict[LogicalType, Callable[[Any], Any]] = attrs.Factory(dict)
     #: Appended to ``ORDER BY`` keys so text sorts by code point, as Python compares it.
     collate: str = ""
+    #: A condition that ``{column}`` is none of a list bound (by :attr:`pack`) to ``{mark}``.
+    excluding: str = "NOT ({column} = ANY({mark}))"
+    #: Text values → the one parameter :attr:`excluding` binds.
+    pack: Callable[[Sequence[str]], Any] = list
 
     def marks(self, count: int) -> str:
         """``count`` placeholders separated by commas."""
@@ -400,6 +422,8 @@ SQLITE = Dialect(
     {"text": "TEXT", "int": "INTEGER", "date": "TEXT", "bool": "INTEGER", "real": "REAL"},
     to_db={"date": _date_to_text},
     from_db={"date": _text_to_date, "bool": _int_to_bool},
+    excluding="{column} NOT IN (SELECT value FROM json_each({mark}))",
+    pack=json.dumps,
 )
 
 #: PostgreSQL: native dates and booleans (psycopg converts them both ways); text without
@@ -417,6 +441,7 @@ POSTGRESQL = Dialect(
     to_db={"text": _nul_free},
     from_db={"text": _with_nul},
     collate=' COLLATE "C"',
+    pack=_nul_free_list,
 )
 
 

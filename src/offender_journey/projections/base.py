@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 import attrs
 
@@ -36,7 +36,11 @@ from ..events import (
 )
 from ..facts.schema import OffenderFacts
 
+if TYPE_CHECKING:
+    from ..facts.aggregate import FactSource
+
 __all__ = [
+    "AggregateProjection",
     "History",
     "HistoryProjection",
     "Journey",
@@ -430,6 +434,28 @@ class Projection(Protocol[R_co]):
 
     def project(self, facts: OffenderFacts, window: Window) -> R_co:
         """The view for one offender."""
+        ...
+
+
+class AggregateProjection(Protocol[R_co]):
+    """A view that counts over fact tables in SQL, for every offender at once.
+
+    The same statements run over a store's tables and over facts derived on the fly
+    (see :mod:`offender_journey.facts.aggregate`); results still add up with ``+``.
+    """
+
+    @property
+    def name(self) -> str:
+        """The key the view's result is reported under (a plain attribute will do)."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The fact tables the view reads (only these are derived on the fly)."""
+        ...
+
+    def aggregate(self, source: FactSource, window: Window) -> R_co:
+        """The view over every offender of ``source``."""
         ...
 
 

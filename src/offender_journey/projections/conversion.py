@@ -17,16 +17,17 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from ..facts.schema import ChargeRow, OffenderFacts
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
 
-__all__ = ["Conversion", "ConversionProjection", "conversion", "conversion_of"]
+if TYPE_CHECKING:
+    from ..facts.aggregate import FactSource
+
+__all__ = ["Conversion", "ConversionProjection", "conversion", "conversion_in"]
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -110,28 +111,26 @@ class Conversion(Tabular):
         )
 
 
-def conversion_of(charges: Iterable[ChargeRow], window: Window = ALL_TIME) -> Conversion:
-    """Conversion of charges (``charges`` fact rows) dated in ``window``: one pass."""
-    total = convicted = not_convicted = 0
-    start, end = window.start, window.end
-    for charge in charges:
-        day = charge.charge_date
-        if (start is not None and day < start) or (end is not None and day > end):
-            continue
-        total += 1
-        outcome = charge.outcome
-        if outcome == "convicted":
-            convicted += 1
-        elif outcome == "not_convicted":
-            not_convicted += 1
+def conversion_in(source: FactSource, window: Window = ALL_TIME) -> Conversion:
+    """Conversion of the charges dated in ``window``, counted in SQL over ``charges``."""
+    where, params = source.where("c", "charge_date", window)
+    ((total, convicted, not_convicted),) = source.fetch(
+        "SELECT COUNT(*), "
+        "COALESCE(SUM(CASE WHEN c.outcome = 'convicted' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN c.outcome = 'not_convicted' THEN 1 ELSE 0 END), 0) "
+        f"FROM charges c WHERE {where}",
+        params,
+    )
+    total, convicted, not_convicted = int(total), int(convicted), int(not_convicted)
     return Conversion(total, convicted, not_convicted, total - convicted - not_convicted)
 
 
 def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
     """One offender's conversion for charges dated in ``window``."""
-    from ..facts.derive import derive
+    from ..facts.aggregate import scratch_of
 
-    return conversion_of(derive(history, ConversionProjection.tables).charges, window)
+    with scratch_of([history], ConversionProjection.tables) as scratch:
+        return conversion_in(scratch.source, window)
 
 
 @attrs.frozen
@@ -142,9 +141,9 @@ class ConversionProjection:
     #: The fact tables the view reads.
     tables: ClassVar[tuple[str, ...]] = ("charges",)
 
-    def project(self, facts: OffenderFacts, window: Window) -> Conversion:
-        """One offender's :class:`Conversion` in ``window``."""
-        return conversion_of(facts.charges, window)
+    def aggregate(self, source: FactSource, window: Window) -> Conversion:
+        """The :class:`Conversion` of every offender of ``source`` in ``window``."""
+        return conversion_in(source, window)
 
     def empty(self) -> Conversion:
         """The zero result (no offenders)."""

@@ -26,13 +26,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from ..facts.schema import ChargeRow, OffenderFacts
+from ..facts.schema import ChargeRow
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
+
+if TYPE_CHECKING:
+    from ..facts.aggregate import FactSource
 
 __all__ = [
     "DaysByOccasion",
@@ -40,7 +43,7 @@ __all__ = [
     "DaysByOccasionProjection",
     "Measure",
     "days_by_occasion",
-    "days_of",
+    "days_in",
     "durations",
     "quantile",
 ]
@@ -51,10 +54,10 @@ def durations(charge: ChargeRow) -> tuple[int, int] | None:
 
     ``None`` unless the charge is convicted and its arrest is recorded.
     """
-    arrested, convicted = charge.arrest_date, charge.outcome_date
-    if arrested is None or convicted is None or charge.outcome != "convicted":
+    a2c, o2a = charge.arrest_to_conviction, charge.offence_to_arrest
+    if a2c is None or o2a is None:
         return None
-    return (convicted - arrested).days, (arrested - charge.offence_date).days
+    return a2c, o2a
 
 
 @attrs.frozen
@@ -249,36 +252,33 @@ class DaysByOccasionAccumulator:
         return DaysByOccasion(self._a2c, self._o2a)
 
 
-def days_of(facts: OffenderFacts, window: Window = ALL_TIME) -> DaysByOccasion:
-    """One offender's durations by sentencing occasion in ``window``, from their facts.
+def days_in(source: FactSource, window: Window = ALL_TIME) -> DaysByOccasion:
+    """Durations by sentencing occasion in ``window``, counted in SQL.
 
-    Reads ``charge_occasions`` (occasion in the window) joined to ``charges``.
+    ``charge_occasions`` (occasion dated in the window) joined to ``charges``; a
+    negative duration is left out of its own measure only.
     """
-    links = facts.charge_occasions
-    if not links:
-        return DaysByOccasion()
-    charges = {c.charge_id: c for c in facts.charges}
-    a2c: dict[int, Counter[int]] = {}
-    o2a: dict[int, Counter[int]] = {}
-    for link in links:
-        if not window.contains(link.occasion_date):
-            continue
-        measured = durations(charges[link.charge_id])
-        if measured is None:
-            continue
-        to_conviction, to_arrest = measured
-        if to_conviction >= 0:
-            a2c.setdefault(link.occasion, Counter())[to_conviction] += 1
-        if to_arrest >= 0:
-            o2a.setdefault(link.occasion, Counter())[to_arrest] += 1
-    return DaysByOccasion(a2c, o2a)
+    where, params = source.where("o", "occasion_date", window)
+    measures: list[dict[int, dict[int, int]]] = []
+    for column in ("arrest_to_conviction", "offence_to_arrest"):
+        values: dict[int, dict[int, int]] = {}
+        for occasion, days, count in source.fetch(
+            f"SELECT o.occasion, c.{column}, COUNT(*) FROM charge_occasions o "
+            "JOIN charges c ON c.offender_id = o.offender_id AND c.charge_id = o.charge_id "
+            f"WHERE {where} AND c.{column} >= 0 GROUP BY o.occasion, c.{column}",
+            params,
+        ):
+            values.setdefault(int(occasion), {})[int(days)] = int(count)
+        measures.append(values)
+    return DaysByOccasion(*measures)
 
 
 def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
     """One offender's durations by sentencing occasion in ``window``."""
-    from ..facts.derive import derive
+    from ..facts.aggregate import scratch_of
 
-    return days_of(derive(history, DaysByOccasionProjection.tables), window)
+    with scratch_of([history], DaysByOccasionProjection.tables) as scratch:
+        return days_in(scratch.source, window)
 
 
 @attrs.frozen
@@ -289,14 +289,10 @@ class DaysByOccasionProjection:
     #: The fact tables the view reads.
     tables: ClassVar[tuple[str, ...]] = ("charges", "charge_occasions")
 
-    def project(self, facts: OffenderFacts, window: Window) -> DaysByOccasion:
-        """One offender's :class:`DaysByOccasion` in ``window``."""
-        return days_of(facts, window)
+    def aggregate(self, source: FactSource, window: Window) -> DaysByOccasion:
+        """The :class:`DaysByOccasion` of every offender of ``source`` in ``window``."""
+        return days_in(source, window)
 
     def empty(self) -> DaysByOccasion:
         """The zero result (no offenders)."""
         return DaysByOccasion()
-
-    def accumulator(self) -> DaysByOccasionAccumulator:
-        """A fast in-place sum for many offenders."""
-        return DaysByOccasionAccumulator()

@@ -18,7 +18,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -32,10 +32,12 @@ from ..events import (
     Event,
     Sentence,
 )
-from ..facts.schema import OffenderFacts
 from ..tables import Column, Table, Tabular, plural
 from .base import ALL_TIME, History, Window
 from .timeline import Episode, EpisodeKind, Episodes, Oddity, latest_by_id, latest_cautions
+
+if TYPE_CHECKING:
+    from ..facts.aggregate import FactSource
 
 __all__ = [
     "KINDS",
@@ -45,7 +47,7 @@ __all__ = [
     "event_oddities",
     "oddities",
     "quality",
-    "quality_of",
+    "quality_in",
 ]
 
 #: Every kind of oddity, with what it means. Order is the report's order.
@@ -275,23 +277,37 @@ def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
     return [Oddity(r.code, r.event_id, r.day) for r in rows if window.contains(r.day)]
 
 
-def quality_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Quality:
-    """One offender's report from their ``quality_issues`` rows counting in ``window``."""
-    counts: dict[str, int] = {}
-    examples: dict[str, set[str]] = {}
-    for row in facts.quality_issues:
-        if not window.contains(row.day):
-            continue
-        counts[row.code] = counts.get(row.code, 0) + 1
-        examples.setdefault(row.code, set()).add(row.event_id)
-    return Quality(counts, {k: tuple(sorted(v)[:EXAMPLES]) for k, v in examples.items()})
+def quality_in(source: FactSource, window: Window = ALL_TIME) -> Quality:
+    """The report of the ``quality_issues`` counting in ``window``, counted in SQL.
+
+    The examples are the smallest distinct event ids of each kind.
+    """
+    where, params = source.where("q", "day", window)
+    counts = {
+        source.text(code): int(n)
+        for code, n in source.fetch(
+            f"SELECT q.code, COUNT(*) FROM quality_issues q WHERE {where} GROUP BY q.code",
+            params,
+        )
+    }
+    examples: dict[str, list[str]] = {}
+    for code, event_id in source.fetch(
+        "SELECT code, event_id FROM (SELECT code, event_id, ROW_NUMBER() OVER "
+        f"(PARTITION BY code ORDER BY event_id{source.dialect.collate}) AS n FROM "
+        f"(SELECT DISTINCT q.code, q.event_id FROM quality_issues q WHERE {where}) d) r "
+        f"WHERE n <= {EXAMPLES}",
+        params,
+    ):
+        examples.setdefault(source.text(code), []).append(source.text(event_id))
+    return Quality(counts, {code: tuple(sorted(ids)) for code, ids in examples.items()})
 
 
 def quality(history: History, window: Window = ALL_TIME) -> Quality:
     """One offender's data-quality report for oddities counting on days in ``window``."""
-    from ..facts.derive import derive
+    from ..facts.aggregate import scratch_of
 
-    return quality_of(derive(history, QualityProjection.tables), window)
+    with scratch_of([history], QualityProjection.tables) as scratch:
+        return quality_in(scratch.source, window)
 
 
 @attrs.frozen
@@ -302,9 +318,9 @@ class QualityProjection:
     #: The fact tables the view reads.
     tables: ClassVar[tuple[str, ...]] = ("quality_issues",)
 
-    def project(self, facts: OffenderFacts, window: Window) -> Quality:
-        """One offender's :class:`Quality` in ``window``."""
-        return quality_of(facts, window)
+    def aggregate(self, source: FactSource, window: Window) -> Quality:
+        """The :class:`Quality` of every offender of ``source`` in ``window``."""
+        return quality_in(source, window)
 
     def empty(self) -> Quality:
         """The zero result (no offenders)."""

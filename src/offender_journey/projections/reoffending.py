@@ -24,18 +24,20 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal, cast
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import attrs
 
 from ..codec import parse_date
-from ..dates import add_years, add_years_months, age_on
-from ..events import Category, Caution, Disposal, ReleasedOnLicence, Sentence
-from ..facts.schema import IndexEventRow, OffenderFacts
+from ..dates import add_years, age_on
+from ..events import Caution, Disposal, ReleasedOnLicence, Sentence
 from ..store.base import from_micros
 from ..tables import Column, Table, Tabular
 from .base import ALL_TIME, History, Window
+
+if TYPE_CHECKING:
+    from ..facts.aggregate import FactSource
 
 __all__ = [
     "Counts",
@@ -44,14 +46,13 @@ __all__ = [
     "ReoffendingProjection",
     "ReoffendingRows",
     "data_end",
-    "earliest_index",
     "index_candidates",
     "index_event",
     "latest_recorded",
     "member",
-    "member_of",
+    "members_in",
     "reoffending",
-    "reoffending_of",
+    "reoffending_in",
     "reoffending_rows",
 ]
 
@@ -234,20 +235,8 @@ def index_candidates(history: History) -> list[tuple[dt.date, int, IndexKind, st
 
 def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] | None:
     """The earliest index event dated in the cohort period, if any."""
-    from ..facts.derive import derive
-
-    return earliest_index(derive(history, ("index_events",)).index_events, window)
-
-
-def earliest_index(
-    rows: Iterable[IndexEventRow], window: Window
-) -> tuple[dt.date, IndexKind] | None:
-    """The earliest of ``index_events`` rows dated in ``window`` (by date, then rank)."""
-    inside = [(r.date, r.rank, r.kind) for r in rows if window.contains(r.date)]
-    if not inside:
-        return None
-    day, _, kind = min(inside)
-    return day, cast(IndexKind, kind)
+    found = member(history, window)
+    return None if found is None else (found.index_date, found.index_kind)
 
 
 def age_group(date_of_birth: dt.date | None, day: dt.date) -> AgeGroup:
@@ -278,74 +267,117 @@ class Member:
     latest_recorded_at: dt.datetime | None
 
 
+#: Every cohort member of the window (``{where}``: the condition on ``index_events i``):
+#: the earliest index event dated in the window (by date, then rank on the day), and the
+#: offences committed in the follow-up year and proven by the deadline (not breaches).
+#: The follow-up end and the deadline are columns of ``index_events``, computed once by
+#: the calendar rules of :mod:`offender_journey.dates`.
+_MEMBERS = """
+WITH chosen AS (
+    SELECT i.offender_id, i.date, i.kind, i.age_group, i.follow_up_end, i.proof_deadline,
+           ROW_NUMBER() OVER (PARTITION BY i.offender_id ORDER BY i.date, i.rank) AS n
+    FROM index_events i WHERE {where}
+), members AS (
+    SELECT m.offender_id, m.date, m.kind, m.age_group, m.proof_deadline,
+           COUNT(o.offender_id) AS reoffences, MIN(o.offence_date) AS first_reoffence
+    FROM chosen m LEFT JOIN offences o
+        ON o.offender_id = m.offender_id
+        AND o.offence_date > m.date AND o.offence_date <= m.follow_up_end
+        AND o.category <> 'breach' AND o.proven_date <= m.proof_deadline
+    WHERE m.n = 1
+    GROUP BY m.offender_id, m.date, m.kind, m.age_group, m.proof_deadline
+)
+"""
+
+
+def _latest_in(source: FactSource) -> dt.datetime | None:
+    """The latest ``recorded_at`` of the offenders of ``source`` (``None`` without any)."""
+    where, params = source.where("f")
+    ((latest,),) = source.fetch(
+        f"SELECT MAX(f.latest_recorded_at) FROM offenders f WHERE {where}", params
+    )
+    return from_micros(int(latest)) if latest else None
+
+
+def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending:
+    """Proven reoffending of the cohort of ``window``, counted in SQL.
+
+    Reads ``index_events`` and ``offences`` (and ``offenders`` for the data's extent).
+    """
+    where, params = source.where("i", "date", window)
+    total = Counts()
+    by_age: dict[str, Counts] = {}
+    by_index: dict[str, Counts] = {}
+    ends: dict[dt.date, int] = {}
+    for group, kind, deadline, cohort, reoffenders, reoffences in source.fetch(
+        _MEMBERS.format(where=where) + "SELECT age_group, kind, proof_deadline, COUNT(*), "
+        "SUM(CASE WHEN reoffences > 0 THEN 1 ELSE 0 END), SUM(reoffences) FROM members "
+        "GROUP BY age_group, kind, proof_deadline",
+        params,
+    ):
+        counts = Counts(int(cohort), int(reoffenders), int(reoffences))
+        total += counts
+        group, kind = source.text(group), source.text(kind)
+        by_age[group] = by_age.get(group, Counts()) + counts
+        by_index[kind] = by_index.get(kind, Counts()) + counts
+        day = source.date(deadline)
+        assert day is not None
+        ends[day] = ends.get(day, 0) + int(cohort)
+    return Reoffending(
+        total,
+        dict(sorted(by_age.items())),
+        dict(sorted(by_index.items())),
+        ends,
+        _latest_in(source),
+    )
+
+
+def members_in(source: FactSource, window: Window = ALL_TIME) -> list[Member]:
+    """Every cohort member of ``window`` among ``source``'s offenders, by offender id."""
+    where, params = source.where("i", "date", window)
+    rows = source.fetch(
+        _MEMBERS.format(where=where)
+        + "SELECT m.offender_id, m.date, m.kind, m.age_group, m.reoffences, "
+        "m.first_reoffence, m.proof_deadline, f.latest_recorded_at FROM members m "
+        "JOIN offenders f ON f.offender_id = m.offender_id "
+        f"ORDER BY m.offender_id{source.dialect.collate}",
+        params,
+    )
+    found = []
+    for offender_id, day, kind, group, count, first, deadline, latest in rows:
+        index_date, waiting_end = source.date(day), source.date(deadline)
+        assert index_date is not None
+        assert waiting_end is not None
+        found.append(
+            Member(
+                source.text(offender_id),
+                index_date,
+                cast(IndexKind, source.text(kind)),
+                cast(AgeGroup, source.text(group)),
+                int(count),
+                source.date(first),
+                waiting_end,
+                from_micros(int(latest)) if latest else None,
+            )
+        )
+    return found
+
+
 def member(history: History, window: Window = ALL_TIME) -> Member | None:
     """The offender as a member of the cohort of ``window``, or ``None`` if not in it."""
-    from ..facts.derive import derive
+    from ..facts.aggregate import scratch_of
 
-    return member_of(derive(history, ReoffendingProjection.tables), window)
-
-
-def _latest_of(facts: OffenderFacts) -> dt.datetime | None:
-    offender = facts.offender
-    if offender is None or not offender.latest_recorded_at:
-        return None
-    return from_micros(offender.latest_recorded_at)
-
-
-def member_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Member | None:
-    """The offender as a member of the cohort of ``window``, from their fact rows.
-
-    This is the whole per-offender definition: the counts and the survival rows are both
-    read from it.
-    """
-    index = earliest_index(facts.index_events, window)
-    if index is None:
-        return None
-    day, kind = index
-    follow_up_end = add_years(day, 1)
-    proof_deadline = add_years_months(day, 1, 6)
-    proven = [
-        offence.offence_date
-        for offence in facts.offences
-        if day < offence.offence_date <= follow_up_end
-        and offence.category != Category.BREACH.value
-        and offence.proven_date is not None
-        and offence.proven_date <= proof_deadline
-    ]
-    offender = facts.offender
-    return Member(
-        facts.offender_id,
-        day,
-        kind,
-        age_group(None if offender is None else offender.date_of_birth, day),
-        len(proven),
-        min(proven) if proven else None,
-        proof_deadline,
-        _latest_of(facts),
-    )
+    with scratch_of([history], ReoffendingProjection.tables) as scratch:
+        found = members_in(scratch.source, window)
+    return found[0] if found else None
 
 
 def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
     """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
-    from ..facts.derive import derive
+    from ..facts.aggregate import scratch_of
 
-    return reoffending_of(derive(history, ReoffendingProjection.tables), window)
-
-
-def reoffending_of(facts: OffenderFacts, window: Window = ALL_TIME) -> Reoffending:
-    """One offender's contribution to the cohort of ``window``, from their fact rows."""
-    found = member_of(facts, window)
-    if found is None:
-        return Reoffending(latest_recorded_at=_latest_of(facts))
-    count = found.reoffences
-    counts = Counts(1, 1 if count else 0, count)
-    return Reoffending(
-        counts,
-        {found.age_group: counts},
-        {found.index_kind: counts},
-        {found.waiting_end: 1},
-        found.latest_recorded_at,
-    )
+    with scratch_of([history], ReoffendingProjection.tables) as scratch:
+        return reoffending_in(scratch.source, window)
 
 
 @attrs.frozen
@@ -408,17 +440,24 @@ class ReoffendingRows(Tabular):
 
 
 def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) -> ReoffendingRows:
-    """Every cohort member of ``window`` as a row (see :class:`ReoffendingRows`).
+    """Every cohort member of ``window`` as a row (see :class:`ReoffendingRows`), in input order.
 
-    Holds one small row per member; the data's end is found in the same pass.
+    The histories' facts go to a temporary database (memory stays bounded); the
+    members and the data's end are read back from it by the view's own SQL.
     """
-    members: list[Member] = []
-    latest: dt.datetime | None = None
-    for history in histories:
-        latest = _latest(latest, latest_recorded(history))
-        found = member(history, window)
-        if found is not None:
-            members.append(found)
+    from ..facts.aggregate import scratch_of
+
+    order: dict[str, int] = {}
+
+    def numbered(items: Iterable[History]) -> Iterator[History]:
+        for history in items:
+            order.setdefault(history.offender_id, len(order))
+            yield history
+
+    with scratch_of(numbered(histories), ReoffendingProjection.tables) as scratch:
+        members = members_in(scratch.source, window)
+        latest = _latest_in(scratch.source)
+    members.sort(key=lambda m: order[m.offender_id])
     return ReoffendingRows(tuple(members), data_end(latest))
 
 
@@ -454,9 +493,9 @@ class ReoffendingProjection:
     #: The fact tables the view reads.
     tables: ClassVar[tuple[str, ...]] = ("offenders", "index_events", "offences")
 
-    def project(self, facts: OffenderFacts, window: Window) -> Reoffending:
-        """One offender's :class:`Reoffending`."""
-        return reoffending_of(facts, window)
+    def aggregate(self, source: FactSource, window: Window) -> Reoffending:
+        """The :class:`Reoffending` of the cohort of ``window`` among ``source``'s offenders."""
+        return reoffending_in(source, window)
 
     def empty(self) -> Reoffending:
         """The zero result."""
