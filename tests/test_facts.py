@@ -24,7 +24,7 @@ from offender_journey.events import Event
 from offender_journey.facts.derive import derive
 from offender_journey.facts.refresh import checkpoint, iter_rows, status, write_facts
 from offender_journey.facts.schema import SQLITE, TABLE, TABLES, create_statements
-from offender_journey.metrics import VIEWS, _fold_store, compute_store, resolve_views
+from offender_journey.metrics import VIEWS, _fold_store, compute, compute_store, resolve_views
 from offender_journey.projections import History, Window
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
@@ -170,8 +170,19 @@ def _both_ways(
 
 
 @SLOW
-@given(cohorts(), st.sampled_from(WINDOWS), st.booleans())
-def test_metrics_from_the_tables_equal_metrics_folded_from_the_log(streams, window, future):
+@given(
+    cohorts(),
+    st.sampled_from(WINDOWS),
+    st.booleans(),
+    st.sampled_from([None, "now", dt.datetime(2010, 6, 1, tzinfo=dt.UTC)]),
+    st.integers(0, 8),
+)
+def test_metrics_from_the_tables_equal_metrics_folded_from_the_log(
+    streams, window, future, when, cut
+):
+    """The SQL over a store's tables, over facts derived on the fly (the whole log
+    folded), over ``compute(streams)``, and over parts added up (as the Dask engine
+    adds its partitions) give one answer for any journeys, window and as_of."""
     events = [e for _, stream in streams for e in stream]
     if future:  # recorded in the future: not seen as of now, seen with as_of=None
         events.append(
@@ -181,14 +192,19 @@ def test_metrics_from_the_tables_equal_metrics_folded_from_the_log(streams, wind
                 recorded_at=dt.datetime(2090, 1, 1, tzinfo=dt.UTC),
             )
         )
+    as_of = dt.datetime.now(dt.UTC) if when == "now" else when
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "j.db")
         with SQLiteStore(path) as store:
             store.append(events)
-        now = dt.datetime.now(dt.UTC)
-        for as_of in (None, now, dt.datetime(2010, 6, 1, tzinfo=dt.UTC)):
-            from_tables, folded = _both_ways(path, window, as_of, FACT_VIEWS)
-            assert from_tables == folded
+        from_tables, folded = _both_ways(path, window, as_of, FACT_VIEWS)
+        assert from_tables == folded
+        with SQLiteStore(path) as store:
+            logged = list(store.read_all())
+    options: dict[str, Any] = {"window": window, "as_of": as_of, "views": FACT_VIEWS}
+    assert compute(logged, **options).to_json() == from_tables
+    parts = compute(logged[:cut], **options) + compute(logged[cut:], **options)
+    assert parts.to_json() == from_tables
 
 
 def test_metrics_on_a_synthetic_cohort_read_the_tables_and_agree(tmp_path: Path) -> None:

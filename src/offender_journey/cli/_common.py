@@ -12,8 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
 
-from ..codec import parse_date
-from ..store import DEFAULT_STORE, open_store
+from ..store.paths import DEFAULT_STORE
 
 __all__ = [
     "EXIT_BUSY",
@@ -28,7 +27,6 @@ __all__ = [
     "date_arg",
     "draw",
     "instant_arg",
-    "jobs_for",
     "open_existing",
     "print_json",
     "progress",
@@ -107,6 +105,8 @@ def seconds_arg(text: str) -> float:
 
 
 def date_arg(text: str) -> dt.date:
+    from ..codec import parse_date
+
     try:
         return parse_date(text)
     except (ValueError, TypeError) as exc:
@@ -283,10 +283,16 @@ def progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
         bar.close()
 
 
-def open_existing(path: str) -> Any:
-    """The store at ``path``, which reading commands never create."""
+def _must_exist(path: str) -> None:
     if path != ":memory:" and "://" not in path and not os.path.exists(path):
         raise UsageError(f"no store at {path!r} (run `offender-journey ingest` first)")
+
+
+def open_existing(path: str) -> Any:
+    """The store at ``path``, which reading commands never create."""
+    _must_exist(path)
+    from ..store import open_store
+
     return open_store(path, create=False)
 
 
@@ -298,16 +304,6 @@ def window_of(args: argparse.Namespace) -> Any:
     return Window(args.start, args.end)
 
 
-def jobs_for(args: argparse.Namespace, store_path: str) -> int:
-    """``--jobs``: as asked, or (0, the default) every core once the store is large."""
-    asked: int = args.jobs
-    if asked > 0 or store_path == ":memory:":
-        return max(asked, 1)
-    with open_store(store_path) as store:
-        large = store.count_events() >= 200_000
-    return (os.cpu_count() or 1) if large else 1
-
-
 def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     """One pass over the store for the given views (names or configured views)."""
     from ..metrics import compute_store
@@ -317,8 +313,12 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
         return _dask_report(args, window, views)
     if getattr(args, "parquet", None):
         raise UsageError("--parquet needs --engine dask")
-    open_existing(args.store).close()
-    jobs = jobs_for(args, args.store) if hasattr(args, "jobs") else 1
+    _must_exist(args.store)
+    # --jobs 0 (the default): as many processes as the store's size is worth, decided
+    # only if the log must be folded or the tables refreshed.
+    jobs: int = getattr(args, "jobs", 1)
+    if args.store == ":memory:":
+        jobs = max(jobs, 1)
     try:
         return compute_store(args.store, window=window, as_of=args.as_of, views=views, jobs=jobs)
     except ValueError as exc:

@@ -30,6 +30,7 @@ from ..dates import add_years, add_years_months
 from ..events import (
     Arrest,
     BailGranted,
+    Category,
     Caution,
     Charge,
     Conviction,
@@ -132,6 +133,14 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
     if wanted & {"charges", "charge_occasions", "quality_issues"}:
         links = _charge_occasions(history)
         charges = _charges(history, links, Episodes(episode_list))
+        by_id = {c.charge_id: c for c in charges}
+        links = tuple(
+            link._replace(
+                arrest_to_conviction=by_id[link.charge_id].arrest_to_conviction,
+                offence_to_arrest=by_id[link.charge_id].offence_to_arrest,
+            )
+            for link in links
+        )
         out["charges"] = charges
         out["charge_occasions"] = links
     if "quality_issues" in wanted:
@@ -140,9 +149,8 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
             *episode_oddities,
             *arrests_while_held(history, episode_list),
         ]
-        by_charge = {c.charge_id: c for c in charges}
         for link in links:
-            charge = by_charge[link.charge_id]
+            charge = by_id[link.charge_id]
             measured = durations(charge)
             if measured is None:
                 continue
@@ -170,13 +178,14 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         )
     if "sentencing_occasions" in wanted:
         out["sentencing_occasions"] = _sentencing_occasions(history)
-    if "offences" in wanted:
-        out["offences"] = tuple(
+    if wanted & {"offences", "index_events"}:
+        offence_rows = tuple(
             OffenceRow(
                 oid, o.kind, o.ref, o.event_id, o.offence_date, o.category.value, o.proven_on
             )
             for o in offences(history)
         )
+        out["offences"] = offence_rows
     if "sanctions" in wanted:
         out["sanctions"] = tuple(
             SanctionRow(oid, seq, s.date, s.kind, ",".join(c.value for c in s.categories))
@@ -184,23 +193,40 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         )
     if "index_events" in wanted:
         born = None if history.profile is None else history.profile.date_of_birth
-        out["index_events"] = tuple(
-            IndexEventRow(
-                oid,
-                event_id,
-                day,
-                rank,
-                kind,
-                age_group(born, day),
-                *_follow_up(day),
+        rows = []
+        for day, rank, kind, event_id in sorted(index_candidates(history)):
+            follow_up_end, proof_deadline = _follow_up(day)
+            proven = [
+                o.offence_date
+                for o in offence_rows
+                if day < o.offence_date <= follow_up_end
+                and o.category != _BREACH
+                and o.proven_date is not None
+                and o.proven_date <= proof_deadline
+            ]
+            rows.append(
+                IndexEventRow(
+                    oid,
+                    event_id,
+                    day,
+                    rank,
+                    kind,
+                    age_group(born, day),
+                    follow_up_end,
+                    proof_deadline,
+                    len(proven),
+                    min(proven, default=None),
+                )
             )
-            for day, rank, kind, event_id in index_candidates(history)
-        )
+        out["index_events"] = tuple(rows)
     if "effective_events" in wanted:
         out["effective_events"] = _effective_events(history)
     if "offenders" in wanted:
         out["offenders"] = (_offender(history),)
     return OffenderFacts(oid, **{k: v for k, v in out.items() if k in wanted})  # type: ignore[arg-type]
+
+
+_BREACH = Category.BREACH.value
 
 
 @functools.lru_cache(maxsize=8192)
@@ -225,7 +251,9 @@ def _charge_occasions(history: History) -> tuple[ChargeOccasionRow, ...]:
             if charge_id not in convictions or charge_id not in charges or (k, charge_id) in seen:
                 continue
             seen.add((k, charge_id))
-            rows.append(ChargeOccasionRow(history.offender_id, charge_id, k, sentence.date))
+            rows.append(
+                ChargeOccasionRow(history.offender_id, charge_id, k, sentence.date, None, None)
+            )
     return tuple(rows)
 
 

@@ -127,6 +127,9 @@ class ChargeOccasionRow(NamedTuple):
     charge_id: str
     occasion: int
     occasion_date: dt.date
+    #: The charge's ``arrest_to_conviction`` and ``offence_to_arrest``, for counting by occasion.
+    arrest_to_conviction: int | None
+    offence_to_arrest: int | None
 
 
 class SentencingOccasionRow(NamedTuple):
@@ -192,6 +195,11 @@ class IndexEventRow(NamedTuple):
     follow_up_end: dt.date
     #: ``date`` + 1 year 6 months: the last day a reoffence may be proven on.
     proof_deadline: dt.date
+    #: Proven reoffences after this event: offences (not breaches) dated after ``date`` up
+    #: to ``follow_up_end``, proven by ``proof_deadline``.
+    reoffences: int
+    #: The offence date of the first of them.
+    first_reoffence: dt.date | None
 
 
 class QualityIssueRow(NamedTuple):
@@ -274,13 +282,13 @@ class TableSpec:
 #: Every fact table, in the order they are documented and exported.
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("offenders", OffenderRow, ("offender_id",)),
-    TableSpec("charges", ChargeRow, ("offender_id", "charge_id"), (("charge_date",),)),
+    TableSpec("charges", ChargeRow, ("offender_id", "charge_id"), (("charge_date", "outcome"),)),
     TableSpec("charge_occasions", ChargeOccasionRow, ("offender_id", "occasion", "charge_id")),
     TableSpec("sentencing_occasions", SentencingOccasionRow, ("offender_id", "occasion")),
     TableSpec("episodes", EpisodeRow, ("offender_id", "start_event_id"), (("kind", "start_date"),)),
     TableSpec("offences", OffenceRow, ("offender_id", "kind", "ref")),
     TableSpec("sanctions", SanctionRow, ("offender_id", "seq")),
-    TableSpec("index_events", IndexEventRow, ("offender_id", "event_id")),
+    TableSpec("index_events", IndexEventRow, ("offender_id", "date", "rank", "event_id")),
     TableSpec("quality_issues", QualityIssueRow, ("offender_id", "seq"), (("code",),)),
     TableSpec("effective_events", EffectiveEventRow, ("offender_id", "event_id"), (("type",),)),
 )

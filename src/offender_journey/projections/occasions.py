@@ -255,17 +255,16 @@ class DaysByOccasionAccumulator:
 def days_in(source: FactSource, window: Window = ALL_TIME) -> DaysByOccasion:
     """Durations by sentencing occasion in ``window``, counted in SQL.
 
-    ``charge_occasions`` (occasion dated in the window) joined to ``charges``; a
-    negative duration is left out of its own measure only.
+    Reads ``charge_occasions`` (occasion dated in the window), which carries each
+    charge's durations; a negative duration is left out of its own measure only.
     """
     where, params = source.where("o", "occasion_date", window)
     measures: list[dict[int, dict[int, int]]] = []
     for column in ("arrest_to_conviction", "offence_to_arrest"):
         values: dict[int, dict[int, int]] = {}
         for occasion, days, count in source.fetch(
-            f"SELECT o.occasion, c.{column}, COUNT(*) FROM charge_occasions o "
-            "JOIN charges c ON c.offender_id = o.offender_id AND c.charge_id = o.charge_id "
-            f"WHERE {where} AND c.{column} >= 0 GROUP BY o.occasion, c.{column}",
+            f"SELECT o.occasion, o.{column}, COUNT(*) FROM charge_occasions o "
+            f"WHERE {where} AND o.{column} >= 0 GROUP BY o.occasion, o.{column}",
             params,
         ):
             values.setdefault(int(occasion), {})[int(days)] = int(count)
@@ -287,7 +286,7 @@ class DaysByOccasionProjection:
 
     name: str = "days_by_sentencing_occasion"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("charges", "charge_occasions")
+    tables: ClassVar[tuple[str, ...]] = ("charge_occasions",)
 
     def aggregate(self, source: FactSource, window: Window) -> DaysByOccasion:
         """The :class:`DaysByOccasion` of every offender of ``source`` in ``window``."""

@@ -268,24 +268,19 @@ class Member:
 
 
 #: Every cohort member of the window (``{where}``: the condition on ``index_events i``):
-#: the earliest index event dated in the window (by date, then rank on the day), and the
-#: offences committed in the follow-up year and proven by the deadline (not breaches).
-#: The follow-up end and the deadline are columns of ``index_events``, computed once by
-#: the calendar rules of :mod:`offender_journey.dates`.
+#: the earliest index event dated in the window (by date, then rank on the day), with the
+#: proven reoffences that followed it. The follow-up and proof periods and the
+#: reoffences are columns of ``index_events``, computed once, when the facts are made,
+#: by the calendar rules of :mod:`offender_journey.dates`.
 _MEMBERS = """
 WITH chosen AS (
-    SELECT i.offender_id, i.date, i.kind, i.age_group, i.follow_up_end, i.proof_deadline,
+    SELECT i.offender_id, i.date, i.kind, i.age_group, i.proof_deadline, i.reoffences,
+           i.first_reoffence,
            ROW_NUMBER() OVER (PARTITION BY i.offender_id ORDER BY i.date, i.rank) AS n
     FROM index_events i WHERE {where}
 ), members AS (
-    SELECT m.offender_id, m.date, m.kind, m.age_group, m.proof_deadline,
-           COUNT(o.offender_id) AS reoffences, MIN(o.offence_date) AS first_reoffence
-    FROM chosen m LEFT JOIN offences o
-        ON o.offender_id = m.offender_id
-        AND o.offence_date > m.date AND o.offence_date <= m.follow_up_end
-        AND o.category <> 'breach' AND o.proven_date <= m.proof_deadline
-    WHERE m.n = 1
-    GROUP BY m.offender_id, m.date, m.kind, m.age_group, m.proof_deadline
+    SELECT offender_id, date, kind, age_group, proof_deadline, reoffences, first_reoffence
+    FROM chosen WHERE n = 1
 )
 """
 
@@ -302,7 +297,7 @@ def _latest_in(source: FactSource) -> dt.datetime | None:
 def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending:
     """Proven reoffending of the cohort of ``window``, counted in SQL.
 
-    Reads ``index_events`` and ``offences`` (and ``offenders`` for the data's extent).
+    Reads ``index_events`` (and ``offenders`` for the data's extent).
     """
     where, params = source.where("i", "date", window)
     total = Counts()
@@ -491,7 +486,7 @@ class ReoffendingProjection:
 
     name: str = "reoffending"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("offenders", "index_events", "offences")
+    tables: ClassVar[tuple[str, ...]] = ("offenders", "index_events")
 
     def aggregate(self, source: FactSource, window: Window) -> Reoffending:
         """The :class:`Reoffending` of the cohort of ``window`` among ``source``'s offenders."""

@@ -157,7 +157,18 @@ def prefix_range(prefix: str) -> OffenderRange:
 class StoreBase(abc.ABC):
     """What every backend does the same way, built on its ``append_records`` and ``read_all``."""
 
-    _codec: Codec
+    _made_codec: Codec | None = None
+
+    @property
+    def _codec(self) -> Codec:
+        """The codec events are encoded and decoded with, made on first use (it is costly)."""
+        if self._made_codec is None:
+            self._made_codec = Codec()
+        return self._made_codec
+
+    @_codec.setter
+    def _codec(self, codec: Codec) -> None:
+        self._made_codec = codec
 
     def append(
         self,

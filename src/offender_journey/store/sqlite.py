@@ -148,7 +148,8 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         transaction before raising :class:`~offender_journey.errors.StoreBusyError`.
         """
         self.path = os.fspath(path)
-        self._codec = codec or Codec()
+        if codec is not None:  # else made on first use: reading facts needs none
+            self._codec = codec
         self._depth = 0  # nesting of atomic() blocks
         self._busy_timeout = busy_timeout
         memory = self.path == ":memory:"
