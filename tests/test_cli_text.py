@@ -42,6 +42,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("offender-journey 0.")
 
 
+def test_the_default_store_is_the_stores_own() -> None:
+    from offender_journey import store
+    from offender_journey.cli import _common
+
+    assert _common.DEFAULT_STORE == store.DEFAULT_STORE
+
+
 def test_offenders_lists_ids_counts_and_dates(store: str, capsys) -> None:
     assert main(["offenders", "--store", store, "--prefix", "S5-O00000"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -13,7 +13,7 @@ import argparse
 import io
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import version
+from typing import Any
 
 from ..errors import OffenderJourneyError, StoreBusyError
 from . import (
@@ -66,6 +66,19 @@ _COMMANDS = [
 ]
 
 
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (reading package metadata is slow)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('offender-journey')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line grammar (also used to document it)."""
     parser = argparse.ArgumentParser(
@@ -73,9 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {version('offender-journey')}"
-    )
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:
         module.register(commands)

@@ -12,8 +12,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
 
-from ..store.paths import DEFAULT_STORE
-
 __all__ = [
     "EXIT_BUSY",
     "Commands",
@@ -38,6 +36,10 @@ __all__ = [
     "show_view",
     "window_of",
 ]
+
+#: The store the commands use unless told otherwise (``offender_journey.store.DEFAULT_STORE``,
+#: spelled out here so that parsing arguments does not import the stores).
+DEFAULT_STORE = "journeys.db"
 
 #: Exit code when the store stayed busy with another writer for too long (``EX_TEMPFAIL``).
 EXIT_BUSY = 75
