@@ -75,11 +75,15 @@ class FactSource:
             for bound, operator in ((window.start, ">="), (window.end, "<=")):
                 if bound is not None:
                     parts.append(f"{alias}.{column} {operator} {mark}")
-                    params.append(bound if self._date_param is None else self._date_param(bound))
+                    params.append(self.date_param(bound))
         if self.skip:
             parts.append(self.dialect.excluding.format(column=f"{alias}.offender_id", mark=mark))
             params.append(self.dialect.pack(self.skip))
         return (" AND ".join(parts) or "1 = 1"), params
+
+    def date_param(self, day: dt.date) -> Any:
+        """A date as a parameter of this dialect."""
+        return day if self._date_param is None else self._date_param(day)
 
     def date(self, value: Any) -> dt.date | None:
         """A fetched date as a ``date``."""

@@ -193,8 +193,12 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         )
     if "index_events" in wanted:
         born = None if history.profile is None else history.profile.date_of_birth
-        rows = []
+        rows: list[IndexEventRow] = []
+        previous: dt.date | None = None
         for day, rank, kind, event_id in sorted(index_candidates(history)):
+            first_on_day = not rows or rows[-1].date != day
+            if first_on_day and rows:
+                previous = rows[-1].date
             follow_up_end, proof_deadline = _follow_up(day)
             proven = [
                 o.offence_date
@@ -214,6 +218,8 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
                     age_group(born, day),
                     follow_up_end,
                     proof_deadline,
+                    first_on_day,
+                    previous,
                     len(proven),
                     min(proven, default=None),
                 )

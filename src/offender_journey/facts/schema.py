@@ -195,6 +195,11 @@ class IndexEventRow(NamedTuple):
     follow_up_end: dt.date
     #: ``date`` + 1 year 6 months: the last day a reoffence may be proven on.
     proof_deadline: dt.date
+    #: Whether this is the day's first index event (by rank): the one an index date means.
+    first_on_day: bool
+    #: The offender's previous index date, if any: this event is the earliest of a window
+    #: that holds its date when that window starts after ``previous_date``.
+    previous_date: dt.date | None
     #: Proven reoffences after this event: offences (not breaches) dated after ``date`` up
     #: to ``follow_up_end``, proven by ``proof_deadline``.
     reoffences: int

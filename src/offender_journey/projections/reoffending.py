@@ -267,22 +267,30 @@ class Member:
     latest_recorded_at: dt.datetime | None
 
 
-#: Every cohort member of the window (``{where}``: the condition on ``index_events i``):
-#: the earliest index event dated in the window (by date, then rank on the day), with the
-#: proven reoffences that followed it. The follow-up and proof periods and the
-#: reoffences are columns of ``index_events``, computed once, when the facts are made,
-#: by the calendar rules of :mod:`offender_journey.dates`.
+#: Every cohort member of the window: the earliest index event dated in it (by date, then
+#: rank on the day), with the proven reoffences that followed it. ``{where}`` keeps the
+#: ``index_events i`` dated in the window, ``{first}`` those with no index date of the
+#: offender's before them in it. The follow-up and proof periods, the reoffences and the
+#: order of index events are columns of ``index_events``, computed once, when the facts
+#: are made, by the calendar rules of :mod:`offender_journey.dates`.
 _MEMBERS = """
-WITH chosen AS (
+WITH members AS (
     SELECT i.offender_id, i.date, i.kind, i.age_group, i.proof_deadline, i.reoffences,
-           i.first_reoffence,
-           ROW_NUMBER() OVER (PARTITION BY i.offender_id ORDER BY i.date, i.rank) AS n
-    FROM index_events i WHERE {where}
-), members AS (
-    SELECT offender_id, date, kind, age_group, proof_deadline, reoffences, first_reoffence
-    FROM chosen WHERE n = 1
+           i.first_reoffence
+    FROM index_events i WHERE {where} AND i.first_on_day = {true} AND {first}
 )
 """
+
+
+def _members_of(source: FactSource, window: Window) -> tuple[str, list[Any]]:
+    """The ``members`` clause for ``window`` and its parameters."""
+    where, params = source.where("i", "date", window)
+    first = "i.previous_date IS NULL"
+    if window.start is not None:
+        first = f"({first} OR i.previous_date < {source.dialect.placeholder})"
+        params.append(source.date_param(window.start))
+    true = "TRUE" if source.dialect.name == "postgresql" else "1"
+    return _MEMBERS.format(where=where, true=true, first=first), params
 
 
 def _latest_in(source: FactSource) -> dt.datetime | None:
@@ -299,13 +307,13 @@ def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending
 
     Reads ``index_events`` (and ``offenders`` for the data's extent).
     """
-    where, params = source.where("i", "date", window)
+    members, params = _members_of(source, window)
     total = Counts()
     by_age: dict[str, Counts] = {}
     by_index: dict[str, Counts] = {}
     ends: dict[dt.date, int] = {}
     for group, kind, deadline, cohort, reoffenders, reoffences in source.fetch(
-        _MEMBERS.format(where=where) + "SELECT age_group, kind, proof_deadline, COUNT(*), "
+        members + "SELECT age_group, kind, proof_deadline, COUNT(*), "
         "SUM(CASE WHEN reoffences > 0 THEN 1 ELSE 0 END), SUM(reoffences) FROM members "
         "GROUP BY age_group, kind, proof_deadline",
         params,
@@ -329,10 +337,9 @@ def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending
 
 def members_in(source: FactSource, window: Window = ALL_TIME) -> list[Member]:
     """Every cohort member of ``window`` among ``source``'s offenders, by offender id."""
-    where, params = source.where("i", "date", window)
+    members, params = _members_of(source, window)
     rows = source.fetch(
-        _MEMBERS.format(where=where)
-        + "SELECT m.offender_id, m.date, m.kind, m.age_group, m.reoffences, "
+        members + "SELECT m.offender_id, m.date, m.kind, m.age_group, m.reoffences, "
         "m.first_reoffence, m.proof_deadline, f.latest_recorded_at FROM members m "
         "JOIN offenders f ON f.offender_id = m.offender_id "
         f"ORDER BY m.offender_id{source.dialect.collate}",
