@@ -136,6 +136,12 @@ class View(Generic[R]):
         """One offender's result: from ``facts`` (derived now if not given), or the history."""
         if self.tables is None:
             return cast(HistoryProjection[R], self.projection).project(history, window)
+        if self.aggregates:  # the same SQL, over this offender's rows alone
+            with Scratch() as scratch:
+                scratch.add(
+                    derive(history, {"offenders", *self.tables}) if facts is None else facts
+                )
+                return self.over(scratch.source, window)
         if facts is None:
             facts = derive(history, self.tables)
         return cast(Projection[R], self.projection).project(facts, window)
