@@ -76,7 +76,7 @@ def counted(
         progress.set_description(description)
     if total is not None:
         progress.reset(total)
-    step = max(1, (total or 0) // _UPDATES) if total else 1
+    step = -(-total // _UPDATES) if total else 1  # at most _UPDATES updates, and the rest
     done = pending = 0
     for item in items:
         yield item
