@@ -45,7 +45,7 @@ class Progress(Protocol):
         ...
 
     def reset(self, total: int | None = None) -> object:
-        """Start a stage of ``total`` units (``None``: not known), none done yet."""
+        """Start a stage of ``total`` units, none done yet."""
         ...
 
     def update(self, n: int = 1) -> object:
