@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from ..progress import Progress
 from ..store.base import as_of_micros
 from ..store.postgres import PostgresStore, unkey
 from .aggregate import FactSource
@@ -46,11 +47,12 @@ def status(store: PostgresStore) -> FactsStatus:
     return FactsStatus(done, store.head())
 
 
-def refresh(store: PostgresStore) -> RefreshReport:
+def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshReport:
     """Bring the fact tables up to date with the log, in one transaction.
 
     Only offenders with an event after the checkpoint are re-derived. Followers
     running at once take turns (an advisory lock held by the transaction).
+    ``progress`` is told the offenders to derive, then how many are done.
     """
     began = time.perf_counter()
     with store.atomic(), store.borrow() as conn:
@@ -69,7 +71,8 @@ def refresh(store: PostgresStore) -> RefreshReport:
         ).fetchall()
         latest = {unkey(offender_id): position for offender_id, position in rows}
         touched = sorted(latest)
-        write_facts(cursor, touched, _derive_streams(store, touched, latest), head, POSTGRESQL)
+        facts = _derive_streams(store, touched, latest, progress)
+        write_facts(cursor, touched, facts, head, POSTGRESQL)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
@@ -125,7 +128,9 @@ class _ServerCursors:
         self._conn.close()
 
 
-def facts_as_of(url: str, as_of: dt.datetime | None) -> StoredFacts | None:
+def facts_as_of(
+    url: str, as_of: dt.datetime | None, *, progress: Progress | None = None
+) -> StoredFacts | None:
     """The store's fact tables, able to answer as of ``as_of``.
 
     The tables are refreshed first if they are behind the log; the answer reads one
@@ -138,7 +143,7 @@ def facts_as_of(url: str, as_of: dt.datetime | None) -> StoredFacts | None:
     try:
         if not status(store).current:
             try:
-                refresh(store)
+                refresh(store, progress)
             except psycopg.errors.InsufficientPrivilege:
                 store.close()
                 return None

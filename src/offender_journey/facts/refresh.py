@@ -19,13 +19,14 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import StoreBusyError
+from ..progress import Progress, counted
 from ..projections.base import History
 from ..store.base import as_of_micros
 from .aggregate import FactSource
@@ -270,11 +271,14 @@ def status(store: SQLiteStore) -> FactsStatus:
     return FactsStatus(checkpoint(store.connection.cursor(), dialect), store.head())
 
 
-def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
+def refresh(
+    store: SQLiteStore, *, jobs: int = 1, progress: Progress | None = None
+) -> RefreshReport:
     """Bring the store's fact tables up to date with its log, in one transaction.
 
     Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
     derives in that many processes (over ranges of offender ids); this process writes.
+    ``progress`` is told the offenders to derive, then how many are done.
 
     Works for any store with the SQLite store's ``connection``, ``atomic()``,
     ``head()``, ``read_all``/``read_stream`` and an ``events`` table with a
@@ -297,9 +301,9 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
         latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
         touched = sorted(latest)
         if jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
-            facts = _derive_in_processes(store.path, touched, latest, jobs)
+            facts = _derive_in_processes(store.path, touched, latest, jobs, progress)
         else:
-            facts = _derive_streams(store, touched, latest)
+            facts = _derive_streams(store, touched, latest, progress)
         write_facts(cursor, touched, facts, head, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
@@ -361,14 +365,19 @@ class StoredFacts:
 
 
 def facts_as_of(
-    path: str | os.PathLike[str], as_of: dt.datetime | None, *, jobs: int = 1
+    path: str | os.PathLike[str],
+    as_of: dt.datetime | None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
 ) -> StoredFacts | None:
     """The store's fact tables, able to answer as of ``as_of``.
 
     The tables are refreshed first if they are behind the log (``jobs`` processes; 0:
-    as many as the store's size is worth). ``None`` when the tables cannot answer
-    well: they are behind and the store is read-only (or locked by a writer), or
-    ``as_of`` is so far back that most offenders would be derived afresh anyway.
+    as many as the store's size is worth; ``progress`` follows it). ``None`` when the
+    tables cannot answer well: they are behind and the store is read-only (or locked by
+    a writer), or ``as_of`` is so far back that most offenders would be derived afresh
+    anyway.
     """
     from ..store.sqlite import SQLiteStore
 
@@ -378,7 +387,7 @@ def facts_as_of(
         now = status(store)
         if not now.current:
             try:
-                store.refresh(jobs=jobs if jobs > 0 else auto_jobs(now.head))
+                store.refresh(jobs=jobs if jobs > 0 else auto_jobs(now.head), progress=progress)
             except StoreBusyError:
                 store.close()
                 return None
@@ -413,7 +422,10 @@ def _with_position(facts: OffenderFacts, position: int) -> OffenderFacts:
 
 
 def _derive_streams(
-    store: EventStore, touched: Sequence[str], latest: dict[str, int]
+    store: EventStore,
+    touched: Sequence[str],
+    latest: dict[str, int],
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     """Derive the touched offenders: one scan when many are touched, else stream by stream."""
     wanted = set(touched)
@@ -424,7 +436,7 @@ def _derive_streams(
         )
     else:
         streams = ((o, store.read_stream(o)) for o in touched)
-    for offender_id, events in streams:
+    for offender_id, events in counted(streams, progress, len(touched), "refreshing facts"):
         facts = derive(History.build(offender_id, events))
         yield _with_position(facts, latest[offender_id])
 
@@ -437,7 +449,11 @@ def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list
 
 
 def _derive_in_processes(
-    path: str, touched: list[str], latest: dict[str, int], jobs: int
+    path: str,
+    touched: list[str],
+    latest: dict[str, int],
+    jobs: int,
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
@@ -448,5 +464,16 @@ def _derive_in_processes(
             chunks,
             ({o: latest[o] for o in chunk} for chunk in chunks),
         )
-        for part in parts:
+        done = counted(
+            zip(parts, chunks, strict=True),
+            progress,
+            len(touched),
+            "refreshing facts",
+            size=_second_len,
+        )
+        for part, _ in done:
             yield from part
+
+
+def _second_len(pair: tuple[object, Sized]) -> int:
+    return len(pair[1])
