@@ -501,9 +501,13 @@ def compute_store(
         stored = _stored_facts(path, cut, jobs, progress)
         if stored is not None:
             with stored:
+                ((total,),) = stored.source.fetch("SELECT COUNT(*) FROM offenders")
+                offenders = counted([int(total)], progress, int(total), "reading facts", size=int)
                 report = _over_facts(lambda: stored.source, stored.read(tables), window, cut, names)
                 if stored.late:
                     report = report + _compute(stored.streams(), window, cut, now, names)
+                for _ in offenders:  # every offender's facts have been counted
+                    pass
             return report
     if jobs <= 0:
         from .facts.refresh import auto_jobs
