@@ -129,14 +129,15 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         episode_list, episode_oddities = derive_episodes(history, dt.date.max)
     if wanted & {"charges", "charge_occasions", "quality_issues"}:
         links = _charge_occasions(history)
-        charges = _charges(history, links, Episodes(episode_list))
+        episodes = Episodes(episode_list)  # shared by the flags and the quality checks
+        charges = _charges(history, links, episodes)
         out["charges"] = charges
         out["charge_occasions"] = links
     if "quality_issues" in wanted:
         found = [
             *event_oddities(history),
             *episode_oddities,
-            *arrests_while_held(history, episode_list),
+            *arrests_while_held(history, episodes),
         ]
         by_charge = {c.charge_id: c for c in charges}
         for link in links:
