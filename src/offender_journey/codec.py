@@ -84,6 +84,10 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+#: :func:`loads` without the call around it, for the read path (once per stored event).
+_parse: Callable[[str | bytes], Any] = json.loads if orjson is None else orjson.loads
+
+
 def parse_object(text: str | bytes) -> Any:
     """Parse one line of input, refusing what JSON parsers quietly accept.
 
@@ -677,7 +681,7 @@ class Codec:
         It was validated at import, so the validators are not run again (see
         :func:`_trusted_hook`); the event is the same as :meth:`decode` would give.
         """
-        raw = loads(payload)
+        raw = _parse(payload)
         if recorded_at is not None:
             raw["recorded_at"] = recorded_at
         if raw.get("schema_version", CURRENT_SCHEMA_VERSION) != CURRENT_SCHEMA_VERSION:
