@@ -132,7 +132,8 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         episode_list, episode_oddities = derive_episodes(history, dt.date.max)
     if wanted & {"charges", "charge_occasions", "quality_issues"}:
         links = _charge_occasions(history)
-        charges = _charges(history, links, Episodes(episode_list))
+        episodes = Episodes(episode_list)  # shared by the flags and the quality checks
+        charges = _charges(history, links, episodes)
         by_id = {c.charge_id: c for c in charges}
         links = tuple(
             link._replace(
@@ -147,7 +148,7 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         found = [
             *event_oddities(history),
             *episode_oddities,
-            *arrests_while_held(history, episode_list),
+            *arrests_while_held(history, episodes),
         ]
         for link in links:
             charge = by_id[link.charge_id]

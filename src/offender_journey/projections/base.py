@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
+from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 import attrs
@@ -62,8 +63,12 @@ _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 EVENT_CLASSES: frozenset[type] = frozenset(EVENT_TYPES.values())
 
 
-def _date_key(event: Event) -> dt.date:
-    return event.date
+def _recorded_key(event: Event) -> dt.datetime:
+    return event.recorded_at or _EPOCH
+
+
+_DATE = attrgetter("date")
+_RECORDED = attrgetter("recorded_at")
 
 
 def _group(events: Iterable[Event]) -> dict[type[Event], list[Event]]:
@@ -287,17 +292,21 @@ class History:
         seen_late = cut > now  # an as_of after now sees some future-recorded events
         stream: list[Event] = []
         future: list[Event] = []
+        unrecorded = False
         for event in events:
             recorded = event.recorded_at
-            if recorded is None or recorded <= cut:
+            if recorded is None:
                 stream.append(event)
-                if seen_late and recorded is not None and recorded > now:
+                unrecorded = True
+            elif recorded <= cut:
+                stream.append(event)
+                if seen_late and recorded > now:
                     future.append(event)
             elif watch and recorded > now:
                 future.append(event)
-        # Transaction order first: position in the stream breaks recorded_at ties.
-        order = sorted(range(len(stream)), key=lambda i: (stream[i].recorded_at or _EPOCH, i))
-        in_transaction_order = [stream[i] for i in order]
+        # Transaction order first: the sort is stable, so position in the stream breaks
+        # recorded_at ties.
+        in_transaction_order = sorted(stream, key=_recorded_key if unrecorded else _RECORDED)
         gone = _effective_ids(in_transaction_order)
         kept: list[Event] = []
         dropped: list[Event] = []
@@ -310,7 +319,7 @@ class History:
             else:
                 kept.append(event)
         # A stable sort keeps transaction order among events of the same date.
-        by_date = sorted(kept, key=_date_key)
+        by_date = sorted(kept, key=_DATE)
         return cls(
             offender_id,
             tuple(by_date),

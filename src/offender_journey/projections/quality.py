@@ -254,15 +254,24 @@ def event_oddities(history: History) -> Iterator[Oddity]:
 _HELD = (EpisodeKind.IN_CUSTODY, EpisodeKind.REMANDED)
 
 
-def arrests_while_held(history: History, episodes: Iterable[Episode]) -> Iterator[Oddity]:
+def arrests_while_held(
+    history: History, episodes: Episodes | Iterable[Episode]
+) -> Iterator[Oddity]:
     """Arrests dated strictly inside the person's own custody or remand episodes.
 
     The first day of a hold does not count (arrested, charged and remanded the same
     day is the usual course), nor its end day (arrested at the gate on release).
+    ``episodes`` may be the :class:`Episodes` already built for the history (shared,
+    not rebuilt).
     """
-    held = Episodes(e for e in episodes if e.kind in _HELD)
-    if not len(held):
-        return
+    if isinstance(episodes, Episodes):
+        held = episodes
+        if not any(held.of_kind(kind) for kind in _HELD):
+            return
+    else:
+        held = Episodes(e for e in episodes if e.kind in _HELD)
+        if not len(held):
+            return
     for arrest in history.arrests.values():
         day = arrest.date
         if any(e.start < day for kind in _HELD for e in held.covering(kind, day)):

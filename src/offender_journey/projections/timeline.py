@@ -1,9 +1,9 @@
 """The IDIOM-style timeline of one offender: events, episodes, flags, window summary.
 
 Episodes are half-open day intervals ``[start, end)`` derived from pairs of events
-(bail granted → ended, sentence → release, ...). They are kept per kind in
-:class:`sortedcontainers.SortedKeyList` ordered by start, so "which episodes cover
-day d" costs a logarithmic search plus the few episodes that start near ``d``.
+(bail granted → ended, sentence → release, ...). They are kept per kind in a list
+ordered by start, so "which episodes cover day d" costs a binary search plus the few
+episodes that start near ``d``.
 An episode with no end event is *open*: it runs to the end of the ``as_of`` day.
 
 Offences (charges and cautions, by ``offence_date``) committed inside an
@@ -25,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,7 +34,6 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
-from sortedcontainers import SortedKeyList
 
 from ..codec import Codec
 from ..events import (
@@ -151,12 +151,8 @@ class Oddity:
     day: dt.date
 
 
-def _start_key(episode: Episode) -> dt.date:
-    return episode.start
-
-
 class Episodes:
-    """Episodes per kind, each kind a ``SortedKeyList`` by start; fast cover look-ups.
+    """Episodes per kind, each kind a list ordered by start; fast cover look-ups.
 
     Examples:
         >>> bail = Episode(EpisodeKind.ON_BAIL, dt.date(2013, 1, 1), dt.date(2013, 2, 1), "b", "e1")
@@ -168,42 +164,54 @@ class Episodes:
     """
 
     def __init__(self, episodes: Iterable[Episode] = ()) -> None:
-        self._by_kind: dict[EpisodeKind, SortedKeyList] = {
-            kind: SortedKeyList(key=_start_key) for kind in EpisodeKind
-        }
-        self._longest: dict[EpisodeKind, dt.timedelta] = dict.fromkeys(EpisodeKind, dt.timedelta())
+        # Made per offender, often for few episodes: a kind's lists exist once it has one.
+        self._by_kind: dict[EpisodeKind, list[Episode]] = {}
+        self._starts: dict[EpisodeKind, list[dt.date]] = {}
+        self._longest: dict[EpisodeKind, dt.timedelta] = {}
         for episode in episodes:
             self.add(episode)
 
     def add(self, episode: Episode) -> None:
-        """Insert one episode. Cost: O(log n)."""
-        self._by_kind[episode.kind].add(episode)
+        """Insert one episode, after any with the same start. Cost: O(log n) plus the move."""
+        kind = episode.kind
+        starts = self._starts.get(kind)
         length = episode.end - episode.start
-        if length > self._longest[episode.kind]:
-            self._longest[episode.kind] = length
+        if starts is None:
+            self._by_kind[kind] = [episode]
+            self._starts[kind] = [episode.start]
+            self._longest[kind] = max(length, _NO_TIME)
+            return
+        at = bisect.bisect_right(starts, episode.start)
+        starts.insert(at, episode.start)
+        self._by_kind[kind].insert(at, episode)
+        if length > self._longest[kind]:
+            self._longest[kind] = length
 
     def of_kind(self, kind: EpisodeKind) -> Sequence[Episode]:
         """One kind's episodes, ordered by start."""
-        return self._by_kind[kind]  # type: ignore[no-any-return]
+        return self._by_kind.get(kind, ())
 
     def covering(self, kind: EpisodeKind, day: dt.date) -> list[Episode]:
         """Episodes of ``kind`` with ``start <= day < end``, by start.
 
         Cost: O(log n) plus the episodes starting within the longest episode's length of ``day``.
         """
-        episodes = self._by_kind[kind]
-        if not episodes:
+        starts = self._starts.get(kind)
+        if starts is None:
             return []
         try:
             earliest = day - self._longest[kind]
         except OverflowError:
             earliest = dt.date.min
-        return [e for e in episodes.irange_key(earliest, day) if e.end > day]
+        episodes = self._by_kind[kind]
+        first = bisect.bisect_left(starts, earliest)
+        stop = bisect.bisect_right(starts, day, first)
+        return [e for e in episodes[first:stop] if e.end > day]
 
     def __iter__(self) -> Iterator[Episode]:
         """Every episode, grouped by kind (in the documented order), each kind by start."""
         for kind in EpisodeKind:
-            yield from self._by_kind[kind]
+            yield from self._by_kind.get(kind, ())
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_kind.values())
@@ -211,11 +219,15 @@ class Episodes:
     def check(self) -> None:
         """Assert the structure: sorted by start, right kind, ``start <= end``."""
         for kind, episodes in self._by_kind.items():
-            episodes._check()
+            assert self._starts[kind] == [e.start for e in episodes], kind
+            assert self._starts[kind] == sorted(self._starts[kind]), kind
             for episode in episodes:
                 assert episode.kind is kind, episode
                 assert episode.start <= episode.end, episode
                 assert episode.end - episode.start <= self._longest[kind], episode
+
+
+_NO_TIME = dt.timedelta()
 
 
 def _first_on_or_after(ends: Sequence[Event], day: dt.date) -> Event | None:
@@ -428,11 +440,14 @@ class Flag:
 def offence_flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> list[Flag]:
     """Flags of offences committed inside flagging episodes (bail never flags its own charges)."""
     flags: list[Flag] = []
+    kinds = [kind for kind in FLAGGING_KINDS if episodes.of_kind(kind)]
+    if not kinds:
+        return flags
     for offence in offences:
         day = offence.offence_date
         is_charge = isinstance(offence, Charge)
         offence_id = offence.charge_id if isinstance(offence, Charge) else offence.caution_id
-        for kind in FLAGGING_KINDS:
+        for kind in kinds:
             covering = episodes.covering(kind, day)
             if kind is EpisodeKind.ON_BAIL and is_charge:
                 covering = [e for e in covering if offence_id not in e.charge_ids]

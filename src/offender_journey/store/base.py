@@ -53,7 +53,7 @@ def to_micros(moment: dt.datetime) -> int:
 
 def from_micros(micros: int) -> dt.datetime:
     """The inverse of :func:`to_micros`."""
-    return _EPOCH + dt.timedelta(microseconds=micros)
+    return _EPOCH + dt.timedelta(0, 0, micros)  # positional: quicker, on every event read
 
 
 def as_of_micros(as_of: dt.datetime | None) -> int:

@@ -111,6 +111,8 @@ _INSERT = (
     " payload, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
+# Payloads read as UTF-8 bytes, as the JSON parser wants them: no str made to be re-encoded.
+_COLUMNS_UTF8 = "offender_id, recorded_at, recorded_at_given, CAST(payload AS BLOB)"
 
 
 class _SomeAlreadyStoredError(Exception):
@@ -165,6 +167,8 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk imports touch many pages
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            utf8 = self._db.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+            self._columns = _COLUMNS_UTF8 if utf8 else _COLUMNS
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise self._busy() from None
@@ -319,14 +323,12 @@ class SQLiteStore(PrivacyMixin, StoreBase):
     def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
         """Rows of one stream → events (``recorded_at`` from its column: no string to parse)."""
         decode = self._codec.decode_stored
-        return [
-            decode(payload, from_micros(recorded_at)) for _offender, recorded_at, _, payload in rows
-        ]
+        return [decode(payload, from_micros(micros)) for _offender, micros, _, payload in rows]
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
         limit = as_of_micros(as_of)
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE offender_id = ? AND recorded_at <= ? "
+            f"SELECT {self._columns} FROM events WHERE offender_id = ? AND recorded_at <= ? "
             f"AND {VISIBLE} ORDER BY version",
             (offender_id, limit),
         ).fetchall()
@@ -349,7 +351,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             params.append(stop)
         # A cursor of its own, read in chunks, so appends can go on between streams.
         cursor = self._db.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} "
+            f"SELECT {self._columns} FROM events WHERE {' AND '.join(where)} "
             "ORDER BY offender_id, version",
             params,
         )
@@ -375,7 +377,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         Events of restricted offenders are skipped (and not replayed once lifted).
         """
         rows = self._db.execute(
-            f"SELECT {_COLUMNS}, position FROM events WHERE position > ? AND {VISIBLE} "
+            f"SELECT {self._columns}, position FROM events WHERE position > ? AND {VISIBLE} "
             "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
