@@ -36,10 +36,12 @@ from .facts.derive import derive
 from .facts.schema import OffenderFacts
 from .projections.base import (
     ALL_TIME,
+    DatedProjection,
     History,
     HistoryProjection,
     Projection,
     Window,
+    as_of_date,
     as_of_instant,
 )
 from .projections.conversion import Conversion, ConversionProjection
@@ -115,12 +117,29 @@ class View(Generic[R]):
         tables: tuple[str, ...] | None = getattr(self.projection, "tables", None)
         return tables
 
-    def of(self, history: History, facts: OffenderFacts | None, window: Window) -> R:
+    @property
+    def dated(self) -> bool:
+        """Whether the view is given the as-of day (see ``DatedProjection``)."""
+        return bool(getattr(self.projection, "dated", False))
+
+    def of(
+        self,
+        history: History,
+        facts: OffenderFacts | None,
+        window: Window,
+        as_of_day: dt.date | None = None,
+    ) -> R:
         """One offender's result: from ``facts`` (derived now if not given), or the history."""
         if self.tables is None:
             return cast(HistoryProjection[R], self.projection).project(history, window)
         if facts is None:
             facts = derive(history, self.tables)
+        return self.project(facts, window, as_of_day)
+
+    def project(self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None) -> R:
+        """One offender's result from facts, on ``as_of_day`` if the view is dated."""
+        if self.dated:
+            return cast(DatedProjection[R], self.projection).project(facts, window, as_of_day)
         return cast(Projection[R], self.projection).project(facts, window)
 
     def start(self) -> Accumulator[R]:
@@ -350,6 +369,7 @@ def _compute(
     for view in chosen:
         tables.update(view.tables or ())
     offenders = events = 0
+    day = as_of_date(now if as_of is None else as_of)
     for offender_id, stream in streams:
         history = History.build(offender_id, stream, as_of, now=now)
         if history.events:
@@ -357,7 +377,7 @@ def _compute(
             events += len(history.events)
         facts = derive(history, tables) if tables else None
         for view, total in zip(chosen, totals, strict=True):
-            total.add(view.of(history, facts, window))
+            total.add(view.of(history, facts, window, day))
     results = {
         view.projection.name: total.result() for view, total in zip(chosen, totals, strict=True)
     }
@@ -374,22 +394,24 @@ def compute_facts(
     """Every requested view over offenders' fact rows (each with its ``offenders`` row).
 
     What :func:`compute_store` runs over the store's tables; every view must read
-    facts (have ``tables``).
+    facts (have ``tables``). Views that need the as-of day (outstanding warrants, IOM
+    selection) see the London date of ``as_of``, today when ``None``.
     """
     chosen = resolve_views(views)
     if _needed_tables(chosen) is None:
         names = [v.projection.name for v in chosen if v.tables is None]
         raise ValueError(f"view(s) {names} fold histories and cannot read fact tables")
-    projections = [(cast(Projection[Any], v.projection), v.start()) for v in chosen]
+    totals = [(view, view.start()) for view in chosen]
+    day = as_of_date(as_of)
     offenders = events = 0
     for item in facts:
         row = item.offender
         if row is not None and row.events:
             offenders += 1
             events += row.events
-        for projection, total in projections:
-            total.add(projection.project(item, window))
-    results = {projection.name: total.result() for projection, total in projections}
+        for view, total in totals:
+            total.add(view.project(item, window, day))
+    results = {view.projection.name: total.result() for view, total in totals}
     return MetricsReport(offenders, events, results, window, as_of)
 
 

@@ -37,6 +37,7 @@ from ..events import (
 from ..facts.schema import OffenderFacts
 
 __all__ = [
+    "DatedProjection",
     "History",
     "HistoryProjection",
     "Journey",
@@ -430,6 +431,37 @@ class Projection(Protocol[R_co]):
 
     def project(self, facts: OffenderFacts, window: Window) -> R_co:
         """The view for one offender."""
+        ...
+
+
+class DatedProjection(Protocol[R_co]):
+    """A view that also needs the as-of day: what is outstanding on it, how old someone is on it.
+
+    Facts never hold "today"; they hold dates. A view marked ``dated`` is given the
+    as-of day with every offender's facts: the London calendar date of the query's
+    ``as_of`` (today when it is now), computed once per run so every offender is seen
+    on the same day.
+    """
+
+    @property
+    def name(self) -> str:
+        """The key the view's result is reported under (a plain attribute will do)."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The fact tables the view reads (only these are loaded or derived)."""
+        ...
+
+    @property
+    def dated(self) -> bool:
+        """True: the metrics pass the as-of day to :meth:`project`."""
+        ...
+
+    def project(
+        self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None = None
+    ) -> R_co:
+        """The view for one offender seen on ``as_of_day`` (``None``: today)."""
         ...
 
 
