@@ -303,11 +303,16 @@ def test_a_store_locked_by_a_writer_is_folded_instead_of_refreshed(tmp_path: Pat
 # --- warrants, recalls and risk: the tables the warrants and IOM views read --------------
 
 
+def refreshed(path: Path, offenders: int, seed: int) -> None:
+    """A store of a synthetic cohort, its tables up to date."""
+    with SQLiteStore(path) as store:
+        store.append(list(generate(offenders, seed=seed)))
+        store.refresh()
+
+
 def test_warrants_recalls_and_risk_tables_answer_plain_sql(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
-    with SQLiteStore(path) as store:
-        store.append(list(generate(120, seed=12)))
-        store.refresh()
+    refreshed(path, 120, 12)
     db = sqlite3.connect(path)
     start, day = "2012-01-01", "2014-12-31"
     window = Window(dt.date(2012, 1, 1), dt.date(2014, 12, 31))
@@ -387,9 +392,8 @@ def test_warrants_and_iom_are_answered_from_the_tables_without_reading_the_event
 
 def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
+    refreshed(path, 30, 14)
     with SQLiteStore(path) as store:
-        store.append(list(generate(30, seed=14)))
-        store.refresh()
         expected = dump(store)
     db = sqlite3.connect(path)
     with db:  # as a store refreshed by the previous version left it

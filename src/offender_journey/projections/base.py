@@ -15,7 +15,7 @@ that is ``recorded_at`` and then position in the stream.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import Protocol, TypeVar, cast
 
@@ -47,6 +47,7 @@ __all__ = [
     "Window",
     "as_of_date",
     "as_of_instant",
+    "facts_on",
     "fold",
 ]
 
@@ -463,6 +464,20 @@ class DatedProjection(Protocol[R_co]):
     ) -> R_co:
         """The view for one offender seen on ``as_of_day`` (``None``: today)."""
         ...
+
+
+def facts_on(
+    source: OffenderFacts | History, tables: Collection[str], as_of_day: dt.date | None
+) -> tuple[OffenderFacts, dt.date]:
+    """What a dated view reads: one offender's facts (derived here from a history) and the day.
+
+    The day is ``as_of_day``, else the history's ``as_of`` date, else today.
+    """
+    if isinstance(source, History):
+        from ..facts.derive import derive
+
+        return derive(source, tables), as_of_day or as_of_date(source.as_of)
+    return source, as_of_day or as_of_date(None)
 
 
 class HistoryProjection(Protocol[R_co]):

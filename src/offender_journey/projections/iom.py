@@ -34,7 +34,7 @@ from ..dates import add_months
 from ..events import Category
 from ..facts.schema import OffenceRow, OffenderFacts
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window, as_of_date
+from .base import History, Window, as_of_date, facts_on
 from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
 
 __all__ = [
@@ -227,15 +227,11 @@ class IomProjection:
         as_of_day: dt.date | None = None,
     ) -> IomCohort:
         """One offender's :class:`IomCohort` (a history is derived to facts first)."""
-        if isinstance(facts, History):
-            from ..facts.derive import derive
-
-            as_of_day = as_of_day or as_of_date(facts.as_of)
-            facts = derive(facts, self.tables)
-        offender = facts.offender
+        rows, today = facts_on(facts, self.tables, as_of_day)
+        offender = rows.offender
         if offender is None or not offender.events:
             return IomCohort()
-        outcome = select_of(facts, self.rule, self.day(window, as_of_day))
+        outcome = select_of(rows, self.rule, self.day(window, today))
         if isinstance(outcome, Selected):
             return IomCohort((outcome,), 1)
         if isinstance(outcome, str):

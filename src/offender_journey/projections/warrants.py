@@ -44,7 +44,7 @@ import attrs
 
 from ..facts.schema import OffenderFacts, WarrantRow
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window, as_of_date
+from .base import History, Window, facts_on
 
 __all__ = ["Timeliness", "WarrantTargets", "Warrants", "WarrantsProjection"]
 
@@ -218,15 +218,11 @@ class WarrantsProjection:
         as_of_day: dt.date | None = None,
     ) -> Warrants:
         """One offender's :class:`Warrants` (a history is derived to facts first)."""
-        if isinstance(facts, History):
-            from ..facts.derive import derive
-
-            as_of_day = as_of_day or as_of_date(facts.as_of)
-            facts = derive(facts, self.tables)
-        day = window.end or as_of_day or as_of_date(None)
+        rows, today = facts_on(facts, self.tables, as_of_day)
+        day = window.end or today
         outstanding: Counter[str] = Counter()
         executed: dict[str, Timeliness] = {}
-        for warrant in facts.warrants:
+        for warrant in rows.warrants:
             category = warrant.category or "none"
             ended = _closed(warrant)
             if warrant.issued_date <= day and (ended is None or ended > day):
@@ -242,7 +238,7 @@ class WarrantsProjection:
                 )
         recall_days: Counter[int] = Counter()
         waiting = 0
-        for recall in facts.recalls:
+        for recall in rows.recalls:
             if not window.contains(recall.recall_date):
                 continue
             if recall.returned_date is None:
