@@ -47,11 +47,16 @@ STEPS = [
     "warrant",
     "end_warrant",
 ]
+#: The steps above, and what risk, IOM and warrant timeliness read besides: a profile
+#: (sometimes corrected), supplied risk scores, graded warrants and withdrawals.
+RISK_STEPS = [*STEPS, "profile", "risk", "graded_warrant", "withdraw_warrant"]
 
 
 @st.composite
-def journeys(draw: st.DrawFn, offender_id: str = "O1", max_steps: int = 30) -> list[Event]:
-    """One offender's events in stream order."""
+def journeys(
+    draw: st.DrawFn, offender_id: str = "O1", max_steps: int = 30, steps: list[str] = STEPS
+) -> list[Event]:
+    """One offender's events in stream order, made of ``steps``."""
     j = JourneyBuilder(offender_id)
     day = draw(st.dates(dt.date(2008, 1, 1), dt.date(2012, 1, 1)))
     ticks = 0
@@ -70,7 +75,7 @@ def journeys(draw: st.DrawFn, offender_id: str = "O1", max_steps: int = 30) -> l
         recorded = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.UTC) + dt.timedelta(
             days=late, seconds=ticks
         )
-        step = draw(st.sampled_from(STEPS))
+        step = draw(st.sampled_from(steps))
         kw: dict[str, Any] = {"recorded_at": recorded}
         event: Any = None
         if step == "arrest":
@@ -142,6 +147,20 @@ def journeys(draw: st.DrawFn, offender_id: str = "O1", max_steps: int = 30) -> l
             event = j.warrant(when, **kw)
         elif step == "end_warrant" and (warrant := pick("warrant")) is not None:
             j.execute_warrant(when, warrant, **kw)
+        elif step == "profile":
+            born = draw(st.dates(dt.date(1950, 1, 1), dt.date(2002, 12, 31)))
+            j.profile(when, born, draw(st.sampled_from(["male", "female", "unknown"])), **kw)
+        elif step == "risk":
+            score = draw(st.floats(0.0, 1.0))
+            j.risk(when, score, draw(st.one_of(st.none(), st.floats(0.0, score))), **kw)
+        elif step == "graded_warrant":
+            kind = draw(st.sampled_from(["failed_to_appear", "breach", "recall", "other"]))
+            category = draw(st.sampled_from(["A", "B", "C", None]))
+            event = j.warrant(when, kind, category, **kw)
+            made.setdefault("warrant", []).append(event)
+            continue
+        elif step == "withdraw_warrant" and (warrant := pick("warrant")) is not None:
+            j.withdraw_warrant(when, warrant, **kw)
         if event is not None:
             made.setdefault(step, []).append(event)
     if not j.events:
@@ -149,10 +168,12 @@ def journeys(draw: st.DrawFn, offender_id: str = "O1", max_steps: int = 30) -> l
     return j.events
 
 
-def cohorts(max_offenders: int = 4) -> st.SearchStrategy[list[tuple[str, list[Event]]]]:
-    """Several offenders' ``(offender_id, events)`` pairs."""
+def cohorts(
+    max_offenders: int = 4, steps: list[str] = STEPS
+) -> st.SearchStrategy[list[tuple[str, list[Event]]]]:
+    """Several offenders' ``(offender_id, events)`` pairs, made of ``steps``."""
     return st.integers(1, max_offenders).flatmap(
-        lambda n: st.tuples(*[journeys(f"O{i}", max_steps=15) for i in range(n)]).map(
+        lambda n: st.tuples(*[journeys(f"O{i}", 15, steps) for i in range(n)]).map(
             lambda streams: [(s[0].offender_id, s) for s in streams]
         )
     )

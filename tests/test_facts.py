@@ -3,6 +3,7 @@ and the metrics read from them equal the metrics folded from the log."""
 
 import datetime as dt
 import itertools
+import json
 import os
 import random
 import signal
@@ -24,11 +25,19 @@ from offender_journey.events import Event
 from offender_journey.facts.derive import derive
 from offender_journey.facts.refresh import checkpoint, iter_rows, status, write_facts
 from offender_journey.facts.schema import SQLITE, TABLE, TABLES, create_statements
-from offender_journey.metrics import VIEWS, _fold_store, compute, compute_store, resolve_views
+from offender_journey.metrics import (
+    VIEWS,
+    View,
+    _fold_store,
+    compute,
+    compute_store,
+    resolve_views,
+)
 from offender_journey.projections import History, Window
+from offender_journey.projections.iom import LONDON, IomCohort, IomProjection
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
-from strategies import cohorts
+from strategies import RISK_STEPS, cohorts
 
 WINDOWS = [Window(), Window(dt.date(2009, 1, 1), dt.date(2011, 6, 30)), Window(dt.date(2011, 1, 1))]
 SLOW = settings(
@@ -67,7 +76,11 @@ def one_pass(events: list[Event]) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @SLOW
-@given(cohorts(), st.randoms(use_true_random=False), st.lists(st.integers(0, 80), max_size=4))
+@given(
+    cohorts(steps=RISK_STEPS),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(0, 80), max_size=4),
+)
 def test_facts_built_in_any_split_of_the_input_equal_facts_built_in_one_pass(
     streams, rnd, cuts
 ) -> None:
@@ -171,7 +184,7 @@ def _both_ways(
 
 @SLOW
 @given(
-    cohorts(),
+    cohorts(steps=RISK_STEPS),
     st.sampled_from(WINDOWS),
     st.booleans(),
     st.sampled_from([None, "now", dt.datetime(2010, 6, 1, tzinfo=dt.UTC)]),
@@ -222,6 +235,7 @@ def test_metrics_on_a_synthetic_cohort_read_the_tables_and_agree(tmp_path: Path)
 def test_every_view_that_reads_facts_says_which_tables() -> None:
     assert set(FACT_VIEWS) >= {"conversion", "days_by_sentencing_occasion", "reoffending"}
     assert set(FACT_VIEWS) >= {"quality", "history_bands", "cost"}
+    assert set(FACT_VIEWS) == set(VIEWS)  # warrants and IOM too: no view folds histories
     for view in VIEWS.values():
         if view.tables is not None:
             assert set(view.tables) <= set(TABLE)
@@ -300,3 +314,137 @@ def test_a_store_locked_by_a_writer_is_folded_instead_of_refreshed(tmp_path: Pat
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+# --- warrants, recalls and risk: the tables the warrants and IOM views read --------------
+
+
+def refreshed(path: Path, offenders: int, seed: int) -> None:
+    """A store of a synthetic cohort, its tables up to date."""
+    with SQLiteStore(path) as store:
+        store.append(list(generate(offenders, seed=seed)))
+        store.refresh()
+
+
+def test_warrants_recalls_and_risk_tables_answer_plain_sql(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    refreshed(path, 120, 12)
+    db = sqlite3.connect(path)
+    start, day = "2012-01-01", "2014-12-31"
+    window = Window(dt.date(2012, 1, 1), dt.date(2014, 12, 31))
+    rule = attrs.evolve(LONDON, threshold=0.5, lower_threshold=0.4)
+    iom = View(IomProjection(rule), IomCohort)
+    report = compute_store(str(path), window=window, views=["warrants", iom])
+    warrants = report["warrants"]
+    # Outstanding on a day: issued by then, neither executed nor withdrawn by then.
+    outstanding = db.execute(
+        """
+        SELECT kind || '/' || COALESCE(category, 'none'), COUNT(*) FROM warrants
+        WHERE issued_date <= :day
+          AND (executed_date IS NULL OR executed_date > :day)
+          AND (withdrawn_date IS NULL OR withdrawn_date > :day)
+        GROUP BY 1 ORDER BY 1
+        """,
+        {"day": day},
+    ).fetchall()
+    assert dict(outstanding) == warrants.outstanding
+    executed = db.execute(
+        """
+        SELECT COALESCE(category, 'none'), COUNT(*),
+               SUM(julianday(executed_date) - julianday(issued_date)
+                   <= CASE category WHEN 'A' THEN 14 WHEN 'B' THEN 21 WHEN 'C' THEN 28 END)
+        FROM warrants
+        WHERE issued_date BETWEEN :start AND :day AND executed_date >= issued_date
+        GROUP BY 1 ORDER BY 1
+        """,
+        {"start": start, "day": day},
+    ).fetchall()
+    assert executed
+    assert [(c, n, on_time or 0) for c, n, on_time in executed] == [
+        (c, t.executed, t.on_time) for c, t in warrants.executed.items()
+    ]
+    (waiting,) = db.execute(
+        "SELECT COUNT(*) FROM recalls WHERE recall_date BETWEEN ? AND ? AND returned_date IS NULL",
+        (start, day),
+    ).fetchone()
+    assert waiting == warrants.recalls_outstanding
+    # The latest supplied score on the selection day: at the threshold it selects alone.
+    high = db.execute(
+        """
+        SELECT r.offender_id FROM risk_assessments AS r
+        WHERE r.date <= :day AND r.score_2y >= 0.5 AND r.seq = (
+            SELECT MAX(seq) FROM risk_assessments WHERE offender_id = r.offender_id
+            AND date <= :day)
+        ORDER BY 1
+        """,
+        {"day": day},
+    ).fetchall()
+    assert high
+    cohort = report["iom"]
+    assert [oid for (oid,) in high] == [
+        s.offender_id for s in cohort.selected if s.source.startswith("assessed") and not s.recent
+    ]
+
+
+def test_warrants_and_iom_are_answered_from_the_tables_without_reading_the_events(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "j.db")
+    with SQLiteStore(path) as store:
+        store.append(list(generate(60, seed=13)))
+    window = Window(dt.date(2013, 1, 1), dt.date(2014, 12, 31))
+    names = ["warrants", "iom"]
+    from_tables, folded = _both_ways(path, window, None, names)
+    assert from_tables == folded
+    assert from_tables["iom"]["size"] > 0
+    db = sqlite3.connect(path)
+    with db:  # every payload unreadable: only the fact tables can answer now
+        db.execute("UPDATE events SET payload = 'not an event'")
+    db.close()
+    assert compute_store(path, window=window, views=names).to_json() == from_tables
+    with pytest.raises(json.JSONDecodeError):  # the log itself can no longer be folded
+        _fold_store(path, window=window, as_of=None, views=resolve_views(names), jobs=1)
+
+
+def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    refreshed(path, 30, 14)
+    with SQLiteStore(path) as store:
+        expected = dump(store)
+    db = sqlite3.connect(path)
+    with db:  # as a store refreshed by the previous version left it
+        for name in ("warrants", "recalls", "risk_assessments"):
+            db.execute(f"DROP TABLE {name}")
+        db.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
+    db.close()
+    with SQLiteStore(path) as store:
+        assert not status(store).current
+    report = compute_store(str(path), views=["warrants", "iom"])
+    assert report["iom"].considered == 30
+    with SQLiteStore(path) as store:
+        assert status(store).current
+        assert dump(store) == expected
+
+
+def test_outstanding_warrants_and_iom_selection_are_judged_on_the_as_of_day(
+    tmp_path: Path,
+) -> None:
+    j = JourneyBuilder("O1")
+    j.profile("2010-01-01", "1980-01-01", recorded_at="2010-01-01T12:00:00+00:00")
+    w = j.warrant("2014-01-01", "breach", "B", recorded_at="2014-01-01T12:00:00+00:00")
+    j.execute_warrant("2014-03-01", w, recorded_at="2014-03-01T12:00:00+00:00")
+    j.risk("2014-02-01", 0.8, recorded_at="2014-02-01T12:00:00+00:00")
+    j.risk("2014-04-01", 0.3, recorded_at="2014-04-01T12:00:00+00:00")
+    path = str(tmp_path / "j.db")
+    with SQLiteStore(path) as store:
+        store.append(j.events)
+    names = ["warrants", "iom"]
+    for as_of, outstanding, selected in [
+        (dt.date(2014, 2, 15), {"breach/B": 1}, ("O1",)),
+        (None, {}, ()),
+    ]:
+        folded = compute([("O1", j.events)], as_of=as_of, views=names)
+        stored = compute_store(path, as_of=as_of, views=names)
+        assert stored.to_json() == folded.to_json()
+        assert stored["warrants"].outstanding == outstanding
+        assert stored["iom"].offender_ids == selected

@@ -43,10 +43,12 @@ from .progress import Progress, counted
 from .projections.base import (
     ALL_TIME,
     AggregateProjection,
+    DatedProjection,
     History,
     HistoryProjection,
     Projection,
     Window,
+    as_of_date,
     as_of_instant,
 )
 from .projections.conversion import Conversion, ConversionProjection
@@ -134,7 +136,18 @@ class View(Generic[R]):
         """The view's total over every offender of ``source`` (an aggregating view)."""
         return cast(AggregateProjection[R], self.projection).aggregate(source, window)
 
-    def of(self, history: History, facts: OffenderFacts | None, window: Window) -> R:
+    @property
+    def dated(self) -> bool:
+        """Whether the view is given the as-of day (see ``DatedProjection``)."""
+        return bool(getattr(self.projection, "dated", False))
+
+    def of(
+        self,
+        history: History,
+        facts: OffenderFacts | None,
+        window: Window,
+        as_of_day: dt.date | None = None,
+    ) -> R:
         """One offender's result: from ``facts`` (derived now if not given), or the history."""
         if self.tables is None:
             return cast(HistoryProjection[R], self.projection).project(history, window)
@@ -146,6 +159,12 @@ class View(Generic[R]):
                 return self.over(scratch.source, window)
         if facts is None:
             facts = derive(history, self.tables)
+        return self.project(facts, window, as_of_day)
+
+    def project(self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None) -> R:
+        """One offender's result from facts, on ``as_of_day`` if the view is dated."""
+        if self.dated:
+            return cast(DatedProjection[R], self.projection).project(facts, window, as_of_day)
         return cast(Projection[R], self.projection).project(facts, window)
 
     def start(self) -> Accumulator[R]:
@@ -384,6 +403,7 @@ def _compute(
     if scratch is not None:
         tables.add("offenders")
     offenders = events = 0
+    day = as_of_date(now if as_of is None else as_of)
     try:
         for offender_id, stream in streams:
             history = History.build(offender_id, stream, as_of, now=now)
@@ -392,7 +412,7 @@ def _compute(
                 events += len(history.events)
             facts = derive(history, tables) if tables else None
             for view, total in folding:
-                total.add(view.of(history, facts, window))
+                total.add(view.of(history, facts, window, day))
             if scratch is not None and facts is not None:
                 scratch.add(facts)
         totals = {view.projection.name: total.result() for view, total in folding}
@@ -420,7 +440,9 @@ def compute_facts(
     """Every requested view over offenders' fact rows (each with its ``offenders`` row).
 
     Every view must read facts (have ``tables``); the rows are kept in a scratch
-    database, which the aggregating views count over.
+    database, which the aggregating views count over. Views that need the as-of day
+    (outstanding warrants, IOM selection) see the London date of ``as_of``, today when
+    ``None``.
     """
     chosen = resolve_views(views)
     if _needed_tables(chosen) is None:
@@ -448,17 +470,14 @@ def _over_facts(
     """The views over fact tables: the aggregating ones in SQL over ``source()``, the
     others offender by offender over ``facts`` (read only if one of them needs them,
     or ``read_all``)."""
-    folding = [
-        (view, cast(Projection[Any], view.projection), view.start())
-        for view in chosen
-        if not view.aggregates
-    ]
+    folding = [(view, view.start()) for view in chosen if not view.aggregates]
+    day = as_of_date(as_of)
     if folding or read_all:
         for item in facts:
-            for _, projection, total in folding:
-                total.add(projection.project(item, window))
+            for view, total in folding:
+                total.add(view.project(item, window, day))
     where = source()
-    totals = {view.projection.name: total.result() for view, _, total in folding}
+    totals = {view.projection.name: total.result() for view, total in folding}
     results = {
         view.projection.name: (
             view.over(where, window) if view.aggregates else totals[view.projection.name]

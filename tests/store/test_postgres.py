@@ -183,3 +183,28 @@ def test_any_characters_reach_the_fact_tables(store: PostgresStore) -> None:
     assert rows == [("O\x00\x01", "convicted")]
     store.append([_arrests("O\x00\x01", 1)[0]])
     assert store.refresh().offenders == 1
+
+
+def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(
+    store: PostgresStore,
+) -> None:
+    j = JourneyBuilder("O1")
+    j.execute_warrant("2014-01-20", j.warrant("2014-01-02", "breach", "A"))
+    j.risk("2014-02-01", 0.8)
+    store.append(j.events)
+    store.refresh()
+    with store.borrow() as conn:  # as the previous version of the library left them
+        for name in ("warrants", "recalls", "risk_assessments"):
+            conn.execute(f"DROP TABLE {name}")  # type: ignore[arg-type]
+        conn.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
+        conn.commit()
+    assert store.refresh().offenders == 1
+    with store.borrow() as conn:
+        warrants = list(
+            iter_rows(
+                conn, "warrants", columns=["issued_date", "executed_date"], dialect=POSTGRESQL
+            )
+        )
+        scores = list(iter_rows(conn, "risk_assessments", columns=["score_2y"], dialect=POSTGRESQL))
+    assert warrants == [(dt.date(2014, 1, 2), dt.date(2014, 1, 20))]
+    assert scores == [(0.8,)]

@@ -20,9 +20,10 @@ from ._common import (
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
+    from ..facts.derive import derive
     from ..projections.base import History, as_of_date
     from ..projections.history_bands import history_at
-    from ..projections.ogrs3 import ogrs3_at, risk_at
+    from ..projections.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
     from ..tables import Column, Table
 
     store = open_existing(args.store)
@@ -34,8 +35,9 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
     history = History.build(args.offender_id, events, args.as_of)
     day = args.on or as_of_date(args.as_of)
-    ogrs3 = ogrs3_at(history, day)
-    chosen = risk_at(history, day)
+    facts = derive(history, RISK_TABLES)
+    ogrs3 = ogrs3_of(facts, day)
+    chosen = risk_of(facts, day)
     record = history_at(history, day)
     out = {
         "offender_id": args.offender_id,

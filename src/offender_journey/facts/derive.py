@@ -36,11 +36,16 @@ from ..events import (
     Conviction,
     CourtAppearance,
     Event,
+    LicenceRecalled,
     OffenderProfile,
     ReleasedOnLicence,
     RemandedInCustody,
+    ReturnedToCustody,
+    RiskAssessed,
     Sentence,
+    WarrantExecuted,
     WarrantIssued,
+    WarrantWithdrawn,
 )
 from ..projections.base import History
 from ..projections.occasions import durations
@@ -67,8 +72,11 @@ from .schema import (
     OffenderFacts,
     OffenderRow,
     QualityIssueRow,
+    RecallRow,
+    RiskAssessmentRow,
     SanctionRow,
     SentencingOccasionRow,
+    WarrantRow,
 )
 
 __all__ = ["derive"]
@@ -230,6 +238,12 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         out["effective_events"] = _effective_events(history)
     if "offenders" in wanted:
         out["offenders"] = (_offender(history),)
+    if "warrants" in wanted:
+        out["warrants"] = _warrants(history)
+    if "recalls" in wanted:
+        out["recalls"] = _recalls(history)
+    if "risk_assessments" in wanted:
+        out["risk_assessments"] = _risk_assessments(history)
     return OffenderFacts(oid, **{k: v for k, v in out.items() if k in wanted})  # type: ignore[arg-type]
 
 
@@ -350,4 +364,63 @@ def _offender(history: History) -> OffenderRow:
         0 if latest is None else to_micros(latest),
         max((to_micros(e.recorded_at) for e in history.future if e.recorded_at), default=None),
         0,
+    )
+
+
+def _first_dates(events: Iterable[WarrantExecuted | WarrantWithdrawn]) -> dict[str, dt.date]:
+    """The earliest date of these events per warrant id."""
+    first: dict[str, dt.date] = {}
+    for event in events:
+        known = first.get(event.warrant_id)
+        if known is None or event.date < known:
+            first[event.warrant_id] = event.date
+    return first
+
+
+def _warrants(history: History) -> tuple[WarrantRow, ...]:
+    """Warrants by id (a re-sent id keeps its last record), first execution and withdrawal."""
+    executed = _first_dates(history.of_type(WarrantExecuted))
+    withdrawn = _first_dates(history.of_type(WarrantWithdrawn))
+    issued = {w.warrant_id: w for w in history.of_type_recorded(WarrantIssued)}
+    return tuple(
+        WarrantRow(
+            history.offender_id,
+            warrant_id,
+            warrant.event_id,
+            warrant.kind.value,
+            None if warrant.category is None else warrant.category.value,
+            warrant.date,
+            executed.get(warrant_id),
+            withdrawn.get(warrant_id),
+        )
+        for warrant_id, warrant in issued.items()
+    )
+
+
+def _recalls(history: History) -> tuple[RecallRow, ...]:
+    """Recalls in date order, each with the first return on its licence on or after it."""
+    returns: dict[str, list[dt.date]] = {}
+    for back in history.of_type(ReturnedToCustody):
+        returns.setdefault(back.licence_id, []).append(back.date)
+    rows = []
+    for recall in history.of_type(LicenceRecalled):
+        later = [d for d in returns.get(recall.licence_id, ()) if d >= recall.date]
+        rows.append(
+            RecallRow(
+                history.offender_id,
+                recall.event_id,
+                recall.licence_id,
+                recall.date,
+                min(later) if later else None,
+            )
+        )
+    return tuple(rows)
+
+
+def _risk_assessments(history: History) -> tuple[RiskAssessmentRow, ...]:
+    return tuple(
+        RiskAssessmentRow(
+            history.offender_id, seq, r.event_id, r.date, r.tool, r.score_2y, r.score_1y
+        )
+        for seq, r in enumerate(history.of_type(RiskAssessed))
     )

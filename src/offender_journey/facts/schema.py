@@ -50,9 +50,12 @@ __all__ = [
     "OffenderFacts",
     "OffenderRow",
     "QualityIssueRow",
+    "RecallRow",
+    "RiskAssessmentRow",
     "SanctionRow",
     "SentencingOccasionRow",
     "TableSpec",
+    "WarrantRow",
     "create_statements",
 ]
 
@@ -217,6 +220,50 @@ class QualityIssueRow(NamedTuple):
     day: dt.date
 
 
+class WarrantRow(NamedTuple):
+    """A warrant (a re-sent ``warrant_id`` keeps its last record) and how it ended.
+
+    Nothing here depends on the day asked about: whether a warrant is outstanding on a
+    day is worked out at query time from its dates.
+    """
+
+    offender_id: str
+    warrant_id: str
+    event_id: str
+    #: ``failed_to_appear``, ``breach``, ``recall`` or ``other``.
+    kind: str
+    #: ``A``, ``B`` or ``C``; null if ungraded.
+    category: str | None
+    issued_date: dt.date
+    #: The earliest execution recorded for the warrant, whatever its date.
+    executed_date: dt.date | None
+    #: The earliest withdrawal recorded for the warrant, whatever its date.
+    withdrawn_date: dt.date | None
+
+
+class RecallRow(NamedTuple):
+    """A recall of a licence and the first return to custody on that licence on or after it."""
+
+    offender_id: str
+    event_id: str
+    licence_id: str
+    recall_date: dt.date
+    returned_date: dt.date | None
+
+
+class RiskAssessmentRow(NamedTuple):
+    """A supplied reoffending score (``risk_assessed``), numbered in valid-time order."""
+
+    offender_id: str
+    #: Order among the offender's assessments: date, then transaction order.
+    seq: int
+    event_id: str
+    date: dt.date
+    tool: str
+    score_2y: float
+    score_1y: float | None
+
+
 class EffectiveEventRow(NamedTuple):
     """An event that counts: not retracted, not a retraction, not superseded by a re-send.
 
@@ -296,6 +343,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("index_events", IndexEventRow, ("offender_id", "date", "rank", "event_id")),
     TableSpec("quality_issues", QualityIssueRow, ("offender_id", "seq"), (("code",),)),
     TableSpec("effective_events", EffectiveEventRow, ("offender_id", "event_id"), (("type",),)),
+    TableSpec("warrants", WarrantRow, ("offender_id", "warrant_id"), (("issued_date",),)),
+    TableSpec("recalls", RecallRow, ("offender_id", "event_id")),
+    TableSpec("risk_assessments", RiskAssessmentRow, ("offender_id", "seq")),
 )
 
 #: The tables by name.
@@ -320,6 +370,9 @@ class OffenderFacts:
     index_events: tuple[IndexEventRow, ...] = ()
     quality_issues: tuple[QualityIssueRow, ...] = ()
     effective_events: tuple[EffectiveEventRow, ...] = ()
+    warrants: tuple[WarrantRow, ...] = ()
+    recalls: tuple[RecallRow, ...] = ()
+    risk_assessments: tuple[RiskAssessmentRow, ...] = ()
 
     @property
     def offender(self) -> OffenderRow | None:

@@ -15,7 +15,7 @@ that is ``recorded_at`` and then position in the stream.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AggregateProjection",
+    "DatedProjection",
     "History",
     "HistoryProjection",
     "Journey",
@@ -51,6 +52,7 @@ __all__ = [
     "Window",
     "as_of_date",
     "as_of_instant",
+    "facts_on",
     "fold",
 ]
 
@@ -455,7 +457,7 @@ class AggregateProjection(Protocol[R_co]):
 
     @property
     def name(self) -> str:
-        """The key the view's result is reported under (a plain attribute will do)."""
+        """The key the view's result is reported under."""
         ...
 
     @property
@@ -466,6 +468,51 @@ class AggregateProjection(Protocol[R_co]):
     def aggregate(self, source: FactSource, window: Window) -> R_co:
         """The view over every offender of ``source``."""
         ...
+
+
+class DatedProjection(Protocol[R_co]):
+    """A view that also needs the as-of day: what is outstanding on it, how old someone is on it.
+
+    Facts never hold "today"; they hold dates. A view marked ``dated`` is given the
+    as-of day with every offender's facts: the London calendar date of the query's
+    ``as_of`` (today when it is now), computed once per run so every offender is seen
+    on the same day.
+    """
+
+    @property
+    def name(self) -> str:
+        """The key the view's result is reported under (a plain attribute will do)."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The fact tables the view reads (only these are loaded or derived)."""
+        ...
+
+    @property
+    def dated(self) -> bool:
+        """True: the metrics pass the as-of day to :meth:`project`."""
+        ...
+
+    def project(
+        self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None = None
+    ) -> R_co:
+        """The view for one offender seen on ``as_of_day`` (``None``: today)."""
+        ...
+
+
+def facts_on(
+    source: OffenderFacts | History, tables: Collection[str], as_of_day: dt.date | None
+) -> tuple[OffenderFacts, dt.date]:
+    """What a dated view reads: one offender's facts (derived here from a history) and the day.
+
+    The day is ``as_of_day``, else the history's ``as_of`` date, else today.
+    """
+    if isinstance(source, History):
+        from ..facts.derive import derive
+
+        return derive(source, tables), as_of_day or as_of_date(source.as_of)
+    return source, as_of_day or as_of_date(None)
 
 
 class HistoryProjection(Protocol[R_co]):

@@ -7,8 +7,9 @@ burglary in the previous 12 months. Each area may choose its own thresholds, off
 categories and look-back: build an :class:`IomRule` with other values.
 
 The score is the latest ``risk_assessed`` score on the selection day, or else OGRS3
-computed from the history (:func:`~.ogrs3.risk_at`). Recent offences are charges or
-cautions whose offence date falls in the look-back, proven or not.
+computed from the sanctions (:func:`~.ogrs3.risk_of`). Recent offences are charges or
+cautions whose offence date falls in the look-back, proven or not. Everything is read
+from fact rows (:data:`IOM_TABLES`); the selection day is given at query time.
 
 Examples:
     >>> from offender_journey.builder import JourneyBuilder
@@ -25,18 +26,27 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from ..dates import add_months
 from ..events import Category
+from ..facts.schema import OffenceRow, OffenderFacts
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window, as_of_date
-from .offending import offences
-from .ogrs3 import RiskScore, percent, risk_at
+from .base import History, Window, as_of_date, facts_on
+from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
 
-__all__ = ["LONDON", "IomCohort", "IomProjection", "IomRule", "Selected", "select"]
+__all__ = [
+    "IOM_TABLES",
+    "LONDON",
+    "IomCohort",
+    "IomProjection",
+    "IomRule",
+    "Selected",
+    "select",
+    "select_of",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -139,34 +149,51 @@ class IomCohort(Tabular):
         return "\n".join(lines)
 
 
+#: The fact tables IOM selection reads: the risk's, and the offences for recent offending.
+IOM_TABLES: tuple[str, ...] = (*RISK_TABLES, "offences")
+
+
 def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
-    """Apply ``rule`` on ``day``.
+    """Apply ``rule`` on ``day`` to one offender's history (see :func:`select_of`)."""
+    from ..facts.derive import derive
+
+    return select_of(derive(history, IOM_TABLES), rule, day)
+
+
+def _offence_order(row: OffenceRow) -> tuple[dt.date, bool, str]:
+    # By offence date, charges before cautions, then by id: the same whatever order the
+    # rows were stored or derived in.
+    return row.offence_date, row.kind != "charge", row.ref
+
+
+def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
+    """Apply ``rule`` on ``day`` to one offender's facts (of :data:`IOM_TABLES`).
 
     Returns a :class:`Selected`, or the score that fell short, or the missing input's name.
     """
-    risk = risk_at(history, day, prefer_assessed=rule.prefer_assessed)
+    risk = risk_of(facts, day, prefer_assessed=rule.prefer_assessed)
     if not isinstance(risk, RiskScore):
         return risk.missing[0] if risk.missing else "score"
     shown = f"{percent(risk.score_2y)} %"
     if risk.score_2y >= rule.threshold:
         reason = f"2-year score {shown} (>= {percent(rule.threshold)} %)"
-        return Selected(history.offender_id, risk.score_2y, risk.source, reason)
+        return Selected(facts.offender_id, risk.score_2y, risk.source, reason)
     if risk.score_2y >= rule.lower_threshold:
         since = add_months(day, -rule.look_back_months)
-        recent = [
-            o
-            for o in offences(history)
-            if since < o.offence_date <= day and o.category in rule.categories
-        ]
+        wanted = {c.value for c in rule.categories}
+        recent = sorted(
+            (o for o in facts.offences if since < o.offence_date <= day and o.category in wanted),
+            key=_offence_order,
+        )
         if recent:
-            kinds = " and ".join(sorted({o.category.value.replace("_", " ") for o in recent}))
+            kinds = " and ".join(sorted({o.category.replace("_", " ") for o in recent}))
             band = f"{percent(rule.lower_threshold)}-{percent(rule.threshold) - 1} %"
             reason = (
                 f"2-year score {shown} ({band}) with {kinds} in the previous "
                 f"{rule.look_back_months} months"
             )
             return Selected(
-                history.offender_id,
+                facts.offender_id,
                 risk.score_2y,
                 risk.source,
                 reason,
@@ -177,19 +204,34 @@ def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScor
 
 @attrs.frozen
 class IomProjection:
-    """IOM selection on the window's last day (or ``on``, or the ``as_of`` date, or today)."""
+    """IOM selection on ``on``, else the window's last day, else the as-of day (or today).
+
+    An aggregation over the facts of :data:`IOM_TABLES`: nothing stored depends on the
+    selection day, which is given at query time.
+    """
 
     rule: IomRule = LONDON
     on: dt.date | None = None
     name: str = "iom"
+    tables: ClassVar[tuple[str, ...]] = IOM_TABLES
+    dated: ClassVar[bool] = True
 
-    def day(self, history: History, window: Window) -> dt.date:
-        return self.on or window.end or as_of_date(history.as_of)
+    def day(self, window: Window, as_of_day: dt.date | None = None) -> dt.date:
+        """The selection day for ``window`` when the query is as of ``as_of_day``."""
+        return self.on or window.end or as_of_day or as_of_date(None)
 
-    def project(self, history: History, window: Window) -> IomCohort:
-        if not history.events:
+    def project(
+        self,
+        facts: OffenderFacts | History,
+        window: Window,
+        as_of_day: dt.date | None = None,
+    ) -> IomCohort:
+        """One offender's :class:`IomCohort` (a history is derived to facts first)."""
+        rows, today = facts_on(facts, self.tables, as_of_day)
+        offender = rows.offender
+        if offender is None or not offender.events:
             return IomCohort()
-        outcome = select(history, self.rule, self.day(history, window))
+        outcome = select_of(rows, self.rule, self.day(window, today))
         if isinstance(outcome, Selected):
             return IomCohort((outcome,), 1)
         if isinstance(outcome, str):

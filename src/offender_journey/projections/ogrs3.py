@@ -29,23 +29,33 @@ from typing import Any
 import attrs
 
 from ..dates import age_on
-from ..events import Category, RiskAssessed, Sex
+from ..events import Category, Sex
+from ..facts.schema import OffenderFacts, RiskAssessmentRow
 from .base import History
-from .offending import sanctions
+from .offending import sanction_of
 
 __all__ = [
     "AGE_SEX_TERMS",
     "CATEGORY_GROUPS",
     "OFFENCE_TERMS",
+    "OGRS3_TABLES",
+    "RISK_TABLES",
     "OffenceGroup",
     "Ogrs3",
     "RiskScore",
     "band_of",
     "ogrs3_at",
+    "ogrs3_of",
     "ogrs3_score",
     "percent",
     "risk_at",
+    "risk_of",
 ]
+
+#: The fact tables OGRS3 reads: the profile and the sanctions.
+OGRS3_TABLES: tuple[str, ...] = ("offenders", "sanctions")
+#: The fact tables the risk used for selection reads: OGRS3's and the supplied assessments.
+RISK_TABLES: tuple[str, ...] = (*OGRS3_TABLES, "risk_assessments")
 
 INTERCEPT_1Y = 1.40256
 INTERCEPT_2Y = 2.121705678
@@ -250,32 +260,41 @@ def ogrs3_score(
 
 
 def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
-    """OGRS3 for the offender's latest sanction on or before ``day``.
+    """OGRS3 for the offender's latest sanction on or before ``day`` (see :func:`ogrs3_of`)."""
+    from ..facts.derive import derive
 
-    The current offence is the first offence in charge order (charge ``date``, then
+    return ogrs3_of(derive(history, OGRS3_TABLES), day)
+
+
+def ogrs3_of(facts: OffenderFacts, day: dt.date) -> Ogrs3:
+    """OGRS3 for the offender's latest sanction on or before ``day``, from their facts.
+
+    Reads the ``offenders`` row (date of birth, sex) and the ``sanctions`` rows. The
+    current offence is the first offence in charge order (charge ``date``, then
     transaction order) convicted on that occasion, or the caution's offence. Sanctions
     are convictions of known, unretracted charges (one per day) and cautions. Missing
     inputs are listed, never guessed.
     """
-    found = [s for s in sanctions(history) if s.date <= day]
-    profile = history.profile
+    found = [sanction_of(row) for row in facts.sanctions if row.date <= day]
+    offender = facts.offender
+    born = None if offender is None else offender.date_of_birth
+    sex = None if offender is None else offender.sex
     missing = []
-    if profile is None:
+    if born is None or sex is None:
         missing += ["date_of_birth", "sex"]
-    elif profile.sex is Sex.UNKNOWN:
+    elif sex == Sex.UNKNOWN:
         missing.append("sex")
     if not found:
         missing.append("current sanction")
-    if missing:
+    if missing or born is None or sex is None:
         return Ogrs3(missing=tuple(missing))
-    assert profile is not None
     current, first = found[-1], found[0]
-    age = age_on(profile.date_of_birth, current.date)
-    first_age = age_on(profile.date_of_birth, first.date)
+    age = age_on(born, current.date)
+    first_age = age_on(born, first.date)
     if age < 10 or first_age < 10:
         return Ogrs3(missing=("age of 10 or more at every sanction",))
     return ogrs3_score(
-        sex=profile.sex,
+        sex=sex,
         age=age,
         age_at_first_sanction=first_age,
         sanctions=len(found),
@@ -295,20 +314,28 @@ class RiskScore:
 
 
 def risk_at(history: History, day: dt.date, *, prefer_assessed: bool = True) -> RiskScore | Ogrs3:
+    """The offender's risk on ``day`` (see :func:`risk_of`)."""
+    from ..facts.derive import derive
+
+    return risk_of(derive(history, RISK_TABLES), day, prefer_assessed=prefer_assessed)
+
+
+def _assessed(row: RiskAssessmentRow) -> RiskScore:
+    return RiskScore(row.score_2y, row.score_1y, f"assessed ({row.tool})", row.date)
+
+
+def risk_of(
+    facts: OffenderFacts, day: dt.date, *, prefer_assessed: bool = True
+) -> RiskScore | Ogrs3:
     """The offender's risk on ``day``: the latest assessment, else OGRS3 computed here.
 
-    Returns the :class:`Ogrs3` with its ``missing`` inputs when neither is available.
+    Reads the facts of :data:`RISK_TABLES`. Returns the :class:`Ogrs3` with its
+    ``missing`` inputs when neither is available.
     """
-    assessed = [r for r in history.of_type(RiskAssessed) if r.date <= day]
+    assessed = [row for row in facts.risk_assessments if row.date <= day]
     if prefer_assessed and assessed:
-        latest = assessed[-1]
-        return RiskScore(latest.score_2y, latest.score_1y, f"assessed ({latest.tool})", latest.date)
-    computed = ogrs3_at(history, day)
+        return _assessed(assessed[-1])
+    computed = ogrs3_of(facts, day)
     if computed.probability_2y is None:
-        if assessed:
-            latest = assessed[-1]
-            return RiskScore(
-                latest.score_2y, latest.score_1y, f"assessed ({latest.tool})", latest.date
-            )
-        return computed
+        return _assessed(assessed[-1]) if assessed else computed
     return RiskScore(computed.probability_2y, computed.probability_1y, "OGRS3", day)

@@ -14,14 +14,20 @@
 The targets are the ones quoted at the 2015 London hearing (see docs/sources.md): a
 preset to change, see :class:`WarrantTargets`.
 
+The view reads the ``warrants`` and ``recalls`` fact tables (each warrant's issue,
+first execution and first withdrawal dates; each recall and its first return), which
+hold no "today": the day warrants are counted outstanding on is given at query time.
+
 Examples:
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> w = j.warrant("2014-03-01", "failed_to_appear", "A")
     >>> _ = j.execute_warrant("2014-03-10", w)
     >>> _ = j.warrant("2014-06-01", "breach", "C")
+    >>> from offender_journey.facts.derive import derive
+    >>> facts = derive(History.build("O1", j.events), WarrantsProjection.tables)
     >>> year_end = Window(None, dt.date(2014, 12, 31))
-    >>> report = WarrantsProjection().project(History.build("O1", j.events), year_end)
+    >>> report = WarrantsProjection().project(facts, year_end)
     >>> report.outstanding, report.executed["A"].on_time
     ({'breach/C': 1}, 1)
 """
@@ -32,19 +38,13 @@ import datetime as dt
 import statistics
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from ..events import (
-    LicenceRecalled,
-    ReturnedToCustody,
-    WarrantExecuted,
-    WarrantIssued,
-    WarrantWithdrawn,
-)
+from ..facts.schema import OffenderFacts, WarrantRow
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window, as_of_date
+from .base import History, Window, facts_on
 
 __all__ = ["Timeliness", "WarrantTargets", "Warrants", "WarrantsProjection"]
 
@@ -192,57 +192,59 @@ class Warrants(Tabular):
         )
 
 
+def _closed(row: WarrantRow) -> dt.date | None:
+    """The day a warrant stopped being outstanding: its first execution or withdrawal."""
+    ends = [d for d in (row.executed_date, row.withdrawn_date) if d is not None]
+    return min(ends) if ends else None
+
+
 @attrs.frozen
 class WarrantsProjection:
-    """The warrants-and-recalls view."""
+    """The warrants-and-recalls view: an aggregation over the ``warrants`` and ``recalls`` facts.
+
+    Outstanding is judged on the window's last day, else the as-of day the metrics
+    pass (the ``as_of`` date, else today).
+    """
 
     targets: WarrantTargets = attrs.field(factory=WarrantTargets)
     name: str = "warrants"
+    tables: ClassVar[tuple[str, ...]] = ("warrants", "recalls")
+    dated: ClassVar[bool] = True
 
-    def project(self, history: History, window: Window) -> Warrants:
-        day = window.end or as_of_date(history.as_of)
-        # The first execution or withdrawal closes a warrant.
-        closed: dict[str, dt.date] = {}
-        executed_on: dict[str, dt.date] = {}
-        ends: list[WarrantExecuted | WarrantWithdrawn] = [
-            *history.of_type(WarrantExecuted),
-            *history.of_type(WarrantWithdrawn),
-        ]
-        for end in ends:
-            closed[end.warrant_id] = min(end.date, closed.get(end.warrant_id, end.date))
-            if isinstance(end, WarrantExecuted):
-                executed_on[end.warrant_id] = min(
-                    end.date, executed_on.get(end.warrant_id, end.date)
-                )
-        issued = {w.warrant_id: w for w in history.of_type_recorded(WarrantIssued)}
+    def project(
+        self,
+        facts: OffenderFacts | History,
+        window: Window,
+        as_of_day: dt.date | None = None,
+    ) -> Warrants:
+        """One offender's :class:`Warrants` (a history is derived to facts first)."""
+        rows, today = facts_on(facts, self.tables, as_of_day)
+        day = window.end or today
         outstanding: Counter[str] = Counter()
         executed: dict[str, Timeliness] = {}
-        for warrant_id, warrant in issued.items():
-            category = warrant.category.value if warrant.category else "none"
-            ended = closed.get(warrant_id)
-            if warrant.date <= day and (ended is None or ended > day):
-                outstanding[f"{warrant.kind.value}/{category}"] += 1
-            done = executed_on.get(warrant_id)
-            if done is not None and window.contains(warrant.date) and done >= warrant.date:
-                took = (done - warrant.date).days
+        for warrant in rows.warrants:
+            category = warrant.category or "none"
+            ended = _closed(warrant)
+            if warrant.issued_date <= day and (ended is None or ended > day):
+                outstanding[f"{warrant.kind}/{category}"] += 1
+            done = warrant.executed_date
+            issued = warrant.issued_date
+            if done is not None and window.contains(issued) and done >= issued:
+                took = (done - issued).days
                 target = self.targets.days.get(category)
                 on_time = 1 if target is not None and took <= target else 0
                 executed[category] = executed.get(category, Timeliness()) + Timeliness(
                     1, on_time, {took: 1}
                 )
-        returns: dict[str, list[dt.date]] = {}
-        for back in history.of_type(ReturnedToCustody):
-            returns.setdefault(back.licence_id, []).append(back.date)
         recall_days: Counter[int] = Counter()
         waiting = 0
-        for recall in history.of_type(LicenceRecalled):
-            if not window.contains(recall.date):
+        for recall in rows.recalls:
+            if not window.contains(recall.recall_date):
                 continue
-            later = [d for d in returns.get(recall.licence_id, []) if d >= recall.date]
-            if later:
-                recall_days[(min(later) - recall.date).days] += 1
-            else:
+            if recall.returned_date is None:
                 waiting += 1
+            else:
+                recall_days[(recall.returned_date - recall.recall_date).days] += 1
         return Warrants(
             dict(sorted(outstanding.items())),
             dict(sorted(executed.items())),
