@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +98,15 @@ def test_output_is_private_and_read_by_duckdb_and_polars(written):
     assert offenders.schema["date_of_birth"] == pl.Date
 
 
-def test_cli_refresh_on_dask_writes_the_tables(cohort, client, tmp_path, capsys):
+def test_cli_refresh_on_dask_writes_the_tables(cohort, client, tmp_path, capsys, monkeypatch):
+    """On a terminal, the partitions derived so far are counted on standard error."""
     store, extract = cohort
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     argv = ["refresh", "--engine", "dask", "--scheduler", client.scheduler.address]
     assert main([*argv, "--parquet", str(extract), "--out", str(tmp_path / "f"), "--json"]) == 0
-    shown = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    assert captured.err.endswith("derived 5/5 partitions\n")
+    shown = json.loads(captured.out)
     assert shown["partitions"] == 5
     assert shown["rows"] == {name: len(rows) for name, rows in stored_facts(store).items()}
     assert parquet_facts(tmp_path / "f") == stored_facts(store)
