@@ -12,6 +12,7 @@ from ._common import (
     add_store,
     open_existing,
     print_json,
+    progress,
     refresh_on_dask,
 )
 
@@ -21,8 +22,8 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.engine == "dask" or args.parquet or args.out:
         return refresh_on_dask(args)
-    with open_existing(args.store) as store:
-        report = store.refresh(jobs=args.jobs)
+    with open_existing(args.store) as store, progress() as bar:
+        report = store.refresh(jobs=args.jobs, progress=bar)
     if args.json:
         print_json(
             {
