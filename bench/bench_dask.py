@@ -2,17 +2,23 @@
 
     python bench/bench_dask.py            # about 1,000,000 and 5,000,000 events
     python bench/bench_dask.py --quick    # a smoke test in seconds
+    python bench/bench_dask.py --tasks refresh   # only refresh --engine dask
+
+Two tasks are timed: ``metrics`` (``engines.dask.compute_parquet``, the four default
+views) and ``refresh`` (``engines.dask.refresh_parquet``: every fact table derived and
+written as Parquet partitions).
 
 Input is generated once into ``bench/out/`` (synthetic JSON Lines, logged as a store
 would log them into ``--partitions`` Parquet files in the export layout); none of
 that is timed. Each run is a fresh process that starts a
 ``LocalCluster`` (single-threaded worker processes), then times
-``engines.dask.compute_parquet`` alone (cluster start-up is reported apart), and
-reads every worker's peak RSS and CPU seconds. The numbers of every run must be
-identical; a mismatch is reported loudly. Scaling efficiency is the speed-up from 1
-to 2 workers divided by 2 (the goal: a speed-up of 1.8 or more). CPU seconds per
-event, summed over workers, is what the capacity plan in docs/scale.md builds on:
-unlike wall time it hardly moves when other work shares the machine.
+the task alone (cluster start-up is reported apart), and reads every worker's peak
+RSS and CPU seconds and the load average around the run. The numbers (or the rows
+written) of every run must be identical; a mismatch is reported loudly. Scaling
+efficiency is the speed-up from 1 to 2 workers divided by 2 (the goal: a speed-up
+of 1.8 or more). CPU seconds per event, summed over workers, is what the capacity
+plan in docs/scale.md builds on: unlike wall time it hardly moves when other work
+shares the machine.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 from measure import OUT, events_file, machine, run_step, save
 
 RUN = """
-import json, sys, time
+import json, os, shutil, sys, time
 from distributed import Client, LocalCluster
 from offender_journey.engines import dask as engine
 
@@ -36,7 +42,10 @@ def usage():
     return {"peak_mib": used.ru_maxrss / 1024, "cpu_seconds": used.ru_utime + used.ru_stime}
 
 if __name__ == "__main__":
-    directory, workers = sys.argv[1], int(sys.argv[2])
+    directory, workers, task = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    out = directory + ".facts"
+    shutil.rmtree(out, ignore_errors=True)
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -45,7 +54,11 @@ if __name__ == "__main__":
     ):
         ready = time.perf_counter()
         before = client.run(usage)
-        report = engine.compute_parquet(directory, scheduler=client)
+        if task == "metrics":
+            report = engine.compute_parquet(directory, scheduler=client).to_json()
+        else:
+            report = engine.refresh_parquet(directory, out, scheduler=client).rows
+            shutil.rmtree(out)
         seconds = time.perf_counter() - ready
         after = client.run(usage)
     cpu = sum(after[w]["cpu_seconds"] - before[w]["cpu_seconds"] for w in after)
@@ -54,7 +67,8 @@ if __name__ == "__main__":
         "seconds": seconds,
         "worker_peak_mib": [after[w]["peak_mib"] for w in sorted(after)],
         "worker_cpu_seconds": cpu,
-        "report": report.to_json(),
+        "load": [load, os.getloadavg()[0]],
+        "report": report,
     }))
 """
 
@@ -117,36 +131,50 @@ def main() -> None:
         help="synthetic offenders per size (default: about 1M and 5M events)",
     )
     parser.add_argument("--partitions", type=int, default=16, help="Parquet files (default 16)")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=["metrics", "refresh"],
+        default=["metrics", "refresh"],
+        help="what to time (default both)",
+    )
     args = parser.parse_args()
     sizes = [200] if args.quick else args.offenders
     runs: list[dict[str, Any]] = []
     problems = []
     for offenders in sizes:
         directory, events = prepare(offenders, args.partitions)
-        reports = []
-        for workers in (1, 2):
-            measured = run_step(RUN, str(directory), str(workers))["result"]
-            reports.append(measured.pop("report"))
-            runs.append({"events": events, "workers": workers, **measured})
-            print(json.dumps(runs[-1]), file=sys.stderr)
-        if reports[0] != reports[1]:
-            problems.append(f"{events:,} events: 1 and 2 workers gave different numbers")
+        for task in args.tasks:
+            reports = []
+            for workers in (1, 2):
+                measured = run_step(RUN, str(directory), str(workers), task)["result"]
+                reports.append(measured.pop("report"))
+                runs.append({"task": task, "events": events, "workers": workers, **measured})
+                print(json.dumps(runs[-1]), file=sys.stderr)
+            if reports[0] != reports[1]:
+                problems.append(f"{task}, {events:,} events: 1 and 2 workers differ")
     name = "dask_quick" if args.quick else "dask_" + "_".join(map(str, sizes))
     save(name, {"machine": machine(), "runs": runs})
     print(f"machine: {json.dumps(machine())}; {args.partitions} partitions\n")
     print(
-        "| events | workers | start-up s | compute s | speed-up | efficiency "
+        "| task | events | workers | load | start-up s | compute s | speed-up | efficiency "
         "| peak MiB per worker | CPU µs per event |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---|---:|")
     for run in runs:
-        one = next(r for r in runs if r["events"] == run["events"] and r["workers"] == 1)
+        one = next(
+            r
+            for r in runs
+            if (r["task"], r["events"], r["workers"]) == (run["task"], run["events"], 1)
+        )
         speedup = one["seconds"] / run["seconds"]
         peaks = ", ".join(f"{p:.0f}" for p in run["worker_peak_mib"])
+        load = " to ".join(f"{x:.1f}" for x in run["load"])
         print(
-            f"| {run['events']:,} | {run['workers']} | {run['startup_seconds']:.1f} "
-            f"| {run['seconds']:.1f} | {speedup:.2f}x | {speedup / run['workers']:.0%} "
-            f"| {peaks} | {1e6 * run['worker_cpu_seconds'] / run['events']:.0f} |"
+            f"| {run['task']} | {run['events']:,} | {run['workers']} | {load} "
+            f"| {run['startup_seconds']:.1f} | {run['seconds']:.1f} | {speedup:.2f}x "
+            f"| {speedup / run['workers']:.0%} | {peaks} "
+            f"| {1e6 * run['worker_cpu_seconds'] / run['events']:.0f} |"
         )
     if problems:
         print("\nMISMATCH:\n  " + "\n  ".join(problems))

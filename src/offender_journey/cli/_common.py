@@ -360,6 +360,35 @@ def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | N
         raise UsageError(str(exc)) from None
 
 
+def refresh_on_dask(args: argparse.Namespace) -> int:
+    """``refresh --engine dask``: the fact tables of a Parquet directory, written as Parquet."""
+    from ..engines import dask
+
+    if args.engine != "dask":
+        raise UsageError("--parquet and --out are for --engine dask")
+    if not args.parquet or not args.out:
+        raise UsageError(
+            "--engine dask reads --parquet DIR (events as `export --format parquet` writes "
+            "them) and writes the fact tables to --out DIR"
+        )
+    try:
+        written = dask.refresh_parquet(
+            args.parquet,
+            args.out,
+            scheduler=args.scheduler,
+            workers=args.jobs if args.jobs > 1 else None,
+            timeout=args.scheduler_timeout,
+            progress=sys.stderr.isatty(),
+        )
+    except (FileExistsError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print_json(written.to_json())
+    else:
+        print(written)
+    return 0
+
+
 def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> int:
     """Print one view's result over the whole store (text or ``--json``).
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json, progress
+from ._common import (
+    Commands,
+    UsageError,
+    add_engine,
+    add_json,
+    add_store,
+    open_existing,
+    print_json,
+    progress,
+    refresh_on_dask,
+)
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.engine == "dask" or args.parquet or args.out:
+        return refresh_on_dask(args)
     with open_existing(args.store) as store, progress() as bar:
         report = store.refresh(jobs=args.jobs, progress=bar)
     if args.json:
@@ -45,4 +57,11 @@ def register(commands: Commands) -> None:
         help="processes deriving facts (default 1); this one writes them",
     )
     add_json(refresh)
+    add_engine(refresh)
+    refresh.add_argument(
+        "--out",
+        metavar="DIR",
+        help="with --engine dask: the new directory to write the fact tables into, as "
+        "Parquet partitions in the layout of export --format parquet",
+    )
     refresh.set_defaults(handler=_cmd_refresh)

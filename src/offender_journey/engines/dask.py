@@ -1,4 +1,4 @@
-"""The views on a Dask cluster: one task per partition, reports added in a tree.
+"""The views and the fact tables on a Dask cluster: one task per partition.
 
 Every task folds one unit of work (:mod:`.partitions`) with
 :func:`~offender_journey.metrics.compute` and returns its
@@ -6,6 +6,9 @@ Every task folds one unit of work (:mod:`.partitions`) with
 finish (a binary tree: each addition holds two small reports), so no task ever holds
 more than one partition and nothing is shuffled. Because the views merge
 associatively, the numbers are exactly those of one process.
+
+:func:`refresh_parquet` derives the fact tables the same way: one task per partition,
+each writing its offenders' facts as Parquet, only row counts coming back.
 
 Needs the ``dask`` extra (``dask[distributed]`` and ``pyarrow``) here and on every
 worker, with this package installed on the workers too.
@@ -29,8 +32,11 @@ import operator
 import os
 import pkgutil
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from ..errors import EngineError, MissingExtraError
 from ..metrics import (
@@ -43,12 +49,19 @@ from ..metrics import (
     resolve_views,
 )
 from ..projections.base import ALL_TIME, Window
-from .partitions import fold_parquet, parquet_partitions
+from .partitions import derive_parquet, fold_parquet, parquet_partitions
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["check_workers", "compute_parquet", "compute_store", "connect"]
+__all__ = [
+    "FactsWritten",
+    "check_workers",
+    "compute_parquet",
+    "compute_store",
+    "connect",
+    "refresh_parquet",
+]
 
 _EXTRA_PACKAGES = "dask[distributed]"
 
@@ -176,6 +189,94 @@ def compute_store(
         return _fold_all(client, _compute_range, tasks, window, as_of, chosen, progress)
 
 
+@attrs.frozen
+class FactsWritten:
+    """What :func:`refresh_parquet` wrote."""
+
+    directory: str
+    #: Rows written per fact table.
+    rows: dict[str, int]
+    #: Files per table: one per events partition.
+    partitions: int
+    seconds: float
+
+    @property
+    def offenders(self) -> int:
+        """Offenders with facts (one ``offenders`` row each)."""
+        return self.rows.get("offenders", 0)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``refresh --engine dask --json`` shape."""
+        return {
+            "directory": self.directory,
+            "offenders": self.offenders,
+            "partitions": self.partitions,
+            "rows": dict(self.rows),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"facts of {self.offenders} offenders written to {self.directory}: "
+            f"{len(self.rows)} tables of {self.partitions} Parquet partitions, "
+            f"in {self.seconds:.2f} s"
+        )
+
+
+def refresh_parquet(
+    directory: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    scheduler: str | Client | None = None,
+    workers: int | None = None,
+    timeout: float = 10.0,
+    progress: bool = False,
+) -> FactsWritten:
+    """Every fact table of the events in a Parquet directory, written as Parquet, on Dask.
+
+    One task per events partition (``directory/events/part-*.parquet``) derives the
+    facts of its offenders with the store's own fold and writes ``out/<table>/`` with
+    the partition's file name: the layout, columns and types of ``export --format
+    parquet``. Only row counts come back to the client. Every worker reads and writes
+    the files itself, so both directories must be at the same path on every worker.
+    ``out`` must not exist (or be empty); it is written under a temporary name beside
+    it and renamed when every task is done, so a failed run leaves nothing under it.
+
+    Raises:
+        FileNotFoundError: no partitions in ``directory``.
+        FileExistsError: ``out`` exists and is not an empty directory.
+        EngineError: the scheduler cannot be reached, or a worker lacks a package.
+    """
+    from ..facts.schema import TABLES
+    from ..io.export import new_directory
+
+    began = time.perf_counter()
+    files = [os.path.abspath(f) for f in parquet_partitions(directory)]
+    rows = {table.name: 0 for table in TABLES}
+    with (
+        new_directory(os.path.abspath(out)) as work,
+        connect(scheduler, workers=workers, timeout=timeout) as client,
+    ):
+        check_workers(client, [], ["pyarrow.parquet"], timeout=timeout)
+        for table in TABLES:
+            (work / table.name).mkdir(mode=0o700)
+        show = _Progress(len(files), client, "derived") if progress else None
+        tasks = [client.submit(derive_parquet, f, str(work), pure=False) for f in files]
+        try:
+            for future in _distributed().as_completed(tasks):
+                for table, count in future.result().items():
+                    rows[table] += count
+                if show is not None:
+                    show.step()
+        except BaseException:
+            client.cancel(tasks)  # type: ignore[no-untyped-call]
+            raise
+        finally:
+            if show is not None:
+                show.close()
+    return FactsWritten(os.fspath(out), rows, len(files), time.perf_counter() - began)
+
+
 def check_workers(
     client: Client, views: Iterable[View[Any]], modules: Iterable[str], *, timeout: float = 10.0
 ) -> None:
@@ -229,7 +330,7 @@ def _fold_all(
     distributed = _distributed()
     if not tasks:
         return compute([], window=window, as_of=as_of, views=views)
-    show = _Progress(len(tasks), client) if progress else None
+    show = _Progress(len(tasks), client, "folded") if progress else None
     folds = [client.submit(fold, *task, window, as_of, views, pure=False) for task in tasks]
     fold_keys = {future.key for future in folds}
     finished = distributed.as_completed(folds)
@@ -255,11 +356,12 @@ def _fold_all(
 
 
 class _Progress:
-    """Partitions folded so far, on standard error (and where the dashboard is)."""
+    """Partitions done so far, on standard error (and where the dashboard is)."""
 
-    def __init__(self, total: int, client: Client) -> None:
+    def __init__(self, total: int, client: Client, verb: str) -> None:
         self.total = total
         self.done = 0
+        self.verb = verb
         # A local cluster serves the dashboard only where bokeh is installed.
         local = client.cluster is not None and importlib.util.find_spec("bokeh") is None
         if "dashboard" in client.scheduler_info().get("services", {}) and not local:
@@ -267,7 +369,7 @@ class _Progress:
         self._show()
 
     def _show(self) -> None:
-        sys.stderr.write(f"\rfolded {self.done}/{self.total} partitions")
+        sys.stderr.write(f"\r{self.verb} {self.done}/{self.total} partitions")
         sys.stderr.flush()
 
     def step(self) -> None:

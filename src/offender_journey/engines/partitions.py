@@ -11,6 +11,11 @@ offenders. Two kinds:
   file on a shared disk); cut by event count and folded as
   :func:`~offender_journey.metrics.compute_store` does with its processes.
 
+A Parquet partition can also be turned into fact tables (:func:`derive_parquet`):
+every offender's facts derived by :func:`~offender_journey.facts.derive.derive`, as
+the store's refresh derives them, and written beside the other partitions' in the
+layout of a Parquet export.
+
 Reading a Parquet partition needs ``pyarrow`` (the ``parquet`` extra, part of ``dask``).
 """
 
@@ -24,12 +29,16 @@ from typing import Any
 
 from ..codec import Codec
 from ..events import Event
-from ..io.parquet import part_paths, require_pyarrow
+from ..facts.derive import derive
+from ..facts.schema import TABLES
+from ..io.export import fact_schema
+from ..io.parquet import PartFile, part_paths, require_pyarrow
 from ..metrics import MetricsReport, View, compute
-from ..projections.base import Window
+from ..projections.base import History, Window
 from ..store.base import as_of_micros, from_micros
 
 __all__ = [
+    "derive_parquet",
     "fold_parquet",
     "parquet_partitions",
     "read_parquet_partition",
@@ -95,3 +104,32 @@ def fold_parquet(
     """The report of every offender in one partition file (one engine task)."""
     streams = read_parquet_partition(path, as_of=as_of)
     return compute(streams, window=window, as_of=as_of, views=views)
+
+
+def derive_parquet(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, int]:
+    """The fact tables of every offender in one partition file, written as Parquet (one task).
+
+    Each offender's stream, read as the store reads it, goes through
+    :func:`~offender_journey.facts.derive.derive` exactly as the store's refresh does;
+    the rows go to ``out/<table>/<the partition's file name>`` for every fact table
+    (an empty file when there are none), in the columns, types and order of a Parquet
+    export, so partition ``i`` of the events gives partition ``i`` of every table.
+    The ``offenders.position`` column is 0, as in an export: a partition knows no store
+    positions. ``out/<table>/`` must exist. Memory: one batch of rows, one offender's
+    stream and facts, one row group per table. Returns the rows written per table.
+    """
+    name = Path(path).name
+    files: dict[str, PartFile] = {}
+    try:
+        for table in TABLES:
+            files[table.name] = PartFile(Path(out) / table.name / name, fact_schema(table.name))
+        for offender_id, events in read_parquet_partition(path):
+            facts = derive(History.build(offender_id, events))
+            for table in TABLES:
+                add = files[table.name].add
+                for row in facts.rows(table.name):
+                    add(row)
+    finally:
+        for file in files.values():
+            file.close()
+    return {table: file.rows for table, file in files.items()}

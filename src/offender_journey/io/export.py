@@ -23,6 +23,7 @@ complete (files 0600, directories 0700), one table per file (or directory):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -38,14 +39,22 @@ import attrs
 from ..codec import Codec, dumps
 from ..events import Event
 from ..facts.derive import derive
-from ..facts.schema import TABLES
+from ..facts.schema import TABLE, TABLES
 from ..progress import Progress, counted
 from ..projections.base import History
 from ..store.base import EventStore, to_micros
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
 from .pseudonymise import Pseudonymiser
 
-__all__ = ["FORMATS", "EventRow", "ExportReport", "event_rows", "export"]
+__all__ = [
+    "FORMATS",
+    "EventRow",
+    "ExportReport",
+    "event_rows",
+    "export",
+    "fact_schema",
+    "new_directory",
+]
 
 Format = Literal["jsonl", "csv", "parquet"]
 
@@ -135,33 +144,53 @@ def export(
         raise ValueError(f"unknown export format {format!r}; expected one of {FORMATS}")
     if partitions < 1:
         raise ValueError(f"the number of partitions must be at least 1, not {partitions}")
-    target = Path(out)
-    if target.exists() and not (target.is_dir() and not any(target.iterdir())):
-        raise FileExistsError(f"{os.fspath(target)!r} exists; export into a new directory")
     if format == "parquet":
         event_schema()  # fail early, before any reading, when the extra is missing
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
+    with new_directory(out) as work:
         sink = _SINKS[format](work, _tables(), partitions)
         try:
             offenders = _write_all(store, sink, as_of, pseudonymiser, progress)
         finally:
             rows = sink.close()
-        if target.exists():
-            target.rmdir()
-        os.replace(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return ExportReport(
-        os.fspath(target),
+        os.fspath(out),
         format,
         rows,
         offenders,
         partitions if format == "parquet" else 1,
         pseudonymiser is not None,
     )
+
+
+@contextlib.contextmanager
+def new_directory(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """A private work directory that becomes ``out`` when the block ends without error.
+
+    The work directory is made (0700) beside ``out`` under a temporary name and renamed
+    to ``out`` at the end, so a half-written output never carries the final name; on an
+    error it is removed.
+
+    Raises:
+        FileExistsError: ``out`` exists and is not an empty directory.
+    """
+    target = Path(out)
+    if target.exists() and not (target.is_dir() and not any(target.iterdir())):
+        raise FileExistsError(f"{os.fspath(target)!r} exists; write into a new directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        yield work
+        if target.exists():
+            target.rmdir()
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def fact_schema(table: str) -> Any:
+    """The Arrow schema of a fact table as Parquet exports write it (dates as ``DATE``)."""
+    return arrow_schema((column.name, column.type) for column in TABLE[table].columns)
 
 
 #: The events table's columns and kinds (dates as ISO text, as the shared layout says).
@@ -297,8 +326,8 @@ class _ParquetSink:
     def __init__(self, work: Path, tables: list[tuple[str, Columns]], partitions: int) -> None:
         self._writers: dict[str, PartitionedWriter] = {}
         try:
-            for name, columns in tables:
-                schema = event_schema() if name == "events" else arrow_schema(columns)
+            for name, _ in tables:
+                schema = event_schema() if name == "events" else fact_schema(name)
                 self._writers[name] = PartitionedWriter(work / name, schema, partitions)
         except BaseException:
             self.close()

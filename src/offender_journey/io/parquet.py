@@ -32,6 +32,7 @@ from ..errors import MissingExtraError
 __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
+    "PartFile",
     "PartitionedWriter",
     "arrow_schema",
     "arrow_table",
@@ -143,6 +144,52 @@ def _create_private(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+class PartFile:
+    """Rows of one table into one Parquet file, created 0600, written a row group at a time.
+
+    The building block of :class:`PartitionedWriter`, and what a worker that derives one
+    partition writes with: memory is bounded by ``row_group`` rows. Rows are tuples in
+    ``schema`` order and keep the order given.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], schema: Any, *, row_group: int = _ROW_GROUP
+    ) -> None:
+        pa = require_pyarrow()
+        self.path = Path(path)
+        self.schema = schema
+        self._row_group = row_group
+        self._buffer: list[tuple[Any, ...]] = []
+        _create_private(self.path)
+        self._writer: Any = pa.parquet.ParquetWriter(self.path, schema)
+        self.rows = 0
+
+    def add(self, row: Sequence[Any]) -> None:
+        """Queue one row; a full row group is written out."""
+        self._buffer.append(tuple(row))
+        self.rows += 1
+        if len(self._buffer) >= self._row_group:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._writer.write_table(arrow_table(self._buffer, self.schema))
+            self._buffer.clear()
+
+    def close(self) -> None:
+        """Write what is buffered and close the file (an empty file keeps the schema)."""
+        if self._writer is not None:
+            self._flush()
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class PartitionedWriter:
     """Rows of one table into ``partitions`` files by :func:`partition_of` their key column.
 
@@ -163,49 +210,35 @@ class PartitionedWriter:
     ) -> None:
         if partitions < 1:
             raise ValueError(f"the number of partitions must be at least 1, not {partitions}")
-        pa = require_pyarrow()
-        self._pa = pa
+        require_pyarrow()
         self.directory = Path(directory)
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.schema = schema
         self.partitions = partitions
         self._key = schema.names.index(key)
-        self._row_group = row_group
-        self._buffers: list[list[tuple[Any, ...]]] = [[] for _ in range(partitions)]
-        self._writers: list[Any] = []
+        self._files: list[PartFile] = []
         for index in range(partitions):
             path = self.directory / part_name(index)
-            _create_private(path)
-            self._writers.append(pa.parquet.ParquetWriter(path, schema))
-        self.rows = 0
+            self._files.append(PartFile(path, schema, row_group=row_group))
+
+    @property
+    def rows(self) -> int:
+        """Rows added so far, over every file."""
+        return sum(file.rows for file in self._files)
 
     def add(self, row: Sequence[Any]) -> None:
         """Queue one row for the file of its key."""
-        index = partition_of(row[self._key], self.partitions)
-        buffer = self._buffers[index]
-        buffer.append(tuple(row))
-        self.rows += 1
-        if len(buffer) >= self._row_group:
-            self._flush(index)
+        self._files[partition_of(row[self._key], self.partitions)].add(row)
 
     def add_all(self, rows: Iterable[Sequence[Any]]) -> None:
         """:meth:`add` every row."""
         for row in rows:
             self.add(row)
 
-    def _flush(self, index: int) -> None:
-        buffer = self._buffers[index]
-        if not buffer:
-            return
-        self._writers[index].write_table(arrow_table(buffer, self.schema))
-        buffer.clear()
-
     def close(self) -> None:
         """Write what is buffered and close every file."""
-        for index, writer in enumerate(self._writers):
-            self._flush(index)
-            writer.close()
-        self._writers = []
+        for file in self._files:
+            file.close()
 
     def __enter__(self) -> Self:
         return self
