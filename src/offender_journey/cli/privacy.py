@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json
 
 if TYPE_CHECKING:
-    from ..store import SQLiteStore
+    from ..store import PostgresStore, SQLiteStore
 
 
-def _privacy_store(path: str) -> SQLiteStore:
-    from ..store import SQLiteStore
+def _privacy_store(path: str) -> SQLiteStore | PostgresStore:
+    from ..store.privacy import PrivacyMixin
 
     store = open_existing(path)
-    if not isinstance(store, SQLiteStore):  # pragma: no cover - every CLI store is SQLite
+    if not isinstance(store, PrivacyMixin):  # pragma: no cover - SQLite and PostgreSQL are
         store.close()
         raise UsageError(f"the store at {path!r} does not support erasure or restriction")
     return store

@@ -19,7 +19,7 @@ import psycopg
 
 from ..projections.base import History
 from ..store.base import as_of_micros
-from ..store.postgres import PostgresStore, unkey
+from ..store.postgres import FACTS_LOCK, PostgresStore, unkey
 from .derive import derive
 from .refresh import (
     FactsStatus,
@@ -54,7 +54,7 @@ def refresh(store: PostgresStore) -> RefreshReport:
     """
     began = time.perf_counter()
     with store.atomic(), store.borrow() as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.facts'))")
+        conn.execute(FACTS_LOCK)
         cursor = conn.cursor()
         if not _tables_current(conn):
             ensure_tables(cursor, POSTGRESQL)

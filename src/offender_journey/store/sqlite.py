@@ -38,10 +38,11 @@ from .base import (
     prefix_range,
     split_batch,
 )
-from .privacy import VISIBLE, PrivacyMixin
+from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..facts.schema import Dialect
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
@@ -399,7 +400,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         first, stop = prefix_range(prefix)
         cursor = self._db.execute(
             "SELECT offender_id, COUNT(*), MIN(date), MAX(date) FROM events "
-            "WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) "
+            f"WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) AND {VISIBLE} "
             "GROUP BY offender_id ORDER BY offender_id",
             (first or "", stop, stop),
         )
@@ -427,6 +428,73 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             self._db.execute(
                 f"SELECT COUNT(DISTINCT offender_id) FROM events WHERE {VISIBLE}"
             ).fetchone()[0]
+        )
+
+    # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
+
+    def _create_privacy_tables(self) -> None:
+        self._db.executescript(PRIVACY_SCHEMA)
+
+    @contextmanager
+    def _privacy_cursor(self) -> Iterator[sqlite3.Cursor]:
+        yield self._db.cursor()
+
+    def _privacy_tables(self, cursor: sqlite3.Cursor) -> list[str]:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [
+            table
+            for (table,) in cursor.fetchall()
+            if any(c[1] == "offender_id" for c in self._db.execute(f'PRAGMA table_info("{table}")'))
+        ]
+
+    def _privacy_facts(self, cursor: sqlite3.Cursor) -> Dialect:
+        from ..facts.schema import SQLITE
+
+        return SQLITE
+
+    @contextmanager
+    def _privacy_erasing(self) -> Iterator[None]:
+        """Delete with ``secure_delete``: SQLite overwrites deleted cells and freed pages."""
+        self._db.execute("PRAGMA secure_delete=ON")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA secure_delete=OFF")
+
+    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> None:
+        """Empty the write-ahead log into the file; rebuild the file only if it must.
+
+        ``secure_delete`` zeroed the deleted cells and freed pages, so checkpointing
+        the log (and truncating it) is all an erasure usually needs: well under a
+        second on a store of a million events. But earlier writes may have left stale
+        copies of a row in the unused part of some page (SQLite does not clear a page's
+        gap when it moves cells to a sibling); the file is searched for the erased ids,
+        and only if one is still there is it rebuilt (``VACUUM``), which clears every
+        page.
+        """
+        self._checkpoint()
+        if self.path != ":memory:" and _file_holds(self.path, needles):
+            try:
+                self._db.execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                raise self._unscrubbed(str(exc)) from None
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        try:
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise self._unscrubbed(str(exc)) from None
+        if busy:
+            raise self._unscrubbed("another connection is reading")
+
+    @staticmethod
+    def _unscrubbed(detail: str) -> StoreError:
+        return StoreError(
+            f"the rows are deleted but not yet cleared from the store's files ({detail}): "
+            "close other connections to the store and run erase again to finish"
         )
 
     # --- fact tables ---------------------------------------------------------------------------
@@ -460,6 +528,30 @@ def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
             return file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
     except OSError:
         return False
+
+
+def _file_holds(path: str, texts: Sequence[str]) -> bool:
+    """Whether any of ``texts`` is somewhere in the file's bytes (read 64 MiB at a time).
+
+    A text that contains another of them is not searched for on its own: any copy of it
+    holds the shorter one (event ids often hold their offender's id).
+    """
+    wanted = sorted({t.encode() for t in texts if t}, key=len)
+    needles: list[bytes] = []
+    for text in wanted:
+        if not any(shorter in text for shorter in needles):
+            needles.append(text)
+    if not needles:
+        return False
+    overlap = max(map(len, needles)) - 1
+    tail = b""
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 26):
+            block = tail + chunk
+            if any(needle in block for needle in needles):
+                return True
+            tail = block[-overlap:] if overlap else b""
+    return False
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
