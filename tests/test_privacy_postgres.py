@@ -17,7 +17,8 @@ import pytest
 from offender_journey import synth
 from offender_journey.cli import main
 from offender_journey.codec import Codec
-from offender_journey.keys import new_key_file
+from offender_journey.errors import ErasedOffenderError
+from offender_journey.keys import load_key, new_key_file
 from offender_journey.store.postgres import PostgresStore
 
 GONE = "S5-O000003"
@@ -139,8 +140,8 @@ def test_reimporting_an_erased_person_is_rejected_naming_the_erasure(
     assert "erased" in reasons.pop()
     with PostgresStore(url) as store:
         assert GONE not in set(store.offenders())
-        with pytest.raises(Exception, match="erased"):
-            store.use_key(Path(files["key"]).read_bytes())
+        store.use_key(load_key(files["key"]))
+        with pytest.raises(ErasedOffenderError, match="erased"):
             store.append([e for e in events if e.offender_id == GONE][:1])
 
 

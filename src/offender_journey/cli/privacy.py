@@ -28,7 +28,7 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     with _privacy_store(args.store) as store:
         report = store.erase(args.offender_id, reason=args.reason, key=key)
     if args.json:
-        print_json({"events": report.events, "rows": report.rows})
+        print_json({"events": report.events, "rows": report.rows, "rebuilt": report.rebuilt})
     elif not report.events:
         print(f"{args.offender_id} was erased before; the store's files are cleared of them")
     else:

@@ -610,7 +610,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         cursor.execute("SELECT to_regclass('facts_checkpoint')")
         return None if cursor.fetchone() == (None,) else POSTGRESQL
 
-    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> None:
+    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
         """``VACUUM (ANALYZE)`` the tables the erasure touched, once it has committed.
 
         Removes the dead rows and their index entries so that their space is reused,
@@ -623,6 +623,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         )
         with self._pool.connection() as conn:
             conn.execute(statement)
+        return False
 
     def close(self) -> None:
         self._pool.close()

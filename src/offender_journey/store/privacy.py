@@ -102,6 +102,8 @@ class ErasureReport:
     #: Rows removed per table (events and any fact tables).
     rows: dict[str, int]
     erased_at: dt.datetime
+    #: Whether the whole file had to be rebuilt (SQLite, when a stale copy was found).
+    rebuilt: bool = False
 
 
 def _quoted(table: str) -> str:
@@ -135,10 +137,11 @@ class PrivacyMixin:
         def _privacy_tables(self, cursor: Any) -> list[str]:
             """Every table of the store with an ``offender_id`` column."""
 
-        def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> None:
+        def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
             """After the delete has committed: clear what the engine keeps of deleted rows.
 
             ``needles`` are the erased texts (the id, the event ids) a store may look for.
+            Returns whether the whole store had to be rebuilt.
             """
 
         def _privacy_facts(self, cursor: Any) -> Dialect | None:
@@ -314,8 +317,8 @@ class PrivacyMixin:
                         f"VALUES ({m}, {m}, {m})",
                         (digest, to_micros(now), self._privacy_text(reason)),
                     )
-            self._privacy_scrub([t for t, n in rows.items() if n] or ["events"], needles)
-        return ErasureReport(rows.get("events", 0), rows, now)
+            rebuilt = self._privacy_scrub([t for t, n in rows.items() if n] or ["events"], needles)
+        return ErasureReport(rows.get("events", 0), rows, now, rebuilt)
 
     def _refuse_erased(self, records: Iterable[Record]) -> None:
         """Raise :class:`ErasedOffenderError` if any record is about an erased person."""

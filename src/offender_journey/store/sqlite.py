@@ -463,7 +463,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         finally:
             self._db.execute("PRAGMA secure_delete=OFF")
 
-    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> None:
+    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
         """Empty the write-ahead log into the file; rebuild the file only if it must.
 
         ``secure_delete`` zeroed the deleted cells and freed pages, so checkpointing
@@ -475,12 +475,14 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         page.
         """
         self._checkpoint()
-        if self.path != ":memory:" and _file_holds(self.path, needles):
-            try:
-                self._db.execute("VACUUM")
-            except sqlite3.OperationalError as exc:
-                raise self._unscrubbed(str(exc)) from None
-            self._checkpoint()
+        if self.path == ":memory:" or not _file_holds(self.path, needles):
+            return False
+        try:
+            self._db.execute("VACUUM")
+        except sqlite3.OperationalError as exc:
+            raise self._unscrubbed(str(exc)) from None
+        self._checkpoint()
+        return True
 
     def _checkpoint(self) -> None:
         try:
