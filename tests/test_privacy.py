@@ -257,3 +257,22 @@ def test_erasing_again_finishes_an_erasure_and_records_nothing_more(
     assert "erased before" in run(capsys, *argv)
     with SQLiteStore(setup["store"]) as s:
         assert len(s.erasures()) == 1
+
+
+def test_events_appended_after_erasing_the_latest_ones_reach_the_fact_tables(
+    setup: dict[str, Any], events: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The person whose events are the latest: their positions are reused by the next append.
+    run(capsys, "refresh", "--store", setup["store"])
+    latest = events[-1].offender_id
+    run(capsys, "erase", latest, "--reason", "order", "--key-file", setup["key"],
+        "--store", setup["store"])  # fmt: skip
+    later = list(synth.generate(3, seed=6))
+    with SQLiteStore(setup["store"]) as s:
+        s.use_key(load_key(setup["key"]))
+        s.append(later)
+    expected = tmp_path / "expected.db"
+    with SQLiteStore(expected) as s:
+        s.append([e for e in events if e.offender_id != latest] + later)
+    default = ["metrics", "--json", "--jobs", "1", "--store"]
+    assert run(capsys, *default, setup["store"]) == run(capsys, *default, str(expected))

@@ -317,8 +317,24 @@ class PrivacyMixin:
                         f"VALUES ({m}, {m}, {m})",
                         (digest, to_micros(now), self._privacy_text(reason)),
                     )
+                    self._follow_lower_head(cursor)
             rebuilt = self._privacy_scrub([t for t, n in rows.items() if n] or ["events"], needles)
         return ErasureReport(rows.get("events", 0), rows, now, rebuilt)
+
+    def _follow_lower_head(self, cursor: Any) -> None:
+        """Bring the fact tables' checkpoint down to the head if the erasure lowered it.
+
+        When the person's events were the latest, the next append reuses their
+        positions; a checkpoint left above them would never see those events.
+        """
+        if self._privacy_facts(cursor) is None:
+            return
+        cursor.execute("SELECT COALESCE(MAX(position), 0) FROM events")
+        (head,) = cursor.fetchone()
+        m = self._privacy_mark
+        cursor.execute(
+            f"UPDATE facts_checkpoint SET position = {m} WHERE position > {m}", (head, head)
+        )
 
     def _refuse_erased(self, records: Iterable[Record]) -> None:
         """Raise :class:`ErasedOffenderError` if any record is about an erased person."""

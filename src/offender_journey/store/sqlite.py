@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import mmap
 import os
 import pathlib
 import sqlite3
@@ -449,10 +450,11 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             if any(c[1] == "offender_id" for c in self._db.execute(f'PRAGMA table_info("{table}")'))
         ]
 
-    def _privacy_facts(self, cursor: sqlite3.Cursor) -> Dialect:
+    def _privacy_facts(self, cursor: sqlite3.Cursor) -> Dialect | None:
         from ..facts.schema import SQLITE
 
-        return SQLITE
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'facts_checkpoint'")
+        return None if cursor.fetchone() is None else SQLITE
 
     @contextmanager
     def _privacy_erasing(self) -> Iterator[None]:
@@ -533,7 +535,7 @@ def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
 
 
 def _file_holds(path: str, texts: Sequence[str]) -> bool:
-    """Whether any of ``texts`` is somewhere in the file's bytes (read 64 MiB at a time).
+    """Whether any of ``texts`` is somewhere in the file's bytes (searched in place, mapped).
 
     A text that contains another of them is not searched for on its own: any copy of it
     holds the shorter one (event ids often hold their offender's id).
@@ -543,17 +545,11 @@ def _file_holds(path: str, texts: Sequence[str]) -> bool:
     for text in wanted:
         if not any(shorter in text for shorter in needles):
             needles.append(text)
-    if not needles:
-        return False
-    overlap = max(map(len, needles)) - 1
-    tail = b""
     with open(path, "rb") as file:
-        while chunk := file.read(1 << 26):
-            block = tail + chunk
-            if any(needle in block for needle in needles):
-                return True
-            tail = block[-overlap:] if overlap else b""
-    return False
+        if not needles or os.fstat(file.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return any(data.find(needle) >= 0 for needle in needles)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
