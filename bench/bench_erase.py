@@ -5,7 +5,8 @@
     python bench/bench_erase.py --quick           # a smoke test
 
 Each erasure is the whole command in a fresh process (interpreter start-up included),
-on a copy of the store, for offenders spread over the id range. It reports whether the
+on a copy of the store, for offenders spread over the id range; as many more are timed
+inside the process, the ``store.erase`` call alone. It reports whether the
 file had to be rebuilt (a stale copy of an id was found after the secure delete).
 Then, for comparison, what erasure did before: ``VACUUM`` of the whole file, then a
 checkpoint that truncates the write-ahead log.
@@ -22,7 +23,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from measure import OUT, events_file, machine, run_command, save
+from measure import OUT, events_file, machine, run_command, run_step, save
+
+# One erasure timed inside the process: the call alone, without start-up and opening.
+IN_PROCESS = """
+import json, sys, time
+from offender_journey.keys import load_key
+from offender_journey.store import SQLiteStore
+with SQLiteStore(sys.argv[1]) as store:
+    began = time.perf_counter()
+    report = store.erase(sys.argv[2], reason="bench", key=load_key(sys.argv[3]))
+    print(json.dumps({"erase_seconds": time.perf_counter() - began, "rebuilt": report.rebuilt}))
+"""
 
 
 def cli(*args: str) -> dict[str, Any]:
@@ -59,6 +71,12 @@ def main() -> None:
         offenders = [row[0] for row in db.execute("SELECT DISTINCT offender_id FROM events")]
     step = max(len(offenders) // args.erasures, 1)
     chosen = offenders[step // 2 :: step][: args.erasures]
+    inside = []
+    for offender_id in offenders[step // 4 :: step][: args.erasures]:
+        done = run_step(IN_PROCESS, str(work), offender_id, str(key))
+        inside.append(done["result"])
+        print(f"store.erase({offender_id!r}) alone: {done['result']['erase_seconds']:.2f} s, "
+              f"rebuilt: {done['result']['rebuilt']}")  # fmt: skip
     runs = []
     for offender_id in chosen:
         done = cli("erase", offender_id, "--reason", "bench", "--key-file", str(key),
@@ -82,6 +100,7 @@ def main() -> None:
             "events": events,
             "bytes": work.stat().st_size,
             "erasures": runs,
+            "in_process": inside,
             "vacuum_seconds": vacuum,
         },
     )
