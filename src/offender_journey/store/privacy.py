@@ -62,7 +62,6 @@ CREATE TABLE IF NOT EXISTS restrictions (
     lifted_at INTEGER,
     lift_reason TEXT
 );
-DROP INDEX IF EXISTS restrictions_in_force;
 CREATE INDEX IF NOT EXISTS restrictions_by_offender ON restrictions (offender_id);
 """
 

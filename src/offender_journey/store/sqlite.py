@@ -434,7 +434,22 @@ class SQLiteStore(PrivacyMixin, StoreBase):
     # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
 
     def _create_privacy_tables(self) -> None:
-        self._db.executescript(PRIVACY_SCHEMA)
+        """Create the privacy tables and indexes that are missing (writing nothing otherwise)."""
+        present = {
+            row[0]
+            for row in self._db.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE name IN ('erasures', 'restrictions', 'restrictions_by_offender')"
+            )
+        }
+        if len(present) == 3:
+            return
+        try:
+            self._db.executescript(PRIVACY_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            # A read-only store of an earlier release lacks only the index: reads work.
+            if not ({"erasures", "restrictions"} <= present and "readonly" in str(exc)):
+                raise
 
     @contextmanager
     def _privacy_cursor(self) -> Iterator[sqlite3.Cursor]:
