@@ -18,7 +18,9 @@ from offender_journey import synth
 from offender_journey.cli import main
 from offender_journey.codec import Codec
 from offender_journey.errors import ErasedOffenderError
+from offender_journey.facts.derive import derive
 from offender_journey.keys import load_key, new_key_file
+from offender_journey.projections.base import History
 from offender_journey.store.postgres import PostgresStore
 
 GONE = "S5-O000003"
@@ -258,3 +260,21 @@ def test_after_vacuum_full_no_data_file_holds_a_byte_of_the_person(
     assert len(paths) > len(tables)
     data = b"".join(p.read_bytes() for path in paths for p in path.parent.glob(path.name + "*"))
     assert [i for i in theirs if i in data] == []
+
+
+def test_events_about_a_restricted_person_stay_out_of_the_facts_until_lifted(
+    events: list[Any], postgres_url: str
+) -> None:
+    theirs = [e for e in events if e.offender_id == HIDDEN]
+    with PostgresStore(postgres_url) as store:
+        store.append([e for e in events if e.offender_id != HIDDEN] + theirs[:-5])
+        store.refresh()
+        store.restrict(HIDDEN, reason="disputed")
+        store.append(theirs[-5:])  # new events about them are still stored
+        store.refresh()
+        assert rows_about(postgres_url, HIDDEN)["offenders"] == 0
+        store.lift_restriction(HIDDEN)
+    expected = derive(History.build(HIDDEN, theirs)).offenders[0].events
+    with psycopg.connect(postgres_url) as conn:
+        row = conn.execute("SELECT events FROM offenders WHERE offender_id = %s", (HIDDEN,))
+        assert row.fetchone() == (expected,)

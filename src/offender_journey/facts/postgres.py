@@ -20,6 +20,7 @@ import psycopg
 from ..projections.base import History
 from ..store.base import as_of_micros
 from ..store.postgres import FACTS_LOCK, PostgresStore, unkey
+from ..store.privacy import VISIBLE
 from .derive import derive
 from .refresh import (
     FactsStatus,
@@ -62,9 +63,10 @@ def refresh(store: PostgresStore) -> RefreshReport:
         head = store.head()
         if start >= head:
             return RefreshReport(0, start, start, time.perf_counter() - began)
+        # Restricted people are left out: they have no facts until the restriction is lifted.
         rows = conn.execute(
             "SELECT offender_id, MAX(position) FROM events WHERE position > %s AND position <= %s"
-            " GROUP BY offender_id",
+            f" AND {VISIBLE} GROUP BY offender_id",
             (start, head),
         ).fetchall()
         latest = {unkey(offender_id): position for offender_id, position in rows}
