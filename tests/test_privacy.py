@@ -276,3 +276,24 @@ def test_events_appended_after_erasing_the_latest_ones_reach_the_fact_tables(
         s.append([e for e in events if e.offender_id != latest] + later)
     default = ["metrics", "--json", "--jobs", "1", "--store"]
     assert run(capsys, *default, setup["store"]) == run(capsys, *default, str(expected))
+
+
+def test_events_about_a_restricted_person_stay_out_of_the_facts_until_lifted(
+    tmp_path: Path, events: list[Any]
+) -> None:
+    from offender_journey.facts.derive import derive
+    from offender_journey.projections.base import History
+
+    theirs = [e for e in events if e.offender_id == HIDDEN]
+    store = str(tmp_path / "s.db")
+    with SQLiteStore(store) as s:
+        s.append([e for e in events if e.offender_id != HIDDEN] + theirs[:-5])
+        s.refresh()
+        s.restrict(HIDDEN, reason="disputed")
+        s.append(theirs[-5:])  # new events about them are still stored
+        s.refresh()
+        assert fact_rows(store, HIDDEN) == 0
+        s.lift_restriction(HIDDEN)
+    with sqlite3.connect(store) as db:
+        row = db.execute("SELECT events FROM offenders WHERE offender_id = ?", (HIDDEN,))
+        assert row.fetchone() == (derive(History.build(HIDDEN, theirs)).offenders[0].events,)

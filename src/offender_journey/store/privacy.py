@@ -233,6 +233,18 @@ class PrivacyMixin:
             facts = [attrs.evolve(derived, offenders=(row._replace(position=latest),))]
         write_facts(cursor, [offender_id], facts, position, dialect)
 
+    def _drop_restricted_facts(self, cursor: Any) -> None:
+        """Remove any fact rows about people restricted now (a refresh may derive them)."""
+        from ..facts.schema import TABLES
+
+        if self._privacy_facts(cursor) is None:
+            return
+        for table in TABLES:
+            cursor.execute(
+                f"DELETE FROM {table.name} WHERE offender_id IN "
+                "(SELECT offender_id FROM restrictions WHERE lifted_at IS NULL)"
+            )
+
     def _in_force(self, cursor: Any, offender_id: str) -> bool:
         cursor.execute(
             "SELECT 1 FROM restrictions "

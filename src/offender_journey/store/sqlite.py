@@ -527,11 +527,16 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
 
         Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        one transaction with the checkpoint. Returns a ``RefreshReport``. Restricted
+        offenders get no rows, even when events about them arrived meanwhile.
         """
         from ..facts.refresh import refresh
 
-        return refresh(self, jobs=jobs)
+        with self.atomic():
+            report = refresh(self, jobs=jobs)
+            if report.offenders:
+                self._drop_restricted_facts(self._db.cursor())
+        return report
 
     def close(self) -> None:
         self._db.close()
