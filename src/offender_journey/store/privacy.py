@@ -4,8 +4,9 @@ Events are never edited or deleted, with one exception: :meth:`PrivacyMixin.eras
 which removes every row about one person from every table that has an
 ``offender_id`` column (events, and any fact table kept beside them) in one
 transaction, then has the store clear what its engine keeps of deleted rows (SQLite:
-the pages were overwritten as they were freed, and the write-ahead log is emptied;
-PostgreSQL: ``VACUUM`` of the tables touched). What remains is a tombstone in
+deleted with ``secure_delete``, the write-ahead log emptied, and the file rebuilt only
+if a stale copy of an id is still found in it; PostgreSQL: ``VACUUM`` of the tables
+touched). What remains is a tombstone in
 ``erasures``: a keyed hash of the id, the time and the reason. A later append of the
 same person is refused (:class:`~offender_journey.errors.ErasedOffenderError`), so an
 old file re-imported cannot bring them back silently; checking needs the key, so a

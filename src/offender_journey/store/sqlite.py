@@ -484,12 +484,11 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         """Empty the write-ahead log into the file; rebuild the file only if it must.
 
         ``secure_delete`` zeroed the deleted cells and freed pages, so checkpointing
-        the log (and truncating it) is all an erasure usually needs: well under a
-        second on a store of a million events. But earlier writes may have left stale
-        copies of a row in the unused part of some page (SQLite does not clear a page's
-        gap when it moves cells to a sibling); the file is searched for the erased ids,
-        and only if one is still there is it rebuilt (``VACUUM``), which clears every
-        page.
+        the log (and truncating it) is all an erasure usually needs. But earlier writes
+        may have left stale copies of a row in the unused part of some page (SQLite
+        does not clear a page's gap when it moves cells to a sibling): the file is
+        searched for the erased ids (seconds for a million events), and only if one is
+        still there is it rebuilt (``VACUUM``), which writes every page afresh.
         """
         self._checkpoint()
         if self.path == ":memory:" or not _file_holds(self.path, needles):
