@@ -43,6 +43,7 @@ from .privacy import VISIBLE, ErasureReport, PrivacyMixin, Restriction
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
     from ..facts.schema import Dialect
+    from ..progress import Progress
 
 try:
     import psycopg
@@ -534,7 +535,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
         """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
 
         Re-derives only the offenders with events appended since the last refresh, in
@@ -543,7 +544,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         """
         from ..facts.postgres import refresh
 
-        return refresh(self)
+        return refresh(self, progress)
 
     # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
 

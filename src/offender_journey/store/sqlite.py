@@ -44,6 +44,7 @@ from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
     from ..facts.schema import Dialect
+    from ..progress import Progress
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
@@ -522,17 +523,18 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         """The DB-API connection (what the fact tables' writer and readers work over)."""
         return self._db
 
-    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
         """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
 
         Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint. Returns a ``RefreshReport``. Restricted
-        offenders get no rows, even when events about them arrived meanwhile.
+        one transaction with the checkpoint, telling ``progress`` how many are done.
+        Returns a ``RefreshReport``. Restricted offenders get no rows, even when events
+        about them arrived meanwhile.
         """
         from ..facts.refresh import refresh
 
         with self.atomic():
-            report = refresh(self, jobs=jobs)
+            report = refresh(self, jobs=jobs, progress=progress)
             if report.offenders:
                 self._drop_restricted_facts(self._db.cursor())
         return report
