@@ -215,3 +215,85 @@ def test_restriction_is_kept_with_the_events(setup: dict[str, Any]) -> None:
 
 def test_restrict_needs_a_reason(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     assert "--reason" in run(capsys, "restrict", HIDDEN, "--store", setup["store"], code=2)
+
+
+def test_no_byte_is_left_after_erasures_of_a_store_that_was_rewritten_many_times(
+    tmp_path: Path, events: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Streams appended interleaved, a batch at a time, with fact tables refreshed and
+    # rows rewritten by restrictions in between: pages split and cells move, which can
+    # leave stale copies of a row in the unused part of a page or in free pages.
+    store, key = str(tmp_path / "churned.db"), tmp_path / "key"
+    new_key_file(key)
+    by_offender: dict[str, list[Any]] = {}
+    for event in events:
+        by_offender.setdefault(event.offender_id, []).append(event)
+    with SQLiteStore(store) as s:
+        for start in range(0, max(map(len, by_offender.values())), 60):
+            s.append([e for stream in by_offender.values() for e in stream[start : start + 60]])
+            s.refresh()
+        for offender_id in sorted(by_offender)[::3]:
+            s.restrict(offender_id, reason="churn")
+            s.lift_restriction(offender_id)
+    for gone in ("S5-O000003", "S5-O000000", "S5-O000011"):
+        theirs = [gone.encode()] + [e.event_id.encode() for e in by_offender.pop(gone)]
+        assert all(i in store_bytes(store) for i in theirs)
+        run(capsys, "erase", gone, "--reason", "order", "--key-file", str(key), "--store", store)
+        data = store_bytes(store)
+        assert [i for i in theirs if i in data] == []
+        # the others are all still there, and their facts too
+        for offender_id in by_offender:
+            assert offender_id.encode() in data
+    with SQLiteStore(store) as s:
+        assert set(s.offenders()) == set(by_offender)
+        assert len(s.erasures()) == 3
+
+
+def test_erasing_again_finishes_an_erasure_and_records_nothing_more(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["erase", GONE, "--reason", "r", "--key-file", setup["key"], "--store", setup["store"]]
+    run(capsys, *argv)
+    assert "erased before" in run(capsys, *argv)
+    with SQLiteStore(setup["store"]) as s:
+        assert len(s.erasures()) == 1
+
+
+def test_events_appended_after_erasing_the_latest_ones_reach_the_fact_tables(
+    setup: dict[str, Any], events: list[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The person whose events are the latest: their positions are reused by the next append.
+    run(capsys, "refresh", "--store", setup["store"])
+    latest = events[-1].offender_id
+    run(capsys, "erase", latest, "--reason", "order", "--key-file", setup["key"],
+        "--store", setup["store"])  # fmt: skip
+    later = list(synth.generate(3, seed=6))
+    with SQLiteStore(setup["store"]) as s:
+        s.use_key(load_key(setup["key"]))
+        s.append(later)
+    expected = tmp_path / "expected.db"
+    with SQLiteStore(expected) as s:
+        s.append([e for e in events if e.offender_id != latest] + later)
+    default = ["metrics", "--json", "--jobs", "1", "--store"]
+    assert run(capsys, *default, setup["store"]) == run(capsys, *default, str(expected))
+
+
+def test_events_about_a_restricted_person_stay_out_of_the_facts_until_lifted(
+    tmp_path: Path, events: list[Any]
+) -> None:
+    from offender_journey.facts.derive import derive
+    from offender_journey.projections.base import History
+
+    theirs = [e for e in events if e.offender_id == HIDDEN]
+    store = str(tmp_path / "s.db")
+    with SQLiteStore(store) as s:
+        s.append([e for e in events if e.offender_id != HIDDEN] + theirs[:-5])
+        s.refresh()
+        s.restrict(HIDDEN, reason="disputed")
+        s.append(theirs[-5:])  # new events about them are still stored
+        s.refresh()
+        assert fact_rows(store, HIDDEN) == 0
+        s.lift_restriction(HIDDEN)
+    with sqlite3.connect(store) as db:
+        row = db.execute("SELECT events FROM offenders WHERE offender_id = ?", (HIDDEN,))
+        assert row.fetchone() == (derive(History.build(HIDDEN, theirs)).offenders[0].events,)

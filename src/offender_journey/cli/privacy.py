@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json
 
 if TYPE_CHECKING:
-    from ..store import SQLiteStore
+    from ..store import PostgresStore, SQLiteStore
 
 
-def _privacy_store(path: str) -> SQLiteStore:
-    from ..store import SQLiteStore
+def _privacy_store(path: str) -> SQLiteStore | PostgresStore:
+    from ..store.privacy import PrivacyMixin
 
     store = open_existing(path)
-    if not isinstance(store, SQLiteStore):  # pragma: no cover - every CLI store is SQLite
+    if not isinstance(store, PrivacyMixin):  # pragma: no cover - SQLite and PostgreSQL are
         store.close()
         raise UsageError(f"the store at {path!r} does not support erasure or restriction")
     return store
@@ -28,7 +28,9 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     with _privacy_store(args.store) as store:
         report = store.erase(args.offender_id, reason=args.reason, key=key)
     if args.json:
-        print_json({"events": report.events, "rows": report.rows})
+        print_json({"events": report.events, "rows": report.rows, "rebuilt": report.rebuilt})
+    elif not report.events:
+        print(f"{args.offender_id} was erased before; the store's files are cleared of them")
     else:
         tables = ", ".join(f"{n} from {t}" for t, n in report.rows.items() if n)
         print(f"erased: {tables}; tombstone recorded in {args.store}")
@@ -76,9 +78,11 @@ def register(commands: Commands) -> None:
     erase = commands.add_parser(
         "erase",
         help="remove one person's records physically, leaving a tombstone",
-        description="Delete every event and fact about OFFENDER_ID, rebuild the store file so "
-        "no byte of them remains, and record a tombstone (a keyed hash of the id, the time, "
-        "the reason). Later imports of that person are rejected. See docs/privacy.md.",
+        description="Delete every event and fact about OFFENDER_ID, clear the deleted rows "
+        "from the store's files (SQLite: no byte of them remains; PostgreSQL: VACUUM), and "
+        "record a tombstone (a keyed hash of the id, the time, the reason). Later imports of "
+        "that person are rejected. Run it again to finish an erasure that could not clear "
+        "the files. See docs/privacy.md.",
     )
     erase.add_argument("offender_id", metavar="OFFENDER_ID")
     erase.add_argument("--reason", required=True, metavar="TEXT", help="why (kept; no names)")

@@ -18,7 +18,8 @@ import psycopg
 
 from ..progress import Progress
 from ..store.base import as_of_micros
-from ..store.postgres import PostgresStore, unkey
+from ..store.postgres import FACTS_LOCK, PostgresStore, unkey
+from ..store.privacy import VISIBLE
 from .aggregate import FactSource
 from .refresh import (
     LATE,
@@ -56,7 +57,7 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
     """
     began = time.perf_counter()
     with store.atomic(), store.borrow() as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.facts'))")
+        conn.execute(FACTS_LOCK)
         cursor = conn.cursor()
         if not _tables_current(conn):
             ensure_tables(cursor, POSTGRESQL)
@@ -64,9 +65,10 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
         head = store.head()
         if start >= head:
             return RefreshReport(0, start, start, time.perf_counter() - began)
+        # Restricted people are left out: they have no facts until the restriction is lifted.
         rows = conn.execute(
             "SELECT offender_id, MAX(position) FROM events WHERE position > %s AND position <= %s"
-            " GROUP BY offender_id",
+            f" AND {VISIBLE} GROUP BY offender_id",
             (start, head),
         ).fetchall()
         latest = {unkey(offender_id): position for offender_id, position in rows}

@@ -38,9 +38,11 @@ from .base import (
     split_batch,
 )
 from .escaping import escape_nul, unescape_nul
+from .privacy import VISIBLE, ErasureReport, PrivacyMixin, Restriction
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..facts.schema import Dialect
     from ..progress import Progress
 
 try:
@@ -50,7 +52,7 @@ try:
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("the PostgreSQL store", "postgres", "psycopg and psycopg-pool") from exc
 
-__all__ = ["CHANNEL", "FORMAT_VERSION", "PostgresStore", "is_postgres_url", "unkey"]
+__all__ = ["CHANNEL", "FACTS_LOCK", "FORMAT_VERSION", "PostgresStore", "is_postgres_url", "unkey"]
 
 #: The schema this release writes and reads.
 FORMAT_VERSION = 1
@@ -99,6 +101,31 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_rewrite();
 """
 
+# Erasures and restrictions (see ``privacy``): created with the store, or added to a
+# store made by an earlier release the first time its owner opens it.
+_PRIVACY_SCHEMA = """
+CREATE TABLE erasures (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    offender_hash TEXT NOT NULL,
+    erased_at BIGINT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX erasures_by_hash ON erasures (offender_hash);
+CREATE TABLE restrictions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    offender_id TEXT COLLATE "C" NOT NULL,
+    restricted_at BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    lifted_at BIGINT,
+    lift_reason TEXT
+);
+CREATE INDEX restrictions_by_offender ON restrictions (offender_id);
+REVOKE ALL ON erasures, restrictions FROM PUBLIC;
+"""
+
+#: Taken by every transaction that writes fact rows (refresh, restriction, erasure).
+FACTS_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.facts'))"
+
 _COPY = (
     "COPY events (offender_id, event_id, type, date, recorded_at, recorded_at_given, payload,"
     " version, position) FROM STDIN"
@@ -131,17 +158,27 @@ def _copy_text(text: str) -> str:
     return text
 
 
+def _owner_only(what: str, exc: Exception) -> StoreError:
+    detail = str(exc).splitlines()[0]
+    return StoreError(
+        f"only the role that owns the store's tables may {what} ({detail}): "
+        "connect as the owner (see the PostgreSQL roles in the documentation)"
+    )
+
+
 def _shown(url: str) -> str:
     """The URL without its password, for messages."""
     return _URL_PASSWORD.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", url)
 
 
-class PostgresStore(StoreBase):
+class PostgresStore(PrivacyMixin, StoreBase):
     """Events in a PostgreSQL database, in the first schema of the connection's search path.
 
     Safe to share between threads: each call borrows a connection from a pool of up
     to ``max_connections``, and an :meth:`atomic` block keeps one connection for its
-    thread until the block ends. Processes each open their own store.
+    thread until the block ends. Processes each open their own store. Reads skip
+    restricted offenders; erasure and restriction (by the tables' owner) are in
+    :class:`~offender_journey.store.privacy.PrivacyMixin`.
 
     Args:
         url: ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`` (any libpq URL).
@@ -192,6 +229,11 @@ class PostgresStore(StoreBase):
                         "INSERT INTO store_meta VALUES ('format_version', %s)",
                         (str(FORMAT_VERSION),),
                     )
+            if conn.execute("SELECT to_regclass('restrictions')").fetchone() == (None,):
+                # A store of an earlier release: only its owner may add the tables.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+                if conn.execute("SELECT to_regclass('restrictions')").fetchone() == (None,):
+                    conn.execute(_PRIVACY_SCHEMA.encode())
             row = conn.execute(
                 "SELECT value FROM store_meta WHERE key = 'format_version'"
             ).fetchone()
@@ -243,6 +285,8 @@ class PostgresStore(StoreBase):
         with self.atomic(), self.borrow() as conn:
             locked = conn.execute("SELECT events_append_lock()").fetchone()
             head = int(locked[0]) if locked else 0
+            # Under the lock that erasure takes too: no erasure can slip in between.
+            self._refuse_erased(records)
             new, duplicates = split_batch(records, {}, self._codec)
             offenders = sorted({r.offender_id for r in new} | set(expected_versions or ()))
             if len(new) <= _SMALL:
@@ -344,7 +388,7 @@ class PostgresStore(StoreBase):
         with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT recorded_at, payload FROM events"
-                " WHERE offender_id = %s AND recorded_at <= %s ORDER BY version",
+                f" WHERE offender_id = %s AND recorded_at <= %s AND {VISIBLE} ORDER BY version",
                 (_key(offender_id), limit),
             ).fetchall()
         return self._decode(rows)
@@ -357,7 +401,7 @@ class PostgresStore(StoreBase):
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, read a page at a time (no transaction is held between pages)."""
         first, stop = offenders or (None, None)
-        where = [sql.SQL("recorded_at <= %s")]
+        where = [sql.SQL("recorded_at <= %s"), sql.SQL(VISIBLE)]
         params: list[Any] = [as_of_micros(as_of)]
         if first is not None:
             where.append(sql.SQL("offender_id >= %s"))
@@ -403,12 +447,13 @@ class PostgresStore(StoreBase):
         """Up to ``limit`` events appended after ``position``, as ``(position, event)``.
 
         Never misses an event: appends commit in position order, so once a position is
-        visible every smaller one is too.
+        visible every smaller one is too. Events of restricted offenders are skipped (and
+        not replayed once lifted).
         """
         with self.borrow() as conn:
             rows = conn.execute(
                 "SELECT position, recorded_at, payload FROM events WHERE position > %s"
-                " ORDER BY position LIMIT %s",
+                f" AND {VISIBLE} ORDER BY position LIMIT %s",
                 (position, limit),
             ).fetchall()
         decode = self._codec.decode_stored
@@ -462,15 +507,15 @@ class PostgresStore(StoreBase):
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         with self.borrow() as conn:
             rows = conn.execute(
-                "SELECT offender_id, MAX(version) FROM events GROUP BY offender_id"
-                " ORDER BY offender_id"
+                f"SELECT offender_id, MAX(version) FROM events WHERE {VISIBLE}"
+                " GROUP BY offender_id ORDER BY offender_id"
             ).fetchall()
         return iter([(unkey(offender_id), size) for offender_id, size in rows])
 
     def offenders(self) -> Iterator[str]:
         with self.borrow() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT offender_id FROM events ORDER BY offender_id"
+                f"SELECT DISTINCT offender_id FROM events WHERE {VISIBLE} ORDER BY offender_id"
             ).fetchall()
         return iter([unkey(row[0]) for row in rows])
 
@@ -480,12 +525,14 @@ class PostgresStore(StoreBase):
 
     def count_events(self) -> int:
         with self.borrow() as conn:
-            row = conn.execute("SELECT COUNT(*) FROM events").fetchone()
+            row = conn.execute(f"SELECT COUNT(*) FROM events WHERE {VISIBLE}").fetchone()
         return int(row[0]) if row else 0
 
     def count_offenders(self) -> int:
         with self.borrow() as conn:
-            row = conn.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()
+            row = conn.execute(
+                f"SELECT COUNT(DISTINCT offender_id) FROM events WHERE {VISIBLE}"
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
@@ -498,6 +545,86 @@ class PostgresStore(StoreBase):
         from ..facts.postgres import refresh
 
         return refresh(self, progress)
+
+    # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
+
+    _privacy_mark = "%s"
+    _privacy_order = "id"
+    _privacy_text = staticmethod(_key)
+    _privacy_untext = staticmethod(unkey)
+
+    def erase(self, offender_id: str, *, reason: str, key: bytes) -> ErasureReport:
+        """Remove every row about one person and leave a tombstone; then ``VACUUM``.
+
+        Only the role that owns the store's tables may erase (the trigger on
+        ``events`` refuses a delete to any other). ``VACUUM`` runs on the tables
+        touched once the delete has committed; it cannot clear the write-ahead log,
+        base backups or replicas (see the privacy documentation).
+
+        Raises:
+            StoreError: no such offender, a role that is not the owner, or a call
+                inside :meth:`atomic` (the ``VACUUM`` must follow the commit).
+        """
+        if getattr(self._pinned, "conn", None) is not None:
+            raise StoreError("erase cannot run inside atomic(): it must commit, then VACUUM")
+        try:
+            return super().erase(offender_id, reason=reason, key=key)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise _owner_only("erase", exc) from None
+
+    def restrict(self, offender_id: str, *, reason: str) -> Restriction:
+        try:
+            return super().restrict(offender_id, reason=reason)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise _owner_only("restrict", exc) from None
+
+    def lift_restriction(self, offender_id: str, *, reason: str = "") -> Restriction:
+        try:
+            return super().lift_restriction(offender_id, reason=reason)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise _owner_only("lift a restriction", exc) from None
+
+    @contextmanager
+    def _privacy_cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        with self.borrow() as conn:
+            yield conn.cursor()
+
+    def _privacy_lock(self, cursor: psycopg.Cursor[Any], *, erasing: bool) -> None:
+        """Fact writers take turns; an erasure also waits for appends and holds them off."""
+        cursor.execute(FACTS_LOCK)
+        if erasing:
+            cursor.execute("SELECT events_append_lock()")
+        else:
+            cursor.execute("LOCK TABLE restrictions IN SHARE ROW EXCLUSIVE MODE")
+
+    def _privacy_tables(self, cursor: psycopg.Cursor[Any]) -> list[str]:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')"
+            " AND a.attname = 'offender_id' AND NOT a.attisdropped ORDER BY c.relname"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+    def _privacy_facts(self, cursor: psycopg.Cursor[Any]) -> Dialect | None:
+        from ..facts.schema import POSTGRESQL
+
+        cursor.execute("SELECT to_regclass('facts_checkpoint')")
+        return None if cursor.fetchone() == (None,) else POSTGRESQL
+
+    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
+        """``VACUUM (ANALYZE)`` the tables the erasure touched, once it has committed.
+
+        Removes the dead rows and their index entries so that their space is reused,
+        and replaces the planner's statistics (which sample column values, ids among
+        them). It does not rewrite the files: see the privacy documentation for what
+        stays on disk, in the write-ahead log and in backups.
+        """
+        statement = sql.SQL("VACUUM (ANALYZE) {}").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+        )
+        with self._pool.connection() as conn:
+            conn.execute(statement)
+        return False
 
     def close(self) -> None:
         self._pool.close()

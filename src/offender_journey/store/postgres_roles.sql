@@ -3,10 +3,15 @@
 -- does both, and creates the fact tables first). Safe to run again.
 --
 --   offender_journey_writer    services that append events: SELECT and INSERT on events,
---                              nothing else (no UPDATE, DELETE or TRUNCATE).
---   offender_journey_follower  `offender-journey follow`: reads events, rewrites fact rows.
+--                              nothing else (no UPDATE, DELETE or TRUNCATE); reads the
+--                              tombstones (to refuse erased people) and restrictions.
+--   offender_journey_follower  `offender-journey follow`: reads events and restrictions,
+--                              rewrites fact rows.
 --   offender_journey_reader    analysts: SELECT on the fact tables (effective_events among
 --                              them) and nothing else; never the raw events.
+--
+-- Erasure and restriction are for the owner alone: no group role may delete events,
+-- write tombstones or restrictions.
 --
 -- These are group roles (NOLOGIN): give each service or person a login role of its own
 -- that is a member, e.g. CREATE ROLE intake LOGIN PASSWORD '...' IN ROLE offender_journey_writer;
@@ -28,14 +33,15 @@ BEGIN
 END
 $roles$;
 
-REVOKE ALL ON events, store_meta FROM PUBLIC;
+REVOKE ALL ON events, store_meta, erasures, restrictions FROM PUBLIC;
 REVOKE ALL ON {fact_tables} FROM PUBLIC;
 
 GRANT SELECT, INSERT ON events TO offender_journey_writer;
 GRANT SELECT ON store_meta TO offender_journey_writer;
 GRANT EXECUTE ON FUNCTION events_append_lock() TO offender_journey_writer;
+GRANT SELECT ON erasures, restrictions TO offender_journey_writer;
 
-GRANT SELECT ON events, store_meta TO offender_journey_follower;
+GRANT SELECT ON events, store_meta, restrictions TO offender_journey_follower;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {fact_tables} TO offender_journey_follower;
 
 GRANT SELECT ON {fact_tables} TO offender_journey_reader;

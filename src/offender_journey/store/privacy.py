@@ -1,27 +1,33 @@
-"""Erasure and restriction in a SQLite store: the one exception to append-only.
+"""Erasure and restriction: the one exception to append-only, the same in every SQL store.
 
 Events are never edited or deleted, with one exception: :meth:`PrivacyMixin.erase`,
 which removes every row about one person from every table that has an
 ``offender_id`` column (events, and any fact table kept beside them) in one
-transaction, then rebuilds the file so that no page, free page or write-ahead log
-frame keeps their bytes. What remains is a tombstone in ``erasures``: a keyed hash
-of the id, the time and the reason. A later append of the same person is refused
-(:class:`~offender_journey.errors.ErasedOffenderError`), so an old file re-imported
-cannot bring them back silently; checking needs the key, so a store with erasures
-refuses appends until it is given one (:meth:`PrivacyMixin.use_key`).
+transaction, then has the store clear what its engine keeps of deleted rows (SQLite:
+deleted with ``secure_delete``, the write-ahead log emptied, and the file rebuilt only
+if a stale copy of an id is still found in it; PostgreSQL: ``VACUUM`` of the tables
+touched). What remains is a tombstone in
+``erasures``: a keyed hash of the id, the time and the reason. A later append of the
+same person is refused (:class:`~offender_journey.errors.ErasedOffenderError`), so an
+old file re-imported cannot bring them back silently; checking needs the key, so a
+store with erasures refuses appends until it is given one (:meth:`PrivacyMixin.use_key`).
 
 A restriction (:meth:`PrivacyMixin.restrict`) keeps the events but hides the
-person from every read that views and exports use, and takes their rows out of the
-fact tables, until it is lifted. Both are recorded with their times and reasons.
+person from every read that views and exports use (:data:`VISIBLE`), and takes their
+rows out of the fact tables, until it is lifted. Both are recorded with their times
+and reasons.
+
+The rules are written once, here, over a DB-API cursor; each store supplies the
+few things that differ between engines (the parameter mark, how text is stored, how
+to list its tables, how to clear deleted rows) through the ``_privacy_*`` hooks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,6 +35,9 @@ from ..errors import ErasedOffenderError, StoreError
 from ..events import Event
 from ..keys import keyed_hash
 from .base import Record, from_micros, to_micros
+
+if TYPE_CHECKING:
+    from ..facts.schema import Dialect
 
 __all__ = [
     "PRIVACY_SCHEMA",
@@ -39,6 +48,7 @@ __all__ = [
     "Restriction",
 ]
 
+#: The privacy tables of a SQLite store (a PostgreSQL store creates the same with its types).
 PRIVACY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS erasures (
     offender_hash TEXT NOT NULL,
@@ -53,8 +63,7 @@ CREATE TABLE IF NOT EXISTS restrictions (
     lifted_at INTEGER,
     lift_reason TEXT
 );
-CREATE INDEX IF NOT EXISTS restrictions_in_force
-    ON restrictions (offender_id) WHERE lifted_at IS NULL;
+CREATE INDEX IF NOT EXISTS restrictions_by_offender ON restrictions (offender_id);
 """
 
 #: A condition on ``offender_id`` that every read for views and exports adds.
@@ -93,13 +102,26 @@ class ErasureReport:
     #: Rows removed per table (events and any fact tables).
     rows: dict[str, int]
     erased_at: dt.datetime
+    #: Whether the whole file had to be rebuilt (SQLite, when a stale copy was found).
+    rebuilt: bool = False
+
+
+def _quoted(table: str) -> str:
+    return '"' + table.replace('"', '""') + '"'
 
 
 class PrivacyMixin:
-    """Erasure and restriction for :class:`~offender_journey.store.SQLiteStore`."""
+    """Erasure and restriction for the SQL stores (SQLite and PostgreSQL).
 
-    _db: sqlite3.Connection
+    The store provides :meth:`atomic`, :meth:`read_stream` and the ``_privacy_*``
+    hooks; everything that decides what is deleted, recorded or refused is here.
+    """
+
     _key: bytes | None = None
+    #: The driver's parameter mark.
+    _privacy_mark = "?"
+    #: The column that orders ``erasures`` and ``restrictions`` rows as inserted.
+    _privacy_order = "rowid"
 
     if TYPE_CHECKING:  # what the mixin needs of the store it is mixed into
 
@@ -109,8 +131,41 @@ class PrivacyMixin:
             self, offender_id: str, *, as_of: dt.datetime | None = None
         ) -> list[Event]: ...
 
-    def _create_privacy_tables(self) -> None:
-        self._db.executescript(PRIVACY_SCHEMA)
+        def _privacy_cursor(self) -> AbstractContextManager[Any]:
+            """A DB-API cursor on the connection of the current transaction, if any."""
+
+        def _privacy_tables(self, cursor: Any) -> list[str]:
+            """Every table of the store with an ``offender_id`` column."""
+
+        def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
+            """After the delete has committed: clear what the engine keeps of deleted rows.
+
+            ``needles`` are the erased texts (the id, the event ids) a store may look for.
+            Returns whether the whole store had to be rebuilt.
+            """
+
+        def _privacy_facts(self, cursor: Any) -> Dialect | None:
+            """The fact tables' dialect, or ``None`` if the store has no fact tables yet."""
+
+    # --- hooks with a default (SQLite's) ------------------------------------------------
+
+    def _privacy_text(self, text: str) -> str:
+        """Text as the engine stores it (PostgreSQL escapes U+0000)."""
+        return text
+
+    def _privacy_untext(self, text: str) -> str:
+        """The inverse of :meth:`_privacy_text`."""
+        return text
+
+    def _privacy_lock(self, cursor: Any, *, erasing: bool) -> None:
+        """Serialise privacy changes (and, ``erasing``, appends) with each other."""
+
+    @contextmanager
+    def _privacy_erasing(self) -> Iterator[None]:
+        """Connection settings that the delete runs under (SQLite: ``secure_delete``)."""
+        yield
+
+    # --- the rules --------------------------------------------------------------------
 
     def use_key(self, key: bytes) -> None:
         """Give the key that tombstones are hashed with, so appends can be checked."""
@@ -121,31 +176,36 @@ class PrivacyMixin:
     def restrict(self, offender_id: str, *, reason: str) -> Restriction:
         """Hide one person from every view and export until :meth:`lift_restriction`."""
         now = dt.datetime.now(dt.UTC)
-        with self.atomic():
-            if self._in_force(offender_id):
+        m = self._privacy_mark
+        with self.atomic(), self._privacy_cursor() as cursor:
+            self._privacy_lock(cursor, erasing=False)
+            if self._in_force(cursor, offender_id):
                 raise StoreError(f"offender {offender_id!r} is already restricted")
-            self._db.execute(
-                "INSERT INTO restrictions (offender_id, restricted_at, reason) VALUES (?, ?, ?)",
-                (offender_id, to_micros(now), reason),
+            cursor.execute(
+                f"INSERT INTO restrictions (offender_id, restricted_at, reason) "
+                f"VALUES ({m}, {m}, {m})",
+                (self._privacy_text(offender_id), to_micros(now), self._privacy_text(reason)),
             )
-            self._resync_facts(offender_id)
+            self._resync_facts(cursor, offender_id)
         return Restriction(offender_id, now, reason)
 
     def lift_restriction(self, offender_id: str, *, reason: str = "") -> Restriction:
         """End the restriction in force on one person; the record of it stays."""
         now = dt.datetime.now(dt.UTC)
-        with self.atomic():
-            if not self._in_force(offender_id):
+        m = self._privacy_mark
+        with self.atomic(), self._privacy_cursor() as cursor:
+            self._privacy_lock(cursor, erasing=False)
+            if not self._in_force(cursor, offender_id):
                 raise StoreError(f"offender {offender_id!r} is not restricted")
-            self._db.execute(
-                "UPDATE restrictions SET lifted_at = ?, lift_reason = ? "
-                "WHERE offender_id = ? AND lifted_at IS NULL",
-                (to_micros(now), reason, offender_id),
+            cursor.execute(
+                f"UPDATE restrictions SET lifted_at = {m}, lift_reason = {m} "
+                f"WHERE offender_id = {m} AND lifted_at IS NULL",
+                (to_micros(now), self._privacy_text(reason), self._privacy_text(offender_id)),
             )
-            self._resync_facts(offender_id)
+            self._resync_facts(cursor, offender_id)
         return self.restrictions(offender_id)[-1]
 
-    def _resync_facts(self, offender_id: str) -> None:
+    def _resync_facts(self, cursor: Any, offender_id: str) -> None:
         """Re-derive one person's fact rows at the tables' checkpoint: none while restricted.
 
         The fact tables follow the log by position; a restriction moves no position, so
@@ -155,39 +215,67 @@ class PrivacyMixin:
         from ..facts.refresh import checkpoint, write_facts
         from ..projections.base import History
 
-        cursor = self._db.cursor()
-        position = checkpoint(cursor)
+        dialect = self._privacy_facts(cursor)
+        if dialect is None:
+            return
+        position = checkpoint(cursor, dialect)
         if position == 0:
             return  # no fact tables yet: the first refresh derives everyone visible
         events = self.read_stream(offender_id)  # empty while restricted
         facts = []
         if events:
             derived = derive(History.build(offender_id, events))
-            (latest,) = self._db.execute(
-                "SELECT MAX(position) FROM events WHERE offender_id = ?", (offender_id,)
-            ).fetchone()
+            cursor.execute(
+                f"SELECT MAX(position) FROM events WHERE offender_id = {self._privacy_mark}",
+                (self._privacy_text(offender_id),),
+            )
+            (latest,) = cursor.fetchone()
             (row,) = derived.offenders
             facts = [attrs.evolve(derived, offenders=(row._replace(position=latest),))]
-        write_facts(cursor, [offender_id], facts, position)
+        write_facts(cursor, [offender_id], facts, position, dialect)
 
-    def _in_force(self, offender_id: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM restrictions WHERE offender_id = ? AND lifted_at IS NULL",
-            (offender_id,),
-        ).fetchone()
-        return row is not None
+    def _drop_restricted_facts(self, cursor: Any) -> None:
+        """Remove any fact rows about people restricted now (a refresh may derive them)."""
+        from ..facts.schema import TABLES
+
+        if self._privacy_facts(cursor) is None:
+            return
+        for table in TABLES:
+            cursor.execute(
+                f"DELETE FROM {table.name} WHERE offender_id IN "
+                "(SELECT offender_id FROM restrictions WHERE lifted_at IS NULL)"
+            )
+
+    def _in_force(self, cursor: Any, offender_id: str) -> bool:
+        cursor.execute(
+            "SELECT 1 FROM restrictions "
+            f"WHERE offender_id = {self._privacy_mark} AND lifted_at IS NULL",
+            (self._privacy_text(offender_id),),
+        )
+        return cursor.fetchone() is not None
 
     def restrictions(self, offender_id: str | None = None) -> list[Restriction]:
         """Every restriction recorded (or those of one person), oldest first, lifted or not."""
-        where, params = ("WHERE offender_id = ?", (offender_id,)) if offender_id else ("", ())
-        rows = self._db.execute(
-            "SELECT offender_id, restricted_at, reason, lifted_at, lift_reason "
-            f"FROM restrictions {where} ORDER BY restricted_at, rowid",
-            params,
-        ).fetchall()
+        where, params = (
+            (f"WHERE offender_id = {self._privacy_mark}", (self._privacy_text(offender_id),))
+            if offender_id
+            else ("", ())
+        )
+        with self._privacy_cursor() as cursor:
+            cursor.execute(
+                "SELECT offender_id, restricted_at, reason, lifted_at, lift_reason FROM "
+                f"restrictions {where} ORDER BY restricted_at, {self._privacy_order}",
+                params,
+            )
+            rows = cursor.fetchall()
+        text = self._privacy_untext
         return [
             Restriction(
-                o, from_micros(at), why, None if lifted is None else from_micros(lifted), lw
+                text(o),
+                from_micros(at),
+                text(why),
+                None if lifted is None else from_micros(lifted),
+                None if lw is None else text(lw),
             )
             for o, at, why, lifted, lw in rows
         ]
@@ -196,78 +284,78 @@ class PrivacyMixin:
 
     def erasures(self) -> list[Erasure]:
         """Every tombstone, oldest first."""
-        rows = self._db.execute(
-            "SELECT offender_hash, erased_at, reason FROM erasures ORDER BY erased_at, rowid"
-        ).fetchall()
-        return [Erasure(h, from_micros(at), why) for h, at, why in rows]
+        with self._privacy_cursor() as cursor:
+            cursor.execute(
+                "SELECT offender_hash, erased_at, reason FROM erasures "
+                f"ORDER BY erased_at, {self._privacy_order}"
+            )
+            rows = cursor.fetchall()
+        return [Erasure(h, from_micros(at), self._privacy_untext(why)) for h, at, why in rows]
 
     def erase(self, offender_id: str, *, reason: str, key: bytes) -> ErasureReport:
         """Remove every row about one person, physically, and leave a tombstone.
 
         The rows go from every table with an ``offender_id`` column in one
-        transaction with ``secure_delete`` on; then the file is rebuilt (``VACUUM``)
-        and the write-ahead log checkpointed and truncated, so no byte of the id or
-        of the person's event ids is left in the store's files. The rebuild rewrites
-        the whole file: seconds for a million events, and other connections must
-        not be writing meanwhile.
+        transaction, which also records the tombstone; then the store clears what its
+        engine keeps of the deleted rows (see the store's documentation). If that last
+        step could not finish, erasing the same person again finishes it.
 
         Raises:
-            StoreError: no such offender, or another connection blocked the rebuild.
+            StoreError: no such offender (and no erasure of them to finish), or the
+                deleted rows could not be cleared.
         """
         now = dt.datetime.now(dt.UTC)
-        self._db.execute("PRAGMA secure_delete=ON")
-        try:
-            with self.atomic():
-                rows = {
-                    table: self._db.execute(
-                        f'DELETE FROM "{table}" WHERE offender_id = ?', (offender_id,)
-                    ).rowcount
-                    for table in self._tables_about_offenders()
-                }
-                if not rows.get("events"):
+        m = self._privacy_mark
+        stored = self._privacy_text(offender_id)
+        digest = keyed_hash(key, offender_id, purpose=ERASURE_PURPOSE)
+        with self._privacy_erasing():
+            with self.atomic(), self._privacy_cursor() as cursor:
+                self._privacy_lock(cursor, erasing=True)
+                cursor.execute(f"SELECT event_id FROM events WHERE offender_id = {m}", (stored,))
+                needles = [offender_id, *(self._privacy_untext(r[0]) for r in cursor.fetchall())]
+                rows = {}
+                for table in self._privacy_tables(cursor):
+                    cursor.execute(
+                        f"DELETE FROM {_quoted(table)} WHERE offender_id = {m}", (stored,)
+                    )
+                    rows[table] = cursor.rowcount
+                cursor.execute(f"SELECT 1 FROM erasures WHERE offender_hash = {m}", (digest,))
+                finishing = cursor.fetchone() is not None
+                if not rows.get("events") and not finishing:
                     raise StoreError(f"no offender {offender_id!r} in the store")
-                self._db.execute(
-                    "INSERT INTO erasures VALUES (?, ?, ?)",
-                    (keyed_hash(key, offender_id, purpose=ERASURE_PURPOSE), to_micros(now), reason),
-                )
-            self._scrub()
-        finally:
-            self._db.execute("PRAGMA secure_delete=OFF")
-        return ErasureReport(rows["events"], rows, now)
+                if rows.get("events"):
+                    cursor.execute(
+                        "INSERT INTO erasures (offender_hash, erased_at, reason) "
+                        f"VALUES ({m}, {m}, {m})",
+                        (digest, to_micros(now), self._privacy_text(reason)),
+                    )
+                    self._follow_lower_head(cursor)
+            rebuilt = self._privacy_scrub([t for t, n in rows.items() if n] or ["events"], needles)
+        return ErasureReport(rows.get("events", 0), rows, now, rebuilt)
 
-    def _tables_about_offenders(self) -> Iterator[str]:
-        """Every table holding an ``offender_id`` column: events, restrictions, facts."""
-        tables = self._db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        ).fetchall()
-        for (table,) in tables:
-            columns = self._db.execute(f'PRAGMA table_info("{table}")').fetchall()
-            if any(column[1] == "offender_id" for column in columns):
-                yield table
+    def _follow_lower_head(self, cursor: Any) -> None:
+        """Bring the fact tables' checkpoint down to the head if the erasure lowered it.
 
-    def _scrub(self) -> None:
-        """Rebuild the file and empty the write-ahead log, leaving no stale pages anywhere."""
-        try:
-            self._db.execute("VACUUM")
-            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        except sqlite3.OperationalError as exc:
-            busy, detail = 1, str(exc)
-        else:
-            detail = "another connection is reading"
-        if busy:
-            raise StoreError(
-                f"the rows are deleted but the file could not be rebuilt ({detail}): close "
-                "other connections to the store and run erase again to finish"
-            )
+        When the person's events were the latest, the next append reuses their
+        positions; a checkpoint left above them would never see those events.
+        """
+        if self._privacy_facts(cursor) is None:
+            return
+        cursor.execute("SELECT COALESCE(MAX(position), 0) FROM events")
+        (head,) = cursor.fetchone()
+        m = self._privacy_mark
+        cursor.execute(
+            f"UPDATE facts_checkpoint SET position = {m} WHERE position > {m}", (head, head)
+        )
 
     def _refuse_erased(self, records: Iterable[Record]) -> None:
         """Raise :class:`ErasedOffenderError` if any record is about an erased person."""
-        tombstones = dict(
-            self._db.execute(
-                "SELECT offender_hash, 'erased ' || strftime('%Y-%m-%d', erased_at / 1000000, "
-                "'unixepoch') || ': ' || reason FROM erasures"
-            ).fetchall()
-        )
+        with self._privacy_cursor() as cursor:
+            cursor.execute("SELECT offender_hash, erased_at, reason FROM erasures")
+            tombstones = {
+                digest: f"erased {from_micros(at):%Y-%m-%d}: {self._privacy_untext(why)}"
+                for digest, at, why in cursor.fetchall()
+            }
         if not tombstones:
             return
         if self._key is None:

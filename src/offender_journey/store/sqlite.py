@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import mmap
 import os
 import pathlib
 import sqlite3
@@ -38,10 +39,11 @@ from .base import (
     prefix_range,
     split_batch,
 )
-from .privacy import VISIBLE, PrivacyMixin
+from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..facts.schema import Dialect
     from ..progress import Progress
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
@@ -403,7 +405,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         first, stop = prefix_range(prefix)
         cursor = self._db.execute(
             "SELECT offender_id, COUNT(*), MIN(date), MAX(date) FROM events "
-            "WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) "
+            f"WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) AND {VISIBLE} "
             "GROUP BY offender_id ORDER BY offender_id",
             (first or "", stop, stop),
         )
@@ -433,6 +435,90 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             ).fetchone()[0]
         )
 
+    # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
+
+    def _create_privacy_tables(self) -> None:
+        """Create the privacy tables and indexes that are missing (writing nothing otherwise)."""
+        present = {
+            row[0]
+            for row in self._db.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE name IN ('erasures', 'restrictions', 'restrictions_by_offender')"
+            )
+        }
+        if len(present) == 3:
+            return
+        try:
+            self._db.executescript(PRIVACY_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            # A read-only store of an earlier release lacks only the index: reads work.
+            if not ({"erasures", "restrictions"} <= present and "readonly" in str(exc)):
+                raise
+
+    @contextmanager
+    def _privacy_cursor(self) -> Iterator[sqlite3.Cursor]:
+        yield self._db.cursor()
+
+    def _privacy_tables(self, cursor: sqlite3.Cursor) -> list[str]:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [
+            table
+            for (table,) in cursor.fetchall()
+            if any(c[1] == "offender_id" for c in self._db.execute(f'PRAGMA table_info("{table}")'))
+        ]
+
+    def _privacy_facts(self, cursor: sqlite3.Cursor) -> Dialect | None:
+        from ..facts.schema import SQLITE
+
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'facts_checkpoint'")
+        return None if cursor.fetchone() is None else SQLITE
+
+    @contextmanager
+    def _privacy_erasing(self) -> Iterator[None]:
+        """Delete with ``secure_delete``: SQLite overwrites deleted cells and freed pages."""
+        self._db.execute("PRAGMA secure_delete=ON")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA secure_delete=OFF")
+
+    def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
+        """Empty the write-ahead log into the file; rebuild the file only if it must.
+
+        ``secure_delete`` zeroed the deleted cells and freed pages, so checkpointing
+        the log (and truncating it) is all an erasure usually needs. But earlier writes
+        may have left stale copies of a row in the unused part of some page (SQLite
+        does not clear a page's gap when it moves cells to a sibling): the file is
+        searched for the erased ids (seconds for a million events), and only if one is
+        still there is it rebuilt (``VACUUM``), which writes every page afresh.
+        """
+        self._checkpoint()
+        if self.path == ":memory:" or not _file_holds(self.path, needles):
+            return False
+        try:
+            self._db.execute("VACUUM")
+        except sqlite3.OperationalError as exc:
+            raise self._unscrubbed(str(exc)) from None
+        self._checkpoint()
+        return True
+
+    def _checkpoint(self) -> None:
+        try:
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise self._unscrubbed(str(exc)) from None
+        if busy:
+            raise self._unscrubbed("another connection is reading")
+
+    @staticmethod
+    def _unscrubbed(detail: str) -> StoreError:
+        return StoreError(
+            f"the rows are deleted but not yet cleared from the store's files ({detail}): "
+            "close other connections to the store and run erase again to finish"
+        )
+
     # --- fact tables ---------------------------------------------------------------------------
 
     @property
@@ -445,11 +531,16 @@ class SQLiteStore(PrivacyMixin, StoreBase):
 
         Re-derives only the offenders with events appended since the last refresh, in
         one transaction with the checkpoint, telling ``progress`` how many are done.
-        Returns a ``RefreshReport``.
+        Returns a ``RefreshReport``. Restricted offenders get no rows, even when events
+        about them arrived meanwhile.
         """
         from ..facts.refresh import refresh
 
-        return refresh(self, jobs=jobs, progress=progress)
+        with self.atomic():
+            report = refresh(self, jobs=jobs, progress=progress)
+            if report.offenders:
+                self._drop_restricted_facts(self._db.cursor())
+        return report
 
     def close(self) -> None:
         self._db.close()
@@ -465,6 +556,24 @@ def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
             return file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
     except OSError:
         return False
+
+
+def _file_holds(path: str, texts: Sequence[str]) -> bool:
+    """Whether any of ``texts`` is somewhere in the file's bytes (searched in place, mapped).
+
+    A text that contains another of them is not searched for on its own: any copy of it
+    holds the shorter one (event ids often hold their offender's id).
+    """
+    wanted = sorted({t.encode() for t in texts if t}, key=len)
+    needles: list[bytes] = []
+    for text in wanted:
+        if not any(shorter in text for shorter in needles):
+            needles.append(text)
+    with open(path, "rb") as file:
+        if not needles or os.fstat(file.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return any(data.find(needle) >= 0 for needle in needles)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
