@@ -50,7 +50,8 @@ class Row(NamedTuple):
     """One input line, read: an event, or why it is not one (a tuple: one per line, cheap).
 
     ``blank`` rows only count; ``payload`` is what the store keeps for the event (the
-    JSON as given), ``None`` to use the event's canonical encoding.
+    JSON as given), ``None`` to use the event's canonical encoding. A reader that checked
+    the line in full without building the event gives the ``record`` to store instead.
     """
 
     number: int
@@ -59,6 +60,7 @@ class Row(NamedTuple):
     payload: str | None = None
     problems: tuple[Problem, ...] = ()
     blank: bool = False
+    record: Record | None = None
 
 
 @attrs.frozen
@@ -232,17 +234,20 @@ def _run(
         if row.blank:
             tally.blank += 1
             continue
-        if row.event is None:
-            tally.reject(row.number, row.problems, row.text)
-            continue
         # Strict mode goes on appending after a rejection (inside the transaction that
         # will be rolled back), so later conflicts are found and reported too.
-        payload = row.payload
-        if payload is None:
-            if encode is None:
-                raise TypeError("rows without a payload need an encode function")
-            payload = encode(row.event)
-        batch.append((row.number, record_of(row.event, payload, now), row.text))
+        record = row.record
+        if record is None:
+            if row.event is None:
+                tally.reject(row.number, row.problems, row.text)
+                continue
+            payload = row.payload
+            if payload is None:
+                if encode is None:
+                    raise TypeError("rows without a payload need an encode function")
+                payload = encode(row.event)
+            record = record_of(row.event, payload, now)
+        batch.append((row.number, record, row.text))
         if len(batch) >= batch_size:
             _flush(batch, store, tally)
             batch = []
