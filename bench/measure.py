@@ -49,16 +49,20 @@ def run_step(code: str, *args: str, env: dict[str, str] | None = None) -> dict[s
 
 
 def run_command(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a command in a fresh process tree: seconds, peak MiB (largest process), stdout."""
+    """Run a command in a fresh process tree: seconds, CPU seconds, peak MiB (largest process).
+
+    Also its ``stdout``.
+    """
     wrapper = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
         "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "el = time.perf_counter() - t\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime\n"
         "sys.stderr.write(done.stderr)\n"
-        "print(json.dumps({'seconds': el, 'peak_mib': peak, 'code': done.returncode,"
-        " 'stdout': done.stdout}))\n"
+        "print(json.dumps({'seconds': el, 'peak_mib': peak, 'cpu_seconds': cpu,"
+        " 'code': done.returncode, 'stdout': done.stdout}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", wrapper, *command],
