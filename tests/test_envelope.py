@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from offender_journey.codec import Codec
@@ -41,6 +41,7 @@ def test_every_line_of_synthetic_data_takes_the_fast_path() -> None:
 
 @pytest.mark.parametrize("cls", list(EVENT_TYPES.values()), ids=list(EVENT_TYPES))
 @given(data=st.data())
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_a_valid_event_gives_the_record_of_its_full_decode(
     cls: type[Event], data: st.DataObject
 ) -> None:
@@ -150,6 +151,7 @@ json_values = (
 
 @pytest.mark.parametrize("cls", list(EVENT_TYPES.values()), ids=list(EVENT_TYPES))
 @given(data=st.data())
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_fast_path_never_accepts_what_the_full_decode_rejects(
     cls: type[Event], data: st.DataObject
 ) -> None:

@@ -57,6 +57,7 @@ def read_jsonl(lines: Iterable[bytes], codec: Codec, *, now: int | None = None) 
     if now is None:
         now = to_micros(dt.datetime.now(dt.UTC))
     read = EnvelopeReader(codec, now=now).read_line
+    new_row = tuple.__new__
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip(b"\r\n")
         if number == 1 and text.startswith(b"\xef\xbb\xbf"):
@@ -70,7 +71,8 @@ def read_jsonl(lines: Iterable[bytes], codec: Codec, *, now: int | None = None) 
             continue
         try:
             line = text.decode("utf-8")
-            yield Row(number, text, None, line, (), False, read(line))
+            # As Row(...) builds it, without its Python-level __new__: one per line.
+            yield new_row(Row, (number, text, None, line, (), False, read(line)))
         except UnicodeDecodeError as exc:
             reason = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
             yield Row(number, text, problems=(Problem("", reason),))
