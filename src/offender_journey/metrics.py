@@ -20,12 +20,13 @@ Examples:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import itertools
 import operator
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Generic, Protocol, TypeVar, cast
 
@@ -34,6 +35,7 @@ import attrs
 from .events import Event
 from .facts.derive import derive
 from .facts.schema import OffenderFacts
+from .progress import Progress, counted
 from .projections.base import (
     ALL_TIME,
     History,
@@ -319,6 +321,7 @@ def compute(
     window: Window = ALL_TIME,
     as_of: AsOf = None,
     views: Iterable[ViewChoice] | None = None,
+    progress: Progress | None = None,
 ) -> MetricsReport:
     """Every requested view over offenders' streams, in one pass.
 
@@ -330,12 +333,14 @@ def compute(
             string, or a date meaning the end of that day UTC (default: now, so events
             recorded in the future are not seen).
         views: names from :data:`VIEWS` (default: :func:`default_views`).
+        progress: told of the offenders done (see :mod:`offender_journey.progress`);
+            set its total first if you know how many streams there are.
 
     Cost: per offender, one history build and one derivation of the fact rows the
     views read; memory is one offender's stream plus the running totals.
     """
     cut, now = _query_time(window, as_of)
-    return _compute(streams, window, cut, now, resolve_views(views))
+    return _compute(counted(streams, progress, None), window, cut, now, resolve_views(views))
 
 
 def _compute(
@@ -400,6 +405,7 @@ def compute_store(
     as_of: AsOf = None,
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
+    progress: Progress | None = None,
 ) -> MetricsReport:
     """Every requested view over a store (see ``open_store``): from its fact tables when it can.
 
@@ -411,6 +417,8 @@ def compute_store(
     processes (contiguous ranges of offender ids balanced by event count). The
     numbers are the same either way, and for any ``jobs``. The store must exist;
     ``as_of`` defaults to now, taken once so every part is cut at the same instant.
+    ``progress`` (a ``tqdm`` bar, say) is told each stage's offenders and how many are
+    done: see :mod:`offender_journey.progress`.
     """
     from .facts.refresh import facts_as_of
     from .store import SQLiteStore
@@ -433,12 +441,14 @@ def compute_store(
         if postgres:
             from .facts.postgres import facts_as_of as facts_as_of_postgres
 
-            found = facts_as_of_postgres(str(path), tables, cut)
+            found = facts_as_of_postgres(str(path), tables, cut, progress=progress)
         else:
-            found = facts_as_of(path, tables, cut, jobs=jobs)
+            found = facts_as_of(path, tables, cut, jobs=jobs, progress=progress)
         if found is not None:
             return compute_facts(found, window=window, as_of=cut, views=names)
-    return _fold_store(path, window=window, as_of=cut, now=now, views=names, jobs=jobs)
+    return _fold_store(
+        path, window=window, as_of=cut, now=now, views=names, jobs=jobs, progress=progress
+    )
 
 
 def _fold_store(
@@ -449,6 +459,7 @@ def _fold_store(
     views: list[View[Any]],
     jobs: int,
     now: dt.datetime | None = None,
+    progress: Progress | None = None,
 ) -> MetricsReport:
     from .store import open_store
 
@@ -456,15 +467,33 @@ def _fold_store(
 
     if jobs <= 1:
         with open_store(path) as store:
-            return _compute(store.read_all(as_of=as_of), window, as_of, now, views)
+            total = None if progress is None else store.count_offenders()
+            streams = counted(store.read_all(as_of=as_of), progress, total, "reading events")
+            return _compute(streams, window, as_of, now, views)
     with open_store(path) as store:
-        ranges = _balanced_ranges(store.stream_sizes(), jobs)
+        sizes = list(store.stream_sizes())
+    ranges = _balanced_ranges(sizes, jobs)
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
             _compute_range,
             *zip(*[(path, r, window, as_of, views, now) for r in ranges], strict=True),
         )
-        return functools.reduce(operator.add, parts)
+        ids = [offender_id for offender_id, _ in sizes] if progress is not None else []
+        done = counted(
+            zip(parts, _offenders_in(ids, ranges), strict=True),
+            progress,
+            len(sizes),
+            "reading events",
+            size=operator.itemgetter(1),
+        )
+        return functools.reduce(operator.add, (part for part, _ in done))
+
+
+def _offenders_in(ids: Sequence[str], ranges: Iterable[OffenderRange]) -> Iterator[int]:
+    """How many of the ordered ``ids`` each range holds."""
+    for first, stop in ranges:
+        low = 0 if first is None else bisect.bisect_left(ids, first)
+        yield (len(ids) if stop is None else bisect.bisect_left(ids, stop)) - low
 
 
 def _compute_range(

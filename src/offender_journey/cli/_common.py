@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
 
 from ..codec import parse_date
+from ..progress import Progress
 from ..store import DEFAULT_STORE, open_store
 
 __all__ = [
@@ -259,8 +260,16 @@ def print_json(obj: Any) -> None:
 
 
 @contextlib.contextmanager
-def progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    """A tqdm line counter on a terminal (the ``progress`` extra); silent otherwise."""
+def progress(enabled: bool | None = None, *, unit: str = "offenders") -> Iterator[Progress | None]:
+    """A tqdm bar on standard error (the ``progress`` extra), or ``None``: no bar, no error.
+
+    ``enabled`` defaults to whether standard error is a terminal: never on a pipe or a
+    file. Long reads name their stage and set the bar's total themselves (see
+    :mod:`offender_journey.progress`); ``unit`` is what is counted: lines read are
+    counted in thousands (``1.2M lines``), offenders whole.
+    """
+    if enabled is None:
+        enabled = sys.stderr.isatty()
     if not enabled:
         yield None
         return
@@ -269,16 +278,15 @@ def progress(enabled: bool) -> Iterator[Callable[[int], None] | None]:
     except ImportError:
         yield None
         return
-    bar = tqdm(unit=" lines", unit_scale=True, file=sys.stderr, leave=False)
-    seen = 0
-
-    def update(lines: int) -> None:
-        nonlocal seen
-        bar.update(lines - seen)
-        seen = lines
-
+    bar = tqdm(
+        unit=f" {unit}",
+        unit_scale=unit == "lines",
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+    )
     try:
-        yield update
+        yield bar
     finally:
         bar.close()
 
@@ -320,7 +328,10 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     open_existing(args.store).close()
     jobs = jobs_for(args, args.store) if hasattr(args, "jobs") else 1
     try:
-        return compute_store(args.store, window=window, as_of=args.as_of, views=views, jobs=jobs)
+        with progress() as bar:
+            return compute_store(
+                args.store, window=window, as_of=args.as_of, views=views, jobs=jobs, progress=bar
+            )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -12,6 +12,7 @@ from ._common import (
     at_least,
     open_existing,
     print_json,
+    progress,
 )
 
 
@@ -32,7 +33,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise UsageError("--pseudonymise needs --key-file KEY (see `offender-journey keygen`)")
         key = load_key(args.key_file)
         pseudonymiser = Pseudonymiser(key, keep_dob=args.keep_dob, keep_text=args.keep_text)
-    with open_existing(args.store) as store:
+    with open_existing(args.store) as store, progress() as bar:
         try:
             report = export(
                 store,
@@ -40,6 +41,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 format=args.format,
                 partitions=args.partitions,
                 pseudonymiser=pseudonymiser,
+                progress=bar,
             )
         except (FileExistsError, OSError) as exc:
             raise UsageError(str(exc)) from None

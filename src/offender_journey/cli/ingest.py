@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
@@ -39,6 +40,7 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..progress import Progress
 
 
 def _format_of(args: argparse.Namespace) -> str:
@@ -99,11 +101,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
         interactive = sys.stderr.isatty() and not args.json
         fault: ImportInterruptedError | None = None
-        with progress(interactive) as on_progress:
+        with progress(interactive, unit="lines") as bar:
             options: dict[str, Any] = {
                 "strict": args.strict,
                 "on_reject": on_reject,
-                "on_progress": on_progress,
+                # Told the lines read so far: the bar moves on by the difference.
+                "on_progress": None if bar is None else _running(bar),
             }
             try:
                 if _format_of(args) == "csv":
@@ -113,13 +116,26 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             except ImportInterruptedError as exc:
                 fault, report = exc, exc.report
         if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
-            refreshed = store.refresh()
+            with progress(interactive) as bar:
+                refreshed = store.refresh(progress=bar)
     _say(args, report, refreshed)
     if fault is not None:
         print(f"error: {fault}", file=sys.stderr)
         # Another writer held the store too long: not a fault of the machine; try again.
         return EXIT_BUSY if isinstance(fault.__cause__, StoreBusyError) else EXIT_INTERRUPTED
     return 1 if report.rejected else 0
+
+
+def _running(bar: Progress) -> Callable[[int], None]:
+    """A callback given running totals (lines read so far) that moves ``bar`` along."""
+    seen = 0
+
+    def update(lines: int) -> None:
+        nonlocal seen
+        bar.update(lines - seen)
+        seen = lines
+
+    return update
 
 
 def _say(args: argparse.Namespace, report: ImportReport, refreshed: RefreshReport | None) -> None:

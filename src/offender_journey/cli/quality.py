@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import Commands, add_json, add_store, add_window, open_existing, print_json, window_of
+from ._common import (
+    Commands,
+    add_json,
+    add_store,
+    add_window,
+    open_existing,
+    print_json,
+    progress,
+    window_of,
+)
 
 
 def _cmd_quality(args: argparse.Namespace) -> int:
@@ -13,9 +22,17 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     window = window_of(args)
     store = open_existing(args.store)
     try:
-        report = compute(
-            store.read_all(as_of=args.as_of), window=window, as_of=args.as_of, views=["quality"]
-        )
+        with progress() as bar:
+            if bar is not None:
+                bar.set_description("reading events")
+                bar.reset(store.count_offenders())
+            report = compute(
+                store.read_all(as_of=args.as_of),
+                window=window,
+                as_of=args.as_of,
+                views=["quality"],
+                progress=bar,
+            )
     finally:
         store.close()
     if args.json:

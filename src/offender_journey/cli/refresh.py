@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json
+from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json, progress
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    with open_existing(args.store) as store:
-        report = store.refresh(jobs=args.jobs)
+    with open_existing(args.store) as store, progress() as bar:
+        report = store.refresh(jobs=args.jobs, progress=bar)
     if args.json:
         print_json(
             {

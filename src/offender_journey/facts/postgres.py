@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.resources
+import itertools
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import psycopg
 
+from ..progress import Progress, counted
 from ..projections.base import History
 from ..store.base import as_of_micros
 from ..store.postgres import PostgresStore, unkey
@@ -46,11 +48,12 @@ def status(store: PostgresStore) -> FactsStatus:
     return FactsStatus(done, store.head())
 
 
-def refresh(store: PostgresStore) -> RefreshReport:
+def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshReport:
     """Bring the fact tables up to date with the log, in one transaction.
 
     Only offenders with an event after the checkpoint are re-derived. Followers
     running at once take turns (an advisory lock held by the transaction).
+    ``progress`` is told the offenders to derive, then how many are done.
     """
     began = time.perf_counter()
     with store.atomic(), store.borrow() as conn:
@@ -69,7 +72,8 @@ def refresh(store: PostgresStore) -> RefreshReport:
         ).fetchall()
         latest = {unkey(offender_id): position for offender_id, position in rows}
         touched = sorted(latest)
-        write_facts(cursor, touched, _derive_streams(store, touched, latest), head, POSTGRESQL)
+        facts = _derive_streams(store, touched, latest, progress)
+        write_facts(cursor, touched, facts, head, POSTGRESQL)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
@@ -126,12 +130,17 @@ class _ServerCursors:
 
 
 def facts_as_of(
-    url: str, tables: Iterable[str], as_of: dt.datetime | None
+    url: str,
+    tables: Iterable[str],
+    as_of: dt.datetime | None,
+    *,
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts] | None:
     """Every offender's facts as of ``as_of``, read from the store's tables.
 
     The tables are refreshed first if they are behind the log; offenders with an
     event recorded after ``as_of`` are derived from their history cut at ``as_of``.
+    ``progress`` follows the refresh, then the offenders read.
     ``None`` when the tables cannot answer well: they are behind and this role may not
     write them, or ``as_of`` is so far back that most offenders would be derived anyway.
     """
@@ -139,7 +148,7 @@ def facts_as_of(
     try:
         if not status(store).current:
             try:
-                refresh(store)
+                refresh(store, progress)
             except psycopg.errors.InsufficientPrivilege:
                 store.close()
                 return None
@@ -159,7 +168,7 @@ def facts_as_of(
     except BaseException:
         store.close()
         raise
-    return _stored_then_late(store, reader, tuple(tables), late, as_of)
+    return _stored_then_late(store, reader, tuple(tables), late, as_of, progress)
 
 
 def _stored_then_late(
@@ -168,13 +177,22 @@ def _stored_then_late(
     tables: tuple[str, ...],
     late: list[str],
     as_of: dt.datetime | None,
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     stored = _ServerCursors(reader)
     try:
-        yield from read_facts(stored, tables, skip=frozenset(late), dialect=POSTGRESQL)
-        for offender_id in late:
-            history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
-            yield derive(history, {"offenders", *tables})
+        total = None
+        if progress is not None:
+            row = reader.execute("SELECT COUNT(*) FROM offenders").fetchone()
+            total = int(row[0]) if row else 0
+        derived = (
+            derive(
+                History.build(o, store.read_stream(o, as_of=as_of), as_of), {"offenders", *tables}
+            )
+            for o in late
+        )
+        read = read_facts(stored, tables, skip=frozenset(late), dialect=POSTGRESQL)
+        yield from counted(itertools.chain(read, derived), progress, total, "reading facts")
     finally:
         stored.close()
         store.close()

@@ -19,13 +19,14 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import StoreBusyError
+from ..progress import Progress, counted
 from ..projections.base import History
 from ..store.base import as_of_micros
 from .derive import derive
@@ -266,11 +267,14 @@ def status(store: SQLiteStore) -> FactsStatus:
     return FactsStatus(checkpoint(store.connection.cursor(), dialect), store.head())
 
 
-def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
+def refresh(
+    store: SQLiteStore, *, jobs: int = 1, progress: Progress | None = None
+) -> RefreshReport:
     """Bring the store's fact tables up to date with its log, in one transaction.
 
     Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
     derives in that many processes (over ranges of offender ids); this process writes.
+    ``progress`` is told the offenders to derive, then how many are done.
 
     Works for any store with the SQLite store's ``connection``, ``atomic()``,
     ``head()``, ``read_all``/``read_stream`` and an ``events`` table with a
@@ -293,9 +297,9 @@ def refresh(store: SQLiteStore, *, jobs: int = 1) -> RefreshReport:
         latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
         touched = sorted(latest)
         if jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
-            facts = _derive_in_processes(store.path, touched, latest, jobs)
+            facts = _derive_in_processes(store.path, touched, latest, jobs, progress)
         else:
-            facts = _derive_streams(store, touched, latest)
+            facts = _derive_streams(store, touched, latest, progress)
         write_facts(cursor, touched, facts, head, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
@@ -306,11 +310,13 @@ def facts_as_of(
     as_of: dt.datetime | None,
     *,
     jobs: int = 1,
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts] | None:
     """Every offender's facts as of ``as_of``, read from the store's tables.
 
     The tables are refreshed first if they are behind the log. Offenders with an
     event recorded after ``as_of`` are derived from their history cut at ``as_of``.
+    ``progress`` follows the refresh, then the offenders read.
     ``None`` when the tables cannot answer well: they are behind and the store is
     read-only (or locked by a writer), or ``as_of`` is so far back that most offenders
     would be derived anyway.
@@ -322,7 +328,7 @@ def facts_as_of(
     try:
         if not status(store).current:
             try:
-                store.refresh(jobs=jobs)
+                store.refresh(jobs=jobs, progress=progress)
             except StoreBusyError:
                 store.close()
                 return None
@@ -347,17 +353,28 @@ def facts_as_of(
     except BaseException:
         store.close()
         raise
-    return _stored_then_late(store, tuple(tables), late, as_of)
+    return _stored_then_late(store, tuple(tables), late, as_of, progress)
 
 
 def _stored_then_late(
-    store: SQLiteStore, tables: tuple[str, ...], late: list[str], as_of: dt.datetime | None
+    store: SQLiteStore,
+    tables: tuple[str, ...],
+    late: list[str],
+    as_of: dt.datetime | None,
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     try:
-        yield from read_facts(store.connection, tables, skip=frozenset(late))
-        for offender_id in late:
-            history = History.build(offender_id, store.read_stream(offender_id, as_of=as_of), as_of)
-            yield derive(history, {"offenders", *tables})
+        total = None
+        if progress is not None:
+            total = store.connection.execute("SELECT COUNT(*) FROM offenders").fetchone()[0]
+        derived = (
+            derive(
+                History.build(o, store.read_stream(o, as_of=as_of), as_of), {"offenders", *tables}
+            )
+            for o in late
+        )
+        read = read_facts(store.connection, tables, skip=frozenset(late))
+        yield from counted(itertools.chain(read, derived), progress, total, "reading facts")
     finally:
         store.close()
 
@@ -368,7 +385,10 @@ def _with_position(facts: OffenderFacts, position: int) -> OffenderFacts:
 
 
 def _derive_streams(
-    store: EventStore, touched: Sequence[str], latest: dict[str, int]
+    store: EventStore,
+    touched: Sequence[str],
+    latest: dict[str, int],
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     """Derive the touched offenders: one scan when many are touched, else stream by stream."""
     wanted = set(touched)
@@ -379,7 +399,7 @@ def _derive_streams(
         )
     else:
         streams = ((o, store.read_stream(o)) for o in touched)
-    for offender_id, events in streams:
+    for offender_id, events in counted(streams, progress, len(touched), "refreshing facts"):
         facts = derive(History.build(offender_id, events))
         yield _with_position(facts, latest[offender_id])
 
@@ -392,7 +412,11 @@ def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list
 
 
 def _derive_in_processes(
-    path: str, touched: list[str], latest: dict[str, int], jobs: int
+    path: str,
+    touched: list[str],
+    latest: dict[str, int],
+    jobs: int,
+    progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
@@ -403,5 +427,16 @@ def _derive_in_processes(
             chunks,
             ({o: latest[o] for o in chunk} for chunk in chunks),
         )
-        for part in parts:
+        done = counted(
+            zip(parts, chunks, strict=True),
+            progress,
+            len(touched),
+            "refreshing facts",
+            size=_second_len,
+        )
+        for part, _ in done:
             yield from part
+
+
+def _second_len(pair: tuple[object, Sized]) -> int:
+    return len(pair[1])

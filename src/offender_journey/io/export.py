@@ -39,6 +39,7 @@ from ..codec import Codec, dumps
 from ..events import Event
 from ..facts.derive import derive
 from ..facts.schema import TABLES
+from ..progress import Progress, counted
 from ..projections.base import History
 from ..store.base import EventStore, to_micros
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
@@ -115,6 +116,7 @@ def export(
     partitions: int = 1,
     pseudonymiser: Pseudonymiser | None = None,
     as_of: dt.datetime | None = None,
+    progress: Progress | None = None,
 ) -> ExportReport:
     """Write the store's effective events and fact tables to the directory ``out``.
 
@@ -122,7 +124,8 @@ def export(
     empty directory; nothing appears under its name until the export is complete.
     Cost: one read of the store (one query per offender when pseudonymising) and one
     derivation of every offender's facts; memory: one offender's events, plus
-    ``partitions`` row groups per table for Parquet.
+    ``partitions`` row groups per table for Parquet. ``progress`` is told the
+    offenders to write, then how many are done (see :mod:`offender_journey.progress`).
 
     Raises:
         FileExistsError: ``out`` exists and is not an empty directory.
@@ -142,7 +145,7 @@ def export(
     try:
         sink = _SINKS[format](work, _tables(), partitions)
         try:
-            offenders = _write_all(store, sink, as_of, pseudonymiser)
+            offenders = _write_all(store, sink, as_of, pseudonymiser, progress)
         finally:
             rows = sink.close()
         if target.exists():
@@ -181,13 +184,16 @@ def _write_all(
     sink: _Sink,
     as_of: dt.datetime | None,
     pseudonymiser: Pseudonymiser | None,
+    progress: Progress | None = None,
 ) -> int:
     """Feed every visible offender's events and facts to ``sink``; returns the offenders."""
     now = as_of or dt.datetime.now(dt.UTC)
     codec = Codec()
     keys = {t.name: [t.names.index(k) for k in t.key] for t in TABLES}
     offenders = 0
-    for offender_id, stream in _streams(store, now, pseudonymiser):
+    total = None if progress is None else store.count_offenders()
+    streams = counted(_streams(store, now, pseudonymiser), progress, total, "exporting")
+    for offender_id, stream in streams:
         history = History.build(offender_id, stream, now)
         if not history.in_transaction_order:
             continue

@@ -21,6 +21,7 @@ from ..events import Event
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..progress import Progress
 
 __all__ = [
     "AppendResult",
@@ -233,7 +234,7 @@ class StoreBase(abc.ABC):
 class KeepsFacts(Protocol):
     """A store that keeps fact tables beside its log (see :mod:`offender_journey.facts`)."""
 
-    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
         """Re-derive the facts of offenders with events appended since the checkpoint."""
         ...
 

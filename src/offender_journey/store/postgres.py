@@ -41,6 +41,7 @@ from .escaping import escape_nul, unescape_nul
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..progress import Progress
 
 try:
     import psycopg
@@ -487,7 +488,7 @@ class PostgresStore(StoreBase):
             row = conn.execute("SELECT COUNT(DISTINCT offender_id) FROM events").fetchone()
         return int(row[0]) if row else 0
 
-    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
         """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
 
         Re-derives only the offenders with events appended since the last refresh, in
@@ -496,7 +497,7 @@ class PostgresStore(StoreBase):
         """
         from ..facts.postgres import refresh
 
-        return refresh(self)
+        return refresh(self, progress)
 
     def close(self) -> None:
         self._pool.close()

@@ -42,6 +42,7 @@ from .privacy import VISIBLE, PrivacyMixin
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
+    from ..progress import Progress
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
@@ -442,15 +443,16 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         """The DB-API connection (what the fact tables' writer and readers work over)."""
         return self._db
 
-    def refresh(self, *, jobs: int = 1) -> RefreshReport:
+    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
         """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
 
         Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint. Returns a ``RefreshReport``.
+        one transaction with the checkpoint, telling ``progress`` how many are done.
+        Returns a ``RefreshReport``.
         """
         from ..facts.refresh import refresh
 
-        return refresh(self, jobs=jobs)
+        return refresh(self, jobs=jobs, progress=progress)
 
     def close(self) -> None:
         self._db.close()
