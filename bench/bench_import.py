@@ -1,17 +1,23 @@
 """Import throughput into SQLite, beside two baselines measured on the same file in the same run.
 
     python bench/bench_import.py            # >= 1,000,000 events (takes a few minutes)
+    python bench/bench_import.py --big      # >= 3,000,000 events
     python bench/bench_import.py --quick    # a smoke test in seconds
+    python bench/bench_import.py --commands --file x.jsonl   # only the two ingest commands
     python bench/bench_import.py --file x.jsonl --before /path/to/old/src  # before/after
 
 Baselines: (1) parsing the lines only, with the standard library's json and with orjson;
 (2) a plain sqlite3 ``executemany`` of the raw lines into a one-column table (WAL, one
 transaction). Then ``import_jsonl`` into a fresh ``SQLiteStore``, with orjson and with the
-standard-library fallback, and the peak memory of imports of two file sizes.
+standard-library fallback, and the peak memory of imports of two file sizes. Last, the
+commands themselves, each a fresh process (start-up included): ``offender-journey ingest
+--no-refresh`` (events stored) and ``offender-journey ingest`` (events stored, then the
+fact tables built), with events per second of wall time and of CPU time, and peak memory.
 
 ``--file`` measures a given JSON Lines file instead of the synthetic one (data you did not
-shape, e.g. ``offender-journey synth x.jsonl --preset prolific``); ``--before SRC`` also
-imports it with another version of the library (its ``src`` directory), in the same run,
+shape, e.g. ``offender-journey synth x.jsonl --preset prolific``); ``--before SRC`` runs
+``ingest --no-refresh`` (and, with ``--full``, the whole ``ingest``) of it with another
+version of the library (its ``src`` directory) and with this one, in the same run,
 alternating the two ``--rounds`` times, and reports the ratio of the medians.
 """
 
@@ -24,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from measure import OUT, count_lines, events_file, machine, run_step, save
+from measure import OUT, count_lines, events_file, machine, run_command, run_step, save
 
 PARSE = """
 import json, sys, time
@@ -86,9 +92,24 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="measure this JSON Lines file instead")
     parser.add_argument("--before", type=Path, help="another version's src, imported alongside")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --before comparison")
+    parser.add_argument("--big", action="store_true", help="about 3,000,000 synthetic events")
+    parser.add_argument(
+        "--commands", action="store_true", help="only the two ingest commands, no baselines"
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="--before: compare the whole ingest too"
+    )
     args = parser.parse_args()
+    if args.big:
+        args.offenders = 3 * args.offenders
     if args.before:
         compare(args.file or events_file(400 if args.quick else args.offenders), args)
+        return
+    if args.commands:
+        path = args.file or events_file(400 if args.quick else args.offenders)
+        rows = commands(path)
+        save("import_commands" + ("_quick" if args.quick else ""), {"machine": machine(), **rows})
+        print_commands(rows)
         return
     big_n = 400 if args.quick else args.offenders
     small_n = big_n // 4
@@ -145,6 +166,7 @@ def main() -> None:
             "stdlib_import_vs_orjson_import": rate(slow) / rate(fast),
         },
     }
+    results["commands"] = commands(big)
     save("import" + ("_quick" if args.quick else ""), results)
     print(f"{events:,} events; machine: {json.dumps(machine())}\n")
     print("| step | seconds | events/s | peak MiB |\n|---|---:|---:|---:|")
@@ -157,49 +179,108 @@ def main() -> None:
     for size, row in zip(("small", "large"), memory, strict=True):
         print(f"| {size} | {row['events']:,} | {row['peak_mib']:.0f} |")
     print("\nratios: " + json.dumps({k: round(v, 3) for k, v in results["ratios"].items()}))
+    print_commands(results["commands"])
+
+
+def ingest(path: Path, store: Path, *options: str, src: str | None = None) -> dict[str, Any]:
+    """One ``offender-journey ingest`` of ``path`` into a fresh store, in a fresh process."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    command = [sys.executable, "-m", "offender_journey", "ingest", str(path)]
+    step = run_command(
+        [*command, "--store", str(store), "--json", *options],
+        env={"PYTHONPATH": src} if src else None,
+    )
+    report = json.loads(step["stdout"])
+    return {
+        "stored": report["stored"],
+        "seconds": step["seconds"],
+        "cpu_seconds": step["cpu_seconds"],
+        "peak_mib": step["peak_mib"],
+    }
+
+
+def commands(path: Path) -> dict[str, Any]:
+    """The two ingest commands on ``path``: events/s (wall and CPU) and peak memory."""
+    OUT.mkdir(exist_ok=True)
+    events = count_lines(path)
+    runs = {
+        "ingest --no-refresh": ingest(path, OUT / "ingest.db", "--no-refresh"),
+        "ingest (with the fact tables)": ingest(path, OUT / "ingest.db"),
+    }
+    for run in runs.values():
+        assert run["stored"] == events, run
+        run["events_per_s"] = events / run["seconds"]
+        run["events_per_cpu_s"] = events / run["cpu_seconds"]
+    return {"file": str(path), "events": events, "runs": runs}
+
+
+def print_commands(results: dict[str, Any]) -> None:
+    print(f"\n{results['events']:,} events from {results['file']}, whole commands:\n")
+    print("| command | seconds | events/s | events per CPU second | peak MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, run in results["runs"].items():
+        print(
+            f"| `{name}` | {run['seconds']:.1f} | {run['events_per_s']:,.0f} |"
+            f" {run['events_per_cpu_s']:,.0f} | {run['peak_mib']:.0f} |"
+        )
 
 
 def compare(path: Path, args: argparse.Namespace) -> None:
     """This version against ``--before``, alternating, on one file: events/s, wall and CPU."""
     events = count_lines(path)
     OUT.mkdir(exist_ok=True)
-    store = str(OUT / "import_compare.db")
+    store = OUT / "import_compare.db"
     here = str(Path(__file__).resolve().parents[1] / "src")
-    runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    steps = [("ingest --no-refresh", ("--no-refresh",))]
+    if args.full:
+        steps.append(("ingest (with the fact tables)", ()))
+    runs: dict[str, dict[str, list[dict[str, float]]]] = {
+        step: {"before": [], "after": []} for step, _ in steps
+    }
     for _ in range(args.rounds):
-        for name, src in (("before", str(args.before)), ("after", here)):
-            step = run_step(IMPORT, str(path), store, "orjson", env={"PYTHONPATH": src})
-            runs[name].append({**step["result"], "peak_mib": step["peak_mib"]})
+        for step, options in steps:
+            for name, src in (("before", str(args.before)), ("after", here)):
+                runs[step][name].append(ingest(path, store, *options, src=src))
     summary = {
-        name: {
-            "events_per_s": events / statistics.median(r["seconds"] for r in results),
-            "events_per_cpu_s": events / statistics.median(r["cpu_seconds"] for r in results),
-            "peak_mib": max(r["peak_mib"] for r in results),
+        step: {
+            name: {
+                "events_per_s": events / statistics.median(r["seconds"] for r in results),
+                "events_per_cpu_s": events / statistics.median(r["cpu_seconds"] for r in results),
+                "peak_mib": max(r["peak_mib"] for r in results),
+            }
+            for name, results in by_version.items()
         }
-        for name, results in runs.items()
+        for step, by_version in runs.items()
     }
     ratios = {
-        "wall": summary["after"]["events_per_s"] / summary["before"]["events_per_s"],
-        "cpu": summary["after"]["events_per_cpu_s"] / summary["before"]["events_per_cpu_s"],
+        step: {
+            "wall": rows["after"]["events_per_s"] / rows["before"]["events_per_s"],
+            "cpu": rows["after"]["events_per_cpu_s"] / rows["before"]["events_per_cpu_s"],
+        }
+        for step, rows in summary.items()
     }
     save(
         "import_compare",
         {
             "machine": machine(),
+            "file": str(path),
             "events": events,
             "runs": runs,
             "summary": summary,
             "after_vs_before": ratios,
         },
     )
-    print(f"{events:,} events from {path}; medians of {args.rounds}\n")
-    print("| version | events/s (wall) | events per CPU second | peak MiB |\n|---|---:|---:|---:|")
-    for name, row in summary.items():
-        print(
-            f"| {name} | {row['events_per_s']:,.0f} | {row['events_per_cpu_s']:,.0f} |"
-            f" {row['peak_mib']:.0f} |"
-        )
-    print("\nafter/before: " + json.dumps({k: round(v, 3) for k, v in ratios.items()}))
+    print(f"{events:,} events from {path}; medians of {args.rounds}; whole commands\n")
+    print("| command | version | events/s (wall) | events per CPU second | peak MiB |")
+    print("|---|---|---:|---:|---:|")
+    for step, rows in summary.items():
+        for name, row in rows.items():
+            print(
+                f"| `{step}` | {name} | {row['events_per_s']:,.0f} |"
+                f" {row['events_per_cpu_s']:,.0f} | {row['peak_mib']:.0f} |"
+            )
+    print("\nafter/before: " + json.dumps(ratios))
 
 
 if __name__ == "__main__":

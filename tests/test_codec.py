@@ -323,6 +323,18 @@ def test_messages_never_echo_huge_values() -> None:
         ),
         (
             '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"arrest_id":"a","x":{"k":"a:b","k":1}}',
+            "k",
+            "key given twice",
+        ),
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
+            '"arrest_id":"a","x":[{"k":"a\\":","k":1}]}',
+            "k",
+            "key given twice",
+        ),
+        (
+            '{"type":"arrest","offender_id":"o1","event_id":"e","date":"2014-01-01",'
             '"note":"\\u003a","arrest_id":"a","arrest_id":"b"}',
             "arrest_id",
             "key given twice",
@@ -370,11 +382,12 @@ def test_json_that_parsers_quietly_accept_is_rejected(
     keys=st.lists(st.sampled_from(["a", "b", "c:d", "e"]), min_size=1, max_size=6),
     values=st.lists(st.sampled_from(['"x"', '"1:2"', "1", '{"a":"b:c"}', '["::"]']), min_size=6),
     spaces=st.sampled_from([":", " :", ": ", "\t:\n"]),
+    comma=st.sampled_from([", ", ","]),
 )
 def test_duplicate_keys_are_found_however_the_line_is_spelt(
-    keys: list[str], values: list[str], spaces: str
+    keys: list[str], values: list[str], spaces: str, comma: str
 ) -> None:
-    members = ", ".join(f'"{k}"{spaces}{v}' for k, v in zip(keys, values, strict=False))
+    members = comma.join(f'"{k}"{spaces}{v}' for k, v in zip(keys, values, strict=False))
     line = "{" + members + "}"
     if len(set(keys)) < len(keys):
         with pytest.raises(ValueError, match="duplicate key"):

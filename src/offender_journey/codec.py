@@ -94,10 +94,13 @@ def parse_object(text: str | bytes) -> Any:
     An object with the same key twice is an error (parsers keep the last value, so
     the line would silently mean something else), and so are ``NaN``/``Infinity``
     and nesting too deep to parse. orjson cannot report duplicate keys, so its result
-    is checked by counting: outside strings, a line's colons are exactly its keys, so
-    when the parsed object written back holds fewer colons than the line (or the line
-    spells a colon as an escape), the standard library parses it again and names the
-    duplicate.
+    is checked by counting, first cheaply: when no quote in the line is followed by
+    white space, every key in it is followed by ``":``, and that pair occurs nowhere
+    else but inside strings; so if the line holds no more ``":`` than the object (and
+    the objects directly in it) hold keys, no key is given twice. Otherwise: outside
+    strings, a line's colons are exactly its keys, so when the parsed object written
+    back holds fewer colons than the line (or the line spells a colon as an escape),
+    the standard library parses it again and names the duplicate.
 
     Raises:
         ValueError: the text is not one valid JSON document with unique keys.
@@ -109,6 +112,12 @@ def parse_object(text: str | bytes) -> Any:
             value = orjson.loads(text)
             if type(value) is not dict:
                 return value
+            if not ('" ' in text or '"\t' in text or '"\r' in text or '"\n' in text):
+                pairs = text.count('":')
+                if pairs == len(value) or pairs == len(value) + sum(
+                    [len(v) for v in value.values() if type(v) is dict]
+                ):
+                    return value
             try:  # written back compactly, only the duplicates' own colons are missing
                 colons = orjson.dumps(value).count(b":")
             except orjson.JSONEncodeError:  # nested deeper than orjson writes
@@ -665,14 +674,21 @@ class Codec:
 
         Besides what :meth:`decode` checks, a key given twice is an error.
         """
+        return self.decode(self.parse_line(line))
+
+    def parse_line(self, line: str | bytes) -> Any:
+        """One line of JSON Lines, parsed (see :func:`parse_object`), not yet decoded.
+
+        Raises:
+            InvalidEventError: not valid JSON, or a key given twice.
+        """
         try:
-            raw = parse_object(line)
+            return parse_object(line)
         except DuplicateKeyError as exc:
             field = exc.key if 0 < len(exc.key) <= MAX_ID_CHARS else ""
             raise InvalidEventError([Problem(field, "key given twice in one object")]) from None
         except ValueError as exc:
             raise InvalidEventError([Problem("", f"not valid JSON ({_cut(str(exc))})")]) from None
-        return self.decode(raw)
 
     def decode_stored(self, payload: str | bytes, recorded_at: dt.datetime | None) -> Event:
         """An event as a store kept it: its JSON as given, plus the assigned ``recorded_at``.

@@ -6,6 +6,7 @@ import does not re-encode what it has just checked.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import sys
@@ -14,9 +15,10 @@ from contextlib import ExitStack
 from typing import BinaryIO, TextIO
 
 from ..codec import Codec
+from ..envelope import EnvelopeReader
 from ..errors import InvalidEventError, Problem
 from ..events import Event
-from ..store.base import EventStore
+from ..store.base import EventStore, to_micros
 from .importing import (
     BATCH_SIZE,
     MAX_LINE_BYTES,
@@ -44,11 +46,18 @@ def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes]:
     return iter(source)  # type: ignore[arg-type]
 
 
-def read_jsonl(lines: Iterable[bytes], codec: Codec) -> Iterator[Row]:
-    """Each raw line as a :class:`Row`: an event, a blank, or the problems found.
+def read_jsonl(lines: Iterable[bytes], codec: Codec, *, now: int | None = None) -> Iterator[Row]:
+    """Each raw line as a :class:`Row`: the record to store, a blank, or the problems found.
 
-    Whatever is wrong with a line makes it a row of problems, never an exception.
+    Whatever is wrong with a line makes it a row of problems, never an exception. Each
+    line is checked in full, without building the event (see
+    :class:`~offender_journey.envelope.EnvelopeReader`). ``now`` (microseconds since
+    1970 UTC; default: when reading starts) stamps events without ``recorded_at``.
     """
+    if now is None:
+        now = to_micros(dt.datetime.now(dt.UTC))
+    read = EnvelopeReader(codec, now=now).read_line
+    new_row = tuple.__new__
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip(b"\r\n")
         if number == 1 and text.startswith(b"\xef\xbb\xbf"):
@@ -62,7 +71,8 @@ def read_jsonl(lines: Iterable[bytes], codec: Codec) -> Iterator[Row]:
             continue
         try:
             line = text.decode("utf-8")
-            yield Row(number, text, event=codec.decode_line(line), payload=line)
+            # As Row(...) builds it, without its Python-level __new__: one per line.
+            yield new_row(Row, (number, text, None, line, (), False, read(line)))
         except UnicodeDecodeError as exc:
             reason = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
             yield Row(number, text, problems=(Problem("", reason),))

@@ -121,6 +121,8 @@ def split_batch(
     Raises :class:`ConflictError` naming every id whose content differs from what is
     stored or from an earlier record of the same batch.
     """
+    if not stored and len({record.event_id for record in records}) == len(records):
+        return list(records), []  # the common case of a bulk import: every id new
     seen: dict[str, str] = {}
     new: list[Record] = []
     duplicates: list[str] = []

@@ -279,12 +279,18 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
         position = self.head()
-        rows = []
-        for record in new:
-            version = versions.get(record.offender_id, 0) + 1
-            versions[record.offender_id] = version
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        current, version = None, 0
+        for record in new:  # batches come sorted by offender: a dict lookup per stream
+            offender_id = record[0]
+            if offender_id != current:
+                if current is not None:
+                    versions[current] = version
+                current, version = offender_id, versions.get(offender_id, 0)
+            version += 1
             position += 1
-            rows.append((*record, version, position))
+            append((*record, version, position))
         if not optimistic:
             self._db.executemany(_INSERT, rows)
             return

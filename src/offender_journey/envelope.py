@@ -1,0 +1,380 @@
+"""An input event's envelope, checked in full without building the event: the import's fast path.
+
+An import stores each line as given plus five envelope fields (offender, id, type,
+date, ``recorded_at``: a :class:`~offender_journey.store.base.Record`), and must check
+every field of the line against the vocabulary and the bounds first. Building the
+typed event does both, but costs more than the rest of the import together. So for
+each event class a *checker* is generated, once, from the class's own attrs fields
+(types, validators, defaults, converters), and it follows the vocabulary as that
+changes:
+
+- the common values (short ASCII identifiers and text, ``YYYY-MM-DD`` dates, instants
+  in UTC, known vocabulary values, numbers inside their bounds) are tested inline;
+- any other field calls the converter's structure hook, the field's converter and its
+  validators, exactly as building the event would.
+
+A checker only ever answers *valid, and here is the record*, or *not sure*. Whatever
+it is not sure of (a date given as a datetime, an offset other than UTC, an older schema
+version, any bad value) goes the whole way through :meth:`Codec.decode
+<offender_journey.codec.Codec.decode>`, which decides, and explains a rejection field by
+field. So the lines accepted, and the records stored, are the same either way (tests
+check it, value by value at every bound of the vocabulary).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, get_args, get_origin
+
+import attrs
+import cattrs
+
+from .codec import (
+    Codec,
+    _strict_enum,
+    _strict_float,
+    _strict_int,
+    _strict_str,
+    _string_tuple,
+    _structure_date,
+    _structure_instant,
+)
+from .events import (
+    CURRENT_SCHEMA_VERSION,
+    EVENT_TYPES,
+    FIRST_RECORDED_YEAR,
+    FIRST_YEAR,
+    LAST_RECORDED_YEAR,
+    LAST_YEAR,
+    MAX_ID_CHARS,
+    MAX_LIST_ITEMS,
+    MAX_TEXT_CHARS,
+    Event,
+    _aware,
+    _day,
+    _identifier,
+    _ids,
+    _text,
+)
+from .store.base import Record, record_of
+
+__all__ = ["EnvelopeReader"]
+
+
+class EnvelopeReader:
+    """Checks raw events in full and gives the :class:`Record` a store keeps of each.
+
+    ``now`` (microseconds since 1970 UTC) stamps events that carry no ``recorded_at``.
+
+    Examples:
+        >>> reader = EnvelopeReader(Codec(), now=0)
+        >>> record = reader.read_line('{"type": "arrest", "event_id": "e1", "offender_id":'
+        ...                           ' "o1", "date": "2014-02-01", "arrest_id": "a1"}')
+        >>> record.offender_id, record.date, record.recorded_at_given
+        ('o1', '2014-02-01', False)
+        >>> reader.read({"type": "arrest", "event_id": "e1"}, "{}")
+        Traceback (most recent call last):
+        ...
+        offender_journey.errors.InvalidEventError: offender_id: required field missing; ...
+    """
+
+    def __init__(self, codec: Codec, *, now: int) -> None:
+        self._codec = codec
+        self._now = now
+        self._checks: dict[str, _Check] = {
+            tag: _make_check(cls, codec.fast) for tag, cls in EVENT_TYPES.items()
+        }
+
+    def check(self, raw: dict[str, Any], payload: str) -> Record | None:
+        """The fast path alone: the record if ``raw`` is certainly valid, else ``None``.
+
+        ``None`` is not a verdict (the event may still be valid): :meth:`read` decides.
+        """
+        kind = raw.get("type")
+        check = self._checks.get(kind) if type(kind) is str else None
+        return None if check is None else check(raw, payload, self._now)
+
+    def read(self, raw: object, payload: str) -> Record:
+        """A parsed JSON object (its text ``payload``) → its record.
+
+        Raises:
+            InvalidEventError: naming each field that is wrong, and why.
+        """
+        if type(raw) is dict:
+            kind = raw.get("type")
+            check = self._checks.get(kind) if type(kind) is str else None
+            if check is not None:
+                record = check(raw, payload, self._now)
+                if record is not None:
+                    return record
+        return record_of(self._codec.decode(raw), payload, self._now)
+
+    def read_line(self, line: str) -> Record:
+        """One line of JSON Lines → its record; checks all that :meth:`Codec.decode_line` does."""
+        raw = self._codec.parse_line(line)
+        if type(raw) is dict:  # the common case of read(), without a call
+            kind = raw.get("type")
+            check = self._checks.get(kind) if type(kind) is str else None
+            if check is not None:
+                record = check(raw, line, self._now)
+                if record is not None:
+                    return record
+        return record_of(self._codec.decode(raw), line, self._now)
+
+
+#: A generated checker: ``(raw, payload, now)`` → the record, or ``None`` when not sure.
+_Check = Callable[[dict[str, Any], str, int], Record | None]
+
+
+# --- generating a checker ----------------------------------------------------------------
+
+
+def _validator_parts(validator: Any) -> tuple[bool, list[Any]] | None:
+    """``(optional, atoms)`` of an attrs validator, or ``None`` when its shape is unknown."""
+    if validator is None:
+        return False, []
+    optional = False
+    if type(validator).__name__ == "_OptionalValidator":
+        optional, validator = True, getattr(validator, "validator", None)
+    if type(validator).__name__ == "_AndValidator":
+        atoms = list(getattr(validator, "_validators", ()))
+    else:
+        atoms = [validator]
+    if any(type(atom).__name__ in ("_OptionalValidator", "_AndValidator") for atom in atoms):
+        return None
+    return optional, atoms
+
+
+def _instance_of(atom: Any) -> Any:
+    return getattr(atom, "type", None) if type(atom).__name__ == "_InstanceOfValidator" else None
+
+
+def _bounds(atoms: list[Any], kind: type) -> tuple[Any, Any] | None:
+    """The ``ge``/``le`` bounds of a number field whose atoms are only those and its type."""
+    low: Any = None
+    high: Any = None
+    for atom in atoms:
+        if _instance_of(atom) is kind:
+            continue
+        if type(atom).__name__ != "_NumberValidator":
+            return None
+        op, bound = getattr(atom, "compare_op", None), getattr(atom, "bound", None)
+        if op == ">=" and type(bound) is kind:
+            low = bound if low is None else max(low, bound)
+        elif op == "<=" and type(bound) is kind:
+            high = bound if high is None else min(high, bound)
+        else:
+            return None
+    return low, high
+
+
+class _Writer:
+    """The lines of one generated checker, and the names its code refers to."""
+
+    def __init__(self, conv: cattrs.Converter) -> None:
+        self.conv = conv
+        self.lines: list[str] = []
+        self.scope: dict[str, Any] = {
+            "date_of": dt.date.fromisoformat,
+            "instant_of": dt.datetime.fromisoformat,
+            "UTC": dt.UTC,
+            "EPOCH": dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
+            "MICROSECOND": dt.timedelta(microseconds=1),
+            "isfinite": math.isfinite,
+        }
+        self._n = 0
+
+    def name(self, value: Any) -> str:
+        self._n += 1
+        key = f"k{self._n}"
+        self.scope[key] = value
+        return key
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+
+def _inline_test(
+    w: _Writer, f: attrs.Attribute[Any], inner: Any, atoms: list[Any], var: str
+) -> str | None:
+    """A boolean expression true only if ``var`` (not ``None``) passes hook and validators."""
+    hook = w.conv.get_structure_hook(inner)
+    if inner is str and hook is _strict_str:
+        if all(a is _identifier or _instance_of(a) is str for a in atoms) and _identifier in atoms:
+            return f"type({var}) is str and 0 < len({var}) <= {MAX_ID_CHARS} and {var}.isascii()"
+        if atoms and all(a is _text or _instance_of(a) is str for a in atoms):
+            return f"type({var}) is str and len({var}) <= {MAX_TEXT_CHARS} and {var}.isascii()"
+        return None
+    if inner is dt.date and hook is _structure_date and atoms == [_day]:
+        # What the date hook's common case accepts; the day itself is checked after.
+        return f"type({var}) is str and len({var}) == 10 and {var}[4] == '-' and {var}[7] == '-'"
+    if inner is dt.datetime and hook is _structure_instant and atoms == [_aware]:
+        return f"type({var}) is str"
+    if isinstance(inner, type) and issubclass(inner, StrEnum) and hook is _strict_enum:
+        if atoms == [] or (len(atoms) == 1 and _instance_of(atoms[0]) is inner):
+            values = w.name(frozenset(m.value for m in inner))
+            return f"type({var}) is str and {var} in {values}"
+        return None
+    if inner is int and hook is _strict_int:
+        bounds = _bounds(atoms, int)
+        if bounds is None:
+            return None
+        low = -(2**63) if bounds[0] is None else max(bounds[0], -(2**63))
+        high = 2**63 - 1 if bounds[1] is None else min(bounds[1], 2**63 - 1)
+        return f"type({var}) is int and {low} <= {var} <= {high}"
+    if inner is float and hook is _strict_float:
+        bounds = _bounds(atoms, float)
+        if bounds is None:
+            return None
+        test = f"type({var}) is float and isfinite({var})"
+        if bounds[0] is not None:
+            test += f" and {bounds[0]!r} <= {var}"
+        if bounds[1] is not None:
+            test += f" and {var} <= {bounds[1]!r}"
+        return test
+    return None
+
+
+def _emit_field(w: _Writer, f: attrs.Attribute[Any], src: str, depth: int, out: str) -> None:
+    """Code that checks field ``f`` of the dict ``src`` and leaves its value in ``out``.
+
+    The generated code returns ``None`` (not sure) at the first doubt.
+    """
+    field_type: Any = f.type
+    nullable = False
+    inner = field_type
+    args = get_args(field_type)
+    if len(args) == 2 and type(None) in args:
+        nullable, inner = True, next(a for a in args if a is not type(None))
+    parts = _validator_parts(f.validator)
+    required = f.default is attrs.NOTHING
+    key = repr(f.name)
+    emit = w.emit
+
+    def generic() -> None:
+        hook, kind = w.name(w.conv.get_structure_hook(field_type)), w.name(field_type)
+        if not required:
+            emit(depth, f"if {key} not in {src}:")
+            if _plain_default(f):
+                emit(depth + 1, f"{out} = {w.name(f.default)}")
+            else:  # a factory, or a default its own validator refuses: the full decode
+                emit(depth + 1, "return None")
+            emit(depth, "else:")
+        emit(depth + (not required), f"{out} = {hook}({src}[{key}], {kind})")
+        if f.converter is not None:
+            emit(depth, f"{out} = {w.name(f.converter)}({out})")
+        if f.validator is not None:
+            emit(depth, f"{w.name(f.validator)}(None, {w.name(f)}, {out})")
+
+    # tuple[str, ...] with the tuple converter: the list hook, inline.
+    converter: object = f.converter
+    if (
+        get_origin(field_type) is tuple
+        and get_args(field_type) == (str, Ellipsis)
+        and w.conv.get_structure_hook(field_type) is _string_tuple
+        and converter is _ids
+        and f.validator is None
+    ):
+        emit(depth, f"{out} = {src}[{key}]" if required else f"{out} = {src}.get({key})")
+        emit(depth, f"if {out} is not None:")
+        emit(depth + 1, f"if type({out}) is not list or len({out}) > {MAX_LIST_ITEMS}:")
+        emit(depth + 2, "return None")
+        emit(depth + 1, f"for item in {out}:")
+        emit(depth + 2, f"if type(item) is not str or not 0 < len(item) <= {MAX_ID_CHARS}:")
+        emit(depth + 3, "return None")
+        return
+    if parts is None or f.converter is not None:
+        generic()
+        return
+    optional, atoms = parts
+    # None passes if the type allows it and the validator does: optional(...), or
+    # validators that let None through themselves (free text, transaction times).
+    none_ok = nullable and (optional or (bool(atoms) and all(a in (_text, _aware) for a in atoms)))
+    if not required and f.default is not None and (nullable or not _plain_default(f)):
+        generic()  # not in the vocabulary today: a default the inline tests do not expect
+        return
+    if attrs.has(inner) and len(atoms) == 1 and _instance_of(atoms[0]) is inner and not nullable:
+        # A value object (an offence): an object whose fields are checked the same way.
+        attrs.resolve_types(inner)
+        emit(depth, f"{out} = {src}[{key}]" if required else f"{out} = {src}.get({key})")
+        emit(depth, f"if type({out}) is not dict:")
+        emit(depth + 1, "return None")
+        sub = f"{out}_"
+        for i, g in enumerate(attrs.fields(inner)):
+            _emit_field(w, g, out, depth, f"{sub}{i}")
+        return
+    test = _inline_test(w, f, inner, atoms, out)
+    if test is None:
+        generic()
+        return
+    if required:
+        emit(depth, f"{out} = {src}[{key}]")
+    elif f.default is None:
+        emit(depth, f"{out} = {src}.get({key})")
+    else:  # a valid default (see _plain_default); present values are tested
+        emit(depth, f"{out} = {src}.get({key}, {w.name(f.default)})")
+    if none_ok:
+        emit(depth, f"if {out} is not None and not ({test}):")
+    else:
+        emit(depth, f"if {out} is None or not ({test}):")
+    emit(depth + 1, "return None")
+    if inner is dt.date:
+        emit(depth, f"{out} = date_of({out})")
+        emit(depth, f"if not {FIRST_YEAR} <= {out}.year <= {LAST_YEAR}:")
+        emit(depth + 1, "return None")
+    elif inner is dt.datetime:
+        emit(depth, f"if {out} is not None:")
+        emit(depth + 1, f"{out} = instant_of({out})")
+        emit(
+            depth + 1,
+            f"if {out}.tzinfo is not UTC or not "
+            f"{FIRST_RECORDED_YEAR} <= {out}.year <= {LAST_RECORDED_YEAR}:",
+        )
+        emit(depth + 2, "return None")
+        if f.name == "recorded_at":  # the envelope's: as the store keeps it (to_micros)
+            emit(depth + 1, f"{out} = ({out} - EPOCH) // MICROSECOND")
+
+
+def _plain_default(f: attrs.Attribute[Any]) -> bool:
+    """Whether the default is a value (not a factory) that passes the field's validator."""
+    if type(f.default).__name__ == "Factory":
+        return False
+    try:
+        if f.validator is not None:
+            f.validator(None, f, f.default)
+    except Exception:  # noqa: BLE001 - any failure means: leave it to the full decode
+        return False
+    return True
+
+
+def _make_check(cls: type[Event], conv: cattrs.Converter) -> _Check:
+    """The checker of one event class: the record if the raw event is certainly valid."""
+    attrs.resolve_types(cls)
+    w = _Writer(conv)
+    w.emit(1, "try:")
+    outs: dict[str, str] = {}
+    for i, f in enumerate(attrs.fields(cls)):
+        outs[f.name] = f"v{i}"
+        _emit_field(w, f, "raw", 2, f"v{i}")
+    w.emit(1, "except Exception:  # a doubt, never a verdict: the full decode decides")
+    w.emit(2, "return None")
+    version = outs["schema_version"]
+    w.emit(1, f"if {version} != {CURRENT_SCHEMA_VERSION}:  # older versions are upcast first")
+    w.emit(2, "return None")
+    recorded = outs["recorded_at"]
+    # The store's Record, built as NamedTuple._make builds it (without a Python-level call).
+    w.emit(
+        1,
+        f"return new(Record, ({outs['offender_id']}, {outs['event_id']}, {cls.TYPE!r}, "
+        f"{outs['date']}.isoformat(), now if {recorded} is None else {recorded}, "
+        f"{recorded} is not None, payload))",
+    )
+    w.scope["Record"], w.scope["new"] = Record, tuple.__new__
+    source = "\n".join(["def check(raw, payload, now):", *w.lines])
+    # Names in the code come from the classes, never from input.
+    exec(compile(source, f"<envelope check {cls.__name__}>", "exec"), w.scope)
+    check: _Check = w.scope["check"]
+    return check
