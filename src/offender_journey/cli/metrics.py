@@ -52,9 +52,10 @@ def register(commands: Commands) -> None:
     metrics = commands.add_parser(
         "metrics",
         help="the headline numbers over every offender in the store",
-        description="Charge-to-conviction conversion, days from arrest to "
-        "conviction by sentencing occasion (3.2) and the data-quality report, in one pass "
-        "over the store. See docs/views.md and docs/as_of.md.",
+        description="Charge-to-conviction conversion, days from arrest to conviction by "
+        "sentencing occasion, proven reoffending and the data-quality report, counted over "
+        "the store's fact tables (brought up to date first). See docs/definitions.md, "
+        "docs/views.md and docs/as_of.md.",
     )
     add_store(metrics)
     add_window(metrics)
