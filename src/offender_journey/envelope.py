@@ -114,15 +114,7 @@ class EnvelopeReader:
 
     def read_line(self, line: str) -> Record:
         """One line of JSON Lines → its record; checks all that :meth:`Codec.decode_line` does."""
-        raw = self._codec.parse_line(line)
-        if type(raw) is dict:  # the common case of read(), without a call
-            kind = raw.get("type")
-            check = self._checks.get(kind) if type(kind) is str else None
-            if check is not None:
-                record = check(raw, line, self._now)
-                if record is not None:
-                    return record
-        return record_of(self._codec.decode(raw), line, self._now)
+        return self.read(self._codec.parse_line(line), line)
 
 
 #: A generated checker: ``(raw, payload, now)`` → the record, or ``None`` when not sure.
