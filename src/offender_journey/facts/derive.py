@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from ..dates import add_years, add_years_months
 from ..events import (
@@ -49,7 +49,7 @@ from ..events import (
 )
 from ..projections.base import History
 from ..projections.occasions import durations
-from ..projections.offending import offences, sanctions
+from ..projections.offending import Sanction, offences, sanctions
 from ..projections.quality import arrests_while_held, event_oddities
 from ..projections.reoffending import age_group, index_candidates, latest_recorded
 from ..projections.timeline import (
@@ -81,6 +81,10 @@ from .schema import (
 
 __all__ = ["derive"]
 
+#: Makes a row from a tuple of its values without the row type's Python-level ``__new__``
+#: (rows are made by the hundred thousand): ``_new(Row, (a, b))`` is ``Row(a, b)``.
+_new = tuple.__new__
+
 #: Events that introduce a thing under an id: a re-sent id supersedes the earlier record.
 _INTRODUCING: dict[type[Event], str] = {
     Arrest: "arrest_id",
@@ -96,31 +100,45 @@ _INTRODUCING: dict[type[Event], str] = {
 
 
 def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
-    latest: dict[tuple[type[Event], str], str] = {}
-    for event in history.in_transaction_order:
-        field = _INTRODUCING.get(type(event))
-        if field is not None:
-            latest[type(event), getattr(event, field)] = event.event_id
-    kept = set(latest.values())
-    profile = history.profile
-    rows = []
-    for event in history.events:
-        kind = type(event)
-        if kind in _INTRODUCING and event.event_id not in kept:
-            continue
-        if kind is OffenderProfile and event is not profile:
-            continue
-        recorded = 0 if event.recorded_at is None else to_micros(event.recorded_at)
-        rows.append(
-            EffectiveEventRow(
-                history.offender_id,
-                event.event_id,
-                event.TYPE,
-                event.date,
-                recorded,
+    events: Iterable[Event] = history.events
+    groups = history.by_type_recorded
+    resent = any(
+        len(group) > 1 and len({getattr(e, field) for e in group}) < len(group)
+        for kind, field in _INTRODUCING.items()
+        if (group := groups.get(kind)) is not None
+    )
+    if resent or len(groups.get(OffenderProfile, ())) > 1:
+        # Leave out the records superseded by a later one of the same id, and all but the
+        # profile recorded last. (Without re-sent ids every record is the latest of its id.)
+        latest: dict[tuple[type[Event], str], str] = {}
+        for event in history.in_transaction_order:
+            field = _INTRODUCING.get(type(event))
+            if field is not None:
+                latest[type(event), getattr(event, field)] = event.event_id
+        kept = set(latest.values())
+        profile = history.profile
+        events = [
+            e
+            for e in events
+            if not (type(e) in _INTRODUCING and e.event_id not in kept)
+            and (type(e) is not OffenderProfile or e is profile)
+        ]
+    oid = history.offender_id
+    return tuple(
+        [
+            _new(
+                EffectiveEventRow,
+                (
+                    oid,
+                    e.event_id,
+                    e.TYPE,
+                    e.date,
+                    0 if (at := e.recorded_at) is None else to_micros(at),
+                ),
             )
-        )
-    return tuple(rows)
+            for e in events
+        ]
+    )
 
 
 def derive(history: History, tables: Collection[str] | None = None) -> OffenderFacts:
@@ -143,13 +161,12 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         episodes = Episodes(episode_list)  # shared by the flags and the quality checks
         charges = _charges(history, links, episodes)
         by_id = {c.charge_id: c for c in charges}
-        links = tuple(
-            link._replace(
-                arrest_to_conviction=by_id[link.charge_id].arrest_to_conviction,
-                offence_to_arrest=by_id[link.charge_id].offence_to_arrest,
-            )
-            for link in links
-        )
+        timed = []
+        for link in links:
+            charge = by_id[link.charge_id]
+            days = (charge.arrest_to_conviction, charge.offence_to_arrest)
+            timed.append(_new(ChargeOccasionRow, (*link[:4], *days)))
+        links = tuple(timed)
         out["charges"] = charges
         out["charge_occasions"] = links
     if "quality_issues" in wanted:
@@ -195,10 +212,11 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
             for o in offences(history)
         )
         out["offences"] = offence_rows
-    if "sanctions" in wanted:
+    if wanted & {"sanctions", "offenders"}:
+        sanctioned = sanctions(history)
         out["sanctions"] = tuple(
-            SanctionRow(oid, seq, s.date, s.kind, ",".join(c.value for c in s.categories))
-            for seq, s in enumerate(sanctions(history))
+            SanctionRow(oid, seq, s.date, s.kind, ",".join(s.categories))
+            for seq, s in enumerate(sanctioned)
         )
     if "index_events" in wanted:
         born = None if history.profile is None else history.profile.date_of_birth
@@ -237,7 +255,7 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
     if "effective_events" in wanted:
         out["effective_events"] = _effective_events(history)
     if "offenders" in wanted:
-        out["offenders"] = (_offender(history),)
+        out["offenders"] = (_offender(history, sanctioned),)
     if "warrants" in wanted:
         out["warrants"] = _warrants(history)
     if "recalls" in wanted:
@@ -345,9 +363,8 @@ def _sentencing_occasions(history: History) -> tuple[SentencingOccasionRow, ...]
     return tuple(rows)
 
 
-def _offender(history: History) -> OffenderRow:
+def _offender(history: History, found: Sequence[Sanction]) -> OffenderRow:
     profile = history.profile
-    found = sanctions(history)
     latest = latest_recorded(history)
     return OffenderRow(
         history.offender_id,

@@ -68,6 +68,9 @@ CHECKPOINT = "facts"
 # Offenders derived and written per batch (bounds memory; one transaction throughout).
 _BATCH = 500
 
+# Offender ids per look-up of stored facts (below SQLite's limit of bound parameters).
+_CHUNK = 500
+
 
 @attrs.frozen
 class RefreshReport:
@@ -161,23 +164,22 @@ def write_facts(
     number of offenders written.
     """
     mark = dialect.placeholder
-    text = dialect.to_db.get("text")
-    keys = [(o if text is None else text(o),) for o in offender_ids]
-    for table in TABLES:
-        cursor.executemany(f"DELETE FROM {table.name} WHERE offender_id = {mark}", keys)
-    inserts = {
-        t.name: (
+    keys = [(key,) for key in _stored(cursor, offender_ids, dialect)]
+    if keys:
+        for table in TABLES:
+            cursor.executemany(f"DELETE FROM {table.name} WHERE offender_id = {mark}", keys)
+    inserts = [
+        (
             f"INSERT INTO {t.name} ({', '.join(t.names)}) VALUES ({dialect.marks(len(t.names))})",
             dialect.writer(t),
         )
         for t in TABLES
-    }
+    ]
     written = 0
     source = iter(facts)
     while batch := list(itertools.islice(source, _BATCH)):
-        for table in TABLES:
-            sql, convert = inserts[table.name]
-            rows = [convert(row) for item in batch for row in item.rows(table.name)]
+        for sql, convert in inserts:
+            rows = convert(batch)
             if rows:
                 cursor.executemany(sql, rows)
         written += len(batch)
@@ -188,6 +190,29 @@ def write_facts(
         (CHECKPOINT, position, SCHEMA_VERSION),
     )
     return written
+
+
+def _stored(cursor: Any, offender_ids: Sequence[str], dialect: Dialect) -> list[str]:
+    """The offenders of ``offender_ids`` with facts stored (as stored): only theirs need deleting.
+
+    Every offender with a row in any fact table has its ``offenders`` row, so a first
+    refresh (or a batch of new offenders) deletes nothing. Asked in chunks of ids.
+    """
+    if not offender_ids:
+        return []
+    cursor.execute("SELECT 1 FROM offenders LIMIT 1")
+    if cursor.fetchone() is None:
+        return []
+    text = dialect.to_db.get("text")
+    found: list[str] = []
+    for at in range(0, len(offender_ids), _CHUNK):
+        chunk = offender_ids[at : at + _CHUNK]
+        cursor.execute(
+            f"SELECT offender_id FROM offenders WHERE offender_id IN ({dialect.marks(len(chunk))})",
+            [o if text is None else text(o) for o in chunk],
+        )
+        found.extend(row[0] for row in cursor.fetchall())
+    return found
 
 
 def iter_rows(

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import attrs
@@ -390,20 +390,8 @@ class OffenderFacts:
 # --- SQL ---------------------------------------------------------------------------------
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _date_to_text(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _text_to_date(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
-
-
-def _nul_free(value: str | None) -> str | None:
-    return None if value is None else escape_nul(value)
 
 
 def _with_nul(value: str | None) -> str | None:
@@ -426,7 +414,7 @@ class Dialect:
     #: The DB-API parameter marker (``?`` for sqlite3, ``%s`` for psycopg).
     placeholder: str
     types: dict[LogicalType, str]
-    #: Python value → stored value, per logical type (missing = as is).
+    #: Python value → stored value, per logical type (missing = as is); never given null.
     to_db: dict[LogicalType, Callable[[Any], Any]] = attrs.Factory(dict)
     #: Stored value → Python value, per logical type (missing = as is).
     from_db: dict[LogicalType, Callable[[Any], Any]] = attrs.Factory(dict)
@@ -441,20 +429,13 @@ class Dialect:
         """``count`` placeholders separated by commas."""
         return ", ".join([self.placeholder] * count)
 
-    def writer(self, table: TableSpec) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-        """A function turning a row of ``table`` into the values to bind."""
-        convert = [self.to_db.get(c.type) for c in table.columns]
-        if not any(convert):
-            return tuple
-        steps = [(i, f) for i, f in enumerate(convert) if f is not None]
+    def writer(self, table: TableSpec) -> _Write:
+        """A function turning offenders' facts into the values to bind for ``table``'s rows.
 
-        def write(row: Sequence[Any]) -> tuple[Any, ...]:
-            values = list(row)
-            for i, f in steps:
-                values[i] = f(values[i])
-            return tuple(values)
-
-        return write
+        Made once per table and dialect (cached): one comprehension over the rows that
+        converts only the columns that need it, with no Python call per row or value.
+        """
+        return _writer(self, table)
 
     def reader(
         self, table: TableSpec, columns: Sequence[str] | None = None
@@ -474,6 +455,37 @@ class Dialect:
         return read
 
 
+_Write = Callable[[Iterable[OffenderFacts]], list[tuple[Any, ...]]]
+
+# Writers made so far, by dialect (its id, kept alive by the entry) and table.
+_WRITERS: dict[tuple[int, TableSpec], tuple[Dialect, _Write]] = {}
+
+
+def _writer(dialect: Dialect, table: TableSpec) -> _Write:
+    known = _WRITERS.get((id(dialect), table))
+    if known is not None and known[0] is dialect:
+        return known[1]
+    # Generated from the table's own columns (no input reaches the source), like the codec's
+    # structuring functions: a value is converted only when it is not null.
+    scope: dict[str, Any] = {}
+    names, values = [], []
+    for i, column in enumerate(table.columns):
+        names.append(f"v{i}")
+        convert = dialect.to_db.get(column.type)
+        if convert is None:
+            values.append(f"v{i}")
+            continue
+        scope[f"c{i}"] = convert
+        values.append(f"None if v{i} is None else c{i}(v{i})" if column.nullable else f"c{i}(v{i})")
+    row, bound = ", ".join(names), ", ".join(values)
+    loop = f"for f in facts for ({row},) in f.{table.name}"
+    source = f"def write(facts):\n    return [({bound},) {loop}]\n"
+    exec(compile(source, f"<fact rows {dialect.name} {table.name}>", "exec"), scope)
+    write: _Write = scope["write"]
+    _WRITERS[id(dialect), table] = (dialect, write)
+    return write
+
+
 def _column(table: TableSpec, name: str) -> Column:
     for column in table.columns:
         if column.name == name:
@@ -486,7 +498,7 @@ SQLITE = Dialect(
     "sqlite",
     "?",
     {"text": "TEXT", "int": "INTEGER", "date": "TEXT", "bool": "INTEGER", "real": "REAL"},
-    to_db={"date": _date_to_text},
+    to_db={"date": dt.date.isoformat},
     from_db={"date": _text_to_date, "bool": _int_to_bool},
     excluding="{column} NOT IN (SELECT value FROM json_each({mark}))",
     pack=json.dumps,
@@ -504,7 +516,7 @@ POSTGRESQL = Dialect(
         "bool": "BOOLEAN",
         "real": "DOUBLE PRECISION",
     },
-    to_db={"text": _nul_free},
+    to_db={"text": escape_nul},
     from_db={"text": _with_nul},
     collate=' COLLATE "C"',
     pack=_nul_free_list,
