@@ -348,7 +348,7 @@ class History:
         """Effective events of one type, in valid-time order."""
         group = self.by_type.get(kind)  # type: ignore[arg-type]
         if group is not None:
-            return cast(list[R], list(group))
+            return cast("list[R]", list(group))
         if kind in EVENT_CLASSES:
             return []
         return [e for e in self.events if isinstance(e, kind)]
@@ -405,7 +405,7 @@ class History:
         """Effective events of one type, in transaction order (the last is the latest record)."""
         group = self.by_type_recorded.get(kind)  # type: ignore[arg-type]
         if group is not None:
-            return cast(list[R], list(group))
+            return cast("list[R]", list(group))
         if kind in EVENT_CLASSES:
             return []
         return [e for e in self.in_transaction_order if isinstance(e, kind)]

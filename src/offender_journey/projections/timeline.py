@@ -237,8 +237,13 @@ def _first_on_or_after(ends: Sequence[Event], day: dt.date) -> Event | None:
     return None
 
 
-def _date_key(event: Event) -> dt.date:
-    return event.date
+_DATE = attrgetter("date")
+
+#: The episode kind of each community sentence.
+_ORDER_KIND = {
+    Disposal.SUSPENDED_SENTENCE: EpisodeKind.SUSPENDED_SENTENCE,
+    Disposal.COMMUNITY_ORDER: EpisodeKind.COMMUNITY_ORDER,
+}
 
 
 def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode], list[Oddity]]:
@@ -263,11 +268,13 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
 
     def ends(kinds: tuple[type[Event], ...], field: str) -> dict[str, list[Event]]:
         grouped: dict[str, list[Event]] = {}
+        key = attrgetter(field)
         for kind in kinds:
             for event in history.of_type(kind):  # date order
-                grouped.setdefault(getattr(event, field), []).append(event)
-        for items in grouped.values():
-            items.sort(key=_date_key)  # stable: merges two kinds by date
+                grouped.setdefault(key(event), []).append(event)
+        if len(kinds) > 1:
+            for items in grouped.values():
+                items.sort(key=_DATE)  # stable: merges two kinds by date
         return grouped
 
     bails = starts(BailGranted, attrgetter("bail_id"))
@@ -291,7 +298,8 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
         charge_ids: tuple[str, ...] = (),
     ) -> None:
         early = [e for e in ends if e.date < start.date]
-        oddities.extend(Oddity("episode_ends_before_start", e.event_id, e.date) for e in early)
+        if early:
+            oddities.extend(Oddity("episode_ends_before_start", e.event_id, e.date) for e in early)
         end = _first_on_or_after(ends, start.date)
         if end is not None:
             stop, end_id, is_open = end.date, end.event_id, False
@@ -329,14 +337,14 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
     for licence in licences.values():
         releases_of.setdefault(licence.sentence_id, []).append(licence)
     for items in releases_of.values():
-        items.sort(key=_date_key)
+        items.sort(key=_DATE)
 
     for ref, sentence in sentences.items():
         disposal = sentence.disposal
         if disposal is Disposal.IMMEDIATE_CUSTODY:
             close(EpisodeKind.IN_CUSTODY, ref, sentence, releases_of.get(ref, ()))
         elif disposal is Disposal.SUSPENDED_SENTENCE or disposal is Disposal.COMMUNITY_ORDER:
-            order = EpisodeKind(disposal.value)
+            order = _ORDER_KIND[disposal]
             if sentence.length_days is None:
                 oddities.append(Oddity("order_without_length", sentence.event_id, sentence.date))
                 close(order, ref, sentence, ())
