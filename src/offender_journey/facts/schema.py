@@ -493,12 +493,13 @@ def _column(table: TableSpec, name: str) -> Column:
     raise KeyError(f"no column {name!r} in {table.name}")
 
 
-#: SQLite: dates as ISO text, booleans as 0/1.
+#: SQLite: dates as ISO text, booleans as 0/1 (bound as ``int``: sqlite3 binds a ``bool``,
+#: like ``None``, only after looking for an adapter, several times slower).
 SQLITE = Dialect(
     "sqlite",
     "?",
     {"text": "TEXT", "int": "INTEGER", "date": "TEXT", "bool": "INTEGER", "real": "REAL"},
-    to_db={"date": dt.date.isoformat},
+    to_db={"date": dt.date.isoformat, "bool": int},
     from_db={"date": _text_to_date, "bool": _int_to_bool},
     excluding="{column} NOT IN (SELECT value FROM json_each({mark}))",
     pack=json.dumps,
