@@ -69,7 +69,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     timeline = commands.add_parser(
         "timeline",
-        help="one offender's timeline: events, episodes, flags, window summary",
         description="The IDIOM-style timeline of one offender: events in the "
         "window, episodes (on bail, remanded, in custody, on licence, suspended sentence, "
         "community order, warrant outstanding), offences flagged as committed on bail / "
