@@ -24,14 +24,10 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from types import MemberDescriptorType, UnionType
-from typing import Any, Final, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, Union, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 import attrs
-import cattrs
-import pendulum
-from cattrs.gen import make_dict_structure_fn
-from cattrs.strategies import configure_tagged_union
-from cattrs.v import transform_error
 
 from .dates import add_months
 from .errors import InvalidEventError, Problem
@@ -49,6 +45,9 @@ from .events import (
     Event,
     Offence,
 )
+
+if TYPE_CHECKING:  # cattrs is imported when a converter is made: reading facts needs none
+    import cattrs
 
 try:  # orjson is the `fast` extra; the standard library is the fallback.
     import orjson
@@ -68,7 +67,8 @@ __all__ = [
     "shown",
 ]
 
-LONDON: Final = pendulum.timezone("Europe/London")
+#: The time zone of the valid-time calendar (the same IANA zone pendulum reads).
+LONDON: Final = ZoneInfo("Europe/London")
 
 RawEvent = dict[str, Any]
 Upcaster = Callable[[RawEvent], RawEvent]
@@ -227,8 +227,7 @@ def parse_date(value: object) -> dt.date:
         raise TypeError(f"expected a date string, got {_kind(value)}")
     if moment.utcoffset() is None:
         raise ValueError(f"datetime {shown(value)} has no UTC offset")
-    local = pendulum.instance(moment).in_timezone(LONDON)
-    return dt.date(local.year, local.month, local.day)
+    return moment.astimezone(LONDON).date()
 
 
 def _structure_date(value: object, _: type) -> dt.date:
@@ -472,6 +471,10 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     ``detailed_validation=False`` is faster and meant for inputs already known good;
     the detailed one collects every problem with its field path.
     """
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn
+    from cattrs.strategies import configure_tagged_union
+
     conv = cattrs.Converter(detailed_validation=detailed_validation, omit_if_default=True)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(int, _strict_int)
@@ -589,6 +592,7 @@ def describe_error(exc: BaseException) -> list[Problem]:
 
     Reasons are cut to a few hundred characters: a message never echoes a huge value.
     """
+    from cattrs.v import transform_error
 
     def describe(err: BaseException, _type: type | None) -> str:
         if isinstance(err, KeyError):

@@ -308,7 +308,7 @@ def open_existing(path: str) -> Any:
 
 
 def window_of(args: argparse.Namespace) -> Any:
-    from ..projections import Window
+    from ..projections.base import Window
 
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
