@@ -315,7 +315,7 @@ def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending
     for group, kind, deadline, cohort, reoffenders, reoffences in source.fetch(
         members + "SELECT age_group, kind, proof_deadline, COUNT(*), "
         "SUM(CASE WHEN reoffences > 0 THEN 1 ELSE 0 END), SUM(reoffences) FROM members "
-        "GROUP BY age_group, kind, proof_deadline",
+        "GROUP BY proof_deadline, age_group, kind",  # the many-valued key first: a cheaper sort
         params,
     ):
         sums = groups.get((group, kind))
