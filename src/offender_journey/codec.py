@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from types import MemberDescriptorType, UnionType
-from typing import TYPE_CHECKING, Any, Final, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -620,6 +620,33 @@ def _cut(text: str, limit: int = 300) -> str:
 _VALIDATOR_FIELD: Final = re.compile(r"^'?(\w+)'? must")
 
 
+T = TypeVar("T")
+
+
+class PerType(dict[str, T]):
+    """``type`` tag → what ``make`` builds for its event class, built on first use.
+
+    Generated code (structure hooks, checkers) costs a compile per class: a run builds
+    it only for the event types its input holds. An unknown tag is a ``KeyError``
+    (``get`` gives ``None``), as in a plain dict.
+    """
+
+    def __init__(self, make: Callable[[type[Event]], T]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, tag: str) -> T:
+        made = self[tag] = self._make(EVENT_TYPES[tag])
+        return made
+
+    def get(self, tag: str, default: T | None = None) -> T | None:  # type: ignore[override]
+        """The entry for ``tag`` (built now if needed), else ``default``."""
+        try:
+            return self[tag]
+        except KeyError:
+            return default
+
+
 class Codec:
     """Decode and encode events; what the store and the readers share.
 
@@ -629,18 +656,26 @@ class Codec:
 
     def __init__(self) -> None:
         self.fast = make_converter(detailed_validation=False)
-        self.detailed = make_converter(detailed_validation=True)
         self._unstructure = self.fast.get_unstructure_hook(Event)
         #: ``type`` tag → (event class, fast structure hook), for trusted input.
-        self.structure_hooks: dict[str, tuple[type[Event], Callable[[Any, type], Event]]] = {
-            tag: (cls, self.fast.get_structure_hook(cls)) for tag, cls in EVENT_TYPES.items()
-        }
+        self.structure_hooks: PerType[tuple[type[Event], Callable[[Any, type], Event]]] = PerType(
+            lambda cls: (cls, self.fast.get_structure_hook(cls))
+        )
+        #: ``type`` tag → (event class, hook without validators), for events a store kept.
+        self.stored_hooks: PerType[tuple[type[Event], Callable[[Any, type], Event]]] = PerType(
+            lambda cls: (cls, _trusted_hook(self._trusted, cls))
+        )
+
+    @functools.cached_property
+    def detailed(self) -> cattrs.Converter:
+        """The converter that explains bad input field by field (made when input is bad)."""
+        return make_converter(detailed_validation=True)
+
+    @functools.cached_property
+    def _trusted(self) -> cattrs.Converter:
         trusted = make_converter(detailed_validation=False)
         trusted.register_structure_hook(Offence, _trusted_hook(trusted, Offence))
-        #: ``type`` tag → (event class, hook without validators), for events a store kept.
-        self.stored_hooks: dict[str, tuple[type[Event], Callable[[Any, type], Event]]] = {
-            tag: (cls, _trusted_hook(trusted, cls)) for tag, cls in EVENT_TYPES.items()
-        }
+        return trusted
 
     def decode(self, raw: object) -> Event:
         """A parsed JSON object → an event, or :class:`InvalidEventError` naming the fields."""
