@@ -1,15 +1,16 @@
 """Start-up and a repeated `metrics`, the whole command, optionally beside an earlier version.
 
     python bench/bench_startup.py                      # the store bench_metrics.py builds
-    python bench/bench_startup.py --store FILE.db      # your own store (a copy is timed)
+    python bench/bench_startup.py --store FILE.db      # your own store (copies are timed)
     python bench/bench_startup.py --before main        # also an earlier commit, same run
     python bench/bench_startup.py --quick              # a smoke test in seconds
 
 Times ``offender-journey --help`` and ``offender-journey metrics --json`` (default views,
 fact tables up to date) as a user runs them: a fresh interpreter each time, start-up and
 imports included. With ``--before REF``, the source of that commit is run beside this
-tree's, the two alternating run by run so that both see the same load; their numbers
-are compared. Each figure is the median of ``--repeat`` runs: wall seconds, CPU seconds
+tree's, the two alternating run by run so that both see the same load; each has its own
+copy of the store, brought up to date by its own ``refresh`` first (untimed), and their
+numbers are compared. Each figure is the median of ``--repeat`` runs: wall seconds, CPU seconds
 (user + system, steadier than wall on a shared machine) and peak MiB.
 
 Runs use a bytecode cache (as an installed package has); ``--no-bytecode`` compiles every
@@ -118,45 +119,44 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_startup_"))
     try:
-        store = work / "store.db"
-        shutil.copyfile(_store(args), store)  # metrics may bring the tables up to date
-        os.chmod(store, 0o600)
         sources = {"this tree": ROOT / "src"}
         if args.before:
             sources[f"before ({args.before})"] = _source_of(args.before, work / "before")
         env = {"PYTHONPYCACHEPREFIX": str(work / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
         if args.no_bytecode:
             env = {"PYTHONDONTWRITEBYTECODE": "1"}
+        envs = {name: {**env, "PYTHONPATH": str(src)} for name, src in sources.items()}
+        cli = [sys.executable, "-m", "offender_journey"]
+        stores: dict[str, str] = {}
+        for i, name in enumerate(sources):
+            # Each version on its own copy, its tables brought up to date (and given the
+            # indexes that version makes) by its own `refresh`, untimed.
+            stores[name] = str(work / f"store{i}.db")
+            shutil.copyfile(_store(args), stores[name])
+            os.chmod(stores[name], 0o600)
+            run_command([*cli, "refresh", "--store", stores[name]], env=envs[name])
         commands = {
-            "--help": ["--help"],
-            "metrics --json": ["metrics", "--json", "--store", str(store)],
+            "--help": lambda name: ["--help"],
+            "metrics --json": lambda name: ["metrics", "--json", "--store", stores[name]],
         }
         runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
         answers: dict[str, Any] = {}
-        for name, src in sources.items():  # a first run: tables checked, bytecode cached
-            first = run_command(
-                [sys.executable, "-m", "offender_journey", *commands["metrics --json"]],
-                env={**env, "PYTHONPATH": str(src)},
-            )
+        for name in sources:  # a first run: bytecode cached
+            first = run_command([*cli, *commands["metrics --json"](name)], env=envs[name])
             answer = json.loads(first["stdout"])
             answer.pop("as_of")
             answers[name] = answer
         for _ in range(args.repeat):  # alternating, so every side sees the same load
-            for name, src in sources.items():
+            for name in sources:
                 for command, argv in commands.items():
                     runs.setdefault((name, command), []).append(
-                        run_command(
-                            [sys.executable, "-m", "offender_journey", *argv],
-                            env={**env, "PYTHONPATH": str(src)},
-                        )
+                        run_command([*cli, *argv(name)], env=envs[name])
                     )
         loaded = {
             name: json.loads(
-                run_step(LOADED, str(store), env={**env, "PYTHONPATH": str(src)})["stdout"]
-                .strip()
-                .splitlines()[-1]
+                run_step(LOADED, stores[name], env=envs[name])["stdout"].strip().splitlines()[-1]
             )
-            for name, src in sources.items()
+            for name in sources
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
