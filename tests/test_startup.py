@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from offender_journey.cli import _COMMANDS, main
+from offender_journey.cli import _COMMANDS, build_parser, main
 from offender_journey.synth import write_jsonl
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -80,6 +80,13 @@ def test_help_lists_every_command_without_importing_any(
     modules = loaded_by(run_cli("--help"))
     assert not modules & set(HEAVY)
     assert "offender_journey.cli.ingest" not in modules
+
+
+def test_the_table_names_exactly_the_commands_the_modules_register() -> None:
+    full = build_parser()  # every module's register(), as when documenting the grammar
+    (commands,) = [a for a in full._actions if a.dest == "command"]
+    assert isinstance(commands.choices, dict)
+    assert list(commands.choices) == list(_COMMANDS)
 
 
 def test_each_command_parses_its_own_arguments(capsys: pytest.CaptureFixture[str]) -> None:
