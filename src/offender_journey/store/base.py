@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import gc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
@@ -33,6 +34,7 @@ __all__ = [
     "StoreBase",
     "as_of_micros",
     "from_micros",
+    "paused_collection",
     "prepare",
     "record_of",
     "split_batch",
@@ -63,6 +65,40 @@ def as_of_micros(as_of: dt.datetime | None) -> int:
     if as_of.utcoffset() is None:
         raise ValueError("as_of must be a datetime with a UTC offset")
     return to_micros(as_of)
+
+
+#: Events read between two collections of the young generations while a read has the
+#: automatic cycle collector paused.
+_COLLECT_EVERY = 50_000
+
+
+def paused_collection(
+    streams: Iterator[tuple[str, list[Event]]],
+) -> Iterator[tuple[str, list[Event]]]:
+    """``streams`` with Python's automatic cycle collection paused while they are read.
+
+    A read builds a few objects per event and its reader (a fold, a refresh) builds
+    more from them: left on, the collector scans them again and again, a sixth to a
+    third of a fold's time. Events and histories hold no reference cycles, so reference
+    counting frees them; the young generations are collected here once every
+    ``_COLLECT_EVERY`` events instead (for cycles a reader may make), so memory stays
+    bounded. Automatic collection is restored when the read ends, fails or is closed
+    (an abandoned read is closed when it is freed).
+    """
+    if not gc.isenabled():  # paused already (a read inside a read, an import)
+        yield from streams
+        return
+    gc.disable()
+    try:
+        read = 0
+        for item in streams:
+            read += len(item[1])
+            if read >= _COLLECT_EVERY:
+                gc.collect(1)
+                read = 0
+            yield item
+    finally:
+        gc.enable()
 
 
 class Record(NamedTuple):

@@ -35,6 +35,7 @@ from .base import (
     StoreBase,
     as_of_micros,
     from_micros,
+    paused_collection,
     split_batch,
 )
 from .escaping import escape_nul, unescape_nul
@@ -400,6 +401,11 @@ class PostgresStore(PrivacyMixin, StoreBase):
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, read a page at a time (no transaction is held between pages)."""
+        return paused_collection(self._read_all(as_of, offenders))
+
+    def _read_all(
+        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+    ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
         where = [sql.SQL("recorded_at <= %s"), sql.SQL(VISIBLE)]
         params: list[Any] = [as_of_micros(as_of)]

@@ -36,6 +36,7 @@ from .base import (
     StoreBase,
     as_of_micros,
     from_micros,
+    paused_collection,
     prefix_range,
     split_batch,
 )
@@ -347,6 +348,11 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         *,
         as_of: dt.datetime | None = None,
         offenders: OffenderRange | None = None,
+    ) -> Iterator[tuple[str, list[Event]]]:
+        return paused_collection(self._read_all(as_of, offenders))
+
+    def _read_all(
+        self, as_of: dt.datetime | None, offenders: OffenderRange | None
     ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
         where = ["recorded_at <= ?", VISIBLE]
