@@ -531,6 +531,7 @@ def _trusted_hook(conv: cattrs.Converter, cls: type) -> Callable[[Any, Any], Any
         "MISSING": attrs.NOTHING,
         "UTC": dt.UTC,
         "DATETIME": dt.datetime,
+        "ISO": dt.datetime.fromisoformat,
         "DAYS": _DAYS,
         "day": _remembered_day,
     }
@@ -544,7 +545,13 @@ def _trusted_hook(conv: cattrs.Converter, cls: type) -> Callable[[Any, Any], Any
         if _is_optional(t):
             inner = next(a for a in get_args(t) if a is not type(None))
             if inner is dt.datetime:
-                return f"v if v is None or (type(v) is DATETIME and v.tzinfo is UTC) else {slow}"
+                # A store passes its own instant, or the text as given, read in C when
+                # it is spelt in UTC (a text that does not parse fails the trusted read,
+                # and the event is decoded in full instead).
+                return (
+                    "v if v is None or (type(v) is DATETIME and v.tzinfo is UTC) else"
+                    f" (m if type(v) is str and (m := ISO(v)).tzinfo is UTC else {slow})"
+                )
             return f"None if v is None else ({inline(inner, i)})"
         if t is dt.date:
             return f"DAYS.get(v) or day(v, type{i})"
@@ -623,20 +630,35 @@ class Codec:
     one, so good input is quick and bad input is explained field by field.
     """
 
-    def __init__(self) -> None:
-        self.fast = make_converter(detailed_validation=False)
-        self.detailed = make_converter(detailed_validation=True)
-        self._unstructure = self.fast.get_unstructure_hook(Event)
-        #: ``type`` tag → (event class, fast structure hook), for trusted input.
-        self.structure_hooks: dict[str, tuple[type[Event], Callable[[Any, type], Event]]] = {
-            tag: (cls, self.fast.get_structure_hook(cls)) for tag, cls in EVENT_TYPES.items()
-        }
+    # Each converter is made on first use (a tenth of a second of start-up each): a
+    # fold only reads stored events, an import mostly checks and seldom decodes in detail.
+
+    @functools.cached_property
+    def fast(self) -> cattrs.Converter:
+        """The converter without detailed validation, for input that is usually good."""
+        return make_converter(detailed_validation=False)
+
+    @functools.cached_property
+    def detailed(self) -> cattrs.Converter:
+        """The converter that names every problem with its field path (for bad input)."""
+        return make_converter(detailed_validation=True)
+
+    @functools.cached_property
+    def _unstructure(self) -> Callable[[Event], RawEvent]:
+        hook: Callable[[Event], RawEvent] = self.fast.get_unstructure_hook(Event)
+        return hook
+
+    @functools.cached_property
+    def structure_hooks(self) -> dict[str, tuple[type[Event], Callable[[Any, type], Event]]]:
+        """``type`` tag → (event class, fast structure hook), for input to validate."""
+        return {tag: (cls, self.fast.get_structure_hook(cls)) for tag, cls in EVENT_TYPES.items()}
+
+    @functools.cached_property
+    def stored_hooks(self) -> dict[str, tuple[type[Event], Callable[[Any, type], Event]]]:
+        """``type`` tag → (event class, hook without validators), for events a store kept."""
         trusted = make_converter(detailed_validation=False)
         trusted.register_structure_hook(Offence, _trusted_hook(trusted, Offence))
-        #: ``type`` tag → (event class, hook without validators), for events a store kept.
-        self.stored_hooks: dict[str, tuple[type[Event], Callable[[Any, type], Event]]] = {
-            tag: (cls, _trusted_hook(trusted, cls)) for tag, cls in EVENT_TYPES.items()
-        }
+        return {tag: (cls, _trusted_hook(trusted, cls)) for tag, cls in EVENT_TYPES.items()}
 
     def decode(self, raw: object) -> Event:
         """A parsed JSON object → an event, or :class:`InvalidEventError` naming the fields."""
@@ -716,7 +738,7 @@ class Codec:
 
     def encode(self, event: Event) -> RawEvent:
         """An event → its JSON-ready dict (defaults omitted, ``type`` included)."""
-        return self._unstructure(event)  # type: ignore[no-any-return]
+        return self._unstructure(event)
 
     def encode_line(self, event: Event) -> str:
         """An event → one canonical JSON line (no trailing newline)."""
