@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import gc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -53,8 +54,13 @@ def to_micros(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+@functools.lru_cache(maxsize=256)
 def from_micros(micros: int) -> dt.datetime:
-    """The inverse of :func:`to_micros`."""
+    """The inverse of :func:`to_micros`.
+
+    Remembers the last few instants: events stamped by the store share one per import
+    batch, and building a datetime from microseconds costs several times the look-up.
+    """
     return _EPOCH + dt.timedelta(0, 0, micros)  # positional: quicker, on every event read
 
 
