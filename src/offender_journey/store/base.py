@@ -84,8 +84,8 @@ def paused_collection(
     """``streams`` with Python's automatic cycle collection paused while they are read.
 
     A read builds a few objects per event and its reader (a fold, a refresh) builds
-    more from them: left on, the collector scans them again and again, a sixth to a
-    third of a fold's time. Events and histories hold no reference cycles, so reference
+    more from them: left on, the collector scans them again and again (about a tenth of
+    a refresh's CPU time). Events and histories hold no reference cycles, so reference
     counting frees them; the young generations are collected here once every
     ``_COLLECT_EVERY`` events instead (for cycles a reader may make), so memory stays
     bounded. Automatic collection is restored when the read ends, fails or is closed
