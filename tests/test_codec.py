@@ -78,6 +78,32 @@ def test_datetimes_with_offset_reduce_to_the_london_date() -> None:
     assert parse_date("2014-07-02T00:30:00+02:00") == dt.date(2014, 7, 1)
 
 
+@given(
+    st.datetimes(min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2099, 12, 30)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_the_london_date_is_the_one_pendulum_gives(moment: dt.datetime, minutes: int) -> None:
+    """The London date of an instant is read with the standard library's zone data, the
+    same IANA zone pendulum reads: every date, daylight saving changes included."""
+    aware = moment.replace(tzinfo=dt.timezone(dt.timedelta(minutes=minutes)))
+    assert parse_date(aware) == pendulum_london_date(aware)
+
+
+def test_the_london_date_around_daylight_saving_changes() -> None:
+    for change in (dt.datetime(2014, 3, 30, 1), dt.datetime(2014, 10, 26, 1)):  # BST starts, ends
+        for seconds in (-3601, -1, 0, 3599, 3600):
+            instant = (change + dt.timedelta(seconds=seconds)).replace(tzinfo=dt.UTC)
+            assert parse_date(instant) == pendulum_london_date(instant)
+    assert parse_date("2014-10-25T23:00:00+00:00") == dt.date(2014, 10, 26)  # BST: 00:00
+
+
+def pendulum_london_date(moment: dt.datetime) -> dt.date:
+    import pendulum
+
+    local = pendulum.instance(moment).in_timezone(pendulum.timezone("Europe/London"))
+    return dt.date(local.year, local.month, local.day)
+
+
 def test_recorded_at_is_an_aware_utc_instant() -> None:
     assert parse_instant("2014-07-01T12:00:00+01:00") == dt.datetime(2014, 7, 1, 11, tzinfo=dt.UTC)
     assert parse_instant("2014-07-01T12:00:00Z").tzinfo is dt.UTC

@@ -24,14 +24,10 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 from types import MemberDescriptorType, UnionType
-from typing import Any, Final, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Union, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 import attrs
-import cattrs
-import pendulum
-from cattrs.gen import make_dict_structure_fn
-from cattrs.strategies import configure_tagged_union
-from cattrs.v import transform_error
 
 from .dates import add_months
 from .errors import InvalidEventError, Problem
@@ -49,6 +45,9 @@ from .events import (
     Event,
     Offence,
 )
+
+if TYPE_CHECKING:  # cattrs is imported when a converter is made: reading facts needs none
+    import cattrs
 
 try:  # orjson is the `fast` extra; the standard library is the fallback.
     import orjson
@@ -68,7 +67,8 @@ __all__ = [
     "shown",
 ]
 
-LONDON: Final = pendulum.timezone("Europe/London")
+#: The time zone of the valid-time calendar (the same IANA zone pendulum reads).
+LONDON: Final = ZoneInfo("Europe/London")
 
 RawEvent = dict[str, Any]
 Upcaster = Callable[[RawEvent], RawEvent]
@@ -227,8 +227,7 @@ def parse_date(value: object) -> dt.date:
         raise TypeError(f"expected a date string, got {_kind(value)}")
     if moment.utcoffset() is None:
         raise ValueError(f"datetime {shown(value)} has no UTC offset")
-    local = pendulum.instance(moment).in_timezone(LONDON)
-    return dt.date(local.year, local.month, local.day)
+    return moment.astimezone(LONDON).date()
 
 
 def _structure_date(value: object, _: type) -> dt.date:
@@ -472,6 +471,10 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     ``detailed_validation=False`` is faster and meant for inputs already known good;
     the detailed one collects every problem with its field path.
     """
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn
+    from cattrs.strategies import configure_tagged_union
+
     conv = cattrs.Converter(detailed_validation=detailed_validation, omit_if_default=True)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(int, _strict_int)
@@ -596,6 +599,7 @@ def describe_error(exc: BaseException) -> list[Problem]:
 
     Reasons are cut to a few hundred characters: a message never echoes a huge value.
     """
+    from cattrs.v import transform_error
 
     def describe(err: BaseException, _type: type | None) -> str:
         if isinstance(err, KeyError):
@@ -623,6 +627,33 @@ def _cut(text: str, limit: int = 300) -> str:
 _VALIDATOR_FIELD: Final = re.compile(r"^'?(\w+)'? must")
 
 
+T = TypeVar("T")
+
+
+class PerType(dict[str, T]):
+    """``type`` tag → what ``make`` builds for its event class, built on first use.
+
+    Generated code (structure hooks, checkers) costs a compile per class: a run builds
+    it only for the event types its input holds. An unknown tag is a ``KeyError``
+    (``get`` gives ``None``), as in a plain dict.
+    """
+
+    def __init__(self, make: Callable[[type[Event]], T]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, tag: str) -> T:
+        made = self[tag] = self._make(EVENT_TYPES[tag])
+        return made
+
+    def get(self, tag: str, default: T | None = None) -> T | None:  # type: ignore[override]
+        """The entry for ``tag`` (built now if needed), else ``default``."""
+        try:
+            return self[tag]
+        except KeyError:
+            return default
+
+
 class Codec:
     """Decode and encode events; what the store and the readers share.
 
@@ -630,18 +661,20 @@ class Codec:
     one, so good input is quick and bad input is explained field by field.
     """
 
-    # Each converter is made on first use (a tenth of a second of start-up each): a
-    # fold only reads stored events, an import mostly checks and seldom decodes in detail.
+    def __init__(self) -> None:
+        #: ``type`` tag → (event class, fast structure hook), for trusted input.
+        self.structure_hooks: PerType[tuple[type[Event], Callable[[Any, type], Event]]] = PerType(
+            lambda cls: (cls, self.fast.get_structure_hook(cls))
+        )
+        #: ``type`` tag → (event class, hook without validators), for events a store kept.
+        self.stored_hooks: PerType[tuple[type[Event], Callable[[Any, type], Event]]] = PerType(
+            lambda cls: (cls, _trusted_hook(self._trusted, cls))
+        )
 
     @functools.cached_property
     def fast(self) -> cattrs.Converter:
-        """The converter without detailed validation, for input that is usually good."""
+        """The converter without detailed validation (made on first use: a fold needs none)."""
         return make_converter(detailed_validation=False)
-
-    @functools.cached_property
-    def detailed(self) -> cattrs.Converter:
-        """The converter that names every problem with its field path (for bad input)."""
-        return make_converter(detailed_validation=True)
 
     @functools.cached_property
     def _unstructure(self) -> Callable[[Event], RawEvent]:
@@ -649,16 +682,15 @@ class Codec:
         return hook
 
     @functools.cached_property
-    def structure_hooks(self) -> dict[str, tuple[type[Event], Callable[[Any, type], Event]]]:
-        """``type`` tag → (event class, fast structure hook), for input to validate."""
-        return {tag: (cls, self.fast.get_structure_hook(cls)) for tag, cls in EVENT_TYPES.items()}
+    def detailed(self) -> cattrs.Converter:
+        """The converter that explains bad input field by field (made when input is bad)."""
+        return make_converter(detailed_validation=True)
 
     @functools.cached_property
-    def stored_hooks(self) -> dict[str, tuple[type[Event], Callable[[Any, type], Event]]]:
-        """``type`` tag → (event class, hook without validators), for events a store kept."""
+    def _trusted(self) -> cattrs.Converter:
         trusted = make_converter(detailed_validation=False)
         trusted.register_structure_hook(Offence, _trusted_hook(trusted, Offence))
-        return {tag: (cls, _trusted_hook(trusted, cls)) for tag, cls in EVENT_TYPES.items()}
+        return trusted
 
     def decode(self, raw: object) -> Event:
         """A parsed JSON object → an event, or :class:`InvalidEventError` naming the fields."""

@@ -34,6 +34,7 @@ import cattrs
 
 from .codec import (
     Codec,
+    PerType,
     _strict_enum,
     _strict_float,
     _strict_int,
@@ -44,7 +45,6 @@ from .codec import (
 )
 from .events import (
     CURRENT_SCHEMA_VERSION,
-    EVENT_TYPES,
     FIRST_RECORDED_YEAR,
     FIRST_YEAR,
     LAST_RECORDED_YEAR,
@@ -84,9 +84,7 @@ class EnvelopeReader:
     def __init__(self, codec: Codec, *, now: int) -> None:
         self._codec = codec
         self._now = now
-        self._checks: dict[str, _Check] = {
-            tag: _make_check(cls, codec.fast) for tag, cls in EVENT_TYPES.items()
-        }
+        self._checks: PerType[_Check] = PerType(lambda cls: _make_check(cls, codec.fast))
 
     def check(self, raw: dict[str, Any], payload: str) -> Record | None:
         """The fast path alone: the record if ``raw`` is certainly valid, else ``None``.

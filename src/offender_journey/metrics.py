@@ -29,15 +29,13 @@ import functools
 import itertools
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
-from .events import Event
 from .facts.aggregate import FactSource, Scratch, offender_counts
-from .facts.derive import derive
 from .facts.schema import OffenderFacts
 from .progress import Progress, counted
 from .projections.base import (
@@ -52,20 +50,19 @@ from .projections.base import (
     as_of_instant,
 )
 from .projections.conversion import Conversion, ConversionProjection
-from .projections.cost import CostProjection
-from .projections.history_bands import HistoryBandsProjection
-from .projections.iom import IomProjection
 from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
 from .projections.quality import Quality, QualityProjection
 from .projections.reoffending import ReoffendingProjection, ReoffendingRows
 from .projections.reoffending import reoffending_rows as _reoffending_rows
-from .projections.timeline import Timeline, build_timeline
-from .projections.warrants import WarrantsProjection
-from .store.base import OffenderRange
 from .tables import plural
 
+# Imported where used: a repeated ``metrics`` over the stored tables needs none of these
+# (deriving facts, the optional views, the timeline, worker processes).
 if TYPE_CHECKING:
+    from .events import Event
     from .facts.refresh import StoredFacts
+    from .projections.timeline import Timeline
+    from .store.base import OffenderRange
 
 __all__ = [
     "VIEWS",
@@ -73,6 +70,7 @@ __all__ = [
     "MetricsReport",
     "SumAccumulator",
     "View",
+    "ViewRegistry",
     "compute",
     "compute_facts",
     "compute_store",
@@ -151,6 +149,8 @@ class View(Generic[R]):
         """One offender's result: from ``facts`` (derived now if not given), or the history."""
         if self.tables is None:
             return cast(HistoryProjection[R], self.projection).project(history, window)
+        from .facts.derive import derive
+
         if self.aggregates:  # the same SQL, over this offender's rows alone
             with Scratch() as scratch:
                 scratch.add(
@@ -174,8 +174,45 @@ class View(Generic[R]):
         return SumAccumulator(self.empty())
 
 
+class ViewRegistry(MutableMapping[str, "View[Any]"]):
+    """Views by name, like a dict; the optional ones are made on first use.
+
+    A view registered with :meth:`later` is only a name until it is looked up, so a
+    command that asks for the default views does not import the modules of the others.
+    """
+
+    def __init__(self) -> None:
+        self._views: dict[str, View[Any] | Callable[[], View[Any]]] = {}
+
+    def __getitem__(self, name: str) -> View[Any]:
+        view = self._views[name]
+        if not isinstance(view, View):
+            view = self._views[name] = view()
+        return view
+
+    def __setitem__(self, name: str, view: View[Any]) -> None:
+        self._views[name] = view
+
+    def __delitem__(self, name: str) -> None:
+        del self._views[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def later(self, name: str, make: Callable[[], View[Any]]) -> None:
+        """Register a view that is not a default one, made by ``make()`` when looked up."""
+        self._views[name] = make
+
+    def defaults(self) -> list[str]:
+        """The names of the default views (a view made later is never one)."""
+        return [n for n, v in self._views.items() if isinstance(v, View) and v.default]
+
+
 #: Every view :func:`compute` knows, by the name its JSON is reported under.
-VIEWS: dict[str, View[Any]] = {}
+VIEWS = ViewRegistry()
 
 
 def register_view(
@@ -198,7 +235,7 @@ def register_view(
 
 def default_views() -> list[str]:
     """The views computed when none are named."""
-    return [name for name, view in VIEWS.items() if view.default]
+    return VIEWS.defaults()
 
 
 ViewChoice = str | View[Any]
@@ -213,22 +250,28 @@ def resolve_views(views: Iterable[ViewChoice] | None) -> list[View[Any]]:
     return [VIEWS[v] if isinstance(v, str) else v for v in chosen]
 
 
+def _optional(module: str, projection: str) -> Callable[[], View[Any]]:
+    """An optional view, made from ``projections.<module>.<projection>()`` when first used."""
+
+    def make() -> View[Any]:
+        made = getattr(import_module(f".projections.{module}", __package__), projection)()
+        return View(made, made.empty, getattr(made, "accumulator", None), default=False)
+
+    return make
+
+
 _conversion = ConversionProjection()
 _occasions = DaysByOccasionProjection()
 _quality = QualityProjection()
 _reoffending = ReoffendingProjection()
-_bands = HistoryBandsProjection()
-_iom = IomProjection()
-_cost = CostProjection()
-_warrants = WarrantsProjection()
 register_view(_conversion, _conversion.empty)
 register_view(_occasions, _occasions.empty)
 register_view(_reoffending, _reoffending.empty)
 register_view(_quality, _quality.empty)
-register_view(_bands, _bands.empty, default=False)
-register_view(_iom, _iom.empty, default=False)
-register_view(_cost, _cost.empty, _cost.accumulator, default=False)
-register_view(_warrants, _warrants.empty, default=False)
+VIEWS.later("history_bands", _optional("history_bands", "HistoryBandsProjection"))
+VIEWS.later("iom", _optional("iom", "IomProjection"))
+VIEWS.later("cost", _optional("cost", "CostProjection"))
+VIEWS.later("warrants", _optional("warrants", "WarrantsProjection"))
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -404,6 +447,8 @@ def _compute(
         tables.add("offenders")
     offenders = events = 0
     day = as_of_date(now if as_of is None else as_of)
+    from .facts.derive import derive
+
     try:
         for offender_id, stream in streams:
             history = History.build(offender_id, stream, as_of, now=now)
@@ -579,6 +624,8 @@ def _fold_store(
     with open_store(path) as store:
         sizes = list(store.stream_sizes())
     ranges = _balanced_ranges(sizes, jobs)
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
             _compute_range,
@@ -680,5 +727,7 @@ def timeline(
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
         offender_id = stream[0].offender_id
+    from .projections.timeline import build_timeline
+
     history = History.build(offender_id, stream, cut, now=now)
     return build_timeline(history, window, as_of=cut)

@@ -2,9 +2,12 @@
 
 One module per command (or family of commands), each with a ``register(commands)``
 that adds its sub-parser and sets ``handler`` to a function ``(args) -> exit code``.
-This module only assembles them. Exit codes: 0 success, 1 the job ran but some input
-was rejected, 2 usage errors (bad arguments, unreadable files, unsafe output paths),
-75 (``EX_TEMPFAIL``) the store was busy with another writer for too long: try again.
+This module only assembles them, and imports only the module of the command being run:
+the table :data:`_COMMANDS` names every command, its module and its one-line help, so
+``--help`` lists them all without loading any (start-up time is most of a repeated
+``metrics``). Exit codes: 0 success, 1 the job ran but some input was rejected, 2 usage
+errors (bad arguments, unreadable files, unsafe output paths), 75 (``EX_TEMPFAIL``) the
+store was busy with another writer for too long: try again.
 """
 
 from __future__ import annotations
@@ -13,25 +16,9 @@ import argparse
 import io
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from importlib import import_module
+from typing import Any, NamedTuple
 
-from ..errors import OffenderJourneyError, StoreBusyError
-from . import (
-    changes,
-    export,
-    follow,
-    ingest,
-    metrics,
-    offenders,
-    pg_roles,
-    privacy,
-    quality,
-    refresh,
-    risk,
-    synth,
-    timeline,
-    views,
-)
 from ._common import EXIT_BUSY, UsageError
 
 __all__ = ["build_parser", "main"]
@@ -47,23 +34,57 @@ Typical session:
   offender-journey timeline OFFENDER_ID                 # one person's journey
 """
 
-#: The command modules, in the order ``--help`` lists them.
-_COMMANDS = [
-    ingest,
-    refresh,
-    synth,
-    metrics,
-    views,
-    risk,
-    timeline,
-    quality,
-    changes,
-    offenders,
-    follow,
-    pg_roles,
-    export,
-    privacy,
-]
+
+class _Command(NamedTuple):
+    #: The module of this package whose ``register`` adds the command.
+    module: str
+    #: The line ``--help`` shows for it.
+    help: str
+
+
+#: Every command, in the order ``--help`` lists them (a module's commands together).
+_COMMANDS: dict[str, _Command] = {
+    "ingest": _Command("ingest", "import events from a JSON Lines file"),
+    "refresh": _Command("refresh", "bring the fact tables up to date with the events"),
+    "synth": _Command("synth", "write a synthetic cohort as JSON Lines"),
+    "metrics": _Command("metrics", "the headline numbers over every offender in the store"),
+    "reoffending": _Command("views", "proven reoffending of a cohort (MoJ measure)"),
+    "history": _Command("views", "criminal-history bands of offenders sanctioned in the window"),
+    "iom": _Command("views", "select an IOM cohort with an explainable rule"),
+    "cost": _Command("views", "estimated cost of crime and its concentration"),
+    "warrants": _Command("views", "outstanding warrants, execution and recall timeliness"),
+    "risk": _Command("risk", "OGRS3 and criminal history of one offender"),
+    "timeline": _Command(
+        "timeline", "one offender's timeline: events, episodes, flags, window summary"
+    ),
+    "quality": _Command(
+        "quality", "the data-quality report: stored facts that are not trusted, by kind"
+    ),
+    "changes": _Command(
+        "changes",
+        "explain a revision: the numbers as of two times and what was recorded between",
+    ),
+    "offenders": _Command(
+        "offenders", "list offender ids with their event counts and first and last dates"
+    ),
+    "follow": _Command("follow", "keep a PostgreSQL store's fact tables current as events arrive"),
+    "pg-roles": _Command(
+        "pg_roles", "set up the writer, follower and reader roles of a PostgreSQL store"
+    ),
+    "export": _Command("export", "write the effective events to JSON Lines, CSV or Parquet files"),
+    "erase": _Command("privacy", "remove one person's records physically, leaving a tombstone"),
+    "restrict": _Command("privacy", "leave one person out of every view and export, until lifted"),
+    "keygen": _Command("privacy", "make a new secret key file for pseudonyms and erasures"),
+}
+
+
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The sub-commands, each with its help from :data:`_COMMANDS` (said once, there)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("help", _COMMANDS[name].help)
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
 
 
 class _Version(argparse.Action):
@@ -79,18 +100,35 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full command-line grammar (also used to document it)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line grammar: every command listed with its help, and the arguments
+    of ``command`` (of every command when ``None``, to document them all).
+
+    Only the modules of the commands given their arguments are imported.
+    """
     parser = argparse.ArgumentParser(
         prog="offender-journey",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_Version, help="show the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in _COMMANDS:
-        module.register(commands)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, action=_Commands
+    )
+    wanted = _COMMANDS[command].module if command in _COMMANDS else None
+    for name, entry in _COMMANDS.items():
+        if name in commands.choices:
+            continue  # added by its module, with the module's other commands
+        if command is None or entry.module == wanted:
+            import_module(f".{entry.module}", __name__).register(commands)
+        else:
+            commands.add_parser(name)  # listed; its arguments are not needed to run another
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str:
+    """The command named in ``argv``: its first argument that is not an option."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
 
 
 def _survive_any_encoding() -> None:
@@ -114,8 +152,12 @@ def _survive_any_encoding() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _survive_any_encoding()
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)  # bad arguments: usage message and SystemExit(2)
+    from ..errors import OffenderJourneyError, StoreBusyError
+
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
 
@@ -206,6 +205,8 @@ def atomic_output(path: str) -> Iterator[str]:
     the file is readable by its owner only (outputs hold offenders' records). Yields
     the temporary file's path (same suffix, so writers that go by suffix still can).
     """
+    import tempfile  # here: most commands write no file
+
     folder = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
     try:
@@ -308,7 +309,7 @@ def open_existing(path: str) -> Any:
 
 
 def window_of(args: argparse.Namespace) -> Any:
-    from ..projections import Window
+    from ..projections.base import Window
 
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")

@@ -43,7 +43,6 @@ def register(commands: Commands) -> None:
     """Add the ``changes`` command to the parser."""
     changes = commands.add_parser(
         "changes",
-        help="explain a revision: the numbers as of two times and what was recorded between",
         description="Compute the headline numbers as of --since and as of --as-of (default "
         "now) for the same window, list every number that moved, and the events recorded in "
         "between that explain it: late records (something that happened by --since, recorded "

@@ -56,7 +56,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     parser = commands.add_parser(
         "export",
-        help="write the effective events to JSON Lines, CSV or Parquet files",
         description="Write what the views see now (retractions applied, restricted people "
         "left out) into a new directory OUT: events.jsonl, events.csv, or events/part-*.parquet "
         "partitioned by offender. With --pseudonymise every identifier is replaced by a keyed "

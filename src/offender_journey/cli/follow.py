@@ -59,7 +59,6 @@ def _say(args: argparse.Namespace, line: str) -> None:
 def register(commands: Commands) -> None:
     follow = commands.add_parser(
         "follow",
-        help="keep a PostgreSQL store's fact tables current as events arrive",
         description="Bring the fact tables up to date, then wait (LISTEN) for appends and "
         "fold each new batch in: the rows and the checkpoint are written in one transaction, "
         "so a follower stopped or killed at any moment resumes exactly where it was. Runs "

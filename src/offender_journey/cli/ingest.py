@@ -168,7 +168,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     ingest = commands.add_parser(
         "ingest",
-        help="import events from a JSON Lines file",
         description="Import events (JSON Lines: one JSON object per line) into the store. "
         "Every line is stored, recognised as already present, or rejected with its line "
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "

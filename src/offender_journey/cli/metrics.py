@@ -51,7 +51,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     metrics = commands.add_parser(
         "metrics",
-        help="the headline numbers over every offender in the store",
         description="Charge-to-conviction conversion, days from arrest to conviction by "
         "sentencing occasion, proven reoffending and the data-quality report, counted over "
         "the store's fact tables (brought up to date first). See docs/definitions.md, "

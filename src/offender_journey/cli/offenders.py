@@ -43,7 +43,6 @@ def register(commands: Commands) -> None:
     """Add the ``offenders`` command to the parser."""
     offenders = commands.add_parser(
         "offenders",
-        help="list offender ids with their event counts and first and last dates",
         description="Every offender in the store (or those whose id starts with --prefix), "
         "with the number of events stored (retracted ones included) and the first and last "
         "event dates.",

@@ -30,7 +30,6 @@ def _cmd_pg_roles(args: argparse.Namespace) -> int:
 def register(commands: Commands) -> None:
     roles = commands.add_parser(
         "pg-roles",
-        help="set up the writer, follower and reader roles of a PostgreSQL store",
         description="Create (or bring up to date) three group roles on a PostgreSQL store, "
         "connected as the owner of its tables: offender_journey_writer (append events only), "
         "offender_journey_follower (keep the fact tables) and offender_journey_reader (read "

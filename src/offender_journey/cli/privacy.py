@@ -77,7 +77,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     erase = commands.add_parser(
         "erase",
-        help="remove one person's records physically, leaving a tombstone",
         description="Delete every event and fact about OFFENDER_ID, clear the deleted rows "
         "from the store's files (SQLite: no byte of them remains; PostgreSQL: VACUUM), and "
         "record a tombstone (a keyed hash of the id, the time, the reason). Later imports of "
@@ -95,7 +94,6 @@ def register(commands: Commands) -> None:
 
     restrict = commands.add_parser(
         "restrict",
-        help="leave one person out of every view and export, until lifted",
         description="Restrict processing of OFFENDER_ID: the events stay but no view, "
         "timeline or export sees them until `restrict --lift`. Both are recorded with their "
         "times and reasons.",
@@ -109,7 +107,6 @@ def register(commands: Commands) -> None:
 
     keygen = commands.add_parser(
         "keygen",
-        help="make a new secret key file for pseudonyms and erasures",
         description="Write 32 random bytes to a new file, mode 600.",
     )
     keygen.add_argument("key_file", metavar="KEY")

@@ -47,7 +47,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     quality = commands.add_parser(
         "quality",
-        help="the data-quality report: stored facts that are not trusted, by kind",
         description="Counts, by kind, of every oddity the store holds (outcome for an "
         "unknown charge, conviction before its charge, offence after its arrest, bail "
         "ended but never granted, negative durations, events recorded in the future, ...), "

@@ -42,7 +42,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     refresh = commands.add_parser(
         "refresh",
-        help="bring the fact tables up to date with the events",
         description="Re-derive the facts (the tables analysts query with SQL, and that "
         "metrics reads) of every offender with events appended since the last refresh, "
         "in one transaction with the checkpoint. ingest does this itself unless told "

@@ -76,7 +76,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     risk = commands.add_parser(
         "risk",
-        help="OGRS3 and criminal history of one offender",
         description="OGRS3 (1- and 2-year probabilities, band) computed from the stream on a "
         "day, with the inputs used or the inputs missing; and the score IOM selection would use.",
     )

@@ -30,7 +30,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     synth = commands.add_parser(
         "synth",
-        help="write a synthetic cohort as JSON Lines",
         description="Generate seeded, realistic synthetic journeys (deterministic per seed).",
     )
     synth.add_argument("out", metavar="OUT.jsonl", help="where to write; - for stdout")

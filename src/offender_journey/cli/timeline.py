@@ -33,7 +33,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store}")
     result = timeline(events, window=window, as_of=args.as_of)
     if args.png:
-        from ..projections import History
+        from ..projections.base import History
 
         history = History.build(args.offender_id, events, args.as_of)
         draw(
@@ -69,7 +69,6 @@ def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
     timeline = commands.add_parser(
         "timeline",
-        help="one offender's timeline: events, episodes, flags, window summary",
         description="The IDIOM-style timeline of one offender: events in the "
         "window, episodes (on bail, remanded, in custody, on licence, suspended sentence, "
         "community order, warrant outstanding), offences flagged as committed on bail / "

@@ -124,8 +124,8 @@ def _targets_arg(text: str) -> dict[str, int]:
 def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
 
-    def view_command(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=description)
+    def view_command(name: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, description=description)
         add_store(sub)
         add_window(sub)
         add_json(sub)
@@ -141,21 +141,18 @@ def register(commands: Commands) -> None:
 
     view_command(
         "reoffending",
-        "proven reoffending of a cohort (MoJ measure)",
         "Proven reoffending: the window [--from, --to] is the cohort period. "
         "Cohort size, reoffenders, reoffences, binary rate, frequency, by adult/juvenile "
         "and by index event. See docs/reoffending.md.",
     ).set_defaults(handler=_cmd_reoffending)
     view_command(
         "history",
-        "criminal-history bands of offenders sanctioned in the window",
         "Offenders sanctioned in the window by previous sanctions and previous convictions "
         "(bands 0, 1-2, 3-6, 7-10, 11-14, 15+), and cautions given to offenders by their "
         "previous convictions. See docs/reoffending.md.",
     ).set_defaults(handler=_cmd_history)
     iom = view_command(
         "iom",
-        "select an IOM cohort with an explainable rule",
         "Integrated Offender Management selection on a day (--on, else --to, else today). "
         "Default: the London preset as described in 2015 (unconfirmed): 2-year score >= 75 %, "
         "or 50-74 % with robbery or burglary in the previous 12 months. See docs/risk_and_iom.md.",
@@ -203,7 +200,6 @@ def register(commands: Commands) -> None:
     iom.set_defaults(handler=_cmd_iom)
     cost = view_command(
         "cost",
-        "estimated cost of crime and its concentration",
         "Home Office unit costs (2015/16 prices) applied to offences dated in the window: "
         "all charged or cautioned, and proven only; the share that could not be priced; the "
         "share from the costliest 10 %% of offenders. See docs/cost.md.",
@@ -216,7 +212,6 @@ def register(commands: Commands) -> None:
     cost.set_defaults(handler=_cmd_cost)
     warrants = view_command(
         "warrants",
-        "outstanding warrants, execution and recall timeliness",
         "Warrants outstanding on the window's last day by kind and category; execution "
         "timeliness of warrants issued in the window against targets; recall to return. "
         "See docs/warrants.md.",

@@ -20,7 +20,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,7 +29,6 @@ from ..progress import Progress, counted
 from ..projections.base import History
 from ..store.base import as_of_micros
 from .aggregate import FactSource
-from .derive import derive
 from .schema import (
     SCHEMA_VERSION,
     SQLITE,
@@ -428,6 +426,8 @@ def _derive_streams(
     progress: Progress | None = None,
 ) -> Iterator[OffenderFacts]:
     """Derive the touched offenders: one scan when many are touched, else stream by stream."""
+    from .derive import derive  # not at the top: reading up-to-date tables never derives
+
     wanted = set(touched)
     if len(touched) * 4 >= store.count_offenders():
         first, stop = touched[0], touched[-1] + "\0"
@@ -457,6 +457,8 @@ def _derive_in_processes(
 ) -> Iterator[OffenderFacts]:
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
         parts = pool.map(
             _derive_range,

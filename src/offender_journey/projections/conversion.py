@@ -115,9 +115,8 @@ def conversion_in(source: FactSource, window: Window = ALL_TIME) -> Conversion:
     """Conversion of the charges dated in ``window``, counted in SQL over ``charges``."""
     where, params = source.where("c", "charge_date", window)
     ((total, convicted, not_convicted),) = source.fetch(
-        "SELECT COUNT(*), "
-        "COALESCE(SUM(CASE WHEN c.outcome = 'convicted' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN c.outcome = 'not_convicted' THEN 1 ELSE 0 END), 0) "
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE c.outcome = 'convicted'), "
+        "COUNT(*) FILTER (WHERE c.outcome = 'not_convicted') "
         f"FROM charges c WHERE {where}",
         params,
     )

@@ -264,7 +264,8 @@ def days_in(source: FactSource, window: Window = ALL_TIME) -> DaysByOccasion:
         values: dict[int, dict[int, int]] = {}
         for occasion, days, count in source.fetch(
             f"SELECT o.occasion, o.{column}, COUNT(*) FROM charge_occasions o "
-            f"WHERE {where} AND o.{column} >= 0 GROUP BY o.occasion, o.{column}",
+            # The many-valued key first: a cheaper sort, and each occasion's days in order.
+            f"WHERE {where} AND o.{column} >= 0 GROUP BY o.{column}, o.occasion",
             params,
         ):
             values.setdefault(int(occasion), {})[int(days)] = int(count)

@@ -308,31 +308,51 @@ def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending
     Reads ``index_events`` (and ``offenders`` for the data's extent).
     """
     members, params = _members_of(source, window)
-    total = Counts()
-    by_age: dict[str, Counts] = {}
-    by_index: dict[str, Counts] = {}
-    ends: dict[dt.date, int] = {}
+    # Plain running sums per (age group, index kind) and per waiting end, Counts built
+    # once at the end: thousands of groups come back, only a few totals go out.
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    ends: dict[Any, int] = {}
     for group, kind, deadline, cohort, reoffenders, reoffences in source.fetch(
         members + "SELECT age_group, kind, proof_deadline, COUNT(*), "
         "SUM(CASE WHEN reoffences > 0 THEN 1 ELSE 0 END), SUM(reoffences) FROM members "
-        "GROUP BY age_group, kind, proof_deadline",
+        "GROUP BY proof_deadline, age_group, kind",  # the many-valued key first: a cheaper sort
         params,
     ):
-        counts = Counts(int(cohort), int(reoffenders), int(reoffences))
-        total += counts
-        group, kind = source.text(group), source.text(kind)
-        by_age[group] = by_age.get(group, Counts()) + counts
-        by_index[kind] = by_index.get(kind, Counts()) + counts
+        sums = groups.get((group, kind))
+        if sums is None:
+            groups[group, kind] = sums = [0, 0, 0]
+        sums[0] += cohort
+        sums[1] += reoffenders
+        sums[2] += reoffences
+        ends[deadline] = ends.get(deadline, 0) + cohort
+    by_age: dict[str, list[int]] = {}
+    by_index: dict[str, list[int]] = {}
+    for (group, kind), sums in groups.items():
+        _add(by_age, source.text(group), sums)
+        _add(by_index, source.text(kind), sums)
+    total = [sum(column) for column in zip(*groups.values(), strict=True)] or [0, 0, 0]
+    waiting_ends: dict[dt.date, int] = {}
+    for deadline, cohort in ends.items():
         day = source.date(deadline)
         assert day is not None
-        ends[day] = ends.get(day, 0) + int(cohort)
+        waiting_ends[day] = int(cohort)
     return Reoffending(
-        total,
-        dict(sorted(by_age.items())),
-        dict(sorted(by_index.items())),
-        ends,
+        Counts(*map(int, total)),
+        {key: Counts(*map(int, sums)) for key, sums in sorted(by_age.items())},
+        {key: Counts(*map(int, sums)) for key, sums in sorted(by_index.items())},
+        waiting_ends,
         _latest_in(source),
     )
+
+
+def _add(into: dict[str, list[int]], key: str, sums: list[int]) -> None:
+    """Add three running sums into ``into[key]``."""
+    mine = into.get(key)
+    if mine is None:
+        into[key] = list(sums)
+    else:
+        for i, value in enumerate(sums):
+            mine[i] += value
 
 
 def members_in(source: FactSource, window: Window = ALL_TIME) -> list[Member]:
