@@ -11,9 +11,9 @@ import abc
 import datetime as dt
 import functools
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
@@ -35,6 +35,7 @@ __all__ = [
     "StoreBase",
     "as_of_micros",
     "from_micros",
+    "events_in",
     "paused_collection",
     "prepare",
     "record_of",
@@ -73,38 +74,49 @@ def as_of_micros(as_of: dt.datetime | None) -> int:
     return to_micros(as_of)
 
 
-#: Events read between two collections of the young generations while a read has the
-#: automatic cycle collector paused.
+#: Items (events, or lines of an import) handled between two collections of the young
+#: generations while the automatic cycle collector is paused.
 _COLLECT_EVERY = 50_000
+
+_T = TypeVar("_T")
+
+
+def _one(_: object) -> int:
+    return 1
 
 
 def paused_collection(
-    streams: Iterator[tuple[str, list[Event]]],
-) -> Iterator[tuple[str, list[Event]]]:
-    """``streams`` with Python's automatic cycle collection paused while they are read.
+    items: Iterable[_T], *, every: int = _COLLECT_EVERY, size: Callable[[_T], int] = _one
+) -> Generator[_T, None, None]:
+    """``items`` with Python's automatic cycle collection paused while they are handled.
 
-    A read builds a few objects per event and its reader (a fold, a refresh) builds
-    more from them: left on, the collector scans them again and again (about a tenth of
-    a refresh's CPU time). Events and histories hold no reference cycles, so reference
-    counting frees them; the young generations are collected here once every
-    ``_COLLECT_EVERY`` events instead (for cycles a reader may make), so memory stays
-    bounded. Automatic collection is restored when the read ends, fails or is closed
-    (an abandoned read is closed when it is freed).
+    A read or an import builds a few objects per event and keeps a batch of them: left
+    on, the collector scans them again and again (about a tenth of a refresh's or an
+    import's CPU time). Events and histories hold no reference cycles, so reference
+    counting frees them; the young generations are collected here once every ``every``
+    units of ``size`` (an item each by default; a stream counts its events) instead, for
+    cycles a caller may make, so memory stays bounded. Automatic collection is restored
+    when the iteration ends, fails or is closed (an abandoned one is closed when freed).
     """
     if not gc.isenabled():  # paused already (a read inside a read, an import)
-        yield from streams
+        yield from items
         return
     gc.disable()
     try:
-        read = 0
-        for item in streams:
-            read += len(item[1])
-            if read >= _COLLECT_EVERY:
+        handled = 0
+        for item in items:
+            handled += size(item)
+            if handled >= every:
                 gc.collect(1)
-                read = 0
+                handled = 0
             yield item
     finally:
         gc.enable()
+
+
+def events_in(stream: tuple[str, Sequence[Event]]) -> int:
+    """The number of events of an ``(offender_id, events)`` pair (its size for a pause)."""
+    return len(stream[1])
 
 
 class Record(NamedTuple):

@@ -34,6 +34,7 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    events_in,
     from_micros,
     paused_collection,
     split_batch,
@@ -408,7 +409,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, read a page at a time (no transaction is held between pages)."""
-        return paused_collection(self._read_all(as_of, offenders))
+        return paused_collection(self._read_all(as_of, offenders), size=events_in)
 
     def _read_all(
         self, as_of: dt.datetime | None, offenders: OffenderRange | None

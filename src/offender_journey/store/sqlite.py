@@ -35,6 +35,7 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    events_in,
     from_micros,
     paused_collection,
     prefix_range,
@@ -357,7 +358,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         as_of: dt.datetime | None = None,
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
-        return paused_collection(self._read_all(as_of, offenders))
+        return paused_collection(self._read_all(as_of, offenders), size=events_in)
 
     def _read_all(
         self, as_of: dt.datetime | None, offenders: OffenderRange | None
