@@ -2,15 +2,18 @@
 
     python bench/run.py            # about 1,000,000 events each (tens of minutes)
     python bench/run.py --quick    # a smoke test in a minute or two
+    python bench/run.py --store S.db --before OLD/src   # also refresh and re-fold, A/B
 
 Runs, in order: the import (``bench_import.py --commands``: ``ingest --no-refresh`` and a
 full ``ingest``), a repeated ``metrics`` beside polars, DuckDB and pandas
 (``bench_metrics.py``), the whole command's start-up and a repeated ``metrics`` in wall
 and CPU seconds (``bench_startup.py``; its ``--before REF`` adds an earlier commit), the
-refresh and a full re-fold (``bench_facts.py``), and an erasure (``bench_erase.py``).
-Each prints its own table of seconds, events/s, peak memory and the ratios against the
-peers measured in the same run; this script prints them in turn and stops at the first
-benchmark that fails, or whose numbers disagree with a peer's.
+refresh and a full re-fold (``bench_facts.py``), and an erasure (``bench_erase.py``);
+with ``--store``, refresh and re-fold of copies of that store, beside ``--before``'s
+version (``bench_facts.py --store``). Each prints its own table of seconds, events/s,
+peak memory and the ratios against the peers measured in the same run; this script
+prints them in turn and stops at the first benchmark that fails, or whose numbers
+disagree with a peer's.
 """
 
 from __future__ import annotations
@@ -35,11 +38,22 @@ BENCHMARKS = (
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small inputs, for a smoke test")
+    parser.add_argument(
+        "--store",
+        help="also measure refresh and re-fold on copies of this store (never modified)",
+    )
+    parser.add_argument(
+        "--before", help="with --store: another version's src, measured alongside (A/B)"
+    )
     args = parser.parse_args()
-    for title, command in BENCHMARKS:
+    benchmarks = list(BENCHMARKS)
+    if args.store:
+        ab = ["--store", args.store] + (["--before", args.before] if args.before else [])
+        benchmarks.append(("refresh and re-fold of an existing store", ["bench_facts.py", *ab]))
+    for title, command in benchmarks:
         print(f"\n## {title}\n", flush=True)
         started = time.perf_counter()
-        extra = ["--quick"] if args.quick else []
+        extra = ["--quick"] if args.quick and "--store" not in command else []
         done = subprocess.run([sys.executable, *command, *extra], cwd=HERE, check=False)
         print(f"\n({title}: {time.perf_counter() - started:.0f} s)", flush=True)
         if done.returncode:

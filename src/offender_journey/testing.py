@@ -151,6 +151,36 @@ class StoreContract(abc.ABC):
         assert event.recorded_at is not None
         assert before - dt.timedelta(seconds=1) <= event.recorded_at <= dt.datetime.now(dt.UTC)
 
+    def test_recorded_at_given_reads_back_as_the_instant_it_names(self) -> None:
+        # Imported lines keep their own spelling; reads give the instant, in UTC.
+        import io
+        import json
+
+        from .io import import_jsonl
+
+        spellings = {
+            "2015-02-01T09:30:00+00:00": dt.datetime(2015, 2, 1, 9, 30, tzinfo=dt.UTC),
+            "2015-02-01T09:30:00Z": dt.datetime(2015, 2, 1, 9, 30, tzinfo=dt.UTC),
+            "2015-02-01T10:30:00.250001+01:00": dt.datetime(2015, 2, 1, 9, 30, 0, 250_001, dt.UTC),
+            "2015-02-01T09:30:00.5+00:00": dt.datetime(2015, 2, 1, 9, 30, 0, 500_000, dt.UTC),
+        }
+        lines = [
+            json.dumps(
+                {"type": "arrest", "event_id": f"e{i}", "offender_id": "O1", "date": "2015-02-01"}
+                | {"arrest_id": f"a{i}", "recorded_at": spelt}
+            )
+            for i, spelt in enumerate(spellings)
+        ]
+        store = self.make_store()
+        assert import_jsonl(io.BytesIO("\n".join(lines).encode()), store).stored == len(lines)
+        expected = [Codec().decode(json.loads(line)) for line in lines]
+        assert [event.recorded_at for event in expected] == list(spellings.values())
+        read = store.read_stream("O1")
+        assert read == expected
+        assert all(event.recorded_at.tzinfo is dt.UTC for event in read)  # type: ignore[union-attr]
+        assert list(store.read_all()) == [("O1", expected)]
+        assert [event for _, event in store.read_after(0)] == expected
+
     def test_identical_event_is_a_no_op(self) -> None:
         store = self.make_store()
         store.append([_arrest("e1")])

@@ -1,3 +1,4 @@
+import gc
 import sqlite3
 from pathlib import Path
 
@@ -100,3 +101,25 @@ def test_a_format_1_store_is_migrated_with_positions_stream_by_stream(tmp_path: 
         assert store.read_stream("O1") == _journey().events
     version = sqlite3.connect(path).execute("SELECT value FROM store_meta").fetchone()[0]
     assert version == "2"
+
+
+def test_a_read_restores_automatic_garbage_collection_however_it_ends() -> None:
+    # Reads pause the cycle collector while streams are folded; it must come back on.
+    store = SQLiteStore(":memory:")
+    other = JourneyBuilder("O2")
+    other.arrest("2014-01-01")
+    store.append([*_journey().events, *other.events])
+    assert gc.isenabled()
+    for _, _stream in store.read_all():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    reading = store.read_all()
+    next(reading)
+    reading.close()  # abandoned halfway
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(list(store.read_all())) == 2
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, NamedTuple
 
 import attrs
 
 from ..errors import ConflictError, ErasedOffenderError, OffenderJourneyError, Problem
 from ..events import Event
-from ..store.base import EventStore, Record, record_of, to_micros
+from ..store.base import EventStore, Record, paused_collection, record_of, to_micros
 
 __all__ = [
     "BATCH_SIZE",
@@ -232,13 +231,11 @@ def _run(
     batch: list[tuple[int, Record, bytes]] = []
     now = to_micros(dt.datetime.now(dt.UTC))
     number = 0
-    collect_at = batch_size
-    with _collector_paused():
-        for row in rows:
+    # Collection is paused while lines are read (what they leave behind is collected
+    # once a batch), and restored as soon as the import ends, however it ends.
+    with contextlib.closing(paused_collection(rows, every=batch_size)) as lines:
+        for row in lines:
             number = row.number
-            if number >= collect_at:  # what this import's lines left behind, once a batch
-                gc.collect(1)
-                collect_at = number + batch_size
             if row.blank:
                 tally.blank += 1
                 continue
@@ -265,24 +262,6 @@ def _run(
         _flush(batch, store, tally)
     if on_progress is not None:
         on_progress(number)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's automatic cycle collection off while rows are read (restored after).
-
-    An import allocates a few objects per line and keeps a batch of them: left on, the
-    collector scans those again and again (about a tenth of an import's time). The
-    import collects its own young objects once a batch instead, so memory stays bounded.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 #: A record's offender id (its first field), the sort key of a batch.

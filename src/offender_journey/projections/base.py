@@ -294,32 +294,36 @@ class History:
         seen_late = cut > now  # an as_of after now sees some future-recorded events
         stream: list[Event] = []
         future: list[Event] = []
-        unrecorded = False
+        unrecorded = retracting = False
         for event in events:
             recorded = event.recorded_at
             if recorded is None:
-                stream.append(event)
                 unrecorded = True
-            elif recorded <= cut:
-                stream.append(event)
-                if seen_late and recorded > now:
+            elif recorded > cut:
+                if watch and recorded > now:
                     future.append(event)
-            elif watch and recorded > now:
+                continue
+            elif seen_late and recorded > now:
                 future.append(event)
+            stream.append(event)
+            if isinstance(event, EventRetracted):
+                retracting = True
         # Transaction order first: the sort is stable, so position in the stream breaks
         # recorded_at ties.
         in_transaction_order = sorted(stream, key=_recorded_key if unrecorded else _RECORDED)
-        gone = _effective_ids(in_transaction_order)
-        kept: list[Event] = []
+        kept: list[Event] = in_transaction_order
         dropped: list[Event] = []
         retractions: list[EventRetracted] = []
-        for event in in_transaction_order:
-            if isinstance(event, EventRetracted):
-                retractions.append(event)
-            elif event.event_id in gone:
-                dropped.append(event)
-            else:
-                kept.append(event)
+        if retracting:  # few streams hold a retraction: the others keep every event
+            gone = _effective_ids(in_transaction_order)
+            kept = []
+            for event in in_transaction_order:
+                if isinstance(event, EventRetracted):
+                    retractions.append(event)
+                elif event.event_id in gone:
+                    dropped.append(event)
+                else:
+                    kept.append(event)
         # A stable sort keeps transaction order among events of the same date.
         by_date = sorted(kept, key=_DATE)
         return cls(

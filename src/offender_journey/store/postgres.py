@@ -34,7 +34,9 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    events_in,
     from_micros,
+    paused_collection,
     split_batch,
 )
 from .escaping import escape_nul, unescape_nul
@@ -379,15 +381,22 @@ class PostgresStore(PrivacyMixin, StoreBase):
     # --- reading -----------------------------------------------------------------------------
 
     def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
-        """``(recorded_at, payload)`` rows → events."""
+        """``(recorded_at, recorded_at_given, payload)`` rows → events.
+
+        A given ``recorded_at`` is read from the payload (the same instant as its column,
+        quicker to read from text than to rebuild), an assigned one from its column.
+        """
         decode = self._codec.decode_stored
-        return [decode(payload, from_micros(recorded_at)) for recorded_at, payload in rows]
+        return [
+            decode(payload, None if given else from_micros(recorded_at))
+            for recorded_at, given, payload in rows
+        ]
 
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
         limit = as_of_micros(as_of)
         with self.borrow() as conn:
             rows = conn.execute(
-                "SELECT recorded_at, payload FROM events"
+                "SELECT recorded_at, recorded_at_given, payload FROM events"
                 f" WHERE offender_id = %s AND recorded_at <= %s AND {VISIBLE} ORDER BY version",
                 (_key(offender_id), limit),
             ).fetchall()
@@ -400,6 +409,11 @@ class PostgresStore(PrivacyMixin, StoreBase):
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, read a page at a time (no transaction is held between pages)."""
+        return paused_collection(self._read_all(as_of, offenders), size=events_in)
+
+    def _read_all(
+        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+    ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
         where = [sql.SQL("recorded_at <= %s"), sql.SQL(VISIBLE)]
         params: list[Any] = [as_of_micros(as_of)]
@@ -410,8 +424,8 @@ class PostgresStore(PrivacyMixin, StoreBase):
             where.append(sql.SQL("offender_id < %s"))
             params.append(_key(stop))
         query = sql.SQL(
-            "SELECT offender_id, version, recorded_at, payload FROM events WHERE {}"
-            " ORDER BY offender_id, version LIMIT %s"
+            "SELECT offender_id, version, recorded_at, recorded_at_given, payload FROM events"
+            " WHERE {} ORDER BY offender_id, version LIMIT %s"
         )
         first_page = query.format(sql.SQL(" AND ").join(where))
         next_page = query.format(
@@ -426,12 +440,12 @@ class PostgresStore(PrivacyMixin, StoreBase):
                     rows = conn.execute(first_page, [*params, _PAGE]).fetchall()
                 else:
                     rows = conn.execute(next_page, [*params, *after, _PAGE]).fetchall()
-            for offender_id, _version, recorded_at, payload in rows:
+            for offender_id, _version, recorded_at, given, payload in rows:
                 if offender_id != current:
                     if stream:
                         yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
                     current, stream = offender_id, []
-                stream.append((recorded_at, payload))
+                stream.append((recorded_at, given, payload))
             if len(rows) < _PAGE:
                 break
             after = (rows[-1][0], rows[-1][1])
@@ -452,12 +466,13 @@ class PostgresStore(PrivacyMixin, StoreBase):
         """
         with self.borrow() as conn:
             rows = conn.execute(
-                "SELECT position, recorded_at, payload FROM events WHERE position > %s"
+                "SELECT position, recorded_at, recorded_at_given, payload FROM events"
+                " WHERE position > %s"
                 f" AND {VISIBLE} ORDER BY position LIMIT %s",
                 (position, limit),
             ).fetchall()
-        decode = self._codec.decode_stored
-        return [(pos, decode(payload, from_micros(recorded))) for pos, recorded, payload in rows]
+        events = self._decode([row[1:] for row in rows])
+        return [(row[0], event) for row, event in zip(rows, events, strict=True)]
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""
