@@ -213,7 +213,8 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         )
         out["offences"] = offence_rows
     if wanted & {"sanctions", "offenders"}:
-        sanctioned = sanctions(history)
+        sanctioned = sanctions(history)  # found once for both tables
+    if "sanctions" in wanted:
         out["sanctions"] = tuple(
             SanctionRow(oid, seq, s.date, s.kind, ",".join(s.categories))
             for seq, s in enumerate(sanctioned)
