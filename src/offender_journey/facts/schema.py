@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -335,7 +335,16 @@ class TableSpec:
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("offenders", OffenderRow, ("offender_id",)),
     TableSpec("charges", ChargeRow, ("offender_id", "charge_id"), (("charge_date", "outcome"),)),
-    TableSpec("charge_occasions", ChargeOccasionRow, ("offender_id", "occasion", "charge_id")),
+    TableSpec(
+        "charge_occasions",
+        ChargeOccasionRow,
+        ("offender_id", "occasion", "charge_id"),
+        # Days by occasion counts each measure's values per occasion: read in order, no sort.
+        (
+            ("arrest_to_conviction", "occasion", "occasion_date"),
+            ("offence_to_arrest", "occasion", "occasion_date"),
+        ),
+    ),
     TableSpec("sentencing_occasions", SentencingOccasionRow, ("offender_id", "occasion")),
     TableSpec("episodes", EpisodeRow, ("offender_id", "start_event_id"), (("kind", "start_date"),)),
     TableSpec("offences", OffenceRow, ("offender_id", "kind", "ref")),
