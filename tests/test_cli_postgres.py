@@ -214,6 +214,31 @@ def test_roles_are_enforced_by_the_server(
     capsys.readouterr()
 
 
+def test_the_reader_keeps_its_access_when_a_new_facts_layout_is_derived(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with PostgresStore(postgres_url) as store:
+        store.append(synth.generate(3, seed=1))
+        store.refresh()
+    assert main(["pg-roles", "--store", postgres_url]) == 0
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS analyst2")
+        admin.execute("CREATE ROLE analyst2 LOGIN IN ROLE offender_journey_reader")
+        # As an older version of the library left them: the next refresh re-derives.
+        admin.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
+    with PostgresStore(postgres_url) as store:
+        assert store.refresh().offenders == 3
+    analyst = postgres_url.replace("postgres@", "analyst2@", 1)
+    with psycopg.connect(analyst, autocommit=True) as reader:
+        for table in TABLES:
+            reader.execute(f"SELECT count(*) FROM {table.name}")  # type: ignore[arg-type]
+        (count,) = reader.execute("SELECT count(*) FROM offenders").fetchone() or (0,)
+        assert count == 3
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("DELETE FROM offenders")
+    capsys.readouterr()
+
+
 def test_pg_roles_prints_its_sql(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pg-roles", "--print"]) == 0
     text = capsys.readouterr().out

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ..progress import Progress
 from ..store.base import as_of_micros
@@ -59,8 +60,7 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
     with store.atomic(), store.borrow() as conn:
         conn.execute(FACTS_LOCK)
         cursor = conn.cursor()
-        if not _tables_current(conn):
-            ensure_tables(cursor, POSTGRESQL)
+        _ensure_tables(conn)
         start = checkpoint(cursor, POSTGRESQL)
         head = store.head()
         if start >= head:
@@ -93,9 +93,42 @@ def create_roles(store: PostgresStore) -> None:
         or does not own the tables.
     """
     with store.atomic(), store.borrow() as conn:
-        if not _tables_current(conn):
-            ensure_tables(conn.cursor(), POSTGRESQL)
+        _ensure_tables(conn)
         conn.execute(roles_script().encode())
+
+
+#: The privileges a fact table may have been granted (by ``pg-roles`` or by hand).
+_PRIVILEGES = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"}
+)
+
+
+def _ensure_tables(conn: psycopg.Connection[Any]) -> None:
+    """Create the fact tables if need be, keeping what was granted on them.
+
+    A new facts layout drops and recreates the tables; the roles given access to the
+    old ones (the reader, the follower) are given the same access to the new ones in
+    the same transaction, so an upgrade does not lock analysts out.
+    """
+    if _tables_current(conn):
+        return
+    names = [t.name for t in TABLES]
+    granted = conn.execute(
+        "SELECT c.relname, r.rolname, a.privilege_type "
+        "FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+        "JOIN pg_roles r ON r.oid = a.grantee "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(%s) "
+        "AND a.grantee <> c.relowner",
+        (names,),
+    ).fetchall()
+    ensure_tables(conn.cursor(), POSTGRESQL)
+    for table, role, privilege in granted:
+        if privilege in _PRIVILEGES:
+            conn.execute(
+                sql.SQL("GRANT {} ON {} TO {}").format(
+                    sql.SQL(privilege), sql.Identifier(table), sql.Identifier(role)
+                )
+            )
 
 
 def _tables_current(conn: psycopg.Connection[Any]) -> bool:
