@@ -113,6 +113,19 @@ def test_a_bar_with_a_total_on_a_terminal_and_none_on_a_pipe(
         assert shown.index("refreshing facts") < shown.index("reading facts")
 
 
+def test_ingest_json_shows_its_bars_on_a_terminal_like_every_command(
+    stale: Path, tmp_path: Path
+) -> None:
+    argv = ["ingest", str(stale.parent / "c.jsonl"), "--store", "j.db", "--json"]
+    out, bar = run(stale, tmp_path / "terminal", argv, terminal=True)
+    piped, nothing = run(stale, tmp_path / "pipe", argv, terminal=False)
+    shown = bar.decode("utf-8", "replace")
+    assert "lines/s" in shown  # the import
+    assert f"0/{OFFENDERS} [00:00<" in shown  # then the refresh, with its total
+    assert nothing == b""
+    assert out == piped
+
+
 def test_without_tqdm_no_bar_and_no_error(stale: Path, tmp_path: Path) -> None:
     argv = COMMANDS["metrics"]
     out, err = run(stale, tmp_path / "terminal", argv, terminal=True, tqdm=False)

@@ -99,7 +99,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"rejected {rejection}", file=sys.stderr)
             shown += 1
 
-        interactive = sys.stderr.isatty() and not args.json
+        interactive = sys.stderr.isatty()  # a bar on stderr never changes stdout
         fault: ImportInterruptedError | None = None
         with progress(interactive, unit="lines") as bar:
             options: dict[str, Any] = {
