@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from .dates import add_months
-from .errors import InvalidEventError, Problem
+from .errors import InvalidEventError, Problem, nearest
 from .events import (
     CURRENT_SCHEMA_VERSION,
     EVENT_TYPES,
@@ -343,7 +343,12 @@ def _strict_enum(value: object, cls: type[StrEnum]) -> StrEnum:
         return members[value]  # type: ignore[index]
     except (KeyError, TypeError):
         label = "category" if cls.__name__ == "Category" else "value"
-        raise ValueError(f"unknown {label} {shown(value)}; expected one of: {expected}") from None
+        # The nearest names first: the full list may be cut short before the answer.
+        close = nearest(value, members) if isinstance(value, str) else []
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ValueError(
+            f"unknown {label} {shown(value)}; {hint}expected one of: {expected}"
+        ) from None
 
 
 def _object(value: object) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -84,3 +85,30 @@ class MissingExtraError(OffenderJourneyError, ImportError):
 
 class EngineError(OffenderJourneyError):
     """A distributed engine could not run the work: no scheduler there, or a worker unfit."""
+
+
+def nearest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """The choices a misspelt ``word`` most likely meant, best first (none when nothing is close).
+
+    Choices that begin with the word, or contain it, come first: ``criminal_damage`` means
+    one of the ``criminal_damage_*`` categories more surely than anything spelt alike.
+
+    Examples:
+        >>> damage = ["criminal_damage_arson", "criminal_damage_other"]
+        >>> nearest("criminal_damage", ["robbery", *damage])
+        ['criminal_damage_arson', 'criminal_damage_other']
+        >>> nearest("date_fromat", ["date_format", "date_formats", "type"])
+        ['date_format', 'date_formats']
+    """
+    options = list(dict.fromkeys(choices))
+    folded = word.casefold()
+    within = [c for c in options if folded and folded in c.casefold()]
+    within.sort(key=lambda c: (not c.casefold().startswith(folded), len(c)))
+    alike = difflib.get_close_matches(word, options, n=n, cutoff=0.7)
+    return list(dict.fromkeys(within + alike))[:n]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean x?)`` for the nearest choices, or nothing when none is close."""
+    close = nearest(word, choices)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

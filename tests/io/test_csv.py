@@ -6,7 +6,7 @@ import pytest
 
 from offender_journey.cli import main
 from offender_journey.events import Category, Charge
-from offender_journey.io import CsvMapping, MappingError, import_csv
+from offender_journey.io import CsvMapping, MappingError, import_csv, import_jsonl
 from offender_journey.store import InMemoryStore, SQLiteStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "csv"
@@ -40,7 +40,8 @@ def test_the_example_mapping_reads_the_example_extract() -> None:
     report = import_csv(EXAMPLES / "charges.csv", store, mapping=mapping)
     assert (report.stored, report.rejected) == (3, 1)
     assert "ChargeDate" not in str(report.rejections[0])
-    assert report.rejections[0].problems[0].field == "date"  # 31/06/2014 does not exist
+    (impossible,) = report.rejections[0].problems  # 31/06/2014 does not exist
+    assert str(impossible) == "date: impossible date '31/06/2014' (day is out of range for month)"
     first, _, burglary = store.read_stream("01/123456A")
     assert first.offence.category is Category.SHOPLIFTING  # type: ignore[union-attr]
     assert burglary.arrest_id is None  # type: ignore[union-attr]
@@ -134,3 +135,221 @@ def test_a_cell_over_the_size_limit_is_a_rejection_with_its_line() -> None:
     (rejection,) = report.rejections
     assert rejection.line == 3
     assert "longer than 131,072 characters" in rejection.problems[0].reason
+
+
+CHARGES = (
+    "Ref,PNC,Charged,Code,Group,Offended,ArrestRef\n"
+    "C1,O1,03/02/2014,TH01,Theft from shops,01/02/2014,A1\n"
+    "C2,O1,04/02/2014,TH01,Theft from shops,01/02/2014,A1\n"
+)
+COLUMNS = {
+    "event_id": "Ref",
+    "charge_id": "Ref",
+    "offender_id": "PNC",
+    "date": "Charged",
+    "offence.code": "Code",
+    "offence.category": "Group",
+    "offence_date": "Offended",
+    "arrest_id": "ArrestRef",
+}
+SHOPS = {"offence.category": {"Theft from shops": "shoplifting"}}
+
+
+def _charges(**changes: object) -> CsvMapping:
+    options: dict[str, object] = {
+        "type": "charge",
+        "date_format": "%d/%m/%Y",
+        "columns": COLUMNS,
+        "values": SHOPS,
+    }
+    return CsvMapping(**{**options, **changes})  # type: ignore[arg-type]
+
+
+def test_a_mapped_column_the_extract_lacks_is_refused_before_anything_is_stored() -> None:
+    store = SQLiteStore(":memory:")
+    typo = _charges(columns={**COLUMNS, "arrest_id": "ArestRef", "case_id": "Case Ref"})
+    with pytest.raises(MappingError) as refused:
+        import_csv(io.StringIO(CHARGES), store, mapping=typo)
+    message = str(refused.value)
+    assert "'ArestRef' (for arrest_id) (did you mean ArrestRef?)" in message
+    assert "'Case Ref' (for case_id)" in message
+    assert (
+        "Its header: 'Ref', 'PNC', 'Charged', 'Code', 'Group', 'Offended', 'ArrestRef'" in message
+    )
+    assert store.count_events() == 0
+    assert import_csv(io.StringIO(CHARGES), store, mapping=_charges()).stored == 2
+
+
+def test_values_translate_the_type_column_too() -> None:
+    data = "Kind,Ref,PNC,Day\nArrest,A1,O1,2014-01-01\nArrest,A2,O1,2014-01-02\n"
+    mapping = CsvMapping(
+        columns={
+            "type": "Kind",
+            "event_id": "Ref",
+            "arrest_id": "Ref",
+            "offender_id": "PNC",
+            "date": "Day",
+        },
+        values={"type": {"Arrest": "arrest"}},
+    )
+    report = import_csv(io.StringIO(data), InMemoryStore(), mapping=mapping)
+    assert (report.stored, report.rejected) == (2, 0)
+
+
+def test_a_misspelt_key_says_which_keys_there_are_and_the_nearest(tmp_path: Path) -> None:
+    bad = tmp_path / "m.toml"
+    bad.write_text('type = "charge"\ndate_fromat = "%d/%m/%Y"\n')
+    with pytest.raises(MappingError) as refused:
+        CsvMapping.load(bad)
+    message = str(refused.value)
+    assert "unknown key 'date_fromat' (did you mean date_format or date_formats?)" in message
+    assert "the keys are type, columns, constants, defaults," in message
+    bad.write_text('type = "charge"\n[columns]\n"ofence.code" = "Code"\n')
+    with pytest.raises(
+        MappingError, match=r"'ofence.code' is not a field of a charge \(did you mean offence.code"
+    ):
+        CsvMapping.load(bad)
+
+
+def test_an_impossible_date_is_worded_alike_in_csv_and_json_lines() -> None:
+    csv_report = import_csv(
+        io.StringIO("type,event_id,offender_id,date,arrest_id\narrest,e1,O1,31/06/2014,a1\n"),
+        InMemoryStore(),
+        mapping=CsvMapping(date_format="%d/%m/%Y"),
+    )
+    json_report = import_jsonl(
+        io.BytesIO(
+            b'{"type":"arrest","event_id":"e1","offender_id":"O1","date":"2014-06-31","arrest_id":"a1"}\n'
+        ),
+        InMemoryStore(),
+    )
+    (in_csv,) = csv_report.rejections[0].problems
+    (in_json,) = json_report.rejections[0].problems
+    assert str(in_csv) == "date: impossible date '31/06/2014' (day is out of range for month)"
+    assert str(in_json) == "date: impossible date '2014-06-31' (day is out of range for month)"
+    shape = import_csv(
+        io.StringIO("type,event_id,offender_id,date,arrest_id\narrest,e1,O1,2014-06-30,a1\n"),
+        InMemoryStore(),
+        mapping=CsvMapping(date_format="%d/%m/%Y"),
+    )
+    assert "'2014-06-30' does not match date format '%d/%m/%Y'" in str(shape.rejections[0])
+
+
+def test_an_unknown_category_names_the_nearest_first() -> None:
+    data = CHARGES.replace("Theft from shops", "criminal_damage", 1)
+    report = import_csv(io.StringIO(data), InMemoryStore(), mapping=_charges())
+    reason = report.rejections[0].problems[0].reason
+    assert reason.startswith(
+        "unknown category 'criminal_damage'; did you mean "
+        "criminal_damage_arson or criminal_damage_other? expected one of: homicide"
+    )
+
+
+def test_constants_and_defaults_fill_fields_the_extract_lacks() -> None:
+    data = "Ref,PNC,Charged,Offended\nC1,O1,03/02/2014,01/02/2014\nC2,O1,04/02/2014,\n"
+    mapping = CsvMapping(
+        type="charge",
+        date_format="%d/%m/%Y",
+        columns={
+            "event_id": "Ref",
+            "charge_id": "Ref",
+            "offender_id": "PNC",
+            "date": "Charged",
+            "offence_date": "Offended",
+        },
+        constants={"offence.code": "TH01", "offence.category": "shoplifting"},
+        defaults={"offence_date": "01/01/2014"},
+    )
+    store = InMemoryStore()
+    assert import_csv(io.StringIO(data), store, mapping=mapping).stored == 2
+    first, second = store.read_stream("O1")
+    assert isinstance(first, Charge)
+    assert isinstance(second, Charge)
+    assert first.offence.code == second.offence.code == "TH01"
+    assert (first.offence_date.isoformat(), second.offence_date.isoformat()) == (
+        "2014-02-01",
+        "2014-01-01",
+    )
+
+
+def test_the_delimiter_is_found_from_the_header_or_given() -> None:
+    semicolons = CHARGES.replace(",", ";")
+    assert import_csv(io.StringIO(semicolons), InMemoryStore(), mapping=_charges()).stored == 2
+    pipes = CHARGES.replace(",", "|")
+    given = _charges(delimiter="|")
+    assert import_csv(io.StringIO(pipes), InMemoryStore(), mapping=given).stored == 2
+    with pytest.raises(MappingError, match=r"no field of the mapping.*--delimiter"):
+        import_csv(io.StringIO(semicolons), InMemoryStore(), mapping=_charges(delimiter=","))
+
+
+def test_without_a_mapping_a_file_without_a_type_column_asks_for_one() -> None:
+    with pytest.raises(MappingError, match=r"no 'type' column.*give a mapping"):
+        import_csv(io.StringIO("event_id,offender_id,date\ne1,O1,2014-01-01\n"), InMemoryStore())
+
+
+def test_a_required_field_without_a_column_is_refused_once() -> None:
+    columns = {k: v for k, v in COLUMNS.items() if k != "offence_date"}
+    with pytest.raises(
+        MappingError, match="a charge needs offence_date, and the extract has no column for it"
+    ):
+        import_csv(io.StringIO(CHARGES), InMemoryStore(), mapping=_charges(columns=columns))
+
+
+@pytest.mark.parametrize(
+    ("extract", "mapping", "offender", "dates"),
+    [
+        ("libra_charges.csv", "libra_mapping.toml", "01/234567B", ["2014-02-03", "2014-02-03"]),
+        (
+            "common_platform_hearings.csv",
+            "common_platform_mapping.toml",
+            "02/345678C",
+            ["2014-06-23"],  # 23:30 at +01:00: still the 23rd in London
+        ),
+    ],
+)
+def test_the_worked_mappings_read_their_extracts(
+    extract: str, mapping: str, offender: str, dates: list[str]
+) -> None:
+    store = InMemoryStore()
+    report = import_csv(EXAMPLES / extract, store, mapping=CsvMapping.load(EXAMPLES / mapping))
+    assert (report.stored, report.rejected) == (3, 0)
+    assert [e.date.isoformat() for e in store.read_stream(offender)] == dates
+
+
+def test_the_libra_mapping_keeps_case_and_arrest_references() -> None:
+    store = InMemoryStore()
+    import_csv(
+        EXAMPLES / "libra_charges.csv",
+        store,
+        mapping=CsvMapping.load(EXAMPLES / "libra_mapping.toml"),
+    )
+    burglary = store.read_stream("02/345678C")[0]
+    assert isinstance(burglary, Charge)
+    assert (burglary.case_id, burglary.arrest_id) == ("42AA0456714", "1401AA0100000045678B")
+    assert burglary.offence.category is Category.BURGLARY_DOMESTIC
+    assert burglary.offence_date.isoformat() == "2014-05-18"
+
+
+def test_the_csv_page_names_the_example_extracts_rejected_row() -> None:
+    page = (EXAMPLES.parents[1] / "docs" / "csv.md").read_text()
+    report = import_csv(
+        EXAMPLES / "charges.csv",
+        InMemoryStore(),
+        mapping=CsvMapping.load(EXAMPLES / "charges_mapping.toml"),
+    )
+    assert str(report.rejections[0]) in page
+    for name in ("libra_mapping.toml", "common_platform_mapping.toml"):
+        assert (EXAMPLES / name).read_text().strip() in page
+
+
+def test_ingest_delimiter_option_and_a_refused_mapping_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.csv").write_text(
+        "type|event_id|offender_id|date|arrest_id\narrest|e1|O1|2014-01-01|a1\n"
+    )
+    assert main(["ingest", "c.csv", "--delimiter", ","]) == 2
+    assert "no field of the mapping" in capsys.readouterr().err
+    assert main(["ingest", "c.csv", "--delimiter", "|"]) == 0
+    assert "1 stored" in capsys.readouterr().out

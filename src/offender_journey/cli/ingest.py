@@ -46,16 +46,21 @@ if TYPE_CHECKING:
 def _format_of(args: argparse.Namespace) -> str:
     if args.format:
         return str(args.format)
-    if args.mapping or args.type or str(args.events).lower().endswith(".csv"):
+    if args.mapping or args.type or args.delimiter or str(args.events).lower().endswith(".csv"):
         return "csv"
     return "jsonl"
 
 
 def _mapping_of(args: argparse.Namespace) -> CsvMapping:
-    """The CSV mapping: from ``--mapping FILE``, with ``--type`` fixing the event type."""
+    """The CSV mapping: from ``--mapping FILE``, with ``--type`` and ``--delimiter`` over it."""
     try:
         mapping = CsvMapping.load(args.mapping) if args.mapping else CsvMapping()
-        return attrs.evolve(mapping, type=args.type) if args.type else mapping
+        if args.type:
+            mapping = attrs.evolve(mapping, type=args.type)
+        if args.delimiter:
+            delimiter = "\t" if args.delimiter in ("tab", "\\t") else args.delimiter
+            mapping = attrs.evolve(mapping, delimiter=delimiter)
+        return mapping
     except (MappingError, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -202,6 +207,12 @@ def register(commands: Commands) -> None:
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    ingest.add_argument(
+        "--delimiter",
+        metavar="CHAR",
+        help="CSV: the character between cells (tab: 'tab'); default: whichever of , ; tab | "
+        "the header line uses",
     )
     ingest.add_argument(
         "--wait",

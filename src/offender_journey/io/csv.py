@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import os
 import sys
 import tomllib
@@ -34,13 +35,21 @@ from typing import Any, TextIO
 import attrs
 import cattrs
 
-from ..codec import Codec, describe_error
-from ..errors import InvalidEventError, OffenderJourneyError, Problem
+from ..codec import Codec, describe_error, shown
+from ..errors import InvalidEventError, OffenderJourneyError, Problem, did_you_mean
 from ..events import EVENT_TYPES, Offence
 from ..store.base import EventStore
 from .importing import BATCH_SIZE, ImportReport, Rejection, Row, ingest_rows, unreadable
 
-__all__ = ["CsvMapping", "MappingError", "import_csv", "read_csv"]
+__all__ = [
+    "CsvMapping",
+    "MappingError",
+    "check_header",
+    "field_paths",
+    "import_csv",
+    "read_csv",
+    "sniff_delimiter",
+]
 
 
 class MappingError(OffenderJourneyError, ValueError):
@@ -52,39 +61,83 @@ class CsvMapping:
     """How an extract's columns map onto event fields.
 
     Field paths are the JSON format's names, with a dot into the offence (``offence.category``).
-    A field not listed in ``columns`` is read from the column of the same name.
+    Each field is read from the column ``columns`` names, else from the column of the same
+    name; ``constants`` give a field one value on every row, ``defaults`` a value for rows
+    whose cell is empty or whose extract lacks the column. A mapping naming a field no event
+    has is refused, with the nearest field names.
     """
 
     #: Every row is of this event type (one file per kind); ``None``: a ``type`` column says.
     type: str | None = attrs.field(default=None)
     #: field path → the extract's column name.
     columns: Mapping[str, str] = attrs.field(factory=dict)
+    #: field path → the value of that field on every row (the extract has no column for it).
+    constants: Mapping[str, str] = attrs.field(factory=dict)
+    #: field path → the value used where the cell is empty or the column absent.
+    defaults: Mapping[str, str] = attrs.field(factory=dict)
     #: How lists (``charge_ids``) are joined inside one cell.
     list_separator: str = ";"
     #: ``strptime`` format of valid-time dates, e.g. ``"%d/%m/%Y"``; ``None``: ISO dates.
     date_format: str | None = None
+    #: field path → ``strptime`` format of that one date field, over ``date_format``.
+    date_formats: Mapping[str, str] = attrs.field(factory=dict)
+    #: The character between cells; ``None``: whichever of ``, ; tab |`` the header uses.
+    delimiter: str | None = None
     #: Field path → {value in the extract: the format's value}, e.g. local names → categories.
     values: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
 
     @type.validator
     def _known_type(self, _attribute: object, value: str | None) -> None:
         if value is not None and value not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {value!r}")
+            raise ValueError(f"unknown event type {value!r}{did_you_mean(value, EVENT_TYPES)}")
+
+    def __attrs_post_init__(self) -> None:
+        known = field_paths(self.type)
+        what = f"a {self.type}" if self.type else "any event"
+        for table in ("columns", "constants", "defaults", "values", "date_formats"):
+            for path in getattr(self, table):
+                if path not in known:
+                    raise ValueError(
+                        f"{table}: {path!r} is not a field of {what}{did_you_mean(path, known)}"
+                    )
+        for path in self.date_formats:
+            if dict(_plan_of(self.type)).get(path, "date") != "date":
+                raise ValueError(f"date_formats: {path!r} is not a date field")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> CsvMapping:
         """Read a mapping from a TOML file (see ``examples/csv/charges_mapping.toml``)."""
+        where = os.fspath(path)
         try:
             with open(path, "rb") as handle:
                 data = tomllib.load(handle)
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise MappingError(f"cannot read mapping {os.fspath(path)!r}: {exc}") from None
+            raise MappingError(f"cannot read mapping {where!r}: {exc}") from None
+        allowed = [field.name for field in attrs.fields(cls)]
+        for key in data:
+            if key not in allowed:
+                raise MappingError(
+                    f"mapping {where!r}: unknown key {key!r}{did_you_mean(key, allowed)};"
+                    f" the keys are {', '.join(allowed)}"
+                )
         converter = cattrs.Converter(forbid_extra_keys=True)
         try:
             return converter.structure(data, cls)
         except Exception as exc:  # noqa: BLE001 - cattrs explains what is wrong where
             problems = "; ".join(map(str, describe_error(exc))) or str(exc)
-            raise MappingError(f"mapping {os.fspath(path)!r}: {problems}") from None
+            raise MappingError(f"mapping {where!r}: {problems}") from None
+
+    def cell(self, record: Mapping[str, str], path: str) -> str | None:
+        """The text of field ``path`` on this row (constant, cell or default), ``None``: absent."""
+        if path in self.constants:
+            return str(self.constants[path])
+        cell = record.get(self.columns.get(path, path))
+        if cell is None or not cell.strip():
+            default = self.defaults.get(path)
+            return None if default is None else str(default)
+        return cell.strip()
 
 
 # --- per-type reading plans --------------------------------------------------------------
@@ -126,7 +179,42 @@ def _plan(event_type: str) -> tuple[tuple[str, str], ...]:
     return tuple(plan)
 
 
-def _cell_to_json(value: str, kind: str, mapping: CsvMapping) -> Any:
+@functools.cache
+def _plan_of(event_type: str | None) -> tuple[tuple[str, str], ...]:
+    """The plan of one event type, or of every type's fields together (``None``)."""
+    if event_type is not None:
+        return _plan(event_type)
+    return tuple(dict(pair for kind in EVENT_TYPES for pair in _plan(kind)).items())
+
+
+def field_paths(event_type: str | None = None) -> tuple[str, ...]:
+    """Every field path a mapping may name: ``type`` and the fields of the event type
+    (of every event type when ``None``).
+
+    Examples:
+        >>> field_paths("arrest")
+        ('type', 'event_id', 'offender_id', 'date', 'recorded_at', 'schema_version', 'arrest_id')
+    """
+    return ("type", *(path for path, _ in _plan_of(event_type)))
+
+
+def _required(event_type: str) -> tuple[str, ...]:
+    """The field paths an event of this type cannot be without."""
+    cls = EVENT_TYPES[event_type]
+    paths: list[str] = []
+    for field in attrs.fields(cls):
+        if field.default is not attrs.NOTHING:
+            continue
+        if _kind_of(field.type) == "offence":
+            paths.extend(
+                f"offence.{f.name}" for f in attrs.fields(Offence) if f.default is attrs.NOTHING
+            )
+        else:
+            paths.append(field.name)
+    return tuple(paths)
+
+
+def _cell_to_json(value: str, kind: str, mapping: CsvMapping, path: str) -> Any:
     if kind == "int":
         try:
             return int(value)
@@ -139,29 +227,36 @@ def _cell_to_json(value: str, kind: str, mapping: CsvMapping) -> Any:
             raise ValueError(f"expected a number, got {value!r}") from None
     if kind == "list":
         return [part.strip() for part in value.split(mapping.list_separator) if part.strip()]
-    if kind == "date" and mapping.date_format is not None:
-        try:
-            return dt.datetime.strptime(value, mapping.date_format).date().isoformat()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            raise ValueError(
-                f"{value!r} does not match date format {mapping.date_format!r}"
-            ) from None
+    if kind == "date":
+        form = mapping.date_formats.get(path, mapping.date_format)
+        if form is not None:
+            return _strptime_date(value, form)
     return value
+
+
+def _strptime_date(value: str, form: str) -> str:
+    """A date written in ``form`` as ISO; an impossible one is worded as JSON Lines words it."""
+    try:
+        return dt.datetime.strptime(value, form).date().isoformat()  # noqa: DTZ007 - a calendar date
+    except ValueError as exc:
+        reason = str(exc)
+        if "does not match format" in reason or "unconverted data" in reason:
+            raise ValueError(f"{shown(value)} does not match date format {form!r}") from None
+        raise ValueError(f"impossible date {shown(value)} ({reason})") from None
 
 
 def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]:
     """One CSV record → the event's JSON object for it (not yet validated)."""
-    columns = mapping.columns
-    kind = mapping.type or (record.get(columns.get("type", "type")) or "").strip()
+    kind = mapping.type or mapping.cell(record, "type") or ""
+    kind = mapping.values.get("type", {}).get(kind, kind)
     raw: dict[str, Any] = {"type": kind}
     if kind not in EVENT_TYPES:
         return raw  # the codec names the unknown or missing type
     problems: list[Problem] = []
     for path, cell_kind in _plan(kind):
-        cell = record.get(columns.get(path, path))
-        if cell is None or not cell.strip():
+        cell = mapping.cell(record, path)
+        if cell is None:
             continue
-        cell = cell.strip()
         cell = mapping.values.get(path, {}).get(cell, cell)
         try:
             cell.encode("utf-8")
@@ -169,7 +264,7 @@ def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]
             problems.append(Problem(path, "not valid UTF-8"))
             continue
         try:
-            value = _cell_to_json(cell, cell_kind, mapping)
+            value = _cell_to_json(cell, cell_kind, mapping, path)
         except ValueError as exc:
             problems.append(Problem(path, str(exc)))
             continue
@@ -182,6 +277,69 @@ def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]
     return raw
 
 
+def check_header(header: list[str], mapping: CsvMapping) -> None:
+    """Refuse, before any row is read, a header the mapping cannot read.
+
+    Raises:
+        MappingError: a mapped column is missing; no column says the event type; a
+            required field has no column, constant or default; or the header matches
+            no field at all (often a file separated by another character).
+    """
+    listed = ", ".join(map(repr, header))
+    known = set(field_paths(mapping.type))
+    if not any(name in known or name in mapping.columns.values() for name in header):
+        raise MappingError(
+            f"the header matches no field of the mapping: {listed}. Is the file separated "
+            "by another character (give --delimiter), or are its columns named otherwise "
+            "(give --mapping FILE.toml; see docs/csv.md)?"
+        )
+    missing = [(path, column) for path, column in mapping.columns.items() if column not in header]
+    if missing:
+        named = "; ".join(
+            f"{column!r} (for {path}){did_you_mean(column, header)}" for path, column in missing
+        )
+        raise MappingError(f"the extract has no column {named}. Its header: {listed}")
+    present = set(header)
+    readable = {
+        path
+        for path in field_paths(mapping.type)
+        if path in mapping.constants
+        or path in mapping.defaults
+        or mapping.columns.get(path, path) in present
+    }
+    if mapping.type is None:
+        if "type" not in readable:
+            raise MappingError(
+                "the extract has no 'type' column, so nothing says which event each row "
+                "is: give a mapping (--mapping FILE.toml, see docs/csv.md) with "
+                '`type = "charge"` or a `type` column, or give --type TYPE'
+            )
+        return
+    lacking = [path for path in _required(mapping.type) if path not in readable]
+    if lacking:
+        raise MappingError(
+            f"a {mapping.type} needs {', '.join(lacking)}, and the extract has no column "
+            f"for {'it' if len(lacking) == 1 else 'them'}: map one under [columns], or give "
+            f"a constant or a default. Its header: {listed}"
+        )
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter a header line uses: the most frequent of ``, ; tab |`` (``,`` if none).
+
+    Examples:
+        >>> sniff_delimiter("PNC;Date;Offence")
+        ';'
+    """
+    counts = {candidate: line.count(candidate) for candidate in DELIMITERS}
+    best = max(counts, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
+
+
+#: The delimiters an extract's header is looked at for.
+DELIMITERS = (",", ";", "\t", "|")
+
+
 #: A quoted cell may run over this many lines; a quote still open after them is
 #: taken as never closed (otherwise it would swallow every following row).
 MAX_RECORD_LINES = 100
@@ -191,7 +349,9 @@ class _BadRecordError(Exception):
     """The record starting at a line cannot be parsed as CSV."""
 
 
-def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None, str]]:
+def _records(
+    handle: Iterable[str], delimiter: str = ","
+) -> Iterator[tuple[int, str, list[str] | None, str]]:
     """``(first line number, raw text, cells or None, reason)`` for each CSV record.
 
     A record that cannot be parsed (a quote never closed, a cell over the csv module's
@@ -217,7 +377,7 @@ def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None
                     )
                 yield line
 
-        reader = csv.reader(feed(consumed), strict=True)
+        reader = csv.reader(feed(consumed), delimiter=delimiter, strict=True)
         try:
             cells = next(reader, None)
         except (csv.Error, _BadRecordError) as exc:
@@ -241,17 +401,38 @@ def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None
 def read_csv(handle: TextIO, mapping: CsvMapping, codec: Codec) -> Iterator[Row]:
     """Each CSV record as a :class:`Row`; line numbers count the header as line 1.
 
-    Every line is accounted for: a record the csv module cannot parse is a row of
-    problems, and so is a row that cannot become an event for any reason.
+    The header is read and checked now (:func:`check_header`), so a mapping the extract
+    does not fit is refused before any row is. Every line is accounted for: a record the
+    csv module cannot parse is a row of problems, and so is a row that cannot become an
+    event for any reason.
+
+    Raises:
+        MappingError: the header does not fit the mapping.
     """
-    header: list[str] | None = None
-    for number, raw, cells, reason in _records(handle):
+    lines = iter(handle)
+    first = next(lines, None)
+    if first is None:
+        return iter(())
+    delimiter = mapping.delimiter or sniff_delimiter(first)
+    records = _records(itertools.chain([first], lines), delimiter)
+    _number, _raw, header, reason = next(records)
+    if header is None:
+        raise MappingError(f"line 1, the header, {reason.removeprefix('not valid CSV: ')}")
+    header = [name.strip() for name in header]
+    check_header(header, mapping)
+    return _rows(records, header, mapping, codec)
+
+
+def _rows(
+    records: Iterator[tuple[int, str, list[str] | None, str]],
+    header: list[str],
+    mapping: CsvMapping,
+    codec: Codec,
+) -> Iterator[Row]:
+    for number, raw, cells, reason in records:
         text = raw.encode("utf-8", "surrogateescape")
         if cells is None:
             yield Row(number, text, problems=(Problem("", reason),))
-            continue
-        if header is None:
-            header = cells
             continue
         if not any(cell.strip() for cell in cells):
             yield Row(number, text, blank=True)
