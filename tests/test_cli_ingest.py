@@ -120,9 +120,11 @@ def test_empty_and_non_utf8_files(workdir: Path, capsys: pytest.CaptureFixture[s
     assert "not valid UTF-8" in capsys.readouterr().err
 
 
-def test_bad_arguments_exit_2(workdir: Path) -> None:
+def test_bad_arguments_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest"]) == 2
+    assert "give the file to import" in capsys.readouterr().err
     with pytest.raises(SystemExit) as caught:
-        main(["ingest"])
+        main(["ingest", "--nonsense"])
     assert caught.value.code == 2
 
 

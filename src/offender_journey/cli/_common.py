@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
@@ -15,7 +16,10 @@ from ..progress import Progress
 
 __all__ = [
     "EXIT_BUSY",
+    "EXIT_CTRL_C",
+    "UNFINISHED_IMPORT",
     "Commands",
+    "StoppedByUserError",
     "UsageError",
     "add_engine",
     "add_json",
@@ -31,6 +35,8 @@ __all__ = [
     "progress",
     "seconds_arg",
     "share_arg",
+    "stop_on_ctrl_c",
+    "stopped",
     "refuse_overwriting",
     "report_of",
     "same_file",
@@ -51,6 +57,107 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 class UsageError(Exception):
     """Bad arguments or unreadable input: exit code 2."""
+
+
+#: Exit code after Ctrl-C: 128 + SIGINT, as a shell reports a command it interrupted.
+EXIT_CTRL_C = 130
+
+
+class StoppedByUserError(Exception):
+    """Ctrl-C was pressed: raised where the work has finished a batch, to stop it there."""
+
+
+class _Stopping:
+    """A :class:`~offender_journey.progress.Progress` that passes counts on to a bar (if
+    any) and, once Ctrl-C has been pressed, stops the work at its next count.
+
+    Long work counts once a batch is done (an import's batch stored, a stage's share of
+    offenders derived or written), so stopping there leaves no batch half-written.
+    """
+
+    def __init__(self, bar: Progress | None) -> None:
+        self.bar = bar
+        self.requested = False
+
+    def set_description(self, desc: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description(desc)
+
+    def reset(self, total: int | None = None) -> None:
+        if self.bar is not None:
+            self.bar.reset(total)
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`StoppedByUserError` if Ctrl-C has been pressed."""
+        if self.requested:
+            raise StoppedByUserError
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c(bar: Progress | None = None) -> Iterator[_Stopping]:
+    """Within the block, Ctrl-C stops the work at the end of its current batch.
+
+    Pass what this yields as the work's ``progress`` (or call its ``check()`` between
+    batches): it raises :class:`StoppedByUserError` there; catch it, then :func:`stopped`. The
+    first Ctrl-C is acknowledged on standard error; a second one stops at once.
+    """
+    stopping = _Stopping(bar)
+
+    def note(_signal: int, _frame: object) -> None:
+        if stopping.requested:
+            raise KeyboardInterrupt
+        stopping.requested = True
+        print(
+            "\nstopping at the end of the current batch (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+        )
+
+    try:
+        previous = signal.signal(signal.SIGINT, note)
+    except ValueError:  # not the main thread (an embedding program): Ctrl-C is its own
+        yield stopping
+        return
+    try:
+        yield stopping
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def stopped(done: str) -> int:
+    """Say what a command interrupted by Ctrl-C had done, and how to finish the job.
+
+    Returns:
+        :data:`EXIT_CTRL_C`, the command's exit code.
+    """
+    print(
+        f"interrupted: {done}. Run the same command again to finish the job.",
+        file=sys.stderr,
+    )
+    return EXIT_CTRL_C
+
+
+#: The store's note of an import that has started and not finished (see ``ingest``).
+UNFINISHED_IMPORT = "unfinished_import"
+
+
+def warn_if_unfinished(store: Any) -> None:
+    """Say on standard error that the store's last import did not finish, if so."""
+    meta = getattr(store, "meta", None)
+    note = None if meta is None else meta(UNFINISHED_IMPORT)
+    if note is None:
+        return
+    source, _, started = note.partition("\t")
+    print(
+        f"warning: the import of {source} that started {started} did not finish, so what "
+        f"follows may miss part of it: run `offender-journey ingest {source}` again to "
+        "finish it, or `offender-journey ingest --acknowledge` to take the store as it is",
+        file=sys.stderr,
+    )
 
 
 def at_least(minimum: int, what: str = "a whole number") -> Callable[[str], int]:
@@ -305,7 +412,9 @@ def open_existing(path: str) -> Any:
     _must_exist(path)
     from ..store import open_store
 
-    return open_store(path, create=False)
+    store = open_store(path, create=False)
+    warn_if_unfinished(store)
+    return store
 
 
 def window_of(args: argparse.Namespace) -> Any:
@@ -331,6 +440,8 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     jobs: int = getattr(args, "jobs", 1)
     if args.store == ":memory:":
         jobs = max(jobs, 1)
+    elif "://" not in args.store:
+        open_existing(args.store).close()  # says if the last import did not finish
     try:
         with progress() as bar:
             return compute_store(

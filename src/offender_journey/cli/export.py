@@ -6,6 +6,7 @@ import argparse
 
 from ._common import (
     Commands,
+    StoppedByUserError,
     UsageError,
     add_json,
     add_store,
@@ -13,6 +14,8 @@ from ._common import (
     open_existing,
     print_json,
     progress,
+    stop_on_ctrl_c,
+    stopped,
 )
 
 
@@ -33,7 +36,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise UsageError("--pseudonymise needs --key-file KEY (see `offender-journey keygen`)")
         key = load_key(args.key_file)
         pseudonymiser = Pseudonymiser(key, keep_dob=args.keep_dob, keep_text=args.keep_text)
-    with open_existing(args.store) as store, progress() as bar:
+    with open_existing(args.store) as store, progress() as bar, stop_on_ctrl_c(bar) as stopping:
         try:
             report = export(
                 store,
@@ -41,10 +44,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 format=args.format,
                 partitions=args.partitions,
                 pseudonymiser=pseudonymiser,
-                progress=bar,
+                progress=stopping,
             )
         except (FileExistsError, OSError) as exc:
             raise UsageError(str(exc)) from None
+        except StoppedByUserError:
+            # The files are written under a temporary name: nothing half-written is left.
+            return stopped(f"nothing written: {args.out} was not created")
     if args.json:
         print_json(report.to_json())
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable
@@ -26,7 +27,10 @@ from ..store import BUSY_TIMEOUT, open_store
 from ..store.base import KeepsFacts
 from ._common import (
     EXIT_BUSY,
+    EXIT_CTRL_C,
+    UNFINISHED_IMPORT,
     Commands,
+    StoppedByUserError,
     UsageError,
     add_json,
     add_store,
@@ -36,6 +40,8 @@ from ._common import (
     refuse_overwriting,
     same_file,
     seconds_arg,
+    stop_on_ctrl_c,
+    stopped,
 )
 
 if TYPE_CHECKING:
@@ -69,8 +75,46 @@ def _mapping_of(args: argparse.Namespace) -> CsvMapping:
 EXIT_INTERRUPTED = 3
 
 
+def _acknowledge(args: argparse.Namespace) -> int:
+    """``ingest --acknowledge``: take the store as it is after an unfinished import."""
+    if args.events is not None:
+        raise UsageError("--acknowledge takes no file: it only forgets an unfinished import")
+    if not os.path.exists(args.store) and "://" not in args.store:
+        raise UsageError(f"no store at {args.store!r}")
+    with contextlib.closing(open_store(args.store, create=False)) as opened:
+        store: Any = opened  # a store that keeps notes has ``meta`` and ``set_meta``
+        note = store.meta(UNFINISHED_IMPORT) if hasattr(store, "meta") else None
+        if note is None:
+            print(f"no unfinished import in {args.store}")
+            return 0
+        store.set_meta(UNFINISHED_IMPORT, None)
+    print(
+        f"the unfinished import of {note.partition(chr(9))[0]} is acknowledged: "
+        "commands no longer warn about it"
+    )
+    return 0
+
+
+def _mark(store: Any, source: str) -> Callable[[], None]:
+    """Note in the store that an import of ``source`` has started; returns what clears it.
+
+    Until cleared (the import ran to its end) or acknowledged, reading commands say the
+    store may hold only part of that import. Stores without notes are left alone.
+    """
+    if not hasattr(store, "set_meta"):
+        return lambda: None
+    name = "-" if source == "-" else os.path.abspath(source)
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    store.set_meta(UNFINISHED_IMPORT, f"{name}\t{started}")
+    return lambda: store.set_meta(UNFINISHED_IMPORT, None)
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    if args.acknowledge:
+        return _acknowledge(args)
     source = args.events
+    if source is None:
+        raise UsageError("give the file to import (EVENTS.jsonl, or - for standard input)")
     if source != "-" and not os.path.isfile(source):
         raise UsageError(f"cannot read {source!r}: no such file")
     refuse_overwriting("--rejects", args.rejects, store=args.store, source=source)
@@ -106,23 +150,40 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
         interactive = sys.stderr.isatty()  # a bar on stderr never changes stdout
         fault: ImportInterruptedError | None = None
-        with progress(interactive, unit="lines") as bar:
+        mapping = _mapping_of(args) if _format_of(args) == "csv" else None
+        finished = _mark(store, source)
+        with progress(interactive, unit="lines") as bar, stop_on_ctrl_c(bar) as stopping:
             options: dict[str, Any] = {
                 "strict": args.strict,
                 "on_reject": on_reject,
-                # Told the lines read so far: the bar moves on by the difference.
-                "on_progress": None if bar is None else _running(bar),
+                # Told the lines read so far once a batch is stored: the bar moves on by
+                # the difference, and Ctrl-C stops the import there.
+                "on_progress": _running(stopping),
             }
             try:
-                if _format_of(args) == "csv":
-                    report = import_csv(source, store, mapping=_mapping_of(args), **options)
+                if mapping is not None:
+                    report = import_csv(source, store, mapping=mapping, **options)
                 else:
                     report = import_jsonl(source, store, **options)
             except ImportInterruptedError as exc:
                 fault, report = exc, exc.report
+            except MappingError:
+                finished()  # refused before a line was stored
+                raise
+        if fault is None:
+            finished()
+        elif isinstance(fault.__cause__, StoppedByUserError):
+            _say(args, report, None)
+            return stopped(f"{report.stored:,} events stored so far, in whole batches")
         if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
-            with progress(interactive) as bar:
-                refreshed = store.refresh(progress=bar)
+            try:
+                with progress(interactive) as bar, stop_on_ctrl_c(bar) as stopping:
+                    refreshed = store.refresh(progress=stopping)
+            except StoppedByUserError:
+                _say(args, report, None)
+                return stopped(
+                    "every line was imported, but the fact tables were left as they were"
+                )
     _say(args, report, refreshed)
     if fault is not None:
         print(f"error: {fault}", file=sys.stderr)
@@ -178,12 +239,23 @@ def register(commands: Commands) -> None:
         "number, field and reason. Exit 0: nothing rejected; 1: some lines rejected (the "
         "rest stored, or nothing with --strict); 2: usage error; 3: the machine failed "
         "part-way (disk full, I/O error): what was stored is still reported; "
-        f"{EXIT_BUSY}: another process kept the store busy for longer than --wait.",
+        f"{EXIT_BUSY}: another process kept the store busy for longer than --wait; "
+        f"{EXIT_CTRL_C}: stopped by Ctrl-C at the end of a batch. An import that did not "
+        "finish is noted in the store, and every command warns of it until the same "
+        "import is run again or --acknowledge is given.",
     )
     ingest.add_argument(
         "events",
         metavar="EVENTS.jsonl",
+        nargs="?",
         help="the file to import (JSON Lines, or CSV); - for stdin",
+    )
+    ingest.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="take the store as it is after an import that did not finish (Ctrl-C, a "
+        "failure), so that commands stop warning about it; re-running the import instead "
+        "finishes it",
     )
     add_store(ingest)
     ingest.add_argument(

@@ -6,6 +6,7 @@ import argparse
 
 from ._common import (
     Commands,
+    StoppedByUserError,
     UsageError,
     add_engine,
     add_json,
@@ -14,6 +15,8 @@ from ._common import (
     print_json,
     progress,
     refresh_on_dask,
+    stop_on_ctrl_c,
+    stopped,
 )
 
 
@@ -22,8 +25,16 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.engine == "dask" or args.parquet or args.out:
         return refresh_on_dask(args)
-    with open_existing(args.store) as store, progress() as bar:
-        report = store.refresh(jobs=args.jobs, progress=bar)
+    try:
+        with (
+            open_existing(args.store) as store,
+            progress() as bar,
+            stop_on_ctrl_c(bar) as stopping,
+        ):
+            report = store.refresh(jobs=args.jobs, progress=stopping)
+    except StoppedByUserError:
+        # One transaction: what was derived so far is rolled back, the tables are as before.
+        return stopped("the fact tables were left as they were before this refresh")
     if args.json:
         print_json(
             {

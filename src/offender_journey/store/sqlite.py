@@ -456,6 +456,21 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             ).fetchone()[0]
         )
 
+    # --- notes about the store (an import left unfinished) ----------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """The note kept under ``key`` in the store's metadata, ``None`` if there is none."""
+        row = self._db.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Keep a note under ``key`` (``None`` removes it); committed at once."""
+        with self.atomic():
+            if value is None:
+                self._db.execute("DELETE FROM store_meta WHERE key = ?", (key,))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", (key, value))
+
     # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
 
     def _create_privacy_tables(self) -> None:

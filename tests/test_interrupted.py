@@ -1,0 +1,162 @@
+"""Ctrl-C stops a long command at the end of a batch, says what was done, and exits 130;
+an import that did not finish is noted and every reading command says so until it is
+finished or acknowledged. Real processes, real signals, a real SQLite store."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from offender_journey.cli import main
+from offender_journey.io.importing import BATCH_SIZE
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = "import sys; from offender_journey.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _line(i: int) -> bytes:
+    event = {
+        "type": "arrest",
+        "event_id": f"e{i}",
+        "offender_id": f"O{i % 300:03d}",
+        "date": "2014-01-01",
+        "arrest_id": f"a{i}",
+    }
+    return json.dumps(event).encode() + b"\n"
+
+
+def _command(*args: str, cwd: Path, stdin: int | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.Popen(
+        [sys.executable, "-c", RUN, *args],
+        cwd=cwd,
+        env=env,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _stored(store: Path) -> int:
+    try:
+        with sqlite3.connect(store) as db:
+            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _wait_for(condition: object, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
+    tmp_path: Path,
+) -> None:
+    lines = [_line(i) for i in range(3 * BATCH_SIZE)]
+    (tmp_path / "all.jsonl").write_bytes(b"".join(lines))
+    ingest = _command("ingest", "-", "--store", "j.db", cwd=tmp_path, stdin=subprocess.PIPE)
+    assert ingest.stdin is not None
+    ingest.stdin.write(b"".join(lines[:BATCH_SIZE]))
+    ingest.stdin.flush()
+    _wait_for(lambda: _stored(tmp_path / "j.db") == BATCH_SIZE)
+    ingest.send_signal(signal.SIGINT)  # while it waits for more input
+    time.sleep(0.5)
+    ingest.stdin.write(b"".join(lines[BATCH_SIZE : 2 * BATCH_SIZE]))  # the batch in hand
+    ingest.stdin.flush()
+    out, err = ingest.communicate(timeout=120)
+    assert ingest.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode()
+    assert f"{2 * BATCH_SIZE} stored, 0 already present, 0 rejected" in out.decode()
+    assert (
+        f"interrupted: {2 * BATCH_SIZE:,} events stored so far, in whole batches. " in err.decode()
+    )
+    assert "Run the same command again to finish the job." in err.decode()
+    assert _stored(tmp_path / "j.db") == 2 * BATCH_SIZE
+
+    rerun = subprocess.run(
+        [sys.executable, "-c", RUN, "ingest", "all.jsonl", "--store", "j.db"],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{BATCH_SIZE} stored, {2 * BATCH_SIZE} already present" in rerun.stdout.decode()
+
+
+def test_ctrl_c_during_export_leaves_no_directory(tmp_path: Path) -> None:
+    with SQLiteStore(str(tmp_path / "j.db")) as store:
+        store.append(generate(2000, seed=3))  # a few seconds of writing
+    export = _command("export", "out", "--store", "j.db", cwd=tmp_path)
+    _wait_for(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()))
+    export.send_signal(signal.SIGINT)  # while it writes into its temporary directory
+    _, err = export.communicate(timeout=120)
+    assert export.returncode == 130, err.decode()
+    assert "interrupted: nothing written: out was not created" in err.decode()
+    assert "Traceback" not in err.decode()
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_an_unfinished_import_is_said_by_every_reading_command_until_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.jsonl").write_bytes(b"".join(_line(i) for i in range(50)))
+    assert main(["ingest", "a.jsonl"]) == 0
+    with SQLiteStore("journeys.db") as store:  # as a Ctrl-C or a crash leaves it
+        store.set_meta("unfinished_import", f"{tmp_path / 'a.jsonl'}\t2026-12-05 01:00 UTC")
+    capsys.readouterr()
+    for command in (["metrics"], ["offenders"], ["timeline", "O001"], ["quality"]):
+        main(command)
+        err = capsys.readouterr().err
+        assert "warning: the import of" in err, command
+        assert "did not finish" in err
+        assert "ingest --acknowledge" in err
+    assert main(["ingest", "a.jsonl"]) == 0  # re-running finishes it
+    capsys.readouterr()
+    main(["metrics"])
+    assert "did not finish" not in capsys.readouterr().err
+    with SQLiteStore("journeys.db") as store:
+        store.set_meta("unfinished_import", f"{tmp_path / 'a.jsonl'}\t2026-12-05 01:00 UTC")
+    assert main(["ingest", "--acknowledge"]) == 0
+    assert "acknowledged" in capsys.readouterr().out
+    main(["metrics"])
+    assert "did not finish" not in capsys.readouterr().err
+
+
+def _writing(store: Path) -> bool:
+    """Whether another process holds the store's write lock (a refresh in its transaction)."""
+    db = sqlite3.connect(store, timeout=0)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        db.close()
+    return False
+
+
+def test_ctrl_c_during_refresh_leaves_the_tables_as_they_were(tmp_path: Path) -> None:
+    with SQLiteStore(str(tmp_path / "j.db")) as store:
+        store.append(generate(2000, seed=3))
+        store.connection.commit()
+    refresh = _command("refresh", "--store", "j.db", cwd=tmp_path)
+    _wait_for(lambda: _writing(tmp_path / "j.db"))
+    refresh.send_signal(signal.SIGINT)
+    _, err = refresh.communicate(timeout=120)
+    assert refresh.returncode == 130, err.decode()
+    assert "interrupted: the fact tables were left as they were before this refresh" in err.decode()
+    with SQLiteStore(str(tmp_path / "j.db")) as store:
+        assert store.refresh().offenders == 2000  # nothing of the stopped refresh was kept
