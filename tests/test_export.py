@@ -250,6 +250,25 @@ def test_key_problems_are_usage_errors(
     assert not (tmp_path / "o").exists()
 
 
+def test_parquet_dates_and_times_are_typed(cohort: dict[str, Any], tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from offender_journey.io.export import export
+
+    with SQLiteStore(cohort["store"]) as s:
+        export(s, tmp_path / "pq", format="parquet")
+        first = s.read_stream(next(s.offenders()))[0]
+    table = pq.read_table(part_paths(tmp_path / "pq" / "events")[0])
+    assert table.schema.field("date").type == pa.date32()
+    assert table.schema.field("recorded_at").type == pa.timestamp("us", tz="UTC")
+    frame = pl.from_arrow(table)
+    assert frame["date"].dtype == pl.Date
+    row = frame.filter(pl.col("event_id") == first.event_id).row(0, named=True)
+    assert row["date"] == first.date
+    assert row["recorded_at"] == first.recorded_at
+
+
 def test_to_arrow_has_the_export_columns(cohort: dict[str, Any]) -> None:
     with SQLiteStore(cohort["store"]) as s:
         table = s.to_arrow()

@@ -32,8 +32,11 @@ __all__ = [
     "age_on",
     "bank_holidays",
     "easter_sunday",
+    "in_words",
     "is_court_day",
     "next_court_day",
+    "span_in_words",
+    "when_in_words",
 ]
 
 
@@ -154,3 +157,53 @@ def next_court_day(day: dt.date) -> dt.date:
     while not is_court_day(day):
         day += _DAY
     return day
+
+
+def in_words(day: dt.date) -> str:
+    """A date as a reader writes it.
+
+    Examples:
+        >>> in_words(dt.date(2015, 1, 1))
+        '1 January 2015'
+    """
+    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+
+
+def span_in_words(start: dt.date | None, end: dt.date | None) -> str:
+    """A valid-time window as a reader says it (both ends inclusive).
+
+    Examples:
+        >>> span_in_words(None, None)
+        'all dates'
+        >>> span_in_words(dt.date(2014, 3, 1), dt.date(2014, 5, 31))
+        'dates 1 March 2014 to 31 May 2014'
+        >>> span_in_words(None, dt.date(2014, 5, 31))
+        'dates up to 31 May 2014'
+    """
+    if start is None and end is None:
+        return "all dates"
+    if end is None:
+        return f"dates from {in_words(start)}" if start else "all dates"
+    if start is None:
+        return f"dates up to {in_words(end)}"
+    return f"dates {in_words(start)} to {in_words(end)}"
+
+
+def when_in_words(instant: dt.datetime | None) -> str:
+    """A transaction time as a reader says it: the end of a UTC day is said as such.
+
+    Examples:
+        >>> when_in_words(dt.datetime(2015, 1, 1, 23, 59, 59, 999999, tzinfo=dt.UTC))
+        '1 January 2015 (end of day)'
+        >>> when_in_words(dt.datetime(2015, 1, 1, 9, 30, tzinfo=dt.UTC))
+        '1 January 2015, 09:30 UTC'
+        >>> when_in_words(None)
+        'now'
+    """
+    if instant is None:
+        return "now"
+    utc = instant.astimezone(dt.UTC)
+    if utc.time() == dt.time.max:
+        return f"{in_words(utc.date())} (end of day)"
+    seconds = f":{utc.second:02d}" if utc.second or utc.microsecond else ""
+    return f"{in_words(utc.date())}, {utc.hour:02d}:{utc.minute:02d}{seconds} UTC"

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
+from .dates import span_in_words, when_in_words
 from .facts.aggregate import FactSource, Scratch, offender_counts
 from .facts.schema import OffenderFacts
 from .progress import Progress, counted
@@ -294,6 +295,9 @@ class MetricsReport:
     results: Mapping[str, Any]
     window: Window = ALL_TIME
     as_of: dt.datetime | None = None
+    #: Events the store holds (its ``count_events()``), when known: the headline then says
+    #: why fewer are in effect.
+    stored: int | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.results[name]
@@ -355,14 +359,24 @@ class MetricsReport:
         out["as_of"] = self.as_of.isoformat() if self.as_of else None
         return out
 
+    def headline(self) -> str:
+        """Who and what was counted, over which dates, as of when: the first line of text."""
+        span = span_in_words(self.window.start, self.window.end)
+        line = (
+            f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')} in effect; "
+            f"{span}, as of {when_in_words(self.as_of)}"
+        )
+        if self.stored is None or self.stored == self.events:
+            return line
+        later = ", or recorded after the as-of time" if self.as_of is not None else ""
+        return (
+            f"{line}\n({self.stored} stored: the other {self.stored - self.events} are "
+            "retractions, the records they retract, or records superseded by a later one "
+            f"of the same id{later})"
+        )
+
     def __str__(self) -> str:
-        start = _iso(self.window.start) or "the start"
-        end = _iso(self.window.end) or "now"
-        when = self.as_of.isoformat() if self.as_of else "now"
-        lines = [
-            f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')}; "
-            f"window {start} to {end}; as of {when}",
-        ]
+        lines = [self.headline()]
         titles = {
             "conversion": "Charge-to-conviction conversion",
             "days_by_sentencing_occasion": "Days from arrest to conviction by sentencing occasion",

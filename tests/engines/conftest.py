@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,14 @@ def write_log(store_path: Path, directory: Path, partitions: int) -> None:
             "SELECT offender_id, version, event_id, type, date, recorded_at,"
             " recorded_at_given, payload FROM events ORDER BY offender_id, version"
         )
-        write_events(((*row[:6], bool(row[6]), row[7]) for row in rows), directory, partitions)
+        write_events(
+            (
+                (*row[:4], dt.date.fromisoformat(row[4]), row[5], bool(row[6]), row[7])
+                for row in rows
+            ),
+            directory,
+            partitions,
+        )
 
 
 @pytest.fixture(scope="session")

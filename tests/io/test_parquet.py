@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import stat
 from pathlib import Path
@@ -38,7 +39,16 @@ def test_partition_count_must_be_positive() -> None:
 
 def _rows(offenders: int, per: int) -> list[tuple[object, ...]]:
     return [
-        (f"O{o:03d}", v, f"O{o:03d}-e{v}", "arrest", "2014-05-01", 1_000 * v, v % 2 == 0, "{}")
+        (
+            f"O{o:03d}",
+            v,
+            f"O{o:03d}-e{v}",
+            "arrest",
+            dt.date(2014, 5, 1),
+            1_000 * v,
+            v % 2 == 0,
+            "{}",
+        )
         for o in range(offenders)
         for v in range(1, per + 1)
     ]

@@ -27,6 +27,7 @@ __all__ = [
     "add_window",
     "at_least",
     "atomic_output",
+    "data_end",
     "date_arg",
     "draw",
     "instant_arg",
@@ -417,6 +418,21 @@ def open_existing(path: str) -> Any:
     return store
 
 
+def data_end(path: str) -> dt.date | None:
+    """The data's end: the latest event date the store holds (``None`` when empty).
+
+    Commands that look at one day default to it rather than to today, so that an extract
+    that ends years ago is not read as if nothing had happened since.
+    """
+    from ..store import open_store
+
+    store = open_store(path, create=False)
+    try:
+        return max((s.last_date for s in store.offender_summaries()), default=None)
+    finally:
+        store.close()
+
+
 def window_of(args: argparse.Namespace) -> Any:
     from ..projections.base import Window
 
@@ -440,15 +456,22 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     jobs: int = getattr(args, "jobs", 1)
     if args.store == ":memory:":
         jobs = max(jobs, 1)
-    elif "://" not in args.store:
-        open_existing(args.store).close()  # says if the last import did not finish
+    stored: int | None = None
+    if "://" not in args.store and args.store != ":memory:":
+        with open_existing(args.store) as store:  # says if the last import did not finish
+            stored = store.count_events()
     try:
         with progress() as bar:
-            return compute_store(
+            report = compute_store(
                 args.store, window=window, as_of=args.as_of, views=views, jobs=jobs, progress=bar
             )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if stored is None:
+        return report
+    import attrs
+
+    return attrs.evolve(report, stored=stored)
 
 
 def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | None) -> Any:
@@ -501,19 +524,20 @@ def refresh_on_dask(args: argparse.Namespace) -> int:
     return 0
 
 
-def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> int:
+def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False, note: str = "") -> int:
     """Print one view's result over the whole store (text or ``--json``).
 
-    ``listing`` adds the result's table (one row per person, for views that have them).
+    ``listing`` adds the result's table (one row per person, for views that have them);
+    ``note`` says, under the headline, a choice made for the user (a default day).
     """
-    from ..tables import plural
-
     report = report_of(args, [view])
     result = report.results[view if isinstance(view, str) else view.projection.name]
     if args.json:
         print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
     else:
-        print(f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}")
+        print(report.headline())
+        if note:
+            print(note)
         print(result)
         if listing:
             print()

@@ -38,7 +38,7 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        print(f"{report.offenders} offenders, {report.events} events")
+        print(report.headline())
         print(report.quality)
     return 0
 

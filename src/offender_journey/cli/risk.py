@@ -7,11 +7,14 @@ import json
 
 import attrs
 
+from ..dates import in_words
+from ..tables import plural
 from ._common import (
     Commands,
     UsageError,
     add_json,
     add_store,
+    data_end,
     date_arg,
     instant_arg,
     open_existing,
@@ -34,7 +37,8 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     if not events:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
     history = History.build(args.offender_id, events, args.as_of)
-    day = args.on or as_of_date(args.as_of)
+    chosen_day = args.on or (as_of_date(args.as_of) if args.as_of else data_end(args.store))
+    day = chosen_day or as_of_date(None)
     facts = derive(history, RISK_TABLES)
     ogrs3 = ogrs3_of(facts, day)
     chosen = risk_of(facts, day)
@@ -50,9 +54,11 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     if args.json:
         print_json(json.loads(json.dumps(out, default=str)))
         return 0
+    if args.on is None and args.as_of is None:
+        print(f"On {in_words(day)}, the data's end (the latest event date); give --on to choose.")
     print(
-        f"{args.offender_id} on {day}: {record.previous_convictions} previous convictions, "
-        f"{record.previous_cautions} previous cautions"
+        f"{args.offender_id} on {day}: {plural(record.previous_convictions, 'previous conviction')}"
+        f", {plural(record.previous_cautions, 'previous caution')}"
     )
     if ogrs3.missing:
         print("OGRS3: cannot be computed, missing " + ", ".join(ogrs3.missing))
@@ -81,7 +87,12 @@ def register(commands: Commands) -> None:
     )
     risk.add_argument("offender_id", metavar="OFFENDER_ID")
     add_store(risk)
-    risk.add_argument("--on", type=date_arg, metavar="DATE", help="the day (default today)")
+    risk.add_argument(
+        "--on",
+        type=date_arg,
+        metavar="DATE",
+        help="the day (default: the as-of day, else the data's end: the latest event date)",
+    )
     risk.add_argument(
         "--as-of",
         dest="as_of",

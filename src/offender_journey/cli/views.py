@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 from typing import Any
 
 import attrs
 
+from ..dates import add_months, in_words
 from ._common import (
     Commands,
     UsageError,
@@ -15,14 +18,56 @@ from ._common import (
     add_store,
     add_window,
     at_least,
+    data_end,
     date_arg,
     share_arg,
     show_view,
 )
 
+#: Months from the end of a cohort's period until its follow-up is complete: a year's
+#: follow-up and six months for the courts to catch up.
+FOLLOW_UP_MONTHS = 18
+
 
 def _cmd_reoffending(args: argparse.Namespace) -> int:
-    return show_view(args, "reoffending")
+    note = ""
+    if args.start is None and args.end is None and args.engine == "local":
+        end = _data_end(args)
+        if end is not None:
+            args.start, args.end = last_followed_quarter(end)
+            note = (
+                f"Cohort period {in_words(args.start)} to {in_words(args.end)}: the last "
+                f"quarter with {FOLLOW_UP_MONTHS} months' follow-up by the data's end "
+                f"({in_words(end)}, the latest event date); give --from and --to to choose."
+            )
+    return show_view(args, "reoffending", note=note)
+
+
+def last_followed_quarter(end: dt.date) -> tuple[dt.date, dt.date]:
+    """The last calendar quarter whose follow-up is complete on ``end``.
+
+    Examples:
+        >>> last_followed_quarter(dt.date(2016, 9, 30))
+        (datetime.date(2015, 1, 1), datetime.date(2015, 3, 31))
+        >>> last_followed_quarter(dt.date(2016, 9, 29))
+        (datetime.date(2014, 10, 1), datetime.date(2014, 12, 31))
+    """
+    latest = add_months(end, -FOLLOW_UP_MONTHS)  # a period ending on or before this day
+    first = dt.date(latest.year, 3 * ((latest.month - 1) // 3) + 1, 1)
+    last = add_months(first, 3) - dt.timedelta(days=1)
+    if last > latest:
+        first = add_months(first, -3)
+        last = add_months(first, 3) - dt.timedelta(days=1)
+    return first, last
+
+
+def _data_end(args: argparse.Namespace) -> dt.date | None:
+    """The store's data's end (``None`` for an empty or remote Parquet source)."""
+    if getattr(args, "parquet", None) or args.store == ":memory:":
+        return None
+    if "://" not in args.store and not os.path.exists(args.store):
+        return None  # the view says the store is missing, as every command does
+    return data_end(args.store)
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
@@ -53,8 +98,14 @@ def _cmd_iom(args: argparse.Namespace) -> int:
         categories=categories,
         prefer_assessed=not args.computed_only,
     )
-    projection = IomProjection(rule=rule, on=args.on)
-    return show_view(args, View(projection, IomCohort), listing=args.list)
+    on, note = args.on or args.end, ""
+    if on is None and args.engine == "local" and (on := _data_end(args)) is not None:
+        note = (
+            f"Selection on {in_words(on)}, the data's end (the latest event date); "
+            "give --on to choose the day."
+        )
+    projection = IomProjection(rule=rule, on=on)
+    return show_view(args, View(projection, IomCohort), listing=args.list, note=note)
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
@@ -141,7 +192,9 @@ def register(commands: Commands) -> None:
 
     view_command(
         "reoffending",
-        "Proven reoffending: the window [--from, --to] is the cohort period. "
+        "Proven reoffending: the window [--from, --to] is the cohort period; without one, "
+        "the last calendar quarter with 18 months' follow-up by the data's end (the latest "
+        "event date). "
         "Cohort size, reoffenders, reoffences, binary rate, frequency, by adult/juvenile "
         "and by index event. See docs/reoffending.md.",
     ).set_defaults(handler=_cmd_reoffending)
@@ -153,7 +206,8 @@ def register(commands: Commands) -> None:
     ).set_defaults(handler=_cmd_history)
     iom = view_command(
         "iom",
-        "Integrated Offender Management selection on a day (--on, else --to, else today). "
+        "Integrated Offender Management selection on a day (--on, else --to, else the data's "
+        "end: the latest event date in the store). "
         "Default: the London preset as described in 2015 (unconfirmed): 2-year score >= 75 %, "
         "or 50-74 % with robbery or burglary in the previous 12 months. See docs/risk_and_iom.md.",
     )
@@ -202,7 +256,7 @@ def register(commands: Commands) -> None:
         "cost",
         "Home Office unit costs (2015/16 prices) applied to offences dated in the window: "
         "all charged or cautioned, and proven only; the share that could not be priced; the "
-        "share from the costliest 10 %% of offenders. See docs/cost.md.",
+        "share from the costliest 10 % of offenders. See docs/cost.md.",
     )
     cost.add_argument(
         "--costs",

@@ -80,9 +80,13 @@ def read_parquet_partition(
     current: str | None = None
     stream: list[Event] = []
     for batch in parquet.iter_batches(batch_size=_BATCH, columns=_COLUMNS):
-        columns = batch.to_pydict()
+        # Microseconds, whether the file stores a timestamp or (written before) an integer.
+        moments = batch.column("recorded_at").cast("int64").to_pylist()
         for offender_id, recorded_at, payload in zip(
-            columns["offender_id"], columns["recorded_at"], columns["payload"], strict=True
+            batch.column("offender_id").to_pylist(),
+            moments,
+            batch.column("payload").to_pylist(),
+            strict=True,
         ):
             if recorded_at > limit:
                 continue

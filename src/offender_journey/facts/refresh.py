@@ -85,7 +85,8 @@ class RefreshReport:
         if self.offenders == 0:
             return f"facts already up to date (position {self.position})"
         return (
-            f"facts of {self.offenders} offenders refreshed, positions {self.start + 1}"
+            f"facts of {self.offenders} {'offender' if self.offenders == 1 else 'offenders'}"
+            f" refreshed, positions {self.start + 1}"
             f"-{self.position}, in {self.seconds:.2f} s"
         )
 

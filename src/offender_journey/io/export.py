@@ -62,7 +62,7 @@ Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
 
 #: One event as exported: values in :data:`EVENT_COLUMNS` order.
-EventRow = tuple[str, int, str, str, str, int, bool, str]
+EventRow = tuple[str, int, str, str, dt.date, int, bool, str]
 
 
 @attrs.frozen
@@ -110,7 +110,7 @@ def event_rows(
                 version,
                 raw["event_id"],
                 event.TYPE,
-                event.date.isoformat(),
+                event.date,
                 to_micros(recorded_at),
                 True,
                 dumps(raw),

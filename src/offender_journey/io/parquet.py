@@ -8,8 +8,9 @@ nothing but the id (BLAKE2b, 8 bytes, big-endian, modulo ``N``), so it is the
 same on every machine and in every release.
 
 Events use :data:`EVENT_COLUMNS`, rows sorted by ``(offender_id, version)``:
-the store's envelope, with ``recorded_at`` in microseconds since 1970 UTC and
-``payload`` the event's JSON. pyarrow is the ``parquet`` extra, imported only
+the store's envelope, with ``date`` an Arrow ``date32``, ``recorded_at`` a
+``timestamp[us, UTC]`` (rows give it as microseconds since 1970 UTC) and ``payload``
+the event's JSON. pyarrow is the ``parquet`` extra, imported only
 when a file is written or read.
 
 Examples:
@@ -56,8 +57,10 @@ EVENT_COLUMNS = (
     "payload",
 )
 
-#: Arrow type names of :data:`EVENT_COLUMNS` (see :func:`event_schema`).
-EVENT_TYPES = ("string", "int64", "string", "string", "string", "int64", "bool", "string")
+#: Arrow type names of :data:`EVENT_COLUMNS` (see :func:`event_schema`): ``date`` a
+#: calendar date, ``recorded_at`` an instant in UTC to the microsecond, so that pandas,
+#: polars and DuckDB read them as dates and timestamps without being told.
+EVENT_TYPES = ("string", "int64", "string", "string", "date32", "timestamp", "bool", "string")
 
 #: Rows buffered per file before a row group is written: bounds memory, keeps groups large.
 _ROW_GROUP = 65_536
@@ -104,7 +107,13 @@ def require_pyarrow(feature: str = "Parquet") -> Any:
 def event_schema() -> Any:
     """The Arrow schema of an events table (:data:`EVENT_COLUMNS`)."""
     pa = require_pyarrow()
-    types = {"string": pa.string(), "int64": pa.int64(), "bool": pa.bool_()}
+    types = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "bool": pa.bool_(),
+        "date32": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }
     return pa.schema(
         [(name, types[kind]) for name, kind in zip(EVENT_COLUMNS, EVENT_TYPES, strict=True)]
     )
@@ -256,7 +265,8 @@ def write_events(
 
     Examples:
         >>> import tempfile
-        >>> row = ("O1", 1, "e1", "arrest", "2014-05-01", 0, False, '{"type":"arrest"}')
+        >>> import datetime as dt
+        >>> row = ("O1", 1, "e1", "arrest", dt.date(2014, 5, 1), 0, False, '{"type":"arrest"}')
         >>> with tempfile.TemporaryDirectory() as out:
         ...     n = write_events([row], out, 2)
         ...     names = [p.name for p in part_paths(out)]
