@@ -69,7 +69,7 @@ def test_one_offender_is_singular(tmp_path, capsys) -> None:
     with SQLiteStore(path) as s:
         s.append(j.events)
     assert main(["metrics", "--store", str(path)]) == 0
-    assert capsys.readouterr().out.startswith("1 offender, 1 event;")
+    assert capsys.readouterr().out.startswith("1 offender, 1 event in effect;")
     assert main(["offenders", "--store", str(path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "1 offender"
 

@@ -109,10 +109,14 @@ def test_changes_command_text(tmp_path, capsys) -> None:
         == 0
     )
     text = capsys.readouterr().out
+    assert "As of 1 January 2014 (end of day) and as of 1 June 2014 (end of day)" in text
     assert "3 events recorded between, for 3 offenders" in text
-    assert "late" in text
-    assert "retraction" in text
-    assert "conversion.convicted" in text
+    assert "Late" in text
+    assert "Retraction" in text
+    assert "Conversion / convicted" in text  # words in text; JSON keeps the paths
+    assert "conversion.convicted" not in text
+    rate = next(line for line in text.splitlines() if line.startswith("Conversion / rate "))
+    assert rate.split()[-1] == "%"  # a rate in per cent, as everywhere else
 
 
 def test_changes_refuses_reversed_times(tmp_path, capsys) -> None:

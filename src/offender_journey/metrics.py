@@ -359,14 +359,15 @@ class MetricsReport:
         out["as_of"] = self.as_of.isoformat() if self.as_of else None
         return out
 
-    def headline(self) -> str:
-        """Who and what was counted, over which dates, as of when: the first line of text."""
+    def headline(self, *, stored: bool = True) -> str:
+        """Who and what was counted, over which dates, as of when: the first line of text;
+        with ``stored`` (and the count known), a second saying why fewer are in effect."""
         span = span_in_words(self.window.start, self.window.end)
         line = (
             f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')} in effect; "
             f"{span}, as of {when_in_words(self.as_of)}"
         )
-        if self.stored is None or self.stored == self.events:
+        if not stored or self.stored is None or self.stored == self.events:
             return line
         later = ", or recorded after the as-of time" if self.as_of is not None else ""
         return (

@@ -38,7 +38,9 @@ from typing import Any, Literal
 import attrs
 
 from .codec import parse_date
+from .dates import when_in_words
 from .events import EventRetracted
+from .labels import label
 from .metrics import MetricsReport, ViewChoice, compute
 from .projections.base import ALL_TIME, Window
 from .store.base import EventStore
@@ -94,13 +96,13 @@ class Revision(Tabular):
         raise KeyError(path)
 
     def table(self) -> Table:
-        """The numbers that moved, one row each."""
+        """The numbers that moved, one row each (by their JSON paths)."""
         columns = (
             Column("number", "str"),
             Column("since", "str"),
             Column("as_of", "str"),
         )
-        rows = tuple((p, _show(a), _show(b)) for p, a, b in self.differences())
+        rows = tuple((p, _show(a, p), _show(b, p)) for p, a, b in self.differences())
         return Table("Numbers that changed", columns, rows)
 
     def recorded_table(self) -> Table:
@@ -130,14 +132,18 @@ class Revision(Tabular):
         since, as_of = self.since.as_of, self.as_of.as_of
         events = sum(r.events for r in self.recorded)
         head = (
-            f"As of {since.isoformat() if since else '?'} and as of "
-            f"{as_of.isoformat() if as_of else '?'}: {plural(events, 'event')} recorded "
-            f"between, for {plural(len(self.by_offender), 'offender')}."
+            f"As of {when_in_words(since)} and as of {when_in_words(as_of)}: "
+            f"{plural(events, 'event')} recorded between, for "
+            f"{plural(len(self.by_offender), 'offender')}."
         )
-        parts = [head, "", self.recorded_table().to_text()]
+        recorded = self.recorded_table()
+        worded = tuple((label(k), label(t), n, o) for k, t, n, o in recorded.rows)
+        parts = [head, "", attrs.evolve(recorded, rows=worded).to_text()]
         differences = self.differences()
         if differences:
-            parts += ["", self.table().to_text()]
+            columns = (Column("number"), Column("since"), Column("as of"))
+            rows = tuple((in_words(p), _show(a, p), _show(b, p)) for p, a, b in differences)
+            parts += ["", Table("Numbers that changed", columns, rows).to_text()]
         else:
             parts += ["", "No number changed."]
         return "\n".join(parts)
@@ -214,9 +220,37 @@ def _flatten(value: Any, path: str = "") -> Iterator[tuple[Path, Scalar]]:
         yield path, value
 
 
-def _show(value: Scalar) -> str:
+def _show(value: Scalar, path: Path = "") -> str:
+    """A number as the rest of the text shows it: rates and shares in per cent."""
     if value is None:
         return "-"
+    if isinstance(value, float) and _is_share(path):
+        return f"{100 * value:.1f} %"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def _is_share(path: Path) -> bool:
+    """Whether the number at ``path`` is a fraction (a rate or a share) by its name."""
+    last = path.rpartition(".")[2]
+    return last.endswith("rate") or "share" in last
+
+
+def in_words(path: Path) -> str:
+    """A number's JSON path as a reader says it: each part by its label.
+
+    Examples:
+        >>> in_words("reoffending.by_index.court_non_custodial.per_offender")
+        'Reoffending / by index / court sentence, not custody / per offender'
+        >>> in_words("days_by_sentencing_occasion[2].arrest_to_conviction.mean")
+        'Days by sentencing occasion 2 / arrest to conviction / mean'
+    """
+    parts = path.replace("[", ".[").split(".")
+    head, rest = parts[0], parts[1:]
+    words = label(head)
+    while rest and rest[0].startswith("["):
+        words += " " + rest.pop(0).strip("[]")
+    if not rest:
+        return words
+    return " / ".join([words, *(label(part, capital=False) for part in rest)])

@@ -154,7 +154,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     _survive_any_encoding()
     if argv is None:
         argv = sys.argv[1:]
-    parser = build_parser(_command_in(argv))
+    command = _command_in(argv)
+    if command and command not in _COMMANDS:
+        from ..errors import did_you_mean
+
+        print(
+            f"offender-journey: unknown command {command!r}{did_you_mean(command, _COMMANDS)}; "
+            "`offender-journey --help` lists them all",
+            file=sys.stderr,
+        )
+        return 2
+    parser = build_parser(command)
     args = parser.parse_args(argv)  # bad arguments: usage message and SystemExit(2)
     from ..errors import OffenderJourneyError, StoreBusyError
 

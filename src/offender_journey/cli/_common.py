@@ -34,6 +34,7 @@ __all__ = [
     "open_existing",
     "print_json",
     "progress",
+    "read_offender",
     "seconds_arg",
     "share_arg",
     "stop_on_ctrl_c",
@@ -418,6 +419,26 @@ def open_existing(path: str) -> Any:
     return store
 
 
+def read_offender(args: argparse.Namespace) -> list[Any]:
+    """``args.offender_id``'s events as of ``args.as_of``; an unknown id is a usage error
+    that names the nearest ids the store holds."""
+    from ..errors import nearest
+
+    store = open_existing(args.store)
+    try:
+        events: list[Any] = store.read_stream(args.offender_id, as_of=args.as_of)
+        close = [] if events else nearest(args.offender_id, store.offenders())
+    finally:
+        store.close()
+    if not events:
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise UsageError(
+            f"no events for offender {args.offender_id!r} in {args.store!r}{hint} "
+            "(`offender-journey offenders --prefix TEXT` lists the ids that begin with TEXT)"
+        )
+    return events
+
+
 def data_end(path: str) -> dt.date | None:
     """The data's end: the latest event date the store holds (``None`` when empty).
 
@@ -535,7 +556,7 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False, not
     if args.json:
         print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
     else:
-        print(report.headline())
+        print(report.headline(stored=False))
         if note:
             print(note)
         print(result)

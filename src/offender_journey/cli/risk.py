@@ -11,14 +11,13 @@ from ..dates import in_words
 from ..tables import plural
 from ._common import (
     Commands,
-    UsageError,
     add_json,
     add_store,
     data_end,
     date_arg,
     instant_arg,
-    open_existing,
     print_json,
+    read_offender,
 )
 
 
@@ -29,13 +28,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     from ..projections.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
     from ..tables import Column, Table
 
-    store = open_existing(args.store)
-    try:
-        events = store.read_stream(args.offender_id, as_of=args.as_of)
-    finally:
-        store.close()
-    if not events:
-        raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
+    events = read_offender(args)
     history = History.build(args.offender_id, events, args.as_of)
     chosen_day = args.on or (as_of_date(args.as_of) if args.as_of else data_end(args.store))
     day = chosen_day or as_of_date(None)

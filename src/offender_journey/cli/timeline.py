@@ -6,14 +6,13 @@ import argparse
 
 from ._common import (
     Commands,
-    UsageError,
     add_json,
     add_store,
     add_window,
     at_least,
     draw,
-    open_existing,
     print_json,
+    read_offender,
     refuse_overwriting,
     window_of,
 )
@@ -24,13 +23,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
 
     refuse_overwriting("--png", args.png, store=args.store)
     window = window_of(args)
-    store = open_existing(args.store)
-    try:
-        events = store.read_stream(args.offender_id, as_of=args.as_of)
-    finally:
-        store.close()
-    if not events:
-        raise UsageError(f"no events for offender {args.offender_id!r} in {args.store}")
+    events = read_offender(args)
     result = timeline(events, window=window, as_of=args.as_of)
     if args.png:
         from ..projections.base import History
