@@ -16,8 +16,10 @@ A few records arrive late, and a few are recorded wrongly, retracted and recorde
 again.
 
 Journeys are plausible: nobody offends or is arrested while held (remanded or in
-custody), and courts sit only on weekdays that are not bank holidays in England and
-Wales, so hearings, convictions, disposals and sentences fall on court days.
+custody); bail ends when the person is remanded or sent to prison on another matter, and
+nobody is bailed while held; no community order is made while the person is in prison;
+and courts sit only on weekdays that are not bank holidays in England and Wales, so
+hearings, convictions, disposals and sentences fall on court days.
 
 Examples:
     >>> events = list(generate(3, seed=7))
@@ -191,6 +193,15 @@ class _Career:
         self.sentence_days: list[dt.date] = []
         #: Days held, remanded or in custody, as ``[start, release)``: no offending then.
         self.custody: list[tuple[dt.date, dt.date]] = []
+        #: Days in prison (a custodial sentence or a recall), ``[start, release)``: no
+        #: community order runs through them.
+        self.prison: list[tuple[dt.date, dt.date]] = []
+        #: Bail granted, by id: ``[granted, ends, reason]``. Its end is written last, once
+        #: every hold is known: bail ends when the person is remanded or imprisoned.
+        self.bails: dict[str, list[Any]] = {}
+        #: Community orders made so far (a prison term found to cover one's first day
+        #: turns it into a fine: no order is made while the person is in prison).
+        self.orders: list[Sentence] = []
         #: Every arrest day so far: a later hold must not cover one.
         self.arrest_days: list[dt.date] = []
         self.categories = list(_CATEGORY_WEIGHTS)
@@ -270,6 +281,8 @@ class _Career:
                 next_risk = day + dt.timedelta(days=365)
             self.offence(day)
             day += dt.timedelta(days=1 + int(rng.expovariate(rate)))
+        for bail_id, (_, ends, reason, _) in self.bails.items():
+            self.add(BailEnded, ends, bail_id=bail_id, reason=reason)
         self.events.sort(key=lambda item: (item[0], item[1]))
         return [event for _, _, event in self.events]
 
@@ -286,6 +299,59 @@ class _Career:
     def held(self, day: dt.date) -> bool:
         """Whether the offender is remanded or in custody on ``day``."""
         return any(start <= day < release for start, release in self.custody)
+
+    def hold(self, start: dt.date, release: dt.date, *, prison: bool = False) -> None:
+        """Hold the offender over ``[start, release)``: bail open on ``start`` ends then.
+
+        Cases overlap, so a hold can come to light after bail granted (or, for a prison
+        term, an order made) during it: that bail was never granted, that order was a fine.
+        """
+        self.custody.append((start, release))
+        if prison:
+            self.prison.append((start, release))
+        unmade: list[Event] = []
+        for bail_id, bail in list(self.bails.items()):
+            granted, ends = bail[0], bail[1]
+            if start < granted < release:
+                unmade.append(bail[3])
+                del self.bails[bail_id]
+            elif granted <= start < ends:
+                bail[1:3] = [start, BailEndReason.REVOKED]
+        if prison:
+            for order in [o for o in self.orders if start <= o.date < release]:
+                self.orders.remove(order)
+                self.replace(order, attrs.evolve(order, disposal=Disposal.FINE, length_days=None))
+        if unmade:
+            gone = {id(event) for event in unmade}
+            self.events = [item for item in self.events if id(item[2]) not in gone]
+
+    def replace(self, event: Event, by: Event) -> None:
+        """Put ``by`` where ``event`` was recorded."""
+        for index, (recorded, counter, known) in enumerate(self.events):
+            if known is event:
+                self.events[index] = (recorded, counter, by)
+                return
+
+    def grant_bail(self, day: dt.date, until: dt.date, charge_ids: tuple[str, ...]) -> None:
+        """Bail from ``day`` until the case concludes, or until a hold already known starts."""
+        bail = self.add(
+            BailGranted,
+            day,
+            bail_id=self.next_id("b"),
+            kind=BailKind.POLICE if self.rng.random() < 0.4 else BailKind.COURT,
+            charge_ids=charge_ids,
+        )
+        if not isinstance(bail, BailGranted):
+            return
+        held = [start for start, _ in self.custody if day <= start < until]
+        if held:
+            self.bails[bail.bail_id] = [day, min(held), BailEndReason.REVOKED, bail]
+        else:
+            self.bails[bail.bail_id] = [day, until, BailEndReason.CASE_CONCLUDED, bail]
+
+    def in_prison_on(self, day: dt.date) -> bool:
+        """Whether the offender is serving a prison term (a sentence or a recall) on ``day``."""
+        return any(start <= day < release for start, release in self.prison)
 
     def can_hold(self, start: dt.date, release: dt.date) -> bool:
         """Whether holding the offender over ``[start, release)`` covers no arrest already made."""
@@ -374,15 +440,9 @@ class _Career:
             held = self.add(
                 RemandedInCustody, charge_day, remand_id=self.next_id("m"), charge_ids=ids
             )
-            self.custody.append((charge_day, conclusion))
-        else:
-            held = self.add(
-                BailGranted,
-                charge_day,
-                bail_id=self.next_id("b"),
-                kind=BailKind.POLICE if rng.random() < 0.4 else BailKind.COURT,
-                charge_ids=ids,
-            )
+            self.hold(charge_day, conclusion)
+        elif not self.held(charge_day):  # nobody is bailed while held on another matter
+            self.grant_bail(charge_day, conclusion, ids)
 
         # Hearings between charge and conclusion: adjournments, the odd failure to appear.
         def hearing(day: dt.date, outcome: HearingOutcome) -> None:
@@ -406,10 +466,6 @@ class _Career:
         hearing(conclusion, HearingOutcome.CONCLUDED)
         if isinstance(held, RemandedInCustody):
             self.add(RemandEnded, conclusion, remand_id=held.remand_id)
-        elif isinstance(held, BailGranted):
-            self.add(
-                BailEnded, conclusion, bail_id=held.bail_id, reason=BailEndReason.CASE_CONCLUDED
-            )
         convicted = []
         for charge in charges:
             if rng.random() < preset.conviction_share:
@@ -473,6 +529,10 @@ class _Career:
             and not self.can_hold(day, day + dt.timedelta(days=length // 2))
         ):
             disposal = Disposal.SUSPENDED_SENTENCE  # an arrest is already known in that time
+        if disposal is Disposal.COMMUNITY_ORDER and self.in_prison_on(day):
+            # No order is served from prison; one running when a prison term starts is
+            # interrupted by it (the timeline ends it there).
+            disposal, length = Disposal.FINE, None
         sentence = self.add(
             Sentence,
             day,
@@ -485,8 +545,10 @@ class _Career:
             return
         if day not in self.sentence_days:
             self.sentence_days.append(day)
+        if disposal is Disposal.COMMUNITY_ORDER:
+            self.orders.append(sentence)
         if disposal is Disposal.IMMEDIATE_CUSTODY and length is not None:
-            self.custody.append((day, day + dt.timedelta(days=length // 2)))
+            self.hold(day, day + dt.timedelta(days=length // 2), prison=True)
             self.licence(
                 sentence, day + dt.timedelta(days=length // 2), day + dt.timedelta(days=length)
             )
@@ -517,10 +579,10 @@ class _Career:
             self.add(LicenceRecalled, recall, licence_id=licence.licence_id, kind=kind)
             self.add(ReturnedToCustody, back, licence_id=licence.licence_id)
             if kind is RecallKind.FIXED_TERM and back + dt.timedelta(days=28) < licence_end:
-                self.custody.append((back, back + dt.timedelta(days=28)))
+                self.hold(back, back + dt.timedelta(days=28), prison=True)
                 self.licence(sentence, back + dt.timedelta(days=28), licence_end)
                 return
-            self.custody.append((back, licence_end))
+            self.hold(back, licence_end, prison=True)
         self.add(LicenceEnded, licence_end, licence_id=licence.licence_id)
 
 
