@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def store(tmp_path: Path) -> str:
     """Two offenders whose data ends on 30 December 2016; one record retracted."""
     a = JourneyBuilder("O-0001")
+    a.profile("2012-12-01", "1990-05-01")
     arrest = a.arrest("2013-01-10")
     charge = a.charge("2013-01-11", "burglary_domestic", arrest=arrest)
     a.convict("2013-03-01", charge)
@@ -39,8 +40,8 @@ def test_the_headline_says_dates_and_as_of_in_words_and_why_fewer_events_count(
 ) -> None:
     assert main(["metrics", "--store", store, "--as-of", "2030-01-01"]) == 0
     first, second = capsys.readouterr().out.splitlines()[:2]
-    assert first == "2 offenders, 5 events in effect; all dates, as of 1 January 2030 (end of day)"
-    assert second.startswith("(7 stored: the other 2 are retractions, the records they retract")
+    assert first == "2 offenders, 6 events in effect; all dates, as of 1 January 2030 (end of day)"
+    assert second.startswith("(8 stored: the other 2 are retractions, the records they retract")
     assert main(["metrics", "--store", store, "--from", "2013-01-01", "--to", "2013-12-31"]) == 0
     assert "dates 1 January 2013 to 31 December 2013, as of now" in capsys.readouterr().out
 
@@ -134,3 +135,23 @@ def test_an_unknown_id_names_the_nearest_ids_and_the_offenders_command(
         assert "no events for offender 'O-001'" in err
         assert "did you mean O-0001 or O-0002?" in err
         assert "offenders --prefix" in err
+
+
+def test_risk_shows_words_in_text_and_codes_in_json(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main(["risk", "O-0001", "--store", store, "--on", "2013-06-01"]) == 0
+    text = capsys.readouterr().out
+    assert "Offence group          domestic burglary" in text
+    assert "_" not in text.split("from these inputs:", 1)[1]
+    assert main(["risk", "O-0001", "--store", store, "--on", "2013-06-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ogrs3"]["inputs"]["offence_group"] == (
+        "domestic_burglary"
+    )
+
+
+def test_what_ogrs3_lacks_is_said_in_words(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["risk", "O-0002", "--store", store]) == 0
+    assert "OGRS3: cannot be computed, missing date of birth" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import json
 import attrs
 
 from ..dates import in_words
+from ..labels import label
 from ..tables import plural
 from ._common import (
     Commands,
@@ -54,13 +55,18 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         f", {plural(record.previous_cautions, 'previous caution')}"
     )
     if ogrs3.missing:
-        print("OGRS3: cannot be computed, missing " + ", ".join(ogrs3.missing))
+        missing = ", ".join(label(m, capital=False) for m in ogrs3.missing)
+        print(f"OGRS3: cannot be computed, missing {missing}")
     else:
         print(
             f"OGRS3: {ogrs3.percent_1y} % within 1 year, {ogrs3.percent_2y} % within 2 years "
             f"({ogrs3.band}), from these inputs:"
         )
-        inputs = tuple((name, str(value)) for name, value in ogrs3.inputs.items())
+        # Words in text (the JSON keeps the codes).
+        inputs = tuple(
+            (label(name), label(value, capital=False) if isinstance(value, str) else str(value))
+            for name, value in ogrs3.inputs.items()
+        )
         print(Table("", (Column("input"), Column("value")), inputs).to_text(title=False))
     if out["score_used"]:
         used = out["score_used"]
