@@ -46,6 +46,15 @@ _LABELS: dict[str, str] = {
     # Episodes.
     "warrant_outstanding": "Warrant outstanding",
     "in_custody": "In custody",
+    # Data-quality kinds whose words alone would read as a telegram.
+    "outcome_unknown_charge": "Outcome for an unknown charge",
+    "sentence_unknown_charge": "Sentence for an unknown charge",
+    "sentence_charge_not_convicted": "Sentence for a charge not convicted",
+    "resent_charge_id": "Charge id sent again",
+    "resent_id": "Id sent again",
+    "retraction_unknown_target": "Retraction of an unknown event",
+    "bail_while_held": "Bail while held",
+    "order_while_in_prison": "Community order while in prison",
 }
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .errors import MissingExtraError
+from .labels import label
 
 if TYPE_CHECKING:
     from .events import Event
@@ -33,7 +34,7 @@ __all__ = ["Column", "Table", "Tabular", "events_table", "plural", "require_pand
 
 Kind = Literal["str", "category", "int", "float", "date", "datetime", "bool"]
 #: How a number reads in text: a share shown as a percentage, pounds, or as it is.
-Unit = Literal["", "share", "gbp"]
+Unit = Literal["", "share", "gbp", "code"]
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -63,7 +64,8 @@ class Column:
     kind: Kind = "str"
     #: The header shown in text and HTML (default: the name); DataFrames keep the name.
     label: str = ""
-    #: ``share``: a fraction shown as a percentage; ``gbp``: pounds (text and HTML only).
+    #: ``share``: a fraction shown as a percentage; ``gbp``: pounds; ``code``: a code of the
+    #: vocabulary shown by its label (text and HTML only: DataFrames keep the values).
     unit: Unit = ""
 
     @property
@@ -79,6 +81,8 @@ class Column:
             return f"{100 * value:.1f} %"
         if self.unit == "gbp":
             return f"£{value:,.0f}"
+        if self.unit == "code":
+            return label(str(value))
         if isinstance(value, float):
             return f"{value:.1f}" if self.kind == "float" else f"{value:.4g}"
         if isinstance(value, dt.date):
