@@ -55,7 +55,10 @@ def test_view_commands_json_and_text(
 ) -> None:
     out = run_json(capsys, *command, "--store", store)
     assert keys <= set(out)
-    assert out["offenders"] == 25
+    if command[0] == "cost":  # its own "offenders": those with an offence in the window
+        assert 0 < out["offenders"] <= 25
+    else:
+        assert out["offenders"] == 25
     assert main([*command, "--store", store]) == 0
     assert "25 offenders" in capsys.readouterr().out
 
