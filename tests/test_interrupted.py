@@ -65,24 +65,26 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
 ) -> None:
     lines = [_line(i) for i in range(3 * BATCH_SIZE)]
     (tmp_path / "all.jsonl").write_bytes(b"".join(lines))
-    ingest = _command("ingest", "-", "--store", "j.db", cwd=tmp_path, stdin=subprocess.PIPE)
-    assert ingest.stdin is not None
-    ingest.stdin.write(b"".join(lines[:BATCH_SIZE]))
-    ingest.stdin.flush()
-    _wait_for(lambda: _stored(tmp_path / "j.db") == BATCH_SIZE)
-    ingest.send_signal(signal.SIGINT)  # while it waits for more input
-    time.sleep(0.5)
-    ingest.stdin.write(b"".join(lines[BATCH_SIZE : 2 * BATCH_SIZE]))  # the batch in hand
-    ingest.stdin.flush()
-    out, err = ingest.communicate(timeout=120)
+    with _command("ingest", "-", "--store", "j.db", cwd=tmp_path, stdin=subprocess.PIPE) as ingest:
+        assert ingest.stdin is not None
+        ingest.stdin.write(b"".join(lines[:BATCH_SIZE]))
+        ingest.stdin.flush()
+        _wait_for(lambda: _stored(tmp_path / "j.db") == BATCH_SIZE)
+        ingest.send_signal(signal.SIGINT)  # while it waits for more input, or just before
+        time.sleep(0.5)
+        try:  # the batch in hand, if it has not stopped already at the end of the first
+            ingest.stdin.write(b"".join(lines[BATCH_SIZE : 2 * BATCH_SIZE]))
+            ingest.stdin.flush()
+        except BrokenPipeError:
+            pass
+        out, err = ingest.communicate(timeout=120)
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
-    assert f"{2 * BATCH_SIZE} stored, 0 already present, 0 rejected" in out.decode()
-    assert (
-        f"interrupted: {2 * BATCH_SIZE:,} events stored so far, in whole batches. " in err.decode()
-    )
+    stored = _stored(tmp_path / "j.db")
+    assert stored in (BATCH_SIZE, 2 * BATCH_SIZE)  # whole batches, never part of one
+    assert f"{stored} stored, 0 already present, 0 rejected" in out.decode()
+    assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
     assert "Run the same command again to finish the job." in err.decode()
-    assert _stored(tmp_path / "j.db") == 2 * BATCH_SIZE
 
     rerun = subprocess.run(
         [sys.executable, "-c", RUN, "ingest", "all.jsonl", "--store", "j.db"],
@@ -92,16 +94,16 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
         check=False,
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{BATCH_SIZE} stored, {2 * BATCH_SIZE} already present" in rerun.stdout.decode()
+    assert f"{3 * BATCH_SIZE - stored} stored, {stored} already present" in rerun.stdout.decode()
 
 
 def test_ctrl_c_during_export_leaves_no_directory(tmp_path: Path) -> None:
     with SQLiteStore(str(tmp_path / "j.db")) as store:
         store.append(generate(2000, seed=3))  # a few seconds of writing
-    export = _command("export", "out", "--store", "j.db", cwd=tmp_path)
-    _wait_for(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()))
-    export.send_signal(signal.SIGINT)  # while it writes into its temporary directory
-    _, err = export.communicate(timeout=120)
+    with _command("export", "out", "--store", "j.db", cwd=tmp_path) as export:
+        _wait_for(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()))
+        export.send_signal(signal.SIGINT)  # while it writes into its temporary directory
+        _, err = export.communicate(timeout=120)
     assert export.returncode == 130, err.decode()
     assert "interrupted: nothing written: out was not created" in err.decode()
     assert "Traceback" not in err.decode()
@@ -152,10 +154,10 @@ def test_ctrl_c_during_refresh_leaves_the_tables_as_they_were(tmp_path: Path) ->
     with SQLiteStore(str(tmp_path / "j.db")) as store:
         store.append(generate(2000, seed=3))
         store.connection.commit()
-    refresh = _command("refresh", "--store", "j.db", cwd=tmp_path)
-    _wait_for(lambda: _writing(tmp_path / "j.db"))
-    refresh.send_signal(signal.SIGINT)
-    _, err = refresh.communicate(timeout=120)
+    with _command("refresh", "--store", "j.db", cwd=tmp_path) as refresh:
+        _wait_for(lambda: _writing(tmp_path / "j.db"))
+        refresh.send_signal(signal.SIGINT)
+        _, err = refresh.communicate(timeout=120)
     assert refresh.returncode == 130, err.decode()
     assert "interrupted: the fact tables were left as they were before this refresh" in err.decode()
     with SQLiteStore(str(tmp_path / "j.db")) as store:
