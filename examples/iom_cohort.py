@@ -10,7 +10,7 @@ import itertools
 
 from offender_journey import synth
 from offender_journey.metrics import compute
-from offender_journey.projections import Window
+from offender_journey.history import Window
 
 
 def main() -> None:

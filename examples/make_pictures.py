@@ -28,7 +28,7 @@ from offender_journey.plot import (
     plot_timeline,
     save,
 )
-from offender_journey.projections import History, Window
+from offender_journey.history import History, Window
 
 #: The synthetic data's end, and the as-of time of its pictures.
 END = dt.date(2016, 12, 31)

@@ -18,13 +18,16 @@ A tour, in the order a user meets it:
 
 Everything here is re-exported from its own module: ``events`` (the vocabulary),
 ``codec`` (JSON), ``store`` (SQLite and in-memory stores), ``io`` (imports),
-``projections`` and ``metrics`` (the views), ``synth`` (synthetic journeys),
-``tables`` (DataFrames and notebook HTML) and ``plot`` (pictures; the ``plot`` extra).
+``history`` (one offender's history), ``views`` and ``metrics`` (the views),
+``synth`` (synthetic journeys), ``tables`` (DataFrames and notebook HTML) and ``plot``
+(pictures; the ``plot`` extra).
 """
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from offender_journey.history import History, Window
+
     from .builder import JourneyBuilder
     from .codec import Codec, make_converter
     from .errors import (
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
     from .events import EVENT_TYPES, Category, Event
     from .io import ImportReport, export_jsonl, import_csv, import_jsonl
     from .metrics import MetricsReport, compute, compute_store, timeline
-    from .projections import History, Window
     from .store import EventStore, InMemoryStore, SQLiteStore, open_store
 
 #: Where each public name lives; imported on first use, so a command that needs little
@@ -70,8 +72,8 @@ _HOMES = {
     "compute": "metrics",
     "compute_store": "metrics",
     "timeline": "metrics",
-    "History": "projections",
-    "Window": "projections",
+    "History": "history",
+    "Window": "history",
     "EventStore": "store",
     "InMemoryStore": "store",
     "SQLiteStore": "store",

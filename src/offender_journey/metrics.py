@@ -35,34 +35,25 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
-from .facts.aggregate import FactSource, Scratch, offender_counts
+from .facts.aggregate import FactSource, offender_counts
 from .facts.schema import OffenderFacts
+from .facts.scratch import Scratch
+from .history import ALL_TIME, History, Window, as_of_date, as_of_instant
 from .progress import Progress, counted
-from .projections.base import (
-    ALL_TIME,
-    AggregateProjection,
-    DatedProjection,
-    History,
-    HistoryProjection,
-    Projection,
-    Window,
-    as_of_date,
-    as_of_instant,
-)
-from .projections.conversion import Conversion, ConversionProjection
-from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
-from .projections.quality import Quality, QualityProjection
-from .projections.reoffending import ReoffendingProjection, ReoffendingRows
-from .projections.reoffending import reoffending_rows as _reoffending_rows
 from .tables import plural
+from .views.base import AggregateProjection, DatedProjection, HistoryProjection, Projection
+from .views.conversion import Conversion, ConversionProjection
+from .views.occasions import DaysByOccasion, DaysByOccasionProjection
+from .views.quality import Quality, QualityProjection
+from .views.reoffending import ReoffendingProjection, ReoffendingRows
 
 # Imported where used: a repeated ``metrics`` over the stored tables needs none of these
 # (deriving facts, the optional views, the timeline, worker processes).
 if TYPE_CHECKING:
     from .events import Event
     from .facts.refresh import StoredFacts
-    from .projections.timeline import Timeline
     from .store.base import OffenderRange
+    from .timeline import Timeline
 
 __all__ = [
     "VIEWS",
@@ -149,7 +140,7 @@ class View(Generic[R]):
         """One offender's result: from ``facts`` (derived now if not given), or the history."""
         if self.tables is None:
             return cast(HistoryProjection[R], self.projection).project(history, window)
-        from .facts.derive import derive
+        from .facts.derive import derive  # start-up: answering from stored tables derives nothing
 
         if self.aggregates:  # the same SQL, over this offender's rows alone
             with Scratch() as scratch:
@@ -251,10 +242,10 @@ def resolve_views(views: Iterable[ViewChoice] | None) -> list[View[Any]]:
 
 
 def _optional(module: str, projection: str) -> Callable[[], View[Any]]:
-    """An optional view, made from ``projections.<module>.<projection>()`` when first used."""
+    """An optional view, made from ``views.<module>.<projection>()`` when first used."""
 
     def make() -> View[Any]:
-        made = getattr(import_module(f".projections.{module}", __package__), projection)()
+        made = getattr(import_module(f".views.{module}", __package__), projection)()
         return View(made, made.empty, getattr(made, "accumulator", None), default=False)
 
     return make
@@ -447,7 +438,7 @@ def _compute(
         tables.add("offenders")
     offenders = events = 0
     day = as_of_date(now if as_of is None else as_of)
-    from .facts.derive import derive
+    from .facts.derive import derive  # start-up: answering from stored tables derives nothing
 
     try:
         for offender_id, stream in streams:
@@ -688,7 +679,7 @@ def reoffending_rows(
     """One row per member of the reoffending cohort of ``window``, for survival analysis.
 
     The same per-offender definition as the ``reoffending`` view (see
-    :class:`~offender_journey.projections.reoffending.ReoffendingRows`); memory is one
+    :class:`~offender_journey.views.reoffending.ReoffendingRows`); memory is one
     small row per member.
 
     Examples:
@@ -701,8 +692,10 @@ def reoffending_rows(
         >>> rows.table().rows[0][-3:]  # complete; followed a whole year, no reoffence
         (True, 366, False)
     """
+    from .offender import reoffending_rows as rows_of  # start-up: it derives facts
+
     histories = (History.build(offender_id, stream, as_of) for offender_id, stream in streams)
-    return _reoffending_rows(histories, window)
+    return rows_of(histories, window)
 
 
 def timeline(
@@ -727,7 +720,7 @@ def timeline(
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
         offender_id = stream[0].offender_id
-    from .projections.timeline import build_timeline
+    from .timeline import build_timeline
 
     history = History.build(offender_id, stream, cut, now=now)
     return build_timeline(history, window, as_of=cut)

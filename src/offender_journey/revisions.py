@@ -37,10 +37,11 @@ from typing import Any, Literal
 
 import attrs
 
+from offender_journey.history import ALL_TIME, Window
+
 from .codec import parse_date
 from .events import EventRetracted
 from .metrics import MetricsReport, ViewChoice, compute
-from .projections.base import ALL_TIME, Window
 from .store.base import EventStore
 from .tables import Column, Table, Tabular, plural
 

@@ -118,7 +118,7 @@ def date_arg(text: str) -> dt.date:
 
 def instant_arg(text: str) -> dt.datetime | None:
     """``--as-of``: a datetime with offset, or a bare date meaning the end of that UTC day."""
-    from ..projections.base import as_of_instant
+    from offender_journey.history import as_of_instant
 
     try:
         return as_of_instant(text)
@@ -309,7 +309,7 @@ def open_existing(path: str) -> Any:
 
 
 def window_of(args: argparse.Namespace) -> Any:
-    from ..projections.base import Window
+    from offender_journey.history import Window
 
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")

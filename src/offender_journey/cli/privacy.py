@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ..facts.follow import FOLLOWER
+from ..store.privacy import PrivacyMixin, follow_privacy
 from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json
 
 if TYPE_CHECKING:
@@ -12,8 +14,7 @@ if TYPE_CHECKING:
 
 
 def _privacy_store(path: str) -> SQLiteStore | PostgresStore:
-    from ..store.privacy import PrivacyMixin
-
+    follow_privacy(FOLLOWER)  # the fact tables change with every restriction and erasure
     store = open_existing(path)
     if not isinstance(store, PrivacyMixin):  # pragma: no cover - SQLite and PostgreSQL are
         store.close()

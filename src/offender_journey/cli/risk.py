@@ -20,10 +20,11 @@ from ._common import (
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
+    from offender_journey.folds.history_bands import history_at
+    from offender_journey.history import History, as_of_date
+    from offender_journey.views.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
+
     from ..facts.derive import derive
-    from ..projections.base import History, as_of_date
-    from ..projections.history_bands import history_at
-    from ..projections.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
     from ..tables import Column, Table
 
     store = open_existing(args.store)

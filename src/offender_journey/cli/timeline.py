@@ -33,7 +33,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store}")
     result = timeline(events, window=window, as_of=args.as_of)
     if args.png:
-        from ..projections.base import History
+        from offender_journey.history import History
 
         history = History.build(args.offender_id, events, args.as_of)
         draw(

@@ -30,8 +30,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_iom(args: argparse.Namespace) -> int:
+    from offender_journey.views.iom import LONDON, IomCohort, IomProjection
+
     from ..metrics import View
-    from ..projections.iom import LONDON, IomCohort, IomProjection
 
     categories = args.categories or LONDON.categories
     if args.lower_threshold > args.threshold:
@@ -58,8 +59,9 @@ def _cmd_iom(args: argparse.Namespace) -> int:
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
+    from offender_journey.views.cost import CostProjection, CostReport, CostTable
+
     from ..metrics import View
-    from ..projections.cost import CostProjection, CostReport, CostTable
 
     table = CostTable.home_office()
     if args.costs:
@@ -75,8 +77,9 @@ def _cmd_cost(args: argparse.Namespace) -> int:
 
 
 def _cmd_warrants(args: argparse.Namespace) -> int:
+    from offender_journey.views.warrants import WarrantsProjection, WarrantTargets
+
     from ..metrics import View
-    from ..projections.warrants import WarrantsProjection, WarrantTargets
 
     days = {**WarrantTargets().days, **(args.targets or {})}
     projection = WarrantsProjection(WarrantTargets(days=days, on_time_share=args.on_time))
@@ -100,7 +103,7 @@ def _categories_arg(text: str) -> frozenset[Any]:
 
 def _targets_arg(text: str) -> dict[str, int]:
     """``--targets``: ``CATEGORY=DAYS`` pairs, comma-separated, for the warrant categories."""
-    from ..projections.warrants import WarrantTargets
+    from offender_journey.views.warrants import WarrantTargets
 
     known = sorted(WarrantTargets().days)
     days: dict[str, int] = {}

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from offender_journey.history import ALL_TIME, Window
+
 from ..errors import EngineError, MissingExtraError
 from ..metrics import (
     MetricsReport,
@@ -48,7 +50,6 @@ from ..metrics import (
     compute,
     resolve_views,
 )
-from ..projections.base import ALL_TIME, Window
 from .partitions import derive_parquet, fold_parquet, parquet_partitions
 
 if TYPE_CHECKING:

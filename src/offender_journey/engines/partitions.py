@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from offender_journey.history import History, Window
+
 from ..codec import Codec
 from ..events import Event
 from ..facts.derive import derive
@@ -34,7 +36,6 @@ from ..facts.schema import TABLES
 from ..io.export import fact_schema
 from ..io.parquet import PartFile, part_paths, require_pyarrow
 from ..metrics import MetricsReport, View, compute
-from ..projections.base import History, Window
 from ..store.base import as_of_micros, from_micros
 
 __all__ = [
