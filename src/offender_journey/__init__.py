@@ -26,8 +26,6 @@ Everything here is re-exported from its own module: ``events`` (the vocabulary),
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from offender_journey.history import History, Window
-
     from .builder import JourneyBuilder
     from .codec import Codec, make_converter
     from .errors import (
@@ -42,6 +40,7 @@ if TYPE_CHECKING:
         StoreError,
     )
     from .events import EVENT_TYPES, Category, Event
+    from .history import History, Window
     from .io import ImportReport, export_jsonl, import_csv, import_jsonl
     from .metrics import MetricsReport, compute, compute_store, timeline
     from .store import EventStore, InMemoryStore, SQLiteStore, open_store
@@ -85,6 +84,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # start-up: each name's module loads on first use
     from importlib import import_module
 
     value = getattr(import_module(f".{home}", __name__), name)

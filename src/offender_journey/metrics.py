@@ -36,10 +36,13 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 import attrs
 
 from .facts.aggregate import FactSource, offender_counts
+from .facts.refresh import auto_jobs, facts_as_of
 from .facts.schema import OffenderFacts
 from .facts.scratch import Scratch
 from .history import ALL_TIME, History, Window, as_of_date, as_of_instant
 from .progress import Progress, counted
+from .store import open_store
+from .store.sqlite import SQLiteStore
 from .tables import plural
 from .views.base import AggregateProjection, DatedProjection, HistoryProjection, Projection
 from .views.conversion import Conversion, ConversionProjection
@@ -565,9 +568,6 @@ def compute_store(
                     pass
             return report
     if jobs <= 0:
-        from .facts.refresh import auto_jobs
-        from .store import open_store
-
         with open_store(path) as store:
             jobs = auto_jobs(store.head())
     return _fold_store(
@@ -583,12 +583,10 @@ def _stored_facts(
 ) -> StoredFacts | None:
     """The store's fact tables as of ``as_of`` (``None``: fold the log instead)."""
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        # the postgres extra (psycopg)
         from .facts.postgres import facts_as_of as postgres_facts_as_of
 
         return postgres_facts_as_of(path, as_of, progress=progress)
-    from .facts.refresh import facts_as_of
-    from .store.sqlite import SQLiteStore
-
     SQLiteStore(path, create=False).close()  # a missing store is an error
     return facts_as_of(path, as_of, jobs=jobs, progress=progress)
 
@@ -603,8 +601,6 @@ def _fold_store(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> MetricsReport:
-    from .store import open_store
-
     now = dt.datetime.now(dt.UTC) if now is None else now
 
     if jobs <= 1:
@@ -615,6 +611,7 @@ def _fold_store(
     with open_store(path) as store:
         sizes = list(store.stream_sizes())
     ranges = _balanced_ranges(sizes, jobs)
+    # start-up: worker processes only when asked for
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
@@ -648,8 +645,6 @@ def _compute_range(
     views: list[View[Any]],
     now: dt.datetime | None = None,
 ) -> MetricsReport:
-    from .store import open_store
-
     now = dt.datetime.now(dt.UTC) if now is None else now
     with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
@@ -720,6 +715,7 @@ def timeline(
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
         offender_id = stream[0].offender_id
+    # start-up: a timeline derives facts
     from .timeline import build_timeline
 
     history = History.build(offender_id, stream, cut, now=now)

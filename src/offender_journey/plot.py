@@ -16,19 +16,18 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from offender_journey.folds.episodes import Episode, EpisodeKind, Flag
-from offender_journey.history import ALL_TIME, History, Window, as_of_date
-from offender_journey.offender import select
-from offender_journey.timeline import Timeline, build_timeline
-from offender_journey.views.conversion import Conversion
-from offender_journey.views.cost import CostReport
-from offender_journey.views.iom import LONDON, IomRule, Selected
-from offender_journey.views.occasions import DaysByOccasion
-from offender_journey.views.ogrs3 import percent as percent_of
-from offender_journey.views.reoffending import Reoffending, ReoffendingRows
-
 from .errors import MissingExtraError
 from .events import Arrest, Caution, Charge, Conviction, CourtAppearance, Sentence
+from .folds.episodes import Episode, EpisodeKind, Flag
+from .history import ALL_TIME, History, Window, as_of_date
+from .offender import select
+from .timeline import Timeline, build_timeline
+from .views.conversion import Conversion
+from .views.cost import CostReport
+from .views.iom import LONDON, IomRule, Selected
+from .views.occasions import DaysByOccasion
+from .views.ogrs3 import percent as percent_of
+from .views.reoffending import Reoffending, ReoffendingRows
 
 __all__ = [
     "plot_conversion",

@@ -37,10 +37,9 @@ from typing import Any, Literal
 
 import attrs
 
-from offender_journey.history import ALL_TIME, Window
-
 from .codec import parse_date
 from .events import EventRetracted
+from .history import ALL_TIME, Window
 from .metrics import MetricsReport, ViewChoice, compute
 from .store.base import EventStore
 from .tables import Column, Table, Tabular, plural

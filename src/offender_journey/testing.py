@@ -15,6 +15,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import enum
+import io
+import json
 import types
 import typing
 from typing import Any
@@ -33,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - only without the extra
 from .codec import Codec
 from .errors import ConcurrencyError, ConflictError
 from .events import EVENT_TYPES, Arrest, Category, Event, Offence
+from .io import import_jsonl
 from .store.base import EventStore
 
 __all__ = ["StoreContract", "events", "event_of"]
@@ -153,11 +156,6 @@ class StoreContract(abc.ABC):
 
     def test_recorded_at_given_reads_back_as_the_instant_it_names(self) -> None:
         # Imported lines keep their own spelling; reads give the instant, in UTC.
-        import io
-        import json
-
-        from .io import import_jsonl
-
         spellings = {
             "2015-02-01T09:30:00+00:00": dt.datetime(2015, 2, 1, 9, 30, tzinfo=dt.UTC),
             "2015-02-01T09:30:00Z": dt.datetime(2015, 2, 1, 9, 30, tzinfo=dt.UTC),

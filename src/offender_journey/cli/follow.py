@@ -12,6 +12,7 @@ from ._common import Commands, UsageError, add_json, add_store, print_json, seco
 
 
 def _cmd_follow(args: argparse.Namespace) -> int:
+    # the postgres extra (psycopg)
     from ..facts import refresh_facts
     from ..store.postgres import PostgresStore, is_postgres_url
 

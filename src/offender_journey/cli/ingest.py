@@ -80,6 +80,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         store = open_store(args.store, create=True, busy_timeout=args.wait)
         stack.callback(store.close)
         if args.key_file:
+            # start-up: loaded when the command runs
             from ..keys import load_key
 
             store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ def _privacy_store(path: str) -> SQLiteStore | PostgresStore:
 
 
 def _cmd_erase(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..keys import load_key
 
     key = load_key(args.key_file)
@@ -62,6 +63,7 @@ def _cmd_restrict(args: argparse.Namespace) -> int:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..keys import new_key_file
 
     try:

@@ -27,12 +27,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from offender_journey.history import History, Window
-
 from ..codec import Codec
 from ..events import Event
 from ..facts.derive import derive
 from ..facts.schema import TABLES
+from ..history import History, Window
 from ..io.export import fact_schema
 from ..io.parquet import PartFile, part_paths, require_pyarrow
 from ..metrics import MetricsReport, View, compute

@@ -502,6 +502,7 @@ def _derive_in_processes(
 ) -> Iterator[OffenderFacts]:
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
+    # start-up: worker processes only when asked for
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:

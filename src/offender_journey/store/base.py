@@ -20,6 +20,7 @@ import attrs
 from ..codec import Codec, dumps
 from ..errors import ConflictError
 from ..events import Event
+from ..tables import events_table
 
 __all__ = [
     "AppendResult",
@@ -265,8 +266,6 @@ class StoreBase(abc.ABC):
 
     def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
         """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
-        from ..tables import events_table
-
         events = (event for _, stream in self.read_all(as_of=as_of) for event in stream)
         return events_table(events).to_pandas()
 

@@ -1,7 +1,8 @@
 """Criminal history: previous sanctions and convictions, and cohort breakdowns by band.
 
-Counts are of sanction occasions (see :mod:`offender_journey.folds.offending`): a day with one or more
-convictions is one previous conviction; each caution is one previous caution.
+Counts are of sanction occasions (see :mod:`offender_journey.folds.offending`): a day
+with one or more convictions is one previous conviction; each caution is one previous
+caution.
 "Previous" means strictly before the day asked about.
 
 For a window, the cohort is everyone sanctioned in it; each offender is banded by
