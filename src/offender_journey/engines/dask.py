@@ -43,16 +43,9 @@ from ..errors import EngineError, MissingExtraError
 from ..facts.schema import TABLES
 from ..history import ALL_TIME, Window
 from ..io.export import new_directory
-from ..metrics import (
-    MetricsReport,
-    View,
-    ViewChoice,
-    _balanced_ranges,
-    _compute_range,
-    compute,
-    resolve_views,
-)
+from ..metrics import MetricsReport, _balanced_ranges, _compute_range, compute
 from ..store import open_store
+from ..views import View, ViewChoice, resolve_views
 from .partitions import derive_parquet, fold_parquet, parquet_partitions
 
 if TYPE_CHECKING:
