@@ -63,52 +63,44 @@ __all__ = [
 
 def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
     """One offender's conversion for charges dated in ``window``."""
-
     with scratch_of([history], ConversionProjection.tables) as scratch:
         return conversion_in(scratch.source, window)
 
 
 def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
     """One offender's contribution to the window's breakdown."""
-
     return history_bands_of(derive(history, HistoryBandsProjection.tables), window)
 
 
 def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
-    """Apply ``rule`` on ``day`` to one offender's history (see :func:`select_of`)."""
-
+    """Apply ``rule`` on ``day`` to one offender's history (see :func:`~offender_journey.views.iom.select_of`)."""
     return select_of(derive(history, IOM_TABLES), rule, day)
 
 
 def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
     """One offender's durations by sentencing occasion in ``window``."""
-
     with scratch_of([history], DaysByOccasionProjection.tables) as scratch:
         return days_in(scratch.source, window)
 
 
 def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
-    """OGRS3 for the offender's latest sanction on or before ``day`` (see :func:`ogrs3_of`)."""
-
+    """OGRS3 for the offender's latest sanction on or before ``day`` (see :func:`~offender_journey.views.ogrs3.ogrs3_of`)."""
     return ogrs3_of(derive(history, OGRS3_TABLES), day)
 
 
 def risk_at(history: History, day: dt.date, *, prefer_assessed: bool = True) -> RiskScore | Ogrs3:
-    """The offender's risk on ``day`` (see :func:`risk_of`)."""
-
+    """The offender's risk on ``day`` (see :func:`~offender_journey.views.ogrs3.risk_of`)."""
     return risk_of(derive(history, RISK_TABLES), day, prefer_assessed=prefer_assessed)
 
 
 def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
     """Every oddity of one offender's history that counts on a day in ``window``."""
-
     rows = derive(history, QualityProjection.tables).quality_issues
     return [Oddity(r.code, r.event_id, r.day) for r in rows if window.contains(r.day)]
 
 
 def quality(history: History, window: Window = ALL_TIME) -> Quality:
     """One offender's data-quality report for oddities counting on days in ``window``."""
-
     with scratch_of([history], QualityProjection.tables) as scratch:
         return quality_in(scratch.source, window)
 
@@ -121,7 +113,6 @@ def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] |
 
 def member(history: History, window: Window = ALL_TIME) -> Member | None:
     """The offender as a member of the cohort of ``window``, or ``None`` if not in it."""
-
     with scratch_of([history], ReoffendingProjection.tables) as scratch:
         found = members_in(scratch.source, window)
     return found[0] if found else None
@@ -129,13 +120,12 @@ def member(history: History, window: Window = ALL_TIME) -> Member | None:
 
 def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
     """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
-
     with scratch_of([history], ReoffendingProjection.tables) as scratch:
         return reoffending_in(scratch.source, window)
 
 
 def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) -> ReoffendingRows:
-    """Every cohort member of ``window`` as a row (see :class:`ReoffendingRows`), in input order.
+    """Every cohort member of ``window`` as a row (see :class:`~offender_journey.views.reoffending.ReoffendingRows`), in input order.
 
     The histories' facts go to a temporary database (memory stays bounded); the
     members and the data's end are read back from it by the view's own SQL.
