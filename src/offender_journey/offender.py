@@ -73,7 +73,10 @@ def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
 
 
 def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
-    """Apply ``rule`` on ``day`` to one offender's history (see :func:`~offender_journey.views.iom.select_of`)."""
+    """Apply ``rule`` on ``day`` to one offender's history.
+
+    See :func:`~offender_journey.views.iom.select_of`.
+    """
     return select_of(derive(history, IOM_TABLES), rule, day)
 
 
@@ -84,7 +87,10 @@ def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccas
 
 
 def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
-    """OGRS3 for the offender's latest sanction on or before ``day`` (see :func:`~offender_journey.views.ogrs3.ogrs3_of`)."""
+    """OGRS3 for the offender's latest sanction on or before ``day``.
+
+    See :func:`~offender_journey.views.ogrs3.ogrs3_of`.
+    """
     return ogrs3_of(derive(history, OGRS3_TABLES), day)
 
 
@@ -125,7 +131,9 @@ def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
 
 
 def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) -> ReoffendingRows:
-    """Every cohort member of ``window`` as a row (see :class:`~offender_journey.views.reoffending.ReoffendingRows`), in input order.
+    """Every cohort member of ``window`` as a row, in input order.
+
+    See :class:`~offender_journey.views.reoffending.ReoffendingRows`.
 
     The histories' facts go to a temporary database (memory stays bounded); the
     members and the data's end are read back from it by the view's own SQL.
