@@ -40,11 +40,12 @@ import attrs
 from .codec import parse_date
 from .dates import when_in_words
 from .events import EventRetracted
+from .history import ALL_TIME, Window
 from .labels import label
-from .metrics import MetricsReport, ViewChoice, compute
-from .projections.base import ALL_TIME, Window
+from .metrics import MetricsReport, compute
 from .store.base import EventStore
 from .tables import Column, Table, Tabular, plural
+from .views import ViewChoice
 
 __all__ = ["Recorded", "Revision", "revision"]
 

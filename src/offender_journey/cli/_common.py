@@ -217,6 +217,7 @@ def seconds_arg(text: str) -> float:
 
 
 def date_arg(text: str) -> dt.date:
+    # start-up: loaded by the commands that use it
     from ..codec import parse_date
 
     try:
@@ -227,7 +228,8 @@ def date_arg(text: str) -> dt.date:
 
 def instant_arg(text: str) -> dt.datetime | None:
     """``--as-of``: a datetime with offset, or a bare date meaning the end of that UTC day."""
-    from ..projections.base import as_of_instant
+    # start-up: loaded by the commands that use it
+    from ..history import as_of_instant
 
     try:
         return as_of_instant(text)
@@ -387,6 +389,7 @@ def progress(enabled: bool | None = None, *, unit: str = "offenders") -> Iterato
         yield None
         return
     try:
+        # the progress extra (tqdm)
         from tqdm import tqdm
     except ImportError:
         yield None
@@ -412,6 +415,7 @@ def _must_exist(path: str) -> None:
 def open_existing(path: str) -> Any:
     """The store at ``path``, which reading commands never create."""
     _must_exist(path)
+    # start-up: loaded by the commands that use it
     from ..store import open_store
 
     store = open_store(path, create=False)
@@ -422,6 +426,7 @@ def open_existing(path: str) -> Any:
 def read_offender(args: argparse.Namespace) -> list[Any]:
     """``args.offender_id``'s events as of ``args.as_of``; an unknown id is a usage error
     that names the nearest ids the store holds."""
+    # start-up: loaded by the commands that use it
     from ..errors import nearest
 
     store = open_existing(args.store)
@@ -445,6 +450,7 @@ def data_end(path: str) -> dt.date | None:
     Commands that look at one day default to it rather than to today, so that an extract
     that ends years ago is not read as if nothing had happened since.
     """
+    # start-up: loaded by the commands that use it
     from ..store import open_store
 
     store = open_store(path, create=False)
@@ -455,7 +461,8 @@ def data_end(path: str) -> dt.date | None:
 
 
 def window_of(args: argparse.Namespace) -> Any:
-    from ..projections.base import Window
+    # start-up: loaded by the commands that use it
+    from ..history import Window
 
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
@@ -464,6 +471,7 @@ def window_of(args: argparse.Namespace) -> Any:
 
 def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     """One pass over the store for the given views (names or configured views)."""
+    # start-up: loaded by the commands that use it
     from ..metrics import compute_store
 
     window = window_of(args)
@@ -490,12 +498,14 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
         raise UsageError(str(exc)) from None
     if stored is None:
         return report
+    # start-up: loaded by the commands that use it
     import attrs
 
     return attrs.evolve(report, stored=stored)
 
 
 def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | None) -> Any:
+    # the dask extra
     from ..engines import dask
 
     options: dict[str, Any] = {
@@ -518,6 +528,7 @@ def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | N
 
 def refresh_on_dask(args: argparse.Namespace) -> int:
     """``refresh --engine dask``: the fact tables of a Parquet directory, written as Parquet."""
+    # the dask extra
     from ..engines import dask
 
     if args.engine != "dask":
@@ -569,12 +580,15 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False, not
 def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
     """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
     try:
+        # the plot extra (matplotlib)
         import matplotlib
     except ImportError:
+        # start-up: loaded by the commands that use it
         from ..errors import MissingExtraError
 
         raise MissingExtraError("--png", "plot", "matplotlib") from None
     matplotlib.use("Agg")
+    # start-up: loaded by the commands that use it
     from .. import plot
 
     axes = getattr(plot, function)(*arguments, **options)

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError
+from ..facts import keeps_facts, refresh_facts
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -24,7 +25,6 @@ from ..io import (
     write_rejection,
 )
 from ..store import BUSY_TIMEOUT, open_store
-from ..store.base import KeepsFacts
 from ._common import (
     EXIT_BUSY,
     EXIT_CTRL_C,
@@ -129,6 +129,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         store = open_store(args.store, create=True, busy_timeout=args.wait)
         stack.callback(store.close)
         if args.key_file:
+            # start-up: loaded when the command runs
             from ..keys import load_key
 
             store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
@@ -175,10 +176,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         elif isinstance(fault.__cause__, StoppedByUserError):
             _say(args, report, None)
             return stopped(f"{report.stored:,} events stored so far, in whole batches")
-        if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
+        if fault is None and not args.no_refresh and keeps_facts(store):
             try:
                 with progress(interactive) as bar, stop_on_ctrl_c(bar) as stopping:
-                    refreshed = store.refresh(progress=stopping)
+                    refreshed = refresh_facts(store, progress=stopping)
             except StoppedByUserError:
                 _say(args, report, None)
                 return stopped(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..facts import refresh_facts
 from ._common import (
     Commands,
     StoppedByUserError,
@@ -31,7 +32,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
             progress() as bar,
             stop_on_ctrl_c(bar) as stopping,
         ):
-            report = store.refresh(jobs=args.jobs, progress=stopping)
+            report = refresh_facts(store, jobs=args.jobs, progress=stopping)
     except StoppedByUserError:
         # One transaction: what was derived so far is rolled back, the tables are as before.
         return stopped("the fact tables were left as they were before this refresh")

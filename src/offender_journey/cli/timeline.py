@@ -19,6 +19,7 @@ from ._common import (
 
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import timeline
 
     refuse_overwriting("--png", args.png, store=args.store)
@@ -26,7 +27,8 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     events = read_offender(args)
     result = timeline(events, window=window, as_of=args.as_of)
     if args.png:
-        from ..projections.base import History
+        # start-up: loaded when the command runs
+        from ..history import History
 
         history = History.build(args.offender_id, events, args.as_of)
         draw(
