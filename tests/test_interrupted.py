@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from offender_journey.cli import main
+from offender_journey.facts import refresh_facts
 from offender_journey.io.importing import BATCH_SIZE
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
@@ -161,4 +162,4 @@ def test_ctrl_c_during_refresh_leaves_the_tables_as_they_were(tmp_path: Path) ->
     assert refresh.returncode == 130, err.decode()
     assert "interrupted: the fact tables were left as they were before this refresh" in err.decode()
     with SQLiteStore(str(tmp_path / "j.db")) as store:
-        assert store.refresh().offenders == 2000  # nothing of the stopped refresh was kept
+        assert refresh_facts(store).offenders == 2000  # nothing of the stopped refresh was kept
