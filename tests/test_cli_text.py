@@ -99,13 +99,13 @@ def test_quality_explains_each_kind(tmp_path, capsys) -> None:
     assert main(["quality", "--store", str(path)]) == 0
     out = capsys.readouterr().out
     assert "What each kind means:" in out
-    assert "  conviction_before_charge: " in out
+    assert "  Conviction before charge: " in out  # words in text; JSON keeps the code
 
 
 def test_metrics_says_what_n_counts_and_what_resolved_rate_means(store: str, capsys) -> None:
     assert main(["metrics", "--store", store]) == 0
     out = capsys.readouterr().out
-    assert "n: how many" in out
+    assert "Convictions\ntimed: convicted charges sentenced on that occasion" in out
     assert "(convicted among the charges decided)" in out
 
 
@@ -122,5 +122,5 @@ def test_timeline_counts_flags_by_kind() -> None:
     j.bail("2013-01-10", first)
     j.charge("2013-02-01", "shoplifting", offence_date="2013-01-20")
     text = str(timeline(j.events))
-    assert "flagged offences by kind: on_bail 1" in text
+    assert "flagged offences by kind: on bail 1" in text
     assert timeline(j.events).flag_counts == {"on_bail": 1}

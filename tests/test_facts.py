@@ -370,11 +370,12 @@ def test_warrants_recalls_and_risk_tables_answer_plain_sql(tmp_path: Path) -> No
         (start, day),
     ).fetchone()
     assert waiting == warrants.recalls_outstanding
-    # The latest supplied score on the selection day: at the threshold it selects alone.
+    # The latest supplied score on the selection day: at the threshold (as the whole
+    # percentage it is shown as) it selects alone.
     high = db.execute(
         """
         SELECT r.offender_id FROM risk_assessments AS r
-        WHERE r.date <= :day AND r.score_2y >= 0.5 AND r.seq = (
+        WHERE r.date <= :day AND CAST(r.score_2y * 100 + 0.5 AS INTEGER) >= 50 AND r.seq = (
             SELECT MAX(seq) FROM risk_assessments WHERE offender_id = r.offender_id
             AND date <= :day)
         ORDER BY 1

@@ -12,9 +12,9 @@ from offender_journey.views.iom import LONDON, IomCohort, IomProjection, Selecte
 ON = dt.date(2015, 6, 30)
 
 
-def scored(offender_id: str, score: float) -> JourneyBuilder:
+def scored(offender_id: str, score: float, on: str = "2015-01-10") -> JourneyBuilder:
     j = JourneyBuilder(offender_id)
-    j.risk("2015-01-10", score_2y=score)
+    j.risk(on, score_2y=score)
     return j
 
 
@@ -67,3 +67,40 @@ def test_cohort_counts_unscored_offenders_by_missing_input() -> None:
     assert compute([(j.offender_id, j.events) for j in journeys], views=[custom])[
         "iom"
     ].offender_ids == ("O1", "O2")
+
+
+def test_a_score_is_compared_as_the_whole_percentage_it_is_shown_as() -> None:
+    """The shape of P131-000273 on 2010-12-31: a 2-year score of 0.748 shows as 75 %."""
+    day = dt.date(2010, 12, 31)
+    chosen = select(History.build("O1", scored("O1", 0.748, "2010-06-01").events), LONDON, day)
+    assert isinstance(chosen, Selected)
+    assert chosen.reason == "2-year score 75 % (>= 75 %)"
+    j = scored(
+        "O2", 0.749, "2010-06-01"
+    )  # with recent burglary too: still selected on the score alone
+    j.charge("2010-11-01", "burglary_domestic")
+    chosen = select(History.build("O2", j.events), LONDON, day)
+    assert isinstance(chosen, Selected)
+    assert chosen.reason == "2-year score 75 % (>= 75 %)"
+    below = select(History.build("O3", scored("O3", 0.7449, "2010-06-01").events), LONDON, day)
+    assert not isinstance(below, Selected)  # 74 %: medium, and no recent offence
+
+
+def test_a_recent_offence_counts_only_once_charged_no_look_ahead() -> None:
+    """The shape of P131-000021 on 2010-12-31: a burglary of 24 November 2010 that was
+    charged on 8 January 2011 was not known on the selection day."""
+    j = scored("O1", 0.6, "2010-06-01")
+    c = j.charge("2011-01-08", "burglary_domestic", offence_date="2010-11-24")
+    history = History.build("O1", j.events)
+    assert not isinstance(select(history, LONDON, dt.date(2010, 12, 31)), Selected)
+    chosen = select(history, LONDON, dt.date(2011, 1, 8))
+    assert isinstance(chosen, Selected)
+    assert chosen.recent == (c.charge_id,)
+
+
+def test_a_recent_caution_counts_from_the_day_it_was_given() -> None:
+    j = scored("O1", 0.6, "2010-06-01")
+    j.caution("2011-01-08", "robbery", offence_date="2010-12-20")
+    history = History.build("O1", j.events)
+    assert not isinstance(select(history, LONDON, dt.date(2010, 12, 31)), Selected)
+    assert isinstance(select(history, LONDON, dt.date(2011, 1, 8)), Selected)

@@ -13,6 +13,7 @@ from offender_journey.builder import JourneyBuilder
 from offender_journey.history import ALL_TIME, History, Window
 from offender_journey.offender import days_by_occasion
 from offender_journey.views.occasions import (
+    MIN_N,
     DaysByOccasion,
     DaysByOccasionAccumulator,
     Measure,
@@ -143,10 +144,28 @@ def test_merging_offenders_is_exact_in_any_order():
 def test_text_rendering_names_the_columns():
     j = JourneyBuilder("O1")
     sentenced(j, "2013-01-10", "2013-01-05", "2013-02-09", "2013-03-01")
-    text = str(days(j))
-    assert "occasion" in text
-    assert "30.0" in text
+    table = days(j).table().to_text()
+    assert "occasion  convictions timed  arrest to conviction: mean" in table
+    assert "arrests timed  offence to arrest: mean" in table
+    assert "30.0" in table
     assert "no sentenced" in str(DaysByOccasion())
+
+
+def test_text_and_picture_leave_out_the_same_small_occasions():
+    """One rule: occasions timed on fewer than MIN_N convictions are left out of both."""
+    j = JourneyBuilder("O1")
+    for i in range(MIN_N):
+        day = dt.date(2013, 1, 10) + dt.timedelta(days=i)
+        sentenced(j, str(day), str(day - dt.timedelta(days=5)), "2013-02-09", "2013-03-01")
+    sentenced(j, "2013-05-10", "2013-05-05", "2013-06-10", "2013-07-01")  # occasion 2: n = 1
+    result = days(j)
+    assert result.occasions == [1, 2]
+    assert result.shown() == [1]
+    text = str(result)
+    assert "\n       1" in text
+    assert "\n       2" not in text
+    assert "1 occasion with fewer than 10 convictions timed left out" in text
+    assert [row["occasion"] for row in result.to_json()] == [1, 2]  # JSON keeps every one
 
 
 @settings(max_examples=200, deadline=None)

@@ -74,6 +74,8 @@ def test_episode_oddities():
         "episode_ends_before_start": 2,
         "release_without_custodial_sentence": 1,
         "order_without_length": 1,
+        # The return to custody above is never ended: the order is made in prison.
+        "order_while_in_prison": 1,
     }
 
 
@@ -140,7 +142,7 @@ def test_reports_add_in_any_order_keeping_the_smallest_examples():
     out = total.to_json()
     assert out["total"] == 8
     assert out["kinds"]["unknown_arrest"]["count"] == 2
-    assert "resent_id" in str(total)
+    assert "Id sent again" in str(total)
 
 
 def test_arrests_while_in_custody_or_on_remand_are_reported():
@@ -172,3 +174,44 @@ def test_an_arrest_during_an_open_remand_counts_up_to_the_as_of_date():
     j.remand("2013-01-02", c)  # never ended
     j.arrest("2013-02-01")
     assert report(j).counts == {"arrest_while_held": 1}
+
+
+def test_bail_running_through_a_remand_or_prison_term_is_reported():
+    j = JourneyBuilder("O1")
+    first = j.charge("2013-01-02", "theft_other")
+    bail = j.bail("2013-01-02", first)
+    second = j.charge("2013-02-01", "robbery")
+    remand = j.remand("2013-02-01", second)  # bail on the first case should end today
+    j.end_remand("2013-04-01", remand)
+    j.end_bail("2013-05-01", bail, "case_concluded")
+    ended = JourneyBuilder("O2")
+    c1 = ended.charge("2013-01-02", "theft_other")
+    b = ended.bail("2013-01-02", c1)
+    c2 = ended.charge("2013-02-01", "robbery")
+    ended.end_bail("2013-02-01", b, "revoked")  # ends the day the remand starts: the usual course
+    ended.remand("2013-02-01", c2)
+    found = report(j)
+    assert found.counts == {"bail_while_held": 1}
+    assert found.examples["bail_while_held"] == (bail.event_id,)
+    assert report(ended).counts == {}
+
+
+def test_a_community_order_made_in_prison_is_reported_one_interrupted_is_not():
+    j = JourneyBuilder("O1")
+    c = j.charge("2013-01-02", "robbery")
+    j.convict("2013-03-01", c)
+    j.sentence("2013-03-01", c, disposal="immediate_custody", length_days=180)
+    d = j.charge("2013-01-05", "theft_other")
+    j.convict("2013-04-02", d)
+    order = j.sentence("2013-04-02", d, disposal="community_order", length_days=365)
+    found = report(j)
+    assert found.counts == {"order_while_in_prison": 1}
+    assert found.examples["order_while_in_prison"] == (order.event_id,)
+    interrupted = JourneyBuilder("O2")
+    c = interrupted.charge("2013-01-02", "theft_other")
+    interrupted.convict("2013-02-01", c)
+    interrupted.sentence("2013-02-01", c, disposal="community_order", length_days=365)
+    d = interrupted.charge("2013-05-01", "robbery")
+    interrupted.convict("2013-06-03", d)
+    interrupted.sentence("2013-06-03", d, disposal="immediate_custody", length_days=120)
+    assert report(interrupted).counts == {}

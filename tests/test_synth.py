@@ -157,3 +157,20 @@ def test_courts_sit_on_weekdays_that_are_not_bank_holidays(preset: str, seed: in
 def test_the_quality_report_finds_no_arrest_while_held_in_synthetic_data() -> None:
     report = compute(streams(synth.generate(100, seed=6, preset="prolific")))
     assert "arrest_while_held" not in report.quality.counts
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("prolific", 6), ("default", 9)])
+def test_bail_ends_when_held_and_no_order_is_made_in_prison(preset: str, seed: int) -> None:
+    report = compute(streams(synth.generate(100, seed=seed, preset=preset)))
+    assert "bail_while_held" not in report.quality.counts
+    assert "order_while_in_prison" not in report.quality.counts
+    revoked = interrupted = 0
+    for offender_id, stream in streams(synth.generate(100, seed=seed, preset=preset)):
+        revoked += sum(1 for e in stream if getattr(e, "reason", None) == "revoked")
+        episodes, _ = derive_episodes(History.build(offender_id, stream), dt.date(2017, 1, 1))
+        interrupted += sum(
+            1 for e in episodes if e.kind is EpisodeKind.COMMUNITY_ORDER and e.end_event_id
+        )
+    assert revoked > 0  # bail does end on remand: the checks are not vacuous
+    if preset == "prolific":
+        assert interrupted > 0  # and orders are interrupted by prison terms

@@ -205,7 +205,7 @@ def test_json_and_text():
     assert out["summary"]["within"]["conversion"]["charges"] == 2
     text = str(t)
     assert "Timeline of O1" in text
-    assert "flagged offences by kind: on_bail 1" in text
+    assert "flagged offences by kind: on bail 1" in text
     assert "bail grants" in text
 
 

@@ -97,3 +97,23 @@ def test_resent_arrests_and_cautions_are_listed_by_the_quality_report() -> None:
     assert report.counts == {"resent_id": 2}
     assert report.examples["resent_id"] == ("a-fix", "k-fix")
     assert build_timeline(history(j)).summary.within.cautions == 1
+
+
+def test_a_community_order_ends_when_a_prison_term_starts_during_it() -> None:
+    j = JourneyBuilder("O1")
+    j.sentence("2013-02-01", disposal="community_order", length_days=365)
+    prison = j.sentence("2013-06-03", disposal="immediate_custody", length_days=120)
+    licence = j.release("2013-08-02", prison, licence_end="2013-10-01")
+    t = build_timeline(history(j))
+    t.check()
+    (order,) = t.episodes.of_kind(EpisodeKind.COMMUNITY_ORDER)
+    assert (str(order.start), str(order.end)) == ("2013-02-01", "2013-06-03")
+    assert order.end_event_id == prison.event_id
+    later = JourneyBuilder("O2")  # an order made after release runs its length
+    later.sentence("2013-08-05", disposal="community_order", length_days=180)
+    recall = later.sentence("2013-01-02", disposal="immediate_custody", length_days=180)
+    on_licence = later.release("2013-04-02", recall, licence_end="2013-12-31")
+    later.return_to_custody("2013-10-01", on_licence)  # a recall interrupts it too
+    (order,) = build_timeline(history(later)).episodes.of_kind(EpisodeKind.COMMUNITY_ORDER)
+    assert (str(order.start), str(order.end)) == ("2013-08-05", "2013-10-01")
+    assert licence.licence_end == dt.date(2013, 10, 1)

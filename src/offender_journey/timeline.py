@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 
 from .codec import Codec
+from .dates import span_in_words
 from .events import (
     Caution,
     Charge,
@@ -52,6 +53,7 @@ from .folds.episodes import (
     offence_flags,
 )
 from .history import ALL_TIME, History, Window, as_of_date
+from .labels import label
 from .offender import conversion
 from .tables import Column, Table, Tabular
 from .views.conversion import Conversion
@@ -365,9 +367,11 @@ class Timeline(Tabular):
         }
 
     def __str__(self) -> str:
-        start = self.window.start.isoformat() if self.window.start else "the start"
-        end = self.window.end.isoformat() if self.window.end else "now"
-        flagged = ", ".join(f"{kind} {n}" for kind, n in self.flag_counts.items()) or "none"
+        span = span_in_words(self.window.start, self.window.end)
+        flagged = (
+            ", ".join(f"{label(kind, capital=False)} {n}" for kind, n in self.flag_counts.items())
+            or "none"
+        )
         episodes = sorted(self.episodes_in_window, key=lambda e: (e.start, e.kind))
         episode_rows = tuple(
             (e.kind.value, e.start, "open" if e.open else e.end.isoformat(), e.ref)
@@ -375,16 +379,21 @@ class Timeline(Tabular):
         )
         episode_table = Table(
             "",
-            (Column("kind"), Column("start", "date"), Column("end (exclusive)"), Column("ref")),
+            (
+                Column("kind", unit="code"),
+                Column("start", "date"),
+                Column("end (exclusive)"),
+                Column("ref"),
+            ),
             episode_rows,
         )
         flag_table = Table(
             "",
             (
-                Column("offence_date", "date"),
-                Column("offence"),
+                Column("offence_date", "date", "offence date"),
+                Column("offence", unit="code"),
                 Column("id"),
-                Column("committed"),
+                Column("committed", unit="code"),
                 Column("episode"),
             ),
             tuple(
@@ -394,11 +403,11 @@ class Timeline(Tabular):
         )
         event_table = Table(
             "",
-            (Column("date", "date"), Column("type"), Column("details")),
+            (Column("date", "date"), Column("type", unit="code"), Column("details")),
             tuple((e.date, e.TYPE, _describe(e)) for e in self.events),
         )
         lines = [
-            f"Timeline of {self.offender_id}, {start} to {end}",
+            f"Timeline of {self.offender_id}, {span}",
             "",
             str(self.summary),
             f"flagged offences by kind: {flagged}",

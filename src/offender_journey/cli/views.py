@@ -254,7 +254,8 @@ def register(commands: Commands) -> None:
     iom.add_argument(
         "--computed-only",
         action="store_true",
-        help="ignore supplied risk_assessed scores; use OGRS3 computed here",
+        help="use OGRS3 computed here rather than the latest supplied risk_assessed score; "
+        "a supplied score still stands in for an offender OGRS3 cannot be computed for",
     )
     iom.set_defaults(handler=_cmd_iom)
     cost = view_command(

@@ -55,7 +55,7 @@ from ..folds.episodes import (
     latest_cautions,
     offence_flags,
 )
-from ..folds.oddities import arrests_while_held, event_oddities
+from ..folds.oddities import arrests_while_held, event_oddities, held_overlaps
 from ..folds.offending import Sanction, offences, sanctions
 from ..folds.reoffending import age_group, index_candidates, latest_recorded
 from ..history import History
@@ -184,6 +184,7 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
             *event_oddities(history),
             *episode_oddities,
             *arrests_while_held(history, episodes),
+            *held_overlaps(episodes),
         ]
         for link in links:
             charge = by_id[link.charge_id]

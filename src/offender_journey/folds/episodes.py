@@ -380,7 +380,28 @@ def derive_episodes(history: History, open_end: dt.date) -> tuple[list[Episode],
                 EpisodeKind.IN_CUSTODY, back.date, end_day, back.licence_id, back.event_id, end_id
             )
         )
-    return episodes, oddities
+    return _orders_interrupted(episodes), oddities
+
+
+def _orders_interrupted(episodes: list[Episode]) -> list[Episode]:
+    """Community orders ended by the first prison term that starts during them.
+
+    An order cannot be served from prison: a custodial sentence or a recall that begins
+    while it runs ends it there (the order is revoked, or breached and re-sentenced).
+    """
+    prison = sorted(e.start for e in episodes if e.kind is EpisodeKind.IN_CUSTODY)
+    if not prison:
+        return episodes
+    starts = {e.start: e.start_event_id for e in episodes if e.kind is EpisodeKind.IN_CUSTODY}
+    cut = []
+    for episode in episodes:
+        if episode.kind is EpisodeKind.COMMUNITY_ORDER:
+            at = bisect.bisect_right(prison, episode.start)
+            if at < len(prison) and prison[at] < episode.end:
+                day = prison[at]
+                episode = attrs.evolve(episode, end=day, end_event_id=starts[day], open=False)
+        cut.append(episode)
+    return cut
 
 
 def latest_by_id(history: History, kind: type[S], field: str) -> dict[str, S]:

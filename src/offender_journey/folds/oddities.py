@@ -22,7 +22,7 @@ from ..events import (
 from ..history import History
 from .episodes import Episode, EpisodeKind, Episodes, Oddity, latest_by_id, latest_cautions
 
-__all__ = ["arrests_while_held", "event_oddities"]
+__all__ = ["arrests_while_held", "event_oddities", "held_overlaps"]
 
 
 def event_oddities(history: History) -> Iterator[Oddity]:
@@ -130,3 +130,25 @@ def arrests_while_held(
         day = arrest.date
         if any(e.start < day for kind in _HELD for e in held.covering(kind, day)):
             yield Oddity("arrest_while_held", arrest.event_id, day)
+
+
+def held_overlaps(episodes: Episodes) -> Iterator[Oddity]:
+    """Bail that overlaps the person's remand or prison terms by a day or more, and
+    community orders made during a prison term.
+
+    A hold that starts on the day bail ends is the usual course (bail ends when the
+    person is remanded); an order that a later prison term interrupts is ended there by
+    the episodes' rule, so only an order *made* in prison is left to report.
+    """
+    held = [e for kind in _HELD for e in episodes.of_kind(kind)]
+    if not held:
+        return
+    for bail in episodes.of_kind(EpisodeKind.ON_BAIL):
+        overlaps = [h for h in held if max(bail.start, h.start) < min(bail.end, h.end)]
+        if overlaps:
+            day = max(bail.start, min(h.start for h in overlaps))
+            yield Oddity("bail_while_held", bail.start_event_id, day)
+    prison = episodes.of_kind(EpisodeKind.IN_CUSTODY)
+    for order in episodes.of_kind(EpisodeKind.COMMUNITY_ORDER):
+        if any(term.start <= order.start < term.end for term in prison):
+            yield Oddity("order_while_in_prison", order.start_event_id, order.start)

@@ -7,9 +7,12 @@ burglary in the previous 12 months. Each area may choose its own thresholds, off
 categories and look-back: build an :class:`IomRule` with other values.
 
 The score is the latest ``risk_assessed`` score on the selection day, or else OGRS3
-computed from the sanctions (:func:`~.ogrs3.risk_of`). Recent offences are charges or
-cautions whose offence date falls in the look-back, proven or not. Everything is read
-from fact rows (:data:`IOM_TABLES`); the selection day is given at query time.
+computed from the sanctions (:func:`~.ogrs3.risk_of`), compared with the thresholds as
+the whole percentage it is shown as (0.748 is 75 %: high, and selected at 75 %). Recent
+offences are charges or cautions whose offence date falls in the look-back, proven or not,
+known on the selection day: charged or cautioned on or before it (no look-ahead).
+Everything is read from fact rows (:data:`IOM_TABLES`); the selection day is given at
+query time.
 
 Examples:
     >>> from offender_journey.offender import select
@@ -25,6 +28,7 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -151,13 +155,29 @@ class IomCohort(Tabular):
 
 
 #: The fact tables IOM selection reads: the risk's, and the offences for recent offending.
-IOM_TABLES: tuple[str, ...] = (*RISK_TABLES, "offences")
+IOM_TABLES: tuple[str, ...] = (*RISK_TABLES, "offences", "charges")
 
 
 def _offence_order(row: OffenceRow) -> tuple[dt.date, bool, str]:
     # By offence date, charges before cautions, then by id: the same whatever order the
     # rows were stored or derived in.
     return row.offence_date, row.kind != "charge", row.ref
+
+
+def whole_percent(share: float) -> int:
+    """A threshold as the whole percentage it is written as (0.75 is 75).
+
+    Examples:
+        >>> whole_percent(0.75), whole_percent(0.5), whole_percent(1.0)
+        (75, 50, 100)
+    """
+    return math.floor(share * 100 + 0.5)
+
+
+def _known_by(offence: OffenceRow, charged: Mapping[str, dt.date], day: dt.date) -> bool:
+    """Whether the offence was known on ``day``: charged, or cautioned, on or before it."""
+    known = charged.get(offence.ref) if offence.kind == "charge" else offence.proven_date
+    return known is not None and known <= day
 
 
 def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
@@ -168,20 +188,30 @@ def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | R
     risk = risk_of(facts, day, prefer_assessed=rule.prefer_assessed)
     if not isinstance(risk, RiskScore):
         return risk.missing[0] if risk.missing else "score"
-    shown = f"{percent(risk.score_2y)} %"
-    if risk.score_2y >= rule.threshold:
-        reason = f"2-year score {shown} (>= {percent(rule.threshold)} %)"
+    # Compared as the whole percentages shown, so a score, its band and the selection agree.
+    score = percent(risk.score_2y)
+    threshold, lower = whole_percent(rule.threshold), whole_percent(rule.lower_threshold)
+    shown = f"{score} %"
+    if score >= threshold:
+        reason = f"2-year score {shown} (>= {threshold} %)"
         return Selected(facts.offender_id, risk.score_2y, risk.source, reason)
-    if risk.score_2y >= rule.lower_threshold:
+    if score >= lower:
         since = add_months(day, -rule.look_back_months)
         wanted = {c.value for c in rule.categories}
+        charged = {c.charge_id: c.charge_date for c in facts.charges}
         recent = sorted(
-            (o for o in facts.offences if since < o.offence_date <= day and o.category in wanted),
+            (
+                o
+                for o in facts.offences
+                if since < o.offence_date <= day
+                and o.category in wanted
+                and _known_by(o, charged, day)
+            ),
             key=_offence_order,
         )
         if recent:
             kinds = " and ".join(sorted({o.category.replace("_", " ") for o in recent}))
-            band = f"{percent(rule.lower_threshold)}-{percent(rule.threshold) - 1} %"
+            band = f"{lower}-{threshold - 1} %"
             reason = (
                 f"2-year score {shown} ({band}) with {kinds} in the previous "
                 f"{rule.look_back_months} months"

@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from ..history import ALL_TIME, Window
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
 
 __all__ = [
+    "MIN_N",
     "DaysByOccasion",
     "DaysByOccasionAccumulator",
     "DaysByOccasionProjection",
@@ -46,6 +47,10 @@ __all__ = [
     "days_in",
     "quantile",
 ]
+
+#: Occasions measured on fewer convictions than this are left out of the text and the
+#: picture (one rule for both); the JSON and ``table()`` keep every occasion.
+MIN_N = 10
 
 
 @attrs.frozen
@@ -170,19 +175,25 @@ class DaysByOccasion(Tabular):
             (quantile(o2a, 0.25), quantile(o2a, 0.75)),
         )
 
-    def table(self) -> Table:
-        """One row per occasion: count, mean and median of each measure."""
+    def shown(self, min_n: int = MIN_N) -> list[int]:
+        """The occasions measured on at least ``min_n`` convictions: those the text and the
+        picture show (a mean of one or two values is noise, not a trend)."""
+        return [k for k in self.occasions if self.row(k)[0].n >= min_n]
+
+    def table(self, min_n: int | None = None) -> Table:
+        """One row per occasion (with ``min_n``, only those :meth:`shown`): count, mean and
+        median of each measure."""
         columns = (
             Column("occasion", "int"),
-            Column("n", "int"),
+            Column("n", "int", "convictions timed"),
             Column("arrest_to_conviction_mean", "float", "arrest to conviction: mean"),
             Column("arrest_to_conviction_median", "float", "median"),
-            Column("n_offence_to_arrest", "int", "n"),
+            Column("n_offence_to_arrest", "int", "arrests timed"),
             Column("offence_to_arrest_mean", "float", "offence to arrest: mean"),
             Column("offence_to_arrest_median", "float", "median"),
         )
         rows = []
-        for k in self.occasions:
+        for k in self.occasions if min_n is None else self.shown(min_n):
             a2c, o2a = self.row(k)
             rows.append((k, a2c.n, a2c.mean, a2c.median, o2a.n, o2a.mean, o2a.median))
         return Table("Days from arrest to conviction by sentencing occasion", columns, tuple(rows))
@@ -206,13 +217,21 @@ class DaysByOccasion(Tabular):
     def __str__(self) -> str:
         if not self.occasions:
             return "(no sentenced, convicted charges with a known arrest)"
-        return "\n".join(
-            [
-                "Calendar days, per sentencing occasion (1 = the offender's first). n: how many",
-                "convicted charges sentenced on that occasion were measured (one value each).",
-                self.table().to_text(title=False),
-            ]
-        )
+        lines = [
+            "Calendar days, per sentencing occasion (1 = the offender's first). Convictions",
+            "timed: convicted charges sentenced on that occasion, each timed from its arrest;",
+            "arrests timed: those of them also timed from offence to arrest.",
+        ]
+        shown = self.shown()
+        if shown:
+            lines.append(self.table(MIN_N).to_text(title=False))
+        left = len(self.occasions) - len(shown)
+        if left:
+            lines.append(
+                f"{plural(left, 'occasion')} with fewer than {MIN_N} convictions timed left out "
+                "here and in the picture (all are in --json and .table())."
+            )
+        return "\n".join(lines)
 
 
 class DaysByOccasionAccumulator:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from ..history import ALL_TIME, Window
+from ..labels import label
 from ..tables import Column, Table, Tabular, plural
 
 if TYPE_CHECKING:
@@ -64,6 +65,9 @@ KINDS: dict[str, str] = {
     "retraction_unknown_target": "retraction of an event id not in the offender's stream",
     "recorded_in_future": "recorded_at later than the report (unseen by every view until then)",
     "arrest_while_held": "arrest dated while the person was in custody or on remand",
+    "bail_while_held": "bail running on while the person was remanded or in prison (bail "
+    "ends when the person is remanded or imprisoned)",
+    "order_while_in_prison": "community order made while the person was in prison",
 }
 
 #: How many example event ids a report keeps per kind.
@@ -115,7 +119,7 @@ class Quality(Tabular):
     def table(self) -> Table:
         """One row per kind of oddity found."""
         columns = (
-            Column("kind", "category"),
+            Column("kind", "category", unit="code"),
             Column("count", "int"),
             Column("examples"),
             Column("meaning"),
@@ -145,7 +149,7 @@ class Quality(Tabular):
             return "No data-quality issues found."
         table = self.table()
         counts = Table(table.title, table.columns[:3], tuple(row[:3] for row in table.rows))
-        explained = "\n".join(f"  {kind}: {meaning}" for kind, _, _, meaning in table.rows)
+        explained = "\n".join(f"  {label(kind)}: {meaning}" for kind, _, _, meaning in table.rows)
         return "\n".join(
             [
                 f"{plural(self.total, 'oddity', 'oddities')} of {plural(len(self.counts), 'kind')} "

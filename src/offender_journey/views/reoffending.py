@@ -159,8 +159,8 @@ class Reoffending(Tabular):
     def table(self) -> Table:
         """One row for the cohort, then one per age group and per index kind."""
         columns = (
-            Column("split", "category"),
-            Column("group", "category"),
+            Column("split", "category", unit="code"),
+            Column("group", "category", unit="code"),
             Column("cohort", "int"),
             Column("reoffenders", "int"),
             Column("reoffences", "int"),

@@ -123,10 +123,10 @@ class Warrants(Tabular):
         columns = (
             Column("category", "category"),
             Column("executed", "int"),
-            Column("on_time", "int"),
-            Column("share_on_time", "float", "on time", "share"),
-            Column("target_days", "int"),
-            Column("median_days", "float"),
+            Column("on_time", "int", "within target"),
+            Column("share_on_time", "float", "share within target", "share"),
+            Column("target_days", "int", "target (days)"),
+            Column("median_days", "float", "median days to execution"),
         )
         rows = tuple(
             (
@@ -146,7 +146,10 @@ class Warrants(Tabular):
         rows = tuple((key, n) for key, n in self.outstanding.items())
         return Table(
             "Outstanding warrants",
-            (Column("kind_category", "category"), Column("outstanding", "int")),
+            (
+                Column("kind_category", "category", "kind (category)", unit="code"),
+                Column("outstanding", "int"),
+            ),
             rows,
         )
 
