@@ -155,3 +155,15 @@ def test_risk_shows_words_in_text_and_codes_in_json(
 def test_what_ogrs3_lacks_is_said_in_words(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["risk", "O-0002", "--store", store]) == 0
     assert "OGRS3: cannot be computed, missing date of birth" in capsys.readouterr().out
+
+
+def test_one_charge_and_one_offender_are_singular_everywhere(tmp_path: Path) -> None:
+    from offender_journey.io.export import export
+    from offender_journey.views.conversion import Conversion
+
+    assert str(Conversion(charges=1, convicted=1)).startswith("1 of 1 charge convicted")
+    j = JourneyBuilder("O1")
+    j.arrest("2014-01-01")
+    with SQLiteStore(tmp_path / "one.db") as s:
+        s.append(j.events)
+        assert str(export(s, tmp_path / "out")).startswith("1 offender, 1 event and ")

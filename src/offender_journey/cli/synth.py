@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..store.sqlite import is_sqlite_file
+from ..tables import plural
 from ._common import Commands, UsageError, at_least, atomic_output, refuse_overwriting
 
 
@@ -23,7 +24,10 @@ def _cmd_synth(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.out!r} is a SQLite database: refusing to overwrite it")
         with atomic_output(args.out) as temporary:
             count = write_jsonl(temporary, args.offenders, seed=args.seed, preset=args.preset)
-        print(f"{count} events for {args.offenders} offenders -> {args.out}", file=sys.stderr)
+        print(
+            f"{plural(count, 'event')} for {plural(args.offenders, 'offender')} -> {args.out}",
+            file=sys.stderr,
+        )
     return 0
 
 

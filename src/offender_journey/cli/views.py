@@ -44,7 +44,8 @@ def _cmd_reoffending(args: argparse.Namespace) -> int:
 
 
 def last_followed_quarter(end: dt.date) -> tuple[dt.date, dt.date]:
-    """The last calendar quarter whose follow-up is complete on ``end``.
+    """The last calendar quarter whose follow-up is complete on ``end``: the quarter's
+    last day plus :data:`FOLLOW_UP_MONTHS` is on or before ``end``.
 
     Examples:
         >>> last_followed_quarter(dt.date(2016, 9, 30))
@@ -52,13 +53,12 @@ def last_followed_quarter(end: dt.date) -> tuple[dt.date, dt.date]:
         >>> last_followed_quarter(dt.date(2016, 9, 29))
         (datetime.date(2014, 10, 1), datetime.date(2014, 12, 31))
     """
-    latest = add_months(end, -FOLLOW_UP_MONTHS)  # a period ending on or before this day
-    first = dt.date(latest.year, 3 * ((latest.month - 1) // 3) + 1, 1)
-    last = add_months(first, 3) - dt.timedelta(days=1)
-    if last > latest:
-        first = add_months(first, -3)
+    first = dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)  # the quarter of ``end``
+    while True:
         last = add_months(first, 3) - dt.timedelta(days=1)
-    return first, last
+        if add_months(last, FOLLOW_UP_MONTHS) <= end:
+            return first, last
+        first = add_months(first, -3)
 
 
 def _data_end(args: argparse.Namespace) -> dt.date | None:

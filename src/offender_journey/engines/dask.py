@@ -45,6 +45,7 @@ from ..history import ALL_TIME, Window
 from ..io.export import new_directory
 from ..metrics import MetricsReport, _balanced_ranges, _compute_range, compute
 from ..store import open_store
+from ..tables import plural
 from ..views import View, ViewChoice, resolve_views
 from .partitions import derive_parquet, fold_parquet, parquet_partitions
 
@@ -213,7 +214,7 @@ class FactsWritten:
 
     def __str__(self) -> str:
         return (
-            f"facts of {self.offenders} offenders written to {self.directory}: "
+            f"facts of {plural(self.offenders, 'offender')} written to {self.directory}: "
             f"{len(self.rows)} tables of {self.partitions} Parquet partitions, "
             f"in {self.seconds:.2f} s"
         )

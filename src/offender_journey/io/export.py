@@ -43,6 +43,7 @@ from ..facts.schema import TABLE, TABLES
 from ..history import History
 from ..progress import Progress, counted
 from ..store.base import EventRow, EventStore, event_rows
+from ..tables import plural
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
 from .pseudonymise import Pseudonymiser
 
@@ -81,8 +82,9 @@ class ExportReport:
 
     def __str__(self) -> str:
         how = " (pseudonymised)" if self.pseudonymised else ""
+        events = plural(self.rows.get("events", 0), "event")
         return (
-            f"{self.offenders} offenders, {self.rows.get('events', 0)} events and "
+            f"{plural(self.offenders, 'offender')}, {events} and "
             f"{len(self.rows) - 1} fact tables written to {self.directory}{how}"
         )
 

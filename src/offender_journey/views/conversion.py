@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from ..history import ALL_TIME, Window
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, plural
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -111,7 +111,7 @@ class Conversion(Tabular):
             return "n/a" if value is None else f"{100 * value:.1f} %"
 
         return (
-            f"{self.convicted} of {self.charges} charges convicted ({pct(self.rate)}); "
+            f"{self.convicted} of {plural(self.charges, 'charge')} convicted ({pct(self.rate)}); "
             f"{self.not_convicted} not convicted, {self.pending} pending; "
             f"resolved rate {pct(self.resolved_rate)} (convicted among the charges decided)"
         )
