@@ -10,12 +10,15 @@ reader). Each computes the library's definitions from the JSON Lines file:
 * retractions in force are applied: a retraction is in force unless a retraction in
   force retracts it, along chains of any length (a cycle of retractions is refused);
 * transaction order is ``recorded_at`` as an instant, then the line's place in the file
-  (a stream's order of append); a re-sent charge or arrest id keeps its last record;
+  (a stream's order of append); a re-sent charge, arrest or sentence id keeps its last
+  record, the earlier ones count nowhere;
 * a charge's final outcome is its latest-dated ``conviction`` or ``charge_disposed``,
   ties to the one recorded later;
 * an offender's sentencing occasions are the distinct dates of their sentences,
   numbered from 1; a charge listed on an occasion counts once for it; a negative
-  duration is left out of its own measure only.
+  duration is left out of its own measure only;
+* dates are calendar days, as in the synthetic files (a ``date`` given as a datetime
+  with an offset would first need reducing to its day in London).
 
 Each is a script run in a fresh process by ``measure.run_step`` (so its time and peak
 memory are its own, interpreter start-up included, as for the library's commands) and
@@ -90,7 +93,7 @@ import polars as pl
 S = pl.String
 SCHEMA = {"offender_id": S, "event_id": S, "type": S, "recorded_at": S, "date": S,
           "target_event_id": S, "charge_id": S, "arrest_id": S, "offence_date": S,
-          "charge_ids": pl.List(S)}
+          "sentence_id": S, "charge_ids": pl.List(S)}
 KEY = ["offender_id", "charge_id"]
 
 events = (
@@ -124,7 +127,7 @@ final = (effective.filter(pl.col("type").is_in(OUTCOMES))
 conversion = charges.join(final, on=KEY, how="left").select(
     pl.len(), pl.col("convicted").sum(), (~pl.col("convicted")).sum().alias("not_convicted"))
 
-listed = (effective.filter(pl.col("type") == "sentence")
+listed = (latest("sentence", "sentence_id")
           .select("offender_id", "charge_ids",
                   occasion=pl.col("date").rank("dense").over("offender_id"))
           .explode("charge_ids").rename({"charge_ids": "charge_id"})
@@ -153,7 +156,8 @@ CREATE TABLE events AS
 SELECT * FROM read_json(?, format = 'newline_delimited', columns = {
     offender_id: 'VARCHAR', event_id: 'VARCHAR', type: 'VARCHAR',
     recorded_at: 'TIMESTAMPTZ', date: 'DATE', target_event_id: 'VARCHAR',
-    charge_id: 'VARCHAR', arrest_id: 'VARCHAR', offence_date: 'DATE', charge_ids: 'VARCHAR[]'})
+    charge_id: 'VARCHAR', arrest_id: 'VARCHAR', offence_date: 'DATE', sentence_id: 'VARCHAR',
+    charge_ids: 'VARCHAR[]'})
 WHERE type IN ? AND recorded_at <= ?
 ''', [sys.argv[1], KINDS, NOW])
 gone = retracted(db.execute('''
@@ -176,6 +180,11 @@ SELECT offender_id, arrest_id, date AS arrest_day FROM effective WHERE type = 'a
 QUALIFY row_number() OVER (PARTITION BY offender_id, arrest_id
                            ORDER BY recorded_at DESC, position DESC) = 1;
 
+CREATE TABLE sentences AS
+SELECT offender_id, date, charge_ids FROM effective WHERE type = 'sentence'
+QUALIFY row_number() OVER (PARTITION BY offender_id, sentence_id
+                           ORDER BY recorded_at DESC, position DESC) = 1;
+
 CREATE TABLE final AS
 SELECT offender_id, charge_id, type = 'conviction' AS convicted, date AS outcome_date
 FROM effective WHERE type IN ('conviction', 'charge_disposed')
@@ -192,7 +201,7 @@ WITH listed AS (
     SELECT DISTINCT offender_id, occasion, unnest(charge_ids) AS charge_id
     FROM (SELECT offender_id, charge_ids,
                  dense_rank() OVER (PARTITION BY offender_id ORDER BY date) AS occasion
-          FROM effective WHERE type = 'sentence')),
+          FROM sentences)),
 days AS (
     SELECT occasion, f.outcome_date - a.arrest_day AS a2c, a.arrest_day - c.offence_date AS o2a
     FROM listed
@@ -221,7 +230,8 @@ S = pa.string()
 SCHEMA = pa.schema({"offender_id": S, "event_id": S, "type": S,
                     "recorded_at": pa.timestamp("us", tz="UTC"), "date": pa.timestamp("s"),
                     "target_event_id": S, "charge_id": S, "arrest_id": S,
-                    "offence_date": pa.timestamp("s"), "charge_ids": pa.list_(S)})
+                    "offence_date": pa.timestamp("s"), "sentence_id": S,
+                    "charge_ids": pa.list_(S)})
 KEY = ["offender_id", "charge_id"]
 
 table = pa_json.read_json(sys.argv[1], parse_options=pa_json.ParseOptions(
@@ -256,8 +266,8 @@ final = pd.DataFrame({"offender_id": final["offender_id"], "charge_id": final["c
 status = charges.merge(final, on=KEY, how="left")["convicted"]
 counts = len(status), int((status == True).sum()), int((status == False).sum())
 
-sentences = df[df["type"] == "sentence"][["offender_id", "date", "charge_ids"]]
-sentences["occasion"] = sentences.groupby("offender_id")["date"].rank(method="dense")
+sentences = latest("sentence", "sentence_id")[["offender_id", "date", "charge_ids"]]
+sentences = sentences.assign(occasion=sentences.groupby("offender_id")["date"].rank(method="dense"))
 listed = (sentences.explode("charge_ids")
           .rename(columns={"charge_ids": "charge_id"})[["offender_id", "occasion", "charge_id"]]
           .drop_duplicates())
