@@ -74,33 +74,27 @@ def caption(ax: Any, text: str, *, gid: str = "caption") -> Any:
     def under_the_axis(renderer: Any) -> Any:
         return ax.xaxis.get_tightbbox(renderer) or ax.get_window_extent(renderer)
 
-    return ax.annotate(
-        text,
-        (0.0, 0.0),
-        xycoords=("axes fraction", under_the_axis),
-        xytext=(0, -6),
-        textcoords="offset points",
-        va="top",
-        ha="left",
-        fontsize=SIZE["note"],
-        color=INK,
-        gid=gid,
-    )
+    return _note(ax, text, ("axes fraction", under_the_axis), below=True, colour=INK, gid=gid)
 
 
 def subtitle(ax: Any, text: str, *, gid: str = "subtitle") -> Any:
     """``text`` in small type just above the axes, under a left title with room for it
     (``pad=SIZE["note"] + 8``), left-aligned so a long title and it never collide."""
+    return _note(ax, text, "axes fraction", below=False, colour=MUTED, gid=gid)
+
+
+def _note(ax: Any, text: str, where: Any, *, below: bool, colour: str, gid: str) -> Any:
+    """Small left-aligned text at the left edge of the axes, under or over ``where``."""
     return ax.annotate(
         text,
-        (0.0, 1.0),
-        xycoords="axes fraction",
-        xytext=(0, 4),
+        (0.0, 0.0 if below else 1.0),
+        xycoords=where,
+        xytext=(0, -6 if below else 4),
         textcoords="offset points",
-        va="bottom",
+        va="top" if below else "bottom",
         ha="left",
         fontsize=SIZE["note"],
-        color=MUTED,
+        color=colour,
         gid=gid,
     )
 

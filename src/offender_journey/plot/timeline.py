@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -13,7 +14,7 @@ from ..labels import label
 from ..projections.base import ALL_TIME, History, Window, as_of_date
 from ..projections.timeline import Episode, EpisodeKind, Flag, Timeline, build_timeline
 from ..tables import plural
-from .style import GRID, INK, MUTED, PALETTE, SIZE, axes, caption, date_axis, subtitle
+from .style import GRID, INK, PALETTE, SIZE, axes, caption, date_axis, subtitle
 
 __all__ = ["BANDS", "FLAG_MARKS", "LANES", "plot_timeline"]
 
@@ -167,7 +168,7 @@ def plot_timeline(
                 _Lane(
                     f"band:{band.value}",
                     words if peak < 2 else f"{words}\n(up to {peak} at once)",
-                    _band_drawer(ax, axis, band, colour, episodes, open_to),
+                    partial(_draw_band, ax, axis, band, colour, episodes, open_to),
                 )
             )
     _lay_out(ax, lanes)
@@ -423,16 +424,8 @@ def _count_court(
         ("court_cases", "Court cases\nopen each month", open_cases),
         ("court_appearances", "Court appearances\neach month", heard),
     ):
-        lanes.append(_Lane(f"lane:{name}", words, _counts_drawer(ax, axis, name, edges, counts)))
-
-
-def _counts_drawer(
-    ax: Any, axis: _Axis, name: str, edges: Sequence[dt.date], counts: Sequence[int]
-) -> Callable[[float, float], None]:
-    def draw(y: float, h: float) -> None:
-        _draw_counts(ax, axis, name, edges, counts, y, h)
-
-    return draw
+        draw = partial(_draw_counts, ax, axis, name, edges, counts)
+        lanes.append(_Lane(f"lane:{name}", words, draw))
 
 
 def _draw_counts(
@@ -460,17 +453,22 @@ def _draw_counts(
     for since, until, count in zip(edges, edges[1:], counts, strict=False):
         if count and (every or count == peak):
             middle = axis.clip(since) + (axis.clip(until) - axis.clip(since)) / 2
-            ax.annotate(
-                str(count),
-                (middle, base + tall * count / peak),
-                xytext=(0, 1),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=SIZE["note"] - 1,
-                color=MUTED,
-                gid=f"count:{name}:{since:%Y-%m}",
-            )
+            _count(ax, count, (middle, base + tall * count / peak), f"count:{name}:{since:%Y-%m}")
+
+
+def _count(ax: Any, n: int, top: tuple[dt.date, float], gid: str) -> None:
+    """A count written just above the top of its column or band."""
+    ax.annotate(
+        str(n),
+        top,
+        xytext=(0, 1),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=SIZE["note"] - 1,
+        color=INK,
+        gid=gid,
+    )
 
 
 def _concurrent(
@@ -521,20 +519,6 @@ def _peaks(
     return [top for top in tops if top[2] > 1]
 
 
-def _band_drawer(
-    ax: Any,
-    axis: _Axis,
-    band: EpisodeKind,
-    colour: str,
-    episodes: Sequence[Episode],
-    open_to: dt.date,
-) -> Callable[[float, float], None]:
-    def draw(y: float, h: float) -> None:
-        _draw_band(ax, axis, band, colour, episodes, open_to, y, h)
-
-    return draw
-
-
 def _draw_band(
     ax: Any,
     axis: _Axis,
@@ -571,17 +555,8 @@ def _draw_band(
             gid=f"band:{band.value}",
         )
     for i, (since, until, n) in enumerate(_peaks(stretches, axis)):
-        ax.annotate(
-            str(n),
-            (since + (until - since) / 2, base + tall * n / peak),
-            xytext=(0, 1),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=SIZE["note"] - 1,
-            color=INK,
-            gid=f"count:{band.value}:{i}",
-        )
+        middle = since + (until - since) / 2
+        _count(ax, n, (middle, base + tall * n / peak), f"count:{band.value}:{i}")
     still = [e for e in episodes if e.open]
     if not still:
         return
