@@ -246,13 +246,18 @@ def test_days_by_occasion_splits_the_axes_it_is_given() -> None:
     events = synth.generate(10, seed=5, preset="prolific")
     streams = [(o, list(e)) for o, e in itertools.groupby(events, key=lambda e: e.offender_id)]
     days = compute(streams, views=["days_by_sentencing_occasion"]).occasions
-    figure, given = matplotlib.pyplot.subplots(figsize=(8, 6))
-    ax = plot_days_by_occasion(days, ax=given, min_n=1)
-    assert ax is given
-    assert [a.get_gid() for a in figure.axes] == [
-        "panel:arrest_to_conviction",
-        "panel:offence_to_arrest",
-    ]
+    by_grid = matplotlib.pyplot.subplots(figsize=(8, 6))[1]
+    by_hand = matplotlib.pyplot.figure(figsize=(8, 6)).add_axes((0.1, 0.1, 0.8, 0.8))
+    for given in (by_grid, by_hand):
+        ax = plot_days_by_occasion(days, ax=given, min_n=1)
+        assert ax is given
+        top, bottom = ax.figure.axes
+        assert (top.get_gid(), bottom.get_gid()) == (
+            "panel:arrest_to_conviction",
+            "panel:offence_to_arrest",
+        )
+        ax.figure.canvas.draw()
+        assert bottom.get_position().y1 < top.get_position().y0  # one above the other
 
 
 def test_survival_curve_is_the_product_limit_estimate() -> None:

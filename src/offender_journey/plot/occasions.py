@@ -29,12 +29,14 @@ def _panels(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
         )
         return top, bottom
     spec = ax.get_subplotspec()
-    if spec is None:
-        raise ValueError("days by occasion draws two panels: pass axes made by subplots")
-    inner = spec.subgridspec(2, 1, height_ratios=ratios, hspace=0.08)
-    ax.set_subplotspec(inner[0])
-    bottom = ax.figure.add_subplot(inner[1], sharex=ax)
-    return ax, bottom
+    if spec is not None:  # a grid's cell: split it, so a layout engine places both
+        inner = spec.subgridspec(2, 1, height_ratios=ratios, hspace=0.08)
+        ax.set_subplotspec(inner[0])
+        return ax, ax.figure.add_subplot(inner[1], sharex=ax)
+    x, y, width, height = ax.get_position().bounds  # axes placed by hand: split the box
+    lower = height * ratios[1] / sum(ratios)
+    ax.set_position([x, y + lower + 0.06 * height, width, height - lower - 0.06 * height])
+    return ax, ax.figure.add_axes((x, y, width, lower), sharex=ax)
 
 
 def plot_days_by_occasion(
@@ -57,8 +59,8 @@ def plot_days_by_occasion(
     Occasions with fewer than ``min_n`` charges are left out (the caption says how
     many). The subtitle gives the period and the as-of date.
 
-    Returns the top panel's axes; the bottom panel shares its x-axis. Given ``ax`` (made
-    by ``subplots``), its place in the figure is split into the two panels.
+    Returns the top panel's axes; the bottom panel shares its x-axis. Given ``ax``, its
+    place in the figure is split into the two panels.
     """
     top, bottom = _panels(ax, size)
     occasions = [k for k in days.occasions if days.row(k)[0].n >= min_n]
