@@ -5,6 +5,8 @@ import itertools
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -31,8 +33,10 @@ from offender_journey.plot import (  # noqa: E402
 )
 from offender_journey.plot.reoffending import _product_limit  # noqa: E402
 from offender_journey.plot.style import HATCHES, MARKERS, PALETTE, output_format  # noqa: E402
+from offender_journey.plot.timeline import _concurrent, _pack  # noqa: E402
 from offender_journey.projections import ALL_TIME, History, Window  # noqa: E402
 from offender_journey.projections.iom import LONDON, IomCohort, IomProjection  # noqa: E402
+from offender_journey.projections.timeline import Episode, EpisodeKind  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -248,9 +252,9 @@ def test_days_by_occasion_splits_the_axes_it_is_given() -> None:
     days = compute(streams, views=["days_by_sentencing_occasion"]).occasions
     by_grid = matplotlib.pyplot.subplots(figsize=(8, 6))[1]
     by_hand = matplotlib.pyplot.figure(figsize=(8, 6)).add_axes((0.1, 0.1, 0.8, 0.8))
-    for given in (by_grid, by_hand):
-        ax = plot_days_by_occasion(days, ax=given, min_n=1)
-        assert ax is given
+    for place in (by_grid, by_hand):
+        ax = plot_days_by_occasion(days, ax=place, min_n=1)
+        assert ax is place
         top, bottom = ax.figure.axes
         assert (top.get_gid(), bottom.get_gid()) == (
             "panel:arrest_to_conviction",
@@ -633,3 +637,43 @@ def test_date_labels_never_overlap(window, size) -> None:  # type: ignore[no-unt
     )
     assert len(boxes) >= 3
     assert all(a.x1 + 4 < b.x0 for a, b in itertools.pairwise(boxes))
+
+
+# --- Invariants of the timeline's layout ------------------------------------------------------
+
+DAY0 = dt.date(2012, 1, 1)
+spans = st.lists(
+    st.tuples(st.integers(0, 200), st.integers(0, 60)).map(
+        lambda s: (DAY0 + dt.timedelta(days=s[0]), DAY0 + dt.timedelta(days=s[0] + s[1]))
+    ),
+    max_size=25,
+)
+
+
+@given(spans, st.integers(1, 10))
+def test_packed_rows_never_hold_spans_closer_than_asked(given_spans, apart) -> None:  # type: ignore[no-untyped-def]
+    ordered = sorted(given_spans)
+    rows = _pack(ordered, apart)
+    assert len(rows) == len(ordered)
+    for row in set(rows):
+        mine = [s for s, r in zip(ordered, rows, strict=True) if r == row]
+        assert all((b[0] - a[1]).days >= apart for a, b in itertools.pairwise(mine))
+
+
+@given(spans)
+def test_concurrent_counts_every_episode_day_once(given_spans) -> None:  # type: ignore[no-untyped-def]
+    episodes = [
+        Episode(kind=EpisodeKind.ON_BAIL, start=a, end=b, ref=f"b{i}", start_event_id=f"e{i}")
+        for i, (a, b) in enumerate(given_spans)
+    ]
+    first, end = DAY0 + dt.timedelta(days=30), DAY0 + dt.timedelta(days=180)
+    stretches = _concurrent(episodes, first, end, open_to=end)
+    # Stretches are in order, do not overlap, and lie in the view.
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(stretches))
+    assert all(first <= since < until <= end and n > 0 for since, until, n in stretches)
+    # Day by day, the count is how many episodes (a day at least each) cover the day.
+    for offset in range(0, 150, 7):
+        day = first + dt.timedelta(days=offset)
+        covering = sum(1 for a, b in given_spans if a <= day < max(b, a + dt.timedelta(days=1)))
+        counted = sum(n for since, until, n in stretches if since <= day < until)
+        assert counted == covering
