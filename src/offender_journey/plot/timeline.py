@@ -314,10 +314,12 @@ def _draw_stacked(ax: Any, days: Sequence[dt.date], y: float, h: float, gap: int
     for i, (day, n) in enumerate(more):
         ax.annotate(
             f"+{n - _STACK}",
-            (day, y + 0.35 * h),
+            (day, y + 0.35 * h - step / 2),  # the top row's centre
+            xytext=(0, 3),
+            textcoords="offset points",
             fontsize=SIZE["note"] - 1,
-            ha="left",
-            va="top",
+            ha="center",
+            va="bottom",
             color=INK,
             gid=f"{gid}:more:{i}",
         )
