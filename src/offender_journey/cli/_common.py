@@ -416,12 +416,14 @@ def check_picture(path: str | None) -> None:
     if not path:
         return
     try:
-        import matplotlib  # here: the plot extra is optional
+        # the plot extra (matplotlib)
+        import matplotlib
     except ImportError:
         from ..errors import MissingExtraError
 
         raise MissingExtraError("--png", "plot", "matplotlib") from None
     matplotlib.use("Agg")
+    # start-up: loaded by the commands that draw
     from ..plot.style import output_format
 
     output_format(path)

@@ -54,7 +54,8 @@ def survival_curve(
     if any(d < 0 for d in durations):
         raise ValueError("durations must not be negative")
     try:
-        from lifelines import KaplanMeierFitter  # here: lifelines is the optional survival extra
+        # the survival extra (lifelines)
+        from lifelines import KaplanMeierFitter
     except ImportError:
         return (*_product_limit(durations, observed), None, None)
     fitter = KaplanMeierFitter().fit(list(durations), [bool(o) for o in observed])

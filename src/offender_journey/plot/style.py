@@ -54,7 +54,8 @@ SIZE = {"title": 13.0, "body": 10.0, "note": 8.5}
 def pyplot() -> Any:
     """``matplotlib.pyplot``, or an error naming the extra to install."""
     try:
-        import matplotlib.pyplot as plt  # here: matplotlib is the optional plot extra
+        # the plot extra (matplotlib)
+        import matplotlib.pyplot as plt
     except ImportError:
         raise MissingExtraError("pictures", "plot", "matplotlib") from None
     return plt
@@ -108,6 +109,7 @@ def date_axis(ax: Any) -> None:
     other. Labels say only what changes ("Mar", "15", "2014"); the year or month they
     belong to is written once, at the axis's end.
     """
+    # the plot extra (matplotlib)
     import matplotlib.dates
     from matplotlib.ticker import Locator
 
@@ -149,6 +151,7 @@ def date_axis(ax: Any) -> None:
 
 def percent_formatter() -> Any:
     """Tick labels of shares (0 to 1) as whole per cent."""
+    # the plot extra (matplotlib)
     from matplotlib.ticker import PercentFormatter
 
     return PercentFormatter(1.0, decimals=0)
@@ -160,6 +163,7 @@ def output_format(path: str | os.PathLike[str]) -> str:
     Raises:
         PlotError: matplotlib cannot write that format.
     """
+    # the plot extra (matplotlib)
     from matplotlib.backend_bases import FigureCanvasBase
 
     name = os.fspath(path)

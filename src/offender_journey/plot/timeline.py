@@ -94,6 +94,7 @@ def plot_timeline(
     Episodes still open at the as-of date stop there, hatched, with an arrow. The legend
     sits outside the axes; the window's summary is the caption.
     """
+    # the plot extra (matplotlib)
     from matplotlib.dates import date2num
 
     if cases not in ("auto", "bars", "counts"):
@@ -359,6 +360,7 @@ def _draw_cases(
 ) -> None:
     """Each court case a bar from its first to its last appearance, ticked at each
     appearance; cases that overlap in time take separate rows."""
+    # the plot extra (matplotlib)
     from matplotlib.collections import LineCollection
 
     depth = max(rows) + 1
