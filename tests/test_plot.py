@@ -16,6 +16,8 @@ from matplotlib.dates import date2num, num2date  # noqa: E402
 from offender_journey import plot, synth  # noqa: E402
 from offender_journey.builder import JourneyBuilder  # noqa: E402
 from offender_journey.errors import MissingExtraError, PlotError  # noqa: E402
+from offender_journey.folds.episodes import Episode, EpisodeKind  # noqa: E402
+from offender_journey.history import ALL_TIME, History, Window  # noqa: E402
 from offender_journey.metrics import compute, reoffending_rows  # noqa: E402
 from offender_journey.plot import (  # noqa: E402
     FLAG_MARKS,
@@ -34,9 +36,7 @@ from offender_journey.plot import (  # noqa: E402
 from offender_journey.plot.reoffending import _product_limit  # noqa: E402
 from offender_journey.plot.style import HATCHES, MARKERS, PALETTE, output_format  # noqa: E402
 from offender_journey.plot.timeline import _concurrent, _pack  # noqa: E402
-from offender_journey.projections import ALL_TIME, History, Window  # noqa: E402
-from offender_journey.projections.iom import LONDON, IomCohort, IomProjection  # noqa: E402
-from offender_journey.projections.timeline import Episode, EpisodeKind  # noqa: E402
+from offender_journey.views.iom import LONDON, IomCohort, IomProjection  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

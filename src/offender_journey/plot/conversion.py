@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..projections.conversion import Conversion
+from ..views.conversion import Conversion
 from .style import GRID, HATCHES, PALETTE, SIZE, axes
 
 __all__ = ["plot_conversion"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..projections.cost import CostReport
+from ..views.cost import CostReport
 from .style import GRID, INK, PALETTE, SIZE, axes, caption, percent_formatter
 
 __all__ = ["plot_cost_concentration", "plot_lorenz"]

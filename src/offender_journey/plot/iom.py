@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from ..projections.base import History
-from ..projections.iom import LONDON, IomRule, Selected, select
-from ..projections.ogrs3 import percent as percent_of
+from ..history import History
+from ..offender import select
 from ..tables import plural
+from ..views.iom import LONDON, IomRule, Selected
+from ..views.ogrs3 import percent as percent_of
 from .style import GRID, INK, MARKERS, PALETTE, SIZE, axes, caption, percent_formatter
 
 __all__ = ["IOM_GROUPS", "plot_iom_cohort"]

@@ -6,9 +6,9 @@ import datetime as dt
 import math
 from typing import Any
 
-from ..projections.base import ALL_TIME, Window, as_of_date
-from ..projections.occasions import DaysByOccasion
+from ..history import ALL_TIME, Window, as_of_date
 from ..tables import plural
+from ..views.occasions import DaysByOccasion
 from .style import GRID, MARKERS, MUTED, PALETTE, SIZE, caption, pyplot
 
 __all__ = ["MEASURES", "plot_days_by_occasion"]

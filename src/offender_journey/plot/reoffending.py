@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..projections.reoffending import Reoffending, ReoffendingRows
 from ..tables import plural
+from ..views.reoffending import Reoffending, ReoffendingRows
 from .style import GRID, LINESTYLES, PALETTE, SIZE, axes, percent_formatter
 
 __all__ = [
@@ -179,7 +179,7 @@ def plot_reoffending_survival(
 ) -> Any:
     """Time to first proven reoffence, as a Kaplan-Meier curve.
 
-    ``rows`` is the cohort's :class:`~offender_journey.projections.reoffending.ReoffendingRows`
+    ``rows`` is the cohort's :class:`~offender_journey.views.reoffending.ReoffendingRows`
     (``metrics.reoffending_rows``), or one ``(days, reoffended)`` pair per member: the
     days from their index date to the offence date of their first proven reoffence when
     ``reoffended`` is true, else the days of follow-up they had (censored).

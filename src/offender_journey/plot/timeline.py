@@ -10,10 +10,11 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from ..events import Arrest, Caution, Charge, Conviction, CourtAppearance, Sentence
+from ..folds.episodes import Episode, EpisodeKind, Flag
+from ..history import ALL_TIME, History, Window, as_of_date
 from ..labels import label
-from ..projections.base import ALL_TIME, History, Window, as_of_date
-from ..projections.timeline import Episode, EpisodeKind, Flag, Timeline, build_timeline
 from ..tables import plural
+from ..timeline import Timeline, build_timeline
 from .style import GRID, INK, PALETTE, SIZE, axes, caption, date_axis, subtitle
 
 __all__ = ["BANDS", "FLAG_MARKS", "LANES", "plot_timeline"]
