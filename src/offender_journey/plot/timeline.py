@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..events import Arrest, Caution, Charge, Conviction, CourtAppearance, Sentence
 from ..folds.episodes import Episode, EpisodeKind, Flag
@@ -59,13 +59,12 @@ _CASE_ROWS = 4
 CaseDrawing = Literal["auto", "bars", "counts"]
 
 
-class _Lane:
-    """One horizontal lane: its id, its words, its height, and how to draw it."""
+class _Lane(NamedTuple):
+    """One horizontal lane: its words, how to draw it at (centre, height), its height."""
 
-    def __init__(
-        self, gid: str, text: str, draw: Callable[[float, float], None], height: float = 1.0
-    ) -> None:
-        self.gid, self.text, self.draw, self.height = gid, text, draw, height
+    text: str
+    draw: Callable[[float, float], None]
+    height: float = 1.0
 
 
 def _slug(words: str) -> str:
@@ -120,20 +119,16 @@ def plot_timeline(
         gid = f"lane:{_slug(name)}"
         if kind is Charge:
             lanes.append(
-                _Lane(gid, name.capitalize(), lambda y, h: _draw_stacked(ax, days, y, h, gap, gid))
+                _Lane(name.capitalize(), lambda y, h: _draw_stacked(ax, days, y, h, gap, gid))
             )
         else:
-            lanes.append(_Lane(gid, name.capitalize(), lambda y, h: _draw_ticks(ax, days, y, gid)))
+            lanes.append(_Lane(name.capitalize(), lambda y, h: _draw_ticks(ax, days, y, gid)))
 
     for name, kind in LANES[:2]:
         ticks(name, kind)
     flags = [f for f in whole.flags if view.contains(f.offence_date)]
     if flags:
-        lanes.append(
-            _Lane(
-                "lane:flagged_offences", "Flagged offences", lambda y, h: _draw_flags(ax, flags, y)
-            )
-        )
+        lanes.append(_Lane("Flagged offences", lambda y, h: _draw_flags(ax, flags, y)))
     appearances: dict[str, list[dt.date]] = {}
     for event in whole.events:
         if isinstance(event, CourtAppearance) and view.contains(event.date):
@@ -148,7 +143,6 @@ def plot_timeline(
     elif spans:
         lanes.append(
             _Lane(
-                "lane:court_cases",
                 "Court cases",
                 lambda y, h: _draw_cases(ax, axis, spans, appearances, rows, y, h),
                 height=max(1.0, 0.2 * depth),
@@ -168,7 +162,6 @@ def plot_timeline(
             words = label(band.value)
             lanes.append(
                 _Lane(
-                    f"band:{band.value}",
                     words if peak < 2 else f"{words}\n(up to {peak} at once)",
                     partial(_draw_band, ax, axis, band, colour, episodes, open_to),
                 )
@@ -430,7 +423,7 @@ def _count_court(
         ("court_appearances", "Court appearances\neach month", heard),
     ):
         draw = partial(_draw_counts, ax, axis, name, edges, counts)
-        lanes.append(_Lane(f"lane:{name}", words, draw))
+        lanes.append(_Lane(words, draw))
 
 
 def _draw_counts(
