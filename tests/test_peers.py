@@ -130,6 +130,17 @@ EDGE = [
     # c6: its conviction is recorded in the future, so unseen: pending.
     _charge(27, "c6", "2015-01-04", "2015-01-11T13:00:00+00:00"),
     _outcome("conviction", 28, "c6", "2015-09-01", "2099-01-01T09:00:00+00:00"),
+    # s24 re-sent with a corrected date and not retracted: only the later record counts.
+    _event(
+        "sentence",
+        29,
+        "2015-09-01",
+        "2015-09-02T15:00:00+00:00",
+        sentence_id="s24",
+        charge_ids=["c5"],
+        disposal="community_order",
+        length_days=365,
+    ),
 ]
 
 
@@ -185,6 +196,7 @@ def test_the_edge_offender_counts_as_the_rules_say(tmp_path: Path) -> None:
 
     # Arrest day 2015-01-09 (the re-sent arrest), c1's offence 2015-01-05 (its first record);
     # occasion 3 (c4, retracted conviction) has no value; c2's offence follows its arrest.
+    # s24 re-sent to 2015-09-01: still occasion 4, and no fifth occasion from its first record.
     assert result["days_by_sentencing_occasion"] == [
         row(1, 1, 51.0, 1, 4.0),
         row(2, 1, 23.0, 0, None),
