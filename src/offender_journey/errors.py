@@ -87,6 +87,10 @@ class EngineError(OffenderJourneyError):
     """A distributed engine could not run the work: no scheduler there, or a worker unfit."""
 
 
+class PlotError(OffenderJourneyError, ValueError):
+    """A picture cannot be written: a format matplotlib does not know, or no such folder."""
+
+
 def nearest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The choices a misspelt ``word`` most likely meant, best first (none when nothing is close).
 
