@@ -30,6 +30,14 @@ __all__ = ["MARKING", "Pack", "render_html", "require_extra", "write_html"]
 #: The Government Security Classification marking the pages carry unless told otherwise.
 MARKING = "OFFICIAL-SENSITIVE"
 
+#: How "an offence committed ..." ends for each kind of flag.
+COMMITTED: dict[str, str] = {
+    "on_bail": "on bail",
+    "on_licence": "on licence",
+    "suspended_sentence": "during a suspended sentence",
+    "community_order": "during a community order",
+}
+
 
 @attrs.frozen
 class Pack:
@@ -90,6 +98,9 @@ def _environment() -> Any:
     environment.filters["cell"] = _cell
     environment.filters["plural"] = plural
     environment.filters["percent"] = percent
+    environment.filters["committed"] = lambda kind: (
+        COMMITTED.get(kind) or label(kind, capital=False)
+    )
     return environment
 
 
@@ -107,6 +118,8 @@ def _cell(value: Any, column: Column) -> str:
     """A table cell as the library shows it, with codes in words."""
     if column.kind == "category" and isinstance(value, str):
         return label(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return column.show(value)
 
 
@@ -206,7 +219,7 @@ def _describe(case: Case, picture: Picture) -> str:
     last = picture.end - dt.timedelta(days=1)
     lanes = "; ".join(" ".join(lane.split()) for lane in picture.lanes) or "none"
     flags = ", ".join(
-        f"{label(kind, capital=False)} {n}" for kind, n in timeline.flag_counts.items()
+        f"{n} {COMMITTED.get(kind, kind)}" for kind, n in timeline.flag_counts.items()
     )
     return (
         f"Timeline of {case.offender_id} from {picture.first.isoformat()} to "

@@ -56,7 +56,7 @@ class Picture:
         ident = self.ident
         named = (
             f'{opening} class="timeline" role="img" '
-            f'aria-labelledby="{ident}-title {ident}-desc">'
+            f'aria-labelledby="{ident}-title" aria-describedby="{ident}-desc">'
             f'<title id="{ident}-title">{escape(self.title)}</title>'
             f'<desc id="{ident}-desc">{escape(description)}</desc>'
         )
