@@ -87,9 +87,9 @@ def _expected_marks(
 ) -> tuple[dict[str, int], set[str], int]:
     """What the picture of ``person`` must show, from the library's timeline: the flagged
     offences per kind, the episode bands, and how many episodes there are."""
+    as_of = dt.datetime.combine(dt.date.fromisoformat(AS_OF), dt.time.max, tzinfo=dt.UTC)
     with SQLiteStore(store) as s:
-        events = s.read_stream(person, as_of=dt.datetime(2016, 12, 31, 23, tzinfo=dt.UTC))
-    as_of = dt.datetime.combine(dt.date(2016, 12, 31), dt.time.max, tzinfo=dt.UTC)
+        events = s.read_stream(person, as_of=as_of)
     drawn = timeline(events, window=window, as_of=as_of)
     flags = {kind.value: sum(f.kind is kind for f in drawn.flags) for kind in FLAGGING_KINDS}
     bands = {e.kind.value for e in drawn.episodes_in_window}
