@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from offender_journey import synth
+from offender_journey.history import Window
 from offender_journey.labels import label
 from offender_journey.metrics import compute
-from offender_journey.projections import Window
-from offender_journey.projections.iom import LONDON
 from offender_journey.report import Pack, case_of, selection_day, write_html
+from offender_journey.views.iom import LONDON
 
 #: Everything as recorded by the end of 2016; timelines zoomed to the last three years.
 AS_OF = dt.datetime(2016, 12, 31, 23, 59, tzinfo=dt.UTC)

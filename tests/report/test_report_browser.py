@@ -17,9 +17,9 @@ from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 
 from offender_journey.cli import main
+from offender_journey.folds.episodes import FLAGGING_KINDS
+from offender_journey.history import Window
 from offender_journey.metrics import timeline
-from offender_journey.projections import Window
-from offender_journey.projections.timeline import FLAGGING_KINDS
 from offender_journey.store import SQLiteStore
 
 

@@ -8,9 +8,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offender_journey.projections import Window
-from offender_journey.projections.iom import LONDON
+from offender_journey.history import Window
 from offender_journey.report import STATUS_ORDER, Pack, case_of, render_html
+from offender_journey.views.iom import LONDON
 from strategies import RISK_STEPS, journeys
 
 AS_OF = dt.datetime(2016, 12, 31, 23, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from .views import add_rule_options, rule_of
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ..projections.base import as_of_date
+    from ..history import as_of_date
     from ..report import MARKING, Pack, case_of, require_extra, selection_day, write_html
 
     if (args.offender_id is None) == (not args.iom):
@@ -72,7 +72,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cohort(args: argparse.Namespace, rule: Any) -> tuple[str, ...]:
     """The ids the IOM view selects, in its order: the cohort the ``iom`` command lists."""
     from ..metrics import View
-    from ..projections.iom import IomCohort, IomProjection
+    from ..views.iom import IomCohort, IomProjection
 
     view = View(IomProjection(rule=rule, on=args.on), IomCohort)
     cohort: IomCohort = report_of(args, [view]).results["iom"]

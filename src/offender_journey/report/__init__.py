@@ -10,8 +10,8 @@ reason, timeline, flagged offences, window summary, recent offences, data qualit
 Examples:
     >>> import datetime as dt
     >>> from offender_journey.builder import JourneyBuilder
-    >>> from offender_journey.projections import Window
-    >>> from offender_journey.projections.iom import LONDON
+    >>> from offender_journey.history import Window
+    >>> from offender_journey.views.iom import LONDON
     >>> j = JourneyBuilder("O1")
     >>> c = j.charge("2015-03-02", "robbery")
     >>> _ = j.bail("2015-03-02", c)

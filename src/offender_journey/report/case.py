@@ -17,14 +17,17 @@ import attrs
 from ..dates import add_months
 from ..events import Event
 from ..facts.derive import derive
-from ..projections.base import History, Window, as_of_date
-from ..projections.history_bands import CriminalHistory, history_at
-from ..projections.iom import IOM_TABLES, IomProjection, IomRule, Selected, select_of
-from ..projections.offending import OffenceRecord, offences
-from ..projections.ogrs3 import Ogrs3, RiskScore, ogrs3_of, risk_of
-from ..projections.quality import Quality, quality
-from ..projections.reoffending import data_end, latest_recorded
-from ..projections.timeline import Episode, EpisodeKind, Timeline, build_timeline
+from ..folds.episodes import Episode, EpisodeKind
+from ..folds.history_bands import CriminalHistory, history_at
+from ..folds.offending import OffenceRecord, offences
+from ..folds.reoffending import latest_recorded
+from ..history import History, Window, as_of_date
+from ..offender import quality
+from ..timeline import Timeline, build_timeline
+from ..views.iom import IOM_TABLES, IomProjection, IomRule, Selected, select_of
+from ..views.ogrs3 import Ogrs3, RiskScore, ogrs3_of, risk_of
+from ..views.quality import Quality
+from ..views.reoffending import data_end
 
 __all__ = ["STATUS_ORDER", "Case", "SourceRecord", "case_of", "selection_day"]
 

@@ -17,11 +17,11 @@ from typing import Any
 import attrs
 
 from ..errors import MissingExtraError
+from ..history import Window
 from ..labels import label
-from ..projections.base import Window
-from ..projections.iom import IomRule
-from ..projections.ogrs3 import Ogrs3, RiskScore, percent
 from ..tables import Column, Table, plural
+from ..views.iom import IomRule
+from ..views.ogrs3 import Ogrs3, RiskScore, percent
 from .case import Case
 from .svg import Picture, timeline_svg
 

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from ..errors import MissingExtraError
-from ..projections.base import History, Window
+from ..history import History, Window
 
 __all__ = ["Picture", "timeline_svg"]
 
