@@ -130,7 +130,10 @@ def test_the_picture_draws_the_window_its_lanes_and_a_mark_per_flagged_offence(
     assert drawn_bands == bands  # a band for each kind of episode in the window, no other
     assert f"{ident}-lane:charges" in ids
     # Every lane is named on the picture and in its description, top to bottom.
-    lanes = [t.text for t in svg.find_elements(By.CSS_SELECTOR, "[id*='ytick'] text")]
+    lanes = [  # a label of two lines is two texts in its tick's group
+        " ".join(t.text for t in tick.find_elements(By.CSS_SELECTOR, "text"))
+        for tick in svg.find_elements(By.CSS_SELECTOR, f"[id^='{ident}-ytick_']")
+    ]
     assert len(lanes) >= len(bands) + 2
     assert "; ".join(" ".join(lane.split()) for lane in lanes) in " ".join(desc.split())
     # The table equivalent lists each episode of the picture.
