@@ -28,7 +28,7 @@ WINDOW = Window(dt.date(2014, 1, 1), dt.date(2016, 12, 31))
 
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ".") / "iom_panel_pack.html"
-    events = synth.generate(60, seed=5)
+    events = synth.generate(60, seed=3)
     streams = {o: list(evs) for o, evs in itertools.groupby(events, key=lambda e: e.offender_id)}
 
     # The cohort as the `iom` command selects it: the window's last day is the selection day.

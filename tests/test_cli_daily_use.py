@@ -167,3 +167,17 @@ def test_one_charge_and_one_offender_are_singular_everywhere(tmp_path: Path) -> 
     with SQLiteStore(tmp_path / "one.db") as s:
         s.append(j.events)
         assert str(export(s, tmp_path / "out")).startswith("1 offender, 1 event and ")
+
+
+def test_iom_with_an_as_of_selects_on_the_as_of_day(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main(["iom", "--store", store, "--as-of", "2014-06-30", "--json"]) == 0
+    as_of = json.loads(capsys.readouterr().out)
+    argv = ["iom", "--store", store, "--as-of", "2014-06-30", "--on", "2014-06-30", "--json"]
+    assert main(argv) == 0
+    assert as_of == json.loads(capsys.readouterr().out)
+    assert main(["iom", "--store", store, "--as-of", "2014-06-30"]) == 0
+    assert "the data's end" not in capsys.readouterr().out

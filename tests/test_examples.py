@@ -21,7 +21,7 @@ EXPECTED = {
     "make_pictures.py": ["pictures written to "],
     "iom_panel_pack.py": [
         "IOM panel pack: 3 of 60 people selected on 2016-12-31",
-        "S5-O000023: 2-year score 75 % (50-74 %) with burglary",
+        "S3-O000055: 2-year score 60 % (50-74 %) with burglary (other)",
         "written to ",
     ],
     "iom_cohort.py": [

@@ -108,7 +108,12 @@ def _cmd_iom(args: argparse.Namespace) -> int:
     from ..views.iom import IomCohort, IomProjection
 
     on, note = args.on or args.end, ""
-    if on is None and args.engine == "local" and (on := _data_end(args)) is not None:
+    if (
+        on is None
+        and args.as_of is None  # else the as-of day, as the view itself takes it
+        and args.engine == "local"
+        and (on := _data_end(args)) is not None
+    ):
         note = (
             f"Selection on {in_words(on)}, the data's end (the latest event date); "
             "give --on to choose the day."
@@ -259,8 +264,8 @@ def register(commands: Commands) -> None:
     ).set_defaults(handler=_cmd_history)
     iom = view_command(
         "iom",
-        "Integrated Offender Management selection on a day (--on, else --to, else the data's "
-        "end: the latest event date in the store). "
+        "Integrated Offender Management selection on a day (--on, else --to, else the "
+        "--as-of day, else the data's end: the latest event date in the store). "
         "Default: the London preset as described in 2015 (unconfirmed): 2-year score >= 75 %, "
         "or 50-74 % with robbery or burglary in the previous 12 months. See docs/risk_and_iom.md.",
     )

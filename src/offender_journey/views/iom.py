@@ -39,6 +39,7 @@ from ..dates import add_months
 from ..events import Category
 from ..facts.schema import OffenceRow, OffenderFacts
 from ..history import History, Window, as_of_date
+from ..labels import label
 from ..tables import Column, Table, Tabular, plural
 from .base import facts_on
 from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
@@ -210,7 +211,7 @@ def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | R
             key=_offence_order,
         )
         if recent:
-            kinds = " and ".join(sorted({o.category.replace("_", " ") for o in recent}))
+            kinds = " and ".join(sorted({label(o.category, capital=False) for o in recent}))
             band = f"{lower}-{threshold - 1} %"
             reason = (
                 f"2-year score {shown} ({band}) with {kinds} in the previous "
