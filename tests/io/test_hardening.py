@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from offender_journey.cli import ingest as ingest_command
 from offender_journey.cli import main
+from offender_journey.codec import MAX_NESTING
 from offender_journey.events import Arrest, EventRetracted
 from offender_journey.io import ImportInterruptedError, Rejection, import_jsonl, write_rejection
 from offender_journey.io.importing import KEEP_REJECTIONS, KEEP_TEXT_BYTES
@@ -256,3 +257,41 @@ def test_retractions_resolve_as_before_cycles_included(edges: list[tuple[int, in
             )
         )
     assert _effective_ids(events) == _recursive_reference(events)
+
+
+# --- nesting: the same bound with either parser -------------------------------------------
+
+
+@pytest.mark.parametrize("with_orjson", [True, False], ids=["orjson", "stdlib"])
+@pytest.mark.parametrize("depth", [MAX_NESTING - 1, MAX_NESTING, 200, 1_000, 100_000])
+def test_nesting_is_bounded_the_same_with_either_parser(
+    depth: int, with_orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not with_orjson:
+        monkeypatch.setattr("offender_journey.codec.orjson", None)
+    # The event object is one level: an extra field nested ``depth - 1`` levels makes ``depth``.
+    extra = b"[" * (depth - 1) + b"]" * (depth - 1)
+    nested = arrest("deep")[:-1] + b', "x": ' + extra + b"}"
+    quoted = arrest("quoted")[:-1] + b', "x": "' + b"[{" * 1_000 + b'"}'
+    report = import_jsonl(source([nested, quoted]), store := InMemoryStore())
+    if depth <= MAX_NESTING:
+        assert (report.stored, report.rejected) == (2, 0)
+    else:
+        assert (report.stored, report.rejected) == (1, 1)
+        (problem,) = report.rejections[0].problems
+        assert f"nested more than {MAX_NESTING} levels deep" in problem.reason
+    every_view_runs(store)
+
+
+def test_what_was_stored_with_orjson_reads_back_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = arrest("deep")[:-1] + b', "x": ' + b"[" * 999 + b"]" * 999 + b"}"
+    with SQLiteStore(tmp_path / "j.db") as store:
+        import_jsonl(source([arrest("e1"), deep]), store)
+    monkeypatch.setattr("offender_journey.codec.orjson", None)
+    monkeypatch.setattr("offender_journey.codec._parse", json.loads)
+    with SQLiteStore(tmp_path / "j.db") as store:
+        import_jsonl(source([arrest("e2")]), store)
+        assert store.count_events() == 2
+        every_view_runs(store)
