@@ -203,18 +203,14 @@ def atomic_output(path: str) -> Iterator[str]:
 
     Nobody ever sees half an output, a failure leaves any earlier file as it was, and
     the file is readable by its owner only (outputs hold offenders' records). Yields
-    the temporary file's path (same suffix, so writers that go by suffix still can).
+    the temporary file's path (same suffix, so writers that go by suffix still can);
+    what a killed run left beside ``path`` is removed first (see
+    :mod:`~offender_journey.io.workfiles`).
     """
-    import tempfile  # here: most commands write no file
+    from ..io.workfiles import work_file  # here: most commands write no file
 
-    folder = os.path.dirname(os.path.abspath(path))
-    name = os.path.basename(path)
     try:
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{name}.", suffix=os.path.splitext(name)[1], dir=folder
-        )
-        os.fchmod(fd, 0o600)  # whatever the umask
-        os.close(fd)
+        temporary = work_file(path)
     except OSError as exc:
         raise UsageError(f"cannot write {path!r}: {exc}") from None
     try:
