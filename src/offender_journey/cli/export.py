@@ -86,7 +86,8 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "--keep-text",
         action="store_true",
-        help="keep free text: offence descriptions, courts, retraction reasons",
+        help="keep free text: offence descriptions, courts, retraction reasons, offence "
+        "codes and risk tools that are not in a known code system",
     )
     add_json(parser)
     parser.set_defaults(handler=_cmd_export)
