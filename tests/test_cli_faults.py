@@ -110,3 +110,47 @@ def test_the_next_run_removes_what_a_killed_run_left_behind(tmp_path: Path) -> N
     assert work_files() == []
     assert (tmp_path / "bad.tsv").read_bytes().startswith(b"1\tnot valid JSON")
     assert (tmp_path / "out" / "events.jsonl").exists()
+
+
+# --- hostile ids in text output ------------------------------------------------------------
+
+HOSTILE = [
+    "O1\nO9          99  2014-01-01  2014-01-01",
+    "nul\x00id",
+    "rlo\u202egnp.exe",
+    "esc\x1b[2J",
+]
+
+
+def _raw_controls(text: str) -> set[str]:
+    bidi = {"\u061c", "\u200e", "\u200f", "\u2028", "\u2029", *map(chr, range(0x202A, 0x202F))}
+    bidi |= set(map(chr, range(0x2066, 0x206A)))
+    return {c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c in bidi}
+
+
+def test_text_output_escapes_control_and_bidi_characters_in_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    lines = [arrest(f"e{i}", offender) for i, offender in enumerate(HOSTILE)]
+    lines += [b'{"type": "risk_assessed", "event_id": "r1", "offender_id": "rlo\\u202egnp.exe",'
+              b' "date": "2014-02-01", "tool": "OG\\u202eRS3", "score_2y": 0.5}']  # fmt: skip
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    store = str(tmp_path / "j.db")
+    assert main(["ingest", str(events), "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["offenders", "--store", store]) == 0
+    listing = capsys.readouterr().out
+    assert not _raw_controls(listing)
+    assert len(listing.splitlines()) == 1 + len(HOSTILE) + 1  # header, one line each, count
+    assert "O1\\nO9" in listing
+    assert "rlo\\u202egnp.exe" in listing
+    for offender in HOSTILE:
+        assert main(["timeline", offender, "--store", store]) == 0
+        text = capsys.readouterr().out
+        assert not _raw_controls(text), offender
+        assert not any(line.startswith("O9") for line in text.splitlines())
+    assert main(["risk", HOSTILE[2], "--on", "2014-03-01", "--store", store]) == 0
+    assert not _raw_controls(capsys.readouterr().out)
+    assert main(["offenders", "--store", store, "--json"]) == 0
+    assert [o["offender_id"] for o in json.loads(capsys.readouterr().out)] == sorted(HOSTILE)

@@ -17,7 +17,7 @@ import io
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO, cast
 
 from ._common import EXIT_BUSY, UsageError
 
@@ -149,6 +149,30 @@ def _survive_any_encoding() -> None:
             stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
+class _PrintableOutput:
+    """Standard output as a command sees it: every write goes through one escaping.
+
+    Whatever a command prints (tables, messages, ids in a sentence) reaches the terminal
+    with control and bidirectional characters escaped (:func:`~offender_journey.tables.printable`,
+    line breaks kept), so no stored value can clear a screen or turn text around; JSON
+    escapes them itself, and ``\\u202e`` written into a JSON string means the same string.
+    Tables escape line breaks inside values too, so an id cannot forge a row.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        from ..tables import printable
+
+        self._stream = stream
+        self._printable = printable
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._printable(text, lines=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _survive_any_encoding()
@@ -159,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..errors import OffenderJourneyError, StoreBusyError
 
     handler: Callable[[argparse.Namespace], int] = args.handler
+    stdout, sys.stdout = sys.stdout, cast(TextIO, _PrintableOutput(sys.stdout))
     try:
         return handler(args)
     except StoreBusyError as exc:
@@ -170,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stderr.close()
         return 0
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":  # pragma: no cover

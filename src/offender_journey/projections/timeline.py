@@ -55,7 +55,7 @@ from ..events import (
     WarrantIssued,
     WarrantWithdrawn,
 )
-from ..tables import Column, Table, Tabular
+from ..tables import Column, Table, Tabular, printable
 from .base import ALL_TIME, History, Window, as_of_date
 from .conversion import Conversion, conversion
 
@@ -806,7 +806,7 @@ class Timeline(Tabular):
             tuple((e.date, e.TYPE, _describe(e)) for e in self.events),
         )
         lines = [
-            f"Timeline of {self.offender_id}, {start} to {end}",
+            f"Timeline of {printable(self.offender_id)}, {start} to {end}",
             "",
             str(self.summary),
             f"flagged offences by kind: {flagged}",
