@@ -3,14 +3,18 @@ still says what it did, leaves earlier outputs as they were, and leaves nothing 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +158,155 @@ def test_text_output_escapes_control_and_bidi_characters_in_ids(
     assert not _raw_controls(capsys.readouterr().out)
     assert main(["offenders", "--store", store, "--json"]) == 0
     assert [o["offender_id"] for o in json.loads(capsys.readouterr().out)] == sorted(HOSTILE)
+
+
+# --- a full disk -----------------------------------------------------------------------------
+
+
+class Disk:
+    """A small real filesystem for one test: a tmpfs the test mounts (as root).
+
+    Where mounting is not allowed, the store is held to its size instead: every SQLite
+    connection opened after :meth:`fill` may not grow the file by a page
+    (``PRAGMA max_page_count``), which is how SQLite meets a full disk.
+    """
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.path = root / "disk"
+        self.path.mkdir()
+        self.monkeypatch = monkeypatch
+        mount = ["mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", str(self.path)]
+        self.mounted = (
+            os.geteuid() == 0 and subprocess.run(mount, capture_output=True).returncode == 0
+        )
+
+    def fill(self, room: int = 256 * 1024) -> None:
+        """Fill the disk but for ``room`` bytes: enough to open a store, not to write much."""
+        if self.mounted:
+            with open(self.path / "filler", "wb", buffering=0) as filler:
+                chunk = b"\0" * (1 << 16)
+                with contextlib.suppress(OSError):
+                    while filler.write(chunk):
+                        pass
+                filler.truncate(max(filler.tell() - room, 0))
+            return
+        connect = sqlite3.connect
+
+        def held(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+            db = connect(*args, **kwargs)
+            with contextlib.suppress(sqlite3.DatabaseError):
+                pages = db.execute("PRAGMA page_count").fetchone()[0]
+                db.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+            return db
+
+        self.monkeypatch.setattr(sqlite3, "connect", held)
+
+    def free(self) -> None:
+        if self.mounted:
+            (self.path / "filler").unlink()
+        else:
+            self.monkeypatch.undo()
+
+    def unmount(self) -> None:
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.path)], check=True)
+
+
+@pytest.fixture
+def disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Disk]:
+    made = Disk(tmp_path, monkeypatch)
+    try:
+        yield made
+    finally:
+        made.unmount()
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_every_command_meets_a_full_disk_with_exit_3_what_was_done_and_what_to_do(
+    disk: Disk, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    # One person with half the events: erasing them is far more than the room left.
+    lines = [arrest(f"e{i}", f"O{i % 1000:05d}" if i % 2 else "O00001") for i in range(20_000)]
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    store = str(disk.path / "j.db")
+    assert main(["ingest", str(events), "--store", store, "--no-refresh"]) == 0
+    more = tmp_path / "more.jsonl"
+    more.write_bytes(arrest("late", "O00001") + b"\n")
+    key = tmp_path / "key"
+    assert main(["keygen", str(key)]) == 0
+    capsys.readouterr()
+    disk.fill()
+
+    code, out, err = _run(capsys, "ingest", str(more), "--store", store, "--json")
+    assert code == 3, err
+    assert json.loads(out)["stored"] == 1  # what was done, on standard output
+    assert "the events are stored" in err
+    assert "offender-journey refresh" in err  # what to do
+    assert "Traceback" not in err
+
+    bulk = tmp_path / "bulk.jsonl"
+    bulk.write_bytes(b"\n".join(arrest(f"b{i}", f"B{i:05d}") for i in range(20_000)) + b"\n")
+    code, out, err = _run(capsys, "ingest", str(bulk), "--store", store, "--strict")
+    assert code == 3, err
+    assert "0 stored" in out
+    assert "disk is full" in err
+    assert "savepoint" not in err
+
+    code, out, err = _run(capsys, "refresh", "--store", store)
+    assert (code, out) == (3, ""), err
+    assert "the fact tables are as they were" in err
+
+    code, out, err = _run(capsys, "metrics", "--store", store, "--jobs", "1")
+    assert (code, out) == (3, ""), err
+    assert "free some space" in err
+
+    code, out, err = _run(
+        capsys, "erase", "O00001", "--reason", "r", "--key-file", str(key), "--store", store
+    )
+    assert (code, out) == (3, ""), err
+    assert "nothing was erased" in err
+
+    if disk.mounted:  # an export writes files, which only a real full disk refuses
+        code, out, err = _run(capsys, "export", str(disk.path / "out"), "--store", store)
+        assert (code, out) == (3, ""), err
+        assert "nothing was exported" in err
+        assert sorted(p.name for p in disk.path.iterdir()) == [
+            "filler",
+            "j.db",
+            "j.db-shm",
+            "j.db-wal",
+        ]
+
+    disk.free()
+    with SQLiteStore(store) as kept:  # all or nothing: the erasure left the person whole
+        assert kept.count_events() == 20_001
+        assert len(kept.read_stream("O00001")) == 10_021
+    assert main(["refresh", "--store", store]) == 0
+    gc.collect()  # the faults' tracebacks held connections in cycles; a new process has none
+    assert main(["erase", "O00001", "--reason", "r", "--key-file", str(key), "--store", store]) == 0
+
+
+def test_a_full_standard_output_is_exit_3_without_a_traceback(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"\n".join(arrest(f"e{i}", f"O{i:05d}") for i in range(2_000)) + b"\n")
+    store = str(tmp_path / "j.db")
+    assert main(["ingest", str(events), "--store", store]) == 0
+    for argv in (["offenders"], ["metrics", "--json"], ["timeline", "O00001"]):
+        with open("/dev/full", "w") as full:
+            run = subprocess.run(
+                [sys.executable, "-m", "offender_journey", *argv, "--store", store],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            )
+        assert run.returncode == 3, run.stderr
+        assert "Traceback" not in run.stderr
+        assert "Exception ignored" not in run.stderr
+        assert "cannot write the output" in run.stderr

@@ -17,6 +17,7 @@ from ._common import (
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from ..errors import machine_fault
     from ..io.export import export
     from ..io.pseudonymise import Pseudonymiser
     from ..keys import load_key
@@ -43,7 +44,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 pseudonymiser=pseudonymiser,
                 progress=bar,
             )
-        except (FileExistsError, OSError) as exc:
+        except OSError as exc:
+            if machine_fault(exc) is not None:
+                raise
             raise UsageError(str(exc)) from None
     if args.json:
         print_json(report.to_json())
@@ -90,4 +93,7 @@ def register(commands: Commands) -> None:
         "codes and risk tools that are not in a known code system",
     )
     add_json(parser)
-    parser.set_defaults(handler=_cmd_export)
+    parser.set_defaults(
+        handler=_cmd_export,
+        after_fault="nothing was exported (the half-written directory was removed)",
+    )

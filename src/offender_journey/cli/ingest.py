@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import StoreBusyError
+from ..errors import StoreBusyError, machine_fault
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -26,6 +26,7 @@ from ..store import BUSY_TIMEOUT, open_store
 from ..store.base import KeepsFacts
 from ._common import (
     EXIT_BUSY,
+    EXIT_FAULT,
     Commands,
     UsageError,
     add_json,
@@ -60,10 +61,6 @@ def _mapping_of(args: argparse.Namespace) -> CsvMapping:
         raise UsageError(str(exc)) from None
 
 
-#: Exit code of an import the machine interrupted (disk full, I/O error).
-EXIT_INTERRUPTED = 3
-
-
 def _cmd_ingest(args: argparse.Namespace) -> int:
     source = args.events
     if source != "-" and not os.path.isfile(source):
@@ -74,6 +71,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     rejects: IO[bytes] | None = None
     refreshed: RefreshReport | None = None
     fault: ImportInterruptedError | None = None
+    refresh_fault: Exception | None = None
     try:
         with contextlib.ExitStack() as stack:
             if args.rejects:
@@ -119,8 +117,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             if fault is not None:
                 raise _InterruptedError  # an earlier rejects file stays as it was
             if not args.no_refresh and isinstance(store, KeepsFacts):
-                with progress(interactive) as bar:
-                    refreshed = store.refresh(progress=bar)
+                try:
+                    with progress(interactive) as bar:
+                        refreshed = store.refresh(progress=bar)
+                except Exception as exc:
+                    if machine_fault(exc) is None:
+                        raise
+                    refresh_fault = exc
     except _InterruptedError:
         pass
     _say(args, report, refreshed)
@@ -133,7 +136,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         # Another writer held the store too long: not a fault of the machine; try again.
-        return EXIT_BUSY if isinstance(fault.__cause__, StoreBusyError) else EXIT_INTERRUPTED
+        return EXIT_BUSY if isinstance(fault.__cause__, StoreBusyError) else EXIT_FAULT
+    if refresh_fault is not None:
+        print(
+            f"error: the machine failed ({machine_fault(refresh_fault)}) while the fact tables "
+            "were brought up to date: the events are stored (above), the fact tables were "
+            "left as they were; free some space, then run `offender-journey refresh` (or the "
+            "next query will)",
+            file=sys.stderr,
+        )
+        return EXIT_FAULT
     return 1 if report.rejected else 0
 
 
