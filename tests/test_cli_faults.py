@@ -310,3 +310,22 @@ def test_a_full_standard_output_is_exit_3_without_a_traceback(tmp_path: Path) ->
         assert "Traceback" not in run.stderr
         assert "Exception ignored" not in run.stderr
         assert "cannot write the output" in run.stderr
+
+
+# --- a store without fact tables -------------------------------------------------------------
+
+VIEW_COMMANDS = ["metrics", "reoffending", "history", "iom", "cost", "warrants", "quality"]
+
+
+@pytest.mark.parametrize("command", VIEW_COMMANDS)
+def test_every_view_answers_from_a_store_that_has_no_fact_tables_yet(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_bytes(b"{\n")
+    store = str(tmp_path / "j.db")
+    assert main(["ingest", str(only_bad), "--store", store, "--no-refresh"]) == 1
+    capsys.readouterr()
+    assert main([command, "--store", store, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)
+    assert main([command, "--store", store]) == 0
