@@ -34,8 +34,8 @@ from measure import machine, save
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Event
 from offender_journey.facts.derive import derive
-from offender_journey.projections.base import History
-from offender_journey.projections.timeline import build_timeline
+from offender_journey.history import History
+from offender_journey.timeline import build_timeline
 
 #: Above this growth per doubling a step is taken to be quadratic (O(n log n) gives ~2.1).
 QUADRATIC = 3.0

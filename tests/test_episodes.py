@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from offender_journey.events import Event
 from offender_journey.facts.derive import derive
-from offender_journey.projections.base import History
-from offender_journey.projections.timeline import Episode, EpisodeKind, Episodes
+from offender_journey.folds.episodes import Episode, EpisodeKind, Episodes
+from offender_journey.history import History
 from strategies import journeys
 
 DAY0 = dt.date(2014, 1, 1)

@@ -5,15 +5,10 @@ import datetime as dt
 from hypothesis import given, settings
 
 from offender_journey.builder import JourneyBuilder
-from offender_journey.projections import (
-    ALL_TIME,
-    Conversion,
-    EpisodeKind,
-    History,
-    Timeline,
-    Window,
-    build_timeline,
-)
+from offender_journey.folds.episodes import EpisodeKind
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.timeline import Timeline, build_timeline
+from offender_journey.views.conversion import Conversion
 from strategies import journeys
 
 AS_OF = dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC)

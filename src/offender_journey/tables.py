@@ -87,6 +87,7 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 def require_pandas(feature: str = "to_pandas()") -> Any:
     """The pandas module, or a :class:`MissingExtraError` naming the extra to install."""
     try:
+        # the pandas extra
         import pandas
     except ImportError:
         raise MissingExtraError(feature, "pandas", "pandas") from None
@@ -218,6 +219,7 @@ _ENVELOPE = ("type", "event_id", "offender_id", "date", "recorded_at", "schema_v
 
 def events_table(events: Iterable[Event]) -> Table:
     """Raw events, one row each: the envelope, plus the other fields as canonical JSON."""
+    # start-up: tables of results need no codec
     from .codec import Codec, dumps
 
     codec = Codec()

@@ -19,6 +19,7 @@ from offender_journey.cli import ingest as ingest_command
 from offender_journey.cli import main
 from offender_journey.codec import MAX_NESTING
 from offender_journey.events import Arrest, EventRetracted
+from offender_journey.history import History, _effective_ids
 from offender_journey.io import (
     ImportInterruptedError,
     ImportReport,
@@ -28,7 +29,6 @@ from offender_journey.io import (
     write_rejection,
 )
 from offender_journey.io.importing import KEEP_REJECTIONS, KEEP_TEXT_BYTES, MAX_LINE_BYTES
-from offender_journey.projections.base import History, _effective_ids
 from offender_journey.store import InMemoryStore, SQLiteStore
 
 

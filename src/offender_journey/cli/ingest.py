@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError, machine_fault
+from ..facts import keeps_facts, refresh_facts
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -23,7 +24,6 @@ from ..io import (
     write_rejection,
 )
 from ..store import BUSY_TIMEOUT, open_store
-from ..store.base import KeepsFacts
 from ._common import (
     EXIT_BUSY,
     EXIT_FAULT,
@@ -80,6 +80,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             store = open_store(args.store, create=True, busy_timeout=args.wait)
             stack.callback(store.close)
             if args.key_file:
+                # start-up: loaded when the command runs
                 from ..keys import load_key
 
                 store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
@@ -116,10 +117,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     fault, report = exc, exc.report
             if fault is not None:
                 raise _InterruptedError  # an earlier rejects file stays as it was
-            if not args.no_refresh and isinstance(store, KeepsFacts):
+            if not args.no_refresh and keeps_facts(store):
                 try:
                     with progress(interactive) as bar:
-                        refreshed = store.refresh(progress=bar)
+                        refreshed = refresh_facts(store, progress=bar)
                 except Exception as exc:
                     if machine_fault(exc) is None:
                         raise
