@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError, machine_fault
-from ..facts import keeps_facts, refresh_facts
+from ..facts import keeps_facts, may_refresh, refresh_facts
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -72,6 +72,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     refreshed: RefreshReport | None = None
     fault: ImportInterruptedError | None = None
     refresh_fault: Exception | None = None
+    left_to_follower = False
     try:
         with contextlib.ExitStack() as stack:
             if args.rejects:
@@ -117,7 +118,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     fault, report = exc, exc.report
             if fault is not None:
                 raise _InterruptedError  # an earlier rejects file stays as it was
-            if not args.no_refresh and keeps_facts(store):
+            left_to_follower = keeps_facts(store) and not may_refresh(store)
+            if not args.no_refresh and keeps_facts(store) and not left_to_follower:
                 try:
                     with progress(interactive) as bar:
                         refreshed = refresh_facts(store, progress=bar)
@@ -128,6 +130,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     except _InterruptedError:
         pass
     _say(args, report, refreshed)
+    if left_to_follower and report.stored and not args.json:
+        print(
+            "the fact tables are left to `offender-journey follow` (this role appends events)",
+            file=sys.stderr,
+        )
     if fault is not None:
         print(f"error: {fault}", file=sys.stderr)
         if args.rejects:
