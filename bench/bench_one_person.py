@@ -14,7 +14,8 @@ quarter of the events open bails, among charges, hearings and convictions.
 Doubling n multiplies an O(n) step's time by 2 and an O(n log n) step's by a little
 more; a quadratic one's by 4. The growth printed for each kind is the time at the
 largest size over the time at half of it; any over 3 is reported as quadratic, and the
-run fails. Timings are wall time: a loaded machine moves them, not their ratios much.
+run fails. Timings are this process's CPU seconds, so other work on the machine moves
+them little.
 """
 
 from __future__ import annotations
@@ -122,13 +123,13 @@ KINDS = (
 
 
 def _timed(step: Callable[[], Any]) -> float:
-    """The best of as many runs as fit in half a second (one, for a slow step)."""
+    """CPU seconds of the best of as many runs as fit in half a second (one, if slow)."""
     best, spent = float("inf"), 0.0
     while spent < 0.5:
         gc.collect()
-        began = time.perf_counter()
+        began = time.process_time()
         step()
-        took = time.perf_counter() - began
+        took = time.process_time() - began
         best, spent = min(best, took), spent + took
     return best
 
