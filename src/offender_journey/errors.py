@@ -87,6 +87,10 @@ class EngineError(OffenderJourneyError):
     """A distributed engine could not run the work: no scheduler there, or a worker unfit."""
 
 
+class PlotError(OffenderJourneyError, ValueError):
+    """A picture cannot be written: a format matplotlib does not know, or no such folder."""
+
+
 #: ``errno`` values that mean the machine, not the input or the user: a full disk or
 #: quota, a file grown past its limit, a failing or read-only disk.
 _MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
