@@ -11,6 +11,7 @@ import attrs
 
 from ..dates import add_months, in_words
 from ._common import (
+    NO_NUMBERS,
     Commands,
     UsageError,
     add_engine,
@@ -246,6 +247,7 @@ def register(commands: Commands) -> None:
             help="processes to share the work (default: automatic)",
         )
         add_engine(sub)
+        sub.set_defaults(after_fault=NO_NUMBERS)
         return sub
 
     view_command(
