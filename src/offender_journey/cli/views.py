@@ -66,7 +66,9 @@ def _data_end(args: argparse.Namespace) -> dt.date | None:
     """The store's data's end (``None`` for an empty or remote Parquet source)."""
     if getattr(args, "parquet", None) or args.store == ":memory:":
         return None
-    if "://" not in args.store and not os.path.exists(args.store):
+    if "://" in args.store:
+        return None  # a server's reader may read the fact tables only, not the events
+    if not os.path.exists(args.store):
         return None  # the view says the store is missing, as every command does
     return data_end(args.store)
 

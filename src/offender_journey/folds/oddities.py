@@ -7,6 +7,9 @@ and the quality view counts those.
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator
 
 from ..events import (
@@ -134,21 +137,42 @@ def arrests_while_held(
 
 def held_overlaps(episodes: Episodes) -> Iterator[Oddity]:
     """Bail that overlaps the person's remand or prison terms by a day or more, and
-    community orders made during a prison term.
+    community orders made during a prison term. O(n log n) in the episodes.
 
     A hold that starts on the day bail ends is the usual course (bail ends when the
     person is remanded); an order that a later prison term interrupts is ended there by
     the episodes' rule, so only an order *made* in prison is left to report.
     """
-    held = [e for kind in _HELD for e in episodes.of_kind(kind)]
-    if not held:
-        return
+    held = _Spans(e for kind in _HELD for e in episodes.of_kind(kind))
     for bail in episodes.of_kind(EpisodeKind.ON_BAIL):
-        overlaps = [h for h in held if max(bail.start, h.start) < min(bail.end, h.end)]
-        if overlaps:
-            day = max(bail.start, min(h.start for h in overlaps))
+        day = held.first_overlap(bail.start, bail.end) if bail.start < bail.end else None
+        if day is not None:
             yield Oddity("bail_while_held", bail.start_event_id, day)
-    prison = episodes.of_kind(EpisodeKind.IN_CUSTODY)
+    prison = _Spans(episodes.of_kind(EpisodeKind.IN_CUSTODY))
     for order in episodes.of_kind(EpisodeKind.COMMUNITY_ORDER):
-        if any(term.start <= order.start < term.end for term in prison):
+        if prison.covers(order.start):
             yield Oddity("order_while_in_prison", order.start_event_id, order.start)
+
+
+class _Spans:
+    """Episodes' ``[start, end)`` spans, sorted by start with the running latest end, for
+    "does any cover this day" and "where does the first overlap begin" in O(log n)."""
+
+    def __init__(self, episodes: Iterable[Episode]) -> None:
+        spans = sorted((e.start, e.end) for e in episodes if e.start < e.end)
+        self.starts = [start for start, _ in spans]
+        self.latest: list[dt.date] = list(itertools.accumulate((end for _, end in spans), max))
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether a span holds ``day``."""
+        at = bisect.bisect_right(self.starts, day)
+        return at > 0 and self.latest[at - 1] > day
+
+    def first_overlap(self, start: dt.date, end: dt.date) -> dt.date | None:
+        """The first day of ``[start, end)`` some span holds, ``None`` if none does."""
+        if self.covers(start):
+            return start
+        at = bisect.bisect_right(self.starts, start)
+        if at < len(self.starts) and self.starts[at] < end:
+            return self.starts[at]
+        return None
