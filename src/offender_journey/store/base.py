@@ -395,6 +395,13 @@ class EventStore(Protocol):
         """
         ...
 
+    def touched_after(self, position: int) -> list[str]:
+        """The offenders with an event appended after ``position``, each once, by id.
+
+        What a follower re-derives: it remembers a position and asks who changed since.
+        """
+        ...
+
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         """``(offender_id, number of events)`` for every stream, ordered by offender id."""
         ...
