@@ -407,7 +407,7 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
     from ..tables import plural
 
     report = report_of(args, [view])
-    result = report.results[view if isinstance(view, str) else view.projection.name]
+    result = report.results[view if isinstance(view, str) else view.name]
     if args.json:
         print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
     else:

@@ -31,8 +31,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 def _cmd_iom(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.iom import LONDON, IomCohort, IomProjection
+    from ..views.iom import LONDON, IomView
 
     categories = args.categories or LONDON.categories
     if args.lower_threshold > args.threshold:
@@ -54,14 +53,12 @@ def _cmd_iom(args: argparse.Namespace) -> int:
         categories=categories,
         prefer_assessed=not args.computed_only,
     )
-    projection = IomProjection(rule=rule, on=args.on)
-    return show_view(args, View(projection, IomCohort), listing=args.list)
+    return show_view(args, IomView(rule=rule, on=args.on), listing=args.list)
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.cost import CostProjection, CostReport, CostTable
+    from ..views.cost import CostTable, CostView
 
     table = CostTable.home_office()
     if args.costs:
@@ -72,18 +69,15 @@ def _cmd_cost(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise UsageError(f"--costs: {exc}") from None
         table = table.with_costs(extra.costs, source=extra.source)
-    projection = CostProjection(table)
-    return show_view(args, View(projection, CostReport, projection.accumulator))
+    return show_view(args, CostView(table))
 
 
 def _cmd_warrants(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.warrants import WarrantsProjection, WarrantTargets
+    from ..views.warrants import WarrantsView, WarrantTargets
 
     days = {**WarrantTargets().days, **(args.targets or {})}
-    projection = WarrantsProjection(WarrantTargets(days=days, on_time_share=args.on_time))
-    return show_view(args, View(projection, projection.empty))
+    return show_view(args, WarrantsView(WarrantTargets(days=days, on_time_share=args.on_time)))
 
 
 def _categories_arg(text: str) -> frozenset[Any]:
