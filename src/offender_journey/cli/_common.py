@@ -19,6 +19,7 @@ __all__ = [
     "UsageError",
     "add_engine",
     "add_json",
+    "add_reading",
     "add_store",
     "add_window",
     "at_least",
@@ -27,6 +28,7 @@ __all__ = [
     "draw",
     "instant_arg",
     "open_existing",
+    "output",
     "print_json",
     "progress",
     "seconds_arg",
@@ -260,9 +262,36 @@ def add_window(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
         )
 
 
+def add_reading(parser: argparse.ArgumentParser) -> None:
+    """What every command reading the store takes, in this order: ``--store``, the window
+    (``--from``, ``--to``, ``--as-of``) and ``--json``."""
+    add_store(parser)
+    add_window(parser)
+    add_json(parser)
+
+
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def output(
+    args: argparse.Namespace,
+    result: Any,
+    *,
+    text: Callable[[], str] | None = None,
+    as_json: Callable[[], Any] | None = None,
+) -> int:
+    """Print a command's answer; its exit code (0).
+
+    With ``--json`` the JSON (``as_json()``, else ``result.to_json()``), else the text
+    (``text()``, else ``result``): only the one asked for is made.
+    """
+    if args.json:
+        print_json(result.to_json() if as_json is None else as_json())
+    else:
+        print(result if text is None else text())
+    return 0
 
 
 @contextlib.contextmanager
@@ -408,15 +437,13 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
 
     report = report_of(args, [view])
     result = report.results[view if isinstance(view, str) else view.name]
-    if args.json:
-        print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
-    else:
-        print(f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}")
-        print(result)
-        if listing:
-            print()
-            print(result.table().to_text())
-    return 0
+    counts = {"offenders": report.offenders, "events": report.events}
+
+    def text() -> str:
+        head = f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}"
+        return f"{head}\n{result}" + (f"\n\n{result.table().to_text()}" if listing else "")
+
+    return output(args, result, text=text, as_json=lambda: {**counts, **result.to_json()})
 
 
 def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:

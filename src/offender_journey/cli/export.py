@@ -11,7 +11,7 @@ from ._common import (
     add_store,
     at_least,
     open_existing,
-    print_json,
+    output,
     progress,
 )
 
@@ -46,11 +46,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             )
         except (FileExistsError, OSError) as exc:
             raise UsageError(str(exc)) from None
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report)
-    return 0
+    return output(args, report)
 
 
 def register(commands: Commands) -> None:

@@ -9,12 +9,10 @@ from ._common import (
     Commands,
     UsageError,
     add_engine,
-    add_json,
-    add_store,
-    add_window,
+    add_reading,
     at_least,
     draw,
-    print_json,
+    output,
     refuse_overwriting,
     report_of,
 )
@@ -41,11 +39,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             window=report.window,
             as_of=report.as_of,
         )
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report)
-    return 0
+    return output(args, report)
 
 
 def register(commands: Commands) -> None:
@@ -57,9 +51,7 @@ def register(commands: Commands) -> None:
         "the store's fact tables (brought up to date first). See docs/definitions.md, "
         "docs/views.md and docs/as_of.md.",
     )
-    add_store(metrics)
-    add_window(metrics)
-    add_json(metrics)
+    add_reading(metrics)
     metrics.add_argument(
         "--jobs",
         type=at_least(0),

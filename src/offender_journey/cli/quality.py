@@ -6,11 +6,9 @@ import argparse
 
 from ._common import (
     Commands,
-    add_json,
-    add_store,
-    add_window,
+    add_reading,
     open_existing,
-    print_json,
+    output,
     progress,
     window_of,
 )
@@ -36,12 +34,11 @@ def _cmd_quality(args: argparse.Namespace) -> int:
             )
     finally:
         store.close()
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(f"{report.offenders} offenders, {report.events} events")
-        print(report.quality)
-    return 0
+    return output(
+        args,
+        report,
+        text=lambda: f"{report.offenders} offenders, {report.events} events\n{report.quality}",
+    )
 
 
 def register(commands: Commands) -> None:
@@ -53,7 +50,5 @@ def register(commands: Commands) -> None:
         "ended but never granted, negative durations, events recorded in the future, ...), "
         "with example event ids. See docs/quality.md.",
     )
-    add_store(quality)
-    add_window(quality)
-    add_json(quality)
+    add_reading(quality)
     quality.set_defaults(handler=_cmd_quality)

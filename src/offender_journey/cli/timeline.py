@@ -7,13 +7,11 @@ import argparse
 from ._common import (
     Commands,
     UsageError,
-    add_json,
-    add_store,
-    add_window,
+    add_reading,
     at_least,
     draw,
     open_existing,
-    print_json,
+    output,
     refuse_overwriting,
     window_of,
 )
@@ -47,11 +45,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
             title=args.title,
             dpi=args.dpi,
         )
-    if args.json:
-        print_json(result.to_json())
-    else:
-        print(result)
-    return 0
+    return output(args, result)
 
 
 def _size(text: str) -> tuple[float, float]:
@@ -94,7 +88,5 @@ def register(commands: Commands) -> None:
         default=130,
         help="picture resolution, dots per inch (default 130)",
     )
-    add_store(timeline)
-    add_window(timeline)
-    add_json(timeline)
+    add_reading(timeline)
     timeline.set_defaults(handler=_cmd_timeline)

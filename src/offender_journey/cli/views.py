@@ -11,9 +11,7 @@ from ._common import (
     Commands,
     UsageError,
     add_engine,
-    add_json,
-    add_store,
-    add_window,
+    add_reading,
     at_least,
     date_arg,
     share_arg,
@@ -125,9 +123,7 @@ def register(commands: Commands) -> None:
 
     def view_command(name: str, description: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, description=description)
-        add_store(sub)
-        add_window(sub)
-        add_json(sub)
+        add_reading(sub)
         sub.add_argument(
             "--jobs",
             type=at_least(0),
