@@ -83,3 +83,14 @@ def test_an_old_aggregating_projection_counts_in_sql_as_its_view_does() -> None:
     assert (
         compute(streams, views=[old]).to_json() == compute(streams, views=["conversion"]).to_json()
     )
+
+
+def test_a_view_is_its_own_projection_now() -> None:
+    view = VIEWS["conversion"]
+    with pytest.warns(DeprecationWarning, match=r"View\.projection is deprecated"):
+        assert view.projection is view
+
+
+def test_a_view_is_registered_alone() -> None:
+    with pytest.raises(TypeError, match="takes the view alone"):
+        register_view(ConversionView(), Conversion)
