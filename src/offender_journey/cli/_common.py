@@ -18,6 +18,7 @@ __all__ = [
     "Commands",
     "UsageError",
     "add_engine",
+    "add_jobs",
     "add_json",
     "add_reading",
     "add_store",
@@ -170,6 +171,11 @@ def add_engine(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long to wait for --scheduler to answer (default 10)",
     )
+
+
+def add_jobs(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--jobs N``: processes here, or workers of a local Dask cluster (0: automatic)."""
+    parser.add_argument("--jobs", type=at_least(0), default=0, metavar="N", help=help_text)
 
 
 def same_file(a: str, b: str) -> bool:

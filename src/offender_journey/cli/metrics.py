@@ -9,8 +9,8 @@ from ._common import (
     Commands,
     UsageError,
     add_engine,
+    add_jobs,
     add_reading,
-    at_least,
     draw,
     output,
     refuse_overwriting,
@@ -52,12 +52,9 @@ def register(commands: Commands) -> None:
         "docs/views.md and docs/as_of.md.",
     )
     add_reading(metrics)
-    metrics.add_argument(
-        "--jobs",
-        type=at_least(0),
-        default=0,
-        metavar="N",
-        help="processes to share the work (default 0: every core for stores of 200,000+ "
+    add_jobs(
+        metrics,
+        "processes to share the work (default 0: every core for stores of 200,000+ "
         "events, else 1); with --engine dask, workers of the local cluster; the numbers "
         "are the same for any N",
     )

@@ -11,6 +11,7 @@ from ._common import (
     Commands,
     UsageError,
     add_engine,
+    add_jobs,
     add_reading,
     at_least,
     date_arg,
@@ -124,13 +125,7 @@ def register(commands: Commands) -> None:
     def view_command(name: str, description: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, description=description)
         add_reading(sub)
-        sub.add_argument(
-            "--jobs",
-            type=at_least(0),
-            default=0,
-            metavar="N",
-            help="processes to share the work (default: automatic)",
-        )
+        add_jobs(sub, "processes to share the work (default: automatic)")
         add_engine(sub)
         return sub
 
