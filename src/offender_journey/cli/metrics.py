@@ -11,6 +11,7 @@ from ._common import (
     add_engine,
     add_jobs,
     add_reading,
+    check_picture,
     draw,
     output,
     refuse_overwriting,
@@ -23,6 +24,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from ..metrics import VIEWS
 
     refuse_overwriting("--png", args.png, store=args.store)
+    check_picture(args.png)
     views: Sequence[str] | None = None
     if args.all:
         views = list(VIEWS)
