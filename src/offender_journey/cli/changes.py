@@ -18,6 +18,7 @@ from ._common import (
 def _cmd_changes(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
     from ..revisions import revision
+    from ..tables import printable
 
     window = window_of(args)
     store = open_existing(args.store)
@@ -32,7 +33,7 @@ def _cmd_changes(args: argparse.Namespace) -> int:
         lines = [str(result)]
         if args.by_offender:
             lines.append("\nEvents recorded between, by offender")
-            lines += [f"{who}  {n}" for who, n in sorted(result.by_offender.items())]
+            lines += [f"{printable(who)}  {n}" for who, n in sorted(result.by_offender.items())]
         return "\n".join(lines)
 
     return output(

@@ -11,7 +11,10 @@ person is. :class:`Pseudonymiser` rewrites one event at a time:
   The same key gives the same pseudonyms, so two extracts made with one key link
   up; without the key they cannot be linked back to the ids;
 * free text (an offence's ``description``, a hearing's ``court``, a retraction's
-  ``reason``) is dropped unless ``keep_text``;
+  ``reason``) is dropped unless ``keep_text``; so is whatever a free-form field holds
+  outside its closed vocabulary: an offence ``code`` not shaped as a CJS or Home Office
+  code becomes ``withheld``, a risk ``tool`` not in :data:`RISK_TOOLS` becomes
+  ``other`` (a name typed into either would otherwise pass through);
 * a date of birth becomes 1 July of its year unless ``keep_dob``: still a valid
   date, so the extract imports, and ages computed from it are off by at most six
   months either way, on average by none.
@@ -30,14 +33,15 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from ..codec import Codec
 from ..events import Event
 from ..keys import keyed_hash
 
-__all__ = ["Pseudonymiser"]
+__all__ = ["RISK_TOOLS", "Pseudonymiser"]
 
 #: Fields holding event ids (unique in the store, not scoped by offender).
 _EVENT_ID_FIELDS = frozenset({"event_id", "target_event_id"})
@@ -45,8 +49,18 @@ _EVENT_ID_FIELDS = frozenset({"event_id", "target_event_id"})
 #: Free-text fields, dropped unless asked (``reason`` only on retractions: elsewhere a code).
 _TEXT_FIELDS = frozenset({"court"})
 
-#: What a retraction's required ``reason`` says once the text is withheld.
+#: What a retraction's required ``reason`` (or an offence ``code``) says once withheld.
 WITHHELD = "withheld"
+
+#: Offence codes kept as they are: a CJS offence code (``TH68010``) or a Home Office
+#: offence class (``028/01``). No name or address has either shape.
+_OFFENCE_CODE: Final = re.compile(r"[A-Z]{2}\d{5}[A-Z]?|\d{3}/\d{2}")
+
+#: Risk assessment tools kept as they are; any other ``tool`` becomes :data:`OTHER_TOOL`.
+RISK_TOOLS: Final = frozenset(
+    {"OGRS3", "OGRS4/G", "OGRS4/V", "OGP", "OVP", "RSR", "OSP/C", "OSP/I", "OASys"}
+)
+OTHER_TOOL: Final = "other"
 
 
 class Pseudonymiser:
@@ -94,6 +108,10 @@ class Pseudonymiser:
                 value = WITHHELD
             elif not self.keep_text and name == "offence" and isinstance(value, dict):
                 value = {k: v for k, v in value.items() if k != "description"}
+                if "code" in value:
+                    value["code"] = _code(value["code"])
+            elif not self.keep_text and name == "tool" and raw["type"] == "risk_assessed":
+                value = _tool(value)
             elif not self.keep_dob and name == "date_of_birth":
                 value = f"{str(value)[:4]}-07-01"
             out[name] = value
@@ -104,7 +122,8 @@ class Pseudonymiser:
 
         Ids join up with the pseudonymised events: ``offender_id``, event ids
         (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``) are hashed
-        exactly as in the events; a ``date_of_birth`` is coarsened unless ``keep_dob``.
+        exactly as in the events; a ``date_of_birth`` is coarsened unless ``keep_dob``, and
+        an ``offence_code`` or a ``tool`` is checked as in the events unless ``keep_text``.
         """
         offender_id = row[0]
         out: list[Any] = []
@@ -119,9 +138,21 @@ class Pseudonymiser:
                 value = self._thing(offender_id, value)
             elif name == "date_of_birth" and not self.keep_dob:
                 value = value.replace(month=7, day=1)
+            elif name == "offence_code" and not self.keep_text:
+                value = _code(value)
+            elif name == "tool" and not self.keep_text:
+                value = _tool(value)
             out.append(value)
         return tuple(out)
 
     def event(self, event: Event) -> Event:
         """An event, pseudonymised (decoded again, so the result is a valid event)."""
         return self._codec.decode(self.raw(self._codec.encode(event)))
+
+
+def _code(code: str) -> str:
+    return code if _OFFENCE_CODE.fullmatch(code) else WITHHELD
+
+
+def _tool(tool: str) -> str:
+    return tool if tool in RISK_TOOLS else OTHER_TOOL
