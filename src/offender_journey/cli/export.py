@@ -12,7 +12,7 @@ from ._common import (
     add_store,
     at_least,
     open_existing,
-    print_json,
+    output,
     progress,
     stop_on_ctrl_c,
     stopped,
@@ -55,11 +55,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         except StoppedByUserError:
             # The files are written under a temporary name: nothing half-written is left.
             return stopped(f"nothing written: {args.out} was not created")
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report)
-    return 0
+    return output(args, report)
 
 
 def register(commands: Commands) -> None:

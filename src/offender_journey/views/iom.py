@@ -31,7 +31,7 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
@@ -41,13 +41,13 @@ from ..facts.schema import OffenceRow, OffenderFacts
 from ..history import History, Window, as_of_date
 from ..labels import label
 from ..tables import Column, Table, Tabular, plural
-from .base import facts_on
+from .base import View, facts_on
 from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
 
 __all__ = [
     "IOM_TABLES",
     "IomCohort",
-    "IomProjection",
+    "IomView",
     "IomRule",
     "LONDON",
     "Selected",
@@ -228,7 +228,7 @@ def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | R
 
 
 @attrs.frozen
-class IomProjection:
+class IomView(View[IomCohort]):
     """IOM selection on ``on``, else the window's last day, else the as-of day (or today).
 
     An aggregation over the facts of :data:`IOM_TABLES`: nothing stored depends on the
@@ -238,8 +238,9 @@ class IomProjection:
     rule: IomRule = LONDON
     on: dt.date | None = None
     name: str = "iom"
-    tables: ClassVar[tuple[str, ...]] = IOM_TABLES
-    dated: ClassVar[bool] = True
+    tables = IOM_TABLES
+    title = "IOM cohort selection"
+    default = False
 
     def day(self, window: Window, as_of_day: dt.date | None = None) -> dt.date:
         """The selection day for ``window`` when the query is as of ``as_of_day``."""
