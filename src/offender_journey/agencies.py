@@ -345,12 +345,13 @@ def _person(
     if rng.random() < 0.3:
         forenames += " " + rng.choice(_FEMALE if sex == "female" else _MALE)
     year = max(first_day.year, dt.date.fromisoformat(profile["date_of_birth"]).year + 10)
-    serial = f"{rng.randrange(1, 10**7):07d}"
     yy = f"{year % 100:02d}"
+    # Serials by a full-cycle affine map of the index: one person, one PNC ID, one CRO number.
+    serial = f"{(index * 7_368_787 + 1_234_567) % 10**7:07d}"
     pnc = f"{year}/{serial}{pnc_check_letter(yy + serial)}"
     cro = None
     if rng.random() < 0.6:
-        cro_serial = f"{rng.randrange(1, 10**6):06d}"
+        cro_serial = f"{(index * 746_773 + 12_345) % 10**6:06d}"
         cro = f"{cro_serial}/{yy}{pnc_check_letter(yy + cro_serial)}"
     return _Person(
         key=key,
