@@ -286,6 +286,8 @@ class Population:
     """Every source record of a synthetic population, agency by agency."""
 
     records: tuple[SourceRecord, ...]
+    #: Each true person's sex and date of birth (to measure linkage by group).
+    people: Mapping[str, tuple[str, dt.date]] = attrs.field(factory=dict, eq=False)
 
     def truth(self) -> dict[tuple[str, str], str]:
         """Which true person each source record ``(source, offender_id)`` belongs to."""
@@ -565,11 +567,12 @@ def build(
     errors: str | ErrorRates = "medium",
     sources: Sequence[str] = AGENCIES,
     preset: str | Preset = "default",
+    events: bool = True,
 ) -> Population:
     """Split ``n_offenders`` synthetic journeys into the agencies' extracts, with the truth.
 
-    Memory grows with the population (every record is kept to hand out ids and
-    namesakes); a million identity records take about 2 GB.
+    Memory grows with the population: every record is kept, with its events unless
+    ``events`` is false (then only identities: what linkage benchmarks need).
     """
     rates = ERROR_LEVELS[errors] if isinstance(errors, str) else errors
     unknown = [s for s in sources if s not in AGENCIES]
@@ -593,8 +596,11 @@ def build(
                 sex=other.sex,
             )
         people.append(person)
-        records.extend(_records_of(person, raws, rng, rates, sources, ids))
-    return Population(records=tuple(records))
+        for record in _records_of(person, raws, rng, rates, sources, ids):
+            records.append(record if events else attrs.evolve(record, events=()))
+    return Population(
+        records=tuple(records), people={p.key: (p.sex, p.date_of_birth) for p in people}
+    )
 
 
 def _records_of(
