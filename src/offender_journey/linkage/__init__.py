@@ -1,0 +1,1 @@
+"""Who is who across sources: identifiers checked and made comparable, and linking."""
