@@ -134,3 +134,44 @@ def test_a_cell_over_the_size_limit_is_a_rejection_with_its_line() -> None:
     (rejection,) = report.rejections
     assert rejection.line == 3
     assert "longer than 131,072 characters" in rejection.problems[0].reason
+
+
+SOURCED = """type,event_id,offender_id,source,date,arrest_id
+arrest,e1,P1,,2014-01-01,a1
+arrest,e2,P1,police,2014-01-02,a2
+arrest,e3,P1,courts,2014-01-03,a3
+"""
+
+
+def test_a_mapping_names_the_source_and_a_row_must_agree() -> None:
+    store = InMemoryStore()
+    report = import_csv(io.StringIO(SOURCED), store, mapping=CsvMapping(source="police"))
+    assert (report.stored, report.rejected) == (2, 1)
+    assert report.rejections[0].line == 4
+    assert report.rejections[0].problems[0].field == "source"
+    assert [e.event_id for e in store.read_stream("police:P1")] == ["e1", "e2"]
+
+
+def test_a_source_column_alone_gives_each_row_its_source() -> None:
+    store = InMemoryStore()
+    assert import_csv(io.StringIO(SOURCED), store).stored == 3
+    assert list(store.offenders()) == ["P1", "courts:P1", "police:P1"]
+
+
+def test_a_mapping_source_must_be_a_source_name() -> None:
+    with pytest.raises(ValueError, match="not a source name"):
+        CsvMapping(source="Police Force")
+
+
+def test_ingest_source_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extract = tmp_path / "arrests.csv"
+    extract.write_text(SOURCED)
+    store = tmp_path / "j.db"
+    assert main(["ingest", str(extract), "--store", str(store), "--source", "police"]) == 1
+    assert "source: 'courts' disagrees" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        main(["ingest", str(extract), "--store", str(store), "--source", "No"])
+    assert refused.value.code == 2
+    assert "not a source name" in capsys.readouterr().err
+    with SQLiteStore(store) as opened:
+        assert list(opened.offenders()) == ["police:P1"]

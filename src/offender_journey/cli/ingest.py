@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError
+from ..events import SOURCE_NAME
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -52,12 +53,28 @@ def _format_of(args: argparse.Namespace) -> str:
 
 
 def _mapping_of(args: argparse.Namespace) -> CsvMapping:
-    """The CSV mapping: from ``--mapping FILE``, with ``--type`` fixing the event type."""
+    """The CSV mapping: from ``--mapping FILE``, with ``--type`` and ``--source`` fixed."""
     try:
         mapping = CsvMapping.load(args.mapping) if args.mapping else CsvMapping()
-        return attrs.evolve(mapping, type=args.type) if args.type else mapping
+        if args.type:
+            mapping = attrs.evolve(mapping, type=args.type)
+        if args.source and mapping.source not in (None, args.source):
+            raise UsageError(
+                f"--source {args.source} disagrees with the mapping's source {mapping.source!r}"
+            )
+        return attrs.evolve(mapping, source=args.source) if args.source else mapping
     except (MappingError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def _source_name(text: str) -> str:
+    """``--source``: a source's name, as events carry it."""
+    if SOURCE_NAME.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a source name: a lower-case letter, then up to 31 lower-case "
+            "letters, digits or underscores (police, courts, probation, prison ...)"
+        )
+    return text
 
 
 #: Exit code of an import the machine interrupted (disk full, I/O error).
@@ -112,7 +129,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 if _format_of(args) == "csv":
                     report = import_csv(source, store, mapping=_mapping_of(args), **options)
                 else:
-                    report = import_jsonl(source, store, **options)
+                    report = import_jsonl(source, store, source=args.source, **options)
             except ImportInterruptedError as exc:
                 fault, report = exc, exc.report
         if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
@@ -202,6 +219,14 @@ def register(commands: Commands) -> None:
     )
     ingest.add_argument(
         "--type", metavar="TYPE", help="CSV: every row is this event type (one file per kind)"
+    )
+    ingest.add_argument(
+        "--source",
+        type=_source_name,
+        metavar="NAME",
+        help="the system the events come from (police, courts, probation, prison ...): "
+        "each event's offender_id is then that system's own person id; a line naming "
+        "another source is rejected",
     )
     ingest.add_argument(
         "--wait",

@@ -35,8 +35,9 @@ import attrs
 import cattrs
 
 from ..codec import Codec, describe_error
+from ..envelope import with_source
 from ..errors import InvalidEventError, OffenderJourneyError, Problem
-from ..events import EVENT_TYPES, Offence
+from ..events import EVENT_TYPES, SOURCE_NAME, Offence
 from ..store.base import EventStore
 from .importing import BATCH_SIZE, ImportReport, Rejection, Row, ingest_rows, unreadable
 
@@ -65,6 +66,17 @@ class CsvMapping:
     date_format: str | None = None
     #: Field path → {value in the extract: the format's value}, e.g. local names → categories.
     values: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    #: The system every row comes from (``police``...); a row's own ``source`` cell, if
+    #: any, must agree. ``None``: the ``source`` column says, or the default source.
+    source: str | None = attrs.field(default=None)
+
+    @source.validator
+    def _source_name(self, _attribute: object, value: str | None) -> None:
+        if value is not None and SOURCE_NAME.fullmatch(value) is None:
+            raise ValueError(
+                f"source {value!r} is not a source name (a lower-case letter, then up to 31 "
+                "lower-case letters, digits or underscores)"
+            )
 
     @type.validator
     def _known_type(self, _attribute: object, value: str | None) -> None:
@@ -179,6 +191,8 @@ def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]
             raw[path] = value
     if problems:
         raise InvalidEventError(problems)
+    if mapping.source is not None:
+        with_source(raw, mapping.source)
     return raw
 
 

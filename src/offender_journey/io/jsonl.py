@@ -46,17 +46,20 @@ def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes]:
     return iter(source)  # type: ignore[arg-type]
 
 
-def read_jsonl(lines: Iterable[bytes], codec: Codec, *, now: int | None = None) -> Iterator[Row]:
+def read_jsonl(
+    lines: Iterable[bytes], codec: Codec, *, now: int | None = None, source: str | None = None
+) -> Iterator[Row]:
     """Each raw line as a :class:`Row`: the record to store, a blank, or the problems found.
 
     Whatever is wrong with a line makes it a row of problems, never an exception. Each
     line is checked in full, without building the event (see
     :class:`~offender_journey.envelope.EnvelopeReader`). ``now`` (microseconds since
     1970 UTC; default: when reading starts) stamps events without ``recorded_at``.
+    ``source`` is the system every line comes from (a line naming another is rejected).
     """
     if now is None:
         now = to_micros(dt.datetime.now(dt.UTC))
-    read = EnvelopeReader(codec, now=now).read_line
+    read = EnvelopeReader(codec, now=now, source=source).read_line
     new_row = tuple.__new__
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip(b"\r\n")
@@ -83,7 +86,7 @@ def read_jsonl(lines: Iterable[bytes], codec: Codec, *, now: int | None = None) 
 
 
 def import_jsonl(
-    source: Source,
+    lines: Source,
     store: EventStore,
     *,
     strict: bool = False,
@@ -91,10 +94,13 @@ def import_jsonl(
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,
+    source: str | None = None,
 ) -> ImportReport:
     """Import JSON Lines from a path (``"-"`` = standard input) or an open file.
 
     Args:
+        source: the system the events come from (``police``...): given to every line
+            without a ``source`` of its own; a line naming another source is rejected.
         strict: store nothing at all if any line is rejected.
         batch_size: events per store transaction.
         on_reject: called with each :class:`Rejection` as it happens (e.g. to write a
@@ -118,7 +124,7 @@ def import_jsonl(
     """
     codec = codec or Codec()
     with ExitStack() as stack:
-        rows = read_jsonl(open_lines(source, stack), codec)
+        rows = read_jsonl(open_lines(lines, stack), codec, source=source)
         return ingest_rows(
             rows,
             store,

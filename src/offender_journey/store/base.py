@@ -19,7 +19,7 @@ import attrs
 
 from ..codec import Codec
 from ..errors import ConflictError
-from ..events import Event
+from ..events import Event, record_key
 
 if TYPE_CHECKING:
     from ..facts.refresh import RefreshReport
@@ -122,6 +122,11 @@ def events_in(stream: tuple[str, Sequence[Event]]) -> int:
 class Record(NamedTuple):
     """An event as a store keeps it.
 
+    ``offender_id`` is the stream key: the key of the event's source record
+    (:func:`~offender_journey.events.record_key`: ``source:offender_id``, or the bare
+    ``offender_id`` without a source). ``event_id`` is the event's own id, unique
+    within its ``source`` (``""`` for the default source).
+
     ``payload`` is the event's JSON *as given* (a line of input, or the canonical
     encoding of an event built in Python): it holds ``recorded_at`` only when the
     input did, so re-sending an event the store had timestamped itself is recognised
@@ -137,6 +142,13 @@ class Record(NamedTuple):
     #: Whether ``recorded_at`` came with the event rather than from the store.
     recorded_at_given: bool
     payload: str
+    #: The system the event came from; ``""`` for the default source.
+    source: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(source, event_id)``: what is unique in a store."""
+        return (self.source, self.event_id)
 
 
 @attrs.frozen
@@ -151,13 +163,14 @@ def record_of(event: Event, payload: str, now: int) -> Record:
     """The record of ``event`` whose JSON as given is ``payload``; ``now`` stamps it if needed."""
     recorded = event.recorded_at
     return Record(
-        event.offender_id,
+        record_key(event.source, event.offender_id),
         event.event_id,
         event.TYPE,
         event.date.isoformat(),
         now if recorded is None else to_micros(recorded),
         recorded is not None,
         payload,
+        event.source or "",
     )
 
 
@@ -168,23 +181,25 @@ def prepare(codec: Codec, events: Iterable[Event], now: dt.datetime) -> list[Rec
 
 
 def split_batch(
-    records: list[Record], stored: Mapping[str, str], codec: Codec
+    records: list[Record], stored: Mapping[tuple[str, str], str], codec: Codec
 ) -> tuple[list[Record], list[str]]:
     """Separate new records from duplicates, checking every id against ``stored`` payloads.
 
+    ``stored`` maps :attr:`Record.key` (source and event id) to the payload kept.
     Raises :class:`ConflictError` naming every id whose content differs from what is
     stored or from an earlier record of the same batch.
     """
-    if not stored and len({record.event_id for record in records}) == len(records):
+    if not stored and len({record.key for record in records}) == len(records):
         return list(records), []  # the common case of a bulk import: every id new
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     new: list[Record] = []
     duplicates: list[str] = []
     conflicts: list[str] = []
     for record in records:
-        known = stored.get(record.event_id, seen.get(record.event_id))
+        key = record.key
+        known = stored.get(key, seen.get(key))
         if known is None:
-            seen[record.event_id] = record.payload
+            seen[key] = record.payload
             new.append(record)
         elif codec.same_content(known, record.payload):
             duplicates.append(record.event_id)
