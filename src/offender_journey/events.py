@@ -616,6 +616,57 @@ def _named_or_identified(values: Mapping[str, Any]) -> str | None:
     )
 
 
+class LinkRule(StrEnum):
+    """What holds a source record in its person."""
+
+    MODEL = "model"
+    PNC = "pnc"
+    CRO = "cro"
+    MANUAL = "manual"
+    ALONE = "alone"
+
+
+class LinkDecision(StrEnum):
+    """A person's decision about two source records."""
+
+    JOIN = "join"
+    NEVER = "never"
+
+
+#: Match weights recorded with link decisions lie within this bound (Splink's are far inside).
+MAX_MATCH_WEIGHT = 1_000.0
+
+_weight = optional([instance_of(float), ge(-MAX_MATCH_WEIGHT), le(MAX_MATCH_WEIGHT)])
+
+
+@attrs.frozen(kw_only=True)
+class RecordLinked(_Envelope):
+    """A linkage run placed this source record in a person, from ``recorded_at`` on."""
+
+    TYPE: ClassVar[str] = "record_linked"
+    #: The person the record belongs to (stable across runs: ``P000042``).
+    person_id: str = field(validator=_identifier)
+    #: What holds the record there: the model's score, a shared identifier, a person's join.
+    rule: LinkRule = field(validator=instance_of(LinkRule))
+    #: The version of the model that scored the run (a hash of its settings).
+    model_version: str = field(validator=_identifier)
+    #: The match weight of the strongest scored link holding the record there, if any.
+    weight: float | None = field(default=None, validator=_weight)
+
+
+@attrs.frozen(kw_only=True)
+class LinkReviewed(_Envelope):
+    """A person's decision about this source record and one other: one person, or never."""
+
+    TYPE: ClassVar[str] = "link_reviewed"
+    #: A token the decision's two events share (each names only its own record).
+    pair: str = field(validator=_identifier)
+    #: ``join`` (always one person) or ``never`` (never one person).
+    decision: LinkDecision = field(validator=instance_of(LinkDecision))
+    #: Why, in words.
+    reason: str = field(validator=[instance_of(str), _text])
+
+
 Event: TypeAlias = (
     OffenderProfile
     | Arrest
@@ -638,6 +689,8 @@ Event: TypeAlias = (
     | WarrantWithdrawn
     | RiskAssessed
     | PersonRecorded
+    | RecordLinked
+    | LinkReviewed
     | EventRetracted
 )
 """Every event of the vocabulary."""

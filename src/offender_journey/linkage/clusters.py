@@ -124,7 +124,7 @@ def deterministic_edges(
                     ):
                         conflicts.append(Conflict(*pair, identifier=column))
                     elif pair not in edges:
-                        edges[pair] = Edge(*pair, weight=HARD)
+                        edges[pair] = Edge(*pair, weight=HARD, rule=column)
     return list(edges.values()), conflicts
 
 

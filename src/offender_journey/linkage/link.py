@@ -38,6 +38,8 @@ class LinkResult:
     persons: Mapping[str, str]
     #: Each record → the strongest link holding it in its person (``None``: alone).
     weights: Mapping[str, float | None]
+    #: Each record → what made that link: ``model``, ``pnc``, ``cro``, ``manual``, ``alone``.
+    rules: Mapping[str, str]
     #: The model that scored the pairs.
     model_version: str
     #: The threshold used.
@@ -103,7 +105,11 @@ def run(
         and (edge.a, edge.b) not in never
         and not (edge.a in pnc and edge.b in pnc and pnc[edge.a] != pnc[edge.b])
     ]
-    manual = [Edge(*_ordered(a, b), weight=HARD) for a, b in joins if _ordered(a, b) not in never]
+    manual = [
+        Edge(*_ordered(a, b), weight=HARD, rule="manual")
+        for a, b in joins
+        if _ordered(a, b) not in never
+    ]
     edges = _strongest([*hard, *manual, *scored])
     _step(progress, "clustering")
     outcomes: dict[float, dict[str, str]] = {}
@@ -114,16 +120,19 @@ def run(
     chosen = outcomes[threshold]
     persons = assign_ids(chosen, previous or {}, first_new)
     weights: dict[str, float | None] = dict.fromkeys(everyone)
+    rules = dict.fromkeys(everyone, "alone")
     for edge in edges:
         if edge.weight >= threshold and chosen[edge.a] == chosen[edge.b]:
             for record in (edge.a, edge.b):
                 known = weights[record]
                 if known is None or edge.weight > known:
                     weights[record] = edge.weight
+                    rules[record] = edge.rule
     _step(progress, "done")
     return LinkResult(
         persons=persons,
         weights=weights,
+        rules=rules,
         model_version=fitted.version,
         threshold=threshold,
         alternatives={
@@ -151,7 +160,11 @@ def _strongest(edges: Iterable[Edge]) -> list[Edge]:
 
 def _capped(edges: Sequence[Edge]) -> list[Edge]:
     """Edges with hard links given a finite weight above any score (for Splink's table)."""
-    return [attrs.evolve(e, weight=99.0) if e.weight == HARD else e for e in edges]
+    return [attrs.evolve(e, weight=_CAP) if e.weight == HARD else e for e in edges]
+
+
+#: The weight hard links are given in Splink's edge table (above any score it gives).
+_CAP: Final = 99.0
 
 
 def pairs_by_person(persons: Mapping[str, str]) -> dict[str, list[str]]:

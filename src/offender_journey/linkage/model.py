@@ -43,6 +43,7 @@ from typing import Any, Final
 import attrs
 
 from ..errors import OffenderJourneyError
+from ..events import record_key
 from .identifiers import canonical_cro, canonical_pnc
 
 __all__ = [
@@ -143,8 +144,16 @@ def _name(text: object) -> str | None:
     return cleaned or None
 
 
+def _key(row: Mapping[str, Any]) -> str:
+    """A row's source record key: given as ``key``, or made from ``source`` and ``offender_id``."""
+    key = row.get("key")
+    if key is not None:
+        return str(key)
+    return record_key(row.get("source"), str(row["offender_id"]))
+
+
 def prepare(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Identity rows (``source``, ``offender_id`` and the identity's fields) → model columns.
+    """Identity rows (``source`` and ``offender_id``, or ``key``, and the identity) → columns.
 
     >>> table = prepare([{"source": "police", "offender_id": "P1", "forenames": "Bob Lee",
     ...                   "surname": "O'Neill", "date_of_birth": "1990-03-04"}])
@@ -161,7 +170,7 @@ def prepare(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
         dob = born.isoformat() if isinstance(born, dt.date) else str(born) if born else None
         postcode = row.get("postcode")
         postcode = " ".join(str(postcode).upper().split()) or None if postcode else None
-        table["unique_id"].append(f"{row['source']}:{row['offender_id']}")
+        table["unique_id"].append(_key(row))
         table["forename"].append(forename)
         table["forename_std"].append(_STANDARD.get(forename, forename) if forename else None)
         table["forename_ph"].append(soundex(forename) if forename else None)
@@ -172,8 +181,9 @@ def prepare(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
         table["sex"].append(row.get("sex") if row.get("sex") in ("male", "female") else None)
         table["postcode"].append(postcode)
         table["outcode"].append(postcode.split()[0] if postcode else None)
-        table["pnc"].append(canonical_pnc(row.get("pnc_id")))
-        table["cro"].append(canonical_cro(row.get("cro_number")))
+        pnc, cro = row.get("pnc_id"), row.get("cro_number")
+        table["pnc"].append(canonical_pnc(pnc) if pnc else None)
+        table["cro"].append(canonical_cro(cro) if cro else None)
     return table
 
 
@@ -292,11 +302,13 @@ def settings() -> dict[str, Any]:
 
 @attrs.frozen
 class Edge:
-    """A scored pair of source records (``source:id`` each, ``a < b``)."""
+    """A scored pair of source records (``source:id`` each, ``a < b``) and what linked them."""
 
     a: str
     b: str
     weight: float
+    #: ``model`` (a Splink score), ``pnc`` or ``cro`` (a shared identifier), ``manual``.
+    rule: str = "model"
 
 
 @attrs.frozen
@@ -428,7 +440,7 @@ class Model:
     def explain(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> Explanation:
         """Score one pair of prepared rows and show each comparison's part."""
         frame = self._linker.inference.score_pair(dict(a), dict(b))
-        row = frame.as_record_dict()[0]
+        row = frame.as_record_list()[0]
         settings_obj = self._linker._settings_obj
         parts = []
         for comparison in settings_obj.comparisons:
@@ -437,16 +449,14 @@ class Model:
             level = next(
                 lv for lv in comparison.comparison_levels if lv.comparison_vector_value == vector
             )
-            factor = row.get(f"bf_{name}", 1.0)
-            parts.append(Comparison(name, level.label_for_charts, math.log2(float(factor))))
-        prior_p = settings_obj._probability_two_random_records_match
-        prior = math.log2(prior_p / (1 - prior_p))
+            parts.append(Comparison(name, level.label_for_charts, float(row[f"mw_{name}"])))
+        weight = float(row["match_weight"])
         return Explanation(
             a=str(a["unique_id"]),
             b=str(b["unique_id"]),
-            prior=prior,
+            prior=weight - sum(part.weight for part in parts),
             parts=tuple(parts),
-            weight=float(row["match_weight"]),
+            weight=weight,
         )
 
     def cluster(
