@@ -49,6 +49,7 @@ from typing import Any, Final
 import attrs
 
 from .codec import Codec
+from .linkage.identifiers import CHECK_LETTERS, check_letter
 from .synth import Preset, generate
 
 __all__ = [
@@ -59,15 +60,11 @@ __all__ = [
     "Population",
     "SourceRecord",
     "build",
-    "pnc_check_letter",
     "write_agencies",
 ]
 
 #: The agencies a population can be split into, in the order their extracts are written.
 AGENCIES: Final = ("police", "courts", "probation", "prison")
-
-#: The check letters of PNC IDs and CRO numbers, indexed by a remainder mod 23.
-_CHECK_LETTERS: Final = "ZABCDEFGHJKLMNPQRTUVWXY"
 
 
 @attrs.frozen(kw_only=True)
@@ -301,15 +298,6 @@ class Population:
         ]
 
 
-def pnc_check_letter(digits: str) -> str:
-    """The check letter of a PNC ID or CRO number: year digits and serial as one number, mod 23.
-
-    >>> pnc_check_letter("120123456")  # 2012/0123456
-    'Y'
-    """
-    return _CHECK_LETTERS[int(digits) % 23]
-
-
 # --- the true person --------------------------------------------------------------------
 
 
@@ -350,11 +338,11 @@ def _person(
     yy = f"{year % 100:02d}"
     # Serials by a full-cycle affine map of the index: one person, one PNC ID, one CRO number.
     serial = f"{(index * 7_368_787 + 1_234_567) % 10**7:07d}"
-    pnc = f"{year}/{serial}{pnc_check_letter(yy + serial)}"
+    pnc = f"{year}/{serial}{check_letter(int(yy + serial))}"
     cro = None
     if rng.random() < 0.6:
         cro_serial = f"{(index * 746_773 + 12_345) % 10**6:06d}"
-        cro = f"{cro_serial}/{yy}{pnc_check_letter(yy + cro_serial)}"
+        cro = f"{cro_serial}/{yy}{check_letter(int(yy + cro_serial))}"
     return _Person(
         key=key,
         index=index,
@@ -456,7 +444,7 @@ def _digit_off(rng: random.Random, day: dt.date) -> dt.date:
 
 def _bad_check_letter(rng: random.Random, identifier: str) -> str:
     right = identifier[-1]
-    return identifier[:-1] + rng.choice([c for c in _CHECK_LETTERS if c != right])
+    return identifier[:-1] + rng.choice([c for c in CHECK_LETTERS if c != right])
 
 
 def _recorded(

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from offender_journey.agencies import pnc_check_letter
+from offender_journey.linkage.identifiers import check_letter
 from offender_journey.linkage.link import run
 from offender_journey.linkage.model import MODEL_FORMAT
 
@@ -21,7 +21,7 @@ SLOW = settings(
 
 def pnc(year: int, serial: int) -> str:
     digits = f"{year % 100:02d}{serial:07d}"
-    return f"{year}/{serial:07d}{pnc_check_letter(digits)}"
+    return f"{year}/{serial:07d}{check_letter(int(digits))}"
 
 
 def record(source: str, own_id: str, fault: str, **person: Any) -> dict[str, Any]:

@@ -10,8 +10,10 @@ person is. :class:`Pseudonymiser` rewrites one event at a time:
   offender id, so equal ids in two people's streams do not reveal each other.
   The same key gives the same pseudonyms, so two extracts made with one key link
   up; without the key they cannot be linked back to the ids;
-* free text (an offence's ``description``, a hearing's ``court``, a retraction's
-  ``reason``) is dropped unless ``keep_text``;
+* link decisions keep their structure: a ``person_id`` (and a review's ``pair``) is
+  hashed on its own, so the records of one person still share one pseudonym;
+* free text (an offence's ``description``, a hearing's ``court``, a retraction's or a
+  link review's ``reason``) is dropped unless ``keep_text``;
 * a date of birth becomes 1 July of its year unless ``keep_dob``: still a valid
   date, so the extract imports, and ages computed from it are off by at most six
   months either way, on average by none.
@@ -41,6 +43,13 @@ __all__ = ["Pseudonymiser"]
 
 #: Fields holding event ids (unique in the store, not scoped by offender).
 _EVENT_ID_FIELDS = frozenset({"event_id", "target_event_id"})
+
+#: Ids that join several streams (a person made of many source records; the token two
+#: halves of a review share): hashed on their own, so they still join up.
+_SHARED_ID_FIELDS = frozenset({"person_id", "pair"})
+
+#: Types whose required ``reason`` is free text, withheld unless asked.
+_REASONED = frozenset({"event_retracted", "link_reviewed"})
 
 #: Free-text fields, dropped unless asked (``reason`` only on retractions: elsewhere a code).
 _TEXT_FIELDS = frozenset({"court"})
@@ -84,13 +93,15 @@ class Pseudonymiser:
                 value = self.offender(value)
             elif name in _EVENT_ID_FIELDS:
                 value = self._event_id(value)
+            elif name in _SHARED_ID_FIELDS and isinstance(value, str):
+                value = keyed_hash(self._key, value, purpose=name)
             elif name.endswith("_id") and isinstance(value, str):
                 value = self._thing(offender_id, value)
             elif name.endswith("_ids") and isinstance(value, list | tuple):
                 value = [self._thing(offender_id, v) for v in value]
             elif not self.keep_text and name in _TEXT_FIELDS:
                 continue
-            elif not self.keep_text and name == "reason" and raw["type"] == "event_retracted":
+            elif not self.keep_text and name == "reason" and raw["type"] in _REASONED:
                 value = WITHHELD
             elif not self.keep_text and name == "offence" and isinstance(value, dict):
                 value = {k: v for k, v in value.items() if k != "description"}
