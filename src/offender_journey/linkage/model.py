@@ -200,7 +200,7 @@ def _null(column: str) -> dict[str, Any]:
     )
 
 
-_ELSE: Final = _level("ELSE", "all other")
+_ELSE: Final = _level("ELSE", "different")
 
 
 def _name_comparison(column: str, other: str) -> dict[str, Any]:
