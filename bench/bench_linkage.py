@@ -207,13 +207,43 @@ def population_file(records: int, level: str, seed: int = 1) -> Path:
     return path
 
 
+def markdown(results: list[dict[str, Any]]) -> str:
+    """The results as the Markdown tables docs/linkage.md shows."""
+    lines = [
+        "| records | errors | model | precision | recall | F1 | exact | clashes | seconds"
+        " | peak MiB |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['size']:,} | {r['level']} | {r['model']} | {r['precision']:.4f} | "
+            f"{r['recall']:.4f} | **{r['f1']:.4f}** | {r['exact_share']:.4f} | "
+            f"{r['pnc_clashes']} | {r['seconds']:.1f} | {r['peak_mib']:,.0f} |"
+        )
+    groups = sorted({g for r in results for g in r["recall_by_group"]})
+    lines += ["", "| records | errors | model | " + " | ".join(groups) + " | spread |"]
+    lines.append("|---:|---|---|" + "---:|" * (len(groups) + 1))
+    for r in results:
+        by = r["recall_by_group"]
+        spread = max(by.values()) - min(by.values())
+        cells = " | ".join(f"{by[g]:.4f}" if g in by else "" for g in groups)
+        lines.append(
+            f"| {r['size']:,} | {r['level']} | {r['model']} | {cells} | {100 * spread:.2f} pt |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="identity records, comma-separated")
     parser.add_argument("--levels", default="low,medium,high")
     parser.add_argument("--which", default="ours,anchor")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--table", metavar="FILE.json", help="print a saved run as Markdown")
     args = parser.parse_args()
+    if args.table:
+        print(markdown(json.loads(Path(args.table).read_text())["results"]))
+        return
     sizes = [3000] if args.quick else [int(s) for s in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
     for size in sizes:
@@ -235,6 +265,7 @@ def main() -> None:
                     "    recall by group: " + ", ".join(f"{k} {v:.4f}" for k, v in groups.items()),
                     flush=True,
                 )
+    print(markdown(results))
     name = "linkage_quick" if args.quick else "linkage"
     print(save(name, {"machine": machine(), "results": results}), file=sys.stderr)
 
