@@ -37,7 +37,7 @@ from typing import Any, Literal, Protocol
 import attrs
 
 from ..codec import Codec, dumps
-from ..events import Event
+from ..events import Event, record_key
 from ..facts.derive import derive
 from ..facts.schema import TABLE, TABLES
 from ..progress import Progress, counted
@@ -99,14 +99,19 @@ def event_rows(
     """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
     codec = codec or Codec()
     for _, events in streams:
-        for version, event in enumerate(events, start=1):
+        version = 0
+        for event in events:
             raw = codec.encode(event)
             if pseudonymiser is not None:
-                raw = pseudonymiser.raw(raw)
+                hidden = pseudonymiser.raw(raw)
+                if hidden is None:  # an identity record naming nobody once names are dropped
+                    continue
+                raw = hidden
+            version += 1
             recorded_at = event.recorded_at
             assert recorded_at is not None  # stores stamp every event they read back
             yield (
-                raw["offender_id"],
+                record_key(raw.get("source"), raw["offender_id"]),
                 version,
                 raw["event_id"],
                 event.TYPE,
@@ -238,8 +243,9 @@ def _write_all(
             rows: Sequence[tuple[Any, ...]] = facts.rows(table.name)
             if pseudonymiser is not None:
                 key = keys[table.name]
+                source = stream[0].source
                 rows = sorted(
-                    (pseudonymiser.fact_row(table.names, r) for r in rows),
+                    (pseudonymiser.fact_row(table.names, r, source=source) for r in rows),
                     key=lambda r, key=key: tuple(r[i] for i in key),  # type: ignore[misc]
                 )
             for row in rows:
