@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("offender_journey.testing", "test", "pytest and hypothesis") from exc
 
 from .codec import Codec
-from .errors import ConcurrencyError, ConflictError
+from .errors import ConcurrencyError, ConflictError, RecordClashError
 from .events import (
     EVENT_TYPES,
     IDENTIFIER_FIELDS,
@@ -388,6 +388,21 @@ class StoreContract(abc.ABC):
         with pytest.raises(ConflictError, match="'e1'"):
             store.append([_arrest("e1", day=9, source="police")])
         assert store.count_events() == 3
+
+    def test_a_default_source_id_spelt_as_a_record_key_is_refused(self) -> None:
+        """``police:O1`` without a source would land in the police's record O1: refused."""
+        store = self.make_store()
+        store.append([_arrest("e1", source="police")])
+        with pytest.raises(RecordClashError, match="'police:O1'") as caught:
+            store.append([_arrest("e2", offender_id="police:O1")])
+        assert caught.value.field == "offender_id"
+        with pytest.raises(RecordClashError):  # within one batch too
+            store.append([_arrest("e3", offender_id="a:b"), _arrest("e4", "b", source="a")])
+        assert store.count_events() == 1
+        store.append([_arrest("e5", offender_id="police:O2")])  # no police O2: allowed
+        with pytest.raises(RecordClashError):
+            store.append([_arrest("e6", offender_id="O2", source="police")])
+        assert list(store.offenders()) == ["police:O1", "police:O2"]
 
     def test_codec_is_used_consistently(self) -> None:
         """What is read back encodes to the same JSON as what was written."""

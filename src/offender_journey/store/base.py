@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, TypeVar, runt
 import attrs
 
 from ..codec import Codec
-from ..errors import ConflictError
+from ..errors import ConflictError, RecordClashError
 from ..events import Event, record_key
 
 if TYPE_CHECKING:
@@ -34,8 +34,10 @@ __all__ = [
     "Record",
     "StoreBase",
     "as_of_micros",
+    "check_sources",
     "from_micros",
     "events_in",
+    "may_clash",
     "paused_collection",
     "prepare",
     "record_of",
@@ -208,6 +210,34 @@ def split_batch(
     if conflicts:
         raise ConflictError(conflicts)
     return new, duplicates
+
+
+def check_sources(records: Sequence[Record], stored: Mapping[str, str]) -> None:
+    """Refuse records whose stream key another source's records already use.
+
+    ``stored`` maps stream keys to the source of the events stored under them (only the
+    keys :func:`may_clash` picks need be given).
+
+    Raises:
+        RecordClashError: naming each such key.
+    """
+    seen = dict(stored)
+    clashes: list[str] = []
+    for record in records:
+        key, source = record.offender_id, record.source
+        if seen.setdefault(key, source) != source and key not in clashes:
+            clashes.append(key)
+    if clashes:
+        raise RecordClashError(clashes)
+
+
+def may_clash(records: Iterable[Record]) -> list[str]:
+    """The stream keys of ``records`` that a record of another source could share, sorted.
+
+    Only a key with a ``:`` can (a default-source id spelt like ``police:P1``): a store
+    without sources looks nothing up.
+    """
+    return sorted({record.offender_id for record in records if ":" in record.offender_id})
 
 
 class OffenderSummary(NamedTuple):

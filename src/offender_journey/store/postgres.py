@@ -34,8 +34,10 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
     events_in,
     from_micros,
+    may_clash,
     paused_collection,
     split_batch,
 )
@@ -340,6 +342,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         expected_versions: Mapping[str, int] | None,
     ) -> None:
         """Check the expected versions, then COPY ``new`` in numbered after ``position``."""
+        check_sources(new, self._sources(conn, may_clash(new)))
         for offender_id, expected in (expected_versions or {}).items():
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
@@ -389,6 +392,17 @@ class PostgresStore(PrivacyMixin, StoreBase):
             ([_key(i) for i in dict.fromkeys(event_ids)],),
         ).fetchall()
         return {(source, unkey(event_id)): payload for source, event_id, payload in rows}
+
+    @staticmethod
+    def _sources(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, str]:
+        """The source of each stream stored under these keys (its first event's)."""
+        if not offender_ids:
+            return {}
+        rows = conn.execute(
+            "SELECT offender_id, source FROM events WHERE offender_id = ANY(%s) AND version = 1",
+            ([_key(i) for i in offender_ids],),
+        ).fetchall()
+        return {unkey(offender_id): source for offender_id, source in rows}
 
     @staticmethod
     def _versions(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, int]:

@@ -35,8 +35,10 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
     events_in,
     from_micros,
+    may_clash,
     paused_collection,
     prefix_range,
     split_batch,
@@ -288,6 +290,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         *,
         optimistic: bool,
     ) -> None:
+        check_sources(new, self._sources(may_clash(new)))
         offenders = {r.offender_id for r in new} | set(expected_versions or ())
         versions = self._versions(sorted(offenders))
         for offender_id, expected in (expected_versions or {}).items():
@@ -326,6 +329,21 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             )
             found.update(((source, event_id), payload) for source, event_id, payload in rows)
         return found
+
+    def _sources(self, offender_ids: Sequence[str]) -> dict[str, str]:
+        """The source of each stream stored under these keys (its first event's)."""
+        sources: dict[str, str] = {}
+        for i in range(0, len(offender_ids), _CHUNK):
+            chunk = offender_ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sources.update(
+                self._db.execute(
+                    f"SELECT offender_id, source FROM events "
+                    f"WHERE offender_id IN ({marks}) AND version = 1",
+                    chunk,
+                ).fetchall()
+            )
+        return sources
 
     def _versions(self, offender_ids: Sequence[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
