@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
+from .events import record_key
 from .facts.aggregate import FactSource, Scratch, offender_counts
 from .facts.schema import OffenderFacts
 from .progress import Progress, counted
@@ -726,7 +727,7 @@ def timeline(
     if offender_id is None:
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
-        offender_id = stream[0].offender_id
+        offender_id = record_key(stream[0].source, stream[0].offender_id)
     from .projections.timeline import build_timeline
 
     history = History.build(offender_id, stream, cut, now=now)

@@ -34,6 +34,7 @@ from ..events import (
     EventRetracted,
     OffenderProfile,
     Sentence,
+    record_key,
 )
 from ..facts.schema import OffenderFacts
 
@@ -196,7 +197,7 @@ def fold(events: Iterable[Event], journey: Journey | None = None) -> Journey:
         first = next(items, None)
         if first is None:
             raise ValueError("cannot fold an empty stream without a journey to continue")
-        journey = Journey(first.offender_id, [first])
+        journey = Journey(record_key(first.source, first.offender_id), [first])
     journey.extend(items)
     return journey
 
