@@ -191,7 +191,7 @@ def split_batch(
     Raises :class:`ConflictError` naming every id whose content differs from what is
     stored or from an earlier record of the same batch.
     """
-    if not stored and len({record.key for record in records}) == len(records):
+    if not stored and len({record.event_id for record in records}) == len(records):
         return list(records), []  # the common case of a bulk import: every id new
     seen: dict[tuple[str, str], str] = {}
     new: list[Record] = []
