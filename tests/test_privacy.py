@@ -17,6 +17,7 @@ from offender_journey import synth
 from offender_journey.cli import main
 from offender_journey.codec import Codec
 from offender_journey.errors import StoreError
+from offender_journey.facts import refresh_facts
 from offender_journey.keys import load_key, new_key_file
 from offender_journey.store import SQLiteStore
 
@@ -231,7 +232,7 @@ def test_no_byte_is_left_after_erasures_of_a_store_that_was_rewritten_many_times
     with SQLiteStore(store) as s:
         for start in range(0, max(map(len, by_offender.values())), 60):
             s.append([e for stream in by_offender.values() for e in stream[start : start + 60]])
-            s.refresh()
+            refresh_facts(s)
         for offender_id in sorted(by_offender)[::3]:
             s.restrict(offender_id, reason="churn")
             s.lift_restriction(offender_id)
@@ -282,16 +283,16 @@ def test_events_about_a_restricted_person_stay_out_of_the_facts_until_lifted(
     tmp_path: Path, events: list[Any]
 ) -> None:
     from offender_journey.facts.derive import derive
-    from offender_journey.projections.base import History
+    from offender_journey.history import History
 
     theirs = [e for e in events if e.offender_id == HIDDEN]
     store = str(tmp_path / "s.db")
     with SQLiteStore(store) as s:
         s.append([e for e in events if e.offender_id != HIDDEN] + theirs[:-5])
-        s.refresh()
+        refresh_facts(s)
         s.restrict(HIDDEN, reason="disputed")
         s.append(theirs[-5:])  # new events about them are still stored
-        s.refresh()
+        refresh_facts(s)
         assert fact_rows(store, HIDDEN) == 0
         s.lift_restriction(HIDDEN)
     with sqlite3.connect(store) as db:

@@ -6,7 +6,9 @@ import itertools
 import attrs
 
 from offender_journey.builder import JourneyBuilder
-from offender_journey.projections import ALL_TIME, History, Quality, Window, quality
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.offender import quality
+from offender_journey.views.quality import Quality
 
 
 def report(j: JourneyBuilder, window: Window = ALL_TIME) -> Quality:

@@ -20,9 +20,9 @@ from offender_journey.events import (
     EventRetracted,
     Sentence,
 )
+from offender_journey.folds.episodes import Episode, EpisodeKind, derive_episodes
+from offender_journey.history import History
 from offender_journey.metrics import compute
-from offender_journey.projections import History
-from offender_journey.projections.timeline import Episode, EpisodeKind, derive_episodes
 
 codec = Codec()
 

@@ -8,15 +8,10 @@ from hypothesis import given, settings
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Event
 from offender_journey.facts.derive import derive
-from offender_journey.projections import (
-    ALL_TIME,
-    Conversion,
-    EpisodeKind,
-    History,
-    Timeline,
-    Window,
-    build_timeline,
-)
+from offender_journey.folds.episodes import EpisodeKind
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.timeline import Timeline, build_timeline
+from offender_journey.views.conversion import Conversion
 from strategies import identity_records, journeys
 
 AS_OF = dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC)

@@ -49,6 +49,7 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 def require_pandas(feature: str = "to_pandas()") -> Any:
     """The pandas module, or a :class:`MissingExtraError` naming the extra to install."""
     try:
+        # the pandas extra
         import pandas
     except ImportError:
         raise MissingExtraError(feature, "pandas", "pandas") from None
@@ -184,6 +185,7 @@ def events_table(events: Iterable[Event]) -> Table:
     ``offender_id`` is the event's source record (``police:P1``; the bare id without a
     source), as the store keys it.
     """
+    # start-up: tables of results need no codec
     from .codec import Codec, dumps
     from .events import record_key
 

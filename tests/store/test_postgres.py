@@ -10,7 +10,7 @@ from offender_journey.builder import JourneyBuilder
 from offender_journey.codec import Codec
 from offender_journey.errors import ConcurrencyError, StoreError
 from offender_journey.events import Arrest
-from offender_journey.facts import POSTGRESQL
+from offender_journey.facts import POSTGRESQL, refresh_facts
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.store import EventStore, open_store
 from offender_journey.store.postgres import PostgresStore
@@ -194,14 +194,14 @@ def test_any_characters_reach_the_fact_tables(store: PostgresStore) -> None:
     charge = j.charge("2014-01-02", "shoplifting", offence_date="2014-01-01")
     j.convict("2014-02-01", charge)
     store.append(j.events)
-    store.refresh()
+    refresh_facts(store)
     with store.borrow() as conn:
         rows = list(
             iter_rows(conn, "charges", columns=["offender_id", "outcome"], dialect=POSTGRESQL)
         )
     assert rows == [("O\x00\x01", "convicted")]
     store.append([_arrests("O\x00\x01", 1)[0]])
-    assert store.refresh().offenders == 1
+    assert refresh_facts(store).offenders == 1
 
 
 def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(
@@ -211,13 +211,13 @@ def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(
     j.execute_warrant("2014-01-20", j.warrant("2014-01-02", "breach", "A"))
     j.risk("2014-02-01", 0.8)
     store.append(j.events)
-    store.refresh()
+    refresh_facts(store)
     with store.borrow() as conn:  # as the previous version of the library left them
         for name in ("warrants", "recalls", "risk_assessments"):
             conn.execute(f"DROP TABLE {name}")  # type: ignore[arg-type]
         conn.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
         conn.commit()
-    assert store.refresh().offenders == 1
+    assert refresh_facts(store).offenders == 1
     with store.borrow() as conn:
         warrants = list(
             iter_rows(

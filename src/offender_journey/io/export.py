@@ -30,19 +30,19 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import attrs
 
-from ..codec import Codec, dumps
-from ..events import Event, record_key
+from ..codec import Codec
+from ..events import Event
 from ..facts.derive import derive
 from ..facts.schema import TABLE, TABLES
+from ..history import History
 from ..progress import Progress, counted
-from ..projections.base import History
-from ..store.base import EventStore, to_micros
+from ..store.base import EventRow, EventStore, event_rows
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
 from .pseudonymise import Pseudonymiser
 
@@ -60,9 +60,6 @@ Format = Literal["jsonl", "csv", "parquet"]
 
 #: The formats :func:`export` writes.
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
-
-#: One event as exported: values in :data:`EVENT_COLUMNS` order.
-EventRow = tuple[str, int, str, str, str, int, bool, str]
 
 
 @attrs.frozen
@@ -88,38 +85,6 @@ class ExportReport:
             f"{self.offenders} offenders, {self.rows.get('events', 0)} events and "
             f"{len(self.rows) - 1} fact tables written to {self.directory}{how}"
         )
-
-
-def event_rows(
-    streams: Iterable[tuple[str, Sequence[Event]]],
-    *,
-    pseudonymiser: Pseudonymiser | None = None,
-    codec: Codec | None = None,
-) -> Iterator[EventRow]:
-    """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
-    codec = codec or Codec()
-    for _, events in streams:
-        version = 0
-        for event in events:
-            raw = codec.encode(event)
-            if pseudonymiser is not None:
-                hidden = pseudonymiser.raw(raw)
-                if hidden is None:  # an identity record naming nobody once names are dropped
-                    continue
-                raw = hidden
-            version += 1
-            recorded_at = event.recorded_at
-            assert recorded_at is not None  # stores stamp every event they read back
-            yield (
-                record_key(raw.get("source"), raw["offender_id"]),
-                version,
-                raw["event_id"],
-                event.TYPE,
-                event.date.isoformat(),
-                to_micros(recorded_at),
-                True,
-                dumps(raw),
-            )
 
 
 def export(

@@ -13,29 +13,28 @@ import functools
 import gc
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
-from ..codec import Codec
+from ..codec import Codec, dumps
 from ..errors import ConflictError, RecordClashError
 from ..events import Event, record_key
-
-if TYPE_CHECKING:
-    from ..facts.refresh import RefreshReport
-    from ..progress import Progress
+from ..tables import events_table
 
 __all__ = [
     "AppendResult",
+    "EventRow",
     "EventStore",
-    "KeepsFacts",
     "OffenderRange",
     "OffenderSummary",
     "Record",
+    "Rewrites",
     "StoreBase",
     "as_of_micros",
     "check_sources",
     "from_micros",
+    "event_rows",
     "events_in",
     "may_clash",
     "paused_collection",
@@ -312,8 +311,6 @@ class StoreBase(abc.ABC):
 
     def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
         """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
-        from ..tables import events_table
-
         events = (event for _, stream in self.read_all(as_of=as_of) for event in stream)
         return events_table(events).to_pandas()
 
@@ -324,8 +321,7 @@ class StoreBase(abc.ABC):
         ``date``, ``recorded_at`` in microseconds, ``recorded_at_given``, ``payload``),
         retracted events included; holds the whole store in memory.
         """
-        from ..io.export import event_rows
-        from ..io.parquet import arrow_table
+        from ..arrow import arrow_table  # the parquet extra: pyarrow, loaded when asked for
 
         streams = ((o, tuple(stream)) for o, stream in self.read_all(as_of=as_of))
         return arrow_table(event_rows(streams, codec=self._codec))
@@ -340,13 +336,48 @@ class StoreBase(abc.ABC):
         self.close()
 
 
-@runtime_checkable
-class KeepsFacts(Protocol):
-    """A store that keeps fact tables beside its log (see :mod:`offender_journey.facts`)."""
+class Rewrites(Protocol):
+    """What rewrites an event's JSON object on its way out (a pseudonymiser)."""
 
-    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
-        """Re-derive the facts of offenders with events appended since the checkpoint."""
+    def raw(self, raw: dict[str, Any], /) -> dict[str, Any] | None:
+        """The rewritten object (a new dict), or ``None`` to leave the event out."""
         ...
+
+
+#: One event as exported: values in :data:`EVENT_COLUMNS` order.
+EventRow = tuple[str, int, str, str, str, int, bool, str]
+
+
+def event_rows(
+    streams: Iterable[tuple[str, Sequence[Event]]],
+    *,
+    pseudonymiser: Rewrites | None = None,
+    codec: Codec | None = None,
+) -> Iterator[EventRow]:
+    """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
+    codec = codec or Codec()
+    for _, events in streams:
+        version = 0
+        for event in events:
+            raw = codec.encode(event)
+            if pseudonymiser is not None:
+                hidden = pseudonymiser.raw(raw)
+                if hidden is None:  # an identity record naming nobody once names are dropped
+                    continue
+                raw = hidden
+            version += 1
+            recorded_at = event.recorded_at
+            assert recorded_at is not None  # stores stamp every event they read back
+            yield (
+                record_key(raw.get("source"), raw["offender_id"]),  # the source record's key
+                version,
+                raw["event_id"],
+                event.TYPE,
+                event.date.isoformat(),
+                to_micros(recorded_at),
+                True,
+                dumps(raw),
+            )
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ import pathlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreBusyError, StoreError
@@ -44,11 +44,6 @@ from .base import (
     split_batch,
 )
 from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
-
-if TYPE_CHECKING:
-    from ..facts.refresh import RefreshReport
-    from ..facts.schema import Dialect
-    from ..progress import Progress
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
@@ -521,11 +516,9 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             if any(c[1] == "offender_id" for c in self._db.execute(f'PRAGMA table_info("{table}")'))
         ]
 
-    def _privacy_facts(self, cursor: sqlite3.Cursor) -> Dialect | None:
-        from ..facts.schema import SQLITE
-
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'facts_checkpoint'")
-        return None if cursor.fetchone() is None else SQLITE
+    def _privacy_has_table(self, cursor: sqlite3.Cursor, name: str) -> bool:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cursor.fetchone() is not None
 
     @contextmanager
     def _privacy_erasing(self) -> Iterator[None]:
@@ -577,22 +570,6 @@ class SQLiteStore(PrivacyMixin, StoreBase):
     def connection(self) -> sqlite3.Connection:
         """The DB-API connection (what the fact tables' writer and readers work over)."""
         return self._db
-
-    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
-        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
-
-        Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint, telling ``progress`` how many are done.
-        Returns a ``RefreshReport``. Restricted offenders get no rows, even when events
-        about them arrived meanwhile.
-        """
-        from ..facts.refresh import refresh
-
-        with self.atomic():
-            report = refresh(self, jobs=jobs, progress=progress)
-            if report.offenders:
-                self._drop_restricted_facts(self._db.cursor())
-        return report
 
     def close(self) -> None:
         self._db.close()
