@@ -33,6 +33,7 @@ from .events import (
     Event,
     EventRetracted,
     OffenderProfile,
+    PersonRecorded,
     Sentence,
     record_key,
 )
@@ -395,6 +396,12 @@ class History:
         """
         profiles = self.of_type_recorded(OffenderProfile)
         return profiles[-1] if profiles else None
+
+    @cached_property
+    def person(self) -> PersonRecorded | None:
+        """The current identity record: the one appended last (transaction order), if any."""
+        people = self.of_type_recorded(PersonRecorded)
+        return people[-1] if people else None
 
     def of_type_recorded(self, kind: type[R]) -> list[R]:
         """Effective events of one type, in transaction order (the last is the latest record)."""
