@@ -39,7 +39,7 @@ from measure import OUT, count_lines, events_file, machine, run_command, run_ste
 FOLD = """
 import json, sys
 from offender_journey.metrics import _fold_store, resolve_views
-from offender_journey.projections import Window
+from offender_journey.history import Window
 report = _fold_store(sys.argv[1], window=Window(), as_of=None, views=resolve_views(None), jobs=1)
 print(json.dumps(report.to_json()))
 """

@@ -181,6 +181,7 @@ def writer(url: str, number: int, events: int, streams: int) -> None:
 
 
 def soak(url: str, writers: int, events: int, streams: int) -> dict[str, Any]:
+    from offender_journey.facts import refresh_facts
     from offender_journey.store.postgres import PostgresStore
 
     target = fresh_schema(url, "bench_soak")
@@ -198,7 +199,7 @@ def soak(url: str, writers: int, events: int, streams: int) -> dict[str, Any]:
             lags.append((dt.datetime.now(dt.UTC) - event.recorded_at).total_seconds())
             seen.append(position)
             if position > done:
-                done = store.refresh().position
+                done = refresh_facts(store).position
                 refreshes += 1
 
     follower = threading.Thread(target=follow)
@@ -227,7 +228,7 @@ def soak(url: str, writers: int, events: int, streams: int) -> dict[str, Any]:
     follower.join()
     written = {event_id for out in outputs for event_id in out["written"]}
     stored = {e.event_id for _, e in store.read_after(0, limit=10**9)}
-    checkpoint = store.refresh().start
+    checkpoint = refresh_facts(store).start
     store.close()
     skipped = sum(b - a - 1 for a, b in itertools.pairwise([0, *seen]) if b > a + 1)
     return {

@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 
 from offender_journey.builder import JourneyBuilder
+from offender_journey.history import Window
 from offender_journey.metrics import compute, timeline
-from offender_journey.projections import Window
 from offender_journey.store import InMemoryStore
 
 DAY = dt.timedelta(days=1)

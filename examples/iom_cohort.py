@@ -9,8 +9,8 @@ import datetime as dt
 import itertools
 
 from offender_journey import synth
+from offender_journey.history import Window
 from offender_journey.metrics import compute
-from offender_journey.projections import Window
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 from case_study import AS_OF, WINDOW, build_journey
 
 from offender_journey import synth
+from offender_journey.history import History, Window
 from offender_journey.metrics import compute, reoffending_rows
 from offender_journey.plot import (
     plot_cost_concentration,
@@ -28,7 +29,6 @@ from offender_journey.plot import (
     plot_timeline,
     save,
 )
-from offender_journey.projections import History, Window
 
 #: The synthetic data's end, and the as-of time of its pictures.
 END = dt.date(2016, 12, 31)

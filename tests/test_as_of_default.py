@@ -10,8 +10,8 @@ import pytest
 from offender_journey.builder import JourneyBuilder
 from offender_journey.cli import main
 from offender_journey.events import Event
+from offender_journey.history import Window
 from offender_journey.metrics import compute, compute_store, timeline
-from offender_journey.projections import Window
 from offender_journey.store import SQLiteStore
 
 FUTURE = "2099-01-01T00:00:00+00:00"

@@ -15,7 +15,7 @@ import pytest
 from offender_journey import synth
 from offender_journey.cli import main
 from offender_journey.errors import StoreError
-from offender_journey.facts import POSTGRESQL, TABLES
+from offender_journey.facts import POSTGRESQL, TABLES, refresh_facts
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.store import SQLiteStore
 from offender_journey.store.postgres import PostgresStore
@@ -83,7 +83,7 @@ def test_ingest_again_finds_every_event_already_stored(
 
 def _fact_rows(postgres: str, sqlite: str) -> tuple[dict[str, list[tuple[object, ...]]], ...]:
     with SQLiteStore(sqlite) as lite:
-        lite.refresh()
+        refresh_facts(lite)
         expected = {t.name: list(iter_rows(lite, t.name)) for t in TABLES}
     with psycopg.connect(postgres) as conn:
         found = {t.name: list(iter_rows(conn, t.name, dialect=POSTGRESQL)) for t in TABLES}
@@ -219,7 +219,7 @@ def test_the_reader_keeps_its_access_when_a_new_facts_layout_is_derived(
 ) -> None:
     with PostgresStore(postgres_url) as store:
         store.append(synth.generate(3, seed=1))
-        store.refresh()
+        refresh_facts(store)
     assert main(["pg-roles", "--store", postgres_url]) == 0
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute("DROP ROLE IF EXISTS analyst2")
@@ -227,7 +227,7 @@ def test_the_reader_keeps_its_access_when_a_new_facts_layout_is_derived(
         # As an older version of the library left them: the next refresh re-derives.
         admin.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
     with PostgresStore(postgres_url) as store:
-        assert store.refresh().offenders == 3
+        assert refresh_facts(store).offenders == 3
     analyst = postgres_url.replace("postgres@", "analyst2@", 1)
     with psycopg.connect(analyst, autocommit=True) as reader:
         for table in TABLES:

@@ -6,7 +6,9 @@ import attrs
 import pytest
 
 from offender_journey.builder import JourneyBuilder
-from offender_journey.projections import ALL_TIME, Conversion, History, Window, conversion
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.offender import conversion
+from offender_journey.views.conversion import Conversion
 
 
 def convert(j: JourneyBuilder, window: Window = ALL_TIME, as_of: dt.datetime | None = None):

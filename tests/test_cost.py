@@ -5,9 +5,9 @@ import pytest
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category
+from offender_journey.history import Window
 from offender_journey.metrics import View, compute
-from offender_journey.projections import Window
-from offender_journey.projections.cost import CostProjection, CostReport, CostTable
+from offender_journey.views.cost import CostProjection, CostReport, CostTable
 
 
 def test_the_shipped_table_holds_only_confirmed_rows_with_its_source() -> None:

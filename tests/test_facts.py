@@ -22,9 +22,11 @@ from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Event
+from offender_journey.facts import refresh_facts
 from offender_journey.facts.derive import derive
 from offender_journey.facts.refresh import checkpoint, iter_rows, status, write_facts
 from offender_journey.facts.schema import SQLITE, TABLE, TABLES, create_statements
+from offender_journey.history import History, Window
 from offender_journey.metrics import (
     VIEWS,
     View,
@@ -33,10 +35,9 @@ from offender_journey.metrics import (
     compute_store,
     resolve_views,
 )
-from offender_journey.projections import History, Window
-from offender_journey.projections.iom import LONDON, IomCohort, IomProjection
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
+from offender_journey.views.iom import LONDON, IomCohort, IomProjection
 from strategies import RISK_STEPS, cohorts
 
 WINDOWS = [Window(), Window(dt.date(2009, 1, 1), dt.date(2011, 6, 30)), Window(dt.date(2011, 1, 1))]
@@ -71,7 +72,7 @@ def late_arrest(offender_id: str, event_id: str) -> list[Event]:
 def one_pass(events: list[Event]) -> dict[str, list[tuple[Any, ...]]]:
     with SQLiteStore(":memory:") as store:
         store.append(events)
-        store.refresh()
+        refresh_facts(store)
         return dump(store)
 
 
@@ -90,8 +91,8 @@ def test_facts_built_in_any_split_of_the_input_equal_facts_built_in_one_pass(
         for start, stop in itertools.pairwise(bounds):
             store.append(events[start:stop])
             if rnd.random() < 0.7:  # sometimes two imports before a refresh
-                store.refresh()
-        store.refresh()
+                refresh_facts(store)
+        refresh_facts(store)
         assert status(store).current
         assert dump(store) == one_pass(events)
 
@@ -99,8 +100,8 @@ def test_facts_built_in_any_split_of_the_input_equal_facts_built_in_one_pass(
 def test_a_refresh_with_nothing_new_does_nothing() -> None:
     with SQLiteStore(":memory:") as store:
         store.append(list(generate(5, seed=1)))
-        assert store.refresh().offenders == 5
-        again = store.refresh()
+        assert refresh_facts(store).offenders == 5
+        again = refresh_facts(store)
         assert again.offenders == 0
         assert "up to date" in str(again)
 
@@ -108,9 +109,9 @@ def test_a_refresh_with_nothing_new_does_nothing() -> None:
 def test_only_offenders_with_new_events_are_re_derived() -> None:
     with SQLiteStore(":memory:") as store:
         store.append(list(generate(6, seed=2)))
-        store.refresh()
+        refresh_facts(store)
         store.append(late_arrest("S2-O000003", "late-1"))
-        report = store.refresh()
+        report = refresh_facts(store)
         assert report.offenders == 1
         (row,) = [r for r in iter_rows(store, "offenders") if r[0] == "S2-O000003"]
         assert row.position == store.head()
@@ -121,7 +122,7 @@ def test_an_exception_between_delete_and_insert_leaves_facts_agreeing_with_the_l
     extra = late_arrest("S4-O000002", "late-2")
     with SQLiteStore(":memory:") as store:
         store.append(first)
-        store.refresh()
+        refresh_facts(store)
         before, position = dump(store), checkpoint(store.connection.cursor())
         store.append(extra + list(generate(10, seed=5)))
         touched = sorted({e.offender_id for e in extra} | {f"S5-O{i:06d}" for i in range(10)})
@@ -139,12 +140,13 @@ def test_an_exception_between_delete_and_insert_leaves_facts_agreeing_with_the_l
             write()
         assert dump(store) == before
         assert checkpoint(store.connection.cursor()) == position
-        store.refresh()
+        refresh_facts(store)
         assert dump(store) == one_pass(first + extra + list(generate(10, seed=5)))
 
 
 _REFRESH = (
-    "import sys; from offender_journey.store import SQLiteStore; SQLiteStore(sys.argv[1]).refresh()"
+    "import sys; from offender_journey.store import SQLiteStore; "
+    "from offender_journey.facts import refresh_facts; refresh_facts(SQLiteStore(sys.argv[1]))"
 )
 
 
@@ -153,7 +155,7 @@ def test_a_refresh_killed_by_a_signal_leaves_facts_agreeing_with_the_log(tmp_pat
     events = list(generate(150, seed=6))
     with SQLiteStore(path) as store:
         store.append(events[:2000])
-        store.refresh()
+        refresh_facts(store)
         store.append(events[2000:])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     child = subprocess.Popen([sys.executable, "-c", _REFRESH, str(path)], env=env)
@@ -163,7 +165,7 @@ def test_a_refresh_killed_by_a_signal_leaves_facts_agreeing_with_the_log(tmp_pat
     with SQLiteStore(path) as store:
         state = status(store)
         assert state.checkpoint in (2000, state.head)
-        store.refresh()
+        refresh_facts(store)
         assert dump(store) == one_pass(events)
 
 
@@ -248,7 +250,7 @@ def test_the_tables_answer_plain_sql_with_dates_as_text(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     with SQLiteStore(path) as store:
         store.append(list(generate(60, seed=9)))
-        store.refresh()
+        refresh_facts(store)
     db = sqlite3.connect(path)
     counts = dict(
         db.execute(
@@ -323,7 +325,7 @@ def refreshed(path: Path, offenders: int, seed: int) -> None:
     """A store of a synthetic cohort, its tables up to date."""
     with SQLiteStore(path) as store:
         store.append(list(generate(offenders, seed=seed)))
-        store.refresh()
+        refresh_facts(store)
 
 
 def test_warrants_recalls_and_risk_tables_answer_plain_sql(tmp_path: Path) -> None:

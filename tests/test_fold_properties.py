@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offender_journey.events import Event, EventRetracted
+from offender_journey.history import History, Journey, Window, fold
 from offender_journey.metrics import VIEWS, compute
-from offender_journey.projections import History, Journey, Window, build_timeline, fold
+from offender_journey.timeline import build_timeline
 from strategies import cohorts, journeys
 
 # In the past (journeys are recorded up to about 2021): a future as_of would also

@@ -3,9 +3,10 @@ import datetime as dt
 import attrs
 
 from offender_journey.builder import JourneyBuilder
+from offender_journey.folds.history_bands import band, history_at
+from offender_journey.history import History, Window
 from offender_journey.metrics import compute
-from offender_journey.projections import History, Window
-from offender_journey.projections.history_bands import band, history_at, history_bands
+from offender_journey.offender import history_bands
 
 YEAR_2014 = Window(dt.date(2014, 1, 1), dt.date(2014, 12, 31))
 

@@ -4,9 +4,10 @@ import attrs
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category
+from offender_journey.history import History, Window
 from offender_journey.metrics import View, compute
-from offender_journey.projections import History, Window
-from offender_journey.projections.iom import LONDON, IomCohort, IomProjection, Selected, select
+from offender_journey.offender import select
+from offender_journey.views.iom import LONDON, IomCohort, IomProjection, Selected
 
 ON = dt.date(2015, 6, 30)
 

@@ -8,9 +8,10 @@ import pytest
 
 from offender_journey import metrics
 from offender_journey.builder import JourneyBuilder
+from offender_journey.history import Window
 from offender_journey.metrics import MetricsReport, compute, register_view, timeline
-from offender_journey.projections import Conversion, Window
 from offender_journey.store import InMemoryStore
+from offender_journey.views.conversion import Conversion
 
 
 def two_offenders():

@@ -10,15 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
-from offender_journey.projections import (
-    ALL_TIME,
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.offender import days_by_occasion
+from offender_journey.views.occasions import (
     DaysByOccasion,
-    History,
+    DaysByOccasionAccumulator,
     Measure,
-    Window,
-    days_by_occasion,
+    quantile,
 )
-from offender_journey.projections.occasions import DaysByOccasionAccumulator, quantile
 
 
 def days(j: JourneyBuilder, window: Window = ALL_TIME) -> DaysByOccasion:

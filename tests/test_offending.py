@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category, Charge, ChargeDisposed, Conviction, Event
-from offender_journey.projections import History
-from offender_journey.projections.offending import convicted_charges, sanctions
+from offender_journey.folds.offending import convicted_charges, sanctions
+from offender_journey.history import History
 from strategies import journeys
 
 

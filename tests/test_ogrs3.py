@@ -7,16 +7,15 @@ import pytest
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category
-from offender_journey.projections import History
-from offender_journey.projections.ogrs3 import (
+from offender_journey.history import History
+from offender_journey.offender import ogrs3_at, risk_at
+from offender_journey.views.ogrs3 import (
     CATEGORY_GROUPS,
     OFFENCE_TERMS,
     OffenceGroup,
     band_of,
-    ogrs3_at,
     ogrs3_score,
     percent,
-    risk_at,
 )
 
 

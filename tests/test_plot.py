@@ -13,6 +13,7 @@ from matplotlib.dates import date2num  # noqa: E402
 
 from offender_journey import synth  # noqa: E402
 from offender_journey.builder import JourneyBuilder  # noqa: E402
+from offender_journey.history import ALL_TIME, History, Window  # noqa: E402
 from offender_journey.metrics import compute, reoffending_rows  # noqa: E402
 from offender_journey.plot import (  # noqa: E402
     FLAG_MARKS,
@@ -29,8 +30,7 @@ from offender_journey.plot import (  # noqa: E402
     save,
     survival_curve,
 )
-from offender_journey.projections import ALL_TIME, History, Window  # noqa: E402
-from offender_journey.projections.iom import LONDON, IomCohort, IomProjection  # noqa: E402
+from offender_journey.views.iom import LONDON, IomCohort, IomProjection  # noqa: E402
 
 
 def by_gid(ax, gid):  # type: ignore[no-untyped-def]

@@ -18,9 +18,10 @@ from offender_journey import synth
 from offender_journey.cli import main
 from offender_journey.codec import Codec
 from offender_journey.errors import ErasedOffenderError
+from offender_journey.facts import refresh_facts
 from offender_journey.facts.derive import derive
+from offender_journey.history import History
 from offender_journey.keys import load_key, new_key_file
-from offender_journey.projections.base import History
 from offender_journey.store.postgres import PostgresStore
 
 GONE = "S5-O000003"
@@ -268,10 +269,10 @@ def test_events_about_a_restricted_person_stay_out_of_the_facts_until_lifted(
     theirs = [e for e in events if e.offender_id == HIDDEN]
     with PostgresStore(postgres_url) as store:
         store.append([e for e in events if e.offender_id != HIDDEN] + theirs[:-5])
-        store.refresh()
+        refresh_facts(store)
         store.restrict(HIDDEN, reason="disputed")
         store.append(theirs[-5:])  # new events about them are still stored
-        store.refresh()
+        refresh_facts(store)
         assert rows_about(postgres_url, HIDDEN)["offenders"] == 0
         store.lift_restriction(HIDDEN)
     expected = derive(History.build(HIDDEN, theirs)).offenders[0].events

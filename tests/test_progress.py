@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from offender_journey import synth
 from offender_journey.builder import JourneyBuilder
+from offender_journey.facts import refresh_facts
+from offender_journey.history import History, Window
 from offender_journey.io.export import export
 from offender_journey.metrics import View, compute, compute_store
 from offender_journey.progress import _UPDATES, counted
-from offender_journey.projections import History, Window
 from offender_journey.store import SQLiteStore, open_store
 
 OFFENDERS = 30
@@ -69,7 +70,7 @@ def stale(tmp_path: Path) -> Path:
 def test_a_refresh_counts_the_offenders_it_derives(stale: Path, jobs: int) -> None:
     progress = Recorder()
     with SQLiteStore(stale) as store:
-        report = store.refresh(jobs=jobs, progress=progress)
+        report = refresh_facts(store, jobs=jobs, progress=progress)
     assert report.offenders == OFFENDERS
     assert progress.complete() == [("refreshing facts", OFFENDERS)]
     # In processes, the bar moves as each part is handed back, not once at the end.
@@ -80,7 +81,7 @@ def test_a_refresh_counts_the_offenders_it_derives(stale: Path, jobs: int) -> No
     progress = Recorder()
     with SQLiteStore(stale) as store:
         store.append(late.events)
-        store.refresh(jobs=jobs, progress=progress)
+        refresh_facts(store, jobs=jobs, progress=progress)
     assert progress.complete() == [("refreshing facts", 1)]  # only the offender touched
 
 

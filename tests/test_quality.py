@@ -6,7 +6,9 @@ import itertools
 import attrs
 
 from offender_journey.builder import JourneyBuilder
-from offender_journey.projections import ALL_TIME, History, Quality, Window, quality
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.offender import quality
+from offender_journey.views.quality import Quality
 
 
 def report(j: JourneyBuilder, window: Window = ALL_TIME) -> Quality:
@@ -170,3 +172,24 @@ def test_an_arrest_during_an_open_remand_counts_up_to_the_as_of_date():
     j.remand("2013-01-02", c)  # never ended
     j.arrest("2013-02-01")
     assert report(j).counts == {"arrest_while_held": 1}
+
+
+def test_invalid_identifiers_of_the_current_identity_record_are_listed():
+    j = JourneyBuilder("P1", source="police")
+    old = j.person("2013-01-01", surname="Smith", nomis_number="A12")  # superseded below
+    now = j.person(
+        "2013-06-01",
+        surname="Smith",
+        pnc_id="2002/0073319A",  # the check letter is Z
+        cro_number="000000/00Z",  # a placeholder
+        crn="X123456",  # valid
+        nomis_number="A1234BC",  # valid: the mistake above was corrected
+    )
+    found = report(j)
+    assert found.counts == {"invalid_pnc_id": 1, "invalid_cro_number": 1}
+    assert found.examples["invalid_pnc_id"] == (now.event_id,)
+    assert old.event_id not in {i for ids in found.examples.values() for i in ids}
+    assert "never used to link" in found.to_json()["kinds"]["invalid_pnc_id"]["meaning"]
+    valid = JourneyBuilder("P2", source="courts")
+    valid.person("2013-01-01", forenames="Ann", pnc_id="02/73319Z", cro_number="SF83/4661E")
+    assert report(valid) == Quality()  # any spelling of a valid identifier is no oddity

@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 
 from offender_journey.builder import JourneyBuilder
+from offender_journey.history import History, Window
 from offender_journey.metrics import compute
-from offender_journey.projections import History, Window
-from offender_journey.projections.reoffending import Counts, index_event, reoffending
+from offender_journey.offender import index_event, reoffending
+from offender_journey.views.reoffending import Counts
 
 Q1_2015 = Window(dt.date(2015, 1, 1), dt.date(2015, 3, 31))
 

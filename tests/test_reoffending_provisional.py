@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from offender_journey.builder import JourneyBuilder
+from offender_journey.history import Window
 from offender_journey.metrics import compute, reoffending_rows
-from offender_journey.projections import Window
 
 Q3_2016 = Window(dt.date(2016, 7, 1), dt.date(2016, 9, 30))
 LATER = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)

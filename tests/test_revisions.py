@@ -9,7 +9,7 @@ import pytest
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.cli import main
-from offender_journey.projections import Window
+from offender_journey.history import Window
 from offender_journey.revisions import revision
 from offender_journey.store import InMemoryStore, SQLiteStore
 

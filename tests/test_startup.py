@@ -27,10 +27,10 @@ NOT_FOR_METRICS = (
     "offender_journey.facts.derive",
     "offender_journey.io",
     "offender_journey.envelope",
-    "offender_journey.projections.cost",
-    "offender_journey.projections.iom",
-    "offender_journey.projections.warrants",
-    "offender_journey.projections.history_bands",
+    "offender_journey.views.cost",
+    "offender_journey.views.iom",
+    "offender_journey.views.warrants",
+    "offender_journey.views.history_bands",
 )
 
 
@@ -104,7 +104,7 @@ def test_metrics_from_up_to_date_tables_loads_only_what_it_counts_with(tmp_path:
     modules = loaded_by(run_cli("metrics", "--json", "--store", store))
     assert not modules & set(NOT_FOR_METRICS)
     with_all = loaded_by(run_cli("metrics", "--json", "--all", "--store", store))
-    assert "offender_journey.projections.cost" in with_all  # loaded once asked for
+    assert "offender_journey.views.cost" in with_all  # loaded once asked for
 
 
 def test_optional_views_are_listed_but_loaded_on_first_use() -> None:
@@ -112,9 +112,9 @@ def test_optional_views_are_listed_but_loaded_on_first_use() -> None:
         "from offender_journey.metrics import VIEWS, default_views\n"
         "import sys\n"
         "names = list(VIEWS)\n"
-        "assert 'offender_journey.projections.cost' not in sys.modules\n"
+        "assert 'offender_journey.views.cost' not in sys.modules\n"
         "assert names[4:] == ['history_bands', 'iom', 'cost', 'warrants'], names\n"
         "assert default_views() == names[:4]\n"
         "assert VIEWS['cost'].projection.name == 'cost' and not VIEWS['cost'].default\n"
     )
-    assert "offender_journey.projections.cost" in loaded_by(code)
+    assert "offender_journey.views.cost" in loaded_by(code)

@@ -5,8 +5,10 @@ import datetime as dt
 import attrs
 
 from offender_journey.builder import JourneyBuilder
-from offender_journey.projections import ALL_TIME, EpisodeKind, History, Window, build_timeline
-from offender_journey.projections.quality import quality
+from offender_journey.folds.episodes import EpisodeKind
+from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.offender import quality
+from offender_journey.timeline import build_timeline
 
 AS_OF = dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC)
 LATER = dt.datetime(2019, 6, 1, tzinfo=dt.UTC)

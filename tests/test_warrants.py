@@ -1,9 +1,9 @@
 import datetime as dt
 
 from offender_journey.builder import JourneyBuilder
+from offender_journey.history import Window
 from offender_journey.metrics import View, compute
-from offender_journey.projections import Window
-from offender_journey.projections.warrants import WarrantsProjection, WarrantTargets
+from offender_journey.views.warrants import WarrantsProjection, WarrantTargets
 
 YEAR = Window(dt.date(2014, 1, 1), dt.date(2014, 12, 31))
 

@@ -18,8 +18,9 @@ A tour, in the order a user meets it:
 
 Everything here is re-exported from its own module: ``events`` (the vocabulary),
 ``codec`` (JSON), ``store`` (SQLite and in-memory stores), ``io`` (imports),
-``projections`` and ``metrics`` (the views), ``synth`` (synthetic journeys),
-``tables`` (DataFrames and notebook HTML) and ``plot`` (pictures; the ``plot`` extra).
+``history`` (one offender's history), ``views`` and ``metrics`` (the views),
+``synth`` (synthetic journeys), ``tables`` (DataFrames and notebook HTML) and ``plot``
+(pictures; the ``plot`` extra).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -39,9 +40,9 @@ if TYPE_CHECKING:
         StoreError,
     )
     from .events import EVENT_TYPES, Category, Event
+    from .history import History, Window
     from .io import ImportReport, export_jsonl, import_csv, import_jsonl
     from .metrics import MetricsReport, compute, compute_store, timeline
-    from .projections import History, Window
     from .store import EventStore, InMemoryStore, SQLiteStore, open_store
 
 #: Where each public name lives; imported on first use, so a command that needs little
@@ -70,8 +71,8 @@ _HOMES = {
     "compute": "metrics",
     "compute_store": "metrics",
     "timeline": "metrics",
-    "History": "projections",
-    "Window": "projections",
+    "History": "history",
+    "Window": "history",
     "EventStore": "store",
     "InMemoryStore": "store",
     "SQLiteStore": "store",
@@ -83,6 +84,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # start-up: each name's module loads on first use
     from importlib import import_module
 
     value = getattr(import_module(f".{home}", __name__), name)

@@ -472,6 +472,7 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     ``detailed_validation=False`` is faster and meant for inputs already known good;
     the detailed one collects every problem with its field path.
     """
+    # start-up: cattrs loads when a codec is first used
     import cattrs
     from cattrs.gen import make_dict_structure_fn
     from cattrs.strategies import configure_tagged_union
@@ -602,6 +603,7 @@ def describe_error(exc: BaseException) -> list[Problem]:
 
     Reasons are cut to a few hundred characters: a message never echoes a huge value.
     """
+    # start-up: cattrs loads when a codec is first used
     from cattrs.v import transform_error
 
     def describe(err: BaseException, _type: type | None) -> str:

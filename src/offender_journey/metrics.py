@@ -7,9 +7,9 @@ the same SQL counts. Other views fold each offender's facts or history and their
 per-offender results are summed as they come. Memory is bounded by one offender's
 stream plus a batch of rows and the running totals.
 
-A view is one entry of :data:`VIEWS` (name → :class:`View`); its result's
-``to_json()`` appears under its name. Adding a view is adding one entry with
-:func:`register_view`.
+A view is one entry of :data:`~offender_journey.views.VIEWS` (name →
+:class:`~offender_journey.views.View`, re-exported here); its result's ``to_json()``
+appears under its name. Adding a view is adding one entry with :func:`register_view`.
 
 Examples:
     >>> from offender_journey.builder import JourneyBuilder
@@ -29,40 +29,44 @@ import functools
 import itertools
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from importlib import import_module
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .facts.aggregate import FactSource, Scratch, offender_counts
+from .events import record_key
+from .facts.aggregate import FactSource, offender_counts
+from .facts.refresh import auto_jobs, facts_as_of
 from .facts.schema import OffenderFacts
+from .facts.scratch import Scratch
+from .history import ALL_TIME, History, Window, as_of_date, as_of_instant
 from .progress import Progress, counted
-from .projections.base import (
-    ALL_TIME,
-    AggregateProjection,
-    DatedProjection,
-    History,
-    HistoryProjection,
-    Projection,
-    Window,
-    as_of_date,
-    as_of_instant,
-)
-from .projections.conversion import Conversion, ConversionProjection
-from .projections.occasions import DaysByOccasion, DaysByOccasionProjection
-from .projections.quality import Quality, QualityProjection
-from .projections.reoffending import ReoffendingProjection, ReoffendingRows
-from .projections.reoffending import reoffending_rows as _reoffending_rows
+from .store import open_store
+from .store.sqlite import SQLiteStore
 from .tables import plural
+from .views import (
+    VIEWS,
+    Accumulator,
+    SumAccumulator,
+    View,
+    ViewChoice,
+    ViewRegistry,
+    default_views,
+    register_view,
+    resolve_views,
+)
+from .views.conversion import Conversion
+from .views.occasions import DaysByOccasion
+from .views.quality import Quality
+from .views.reoffending import ReoffendingRows
 
 # Imported where used: a repeated ``metrics`` over the stored tables needs none of these
 # (deriving facts, the optional views, the timeline, worker processes).
 if TYPE_CHECKING:
     from .events import Event
     from .facts.refresh import StoredFacts
-    from .projections.timeline import Timeline
     from .store.base import OffenderRange
+    from .timeline import Timeline
 
 __all__ = [
     "VIEWS",
@@ -79,199 +83,6 @@ __all__ = [
     "reoffending_rows",
     "timeline",
 ]
-
-R = TypeVar("R")
-
-
-class Accumulator(Protocol[R]):
-    """A running total of one view's per-offender results."""
-
-    def add(self, result: R, /) -> None:
-        """Add one offender's result."""
-
-    def result(self) -> R:
-        """The total so far."""
-        ...
-
-
-class SumAccumulator(Generic[R]):
-    """The default running total: ``total = total + result``."""
-
-    def __init__(self, empty: R) -> None:
-        self._total = empty
-
-    def add(self, result: R, /) -> None:
-        """Add one offender's result with ``+``."""
-        self._total = self._total + result  # type: ignore[operator]
-
-    def result(self) -> R:
-        """The total so far."""
-        return self._total
-
-
-@attrs.frozen
-class View(Generic[R]):
-    """A registered view: its projection, its zero result and (optionally) a faster total."""
-
-    projection: Projection[R] | HistoryProjection[R] | AggregateProjection[R]
-    empty: Callable[[], R]
-    accumulator: Callable[[], Accumulator[R]] | None = None
-    #: Computed when no views are named (the ``metrics`` command's default).
-    default: bool = True
-
-    @property
-    def tables(self) -> tuple[str, ...] | None:
-        """The fact tables the view reads; ``None`` for a view that folds histories."""
-        tables: tuple[str, ...] | None = getattr(self.projection, "tables", None)
-        return tables
-
-    @property
-    def aggregates(self) -> bool:
-        """Whether the view counts in SQL over fact tables (rather than per offender)."""
-        return callable(getattr(self.projection, "aggregate", None))
-
-    def over(self, source: FactSource, window: Window) -> R:
-        """The view's total over every offender of ``source`` (an aggregating view)."""
-        return cast(AggregateProjection[R], self.projection).aggregate(source, window)
-
-    @property
-    def dated(self) -> bool:
-        """Whether the view is given the as-of day (see ``DatedProjection``)."""
-        return bool(getattr(self.projection, "dated", False))
-
-    def of(
-        self,
-        history: History,
-        facts: OffenderFacts | None,
-        window: Window,
-        as_of_day: dt.date | None = None,
-    ) -> R:
-        """One offender's result: from ``facts`` (derived now if not given), or the history."""
-        if self.tables is None:
-            return cast(HistoryProjection[R], self.projection).project(history, window)
-        from .facts.derive import derive
-
-        if self.aggregates:  # the same SQL, over this offender's rows alone
-            with Scratch() as scratch:
-                scratch.add(
-                    derive(history, {"offenders", *self.tables}) if facts is None else facts
-                )
-                return self.over(scratch.source, window)
-        if facts is None:
-            facts = derive(history, self.tables)
-        return self.project(facts, window, as_of_day)
-
-    def project(self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None) -> R:
-        """One offender's result from facts, on ``as_of_day`` if the view is dated."""
-        if self.dated:
-            return cast(DatedProjection[R], self.projection).project(facts, window, as_of_day)
-        return cast(Projection[R], self.projection).project(facts, window)
-
-    def start(self) -> Accumulator[R]:
-        """A fresh running total."""
-        if self.accumulator is not None:
-            return self.accumulator()
-        return SumAccumulator(self.empty())
-
-
-class ViewRegistry(MutableMapping[str, "View[Any]"]):
-    """Views by name, like a dict; the optional ones are made on first use.
-
-    A view registered with :meth:`later` is only a name until it is looked up, so a
-    command that asks for the default views does not import the modules of the others.
-    """
-
-    def __init__(self) -> None:
-        self._views: dict[str, View[Any] | Callable[[], View[Any]]] = {}
-
-    def __getitem__(self, name: str) -> View[Any]:
-        view = self._views[name]
-        if not isinstance(view, View):
-            view = self._views[name] = view()
-        return view
-
-    def __setitem__(self, name: str, view: View[Any]) -> None:
-        self._views[name] = view
-
-    def __delitem__(self, name: str) -> None:
-        del self._views[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._views)
-
-    def __len__(self) -> int:
-        return len(self._views)
-
-    def later(self, name: str, make: Callable[[], View[Any]]) -> None:
-        """Register a view that is not a default one, made by ``make()`` when looked up."""
-        self._views[name] = make
-
-    def defaults(self) -> list[str]:
-        """The names of the default views (a view made later is never one)."""
-        return [n for n, v in self._views.items() if isinstance(v, View) and v.default]
-
-
-#: Every view :func:`compute` knows, by the name its JSON is reported under.
-VIEWS = ViewRegistry()
-
-
-def register_view(
-    projection: Projection[R] | HistoryProjection[R] | AggregateProjection[R],
-    empty: Callable[[], R],
-    accumulator: Callable[[], Accumulator[R]] | None = None,
-    *,
-    default: bool = True,
-) -> None:
-    """Make a view available to :func:`compute` under ``projection.name``.
-
-    The result type must support ``+`` (associative, commutative, ``empty()`` its zero)
-    and ``to_json()``. ``default=False`` views are computed only when named. A
-    projection with ``aggregate`` counts over fact tables in SQL; one with ``tables``
-    and ``project`` reads each offender's fact rows (both can answer from the store's
-    tables); one without folds each offender's history.
-    """
-    VIEWS[projection.name] = View(projection, empty, accumulator, default)
-
-
-def default_views() -> list[str]:
-    """The views computed when none are named."""
-    return VIEWS.defaults()
-
-
-ViewChoice = str | View[Any]
-
-
-def resolve_views(views: Iterable[ViewChoice] | None) -> list[View[Any]]:
-    """Names (from :data:`VIEWS`) or ready views (e.g. with a custom rule) → views."""
-    chosen = default_views() if views is None else list(views)
-    unknown = [v for v in chosen if isinstance(v, str) and v not in VIEWS]
-    if unknown:
-        raise ValueError(f"unknown view(s) {unknown}; known: {', '.join(VIEWS)}")
-    return [VIEWS[v] if isinstance(v, str) else v for v in chosen]
-
-
-def _optional(module: str, projection: str) -> Callable[[], View[Any]]:
-    """An optional view, made from ``projections.<module>.<projection>()`` when first used."""
-
-    def make() -> View[Any]:
-        made = getattr(import_module(f".projections.{module}", __package__), projection)()
-        return View(made, made.empty, getattr(made, "accumulator", None), default=False)
-
-    return make
-
-
-_conversion = ConversionProjection()
-_occasions = DaysByOccasionProjection()
-_quality = QualityProjection()
-_reoffending = ReoffendingProjection()
-register_view(_conversion, _conversion.empty)
-register_view(_occasions, _occasions.empty)
-register_view(_reoffending, _reoffending.empty)
-register_view(_quality, _quality.empty)
-VIEWS.later("history_bands", _optional("history_bands", "HistoryBandsProjection"))
-VIEWS.later("iom", _optional("iom", "IomProjection"))
-VIEWS.later("cost", _optional("cost", "CostProjection"))
-VIEWS.later("warrants", _optional("warrants", "WarrantsProjection"))
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -447,7 +258,7 @@ def _compute(
         tables.add("offenders")
     offenders = events = 0
     day = as_of_date(now if as_of is None else as_of)
-    from .facts.derive import derive
+    from .facts.derive import derive  # start-up: answering from stored tables derives nothing
 
     try:
         for offender_id, stream in streams:
@@ -574,9 +385,6 @@ def compute_store(
                     pass
             return report
     if jobs <= 0:
-        from .facts.refresh import auto_jobs
-        from .store import open_store
-
         with open_store(path) as store:
             jobs = auto_jobs(store.head())
     return _fold_store(
@@ -592,12 +400,10 @@ def _stored_facts(
 ) -> StoredFacts | None:
     """The store's fact tables as of ``as_of`` (``None``: fold the log instead)."""
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        # the postgres extra (psycopg)
         from .facts.postgres import facts_as_of as postgres_facts_as_of
 
         return postgres_facts_as_of(path, as_of, progress=progress)
-    from .facts.refresh import facts_as_of
-    from .store.sqlite import SQLiteStore
-
     SQLiteStore(path, create=False).close()  # a missing store is an error
     return facts_as_of(path, as_of, jobs=jobs, progress=progress)
 
@@ -612,8 +418,6 @@ def _fold_store(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
 ) -> MetricsReport:
-    from .store import open_store
-
     now = dt.datetime.now(dt.UTC) if now is None else now
 
     if jobs <= 1:
@@ -624,6 +428,7 @@ def _fold_store(
     with open_store(path) as store:
         sizes = list(store.stream_sizes())
     ranges = _balanced_ranges(sizes, jobs)
+    # start-up: worker processes only when asked for
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
@@ -657,8 +462,6 @@ def _compute_range(
     views: list[View[Any]],
     now: dt.datetime | None = None,
 ) -> MetricsReport:
-    from .store import open_store
-
     now = dt.datetime.now(dt.UTC) if now is None else now
     with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
@@ -688,7 +491,7 @@ def reoffending_rows(
     """One row per member of the reoffending cohort of ``window``, for survival analysis.
 
     The same per-offender definition as the ``reoffending`` view (see
-    :class:`~offender_journey.projections.reoffending.ReoffendingRows`); memory is one
+    :class:`~offender_journey.views.reoffending.ReoffendingRows`); memory is one
     small row per member.
 
     Examples:
@@ -701,8 +504,10 @@ def reoffending_rows(
         >>> rows.table().rows[0][-3:]  # complete; followed a whole year, no reoffence
         (True, 366, False)
     """
+    from .offender import reoffending_rows as rows_of  # start-up: it derives facts
+
     histories = (History.build(offender_id, stream, as_of) for offender_id, stream in streams)
-    return _reoffending_rows(histories, window)
+    return rows_of(histories, window)
 
 
 def timeline(
@@ -726,8 +531,9 @@ def timeline(
     if offender_id is None:
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
-        offender_id = stream[0].offender_id
-    from .projections.timeline import build_timeline
+        offender_id = record_key(stream[0].source, stream[0].offender_id)
+    # start-up: a timeline derives facts
+    from .timeline import build_timeline
 
     history = History.build(offender_id, stream, cut, now=now)
     return build_timeline(history, window, as_of=cut)

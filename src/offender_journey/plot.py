@@ -18,14 +18,16 @@ from typing import Any
 
 from .errors import MissingExtraError
 from .events import Arrest, Caution, Charge, Conviction, CourtAppearance, Sentence
-from .projections.base import ALL_TIME, History, Window, as_of_date
-from .projections.conversion import Conversion
-from .projections.cost import CostReport
-from .projections.iom import LONDON, IomRule, Selected, select
-from .projections.occasions import DaysByOccasion
-from .projections.ogrs3 import percent as percent_of
-from .projections.reoffending import Reoffending, ReoffendingRows
-from .projections.timeline import Episode, EpisodeKind, Flag, Timeline, build_timeline
+from .folds.episodes import Episode, EpisodeKind, Flag
+from .history import ALL_TIME, History, Window, as_of_date
+from .offender import select
+from .timeline import Timeline, build_timeline
+from .views.conversion import Conversion
+from .views.cost import CostReport
+from .views.iom import LONDON, IomRule, Selected
+from .views.occasions import DaysByOccasion
+from .views.ogrs3 import percent as percent_of
+from .views.reoffending import Reoffending, ReoffendingRows
 
 __all__ = [
     "plot_conversion",
@@ -779,7 +781,7 @@ def plot_reoffending_survival(
 ) -> Any:
     """Time to first proven reoffence, as a Kaplan-Meier curve.
 
-    ``rows`` is the cohort's :class:`~offender_journey.projections.reoffending.ReoffendingRows`
+    ``rows`` is the cohort's :class:`~offender_journey.views.reoffending.ReoffendingRows`
     (``metrics.reoffending_rows``), or one ``(days, reoffended)`` pair per member: the
     days from their index date to the offence date of their first proven reoffence when
     ``reoffended`` is true, else the days of follow-up they had (censored).

@@ -39,10 +39,11 @@ import attrs
 
 from .codec import parse_date
 from .events import EventRetracted
-from .metrics import MetricsReport, ViewChoice, compute
-from .projections.base import ALL_TIME, Window
+from .history import ALL_TIME, Window
+from .metrics import MetricsReport, compute
 from .store.base import EventStore
 from .tables import Column, Table, Tabular, plural
+from .views import ViewChoice
 
 __all__ = ["Recorded", "Revision", "revision"]
 

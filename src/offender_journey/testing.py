@@ -13,8 +13,11 @@ Needs the ``test`` extra (pytest and hypothesis).
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import enum
+import io
+import json
 import types
 import typing
 from typing import Any
@@ -31,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("offender_journey.testing", "test", "pytest and hypothesis") from exc
 
 from .codec import Codec
-from .errors import ConcurrencyError, ConflictError
+from .errors import ConcurrencyError, ConflictError, RecordClashError
 from .events import (
     EVENT_TYPES,
     IDENTIFIER_FIELDS,
@@ -43,9 +46,13 @@ from .events import (
     PersonRecorded,
     record_key,
 )
+from .facts import POSTGRESQL, SQLITE, TABLES, refresh_facts
+from .facts.refresh import iter_rows
+from .io import import_jsonl
 from .store.base import EventStore
+from .synth import generate
 
-__all__ = ["StoreContract", "events", "event_of"]
+__all__ = ["FactsContract", "StoreContract", "events", "event_of"]
 
 _ID_CHARS = st.characters(codec="utf-8", exclude_categories=["Cs"])
 identifiers = st.text(_ID_CHARS, min_size=1, max_size=12)
@@ -182,11 +189,6 @@ class StoreContract(abc.ABC):
 
     def test_recorded_at_given_reads_back_as_the_instant_it_names(self) -> None:
         # Imported lines keep their own spelling; reads give the instant, in UTC.
-        import io
-        import json
-
-        from .io import import_jsonl
-
         spellings = {
             "2015-02-01T09:30:00+00:00": dt.datetime(2015, 2, 1, 9, 30, tzinfo=dt.UTC),
             "2015-02-01T09:30:00Z": dt.datetime(2015, 2, 1, 9, 30, tzinfo=dt.UTC),
@@ -389,6 +391,21 @@ class StoreContract(abc.ABC):
             store.append([_arrest("e1", day=9, source="police")])
         assert store.count_events() == 3
 
+    def test_a_default_source_id_spelt_as_a_record_key_is_refused(self) -> None:
+        """``police:O1`` without a source would land in the police's record O1: refused."""
+        store = self.make_store()
+        store.append([_arrest("e1", source="police")])
+        with pytest.raises(RecordClashError, match="'police:O1'") as caught:
+            store.append([_arrest("e2", offender_id="police:O1")])
+        assert caught.value.field == "offender_id"
+        with pytest.raises(RecordClashError):  # within one batch too
+            store.append([_arrest("e3", offender_id="a:b"), _arrest("e4", "b", source="a")])
+        assert store.count_events() == 1
+        store.append([_arrest("e5", offender_id="police:O2")])  # no police O2: allowed
+        with pytest.raises(RecordClashError):
+            store.append([_arrest("e6", offender_id="O2", source="police")])
+        assert list(store.offenders()) == ["police:O1", "police:O2"]
+
     def test_codec_is_used_consistently(self) -> None:
         """What is read back encodes to the same JSON as what was written."""
         store = self.make_store()
@@ -396,3 +413,113 @@ class StoreContract(abc.ABC):
         store.append([event])
         codec = Codec()
         assert codec.encode(store.read_stream("O1")[0]) == codec.encode(event)
+
+
+class _CrashError(Exception):
+    """Raised part-way through a refresh by :class:`_CrashAfter`."""
+
+
+class _CrashAfter:
+    """A progress report that fails once ``n`` offenders are done: a crash mid-refresh."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    def set_description(self, desc: str) -> None:
+        """Stages are not counted."""
+
+    def reset(self, total: int | None = None) -> None:
+        """Stages are not counted."""
+
+    def update(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left <= 0:
+            raise _CrashError
+
+
+class FactsContract(abc.ABC):
+    """What the fact tables beside a store's log must do; subclass it per backend.
+
+    Implement :meth:`make_store` (a new, empty store that keeps fact tables). The rows
+    are compared table by table, as :func:`~offender_journey.facts.refresh.iter_rows`
+    reads them.
+    """
+
+    @abc.abstractmethod
+    def make_store(self) -> EventStore:
+        """A new, empty store that keeps fact tables."""
+
+    def rows(self, store: EventStore) -> dict[str, list[tuple[Any, ...]]]:
+        """Every fact table's rows, in key order."""
+        dialect = {SQLITE.name: SQLITE, POSTGRESQL.name: POSTGRESQL}[
+            getattr(store, "dialect_name", SQLITE.name)
+        ]
+        borrow = getattr(store, "borrow", None)
+        opened = borrow() if borrow else contextlib.nullcontext(store.connection)  # type: ignore[attr-defined]
+        with opened as connection:
+            return {t.name: list(iter_rows(connection, t.name, dialect=dialect)) for t in TABLES}
+
+    def about(self, store: EventStore, offender_id: str) -> int:
+        """Rows about one person, over every fact table."""
+        rows = self.rows(store)
+        return sum(1 for table in rows.values() for row in table if row[0] == offender_id)
+
+    def test_a_second_refresh_changes_nothing(self) -> None:
+        store = self.make_store()
+        store.append(generate(12, seed=5))
+        assert refresh_facts(store).offenders == 12
+        first = self.rows(store)
+        again = refresh_facts(store)
+        assert (again.offenders, again.start) == (0, again.position)
+        assert self.rows(store) == first
+
+    def test_a_crash_part_way_leaves_the_tables_as_they_were(self) -> None:
+        store = self.make_store()
+        journeys = list(generate(20, seed=6))
+        store.append(journeys)
+        done = refresh_facts(store)
+        before = self.rows(store)
+        people = sorted({e.offender_id for e in journeys})
+        # A late event for everyone: the refresh replaces every stored row, then fails.
+        store.append([_arrest(f"late-{i}", person, day=28) for i, person in enumerate(people)])
+        with pytest.raises(_CrashError):
+            refresh_facts(store, progress=_CrashAfter(3))
+        assert self.rows(store) == before
+        after = refresh_facts(store)
+        assert after.start == done.position  # the checkpoint did not move either
+        assert (after.offenders, after.position) == (len(people), store.head())
+
+    def test_restricted_people_have_no_rows(self) -> None:
+        store = self.make_store()
+        journeys = list(generate(8, seed=7))
+        store.append(journeys)
+        refresh_facts(store)
+        person = journeys[0].offender_id
+        whole = self.rows(store)
+        store.restrict(person, reason="disputed")  # type: ignore[attr-defined]
+        assert self.about(store, person) == 0
+        store.append([_arrest("late-1", person, day=20)])
+        refresh_facts(store)
+        assert self.about(store, person) == 0  # not even from events that came meanwhile
+        store.lift_restriction(person, reason="resolved")  # type: ignore[attr-defined]
+        assert self.about(store, person) > 0
+        rows = self.rows(store)
+        assert {t: [r for r in v if r[0] != person] for t, v in rows.items()} == {
+            t: [r for r in v if r[0] != person] for t, v in whole.items()
+        }
+
+    def test_an_erasure_lowers_the_checkpoint_to_the_head(self) -> None:
+        store = self.make_store()
+        store.append(generate(5, seed=8))
+        store.append([_arrest(f"last-{i}", "LAST", day=i) for i in range(1, 4)])
+        refresh_facts(store)
+        key = b"k" * 32
+        store.erase("LAST", reason="court order", key=key)  # type: ignore[attr-defined]
+        assert self.about(store, "LAST") == 0
+        head = store.head()
+        store.use_key(key)  # type: ignore[attr-defined]
+        store.append([_arrest("next-1", "NEXT")])  # takes the erased person's position
+        report = refresh_facts(store)
+        assert report.start == head
+        assert report.offenders == 1
+        assert self.about(store, "NEXT") > 0

@@ -14,9 +14,9 @@ from offender_journey.cli import main
 from offender_journey.engines import dask as engine
 from offender_journey.engines.partitions import parquet_partitions, read_parquet_partition
 from offender_journey.errors import EngineError
+from offender_journey.history import ALL_TIME, Window
 from offender_journey.io.export import export
 from offender_journey.metrics import VIEWS, View, compute
-from offender_journey.projections import ALL_TIME, Window
 from offender_journey.store import SQLiteStore
 
 PAST = dt.datetime.combine(dt.date(2014, 6, 30), dt.time.max, tzinfo=dt.UTC)  # --as-of 2014-06-30
@@ -100,7 +100,7 @@ def test_no_partitions_is_a_usage_error(tmp_path, capsys):
 def test_a_worker_without_a_module_is_told_what_to_install(cohort, client, tmp_path, monkeypatch):
     """A view defined in a module only the client has: the workers cannot unpickle it."""
     (tmp_path / "only_here.py").write_text(
-        "from offender_journey.projections.conversion import ConversionProjection\n"
+        "from offender_journey.views.conversion import ConversionProjection\n"
         "class Mine(ConversionProjection):\n"
         "    pass\n"
     )

@@ -16,7 +16,7 @@ import pytest
 from offender_journey.cli import main
 from offender_journey.engines import dask as engine
 from offender_journey.errors import EngineError
-from offender_journey.facts import TABLES
+from offender_journey.facts import TABLES, refresh_facts
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.io.export import export
 from offender_journey.io.parquet import part_paths
@@ -26,7 +26,7 @@ from offender_journey.store import SQLiteStore
 def stored_facts(store: Path) -> dict[str, list[tuple[Any, ...]]]:
     """The store's own fact tables (after its refresh), sorted, without store positions."""
     with SQLiteStore(store) as s:
-        s.refresh()
+        refresh_facts(s)
         tables = {
             t.name: sorted((tuple(r) for r in iter_rows(s, t.name)), key=repr) for t in TABLES
         }

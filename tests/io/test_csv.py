@@ -175,3 +175,27 @@ def test_ingest_source_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "not a source name" in capsys.readouterr().err
     with SQLiteStore(store) as opened:
         assert list(opened.offenders()) == ["police:P1"]
+
+
+def test_an_identity_extract_with_aliases() -> None:
+    extract = (
+        "Ref,Id,Seen,First,Last,Born,PNC,Also known as\n"
+        "r1,P1,02/01/2014,John,Smith,01/05/1990,02/73319Z,Jon|Smyth|05/01/1990; |Smithe\n"
+        "r2,P2,02/01/2014,Ann,Jones,,,Ann|Jones|31/02/1990\n"
+    )
+    columns = {"event_id": "Ref", "offender_id": "Id", "date": "Seen", "forenames": "First",
+               "surname": "Last", "date_of_birth": "Born", "pnc_id": "PNC",
+               "aliases": "Also known as"}  # fmt: skip
+    mapping = CsvMapping(
+        type="person_recorded", source="police", date_format="%d/%m/%Y", columns=columns
+    )
+    store = InMemoryStore()
+    report = import_csv(io.StringIO(extract), store, mapping=mapping)
+    assert (report.stored, report.rejected) == (1, 1)
+    assert report.rejections[0].problems[0].field == "aliases"
+    (person,) = store.read_stream("police:P1")
+    assert person.aliases[0].date_of_birth.isoformat() == "1990-01-05"  # type: ignore[union-attr]
+    assert [(a.forenames, a.surname) for a in person.aliases] == [  # type: ignore[union-attr]
+        ("Jon", "Smyth"),
+        (None, "Smithe"),
+    ]

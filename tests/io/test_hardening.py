@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from offender_journey.cli import ingest as ingest_command
 from offender_journey.cli import main
 from offender_journey.events import Arrest, EventRetracted
+from offender_journey.history import History, _effective_ids
 from offender_journey.io import ImportInterruptedError, Rejection, import_jsonl, write_rejection
 from offender_journey.io.importing import KEEP_REJECTIONS, KEEP_TEXT_BYTES
-from offender_journey.projections.base import History, _effective_ids
 from offender_journey.store import InMemoryStore, SQLiteStore
 
 

@@ -195,3 +195,14 @@ def test_a_bad_source_name_is_rejected_with_its_field() -> None:
     report = import_jsonl(source(line), InMemoryStore())
     assert report.rejected == 1
     assert report.rejections[0].problems[0].field == "source"
+
+
+def test_a_line_that_would_join_another_sources_record_is_rejected_alone() -> None:
+    store = SQLiteStore(":memory:")
+    import_jsonl(source(arrest("e1")), store, source="police")
+    spelt = arrest("e2").replace(b'"O1"', b'"police:O1"')
+    report = import_jsonl(source(spelt, arrest("e3")), store)
+    assert (report.stored, report.rejected) == (1, 1)
+    assert str(report.rejections[0]) == (
+        "line 1: offender_id: record 'police:O1' is already a record of another source"
+    )

@@ -2,6 +2,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 
+import attrs
 import psycopg
 import pytest
 
@@ -9,7 +10,7 @@ from offender_journey.builder import JourneyBuilder
 from offender_journey.codec import Codec
 from offender_journey.errors import ConcurrencyError, StoreError
 from offender_journey.events import Arrest
-from offender_journey.facts import POSTGRESQL
+from offender_journey.facts import POSTGRESQL, refresh_facts
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.store import EventStore, open_store
 from offender_journey.store.postgres import PostgresStore
@@ -75,6 +76,24 @@ def test_a_store_from_a_newer_release_is_refused(store: PostgresStore) -> None:
         conn.execute("UPDATE store_meta SET value = '99'")
     with pytest.raises(StoreError, match="format 99"):
         PostgresStore(store.url, _CODEC)
+
+
+def test_a_format_1_store_gets_sources_and_keeps_its_events(store: PostgresStore) -> None:
+    """A store written before sources: its events are of the default source, unchanged."""
+    store.append(_arrests("O1", 2))
+    with store.borrow() as conn:  # as the release before sources left it
+        conn.execute("ALTER TABLE events DROP CONSTRAINT events_source_event_id_key")
+        conn.execute("ALTER TABLE events DROP COLUMN source")
+        conn.execute("ALTER TABLE events ADD CONSTRAINT events_event_id_key UNIQUE (event_id)")
+        conn.execute("UPDATE store_meta SET value = '1'")
+    with PostgresStore(store.url, _CODEC) as again:
+        assert again.read_stream("O1") == store.read_stream("O1")
+        assert again.append(_arrests("O1", 2)).duplicates == ("O1-0", "O1-1")
+        police = [attrs.evolve(a, source="police") for a in _arrests("O1", 1)]
+        assert again.append(police).stored == ("O1-0",)  # the same id, another source
+        assert [e.source for e in again.read_stream("police:O1")] == ["police"]
+        with again.borrow() as conn:
+            assert conn.execute("SELECT value FROM store_meta").fetchone() == ("2",)
 
 
 def test_ids_with_any_characters_keep_their_order(store: PostgresStore) -> None:
@@ -175,14 +194,14 @@ def test_any_characters_reach_the_fact_tables(store: PostgresStore) -> None:
     charge = j.charge("2014-01-02", "shoplifting", offence_date="2014-01-01")
     j.convict("2014-02-01", charge)
     store.append(j.events)
-    store.refresh()
+    refresh_facts(store)
     with store.borrow() as conn:
         rows = list(
             iter_rows(conn, "charges", columns=["offender_id", "outcome"], dialect=POSTGRESQL)
         )
     assert rows == [("O\x00\x01", "convicted")]
     store.append([_arrests("O\x00\x01", 1)[0]])
-    assert store.refresh().offenders == 1
+    assert refresh_facts(store).offenders == 1
 
 
 def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(
@@ -192,13 +211,13 @@ def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(
     j.execute_warrant("2014-01-20", j.warrant("2014-01-02", "breach", "A"))
     j.risk("2014-02-01", 0.8)
     store.append(j.events)
-    store.refresh()
+    refresh_facts(store)
     with store.borrow() as conn:  # as the previous version of the library left them
         for name in ("warrants", "recalls", "risk_assessments"):
             conn.execute(f"DROP TABLE {name}")  # type: ignore[arg-type]
         conn.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
         conn.commit()
-    assert store.refresh().offenders == 1
+    assert refresh_facts(store).offenders == 1
     with store.borrow() as conn:
         warrants = list(
             iter_rows(

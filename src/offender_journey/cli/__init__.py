@@ -96,6 +96,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        # start-up: only --version needs it
         from importlib.metadata import version
 
         print(f"{parser.prog} {version('offender-journey')}")
@@ -158,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)  # bad arguments: usage message and SystemExit(2)
+    # start-up: loaded by the commands that use it
     from ..errors import OffenderJourneyError, StoreBusyError
 
     handler: Callable[[argparse.Namespace], int] = args.handler

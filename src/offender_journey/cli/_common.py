@@ -108,6 +108,7 @@ def seconds_arg(text: str) -> float:
 
 
 def date_arg(text: str) -> dt.date:
+    # start-up: loaded by the commands that use it
     from ..codec import parse_date
 
     try:
@@ -118,7 +119,8 @@ def date_arg(text: str) -> dt.date:
 
 def instant_arg(text: str) -> dt.datetime | None:
     """``--as-of``: a datetime with offset, or a bare date meaning the end of that UTC day."""
-    from ..projections.base import as_of_instant
+    # start-up: loaded by the commands that use it
+    from ..history import as_of_instant
 
     try:
         return as_of_instant(text)
@@ -278,6 +280,7 @@ def progress(enabled: bool | None = None, *, unit: str = "offenders") -> Iterato
         yield None
         return
     try:
+        # the progress extra (tqdm)
         from tqdm import tqdm
     except ImportError:
         yield None
@@ -303,13 +306,15 @@ def _must_exist(path: str) -> None:
 def open_existing(path: str) -> Any:
     """The store at ``path``, which reading commands never create."""
     _must_exist(path)
+    # start-up: loaded by the commands that use it
     from ..store import open_store
 
     return open_store(path, create=False)
 
 
 def window_of(args: argparse.Namespace) -> Any:
-    from ..projections.base import Window
+    # start-up: loaded by the commands that use it
+    from ..history import Window
 
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
@@ -318,6 +323,7 @@ def window_of(args: argparse.Namespace) -> Any:
 
 def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     """One pass over the store for the given views (names or configured views)."""
+    # start-up: loaded by the commands that use it
     from ..metrics import compute_store
 
     window = window_of(args)
@@ -341,6 +347,7 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
 
 
 def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | None) -> Any:
+    # the dask extra
     from ..engines import dask
 
     options: dict[str, Any] = {
@@ -363,6 +370,7 @@ def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | N
 
 def refresh_on_dask(args: argparse.Namespace) -> int:
     """``refresh --engine dask``: the fact tables of a Parquet directory, written as Parquet."""
+    # the dask extra
     from ..engines import dask
 
     if args.engine != "dask":
@@ -395,6 +403,7 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
 
     ``listing`` adds the result's table (one row per person, for views that have them).
     """
+    # start-up: loaded by the commands that use it
     from ..tables import plural
 
     report = report_of(args, [view])
@@ -413,12 +422,15 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
 def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
     """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
     try:
+        # the plot extra (matplotlib)
         import matplotlib
     except ImportError:
+        # start-up: loaded by the commands that use it
         from ..errors import MissingExtraError
 
         raise MissingExtraError("--png", "plot", "matplotlib") from None
     matplotlib.use("Agg")
+    # start-up: loaded by the commands that use it
     from .. import plot
 
     axes = getattr(plot, function)(*arguments, **options)

@@ -18,6 +18,7 @@ from ._common import (
 
 
 def _cmd_changes(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..revisions import revision
 
     window = window_of(args)

@@ -17,6 +17,7 @@ from ._common import (
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..io.export import export
     from ..io.pseudonymise import Pseudonymiser
     from ..keys import load_key

@@ -12,6 +12,8 @@ from ._common import Commands, UsageError, add_json, add_store, print_json, seco
 
 
 def _cmd_follow(args: argparse.Namespace) -> int:
+    # the postgres extra (psycopg)
+    from ..facts import refresh_facts
     from ..store.postgres import PostgresStore, is_postgres_url
 
     if not is_postgres_url(args.store):
@@ -28,7 +30,7 @@ def _cmd_follow(args: argparse.Namespace) -> int:
     refreshes = offenders = done = 0
     try:
         with PostgresStore(args.store) as store:
-            report = store.refresh()
+            report = refresh_facts(store)
             done = report.position
             refreshes, offenders = 1, report.offenders
             _say(args, str(report))
@@ -36,7 +38,7 @@ def _cmd_follow(args: argparse.Namespace) -> int:
                 for position, _ in store.follow(after=done, timeout=args.idle, stop=stop):
                     if position <= done:
                         continue  # already folded in by the refresh that covered it
-                    report = store.refresh()
+                    report = refresh_facts(store)
                     done = report.position
                     refreshes, offenders = refreshes + 1, offenders + report.offenders
                     _say(args, str(report))

@@ -13,6 +13,7 @@ import attrs
 
 from ..errors import StoreBusyError
 from ..events import SOURCE_NAME
+from ..facts import keeps_facts, refresh_facts
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -24,7 +25,6 @@ from ..io import (
     write_rejection,
 )
 from ..store import BUSY_TIMEOUT, open_store
-from ..store.base import KeepsFacts
 from ._common import (
     EXIT_BUSY,
     Commands,
@@ -97,6 +97,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         store = open_store(args.store, create=True, busy_timeout=args.wait)
         stack.callback(store.close)
         if args.key_file:
+            # start-up: loaded when the command runs
             from ..keys import load_key
 
             store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
@@ -132,9 +133,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     report = import_jsonl(source, store, source=args.source, **options)
             except ImportInterruptedError as exc:
                 fault, report = exc, exc.report
-        if fault is None and not args.no_refresh and isinstance(store, KeepsFacts):
+        if fault is None and not args.no_refresh and keeps_facts(store):
             with progress(interactive) as bar:
-                refreshed = store.refresh(progress=bar)
+                refreshed = refresh_facts(store, progress=bar)
     _say(args, report, refreshed)
     if fault is not None:
         print(f"error: {fault}", file=sys.stderr)

@@ -21,6 +21,7 @@ from ._common import (
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import VIEWS
 
     refuse_overwriting("--png", args.png, store=args.store)

@@ -8,6 +8,7 @@ from ._common import Commands, add_json, add_store, open_existing, print_json
 
 
 def _cmd_offenders(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..tables import Column, Table, plural
 
     store = open_existing(args.store)

@@ -8,6 +8,7 @@ from ._common import Commands, UsageError, add_store
 
 
 def _cmd_pg_roles(args: argparse.Namespace) -> int:
+    # the postgres extra (psycopg)
     from ..facts.postgres import ROLES, create_roles, roles_script
     from ..store.postgres import PostgresStore, is_postgres_url
 
@@ -16,6 +17,7 @@ def _cmd_pg_roles(args: argparse.Namespace) -> int:
         return 0
     if not is_postgres_url(args.store):
         raise UsageError("pg-roles needs --store postgresql://OWNER@HOST:PORT/DATABASE")
+    # the postgres extra (psycopg)
     import psycopg
 
     with PostgresStore(args.store) as store:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ..facts.follow import FOLLOWER
+from ..store.privacy import PrivacyMixin, follow_privacy
 from ._common import Commands, UsageError, add_json, add_store, open_existing, print_json
 
 if TYPE_CHECKING:
@@ -12,8 +14,7 @@ if TYPE_CHECKING:
 
 
 def _privacy_store(path: str) -> SQLiteStore | PostgresStore:
-    from ..store.privacy import PrivacyMixin
-
+    follow_privacy(FOLLOWER)  # the fact tables change with every restriction and erasure
     store = open_existing(path)
     if not isinstance(store, PrivacyMixin):  # pragma: no cover - SQLite and PostgreSQL are
         store.close()
@@ -22,6 +23,7 @@ def _privacy_store(path: str) -> SQLiteStore | PostgresStore:
 
 
 def _cmd_erase(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..keys import load_key
 
     key = load_key(args.key_file)
@@ -61,6 +63,7 @@ def _cmd_restrict(args: argparse.Namespace) -> int:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..keys import new_key_file
 
     try:

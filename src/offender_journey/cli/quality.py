@@ -17,6 +17,7 @@ from ._common import (
 
 
 def _cmd_quality(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import compute
 
     window = window_of(args)

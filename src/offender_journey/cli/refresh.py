@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..facts import refresh_facts
 from ._common import (
     Commands,
     UsageError,
@@ -23,7 +24,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     if args.engine == "dask" or args.parquet or args.out:
         return refresh_on_dask(args)
     with open_existing(args.store) as store, progress() as bar:
-        report = store.refresh(jobs=args.jobs, progress=bar)
+        report = refresh_facts(store, jobs=args.jobs, progress=bar)
     if args.json:
         print_json(
             {

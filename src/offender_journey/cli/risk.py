@@ -20,11 +20,12 @@ from ._common import (
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..facts.derive import derive
-    from ..projections.base import History, as_of_date
-    from ..projections.history_bands import history_at
-    from ..projections.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
+    from ..folds.history_bands import history_at
+    from ..history import History, as_of_date
     from ..tables import Column, Table
+    from ..views.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
 
     store = open_existing(args.store)
     try:

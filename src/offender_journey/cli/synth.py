@@ -11,6 +11,7 @@ from ._common import Commands, UsageError, at_least, atomic_output, refuse_overw
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..synth import PRESETS, write_jsonl
 
     if args.preset not in PRESETS:

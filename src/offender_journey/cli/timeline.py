@@ -20,6 +20,7 @@ from ._common import (
 
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import timeline
 
     refuse_overwriting("--png", args.png, store=args.store)
@@ -33,7 +34,8 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store}")
     result = timeline(events, window=window, as_of=args.as_of)
     if args.png:
-        from ..projections.base import History
+        # start-up: loaded when the command runs
+        from ..history import History
 
         history = History.build(args.offender_id, events, args.as_of)
         draw(

@@ -30,8 +30,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_iom(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import View
-    from ..projections.iom import LONDON, IomCohort, IomProjection
+    from ..views.iom import LONDON, IomCohort, IomProjection
 
     categories = args.categories or LONDON.categories
     if args.lower_threshold > args.threshold:
@@ -58,8 +59,9 @@ def _cmd_iom(args: argparse.Namespace) -> int:
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import View
-    from ..projections.cost import CostProjection, CostReport, CostTable
+    from ..views.cost import CostProjection, CostReport, CostTable
 
     table = CostTable.home_office()
     if args.costs:
@@ -75,8 +77,9 @@ def _cmd_cost(args: argparse.Namespace) -> int:
 
 
 def _cmd_warrants(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..metrics import View
-    from ..projections.warrants import WarrantsProjection, WarrantTargets
+    from ..views.warrants import WarrantsProjection, WarrantTargets
 
     days = {**WarrantTargets().days, **(args.targets or {})}
     projection = WarrantsProjection(WarrantTargets(days=days, on_time_share=args.on_time))
@@ -85,6 +88,7 @@ def _cmd_warrants(args: argparse.Namespace) -> int:
 
 def _categories_arg(text: str) -> frozenset[Any]:
     """``--categories``: offence categories, comma-separated, each one a known category."""
+    # start-up: loaded when the command runs
     from ..events import Category
 
     names = [c.strip() for c in text.split(",") if c.strip()]
@@ -100,7 +104,8 @@ def _categories_arg(text: str) -> frozenset[Any]:
 
 def _targets_arg(text: str) -> dict[str, int]:
     """``--targets``: ``CATEGORY=DAYS`` pairs, comma-separated, for the warrant categories."""
-    from ..projections.warrants import WarrantTargets
+    # start-up: loaded when the command runs
+    from ..views.warrants import WarrantTargets
 
     known = sorted(WarrantTargets().days)
     days: dict[str, int] = {}

@@ -38,17 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .. import __version__
 from ..errors import EngineError, MissingExtraError
-from ..metrics import (
-    MetricsReport,
-    View,
-    ViewChoice,
-    _balanced_ranges,
-    _compute_range,
-    compute,
-    resolve_views,
-)
-from ..projections.base import ALL_TIME, Window
+from ..facts.schema import TABLES
+from ..history import ALL_TIME, Window
+from ..io.export import new_directory
+from ..metrics import MetricsReport, _balanced_ranges, _compute_range, compute
+from ..store import open_store
+from ..views import View, ViewChoice, resolve_views
 from .partitions import derive_parquet, fold_parquet, parquet_partitions
 
 if TYPE_CHECKING:
@@ -68,6 +65,7 @@ _EXTRA_PACKAGES = "dask[distributed]"
 
 def _distributed() -> Any:
     try:
+        # the dask extra
         import distributed
     except ImportError:
         raise MissingExtraError("the Dask engine", "dask", _EXTRA_PACKAGES) from None
@@ -175,8 +173,6 @@ def compute_store(
     each task opens the store itself and reads only its range, so the SQLite file must
     be at the same path on every worker (a shared disk).
     """
-    from ..store import open_store
-
     chosen = resolve_views(views)
     location = os.path.abspath(path)
     with connect(scheduler, workers=workers, timeout=timeout) as client:
@@ -247,9 +243,6 @@ def refresh_parquet(
         FileExistsError: ``out`` exists and is not an empty directory.
         EngineError: the scheduler cannot be reached, or a worker lacks a package.
     """
-    from ..facts.schema import TABLES
-    from ..io.export import new_directory
-
     began = time.perf_counter()
     files = [os.path.abspath(f) for f in parquet_partitions(directory)]
     rows = {table.name: 0 for table in TABLES}
@@ -291,8 +284,6 @@ def check_workers(
     Raises:
         EngineError: no worker joined within ``timeout`` seconds, or one lacks a module.
     """
-    from .. import __version__
-
     try:
         client.wait_for_workers(1, timeout=timeout)
     except TimeoutError:

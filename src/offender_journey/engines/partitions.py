@@ -31,10 +31,10 @@ from ..codec import Codec
 from ..events import Event
 from ..facts.derive import derive
 from ..facts.schema import TABLES
+from ..history import History, Window
 from ..io.export import fact_schema
 from ..io.parquet import PartFile, part_paths, require_pyarrow
 from ..metrics import MetricsReport, View, compute
-from ..projections.base import History, Window
 from ..store.base import as_of_micros, from_micros
 
 __all__ = [

@@ -10,7 +10,7 @@ with no end, and the views close it at query time.
 
 Examples:
     >>> from offender_journey.builder import JourneyBuilder
-    >>> from offender_journey.projections import History
+    >>> from offender_journey.history import History
     >>> j = JourneyBuilder("O1")
     >>> a = j.arrest("2013-02-01")
     >>> c = j.charge("2013-02-02", "shoplifting", arrest=a)
@@ -47,12 +47,7 @@ from ..events import (
     WarrantIssued,
     WarrantWithdrawn,
 )
-from ..projections.base import History
-from ..projections.occasions import durations
-from ..projections.offending import Sanction, offences, sanctions
-from ..projections.quality import arrests_while_held, event_oddities
-from ..projections.reoffending import age_group, index_candidates, latest_recorded
-from ..projections.timeline import (
+from ..folds.episodes import (
     EpisodeKind,
     Episodes,
     Oddity,
@@ -60,6 +55,10 @@ from ..projections.timeline import (
     latest_cautions,
     offence_flags,
 )
+from ..folds.oddities import arrests_while_held, event_oddities
+from ..folds.offending import Sanction, offences, sanctions
+from ..folds.reoffending import age_group, index_candidates, latest_recorded
+from ..history import History
 from ..store.base import to_micros
 from .schema import (
     TABLE,
@@ -79,7 +78,7 @@ from .schema import (
     WarrantRow,
 )
 
-__all__ = ["derive"]
+__all__ = ["derive", "durations"]
 
 #: Makes a row from a tuple of its values without the row type's Python-level ``__new__``
 #: (rows are made by the hundred thousand): ``_new(Row, (a, b))`` is ``Row(a, b)``.
@@ -139,6 +138,17 @@ def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
             for e in events
         ]
     )
+
+
+def durations(charge: ChargeRow) -> tuple[int, int] | None:
+    """``(arrest_to_conviction, offence_to_arrest)`` in days, raw (negatives included).
+
+    ``None`` unless the charge is convicted and its arrest is recorded.
+    """
+    a2c, o2a = charge.arrest_to_conviction, charge.offence_to_arrest
+    if a2c is None or o2a is None:
+        return None
+    return a2c, o2a
 
 
 def derive(history: History, tables: Collection[str] | None = None) -> OffenderFacts:

@@ -9,7 +9,7 @@ that agree with the log up to their checkpoint.
 
 The writer and the readers work over any DB-API connection given a
 :class:`~offender_journey.facts.schema.Dialect`; :func:`refresh` is the SQLite
-store's driver (``SQLiteStore.refresh()`` calls it).
+store's driver (:func:`~offender_journey.facts.follow.refresh_facts` calls it).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError
+from ..history import History
 from ..progress import Progress, counted
-from ..projections.base import History
 from ..store.base import as_of_micros
+from ..store.sqlite import SQLiteStore
 from .aggregate import FactSource
 from .schema import (
     SCHEMA_VERSION,
@@ -42,13 +43,12 @@ from .schema import (
 if TYPE_CHECKING:
     from ..events import Event
     from ..store.base import EventStore
-    from ..store.sqlite import SQLiteStore
-
 __all__ = [
     "CHECKPOINT",
     "FactsStatus",
     "RefreshReport",
     "checkpoint",
+    "drop_restricted",
     "ensure_tables",
     "StoredFacts",
     "auto_jobs",
@@ -299,6 +299,30 @@ def refresh(
 ) -> RefreshReport:
     """Bring the store's fact tables up to date with its log, in one transaction.
 
+    Restricted offenders get no rows, even when events about them arrived meanwhile.
+    See :func:`_refresh` for what is re-derived.
+    """
+    with store.atomic():
+        report = _refresh(store, jobs=jobs, progress=progress)
+        if report.offenders:
+            drop_restricted(store.connection.cursor())
+    return report
+
+
+def drop_restricted(cursor: Any) -> None:
+    """Remove any fact rows about people restricted now (a refresh may derive them)."""
+    for table in TABLES:
+        cursor.execute(
+            f"DELETE FROM {table.name} WHERE offender_id IN "
+            "(SELECT offender_id FROM restrictions WHERE lifted_at IS NULL)"
+        )
+
+
+def _refresh(
+    store: SQLiteStore, *, jobs: int = 1, progress: Progress | None = None
+) -> RefreshReport:
+    """Bring the store's fact tables up to date with its log, in one transaction.
+
     Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
     derives in that many processes (over ranges of offender ids); this process writes.
     ``progress`` is told the offenders to derive, then how many are done.
@@ -402,15 +426,13 @@ def facts_as_of(
     a writer), or ``as_of`` is so far back that most offenders would be derived afresh
     anyway.
     """
-    from ..store.sqlite import SQLiteStore
-
     # Another process writing: fold at once instead of waiting for it.
     store = SQLiteStore(path, create=False, busy_timeout=0)
     try:
         now = status(store)
         if not now.current:
             try:
-                store.refresh(jobs=jobs if jobs > 0 else auto_jobs(now.head), progress=progress)
+                refresh(store, jobs=jobs if jobs > 0 else auto_jobs(now.head), progress=progress)
             except StoreBusyError:
                 store.close()
                 return None
@@ -467,8 +489,6 @@ def _derive_streams(
 
 
 def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list[OffenderFacts]:
-    from ..store.sqlite import SQLiteStore
-
     with SQLiteStore(path) as store:
         return list(_derive_streams(store, touched, latest))
 
@@ -482,6 +502,7 @@ def _derive_in_processes(
 ) -> Iterator[OffenderFacts]:
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
+    # start-up: worker processes only when asked for
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:

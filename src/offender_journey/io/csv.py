@@ -37,7 +37,7 @@ import cattrs
 from ..codec import Codec, describe_error
 from ..envelope import with_source
 from ..errors import InvalidEventError, OffenderJourneyError, Problem
-from ..events import EVENT_TYPES, SOURCE_NAME, Offence
+from ..events import EVENT_TYPES, SOURCE_NAME, Alias, Offence
 from ..store.base import EventStore
 from .importing import BATCH_SIZE, ImportReport, Rejection, Row, ingest_rows, unreadable
 
@@ -107,6 +107,8 @@ def _kind_of(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         return _kind_of(next(a for a in typing.get_args(hint) if a is not type(None)))
+    if origin is tuple and typing.get_args(hint)[0] is Alias:
+        return "aliases"
     if origin is tuple:
         return "list"
     if hint is int:
@@ -151,6 +153,8 @@ def _cell_to_json(value: str, kind: str, mapping: CsvMapping) -> Any:
             raise ValueError(f"expected a number, got {value!r}") from None
     if kind == "list":
         return [part.strip() for part in value.split(mapping.list_separator) if part.strip()]
+    if kind == "aliases":
+        return [_alias(part, mapping) for part in value.split(mapping.list_separator)]
     if kind == "date" and mapping.date_format is not None:
         try:
             return dt.datetime.strptime(value, mapping.date_format).date().isoformat()  # noqa: DTZ007 - a calendar date
@@ -159,6 +163,21 @@ def _cell_to_json(value: str, kind: str, mapping: CsvMapping) -> Any:
                 f"{value!r} does not match date format {mapping.date_format!r}"
             ) from None
     return value
+
+
+def _alias(text: str, mapping: CsvMapping) -> dict[str, Any]:
+    """One alias of an ``aliases`` cell: ``forenames|surname|date of birth``, parts optional."""
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) > 3:
+        raise ValueError(f"an alias is forenames|surname|date of birth, got {text.strip()!r}")
+    parts += [""] * (3 - len(parts))
+    alias: dict[str, Any] = {}
+    for name, part in zip(("forenames", "surname"), parts, strict=False):
+        if part:
+            alias[name] = part
+    if parts[2]:
+        alias["date_of_birth"] = _cell_to_json(parts[2], "date", mapping)
+    return alias
 
 
 def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]:

@@ -30,19 +30,19 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import attrs
 
-from ..codec import Codec, dumps
+from ..codec import Codec
 from ..events import Event
 from ..facts.derive import derive
 from ..facts.schema import TABLE, TABLES
+from ..history import History
 from ..progress import Progress, counted
-from ..projections.base import History
-from ..store.base import EventStore, to_micros
+from ..store.base import EventRow, EventStore, event_rows
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
 from .pseudonymise import Pseudonymiser
 
@@ -60,9 +60,6 @@ Format = Literal["jsonl", "csv", "parquet"]
 
 #: The formats :func:`export` writes.
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
-
-#: One event as exported: values in :data:`EVENT_COLUMNS` order.
-EventRow = tuple[str, int, str, str, str, int, bool, str]
 
 
 @attrs.frozen
@@ -88,33 +85,6 @@ class ExportReport:
             f"{self.offenders} offenders, {self.rows.get('events', 0)} events and "
             f"{len(self.rows) - 1} fact tables written to {self.directory}{how}"
         )
-
-
-def event_rows(
-    streams: Iterable[tuple[str, Sequence[Event]]],
-    *,
-    pseudonymiser: Pseudonymiser | None = None,
-    codec: Codec | None = None,
-) -> Iterator[EventRow]:
-    """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
-    codec = codec or Codec()
-    for _, events in streams:
-        for version, event in enumerate(events, start=1):
-            raw = codec.encode(event)
-            if pseudonymiser is not None:
-                raw = pseudonymiser.raw(raw)
-            recorded_at = event.recorded_at
-            assert recorded_at is not None  # stores stamp every event they read back
-            yield (
-                raw["offender_id"],
-                version,
-                raw["event_id"],
-                event.TYPE,
-                event.date.isoformat(),
-                to_micros(recorded_at),
-                True,
-                dumps(raw),
-            )
 
 
 def export(
@@ -238,8 +208,9 @@ def _write_all(
             rows: Sequence[tuple[Any, ...]] = facts.rows(table.name)
             if pseudonymiser is not None:
                 key = keys[table.name]
+                source = stream[0].source
                 rows = sorted(
-                    (pseudonymiser.fact_row(table.names, r) for r in rows),
+                    (pseudonymiser.fact_row(table.names, r, source=source) for r in rows),
                     key=lambda r, key=key: tuple(r[i] for i in key),  # type: ignore[misc]
                 )
             for row in rows:

@@ -27,7 +27,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from ..errors import MissingExtraError
+from ..arrow import (
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    arrow_schema,
+    arrow_table,
+    event_schema,
+    require_pyarrow,
+)
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -44,20 +51,6 @@ __all__ = [
     "write_events",
 ]
 
-#: The columns of an events table, in file order.
-EVENT_COLUMNS = (
-    "offender_id",
-    "version",
-    "event_id",
-    "type",
-    "date",
-    "recorded_at",
-    "recorded_at_given",
-    "payload",
-)
-
-#: Arrow type names of :data:`EVENT_COLUMNS` (see :func:`event_schema`).
-EVENT_TYPES = ("string", "int64", "string", "string", "string", "int64", "bool", "string")
 
 #: Rows buffered per file before a row group is written: bounds memory, keeps groups large.
 _ROW_GROUP = 65_536
@@ -89,52 +82,6 @@ def part_name(index: int) -> str:
 def part_paths(directory: str | os.PathLike[str]) -> list[Path]:
     """The partition files of a table directory, in partition order."""
     return sorted(Path(directory).glob("part-*.parquet"))
-
-
-def require_pyarrow(feature: str = "Parquet") -> Any:
-    """The pyarrow module, or a :class:`MissingExtraError` naming the ``parquet`` extra."""
-    try:
-        import pyarrow
-        import pyarrow.parquet  # loads the submodule onto ``pyarrow``
-    except ImportError:
-        raise MissingExtraError(feature, "parquet", "pyarrow") from None
-    return pyarrow
-
-
-def event_schema() -> Any:
-    """The Arrow schema of an events table (:data:`EVENT_COLUMNS`)."""
-    pa = require_pyarrow()
-    types = {"string": pa.string(), "int64": pa.int64(), "bool": pa.bool_()}
-    return pa.schema(
-        [(name, types[kind]) for name, kind in zip(EVENT_COLUMNS, EVENT_TYPES, strict=True)]
-    )
-
-
-def arrow_table(rows: Iterable[Sequence[Any]], schema: Any = None) -> Any:
-    """Rows (tuples in schema order; default :func:`event_schema`) as one Arrow table."""
-    pa = require_pyarrow()
-    schema = schema if schema is not None else event_schema()
-    columns: list[list[Any]] = [[] for _ in schema.names]
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-    return pa.Table.from_arrays(
-        [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)],
-        schema=schema,
-    )
-
-
-def arrow_schema(columns: Iterable[tuple[str, str]]) -> Any:
-    """An Arrow schema from ``(name, kind)`` pairs; kinds: text, int, date, bool, real."""
-    pa = require_pyarrow()
-    types = {
-        "text": pa.string(),
-        "int": pa.int64(),
-        "date": pa.date32(),
-        "bool": pa.bool_(),
-        "real": pa.float64(),
-    }
-    return pa.schema([(name, types[kind]) for name, kind in columns])
 
 
 def _create_private(path: Path) -> None:

@@ -16,7 +16,16 @@ person is. :class:`Pseudonymiser` rewrites one event at a time:
   link review's ``reason``) is dropped unless ``keep_text``;
 * a date of birth becomes 1 July of its year unless ``keep_dob``: still a valid
   date, so the extract imports, and ages computed from it are off by at most six
-  months either way, on average by none.
+  months either way, on average by none;
+* an identity record (``person_recorded``) loses its names, date of birth, postcode
+  and aliases, always; its identifiers (PNC ID, CRO number, CRN, NOMIS number) are
+  keyed-hashed, a valid one in its canonical form, so two records holding the same
+  PNC ID however written still share its pseudonym. A record left with no
+  identifier names nobody and is left out.
+
+With sources, a source record is pseudonymised as a whole: the offender id is hashed
+together with its source (the source's name is kept), event ids within their source,
+and ids of things within their source record.
 
 Dates of events are kept: the numbers depend on them, so a pseudonymised extract
 is still personal data (see the privacy page of the documentation).
@@ -36,8 +45,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..codec import Codec
-from ..events import Event
+from ..events import IDENTIFIER_FIELDS, Event, PersonRecorded, record_key
 from ..keys import keyed_hash
+from ..linkage.identifiers import check
 
 __all__ = ["Pseudonymiser"]
 
@@ -56,6 +66,9 @@ _TEXT_FIELDS = frozenset({"court"})
 
 #: What a retraction's required ``reason`` says once the text is withheld.
 WITHHELD = "withheld"
+
+#: What an identity record says of the person, beyond its identifiers: always dropped.
+_PERSONAL_FIELDS = frozenset({"forenames", "surname", "date_of_birth", "postcode", "aliases"})
 
 
 class Pseudonymiser:
@@ -84,17 +97,34 @@ class Pseudonymiser:
     def _thing(self, offender_id: str, value: str) -> str:
         return keyed_hash(self._key, f"{offender_id}\x1f{value}", purpose="id")
 
-    def raw(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """One event's JSON object, pseudonymised (a new dict; ``raw`` is left alone)."""
-        offender_id = raw["offender_id"]
+    def record(self, source: str | None, offender_id: str) -> str:
+        """The pseudonymous key of a source record (``police:<hash>``; a hash without one)."""
+        return record_key(source, self.offender(record_key(source, offender_id)))
+
+    def _identifier(self, field: str, value: str) -> str:
+        checked = check(field, value)
+        return keyed_hash(self._key, checked.canonical or value, purpose=field)
+
+    def raw(self, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """One event's JSON object, pseudonymised (a new dict; ``raw`` is left alone).
+
+        ``None`` for an identity record that would name nobody once names are dropped.
+        """
+        source = raw.get("source")
+        offender_id = record_key(source, raw["offender_id"])
+        person = raw["type"] == PersonRecorded.TYPE
         out: dict[str, Any] = {}
         for name, value in raw.items():
             if name == "offender_id":
-                value = self.offender(value)
+                value = self.offender(offender_id)
             elif name in _EVENT_ID_FIELDS:
-                value = self._event_id(value)
+                value = self._event_id(value if source is None else f"{source}\x1f{value}")
             elif name in _SHARED_ID_FIELDS and isinstance(value, str):
                 value = keyed_hash(self._key, value, purpose=name)
+            elif person and name in _PERSONAL_FIELDS:
+                continue
+            elif person and name in IDENTIFIER_FIELDS:
+                value = self._identifier(name, value)
             elif name.endswith("_id") and isinstance(value, str):
                 value = self._thing(offender_id, value)
             elif name.endswith("_ids") and isinstance(value, list | tuple):
@@ -108,14 +138,19 @@ class Pseudonymiser:
             elif not self.keep_dob and name == "date_of_birth":
                 value = f"{str(value)[:4]}-07-01"
             out[name] = value
+        if person and not any(name in out for name in IDENTIFIER_FIELDS):
+            return None
         return out
 
-    def fact_row(self, names: Sequence[str], row: Sequence[Any]) -> tuple[Any, ...]:
-        """One fact-table row (columns ``names``), under the same rules as events.
+    def fact_row(
+        self, names: Sequence[str], row: Sequence[Any], *, source: str | None = None
+    ) -> tuple[Any, ...]:
+        """One fact-table row (columns ``names``) of a record of ``source``, as events are.
 
-        Ids join up with the pseudonymised events: ``offender_id``, event ids
-        (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``) are hashed
-        exactly as in the events; a ``date_of_birth`` is coarsened unless ``keep_dob``.
+        Ids join up with the pseudonymised events: ``offender_id`` (the record's key),
+        event ids (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``)
+        are hashed exactly as in the events; a ``date_of_birth`` is coarsened unless
+        ``keep_dob``.
         """
         offender_id = row[0]
         out: list[Any] = []
@@ -123,9 +158,9 @@ class Pseudonymiser:
             if value is None:
                 pass
             elif name == "offender_id":
-                value = self.offender(value)
+                value = record_key(source, self.offender(value))
             elif name == "event_id" or name.endswith("_event_id"):
-                value = self._event_id(value)
+                value = self._event_id(value if source is None else f"{source}\x1f{value}")
             elif name.endswith("_id") or name == "ref":
                 value = self._thing(offender_id, value)
             elif name == "date_of_birth" and not self.keep_dob:
@@ -133,6 +168,10 @@ class Pseudonymiser:
             out.append(value)
         return tuple(out)
 
-    def event(self, event: Event) -> Event:
-        """An event, pseudonymised (decoded again, so the result is a valid event)."""
-        return self._codec.decode(self.raw(self._codec.encode(event)))
+    def event(self, event: Event) -> Event | None:
+        """An event, pseudonymised (decoded again, so the result is a valid event).
+
+        ``None`` for an identity record with no identifier (see :meth:`raw`).
+        """
+        raw = self.raw(self._codec.encode(event))
+        return None if raw is None else self._codec.decode(raw)

@@ -49,6 +49,8 @@ from collections.abc import Callable
 
 import attrs
 
+from ..events import IDENTIFIER_FIELDS, PersonRecorded
+
 __all__ = [
     "CHECK_LETTERS",
     "Checked",
@@ -62,6 +64,7 @@ __all__ = [
     "check_letter",
     "check_nomis",
     "check_pnc",
+    "checked_identifiers",
 ]
 
 #: The 23 check letters, indexed by a number mod 23 (I, O and S are left out: they read
@@ -220,6 +223,18 @@ def check(field: str, value: str) -> Checked:
             ``nomis_number``.
     """
     return _CHECKS[field](value)
+
+
+def checked_identifiers(record: PersonRecorded) -> list[Checked]:
+    """Every identifier an identity record gives, checked, in the order of its fields.
+
+    >>> from offender_journey.builder import JourneyBuilder
+    >>> person = JourneyBuilder("P1").person("2014-01-01", pnc_id="02/73319Z", crn="X12")
+    >>> [(c.field, c.valid) for c in checked_identifiers(person)]
+    [('pnc_id', True), ('crn', False)]
+    """
+    given = ((field, getattr(record, field)) for field in IDENTIFIER_FIELDS)
+    return [check(field, value) for field, value in given if value is not None]
 
 
 def canonical_pnc(value: str) -> str | None:

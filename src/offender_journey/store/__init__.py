@@ -52,6 +52,7 @@ def open_store(
         0
     """
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        # the postgres extra (psycopg)
         from .postgres import PostgresStore
 
         return PostgresStore(path)
@@ -63,6 +64,7 @@ def open_store(
 def __getattr__(name: str) -> Any:
     """``PostgresStore`` is imported on first use: it needs the ``postgres`` extra."""
     if name == "PostgresStore":
+        # the postgres extra (psycopg)
         from .postgres import PostgresStore
 
         return PostgresStore

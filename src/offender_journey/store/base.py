@@ -13,29 +13,30 @@ import functools
 import gc
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
-from ..codec import Codec
-from ..errors import ConflictError
+from ..codec import Codec, dumps
+from ..errors import ConflictError, RecordClashError
 from ..events import Event, record_key
-
-if TYPE_CHECKING:
-    from ..facts.refresh import RefreshReport
-    from ..progress import Progress
+from ..tables import events_table
 
 __all__ = [
     "AppendResult",
+    "EventRow",
     "EventStore",
-    "KeepsFacts",
     "OffenderRange",
     "OffenderSummary",
     "Record",
+    "Rewrites",
     "StoreBase",
     "as_of_micros",
+    "check_sources",
     "from_micros",
+    "event_rows",
     "events_in",
+    "may_clash",
     "paused_collection",
     "prepare",
     "record_of",
@@ -189,7 +190,7 @@ def split_batch(
     Raises :class:`ConflictError` naming every id whose content differs from what is
     stored or from an earlier record of the same batch.
     """
-    if not stored and len({record.key for record in records}) == len(records):
+    if not stored and len({record.event_id for record in records}) == len(records):
         return list(records), []  # the common case of a bulk import: every id new
     seen: dict[tuple[str, str], str] = {}
     new: list[Record] = []
@@ -208,6 +209,34 @@ def split_batch(
     if conflicts:
         raise ConflictError(conflicts)
     return new, duplicates
+
+
+def check_sources(records: Sequence[Record], stored: Mapping[str, str]) -> None:
+    """Refuse records whose stream key another source's records already use.
+
+    ``stored`` maps stream keys to the source of the events stored under them (only the
+    keys :func:`may_clash` picks need be given).
+
+    Raises:
+        RecordClashError: naming each such key.
+    """
+    seen = dict(stored)
+    clashes: list[str] = []
+    for record in records:
+        key, source = record.offender_id, record.source
+        if seen.setdefault(key, source) != source and key not in clashes:
+            clashes.append(key)
+    if clashes:
+        raise RecordClashError(clashes)
+
+
+def may_clash(records: Iterable[Record]) -> list[str]:
+    """The stream keys of ``records`` that a record of another source could share, sorted.
+
+    Only a key with a ``:`` can (a default-source id spelt like ``police:P1``): a store
+    without sources looks nothing up.
+    """
+    return sorted({record.offender_id for record in records if ":" in record.offender_id})
 
 
 class OffenderSummary(NamedTuple):
@@ -282,8 +311,6 @@ class StoreBase(abc.ABC):
 
     def to_pandas(self, *, as_of: dt.datetime | None = None) -> Any:
         """Every event as a DataFrame row (the ``pandas`` extra); for exploring, not for size."""
-        from ..tables import events_table
-
         events = (event for _, stream in self.read_all(as_of=as_of) for event in stream)
         return events_table(events).to_pandas()
 
@@ -294,8 +321,7 @@ class StoreBase(abc.ABC):
         ``date``, ``recorded_at`` in microseconds, ``recorded_at_given``, ``payload``),
         retracted events included; holds the whole store in memory.
         """
-        from ..io.export import event_rows
-        from ..io.parquet import arrow_table
+        from ..arrow import arrow_table  # the parquet extra: pyarrow, loaded when asked for
 
         streams = ((o, tuple(stream)) for o, stream in self.read_all(as_of=as_of))
         return arrow_table(event_rows(streams, codec=self._codec))
@@ -310,13 +336,48 @@ class StoreBase(abc.ABC):
         self.close()
 
 
-@runtime_checkable
-class KeepsFacts(Protocol):
-    """A store that keeps fact tables beside its log (see :mod:`offender_journey.facts`)."""
+class Rewrites(Protocol):
+    """What rewrites an event's JSON object on its way out (a pseudonymiser)."""
 
-    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
-        """Re-derive the facts of offenders with events appended since the checkpoint."""
+    def raw(self, raw: dict[str, Any], /) -> dict[str, Any] | None:
+        """The rewritten object (a new dict), or ``None`` to leave the event out."""
         ...
+
+
+#: One event as exported: values in :data:`EVENT_COLUMNS` order.
+EventRow = tuple[str, int, str, str, str, int, bool, str]
+
+
+def event_rows(
+    streams: Iterable[tuple[str, Sequence[Event]]],
+    *,
+    pseudonymiser: Rewrites | None = None,
+    codec: Codec | None = None,
+) -> Iterator[EventRow]:
+    """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
+    codec = codec or Codec()
+    for _, events in streams:
+        version = 0
+        for event in events:
+            raw = codec.encode(event)
+            if pseudonymiser is not None:
+                hidden = pseudonymiser.raw(raw)
+                if hidden is None:  # an identity record naming nobody once names are dropped
+                    continue
+                raw = hidden
+            version += 1
+            recorded_at = event.recorded_at
+            assert recorded_at is not None  # stores stamp every event they read back
+            yield (
+                record_key(raw.get("source"), raw["offender_id"]),  # the source record's key
+                version,
+                raw["event_id"],
+                event.TYPE,
+                event.date.isoformat(),
+                to_micros(recorded_at),
+                True,
+                dumps(raw),
+            )
 
 
 @runtime_checkable

@@ -19,7 +19,9 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
     from_micros,
+    may_clash,
     split_batch,
 )
 
@@ -66,6 +68,9 @@ class InMemoryStore(StoreBase):
     ) -> AppendResult:
         known = {r.key: self._by_id[r.key].payload for r in records if r.key in self._by_id}
         new, duplicates = split_batch(records, known, self._codec)
+        check_sources(
+            new, {k: self._streams[k][0][0].source for k in may_clash(new) if k in self._streams}
+        )
         for offender_id, expected in (expected_versions or {}).items():
             actual = self.version(offender_id)
             if actual != expected:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, MissingExtraError, StoreError
@@ -34,18 +34,15 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
     events_in,
     from_micros,
+    may_clash,
     paused_collection,
     split_batch,
 )
 from .escaping import escape_nul, unescape_nul
 from .privacy import VISIBLE, ErasureReport, PrivacyMixin, Restriction
-
-if TYPE_CHECKING:
-    from ..facts.refresh import RefreshReport
-    from ..facts.schema import Dialect
-    from ..progress import Progress
 
 try:
     import psycopg
@@ -340,6 +337,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         expected_versions: Mapping[str, int] | None,
     ) -> None:
         """Check the expected versions, then COPY ``new`` in numbered after ``position``."""
+        check_sources(new, self._sources(conn, may_clash(new)))
         for offender_id, expected in (expected_versions or {}).items():
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
@@ -389,6 +387,17 @@ class PostgresStore(PrivacyMixin, StoreBase):
             ([_key(i) for i in dict.fromkeys(event_ids)],),
         ).fetchall()
         return {(source, unkey(event_id)): payload for source, event_id, payload in rows}
+
+    @staticmethod
+    def _sources(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, str]:
+        """The source of each stream stored under these keys (its first event's)."""
+        if not offender_ids:
+            return {}
+        rows = conn.execute(
+            "SELECT offender_id, source FROM events WHERE offender_id = ANY(%s) AND version = 1",
+            ([_key(i) for i in offender_ids],),
+        ).fetchall()
+        return {unkey(offender_id): source for offender_id, source in rows}
 
     @staticmethod
     def _versions(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, int]:
@@ -576,20 +585,10 @@ class PostgresStore(PrivacyMixin, StoreBase):
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
-        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
-
-        Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint. Facts are derived in this process: ``jobs``
-        is accepted for the signature every store shares. Returns a ``RefreshReport``.
-        """
-        from ..facts.postgres import refresh
-
-        return refresh(self, progress)
-
     # --- erasure and restriction (the rules are in PrivacyMixin) ------------------------------
 
     _privacy_mark = "%s"
+    dialect_name = "postgresql"
     _privacy_order = "id"
     _privacy_text = staticmethod(_key)
     _privacy_untext = staticmethod(unkey)
@@ -646,11 +645,9 @@ class PostgresStore(PrivacyMixin, StoreBase):
         )
         return [row[0] for row in cursor.fetchall()]
 
-    def _privacy_facts(self, cursor: psycopg.Cursor[Any]) -> Dialect | None:
-        from ..facts.schema import POSTGRESQL
-
-        cursor.execute("SELECT to_regclass('facts_checkpoint')")
-        return None if cursor.fetchone() == (None,) else POSTGRESQL
+    def _privacy_has_table(self, cursor: psycopg.Cursor[Any], name: str) -> bool:
+        cursor.execute("SELECT to_regclass(%s)", (name,))
+        return cursor.fetchone() != (None,)
 
     def _privacy_scrub(self, tables: Sequence[str], needles: Sequence[str]) -> bool:
         """``VACUUM (ANALYZE)`` the tables the erasure touched, once it has committed.

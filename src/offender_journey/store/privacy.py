@@ -13,8 +13,9 @@ old file re-imported cannot bring them back silently; checking needs the key, so
 store with erasures refuses appends until it is given one (:meth:`PrivacyMixin.use_key`).
 
 A restriction (:meth:`PrivacyMixin.restrict`) keeps the events but hides the
-person from every read that views and exports use (:data:`VISIBLE`), and takes their
-rows out of the fact tables, until it is lifted. Both are recorded with their times
+person from every read that views and exports use (:data:`VISIBLE`) until it is
+lifted; the :data:`FOLLOWERS` (the fact tables) take their rows out in the same
+transaction. Both are recorded with their times
 and reasons.
 
 The rules are written once, here, over a DB-API cursor; each store supplies the
@@ -27,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -36,16 +37,16 @@ from ..events import Event
 from ..keys import keyed_hash
 from .base import Record, from_micros, to_micros
 
-if TYPE_CHECKING:
-    from ..facts.schema import Dialect
-
 __all__ = [
+    "FOLLOWERS",
     "PRIVACY_SCHEMA",
+    "Follower",
     "VISIBLE",
     "Erasure",
     "ErasureReport",
     "PrivacyMixin",
     "Restriction",
+    "follow_privacy",
 ]
 
 #: The privacy tables of a SQLite store (a PostgreSQL store creates the same with its types).
@@ -106,6 +107,30 @@ class ErasureReport:
     rebuilt: bool = False
 
 
+class Follower(Protocol):
+    """Something kept beside the log, told of privacy changes in their own transaction.
+
+    The fact tables are one (:mod:`offender_journey.facts` registers it when imported):
+    the store knows nothing of what a follower keeps, only when to call it.
+    """
+
+    def restricted(self, store: Any, cursor: Any, offender_id: str) -> None:
+        """A restriction of ``offender_id`` was recorded or lifted (hide or show them)."""
+
+    def erased(self, store: Any, cursor: Any) -> None:
+        """An erasure deleted a person's rows from every table (the head may be lower)."""
+
+
+#: The followers every SQL store calls; :func:`follow_privacy` adds one.
+FOLLOWERS: list[Follower] = []
+
+
+def follow_privacy(follower: Follower) -> None:
+    """Have every restriction and erasure call ``follower`` in its transaction (once)."""
+    if follower not in FOLLOWERS:
+        FOLLOWERS.append(follower)
+
+
 def _quoted(table: str) -> str:
     return '"' + table.replace('"', '""') + '"'
 
@@ -118,6 +143,8 @@ class PrivacyMixin:
     """
 
     _key: bytes | None = None
+    #: The SQL dialect of the store's database (the name followers write for).
+    dialect_name = "sqlite"
     #: The driver's parameter mark.
     _privacy_mark = "?"
     #: The column that orders ``erasures`` and ``restrictions`` rows as inserted.
@@ -144,8 +171,8 @@ class PrivacyMixin:
             Returns whether the whole store had to be rebuilt.
             """
 
-        def _privacy_facts(self, cursor: Any) -> Dialect | None:
-            """The fact tables' dialect, or ``None`` if the store has no fact tables yet."""
+        def _privacy_has_table(self, cursor: Any, name: str) -> bool:
+            """Whether the store's database has a table called ``name``."""
 
     # --- hooks with a default (SQLite's) ------------------------------------------------
 
@@ -186,7 +213,8 @@ class PrivacyMixin:
                 f"VALUES ({m}, {m}, {m})",
                 (self._privacy_text(offender_id), to_micros(now), self._privacy_text(reason)),
             )
-            self._resync_facts(cursor, offender_id)
+            for follower in FOLLOWERS:
+                follower.restricted(self, cursor, offender_id)
         return Restriction(offender_id, now, reason)
 
     def lift_restriction(self, offender_id: str, *, reason: str = "") -> Restriction:
@@ -202,49 +230,9 @@ class PrivacyMixin:
                 f"WHERE offender_id = {m} AND lifted_at IS NULL",
                 (to_micros(now), self._privacy_text(reason), self._privacy_text(offender_id)),
             )
-            self._resync_facts(cursor, offender_id)
+            for follower in FOLLOWERS:
+                follower.restricted(self, cursor, offender_id)
         return self.restrictions(offender_id)[-1]
-
-    def _resync_facts(self, cursor: Any, offender_id: str) -> None:
-        """Re-derive one person's fact rows at the tables' checkpoint: none while restricted.
-
-        The fact tables follow the log by position; a restriction moves no position, so
-        the person's rows are replaced here, in the restriction's own transaction.
-        """
-        from ..facts.derive import derive
-        from ..facts.refresh import checkpoint, write_facts
-        from ..projections.base import History
-
-        dialect = self._privacy_facts(cursor)
-        if dialect is None:
-            return
-        position = checkpoint(cursor, dialect)
-        if position == 0:
-            return  # no fact tables yet: the first refresh derives everyone visible
-        events = self.read_stream(offender_id)  # empty while restricted
-        facts = []
-        if events:
-            derived = derive(History.build(offender_id, events))
-            cursor.execute(
-                f"SELECT MAX(position) FROM events WHERE offender_id = {self._privacy_mark}",
-                (self._privacy_text(offender_id),),
-            )
-            (latest,) = cursor.fetchone()
-            (row,) = derived.offenders
-            facts = [attrs.evolve(derived, offenders=(row._replace(position=latest),))]
-        write_facts(cursor, [offender_id], facts, position, dialect)
-
-    def _drop_restricted_facts(self, cursor: Any) -> None:
-        """Remove any fact rows about people restricted now (a refresh may derive them)."""
-        from ..facts.schema import TABLES
-
-        if self._privacy_facts(cursor) is None:
-            return
-        for table in TABLES:
-            cursor.execute(
-                f"DELETE FROM {table.name} WHERE offender_id IN "
-                "(SELECT offender_id FROM restrictions WHERE lifted_at IS NULL)"
-            )
 
     def _in_force(self, cursor: Any, offender_id: str) -> bool:
         cursor.execute(
@@ -329,24 +317,10 @@ class PrivacyMixin:
                         f"VALUES ({m}, {m}, {m})",
                         (digest, to_micros(now), self._privacy_text(reason)),
                     )
-                    self._follow_lower_head(cursor)
+                    for follower in FOLLOWERS:
+                        follower.erased(self, cursor)
             rebuilt = self._privacy_scrub([t for t, n in rows.items() if n] or ["events"], needles)
         return ErasureReport(rows.get("events", 0), rows, now, rebuilt)
-
-    def _follow_lower_head(self, cursor: Any) -> None:
-        """Bring the fact tables' checkpoint down to the head if the erasure lowered it.
-
-        When the person's events were the latest, the next append reuses their
-        positions; a checkpoint left above them would never see those events.
-        """
-        if self._privacy_facts(cursor) is None:
-            return
-        cursor.execute("SELECT COALESCE(MAX(position), 0) FROM events")
-        (head,) = cursor.fetchone()
-        m = self._privacy_mark
-        cursor.execute(
-            f"UPDATE facts_checkpoint SET position = {m} WHERE position > {m}", (head, head)
-        )
 
     def _refuse_erased(self, records: Iterable[Record]) -> None:
         """Raise :class:`ErasedOffenderError` if any record is about an erased person."""

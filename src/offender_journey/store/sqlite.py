@@ -23,7 +23,7 @@ import pathlib
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreBusyError, StoreError
@@ -35,18 +35,15 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
     events_in,
     from_micros,
+    may_clash,
     paused_collection,
     prefix_range,
     split_batch,
 )
 from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
-
-if TYPE_CHECKING:
-    from ..facts.refresh import RefreshReport
-    from ..facts.schema import Dialect
-    from ..progress import Progress
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
@@ -288,6 +285,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         *,
         optimistic: bool,
     ) -> None:
+        check_sources(new, self._sources(may_clash(new)))
         offenders = {r.offender_id for r in new} | set(expected_versions or ())
         versions = self._versions(sorted(offenders))
         for offender_id, expected in (expected_versions or {}).items():
@@ -326,6 +324,21 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             )
             found.update(((source, event_id), payload) for source, event_id, payload in rows)
         return found
+
+    def _sources(self, offender_ids: Sequence[str]) -> dict[str, str]:
+        """The source of each stream stored under these keys (its first event's)."""
+        sources: dict[str, str] = {}
+        for i in range(0, len(offender_ids), _CHUNK):
+            chunk = offender_ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sources.update(
+                self._db.execute(
+                    f"SELECT offender_id, source FROM events "
+                    f"WHERE offender_id IN ({marks}) AND version = 1",
+                    chunk,
+                ).fetchall()
+            )
+        return sources
 
     def _versions(self, offender_ids: Sequence[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
@@ -503,11 +516,9 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             if any(c[1] == "offender_id" for c in self._db.execute(f'PRAGMA table_info("{table}")'))
         ]
 
-    def _privacy_facts(self, cursor: sqlite3.Cursor) -> Dialect | None:
-        from ..facts.schema import SQLITE
-
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'facts_checkpoint'")
-        return None if cursor.fetchone() is None else SQLITE
+    def _privacy_has_table(self, cursor: sqlite3.Cursor, name: str) -> bool:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cursor.fetchone() is not None
 
     @contextmanager
     def _privacy_erasing(self) -> Iterator[None]:
@@ -559,22 +570,6 @@ class SQLiteStore(PrivacyMixin, StoreBase):
     def connection(self) -> sqlite3.Connection:
         """The DB-API connection (what the fact tables' writer and readers work over)."""
         return self._db
-
-    def refresh(self, *, jobs: int = 1, progress: Progress | None = None) -> RefreshReport:
-        """Bring the fact tables up to date with the log (see :mod:`offender_journey.facts`).
-
-        Re-derives only the offenders with events appended since the last refresh, in
-        one transaction with the checkpoint, telling ``progress`` how many are done.
-        Returns a ``RefreshReport``. Restricted offenders get no rows, even when events
-        about them arrived meanwhile.
-        """
-        from ..facts.refresh import refresh
-
-        with self.atomic():
-            report = refresh(self, jobs=jobs, progress=progress)
-            if report.offenders:
-                self._drop_restricted_facts(self._db.cursor())
-        return report
 
     def close(self) -> None:
         self._db.close()

@@ -7,6 +7,8 @@ what days by sentencing occasion left out). Reports add up across offenders; the
 the smallest event ids, so the sum does not depend on the order of adding.
 
 Examples:
+    >>> from offender_journey.history import History
+    >>> from offender_journey.offender import quality
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> c = j.charge("2013-02-02", "shoplifting")
@@ -17,24 +19,13 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from ..events import (
-    Arrest,
-    Caution,
-    Charge,
-    ChargeDisposed,
-    Conviction,
-    CourtAppearance,
-    Event,
-    Sentence,
-)
+from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular, plural
-from .base import ALL_TIME, History, Window
-from .timeline import Episode, EpisodeKind, Episodes, Oddity, latest_by_id, latest_cautions
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -43,10 +34,6 @@ __all__ = [
     "KINDS",
     "Quality",
     "QualityProjection",
-    "arrests_while_held",
-    "event_oddities",
-    "oddities",
-    "quality",
     "quality_in",
 ]
 
@@ -76,6 +63,14 @@ KINDS: dict[str, str] = {
     "order_without_length": "suspended sentence or community order without length_days",
     "retraction_unknown_target": "retraction of an event id not in the offender's stream",
     "recorded_in_future": "recorded_at later than the report (unseen by every view until then)",
+    "invalid_pnc_id": "identity record whose PNC ID has a wrong check letter, is in no PNC "
+    "form, or is a placeholder (kept as given; never used to link)",
+    "invalid_cro_number": "identity record whose CRO number has a wrong check letter, is in "
+    "neither CRO form, or is a placeholder (kept as given; never used to link)",
+    "invalid_crn": "identity record whose CRN is not a letter and six digits, or is a "
+    "placeholder (kept as given; never used to link)",
+    "invalid_nomis_number": "identity record whose NOMIS number is not a letter, four digits "
+    "and two letters, or is a placeholder (kept as given; never used to link)",
     "arrest_while_held": "arrest dated while the person was in custody or on remand",
 }
 
@@ -171,121 +166,6 @@ class Quality(Tabular):
         )
 
 
-def event_oddities(history: History) -> Iterator[Oddity]:
-    """Oddities shown by single events and their references (episodes and durations aside)."""
-    charges = history.charges
-    arrests = history.arrests
-    outcomes = history.outcomes
-    outcome_count: dict[str, int] = {}
-    outcome_kinds: tuple[type[Conviction | ChargeDisposed], ...] = (Conviction, ChargeDisposed)
-    for kind in outcome_kinds:
-        for outcome in history.of_type(kind):
-            charge_id = outcome.charge_id
-            outcome_count[charge_id] = outcome_count.get(charge_id, 0) + 1
-            charge = charges.get(charge_id)
-            if charge is None:
-                yield Oddity("outcome_unknown_charge", outcome.event_id, outcome.date)
-                continue
-            if kind is not Conviction:
-                continue
-            if outcome.date < charge.date:
-                yield Oddity("conviction_before_charge", outcome.event_id, outcome.date)
-            arrest = arrests.get(charge.arrest_id) if charge.arrest_id else None
-            if arrest is not None and outcome.date < arrest.date:
-                yield Oddity("conviction_before_arrest", outcome.event_id, outcome.date)
-    for charge_id, n in outcome_count.items():
-        if n > 1:
-            final = outcomes[charge_id]
-            yield Oddity("duplicate_outcomes", final.event_id, final.date)
-
-    seen: set[str] = set()
-    for charge in history.of_type_recorded(Charge):
-        if charge.charge_id in seen:
-            yield Oddity("resent_charge_id", charge.event_id, charge.date)
-        seen.add(charge.charge_id)
-    # Bail, remand, warrant, sentence and licence ids are checked with their episodes.
-    introducing: tuple[tuple[type[Event], str], ...] = (
-        (Arrest, "arrest_id"),
-        (CourtAppearance, "hearing_id"),
-        (Caution, "caution_id"),
-    )
-    for introduced, field in introducing:
-        seen = set()
-        for event in history.of_type_recorded(introduced):
-            key = getattr(event, field)
-            if key in seen:
-                yield Oddity("resent_id", event.event_id, event.date)
-            seen.add(key)
-    offences: list[Charge | Caution] = [*charges.values(), *latest_cautions(history).values()]
-    for offence in offences:
-        if offence.offence_date > offence.date:
-            late = (
-                "offence_after_charge" if isinstance(offence, Charge) else "offence_after_caution"
-            )
-            yield Oddity(late, offence.event_id, offence.date)
-        if offence.arrest_id is None:
-            continue
-        arrest = arrests.get(offence.arrest_id)
-        if arrest is None:
-            yield Oddity("unknown_arrest", offence.event_id, offence.date)
-        elif offence.offence_date > arrest.date:
-            yield Oddity("offence_after_arrest", offence.event_id, offence.date)
-
-    convictions = history.convictions
-    for sentence in latest_by_id(history, Sentence, "sentence_id").values():
-        for charge_id in dict.fromkeys(sentence.charge_ids):
-            if charge_id not in charges:
-                yield Oddity("sentence_unknown_charge", sentence.event_id, sentence.date)
-            elif charge_id not in convictions:
-                yield Oddity("sentence_charge_not_convicted", sentence.event_id, sentence.date)
-
-    for event in history.future:
-        yield Oddity("recorded_in_future", event.event_id, event.date)
-
-    if history.retractions:
-        known = {e.event_id for e in history.events}
-        known.update(e.event_id for e in history.retracted)
-        known.update(r.event_id for r in history.retractions)
-        for retraction in history.retractions:
-            if retraction.target_event_id not in known:
-                yield Oddity("retraction_unknown_target", retraction.event_id, retraction.date)
-
-
-_HELD = (EpisodeKind.IN_CUSTODY, EpisodeKind.REMANDED)
-
-
-def arrests_while_held(
-    history: History, episodes: Episodes | Iterable[Episode]
-) -> Iterator[Oddity]:
-    """Arrests dated strictly inside the person's own custody or remand episodes.
-
-    The first day of a hold does not count (arrested, charged and remanded the same
-    day is the usual course), nor its end day (arrested at the gate on release).
-    ``episodes`` may be the :class:`Episodes` already built for the history (shared,
-    not rebuilt).
-    """
-    if isinstance(episodes, Episodes):
-        held = episodes
-        if not any(held.of_kind(kind) for kind in _HELD):
-            return
-    else:
-        held = Episodes(e for e in episodes if e.kind in _HELD)
-        if not len(held):
-            return
-    for arrest in history.arrests.values():
-        day = arrest.date
-        if any(e.start < day for kind in _HELD for e in held.covering(kind, day)):
-            yield Oddity("arrest_while_held", arrest.event_id, day)
-
-
-def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
-    """Every oddity of one offender's history that counts on a day in ``window``."""
-    from ..facts.derive import derive
-
-    rows = derive(history, QualityProjection.tables).quality_issues
-    return [Oddity(r.code, r.event_id, r.day) for r in rows if window.contains(r.day)]
-
-
 def quality_in(source: FactSource, window: Window = ALL_TIME) -> Quality:
     """The report of the ``quality_issues`` counting in ``window``, counted in SQL.
 
@@ -311,17 +191,9 @@ def quality_in(source: FactSource, window: Window = ALL_TIME) -> Quality:
     return Quality(counts, {code: tuple(sorted(ids)) for code, ids in examples.items()})
 
 
-def quality(history: History, window: Window = ALL_TIME) -> Quality:
-    """One offender's data-quality report for oddities counting on days in ``window``."""
-    from ..facts.aggregate import scratch_of
-
-    with scratch_of([history], QualityProjection.tables) as scratch:
-        return quality_in(scratch.source, window)
-
-
 @attrs.frozen
 class QualityProjection:
-    """The quality report as a :class:`~offender_journey.projections.base.Projection`."""
+    """The quality report as a :class:`~offender_journey.views.base.Projection`."""
 
     name: str = "quality"
     #: The fact tables the view reads.

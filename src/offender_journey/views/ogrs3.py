@@ -30,26 +30,24 @@ import attrs
 
 from ..dates import age_on
 from ..events import Category, Sex
-from ..facts.schema import OffenderFacts, RiskAssessmentRow
-from .base import History
-from .offending import sanction_of
+from ..facts.schema import OffenderFacts, RiskAssessmentRow, SanctionRow
+from ..folds.offending import Sanction, SanctionKind
 
 __all__ = [
     "AGE_SEX_TERMS",
     "CATEGORY_GROUPS",
     "OFFENCE_TERMS",
     "OGRS3_TABLES",
-    "RISK_TABLES",
     "OffenceGroup",
     "Ogrs3",
+    "RISK_TABLES",
     "RiskScore",
     "band_of",
-    "ogrs3_at",
     "ogrs3_of",
     "ogrs3_score",
     "percent",
-    "risk_at",
     "risk_of",
+    "sanction_of",
 ]
 
 #: The fact tables OGRS3 reads: the profile and the sanctions.
@@ -259,11 +257,10 @@ def ogrs3_score(
     return Ogrs3(_logistic(INTERCEPT_1Y + y), _logistic(INTERCEPT_2Y + y), (), inputs)
 
 
-def ogrs3_at(history: History, day: dt.date) -> Ogrs3:
-    """OGRS3 for the offender's latest sanction on or before ``day`` (see :func:`ogrs3_of`)."""
-    from ..facts.derive import derive
-
-    return ogrs3_of(derive(history, OGRS3_TABLES), day)
+def sanction_of(row: SanctionRow) -> Sanction:
+    """A ``sanctions`` fact row as a :class:`Sanction`."""
+    kind: SanctionKind = "conviction" if row.kind == "conviction" else "caution"
+    return Sanction(row.date, kind, tuple(Category(c) for c in row.categories.split(",")))
 
 
 def ogrs3_of(facts: OffenderFacts, day: dt.date) -> Ogrs3:
@@ -311,13 +308,6 @@ class RiskScore:
     #: ``assessed`` (a ``risk_assessed`` event, with its tool) or ``OGRS3`` (computed here).
     source: str
     date: dt.date
-
-
-def risk_at(history: History, day: dt.date, *, prefer_assessed: bool = True) -> RiskScore | Ogrs3:
-    """The offender's risk on ``day`` (see :func:`risk_of`)."""
-    from ..facts.derive import derive
-
-    return risk_of(derive(history, RISK_TABLES), day, prefer_assessed=prefer_assessed)
 
 
 def _assessed(row: RiskAssessmentRow) -> RiskScore:

@@ -35,8 +35,7 @@ from typing import Literal
 import attrs
 
 from ..events import Category, Caution, Charge, Conviction
-from ..facts.schema import SanctionRow
-from .base import History
+from ..history import History
 
 __all__ = [
     "OffenceRecord",
@@ -44,7 +43,6 @@ __all__ = [
     "convicted_charges",
     "offences",
     "previous",
-    "sanction_of",
     "sanctions",
 ]
 
@@ -145,12 +143,6 @@ def sanctions(history: History) -> list[Sanction]:
     found += [Sanction(c.date, "caution", (c.offence.category,)) for c in _cautions(history)]
     found.sort(key=lambda s: (s.date, s.kind != "conviction"))
     return found
-
-
-def sanction_of(row: SanctionRow) -> Sanction:
-    """A ``sanctions`` fact row as a :class:`Sanction`."""
-    kind: SanctionKind = "conviction" if row.kind == "conviction" else "caution"
-    return Sanction(row.date, kind, tuple(Category(c) for c in row.categories.split(",")))
 
 
 def previous(found: list[Sanction], day: dt.date, kind: SanctionKind | None = None) -> int:

@@ -10,6 +10,8 @@ after it. Offences in category ``breach`` do not count. Dates add calendar years
 months: from 29 February, one year is 28 February.
 
 Examples:
+    >>> from offender_journey.history import History
+    >>> from offender_journey.offender import reoffending
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> _ = j.caution("2015-03-01", "shoplifting")
@@ -24,17 +26,17 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import attrs
 
 from ..codec import parse_date
-from ..dates import add_years, age_on
-from ..events import Caution, Disposal, ReleasedOnLicence, Sentence
+from ..dates import add_years
+from ..folds.reoffending import AgeGroup, IndexKind
+from ..history import ALL_TIME, Window
 from ..store.base import from_micros
 from ..tables import Column, Table, Tabular
-from .base import ALL_TIME, History, Window
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -46,18 +48,10 @@ __all__ = [
     "ReoffendingProjection",
     "ReoffendingRows",
     "data_end",
-    "index_candidates",
-    "index_event",
-    "latest_recorded",
-    "member",
+    "latest_in",
     "members_in",
-    "reoffending",
     "reoffending_in",
-    "reoffending_rows",
 ]
-
-IndexKind = Literal["caution", "court_non_custodial", "release_from_custody"]
-AgeGroup = Literal["adult", "juvenile", "unknown"]
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -216,39 +210,6 @@ class Reoffending(Tabular):
         return "\n".join(lines)
 
 
-def index_candidates(history: History) -> list[tuple[dt.date, int, IndexKind, str]]:
-    """Every event that can be an index event: ``(date, rank on the day, kind, event_id)``.
-
-    On one day a caution (rank 0) comes before a court sentence (1), and both before a
-    release (2).
-    """
-    candidates: list[tuple[dt.date, int, IndexKind, str]] = []
-    for caution in history.of_type(Caution):
-        candidates.append((caution.date, 0, "caution", caution.event_id))
-    for sentence in history.of_type(Sentence):
-        if sentence.disposal is not Disposal.IMMEDIATE_CUSTODY:
-            candidates.append((sentence.date, 1, "court_non_custodial", sentence.event_id))
-    for release in history.of_type(ReleasedOnLicence):
-        candidates.append((release.date, 2, "release_from_custody", release.event_id))
-    return candidates
-
-
-def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] | None:
-    """The earliest index event dated in the cohort period, if any."""
-    found = member(history, window)
-    return None if found is None else (found.index_date, found.index_kind)
-
-
-def age_group(date_of_birth: dt.date | None, day: dt.date) -> AgeGroup:
-    """Adult (18+) or juvenile (10-17) on ``day``; unknown without a date of birth."""
-    if date_of_birth is None:
-        return "unknown"
-    age = age_on(date_of_birth, day)
-    if age >= 18:
-        return "adult"
-    return "juvenile" if age >= 10 else "unknown"
-
-
 @attrs.frozen
 class Member:
     """One cohort member: the index event and what followed it (one offender's row)."""
@@ -293,7 +254,7 @@ def _members_of(source: FactSource, window: Window) -> tuple[str, list[Any]]:
     return _MEMBERS.format(where=where, true=true, first=first), params
 
 
-def _latest_in(source: FactSource) -> dt.datetime | None:
+def latest_in(source: FactSource) -> dt.datetime | None:
     """The latest ``recorded_at`` of the offenders of ``source`` (``None`` without any)."""
     where, params = source.where("f")
     ((latest,),) = source.fetch(
@@ -341,7 +302,7 @@ def reoffending_in(source: FactSource, window: Window = ALL_TIME) -> Reoffending
         {key: Counts(*map(int, sums)) for key, sums in sorted(by_age.items())},
         {key: Counts(*map(int, sums)) for key, sums in sorted(by_index.items())},
         waiting_ends,
-        _latest_in(source),
+        latest_in(source),
     )
 
 
@@ -383,23 +344,6 @@ def members_in(source: FactSource, window: Window = ALL_TIME) -> list[Member]:
             )
         )
     return found
-
-
-def member(history: History, window: Window = ALL_TIME) -> Member | None:
-    """The offender as a member of the cohort of ``window``, or ``None`` if not in it."""
-    from ..facts.aggregate import scratch_of
-
-    with scratch_of([history], ReoffendingProjection.tables) as scratch:
-        found = members_in(scratch.source, window)
-    return found[0] if found else None
-
-
-def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
-    """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
-    from ..facts.aggregate import scratch_of
-
-    with scratch_of([history], ReoffendingProjection.tables) as scratch:
-        return reoffending_in(scratch.source, window)
 
 
 @attrs.frozen
@@ -461,28 +405,6 @@ class ReoffendingRows(Tabular):
         return len(self.members)
 
 
-def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) -> ReoffendingRows:
-    """Every cohort member of ``window`` as a row (see :class:`ReoffendingRows`), in input order.
-
-    The histories' facts go to a temporary database (memory stays bounded); the
-    members and the data's end are read back from it by the view's own SQL.
-    """
-    from ..facts.aggregate import scratch_of
-
-    order: dict[str, int] = {}
-
-    def numbered(items: Iterable[History]) -> Iterator[History]:
-        for history in items:
-            order.setdefault(history.offender_id, len(order))
-            yield history
-
-    with scratch_of(numbered(histories), ReoffendingProjection.tables) as scratch:
-        members = members_in(scratch.source, window)
-        latest = _latest_in(scratch.source)
-    members.sort(key=lambda m: order[m.offender_id])
-    return ReoffendingRows(tuple(members), data_end(latest))
-
-
 def data_end(latest_recorded_at: dt.datetime | None) -> dt.date | None:
     """The London day of the latest transaction time seen (``None`` when nothing was)."""
     return None if latest_recorded_at is None else parse_date(latest_recorded_at)
@@ -494,17 +416,6 @@ def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
     if b is None:
         return a
     return max(a, b)
-
-
-def latest_recorded(history: History) -> dt.datetime | None:
-    """The latest transaction time the offender's stream holds (retracted events included)."""
-    moments = [
-        e.recorded_at
-        for group in (history.in_transaction_order, history.retracted, history.retractions)
-        for e in group
-        if e.recorded_at is not None
-    ]
-    return max(moments) if moments else None
 
 
 @attrs.frozen

@@ -6,6 +6,8 @@ The denominator is the offender's charges (one per ``charge_id``) whose charge
 that outcome is dated, as long as it was recorded by ``as_of``.
 
 Examples:
+    >>> from offender_journey.history import History
+    >>> from offender_journey.offender import conversion
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> c1 = j.charge("2013-01-10", "shoplifting")
@@ -21,13 +23,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular
-from .base import ALL_TIME, History, Window
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
 
-__all__ = ["Conversion", "ConversionProjection", "conversion", "conversion_in"]
+__all__ = [
+    "Conversion",
+    "ConversionProjection",
+    "conversion_in",
+]
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -124,17 +130,9 @@ def conversion_in(source: FactSource, window: Window = ALL_TIME) -> Conversion:
     return Conversion(total, convicted, not_convicted, total - convicted - not_convicted)
 
 
-def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
-    """One offender's conversion for charges dated in ``window``."""
-    from ..facts.aggregate import scratch_of
-
-    with scratch_of([history], ConversionProjection.tables) as scratch:
-        return conversion_in(scratch.source, window)
-
-
 @attrs.frozen
 class ConversionProjection:
-    """The conversion view as a :class:`~offender_journey.projections.base.Projection`."""
+    """The conversion view as a :class:`~offender_journey.views.base.Projection`."""
 
     name: str = "conversion"
     #: The fact tables the view reads.

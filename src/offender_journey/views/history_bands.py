@@ -1,7 +1,8 @@
 """Criminal history: previous sanctions and convictions, and cohort breakdowns by band.
 
-Counts are of sanction occasions (see :mod:`.offending`): a day with one or more
-convictions is one previous conviction; each caution is one previous caution.
+Counts are of sanction occasions (see :mod:`offender_journey.folds.offending`): a day
+with one or more convictions is one previous conviction; each caution is one previous
+caution.
 "Previous" means strictly before the day asked about.
 
 For a window, the cohort is everyone sanctioned in it; each offender is banded by
@@ -11,6 +12,10 @@ answers questions such as "how many cautions went to offenders with 15 or more
 previous convictions?".
 
 Examples:
+    >>> import datetime as dt
+    >>> from offender_journey.history import History
+    >>> from offender_journey.folds.history_bands import history_at
+    >>> from offender_journey.offender import history_bands
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> for year in range(2000, 2016):
@@ -26,7 +31,6 @@ Examples:
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -34,61 +38,19 @@ from typing import Any, ClassVar
 import attrs
 
 from ..facts.schema import OffenderFacts
+from ..folds.history_bands import BANDS, band
+from ..folds.offending import previous
+from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular, plural
-from .base import ALL_TIME, History, Window
-from .offending import previous, sanction_of, sanctions
+from .ogrs3 import sanction_of
 
 __all__ = [
     "BANDS",
-    "CriminalHistory",
     "HistoryBands",
     "HistoryBandsProjection",
-    "history_bands_of",
     "band",
-    "history_at",
-    "history_bands",
+    "history_bands_of",
 ]
-
-#: Published bands of previous sanctions: (lowest, highest or None, label).
-BANDS: tuple[tuple[int, int | None, str], ...] = (
-    (0, 0, "0"),
-    (1, 2, "1-2"),
-    (3, 6, "3-6"),
-    (7, 10, "7-10"),
-    (11, 14, "11-14"),
-    (15, None, "15+"),
-)
-
-
-def band(count: int) -> str:
-    """The band a number of previous sanctions falls in.
-
-    Examples:
-        >>> band(0), band(2), band(15), band(40)
-        ('0', '1-2', '15+', '15+')
-    """
-    for low, high, label in BANDS:
-        if count >= low and (high is None or count <= high):
-            return label
-    raise ValueError(f"negative count {count}")
-
-
-@attrs.frozen
-class CriminalHistory:
-    """An offender's record as it stood on a day (sanctions strictly before it)."""
-
-    previous_convictions: int
-    previous_cautions: int
-
-    @property
-    def previous_sanctions(self) -> int:
-        return self.previous_convictions + self.previous_cautions
-
-
-def history_at(history: History, day: dt.date) -> CriminalHistory:
-    """Previous convictions and cautions before ``day``."""
-    found = sanctions(history)
-    return CriminalHistory(previous(found, day, "conviction"), previous(found, day, "caution"))
 
 
 def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
@@ -160,13 +122,6 @@ class HistoryBands(Tabular):
                 self.table().to_text(title=False),
             ]
         )
-
-
-def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
-    """One offender's contribution to the window's breakdown."""
-    from ..facts.derive import derive
-
-    return history_bands_of(derive(history, HistoryBandsProjection.tables), window)
 
 
 def history_bands_of(facts: OffenderFacts, window: Window = ALL_TIME) -> HistoryBands:

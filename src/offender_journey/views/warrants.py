@@ -43,10 +43,16 @@ from typing import Any, ClassVar
 import attrs
 
 from ..facts.schema import OffenderFacts, WarrantRow
+from ..history import History, Window
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window, facts_on
+from .base import facts_on
 
-__all__ = ["Timeliness", "WarrantTargets", "Warrants", "WarrantsProjection"]
+__all__ = [
+    "Timeliness",
+    "WarrantTargets",
+    "Warrants",
+    "WarrantsProjection",
+]
 
 
 @attrs.frozen(kw_only=True)

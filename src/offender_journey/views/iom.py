@@ -12,6 +12,7 @@ cautions whose offence date falls in the look-back, proven or not. Everything is
 from fact rows (:data:`IOM_TABLES`); the selection day is given at query time.
 
 Examples:
+    >>> from offender_journey.offender import select
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> _ = j.risk("2015-01-10", score_2y=0.62)
@@ -33,18 +34,18 @@ import attrs
 from ..dates import add_months
 from ..events import Category
 from ..facts.schema import OffenceRow, OffenderFacts
+from ..history import History, Window, as_of_date
 from ..tables import Column, Table, Tabular, plural
-from .base import History, Window, as_of_date, facts_on
+from .base import facts_on
 from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
 
 __all__ = [
     "IOM_TABLES",
-    "LONDON",
     "IomCohort",
     "IomProjection",
     "IomRule",
+    "LONDON",
     "Selected",
-    "select",
     "select_of",
 ]
 
@@ -151,13 +152,6 @@ class IomCohort(Tabular):
 
 #: The fact tables IOM selection reads: the risk's, and the offences for recent offending.
 IOM_TABLES: tuple[str, ...] = (*RISK_TABLES, "offences")
-
-
-def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
-    """Apply ``rule`` on ``day`` to one offender's history (see :func:`select_of`)."""
-    from ..facts.derive import derive
-
-    return select_of(derive(history, IOM_TABLES), rule, day)
 
 
 def _offence_order(row: OffenceRow) -> tuple[dt.date, bool, str]:

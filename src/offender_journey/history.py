@@ -1,12 +1,12 @@
-"""The fold protocol every view is built on.
+"""One offender's effective history: what every fold starts from.
 
 One offender's events are folded, in stream order, into a :class:`Journey`
 (an append-only accumulator: folding a stream split in two equals folding it
 whole). :meth:`Journey.history` freezes it into a :class:`History`: the
 *effective* events (transaction time cut at ``as_of``, retractions applied),
-sorted by valid time, with the indices every view needs (charges, arrests, final
-outcomes, sentencing occasions). A :class:`Projection` turns one history into a
-frozen result; results of different offenders merge associatively.
+sorted by valid time, with the indices every fold needs (charges, arrests, final
+outcomes, sentencing occasions). The folds (:mod:`offender_journey.folds`) and
+:func:`offender_journey.facts.derive.derive` read nothing else.
 
 Ordering rule, used wherever the definitions say "appended later": transaction order,
 that is ``recorded_at`` and then position in the stream.
@@ -15,15 +15,15 @@ that is ``recorded_at`` and then position in the stream.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from operator import attrgetter
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TypeVar, cast
 
 import attrs
 
-from ..codec import parse_date, parse_instant
-from ..events import (
+from .codec import parse_date, parse_instant
+from .events import (
     EVENT_TYPES,
     Arrest,
     Caution,
@@ -33,31 +33,23 @@ from ..events import (
     Event,
     EventRetracted,
     OffenderProfile,
+    PersonRecorded,
     Sentence,
+    record_key,
 )
-from ..facts.schema import OffenderFacts
-
-if TYPE_CHECKING:
-    from ..facts.aggregate import FactSource
 
 __all__ = [
-    "AggregateProjection",
-    "DatedProjection",
+    "ALL_TIME",
     "History",
-    "HistoryProjection",
     "Journey",
     "Outcome",
-    "Projection",
-    "Result",
     "Window",
     "as_of_date",
     "as_of_instant",
-    "facts_on",
     "fold",
 ]
 
 R = TypeVar("R")
-R_co = TypeVar("R_co", covariant=True)
 
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
@@ -196,7 +188,7 @@ def fold(events: Iterable[Event], journey: Journey | None = None) -> Journey:
         first = next(items, None)
         if first is None:
             raise ValueError("cannot fold an empty stream without a journey to continue")
-        journey = Journey(first.offender_id, [first])
+        journey = Journey(record_key(first.source, first.offender_id), [first])
     journey.extend(items)
     return journey
 
@@ -405,6 +397,12 @@ class History:
         profiles = self.of_type_recorded(OffenderProfile)
         return profiles[-1] if profiles else None
 
+    @cached_property
+    def person(self) -> PersonRecorded | None:
+        """The current identity record: the one appended last (transaction order), if any."""
+        people = self.of_type_recorded(PersonRecorded)
+        return people[-1] if people else None
+
     def of_type_recorded(self, kind: type[R]) -> list[R]:
         """Effective events of one type, in transaction order (the last is the latest record)."""
         group = self.by_type_recorded.get(kind)  # type: ignore[arg-type]
@@ -416,117 +414,3 @@ class History:
 
     def _in_transaction_order(self, kind: type[R]) -> Iterator[R]:
         return iter(self.of_type_recorded(kind))
-
-
-class Result(Protocol):
-    """A view's result: frozen, and ``a + b`` is the result for both sets of offenders."""
-
-    def __add__(self: Res, other: Res, /) -> Res: ...
-
-
-Res = TypeVar("Res", bound=Result)
-
-
-class Projection(Protocol[R_co]):
-    """A view: one offender's facts in a window → a frozen result.
-
-    A view reads fact rows (see :mod:`offender_journey.facts`), never events: the
-    same rows whether they were kept in the store's tables or derived on the fly
-    for an ``as_of`` in the past. Results of different offenders add up with ``+``,
-    associatively and commutatively, so offenders can be folded in any order or in
-    parallel.
-    """
-
-    @property
-    def name(self) -> str:
-        """The key the view's result is reported under (a plain attribute will do)."""
-        ...
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        """The fact tables the view reads (only these are loaded or derived)."""
-        ...
-
-    def project(self, facts: OffenderFacts, window: Window) -> R_co:
-        """The view for one offender."""
-        ...
-
-
-class AggregateProjection(Protocol[R_co]):
-    """A view that counts over fact tables in SQL, for every offender at once.
-
-    The same statements run over a store's tables and over facts derived on the fly
-    (see :mod:`offender_journey.facts.aggregate`); results still add up with ``+``.
-    """
-
-    @property
-    def name(self) -> str:
-        """The key the view's result is reported under."""
-        ...
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        """The fact tables the view reads (only these are derived on the fly)."""
-        ...
-
-    def aggregate(self, source: FactSource, window: Window) -> R_co:
-        """The view over every offender of ``source``."""
-        ...
-
-
-class DatedProjection(Protocol[R_co]):
-    """A view that also needs the as-of day: what is outstanding on it, how old someone is on it.
-
-    Facts never hold "today"; they hold dates. A view marked ``dated`` is given the
-    as-of day with every offender's facts: the London calendar date of the query's
-    ``as_of`` (today when it is now), computed once per run so every offender is seen
-    on the same day.
-    """
-
-    @property
-    def name(self) -> str:
-        """The key the view's result is reported under (a plain attribute will do)."""
-        ...
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        """The fact tables the view reads (only these are loaded or derived)."""
-        ...
-
-    @property
-    def dated(self) -> bool:
-        """True: the metrics pass the as-of day to :meth:`project`."""
-        ...
-
-    def project(
-        self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None = None
-    ) -> R_co:
-        """The view for one offender seen on ``as_of_day`` (``None``: today)."""
-        ...
-
-
-def facts_on(
-    source: OffenderFacts | History, tables: Collection[str], as_of_day: dt.date | None
-) -> tuple[OffenderFacts, dt.date]:
-    """What a dated view reads: one offender's facts (derived here from a history) and the day.
-
-    The day is ``as_of_day``, else the history's ``as_of`` date, else today.
-    """
-    if isinstance(source, History):
-        from ..facts.derive import derive
-
-        return derive(source, tables), as_of_day or as_of_date(source.as_of)
-    return source, as_of_day or as_of_date(None)
-
-
-class HistoryProjection(Protocol[R_co]):
-    """A view that still folds the history itself (it cannot answer from the tables)."""
-
-    @property
-    def name(self) -> str:
-        """The key the view's result is reported under (a plain attribute will do)."""
-        ...
-
-    def project(self, history: History, window: Window) -> R_co:
-        """The view for one offender."""
-        ...

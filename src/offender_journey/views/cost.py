@@ -18,7 +18,7 @@ Examples:
     >>> _ = j.charge("2014-02-10", "shoplifting")
     >>> _ = j.convict("2014-05-01", c)
     >>> from offender_journey.facts.derive import derive
-    >>> from offender_journey.projections import History
+    >>> from offender_journey.history import History
     >>> facts = derive(History.build("O1", j.events), CostProjection.tables)
     >>> cost = CostProjection().project(facts, Window())
     >>> cost.charged, cost.proven, cost.unpriced_share
@@ -40,10 +40,16 @@ import attrs
 
 from ..events import Category
 from ..facts.schema import OffenderFacts
+from ..history import Window
 from ..tables import Column, Table, Tabular, plural
-from .base import Window
 
-__all__ = ["CostAccumulator", "CostProjection", "CostReport", "CostTable", "OffenderCost"]
+__all__ = [
+    "CostAccumulator",
+    "CostProjection",
+    "CostReport",
+    "CostTable",
+    "OffenderCost",
+]
 
 _DEFAULT = "unit_costs_2015_16.csv"
 

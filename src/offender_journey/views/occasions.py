@@ -11,6 +11,8 @@ Results keep every value (as value → count), so the means and medians of any s
 of offenders are exact, whatever order the offenders are added in.
 
 Examples:
+    >>> from offender_journey.history import History
+    >>> from offender_journey.offender import days_by_occasion
     >>> from offender_journey.builder import JourneyBuilder
     >>> j = JourneyBuilder("O1")
     >>> a = j.arrest("2013-02-01")
@@ -30,9 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from ..facts.schema import ChargeRow
+from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular
-from .base import ALL_TIME, History, Window
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -42,22 +43,9 @@ __all__ = [
     "DaysByOccasionAccumulator",
     "DaysByOccasionProjection",
     "Measure",
-    "days_by_occasion",
     "days_in",
-    "durations",
     "quantile",
 ]
-
-
-def durations(charge: ChargeRow) -> tuple[int, int] | None:
-    """``(arrest_to_conviction, offence_to_arrest)`` in days, raw (negatives included).
-
-    ``None`` unless the charge is convicted and its arrest is recorded.
-    """
-    a2c, o2a = charge.arrest_to_conviction, charge.offence_to_arrest
-    if a2c is None or o2a is None:
-        return None
-    return a2c, o2a
 
 
 @attrs.frozen
@@ -273,17 +261,9 @@ def days_in(source: FactSource, window: Window = ALL_TIME) -> DaysByOccasion:
     return DaysByOccasion(*measures)
 
 
-def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
-    """One offender's durations by sentencing occasion in ``window``."""
-    from ..facts.aggregate import scratch_of
-
-    with scratch_of([history], DaysByOccasionProjection.tables) as scratch:
-        return days_in(scratch.source, window)
-
-
 @attrs.frozen
 class DaysByOccasionProjection:
-    """The days-by-occasion view as a :class:`~offender_journey.projections.base.Projection`."""
+    """The days-by-occasion view as a :class:`~offender_journey.views.base.Projection`."""
 
     name: str = "days_by_sentencing_occasion"
     #: The fact tables the view reads.
