@@ -50,6 +50,7 @@ import attrs
 
 from .codec import Codec
 from .linkage.identifiers import CHECK_LETTERS, check_letter
+from .linkage.names import NICKNAMES
 from .synth import Preset, generate
 
 __all__ = [
@@ -185,59 +186,6 @@ _SURNAMES = _words(
     "Shepherd Ross Cross Long Freeman Warren Nicholls Hamilton Byrne Sutton Mcdonald Yates "
     "Hodgson Robson Curtis Hopkins Okafor Mensah Adeyemi Nowak Kowalski Popescu Osei"
 )
-#: Common nicknames by given name; linkage standardises names with the same table.
-NICKNAMES: Final[Mapping[str, tuple[str, ...]]] = {
-    "William": ("Bill", "Will", "Billy"),
-    "Robert": ("Bob", "Rob", "Bobby"),
-    "Richard": ("Rick", "Dick", "Rich"),
-    "James": ("Jim", "Jimmy", "Jamie"),
-    "John": ("Jack", "Johnny"),
-    "Michael": ("Mike", "Mick", "Mickey"),
-    "Thomas": ("Tom", "Tommy"),
-    "Daniel": ("Dan", "Danny"),
-    "Matthew": ("Matt",),
-    "Anthony": ("Tony", "Ant"),
-    "Steven": ("Steve",),
-    "Stephen": ("Steve",),
-    "Andrew": ("Andy", "Drew"),
-    "Joshua": ("Josh",),
-    "Nicholas": ("Nick", "Nicky"),
-    "Jonathan": ("Jon", "Jonny"),
-    "Benjamin": ("Ben", "Benny"),
-    "Samuel": ("Sam", "Sammy"),
-    "Alexander": ("Alex", "Sandy"),
-    "Edward": ("Ed", "Eddie", "Ted"),
-    "Joseph": ("Joe", "Joey"),
-    "Christopher": ("Chris",),
-    "David": ("Dave", "Davey"),
-    "Peter": ("Pete",),
-    "Patrick": ("Pat", "Paddy"),
-    "Gregory": ("Greg",),
-    "Timothy": ("Tim",),
-    "Lawrence": ("Larry",),
-    "Ronald": ("Ron", "Ronnie"),
-    "Zachary": ("Zach",),
-    "Elizabeth": ("Liz", "Beth", "Lizzie"),
-    "Margaret": ("Maggie", "Peggy", "Meg"),
-    "Jennifer": ("Jen", "Jenny"),
-    "Katherine": ("Kate", "Kathy", "Katie"),
-    "Catherine": ("Cath", "Cathy", "Kate"),
-    "Rebecca": ("Becky", "Becca"),
-    "Samantha": ("Sam", "Sammy"),
-    "Victoria": ("Vicky", "Tori"),
-    "Deborah": ("Debbie", "Deb"),
-    "Patricia": ("Pat", "Trish", "Patsy"),
-    "Susan": ("Sue", "Suzy"),
-    "Christine": ("Chris", "Chrissy"),
-    "Jacqueline": ("Jackie",),
-    "Abigail": ("Abby",),
-    "Kimberly": ("Kim",),
-    "Stephanie": ("Steph",),
-    "Amanda": ("Mandy",),
-    "Pamela": ("Pam",),
-    "Charlotte": ("Charlie", "Lottie"),
-    "Natalie": ("Nat",),
-}
 _OUTWARD = _words(
     "E1 E2 E3 E5 E6 E8 E9 E10 E11 E13 E14 E15 E16 E17 N1 N4 N7 N8 N9 N15 N16 N17 N18 N19 "
     "NW1 NW2 NW5 NW6 NW9 NW10 SE1 SE5 SE6 SE8 SE13 SE14 SE15 SE18 SE19 SE25 SE28 SW2 SW4 "

@@ -45,6 +45,7 @@ import attrs
 from ..errors import OffenderJourneyError
 from ..events import record_key
 from .identifiers import canonical_cro, canonical_pnc
+from .names import standard_forename
 
 __all__ = [
     "MODEL_FORMAT",
@@ -124,19 +125,6 @@ def soundex(name: str) -> str:
     return (letters[0] + "".join(codes) + "000")[:4]
 
 
-def _standard_names() -> dict[str, str]:
-    from ..agencies import NICKNAMES
-
-    standard: dict[str, str] = {}
-    for formal, nicks in NICKNAMES.items():
-        for nick in nicks:
-            standard.setdefault(nick.lower(), formal.lower())
-    return standard
-
-
-_STANDARD: Final = _standard_names()
-
-
 def _name(text: object) -> str | None:
     if not isinstance(text, str):
         return None
@@ -172,7 +160,7 @@ def prepare(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
         postcode = " ".join(str(postcode).upper().split()) or None if postcode else None
         table["unique_id"].append(_key(row))
         table["forename"].append(forename)
-        table["forename_std"].append(_STANDARD.get(forename, forename) if forename else None)
+        table["forename_std"].append(standard_forename(forename) if forename else None)
         table["forename_ph"].append(soundex(forename) if forename else None)
         table["surname"].append(surname)
         table["surname_ph"].append(soundex(surname) if surname else None)
