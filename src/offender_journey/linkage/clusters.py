@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -247,12 +247,3 @@ def assign_ids(
 def _age(person_id: str) -> tuple[int, str]:
     number = person_number(person_id)
     return (number if number is not None else 1 << 62, person_id)
-
-
-def components(pairs: Iterable[tuple[str, str]], records: Iterable[str]) -> Iterator[list[str]]:
-    """Connected components of ``records`` under ``pairs`` (for checks and tests)."""
-    groups = _Groups(records)
-    free = Constraints(pnc={})
-    for a, b in pairs:
-        groups.union(a, b, free)
-    yield from groups.members.values()

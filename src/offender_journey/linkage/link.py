@@ -11,7 +11,6 @@ The same steps at two other thresholds say how many persons they would give.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -165,11 +164,3 @@ def _capped(edges: Sequence[Edge]) -> list[Edge]:
 
 #: The weight hard links are given in Splink's edge table (above any score it gives).
 _CAP: Final = 99.0
-
-
-def pairs_by_person(persons: Mapping[str, str]) -> dict[str, list[str]]:
-    """Person id → its records, sorted."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for record, person in sorted(persons.items()):
-        out[person].append(record)
-    return dict(out)

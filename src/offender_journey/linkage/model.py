@@ -353,9 +353,6 @@ class Model:
 
         logging.getLogger("splink").setLevel(logging.ERROR)
         self._con = duckdb.connect()
-        threads = os.environ.get("OFFENDER_JOURNEY_LINK_THREADS")
-        if threads:
-            self._con.execute(f"SET threads = {int(threads)}")
         arrow = pa.table({name: pa.array(table[name], pa.string()) for name in COLUMNS})
         self._con.register("identity_arrow", arrow)
         self._con.execute("CREATE TABLE identities AS SELECT * FROM identity_arrow")
