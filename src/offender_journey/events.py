@@ -650,7 +650,8 @@ class RecordLinked(_Envelope):
     rule: LinkRule = field(validator=instance_of(LinkRule))
     #: The version of the model that scored the run (a hash of its settings).
     model_version: str = field(validator=_identifier)
-    #: The match weight of the strongest scored link holding the record there, if any.
+    #: The match weight of the strongest scored link holding the record there, if any
+    #: (a record held by a shared identifier has one too, when the model scored the pair).
     weight: float | None = field(default=None, validator=_weight)
 
 

@@ -35,9 +35,11 @@ class LinkResult:
 
     #: Each source record (``source:offender_id``) → its person id.
     persons: Mapping[str, str]
-    #: Each record → the strongest link holding it in its person (``None``: alone).
+    #: Each record → the match weight of the strongest scored link holding it in its
+    #: person (``None``: held by no scored link).
     weights: Mapping[str, float | None]
-    #: Each record → what made that link: ``model``, ``pnc``, ``cro``, ``manual``, ``alone``.
+    #: Each record → what made its strongest link: a shared identifier (``pnc``, ``cro``)
+    #: or a person's join (``manual``) before a score (``model``); ``alone`` when unlinked.
     rules: Mapping[str, str]
     #: The model that scored the pairs.
     model_version: str
@@ -120,13 +122,16 @@ def run(
     persons = assign_ids(chosen, previous or {}, first_new)
     weights: dict[str, float | None] = dict.fromkeys(everyone)
     rules = dict.fromkeys(everyone, "alone")
+    strongest: dict[str, float] = {}
     for edge in edges:
         if edge.weight >= threshold and chosen[edge.a] == chosen[edge.b]:
             for record in (edge.a, edge.b):
-                known = weights[record]
-                if known is None or edge.weight > known:
-                    weights[record] = edge.weight
+                if edge.weight > strongest.get(record, -HARD):
+                    strongest[record] = edge.weight
                     rules[record] = edge.rule
+                known = weights[record]
+                if edge.rule == "model" and (known is None or edge.weight > known):
+                    weights[record] = edge.weight
     _step(progress, "done")
     return LinkResult(
         persons=persons,
