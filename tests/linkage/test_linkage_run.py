@@ -127,3 +127,20 @@ def test_the_saved_model_is_versioned_json(model_file: Path) -> None:
     assert {k: saved[k] for k in MODEL_FORMAT} == MODEL_FORMAT
     assert len(saved["model_version"]) == 12
     assert saved["splink"]["comparisons"]
+
+
+def test_too_few_identities_link_by_identifiers_and_joins_alone() -> None:
+    shared = pnc(2014, 77)
+    rows = [
+        record("police", "S1", "none", **ROBERT, pnc_id=shared),
+        record("courts", "S2", "typo", **ROBERT, pnc_id=shared),
+        record("prison", "S3", "none", **ROBERT, pnc_id=None),
+    ]
+    result = run(rows, ["courts:LONE"], joins=[("prison:S3", "courts:LONE")])
+    assert result.model is None
+    assert result.model_version == "none"
+    persons = result.persons
+    assert persons["police:S1"] == persons["courts:S2"] != persons["prison:S3"]
+    assert persons["prison:S3"] == persons["courts:LONE"]
+    assert result.rules["police:S1"] == "pnc"
+    assert result.rules["courts:LONE"] == "manual"

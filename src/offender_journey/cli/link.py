@@ -120,7 +120,7 @@ def _read_joins(path: str) -> list[tuple[str, str, Any, str]]:
 
 def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     from ..linkage.decisions import decision_events
-    from ..linkage.link import run
+    from ..linkage.link import MIN_RECORDS, run
     from ..linkage.model import ModelError
 
     model = args.model if args.model and os.path.exists(args.model) else None
@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
             )
         except ModelError as error:
             raise UsageError(str(error)) from None
-    if args.model and model is None:
+    if args.model and model is None and result.model is not None:
         result.model.save(args.model)
     now = dt.datetime.now(dt.UTC)
     events = list(
@@ -174,8 +174,13 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     )
     for other in summary["at_other_thresholds"]:
         print(f"  at {other['threshold']:g} there would be {other['persons']} persons")
-    if args.model and model is None:
+    if args.model and model is None and result.model is not None:
         print(f"  model saved to {args.model}")
+    if result.model is None:
+        print(
+            f"  too few identity records to train a model (fewer than {MIN_RECORDS}): "
+            "linked by shared identifiers and people's joins only"
+        )
     for issue in summary["quality_issues"]:
         print(f"  quality issue: {issue['a']} and {issue['b']} {issue['issue']}")
     return 0

@@ -33,6 +33,7 @@ __all__ = [
     "Conflict",
     "Constraints",
     "assign_ids",
+    "grow",
     "deterministic_edges",
     "person_number",
     "repair",
@@ -182,13 +183,22 @@ def repair(
             inside[home].append(edge)
     out = dict(clusters)
     for cluster in broken:
-        groups = _Groups(members[cluster])
-        for edge in sorted(inside[cluster], key=lambda e: (-e.weight, e.a, e.b)):
-            groups.union(edge.a, edge.b, constraints)
-        for root, records in groups.members.items():
-            for record in records:
-                out[record] = f"{cluster}/{root}"
+        for record, root in grow(members[cluster], inside[cluster], constraints).items():
+            out[record] = f"{cluster}/{root}"
     return out
+
+
+def grow(records: Iterable[str], edges: Iterable[Edge], constraints: Constraints) -> dict[str, str]:
+    """Clusters made by adding links strongest first, skipping any that breaks a constraint.
+
+    >>> grow(["a", "b", "c"], [Edge("a", "b", 9.0), Edge("b", "c", 5.0)],
+    ...      Constraints(pnc={"a": "1", "c": "2"}))
+    {'a': 'a', 'b': 'a', 'c': 'c'}
+    """
+    groups = _Groups(records)
+    for edge in sorted(edges, key=lambda e: (-e.weight, e.a, e.b)):
+        groups.union(edge.a, edge.b, constraints)
+    return {record: root for root, members in groups.members.items() for record in members}
 
 
 def _breaks(records: Sequence[str], constraints: Constraints) -> bool:

@@ -17,16 +17,29 @@ from typing import Any, Final
 import attrs
 
 from ..progress import Progress
-from .clusters import HARD, Conflict, Constraints, assign_ids, deterministic_edges, repair
+from .clusters import (
+    HARD,
+    Conflict,
+    Constraints,
+    assign_ids,
+    deterministic_edges,
+    grow,
+    repair,
+)
 from .model import Edge, Model, prepare
 
-__all__ = ["DEFAULT_THRESHOLD", "OTHER_THRESHOLDS", "LinkResult", "run"]
+__all__ = ["DEFAULT_THRESHOLD", "MIN_RECORDS", "NO_MODEL", "OTHER_THRESHOLDS", "LinkResult", "run"]
 
 #: The match weight at which two records are linked, unless told otherwise (see the docs:
 #: chosen on the synthetic agencies, where F1 is flat from about 4 to 12).
 DEFAULT_THRESHOLD: Final = 8.0
 #: The thresholds, relative to the one chosen, whose person counts each run reports.
 OTHER_THRESHOLDS: Final = (-4.0, 4.0)
+#: Below this many identity records no model is trained (there is nothing to learn from);
+#: records are then linked by shared identifiers and people's joins only.
+MIN_RECORDS: Final = 50
+#: The ``model_version`` recorded by a run that had no model.
+NO_MODEL: Final = "none"
 
 
 @attrs.frozen
@@ -49,8 +62,9 @@ class LinkResult:
     alternatives: Mapping[float, int]
     #: Pairs sharing a valid identifier whose names and dates of birth both disagree.
     conflicts: Sequence[Conflict]
-    #: The model, trained or loaded (to save, or explain pairs with).
-    model: Model = attrs.field(eq=False, repr=False)
+    #: The model, trained or loaded (to save, or explain pairs with); ``None`` when there
+    #: were too few identity records to train one and none was given.
+    model: Model | None = attrs.field(eq=False, repr=False)
 
     @property
     def person_count(self) -> int:
@@ -68,7 +82,7 @@ def run(
     rows: Sequence[Mapping[str, Any]],
     records: Iterable[str],
     *,
-    threshold: float = 8.0,
+    threshold: float = DEFAULT_THRESHOLD,
     model: str | os.PathLike[str] | None = None,
     joins: Iterable[tuple[str, str]] = (),
     nevers: Iterable[tuple[str, str]] = (),
@@ -91,17 +105,19 @@ def run(
     hard, conflicts = deterministic_edges(table)
     contradicted = {(c.a, c.b) for c in conflicts}
     _step(progress, "training the model" if model is None else "loading the model")
-    fitted = Model(table, None) if model is None else Model.load(table, model)
-    if model is None:
-        fitted.train()
-    _step(progress, "scoring pairs")
-    low = threshold + min(OTHER_THRESHOLDS)
     pnc = {key: value for key, value in zip(table["unique_id"], table["pnc"], strict=True) if value}
     never = frozenset(_ordered(a, b) for a, b in nevers)
     constraints = Constraints(pnc=pnc, never=never)
+    fitted: Model | None = None
+    if len(table["unique_id"]) >= MIN_RECORDS or model is not None:
+        fitted = Model(table, None) if model is None else Model.load(table, model)
+        if model is None:
+            fitted.train()
+    _step(progress, "scoring pairs")
+    low = threshold + min(OTHER_THRESHOLDS)
     scored = [
         edge
-        for edge in fitted.predict(low)
+        for edge in (fitted.predict(low) if fitted is not None else ())
         if (edge.a, edge.b) not in contradicted
         and (edge.a, edge.b) not in never
         and not (edge.a in pnc and edge.b in pnc and pnc[edge.a] != pnc[edge.b])
@@ -115,6 +131,9 @@ def run(
     _step(progress, "clustering")
     outcomes: dict[float, dict[str, str]] = {}
     for level in (threshold, *(threshold + d for d in OTHER_THRESHOLDS)):
+        if fitted is None:  # nothing scored: links are hard ones, kept under the constraints
+            outcomes[level] = grow(everyone, edges, constraints)
+            continue
         clusters = fitted.cluster(everyone, _capped(edges), level)
         outcomes[level] = repair(clusters, edges, constraints, level)
     _step(progress, "naming persons")
@@ -137,7 +156,7 @@ def run(
         persons=persons,
         weights=weights,
         rules=rules,
-        model_version=fitted.version,
+        model_version=fitted.version if fitted is not None else NO_MODEL,
         threshold=threshold,
         alternatives={
             level: len(set(outcome.values()))

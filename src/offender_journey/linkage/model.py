@@ -382,18 +382,24 @@ class Model:
     def train(self, *, deterministic_recall: float = 0.8) -> None:
         """Estimate the prior, u by random sampling and m by EM (no labels needed)."""
         training = self._linker.training
-        training.estimate_probability_two_random_records_match(
-            [
-                "l.pnc = r.pnc",
-                "l.forename = r.forename AND l.surname = r.surname AND l.dob = r.dob",
-            ],
-            recall=deterministic_recall,
-        )
-        training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
-        training.estimate_parameters_using_expectation_maximisation("l.dob = r.dob")
-        training.estimate_parameters_using_expectation_maximisation(
-            "l.forename_std = r.forename_std AND l.surname = r.surname"
-        )
+        try:
+            training.estimate_probability_two_random_records_match(
+                [
+                    "l.pnc = r.pnc",
+                    "l.forename = r.forename AND l.surname = r.surname AND l.dob = r.dob",
+                ],
+                recall=deterministic_recall,
+            )
+            training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
+            training.estimate_parameters_using_expectation_maximisation("l.dob = r.dob")
+            training.estimate_parameters_using_expectation_maximisation(
+                "l.forename_std = r.forename_std AND l.surname = r.surname"
+            )
+        except Exception as error:
+            raise ModelError(
+                f"cannot train a model on {self.size} identity records ({error}): "
+                "train on more records, or reuse a trained model with --model FILE"
+            ) from error
         self.trained = True
 
     def as_json(self) -> dict[str, Any]:
