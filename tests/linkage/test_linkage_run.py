@@ -2,15 +2,17 @@
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from offender_journey.linkage.identifiers import check_letter
 from offender_journey.linkage.link import run
-from offender_journey.linkage.model import MODEL_FORMAT
+from offender_journey.linkage.model import MODEL_FORMAT, ModelError
 
 SOURCES = ("police", "courts", "probation", "prison")
 FAULTS = ("none", "typo", "swapped", "nickname", "transposed", "no_postcode", "old_postcode")
@@ -144,3 +146,11 @@ def test_too_few_identities_link_by_identifiers_and_joins_alone() -> None:
     assert persons["prison:S3"] == persons["courts:LONE"]
     assert result.rules["police:S1"] == "pnc"
     assert result.rules["courts:LONE"] == "manual"
+
+
+def test_without_splink_the_message_names_the_extra(
+    background: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "splink", None)  # as if the extra were not installed
+    with pytest.raises(ModelError, match=r"offender-journey\[link\]"):
+        run(background, [])
