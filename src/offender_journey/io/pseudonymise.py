@@ -97,10 +97,6 @@ class Pseudonymiser:
     def _thing(self, offender_id: str, value: str) -> str:
         return keyed_hash(self._key, f"{offender_id}\x1f{value}", purpose="id")
 
-    def record(self, source: str | None, offender_id: str) -> str:
-        """The pseudonymous key of a source record (``police:<hash>``; a hash without one)."""
-        return record_key(source, self.offender(record_key(source, offender_id)))
-
     def _identifier(self, field: str, value: str) -> str:
         checked = check(field, value)
         return keyed_hash(self._key, checked.canonical or value, purpose=field)
