@@ -281,7 +281,7 @@ def _person(
         given = rng.choice(_FEMALE if female else _MALE)
     forenames = given
     if rng.random() < 0.3:
-        forenames += " " + rng.choice(_FEMALE if sex == "female" else _MALE)
+        forenames += " " + rng.choice(_FEMALE if female else _MALE)
     year = max(first_day.year, dt.date.fromisoformat(profile["date_of_birth"]).year + 10)
     yy = f"{year % 100:02d}"
     # Serials by a full-cycle affine map of the index: one person, one PNC ID, one CRO number.
@@ -398,7 +398,6 @@ def _bad_check_letter(rng: random.Random, identifier: str) -> str:
 def _recorded(
     person: _Person,
     source: str,
-    own_id: str,
     rng: random.Random,
     rates: ErrorRates,
     *,
@@ -570,7 +569,6 @@ def _records_of(
             identity = _recorded(
                 person,
                 source,
-                own_id,
                 rng,
                 rates,
                 nomis=own_id if source == "prison" else None,
