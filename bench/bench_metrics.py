@@ -1,142 +1,196 @@
-"""A repeated `offender-journey metrics` over a SQLite store, beside polars, DuckDB and pandas.
+"""The first answer from a new file, and the same question again, beside polars, DuckDB and pandas.
 
-    python bench/bench_metrics.py                      # >= 1,000,000 synthetic events
+    python bench/bench_metrics.py                      # synth --offenders 19200 --seed 7: 1M
     python bench/bench_metrics.py --quick              # a smoke test in seconds
-    python bench/bench_metrics.py --jsonl FILE         # your own file (the store is built once)
-    python bench/bench_metrics.py --no-pandas          # leave out the slowest peer
+    python bench/bench_metrics.py --jsonl FILE         # your own file
+    python bench/bench_metrics.py --no-pandas          # leave pandas out
+    python bench/bench_metrics.py --peers-before REF   # also the peers of an earlier commit
 
-Every side is measured in the same run, from the same JSON Lines file. The store is
-built from it once (not timed); the first ``metrics`` then makes its fact tables (timed
-apart); then the question an analyst repeats is timed, the whole command with
-interpreter start-up: ``metrics --json`` with the default views, and with the two views
-the peers compute (conversion and days by sentencing occasion). The peers of
-``peers.py`` compute those two numbers from the JSON Lines file itself; every side's
-numbers are compared, and a mismatch is reported loudly. Repeats are medians of
-``--repeat`` runs; peak memory is the largest process's RSS high-water mark.
+Every side is measured in the same run, back to back, from the same JSON Lines file, as
+a whole process (interpreter start-up included): wall seconds, CPU seconds (user +
+system, the process and its children) and peak memory. The library's side is what an
+analyst with a new extract runs: ``ingest`` into a new store (the events and the fact
+tables), then ``metrics --json --views conversion,days_by_sentencing_occasion``, the first
+answer; then the same ``metrics`` again, and with the default views (the question
+repeated, medians of ``--repeat`` runs). The peers of ``peers.py`` compute those two
+views from the file, each time. Every side's numbers must equal the library's to the last
+digit; a difference is printed and the exit code is 1. Each ratio is a peer's time over
+the side's, printed as how many times faster or slower the side is. The load average
+(other work on the machine) is recorded before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from measure import OUT, count_lines, events_file, machine, run_command, run_step, save
-from peers import PEERS, same_numbers
+from measure import OUT, ROOT, count_lines, events_file, machine, run_command, run_step, save
+from peers import PEERS, VIEWS, same_numbers
 
-BUILD = """
-import os, sys
-from offender_journey.io import import_jsonl
-from offender_journey.store import SQLiteStore
-path = sys.argv[2]
-for suffix in ("", "-wal", "-shm"):
-    if os.path.exists(path + suffix):
-        os.remove(path + suffix)
-with SQLiteStore(path) as store:
-    import_jsonl(sys.argv[1], store)
-"""
-
-TWO_VIEWS = "conversion,days_by_sentencing_occasion"
+KEEP = ("seconds", "cpu_seconds", "peak_mib")
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run of median time (its memory with it), and the stdout of the first."""
+    """The run of median time (its CPU time and memory with it), and the stdout of the first."""
     ordered = sorted(runs, key=lambda r: r["seconds"])
     middle = ordered[len(ordered) // 2]
-    return {
-        "seconds": middle["seconds"],
-        "peak_mib": middle["peak_mib"],
-        "stdout": runs[0]["stdout"],
-    }
+    return {**{k: middle[k] for k in KEEP}, "stdout": runs[0]["stdout"]}
 
 
 def _repeat(command: list[str], times: int) -> dict[str, Any]:
     return _median([run_command(command) for _ in range(times)])
 
 
-def measure(source: Path, store: str, cli: list[str], times: int, pandas: bool) -> dict[str, Any]:
-    """Every side over one file."""
-    if not os.path.exists(store):
-        run_step(BUILD, str(source), store)
+def _peers_before(ref: str) -> dict[str, Any]:
+    """The ``peers`` module of commit ``ref`` (its peers and its own agreement check)."""
+    text = subprocess.run(
+        ["git", "show", f"{ref}:bench/peers.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "peers_before.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("peers_before", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {"peers": module.PEERS, "same_numbers": module.same_numbers}
+
+
+def measure(
+    source: Path, cli: list[str], times: int, pandas: bool, before: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Every side over one file, back to back."""
     events = count_lines(source)
-    base = [*cli, "metrics", "--json", "--store", store]
-    first = run_command(base)  # makes the fact tables if the store has none yet
-    sides = {
-        "help": _repeat([*cli, "--help"], times),
-        "metrics_repeat_default_views": _repeat(base, times),
-        "metrics_repeat_two_views": _repeat([*base, "--views", TWO_VIEWS], times),
+    store = str(OUT / f"metrics_{source.stem}.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(store + suffix):
+            os.remove(store + suffix)
+    load_before = os.getloadavg()
+    ask = [*cli, "metrics", "--json", "--store", store]
+    ingest = run_command([*cli, "ingest", str(source), "--store", store])
+    first = run_command([*ask, "--views", ",".join(VIEWS)])
+    sides: dict[str, dict[str, Any]] = {
+        "ingest (events and fact tables)": ingest,
+        "metrics, first after ingest": first,
+        "first answer: ingest + metrics": {k: ingest[k] + first[k] for k in KEEP[:2]}
+        | {"peak_mib": max(ingest["peak_mib"], first["peak_mib"])},
+        "metrics again, the two views": _repeat([*ask, "--views", ",".join(VIEWS)], times),
+        "metrics again, default views": _repeat(ask, times),
     }
-    ours = json.loads(sides["metrics_repeat_two_views"]["stdout"])
     peers = {
-        name: _median(
-            [run_step(code, str(source)) for _ in range(times if name != "pandas" else 1)]
-        )
+        name: _median([run_step(code, str(source)) for _ in range(times)])
         for name, code in PEERS.items()
         if pandas or name != "pandas"
     }
+    earlier = {}
+    if before is not None:
+        earlier = {
+            f"{name} (before)": _median([run_step(code, str(source)) for _ in range(times)])
+            for name, code in before["peers"].items()
+            if pandas or name != "pandas"
+        }
+    load_after = os.getloadavg()
+
+    ours = json.loads(sides["metrics again, the two views"]["stdout"])
     problems = []
-    for name in peers:
-        result = json.loads(peers[name]["stdout"].strip().splitlines()[-1])
-        problems += same_numbers(ours, result, name)
-    if json.loads(first["stdout"]) != json.loads(sides["metrics_repeat_default_views"]["stdout"]):
+    if json.loads(first["stdout"]) != ours:
         problems.append("the first metrics and a repeat gave different numbers")
-    keep = ("seconds", "peak_mib")
+    for name, row in peers.items():
+        problems += same_numbers(ours, _last_json(row["stdout"]), name)
+    for name, row in earlier.items():
+        assert before is not None
+        problems += before["same_numbers"](ours, _last_json(row["stdout"]), name)
     return {
         "events": events,
-        "metrics_first_makes_tables": {k: first[k] for k in keep},
-        **{name: {k: row[k] for k in keep} for name, row in {**sides, **peers}.items()},
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "sides": {name: {k: row[k] for k in KEEP} for name, row in {**sides, **peers}.items()},
+        "peers_before": {name: {k: row[k] for k in KEEP} for name, row in earlier.items()},
         "mismatches": problems,
     }
+
+
+def _last_json(stdout: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return result
+
+
+def _against(peer: float, this: float) -> str:
+    """A peer's time over this side's, said as this side being faster or slower."""
+    ratio = peer / this
+    return f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
+
+
+def report(run: dict[str, Any]) -> None:
+    """The run's table, every ratio against polars and DuckDB in wall and CPU time."""
+    polars, duckdb = run["sides"]["polars"], run["sides"]["duckdb"]
+    print(
+        f"\n{run['events']:,} events; load average (1, 5, 15 min) before "
+        f"{', '.join(f'{x:.1f}' for x in run['load_average_before'])}, after "
+        f"{', '.join(f'{x:.1f}' for x in run['load_average_after'])}\n"
+    )
+    print(
+        "| side | wall s | CPU s | peak MiB | against polars: wall, CPU "
+        "| against DuckDB: wall, CPU |"
+    )
+    print("|---|---:|---:|---:|---|---|")
+    for side, row in {**run["sides"], **run["peers_before"]}.items():
+        print(
+            f"| {side} | {row['seconds']:.2f} | {row['cpu_seconds']:.2f} | "
+            f"{row['peak_mib']:.0f} | "
+            f"{_against(polars['seconds'], row['seconds'])}, "
+            f"{_against(polars['cpu_seconds'], row['cpu_seconds'])} | "
+            f"{_against(duckdb['seconds'], row['seconds'])}, "
+            f"{_against(duckdb['cpu_seconds'], row['cpu_seconds'])} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small files, for a smoke test")
     parser.add_argument(
-        "--offenders",
-        type=int,
-        default=18_500,
-        help="synthetic offenders in the large file (default: about 1M events)",
+        "--offenders", type=int, default=19_200, help="synthetic offenders (default: 1M events)"
     )
+    parser.add_argument("--seed", type=int, default=7, help="the synthetic file's seed")
     parser.add_argument("--jsonl", type=Path, help="measure on this file instead of synthetic ones")
-    parser.add_argument("--store", help="the store built from --jsonl (default: under bench/out)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median; default 3)")
-    parser.add_argument("--no-pandas", action="store_true", help="leave pandas out (it is slow)")
+    parser.add_argument("--no-pandas", action="store_true", help="leave pandas out")
+    parser.add_argument(
+        "--peers-before", metavar="REF", help="also measure the peers of this git commit"
+    )
     args = parser.parse_args()
     cli = [os.path.join(os.path.dirname(sys.executable), "offender-journey")]
     if args.jsonl:
-        store = args.store or str(OUT / f"metrics_{args.jsonl.stem}.db")
-        OUT.mkdir(exist_ok=True)
-        inputs = [(args.jsonl, store)]
+        inputs = [args.jsonl.resolve()]
     else:
-        sizes = [100, 400] if args.quick else [args.offenders // 4, args.offenders]
-        inputs = [(events_file(n), str(OUT / f"metrics_{n}.db")) for n in sizes]
-    measured = [
-        measure(source, store, cli, args.repeat, not args.no_pandas) for source, store in inputs
-    ]
-    results = {"machine": machine(), "runs": measured}
-    save("metrics" + ("_quick" if args.quick else ""), results)
-    print(f"machine: {json.dumps(machine())}\n")
-    print("| events | side | seconds | peak MiB | polars / this | DuckDB / this |")
-    print("|---:|---|---:|---:|---:|---:|")
+        sizes = [100, 400] if args.quick else [args.offenders]
+        inputs = [events_file(n, seed=args.seed) for n in sizes]
+    before = _peers_before(args.peers_before) if args.peers_before else None
+    OUT.mkdir(exist_ok=True)
+    measured = [measure(source, cli, args.repeat, not args.no_pandas, before) for source in inputs]
+    save("metrics" + ("_quick" if args.quick else ""), {"machine": machine(), "runs": measured})
+    print(f"machine: {json.dumps(machine())}")
     for run in measured:
-        for side, row in run.items():
-            if not isinstance(row, dict):
-                continue
-            polars = run["polars"]["seconds"] / row["seconds"]
-            duckdb = run["duckdb"]["seconds"] / row["seconds"]
-            print(
-                f"| {run['events']:,} | {side} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | "
-                f"{polars:.2f}x | {duckdb:.2f}x |"
-            )
+        report(run)
+    failed = False
     for run in measured:
         if run["mismatches"]:
             print(f"\nMISMATCH at {run['events']:,} events:\n  " + "\n  ".join(run["mismatches"]))
-            sys.exit(1)
-    print("\nEvery side agrees on every number.")
+            failed = True
+    if failed:
+        sys.exit(1)
+    print("\nEvery side's numbers equal the library's, to the last digit.")
 
 
 if __name__ == "__main__":

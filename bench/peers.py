@@ -1,255 +1,316 @@
-"""The peers: conversion and days by sentencing occasion computed by pandas, polars and DuckDB.
+"""The peers: conversion and days by sentencing occasion computed by polars, DuckDB and pandas.
 
-Each peer reads the same JSON Lines file and computes the same two numbers by the
-library's definitions (retractions in force applied, a re-sent charge or arrest id keeps
-its last record in transaction order, a charge's final outcome is its latest-dated one,
-ties to the one recorded later; occasions are distinct sentence dates; a charge counts once
-per occasion; negatives left out of their own measure). Each is a script run in a fresh
-process by ``measure.run_step`` and prints ``{"seconds", "conversion",
-"days_by_sentencing_occasion"}`` as its last line, so time and peak memory are its own.
+Each peer is written as its best users would write it: it declares the schema of the
+few fields the two numbers need (so nothing else in a line is parsed), keeps only the
+six event types that matter, and does the rest in the engine (polars' lazy
+``scan_ndjson``, DuckDB's ``read_json`` with ``columns=``, pandas over pyarrow's JSON
+reader). Each computes the library's definitions from the JSON Lines file:
+
+* events recorded after now are not seen (the default ``as_of``);
+* retractions in force are applied: a retraction is in force unless a retraction in
+  force retracts it, along chains of any length (a cycle of retractions is refused);
+* transaction order is ``recorded_at`` as an instant, then the line's place in the file
+  (a stream's order of append); a re-sent charge, arrest or sentence id keeps its last
+  record, the earlier ones count nowhere;
+* a charge's final outcome is its latest-dated ``conviction`` or ``charge_disposed``,
+  ties to the one recorded later;
+* an offender's sentencing occasions are the distinct dates of their sentences,
+  numbered from 1; a charge listed on an occasion counts once for it; a negative
+  duration is left out of its own measure only;
+* dates are calendar days, as in the synthetic files (a ``date`` given as a datetime
+  with an offset would first need reducing to its day in London).
+
+Each is a script run in a fresh process by ``measure.run_step`` (so its time and peak
+memory are its own, interpreter start-up included, as for the library's commands) and
+prints ``{"conversion", "days_by_sentencing_occasion"}`` as its last line, shaped as
+``offender-journey metrics --json`` prints them, so that :func:`same_numbers` can ask for
+equality to the last digit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-PANDAS = r"""
-import json, sys, time
-import pandas as pd
+#: What every peer shares: the rules that are not data-frame work (resolving chains of
+#: retractions on a few thousand rows, and printing the result in the library's shape).
+COMMON = r"""
+import datetime as dt, json, sys
 
-start = time.perf_counter()
-df = pd.read_json(sys.argv[1], lines=True, dtype=False)
-df["position"] = range(len(df))
+NOW = dt.datetime.now(dt.timezone.utc)
+KINDS = ["charge", "arrest", "conviction", "charge_disposed", "sentence", "event_retracted"]
+OUTCOMES = ["conviction", "charge_disposed"]
 
-# Retractions in force (a retraction of a retraction cancels it), then drop both.
-retractions = df[df["type"] == "event_retracted"]
-targets = set(retractions["target_event_id"])
-retracted_retractions = set(retractions["event_id"]) & targets
-live = retractions[~retractions["event_id"].isin(retracted_retractions)]
-gone = set(live["target_event_id"])
-df = df[(df["type"] != "event_retracted") & ~df["event_id"].isin(gone)]
-df = df.sort_values(["recorded_at", "position"], kind="stable")
 
-charges = df[df["type"] == "charge"].drop_duplicates(["offender_id", "charge_id"], keep="last")
-charges = charges[["offender_id", "charge_id", "arrest_id", "offence_date"]]
-arrests = df[df["type"] == "arrest"].drop_duplicates(["offender_id", "arrest_id"], keep="last")
-outcomes = df[df["type"].isin(["conviction", "charge_disposed"])].copy()
-outcomes = outcomes.sort_values("date", kind="stable")
-final = outcomes.drop_duplicates(["offender_id", "charge_id"], keep="last")
-final = final[["offender_id", "charge_id", "type", "date"]].rename(
-    columns={"type": "final", "date": "outcome_date"})
+def retracted(retractions):
+    # (offender_id, event_id) of the events retracted by a retraction in force, from
+    # (offender_id, retraction's event_id, target_event_id) rows. A retraction is in force
+    # unless one in force retracts it: decided from the retractions nothing retracts
+    # outwards, one link of every chain per round.
+    targeted_by = {}
+    for offender, event_id, target in retractions:
+        targeted_by.setdefault((offender, target), []).append((offender, event_id))
+    undecided = {(offender, event_id) for offender, event_id, _ in retractions}
+    in_force = {}
+    while undecided:
+        decided = {}
+        for key in undecided:
+            verdicts = [in_force.get(by) for by in targeted_by.get(key, ())]
+            if True in verdicts:
+                decided[key] = False
+            elif None not in verdicts:
+                decided[key] = True
+        if not decided:
+            raise SystemExit("retractions that retract each other in a cycle")
+        in_force.update(decided)
+        undecided -= decided.keys()
+    return [key for key, by in targeted_by.items() if any(in_force[b] for b in by)]
 
-merged = charges.merge(final, on=["offender_id", "charge_id"], how="left")
-convicted = int((merged["final"] == "conviction").sum())
-not_convicted = int((merged["final"] == "charge_disposed").sum())
-total = len(merged)
-conversion = {
-    "charges": total, "convicted": convicted, "not_convicted": not_convicted,
-    "pending": total - convicted - not_convicted,
-    "rate": convicted / total if total else None,
-    "resolved_rate": convicted / (convicted + not_convicted) if convicted + not_convicted else None,
-}
 
-sentences = df[df["type"] == "sentence"][["offender_id", "date", "charge_ids"]]
-occasions = sentences[["offender_id", "date"]].drop_duplicates()
-occasions["occasion"] = occasions.groupby("offender_id")["date"].rank(method="dense").astype(int)
-listed = sentences.explode("charge_ids").rename(columns={"charge_ids": "charge_id"})
-listed = listed.merge(occasions, on=["offender_id", "date"]).drop_duplicates(
-    ["offender_id", "occasion", "charge_id"])
-convictions = final[final["final"] == "conviction"]
-rows = (listed.merge(convictions, on=["offender_id", "charge_id"])
-        .merge(charges, on=["offender_id", "charge_id"])
-        .merge(arrests[["offender_id", "arrest_id", "date"]].rename(columns={"date": "arrest_day"}),
-               on=["offender_id", "arrest_id"]))
-day = lambda column: pd.to_datetime(rows[column])
-rows["a2c"] = (day("outcome_date") - day("arrest_day")).dt.days
-rows["o2a"] = (day("arrest_day") - day("offence_date")).dt.days
-table = []
-for occasion, group in rows.groupby("occasion"):
-    a2c = group.loc[group["a2c"] >= 0, "a2c"]
-    o2a = group.loc[group["o2a"] >= 0, "o2a"]
-    if len(a2c) + len(o2a) == 0:
-        continue
-    measure = lambda s: {"mean": float(s.mean()) if len(s) else None,
-                         "median": float(s.median()) if len(s) else None}
-    table.append({"occasion": int(occasion), "n": int(len(a2c)),
-                  "arrest_to_conviction": measure(a2c), "offence_to_arrest": measure(o2a)})
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "conversion": conversion,
-                  "days_by_sentencing_occasion": table}))
+def report(charges, convicted, not_convicted, occasions):
+    # occasions: (occasion, n, mean, median, n_o2a, o2a mean, o2a median) of each occasion
+    # with at least one value, in order.
+    decided = convicted + not_convicted
+    conversion = {
+        "charges": charges, "convicted": convicted, "not_convicted": not_convicted,
+        "pending": charges - decided,
+        "rate": convicted / charges if charges else None,
+        "resolved_rate": convicted / decided if decided else None,
+    }
+    number = lambda value: None if value is None else float(value)
+    table = [
+        {"occasion": int(k), "n": int(n),
+         "arrest_to_conviction": {"mean": number(mean), "median": number(median)},
+         "offence_to_arrest": {"mean": number(o_mean), "median": number(o_median)},
+         "n_offence_to_arrest": int(o_n)}
+        for k, n, mean, median, o_n, o_mean, o_median in occasions
+    ]
+    print(json.dumps({"conversion": conversion, "days_by_sentencing_occasion": table}))
 """
 
 POLARS = r"""
-import json, sys, time
 import polars as pl
 
-start = time.perf_counter()
-df = pl.read_ndjson(sys.argv[1], infer_schema_length=None).with_row_index("position")
+S = pl.String
+SCHEMA = {"offender_id": S, "event_id": S, "type": S, "recorded_at": S, "date": S,
+          "target_event_id": S, "charge_id": S, "arrest_id": S, "offence_date": S,
+          "sentence_id": S, "charge_ids": pl.List(S)}
+KEY = ["offender_id", "charge_id"]
 
-retractions = df.filter(pl.col("type") == "event_retracted")
-targets = set(retractions["target_event_id"].to_list())
-live = retractions.filter(~pl.col("event_id").is_in(list(targets)))
-gone = live["target_event_id"].to_list()
-df = (df.filter((pl.col("type") != "event_retracted") & ~pl.col("event_id").is_in(gone))
-        .sort(["recorded_at", "position"], maintain_order=True))
+events = (
+    pl.scan_ndjson(sys.argv[1], schema=SCHEMA, row_index_name="position")
+    .filter(pl.col("type").is_in(KINDS))
+    .with_columns(pl.col("recorded_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z",
+                                                        time_zone="UTC"),
+                  pl.col("date", "offence_date").str.to_date("%Y-%m-%d"))
+    .filter(pl.col("recorded_at") <= NOW)
+    .collect()
+)
+gone = pl.DataFrame(
+    retracted(events.filter(pl.col("type") == "event_retracted")
+              .select("offender_id", "event_id", "target_event_id").rows()),
+    schema={"offender_id": S, "event_id": S}, orient="row")
+effective = (events.lazy().filter(pl.col("type") != "event_retracted")
+             .join(gone.lazy(), on=["offender_id", "event_id"], how="anti")
+             .sort("recorded_at", "position"))  # transaction order
+
 
 def latest(kind, key):
-    return df.filter(pl.col("type") == kind).unique([ "offender_id", key], keep="last",
-                                                     maintain_order=True)
+    return effective.filter(pl.col("type") == kind).unique(["offender_id", key], keep="last")
 
-charges = latest("charge", "charge_id").select(
-    "offender_id", "charge_id", "arrest_id", pl.col("offence_date").str.to_date())
-arrests = latest("arrest", "arrest_id").select(
-    "offender_id", "arrest_id", pl.col("date").str.to_date().alias("arrest_day"))
-final = (df.filter(pl.col("type").is_in(["conviction", "charge_disposed"]))
-           .sort("date", maintain_order=True)
-           .unique(["offender_id", "charge_id"], keep="last", maintain_order=True)
-           .select("offender_id", "charge_id", pl.col("type").alias("final"),
-                   pl.col("date").str.to_date().alias("outcome_date")))
 
-merged = charges.join(final, on=["offender_id", "charge_id"], how="left")
-total = merged.height
-convicted = merged.filter(pl.col("final") == "conviction").height
-not_convicted = merged.filter(pl.col("final") == "charge_disposed").height
-conversion = {
-    "charges": total, "convicted": convicted, "not_convicted": not_convicted,
-    "pending": total - convicted - not_convicted,
-    "rate": convicted / total if total else None,
-    "resolved_rate": convicted / (convicted + not_convicted) if convicted + not_convicted else None,
-}
+charges = latest("charge", "charge_id").select(*KEY, "arrest_id", "offence_date")
+arrests = latest("arrest", "arrest_id").select("offender_id", "arrest_id", arrest_day="date")
+final = (effective.filter(pl.col("type").is_in(OUTCOMES))
+         .sort("date", maintain_order=True)  # stable: transaction order within a date
+         .unique(KEY, keep="last")
+         .select(*KEY, convicted=pl.col("type") == "conviction", outcome_date="date"))
+conversion = charges.join(final, on=KEY, how="left").select(
+    pl.len(), pl.col("convicted").sum(), (~pl.col("convicted")).sum().alias("not_convicted"))
 
-sentences = df.filter(pl.col("type") == "sentence").select(
-    "offender_id", pl.col("date").str.to_date(), "charge_ids")
-occasions = (sentences.select("offender_id", "date").unique()
-             .with_columns(pl.col("date").rank("dense").over("offender_id").alias("occasion")))
-listed = (sentences.explode("charge_ids").rename({"charge_ids": "charge_id"})
-          .join(occasions, on=["offender_id", "date"])
-          .unique(["offender_id", "occasion", "charge_id"]))
-rows = (listed.join(final.filter(pl.col("final") == "conviction"), on=["offender_id", "charge_id"])
-        .join(charges, on=["offender_id", "charge_id"])
+listed = (latest("sentence", "sentence_id")
+          .select("offender_id", "charge_ids",
+                  occasion=pl.col("date").rank("dense").over("offender_id"))
+          .explode("charge_ids").rename({"charge_ids": "charge_id"})
+          .unique())
+days = (listed.join(final.filter("convicted"), on=KEY).join(charges, on=KEY)
         .join(arrests, on=["offender_id", "arrest_id"])
-        .with_columns((pl.col("outcome_date") - pl.col("arrest_day")).dt.total_days().alias("a2c"),
-                      (pl.col("arrest_day") - pl.col("offence_date")).dt.total_days().alias("o2a")))
-a2c = rows.filter(pl.col("a2c") >= 0).group_by("occasion").agg(
-    pl.len().alias("n"), pl.col("a2c").mean().alias("mean"), pl.col("a2c").median().alias("median"))
-o2a = rows.filter(pl.col("o2a") >= 0).group_by("occasion").agg(
-    pl.col("o2a").mean().alias("o_mean"), pl.col("o2a").median().alias("o_median"))
-joined = a2c.join(o2a, on="occasion", how="full", coalesce=True).sort("occasion")
-table = [
-    {"occasion": int(r["occasion"]), "n": int(r["n"] or 0),
-     "arrest_to_conviction": {"mean": r["mean"], "median": r["median"]},
-     "offence_to_arrest": {"mean": r["o_mean"], "median": r["o_median"]}}
-    for r in joined.iter_rows(named=True)
-]
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "conversion": conversion,
-                  "days_by_sentencing_occasion": table}))
+        .select("occasion", a2c=(pl.col("outcome_date") - pl.col("arrest_day")).dt.total_days(),
+                o2a=(pl.col("arrest_day") - pl.col("offence_date")).dt.total_days()))
+a2c, o2a = pl.col("a2c").filter(pl.col("a2c") >= 0), pl.col("o2a").filter(pl.col("o2a") >= 0)
+table = (days.group_by("occasion")
+         .agg(n=a2c.len(), mean=a2c.mean(), median=a2c.median(),
+              o_n=o2a.len(), o_mean=o2a.mean(), o_median=o2a.median())
+         .filter(pl.col("n") + pl.col("o_n") > 0).sort("occasion"))
+counts, table = pl.collect_all([conversion, table])
+report(*counts.row(0), table.rows())
 """
 
 DUCKDB = r"""
-import json, sys, time
 import duckdb
 
-start = time.perf_counter()
 db = duckdb.connect()
-db.execute("SET preserve_insertion_order = true")
-db.execute(
-    "CREATE TABLE raw AS SELECT *, row_number() OVER () AS position FROM read_json(?, "
-    "format = 'newline_delimited', sample_size = -1, union_by_name = true)", [sys.argv[1]])
+# Only the rows of the six types, in file order (the table's rowid is its place in the
+# file: insertion order is kept), read with a declared schema of the fields needed.
 db.execute('''
-CREATE TABLE ev AS
-WITH retractions AS (SELECT event_id, target_event_id FROM raw WHERE type = 'event_retracted'),
-     live AS (SELECT target_event_id FROM retractions
-              WHERE event_id NOT IN (SELECT target_event_id FROM retractions))
-SELECT * FROM raw WHERE type <> 'event_retracted'
-  AND event_id NOT IN (SELECT target_event_id FROM live)
-''')
+CREATE TABLE events AS
+SELECT * FROM read_json(?, format = 'newline_delimited', columns = {
+    offender_id: 'VARCHAR', event_id: 'VARCHAR', type: 'VARCHAR',
+    recorded_at: 'TIMESTAMPTZ', date: 'DATE', target_event_id: 'VARCHAR',
+    charge_id: 'VARCHAR', arrest_id: 'VARCHAR', offence_date: 'DATE', sentence_id: 'VARCHAR',
+    charge_ids: 'VARCHAR[]'})
+WHERE type IN ? AND recorded_at <= ?
+''', [sys.argv[1], KINDS, NOW])
+gone = retracted(db.execute('''
+SELECT offender_id, event_id, target_event_id FROM events WHERE type = 'event_retracted'
+''').fetchall())
+db.execute("CREATE TABLE gone AS SELECT unnest(?) AS offender_id, unnest(?) AS event_id",
+           [[o for o, _ in gone], [e for _, e in gone]])
 db.execute('''
+CREATE TABLE effective AS
+SELECT *, rowid AS position FROM events ANTI JOIN gone USING (offender_id, event_id)
+WHERE type <> 'event_retracted';
+
 CREATE TABLE charges AS
-SELECT offender_id, charge_id, arrest_id, CAST(offence_date AS DATE) AS offence_date FROM ev
-WHERE type = 'charge'
+SELECT offender_id, charge_id, arrest_id, offence_date FROM effective WHERE type = 'charge'
 QUALIFY row_number() OVER (PARTITION BY offender_id, charge_id
-                           ORDER BY recorded_at DESC, position DESC) = 1
-''')
-db.execute('''
+                           ORDER BY recorded_at DESC, position DESC) = 1;
+
 CREATE TABLE arrests AS
-SELECT offender_id, arrest_id, CAST(date AS DATE) AS arrest_day FROM ev WHERE type = 'arrest'
+SELECT offender_id, arrest_id, date AS arrest_day FROM effective WHERE type = 'arrest'
 QUALIFY row_number() OVER (PARTITION BY offender_id, arrest_id
-                           ORDER BY recorded_at DESC, position DESC) = 1
-''')
-db.execute('''
+                           ORDER BY recorded_at DESC, position DESC) = 1;
+
+CREATE TABLE sentences AS
+SELECT offender_id, date, charge_ids FROM effective WHERE type = 'sentence'
+QUALIFY row_number() OVER (PARTITION BY offender_id, sentence_id
+                           ORDER BY recorded_at DESC, position DESC) = 1;
+
 CREATE TABLE final AS
-SELECT offender_id, charge_id, type AS final, CAST(date AS DATE) AS outcome_date FROM ev
-WHERE type IN ('conviction', 'charge_disposed')
+SELECT offender_id, charge_id, type = 'conviction' AS convicted, date AS outcome_date
+FROM effective WHERE type IN ('conviction', 'charge_disposed')
 QUALIFY row_number() OVER (PARTITION BY offender_id, charge_id
-                           ORDER BY date DESC, recorded_at DESC, position DESC) = 1
+                           ORDER BY date DESC, recorded_at DESC, position DESC) = 1;
 ''')
-total, convicted, not_convicted = db.execute('''
-SELECT count(*), count(*) FILTER (final = 'conviction'), count(*) FILTER (final = 'charge_disposed')
+counts = db.execute('''
+SELECT count(*), count(*) FILTER (convicted), count(*) FILTER (NOT convicted)
 FROM charges LEFT JOIN final USING (offender_id, charge_id)
 ''').fetchone()
-conversion = {
-    "charges": total, "convicted": convicted, "not_convicted": not_convicted,
-    "pending": total - convicted - not_convicted,
-    "rate": convicted / total if total else None,
-    "resolved_rate": convicted / (convicted + not_convicted) if convicted + not_convicted else None,
-}
-rows = db.execute('''
-WITH sentences AS (SELECT offender_id, CAST(date AS DATE) AS day, charge_ids FROM ev
-                   WHERE type = 'sentence'),
-     occasions AS (SELECT offender_id, day,
-                          dense_rank() OVER (PARTITION BY offender_id ORDER BY day) AS occasion
-                   FROM (SELECT DISTINCT offender_id, day FROM sentences)),
-     listed AS (SELECT DISTINCT s.offender_id, o.occasion, unnest(s.charge_ids) AS charge_id
-                FROM sentences s JOIN occasions o USING (offender_id, day)),
-     measured AS (
-        SELECT l.occasion, f.outcome_date - a.arrest_day AS a2c,
-               a.arrest_day - c.offence_date AS o2a
-        FROM listed l
-        JOIN final f ON f.offender_id = l.offender_id AND f.charge_id = l.charge_id
-                        AND f.final = 'conviction'
-        JOIN charges c ON c.offender_id = l.offender_id AND c.charge_id = l.charge_id
-        JOIN arrests a ON a.offender_id = c.offender_id AND a.arrest_id = c.arrest_id)
+# Means as sum / count: a double division, exactly rounded (avg divides in long double).
+occasions = db.execute('''
+WITH listed AS (
+    SELECT DISTINCT offender_id, occasion, unnest(charge_ids) AS charge_id
+    FROM (SELECT offender_id, charge_ids,
+                 dense_rank() OVER (PARTITION BY offender_id ORDER BY date) AS occasion
+          FROM sentences)),
+days AS (
+    SELECT occasion, f.outcome_date - a.arrest_day AS a2c, a.arrest_day - c.offence_date AS o2a
+    FROM listed
+    JOIN final f USING (offender_id, charge_id)
+    JOIN charges c USING (offender_id, charge_id)
+    JOIN arrests a USING (offender_id, arrest_id)
+    WHERE f.convicted)
 SELECT occasion,
-       count(a2c) FILTER (a2c >= 0), avg(a2c) FILTER (a2c >= 0), median(a2c) FILTER (a2c >= 0),
-       count(o2a) FILTER (o2a >= 0), avg(o2a) FILTER (o2a >= 0), median(o2a) FILTER (o2a >= 0)
-FROM measured GROUP BY occasion ORDER BY occasion
+       count(a2c) FILTER (a2c >= 0), sum(a2c) FILTER (a2c >= 0) / count(a2c) FILTER (a2c >= 0),
+       median(a2c) FILTER (a2c >= 0),
+       count(o2a) FILTER (o2a >= 0), sum(o2a) FILTER (o2a >= 0) / count(o2a) FILTER (o2a >= 0),
+       median(o2a) FILTER (o2a >= 0)
+FROM days GROUP BY occasion
+HAVING count(a2c) FILTER (a2c >= 0) + count(o2a) FILTER (o2a >= 0) > 0
+ORDER BY occasion
 ''').fetchall()
-table = [
-    {"occasion": int(k), "n": int(n),
-     "arrest_to_conviction": {"mean": m, "median": None if md is None else float(md)},
-     "offence_to_arrest": {"mean": om, "median": None if omd is None else float(omd)}}
-    for k, n, m, md, on, om, omd in rows if n + on > 0
-]
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "conversion": conversion,
-                  "days_by_sentencing_occasion": table}))
+report(*counts, occasions)
 """
 
+PANDAS = r"""
+import pandas as pd
+import pyarrow as pa
+from pyarrow import json as pa_json
+
+S = pa.string()
+SCHEMA = pa.schema({"offender_id": S, "event_id": S, "type": S,
+                    "recorded_at": pa.timestamp("us", tz="UTC"), "date": pa.timestamp("s"),
+                    "target_event_id": S, "charge_id": S, "arrest_id": S,
+                    "offence_date": pa.timestamp("s"), "sentence_id": S,
+                    "charge_ids": pa.list_(S)})
+KEY = ["offender_id", "charge_id"]
+
+table = pa_json.read_json(sys.argv[1], parse_options=pa_json.ParseOptions(
+    explicit_schema=SCHEMA, unexpected_field_behavior="ignore"))
+df = table.to_pandas()  # one row per line, in file order: the index is the line's place
+df = df[df["type"].isin(KINDS) & (df["recorded_at"] <= NOW)]
+
+retractions = df[df["type"] == "event_retracted"]
+gone = pd.DataFrame(retracted(list(zip(
+    retractions["offender_id"], retractions["event_id"], retractions["target_event_id"]))),
+    columns=["offender_id", "event_id"])
+gone["gone"] = True
+df = df[df["type"] != "event_retracted"].merge(gone, how="left", on=["offender_id", "event_id"])
+df = df[df["gone"].isna()]
+# Transaction order: recorded_at, then place in the file (the merge kept the left order).
+df = df.sort_values("recorded_at", kind="stable")
+
+
+def latest(kind, key):
+    return df[df["type"] == kind].drop_duplicates(["offender_id", key], keep="last")
+
+
+charges = latest("charge", "charge_id")[[*KEY, "arrest_id", "offence_date"]]
+arrests = latest("arrest", "arrest_id")[["offender_id", "arrest_id", "date"]].rename(
+    columns={"date": "arrest_day"})
+final = (df[df["type"].isin(OUTCOMES)].sort_values("date", kind="stable")
+         .drop_duplicates(KEY, keep="last"))
+final = pd.DataFrame({"offender_id": final["offender_id"], "charge_id": final["charge_id"],
+                      "convicted": final["type"] == "conviction",
+                      "outcome_date": final["date"]})
+
+status = charges.merge(final, on=KEY, how="left")["convicted"]
+counts = len(status), int((status == True).sum()), int((status == False).sum())
+
+sentences = latest("sentence", "sentence_id")[["offender_id", "date", "charge_ids"]]
+sentences = sentences.assign(occasion=sentences.groupby("offender_id")["date"].rank(method="dense"))
+listed = (sentences.explode("charge_ids")
+          .rename(columns={"charge_ids": "charge_id"})[["offender_id", "occasion", "charge_id"]]
+          .drop_duplicates())
+days = (listed.merge(final[final["convicted"]], on=KEY).merge(charges, on=KEY)
+        .merge(arrests, on=["offender_id", "arrest_id"]))
+days = pd.DataFrame({"occasion": days["occasion"].astype(int),
+                     "a2c": (days["outcome_date"] - days["arrest_day"]).dt.days,
+                     "o2a": (days["arrest_day"] - days["offence_date"]).dt.days})
+a2c = days[days["a2c"] >= 0].groupby("occasion")["a2c"].agg(["count", "mean", "median"])
+o2a = days[days["o2a"] >= 0].groupby("occasion")["o2a"].agg(["count", "mean", "median"])
+both = a2c.join(o2a, how="outer", rsuffix="_o").sort_index()
+report(*counts, [
+    (k, 0 if pd.isna(n) else n, None if pd.isna(m) else m, None if pd.isna(md) else md,
+     0 if pd.isna(on) else on, None if pd.isna(om) else om, None if pd.isna(omd) else omd)
+    for k, n, m, md, on, om, omd in both.itertuples()])
+"""
+
+
 #: Every peer, by name, in the order reports list them.
-PEERS = {"polars": POLARS, "duckdb": DUCKDB, "pandas": PANDAS}
+PEERS = {"polars": COMMON + POLARS, "duckdb": COMMON + DUCKDB, "pandas": COMMON + PANDAS}
+
+#: The views the peers compute, as ``metrics --views`` names them.
+VIEWS = ("conversion", "days_by_sentencing_occasion")
 
 
 def same_numbers(ours: dict[str, Any], theirs: dict[str, Any], peer: str) -> list[str]:
-    """Differences between our numbers and a peer's (empty when they agree)."""
+    """Where a peer's two views differ from ours, field by field; empty when every value is equal.
+
+    Equal means equal: counts, rates, means and medians compared with ``==``, no tolerance.
+    """
     problems = []
-    for key, value in theirs["conversion"].items():
-        mine = ours["conversion"][key]
-        if (value is None) != (mine is None) or (value is not None and abs(value - mine) > 1e-9):
-            problems.append(f"conversion.{key}: ours {mine}, {peer} {value}")
-    rows = {r["occasion"]: r for r in ours["days_by_sentencing_occasion"]}
-    for row in theirs["days_by_sentencing_occasion"]:
-        mine = rows.get(row["occasion"])
-        if mine is None:
-            problems.append(f"occasion {row['occasion']} missing from ours ({peer})")
-            continue
-        for measure in ("arrest_to_conviction", "offence_to_arrest"):
-            for stat in ("mean", "median"):
-                a, b = mine[measure][stat], row[measure][stat]
-                if (a is None) != (b is None) or (a is not None and abs(a - b) > 1e-6):
-                    problems.append(f"occasion {row['occasion']} {measure}.{stat}: {a} vs {b}")
-        if mine["n"] != row["n"]:
-            problems.append(f"occasion {row['occasion']} n: {mine['n']} vs {peer} {row['n']}")
-    if len(rows) != len(theirs["days_by_sentencing_occasion"]):
-        problems.append(f"different number of occasion rows ({peer})")
+    mine_conversion, their_conversion = ours["conversion"], theirs["conversion"]
+    for key in sorted(mine_conversion.keys() | their_conversion.keys()):
+        a, b = mine_conversion.get(key), their_conversion.get(key)
+        if a != b:
+            problems.append(f"conversion.{key}: ours {a!r}, {peer} {b!r}")
+    mine = {r["occasion"]: r for r in ours["days_by_sentencing_occasion"]}
+    their = {r["occasion"]: r for r in theirs["days_by_sentencing_occasion"]}
+    for occasion in sorted(mine.keys() | their.keys()):
+        a, b = mine.get(occasion), their.get(occasion)
+        if a is None or b is None:
+            side = "ours" if a is None else peer
+            problems.append(f"occasion {occasion}: missing from {side}")
+        elif a != b:
+            problems.append(f"occasion {occasion}: ours {a}, {peer} {b}")
     return problems

@@ -5,15 +5,16 @@
     python bench/run.py --store S.db --before OLD/src   # also refresh and re-fold, A/B
 
 Runs, in order: the import (``bench_import.py --commands``: ``ingest --no-refresh`` and a
-full ``ingest``), a repeated ``metrics`` beside polars, DuckDB and pandas
-(``bench_metrics.py``), the whole command's start-up and a repeated ``metrics`` in wall
-and CPU seconds (``bench_startup.py``; its ``--before REF`` adds an earlier commit), the
-refresh and a full re-fold (``bench_facts.py``), and an erasure (``bench_erase.py``);
-with ``--store``, refresh and re-fold of copies of that store, beside ``--before``'s
-version (``bench_facts.py --store``). Each prints its own table of seconds, events/s,
-peak memory and the ratios against the peers measured in the same run; this script
-prints them in turn and stops at the first benchmark that fails, or whose numbers
-disagree with a peer's.
+full ``ingest``); the first answer from a new file (``ingest`` + ``metrics``) and the same
+question again, beside polars, DuckDB and pandas reading the file (``bench_metrics.py``,
+which prints every ratio against them); the whole command's start-up and a repeated
+``metrics`` in wall and CPU seconds (``bench_startup.py``; its ``--before REF`` adds an
+earlier commit); the refresh and a full re-fold (``bench_facts.py``); and an erasure
+(``bench_erase.py``). With ``--store``, refresh and re-fold of copies of that store,
+beside ``--before``'s version (``bench_facts.py --store``). Each prints its own table of
+seconds, events/s, peak memory and the ratios against the peers measured in the same run;
+this script prints them in turn and stops at the first benchmark that fails, or whose
+numbers disagree with a peer's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ HERE = Path(__file__).parent
 
 BENCHMARKS = (
     ("import", ["bench_import.py", "--commands"]),
-    ("repeat metrics against polars, DuckDB and pandas", ["bench_metrics.py"]),
+    ("first answer and repeated metrics against polars, DuckDB and pandas", ["bench_metrics.py"]),
     ("start-up and a repeated metrics, the whole command", ["bench_startup.py"]),
     ("refresh and full re-fold", ["bench_facts.py"]),
     ("erasure", ["bench_erase.py"]),

@@ -54,6 +54,10 @@ def main() -> None:
     save(plot_timeline(history, WINDOW), str(out / "case_study_timeline.png"))
 
     prolific = list(histories(300, "prolific"))
+    save(
+        plot_timeline(prolific[0], Window(dt.date(2012, 1, 1), dt.date(2015, 12, 31))),
+        str(out / "prolific_timeline.png"),
+    )
     report = compute(
         [(h.offender_id, list(h.events)) for h in prolific],
         views=["days_by_sentencing_occasion", "cost"],

@@ -5,12 +5,14 @@ import itertools
 import statistics
 from collections import Counter
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.history import ALL_TIME, History, Window
+from offender_journey.metrics import compute
 from offender_journey.offender import days_by_occasion
 from offender_journey.views.occasions import (
     DaysByOccasion,
@@ -171,3 +173,29 @@ def test_days_by_occasion_gives_quartiles_per_occasion_without_changing_other_nu
     assert days.quartiles(1) == ((17.5, 32.5), (5.0, 5.0))
     assert days.quartiles(2) == ((None, None), (None, None))
     assert days.row(1)[0] == Measure(4, 25.0, 25.0)
+
+
+def test_a_resent_sentence_counts_only_its_latest_record():
+    """A sentence re-sent under its id with a corrected date: the earlier record counts nowhere."""
+    j = JourneyBuilder("O1")
+    first = sentenced(j, "2013-01-10", "2013-01-05", "2013-02-09", "2013-03-01")
+    second = sentenced(j, "2014-01-01", "2013-12-22", "2014-03-02", "2014-04-01")
+    wrong = next(e for e in j.events if getattr(e, "charge_ids", None) == (second.charge_id,))
+    j.extend(
+        [
+            attrs.evolve(
+                wrong,
+                event_id="O1-resent",
+                date=dt.date(2014, 4, 15),
+                recorded_at=dt.datetime(2014, 5, 1, tzinfo=dt.UTC),
+            )
+        ]
+    )
+    history = History.build("O1", j.events)
+    assert history.sentencing_occasions == (dt.date(2013, 3, 1), dt.date(2014, 4, 15))
+    result = days(j)
+    assert result.occasions == [1, 2]
+    assert result.row(2)[0].mean == 60  # the second charge, arrested 2014-01-01, convicted 03-02
+    assert first.charge_id != second.charge_id
+    report = compute([("O1", j.events)], views=["days_by_sentencing_occasion"])
+    assert report["days_by_sentencing_occasion"].occasions == [1, 2]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import attrs
 import pytest
 
 from offender_journey.builder import JourneyBuilder
@@ -154,3 +155,22 @@ def test_rates_and_json_keys() -> None:
     } == {"cohort": 2, "reoffenders": 1, "reoffences": 3, "binary_rate": 0.5, "frequency": 3.0}
     assert out["per_offender"] == 1.5
     assert Counts().binary_rate is None
+
+
+def test_a_resent_caution_is_one_index_event_on_its_latest_date() -> None:
+    """A caution re-sent under its id with a corrected date: the earlier record counts nowhere."""
+    j = cautioned_on("2014-12-20")
+    (caution,) = [e for e in j.events if type(e).__name__ == "Caution"]
+    j.extend(
+        [
+            attrs.evolve(
+                caution,
+                event_id="O1-resent",
+                date=dt.date(2015, 1, 10),
+                recorded_at=dt.datetime(2015, 2, 1, tzinfo=dt.UTC),
+            )
+        ]
+    )
+    history = History.build("O1", j.events)
+    assert index_event(history, Q1_2015) == (dt.date(2015, 1, 10), "caution")
+    assert index_event(history, Window(dt.date(2014, 12, 1), dt.date(2014, 12, 31))) is None

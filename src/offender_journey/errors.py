@@ -107,3 +107,7 @@ class MissingExtraError(OffenderJourneyError, ImportError):
 
 class EngineError(OffenderJourneyError):
     """A distributed engine could not run the work: no scheduler there, or a worker unfit."""
+
+
+class PlotError(OffenderJourneyError, ValueError):
+    """A picture cannot be written: a format matplotlib does not know, or no such folder."""

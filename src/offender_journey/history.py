@@ -378,15 +378,33 @@ class History:
         """Convicted charges (final outcome a conviction), by charge id."""
         return {k: v for k, v in self.outcomes.items() if isinstance(v, Conviction)}
 
+    def latest(self, kind: type[R], field: str) -> list[R]:
+        """The records of one introducing type that describe their thing, in valid-time order.
+
+        When several records carry the same id (``field``: ``sentence_id``, ``caution_id``,
+        …), the one appended last describes the thing and the earlier ones count nowhere.
+        """
+        records = self.of_type_recorded(kind)
+        key = attrgetter(field)
+        if len({key(record) for record in records}) == len(records):
+            return self.of_type(kind)  # no id re-sent: every record is the latest of its id
+        latest = {key(record): record for record in records}
+        return sorted(latest.values(), key=_DATE)
+
+    @cached_property
+    def sentences(self) -> list[Sentence]:
+        """Sentences in date order; a re-sent sentence id keeps the one appended last."""
+        return self.latest(Sentence, "sentence_id")
+
     @cached_property
     def sentencing_occasions(self) -> tuple[dt.date, ...]:
         """Distinct sentence dates over the whole history, in order: occasion k is index k-1."""
-        return tuple(sorted({s.date for s in self.of_type(Sentence)}))
+        return tuple(sorted({s.date for s in self.sentences}))
 
     @cached_property
     def cautions(self) -> list[Caution]:
-        """Effective cautions in date order."""
-        return self.of_type(Caution)
+        """Cautions in date order; a re-sent caution id keeps the one appended last."""
+        return self.latest(Caution, "caution_id")
 
     @cached_property
     def profile(self) -> OffenderProfile | None:

@@ -217,14 +217,14 @@ def atomic_output(path: str) -> Iterator[str]:
         )
         os.fchmod(fd, 0o600)  # whatever the umask
         os.close(fd)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path!r}: {exc}") from None
+    except OSError as exc:  # the reason only: the temporary file's name is ours, not the user's
+        raise UsageError(f"cannot write {path!r}: {exc.strerror}") from None
     try:
         yield temporary
         try:
             os.replace(temporary, path)
         except OSError as exc:
-            raise UsageError(f"cannot write {path!r}: {exc}") from None
+            raise UsageError(f"cannot write {path!r}: {exc.strerror}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -419,8 +419,11 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
     return 0
 
 
-def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
-    """Draw with :mod:`offender_journey.plot` into a PNG file, without any window popping up."""
+def check_picture(path: str | None) -> None:
+    """Before any work, refuse a ``--png`` file that cannot be written: matplotlib
+    missing, a format it does not know, or a folder that does not exist."""
+    if not path:
+        return
     try:
         # the plot extra (matplotlib)
         import matplotlib
@@ -430,6 +433,19 @@ def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: A
 
         raise MissingExtraError("--png", "plot", "matplotlib") from None
     matplotlib.use("Agg")
+    # start-up: loaded by the commands that draw
+    from ..plot.style import output_format
+
+    output_format(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path!r}: there is no folder {os.path.dirname(path)!r}")
+
+
+def draw(path: str, function: str, *arguments: Any, dpi: int = 130, **options: Any) -> None:
+    """Draw with :mod:`offender_journey.plot` into a picture file (the format its suffix
+    names), without any window popping up."""
+    check_picture(path)
     # start-up: loaded by the commands that use it
     from .. import plot
 

@@ -13,6 +13,7 @@ from ._common import (
     add_store,
     add_window,
     at_least,
+    check_picture,
     draw,
     print_json,
     refuse_overwriting,
@@ -25,6 +26,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from ..metrics import VIEWS
 
     refuse_overwriting("--png", args.png, store=args.store)
+    check_picture(args.png)
     views: Sequence[str] | None = None
     if args.all:
         views = list(VIEWS)

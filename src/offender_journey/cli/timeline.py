@@ -11,6 +11,7 @@ from ._common import (
     add_store,
     add_window,
     at_least,
+    check_picture,
     draw,
     open_existing,
     print_json,
@@ -24,6 +25,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     from ..metrics import timeline
 
     refuse_overwriting("--png", args.png, store=args.store)
+    check_picture(args.png)
     window = window_of(args)
     store = open_existing(args.store)
     try:
@@ -45,6 +47,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
             window,
             size=args.size,
             title=args.title,
+            cases=args.cases,
             dpi=args.dpi,
         )
     if args.json:
@@ -78,7 +81,10 @@ def register(commands: Commands) -> None:
     )
     timeline.add_argument("offender_id", metavar="OFFENDER_ID", help="whose timeline")
     timeline.add_argument(
-        "--png", metavar="FILE", help="also draw the IDIOM-style picture into this PNG (plot extra)"
+        "--png",
+        metavar="FILE",
+        help="also draw the IDIOM-style picture into this file: PNG, or SVG, PDF … by its "
+        "suffix (plot extra)",
     )
     timeline.add_argument(
         "--size",
@@ -88,6 +94,14 @@ def register(commands: Commands) -> None:
         help="picture size in inches, width x height (default 13x7)",
     )
     timeline.add_argument("--title", help="picture title (default: the offender id)")
+    timeline.add_argument(
+        "--cases",
+        choices=("auto", "bars", "counts"),
+        default="auto",
+        help="court cases in the picture: a bar per case, in rows that do not overlap "
+        "(bars), or cases open and appearances per month (counts); default auto: bars "
+        "while they fit in four rows",
+    )
     timeline.add_argument(
         "--dpi",
         type=at_least(1),

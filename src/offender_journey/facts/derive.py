@@ -287,7 +287,7 @@ def _follow_up(day: dt.date) -> tuple[dt.date, dt.date]:
 
 def _charge_occasions(history: History) -> tuple[ChargeOccasionRow, ...]:
     """Convicted, known charges listed in sentences: once per (occasion, charge)."""
-    sentences = history.of_type(Sentence)
+    sentences = history.sentences
     if not sentences:
         return ()
     ordinal = {day: k for k, day in enumerate(history.sentencing_occasions, start=1)}
@@ -364,7 +364,7 @@ def _charges(
 
 def _sentencing_occasions(history: History) -> tuple[SentencingOccasionRow, ...]:
     by_day: dict[dt.date, list[Sentence]] = {}
-    for sentence in history.of_type(Sentence):
+    for sentence in history.sentences:
         by_day.setdefault(sentence.date, []).append(sentence)
     rows = []
     for k, day in enumerate(history.sentencing_occasions, start=1):

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Literal
 
 from ..dates import age_on
-from ..events import Caution, Disposal, ReleasedOnLicence, Sentence
+from ..events import Disposal, ReleasedOnLicence
 from ..history import History
 
 __all__ = ["AgeGroup", "IndexKind", "age_group", "index_candidates", "latest_recorded"]
@@ -27,12 +27,12 @@ def index_candidates(history: History) -> list[tuple[dt.date, int, IndexKind, st
     release (2).
     """
     candidates: list[tuple[dt.date, int, IndexKind, str]] = []
-    for caution in history.of_type(Caution):
+    for caution in history.cautions:
         candidates.append((caution.date, 0, "caution", caution.event_id))
-    for sentence in history.of_type(Sentence):
+    for sentence in history.sentences:
         if sentence.disposal is not Disposal.IMMEDIATE_CUSTODY:
             candidates.append((sentence.date, 1, "court_non_custodial", sentence.event_id))
-    for release in history.of_type(ReleasedOnLicence):
+    for release in history.latest(ReleasedOnLicence, "licence_id"):
         candidates.append((release.date, 2, "release_from_custody", release.event_id))
     return candidates
 
