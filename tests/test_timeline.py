@@ -264,12 +264,17 @@ def test_identity_records_are_listed_and_change_no_view(
     assert {e.event_id for e in both.events if e.TYPE == "person_recorded"} == {
         e.event_id for e in people
     }
-    # In the fact tables it is one more event of the record, and nothing else.
+    # In the fact tables it is one more event of the record, and its invalid identifiers
+    # are data-quality issues; nothing else.
     with_people = derive(History.build("O1", mixed, AS_OF))
     without = derive(History.build("O1", events, AS_OF))
-    counted = {"offenders", "effective_events"}
+    counted = {"offenders", "effective_events", "quality_issues"}
     for table in (f.name for f in attrs.fields(type(without)) if f.name not in counted):
         assert getattr(with_people, table) == getattr(without, table)
+    issues = [r for r in with_people.quality_issues if not r.code.startswith("invalid_")]
+    assert [r._replace(seq=0) for r in issues] == [
+        r._replace(seq=0) for r in without.quality_issues
+    ]
     (row,), (plain,) = with_people.offenders, without.offenders
     assert row._replace(events=plain.events, latest_recorded_at=None) == plain._replace(
         latest_recorded_at=None

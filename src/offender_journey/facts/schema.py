@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 

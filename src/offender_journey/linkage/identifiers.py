@@ -230,8 +230,8 @@ def checked_identifiers(record: PersonRecorded) -> list[Checked]:
 
     >>> from offender_journey.builder import JourneyBuilder
     >>> person = JourneyBuilder("P1").person("2014-01-01", pnc_id="02/73319Z", crn="X12")
-    >>> [(c.field, c.valid) for c in checked_identifiers(person)]
-    [('pnc_id', True), ('crn', False)]
+    >>> {c.field: c.valid for c in checked_identifiers(person)}
+    {'pnc_id': True, 'crn': False}
     """
     given = ((field, getattr(record, field)) for field in IDENTIFIER_FIELDS)
     return [check(field, value) for field, value in given if value is not None]
