@@ -19,6 +19,11 @@ EXPECTED = {
         "suspended_sentence",
     ],
     "make_pictures.py": ["pictures written to "],
+    "iom_panel_pack.py": [
+        "IOM panel pack: 3 of 60 people selected on 2016-12-31",
+        "S5-O000023: 2-year score 75 % (50-74 %) with burglary",
+        "written to ",
+    ],
     "iom_cohort.py": [
         "IOM cohort: ",
         "Reoffending (index events July-September 2014): cohort ",
@@ -30,7 +35,7 @@ EXPECTED = {
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_example_runs(script, tmp_path):
     # Scripts that write files get a temporary directory, so tests never touch docs/.
-    extra = [str(tmp_path)] if script == "make_pictures.py" else []
+    extra = [str(tmp_path)] if script in ("make_pictures.py", "iom_panel_pack.py") else []
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *extra],
         capture_output=True,

@@ -60,6 +60,9 @@ _COMMANDS: dict[str, _Command] = {
     "quality": _Command(
         "quality", "the data-quality report: stored facts that are not trusted, by kind"
     ),
+    "report": _Command(
+        "report", "a case report for panels: one accessible HTML page per person or IOM cohort"
+    ),
     "changes": _Command(
         "changes",
         "explain a revision: the numbers as of two times and what was recorded between",

@@ -29,10 +29,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return show_view(args, "history_bands")
 
 
-def _cmd_iom(args: argparse.Namespace) -> int:
+def rule_of(args: argparse.Namespace) -> Any:
+    """The IOM rule the options of :func:`add_rule_options` describe (the London preset by
+    default, named "custom rule" once any value differs)."""
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.iom import LONDON, IomCohort, IomProjection
+    from ..views.iom import LONDON
 
     categories = args.categories or LONDON.categories
     if args.lower_threshold > args.threshold:
@@ -45,7 +46,7 @@ def _cmd_iom(args: argparse.Namespace) -> int:
         LONDON.look_back_months,
         LONDON.categories,
     )
-    rule = attrs.evolve(
+    return attrs.evolve(
         LONDON,
         name="custom rule" if custom else LONDON.name,
         threshold=args.threshold,
@@ -54,7 +55,14 @@ def _cmd_iom(args: argparse.Namespace) -> int:
         categories=categories,
         prefer_assessed=not args.computed_only,
     )
-    projection = IomProjection(rule=rule, on=args.on)
+
+
+def _cmd_iom(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
+    from ..metrics import View
+    from ..views.iom import IomCohort, IomProjection
+
+    projection = IomProjection(rule=rule_of(args), on=args.on)
     return show_view(args, View(projection, IomCohort), listing=args.list)
 
 
@@ -126,6 +134,45 @@ def _targets_arg(text: str) -> dict[str, int]:
     return days
 
 
+def add_rule_options(parser: argparse.ArgumentParser) -> None:
+    """``--on`` and the options of the IOM rule (read back by :func:`rule_of`)."""
+    parser.add_argument("--on", type=date_arg, metavar="DATE", help="the selection day")
+    parser.add_argument(
+        "--threshold",
+        type=share_arg,
+        default=0.75,
+        metavar="SHARE",
+        help="2-year score selected whatever the offending: a share from 0 to 1, or a "
+        "percentage written with %% (default 0.75)",
+    )
+    parser.add_argument(
+        "--lower-threshold",
+        type=share_arg,
+        default=0.50,
+        metavar="SHARE",
+        help="lower 2-year score selected with recent qualifying offences (default 0.50)",
+    )
+    parser.add_argument(
+        "--categories",
+        type=_categories_arg,
+        metavar="LIST",
+        help="qualifying offence categories, comma-separated "
+        "(default robbery,burglary_domestic,burglary_other)",
+    )
+    parser.add_argument(
+        "--look-back",
+        type=at_least(1),
+        default=12,
+        metavar="MONTHS",
+        help="months of recent offending to look at (default 12)",
+    )
+    parser.add_argument(
+        "--computed-only",
+        action="store_true",
+        help="ignore supplied risk_assessed scores; use OGRS3 computed here",
+    )
+
+
 def register(commands: Commands) -> None:
     """Add this module's command(s) to the parser."""
 
@@ -162,45 +209,11 @@ def register(commands: Commands) -> None:
         "Default: the London preset as described in 2015 (unconfirmed): 2-year score >= 75 %, "
         "or 50-74 % with robbery or burglary in the previous 12 months. See docs/risk_and_iom.md.",
     )
-    iom.add_argument("--on", type=date_arg, metavar="DATE", help="the selection day")
-    iom.add_argument(
-        "--threshold",
-        type=share_arg,
-        default=0.75,
-        metavar="SHARE",
-        help="2-year score selected whatever the offending: a share from 0 to 1, or a "
-        "percentage written with %% (default 0.75)",
-    )
-    iom.add_argument(
-        "--lower-threshold",
-        type=share_arg,
-        default=0.50,
-        metavar="SHARE",
-        help="lower 2-year score selected with recent qualifying offences (default 0.50)",
-    )
-    iom.add_argument(
-        "--categories",
-        type=_categories_arg,
-        metavar="LIST",
-        help="qualifying offence categories, comma-separated "
-        "(default robbery,burglary_domestic,burglary_other)",
-    )
-    iom.add_argument(
-        "--look-back",
-        type=at_least(1),
-        default=12,
-        metavar="MONTHS",
-        help="months of recent offending to look at (default 12)",
-    )
+    add_rule_options(iom)
     iom.add_argument(
         "--list",
         action="store_true",
         help="also list every selected offender with the reason (long: one line each)",
-    )
-    iom.add_argument(
-        "--computed-only",
-        action="store_true",
-        help="ignore supplied risk_assessed scores; use OGRS3 computed here",
     )
     iom.set_defaults(handler=_cmd_iom)
     cost = view_command(
