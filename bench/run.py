@@ -9,8 +9,9 @@ full ``ingest``); the first answer from a new file (``ingest`` + ``metrics``) an
 question again, beside polars, DuckDB and pandas reading the file (``bench_metrics.py``,
 which prints every ratio against them); the whole command's start-up and a repeated
 ``metrics`` in wall and CPU seconds (``bench_startup.py``; its ``--before REF`` adds an
-earlier commit); the refresh and a full re-fold (``bench_facts.py``); and an erasure
-(``bench_erase.py``). With ``--store``, refresh and re-fold of copies of that store,
+earlier commit); the refresh and a full re-fold (``bench_facts.py``); an erasure
+(``bench_erase.py``); and one person's facts and timeline at doubling sizes
+(``bench_one_person.py``). With ``--store``, refresh and re-fold of copies of that store,
 beside ``--before``'s version (``bench_facts.py --store``). Each prints its own table of
 seconds, events/s, peak memory and the ratios against the peers measured in the same run;
 this script prints them in turn and stops at the first benchmark that fails, or whose
@@ -33,6 +34,7 @@ BENCHMARKS = (
     ("start-up and a repeated metrics, the whole command", ["bench_startup.py"]),
     ("refresh and full re-fold", ["bench_facts.py"]),
     ("erasure", ["bench_erase.py"]),
+    ("one person with very many events: growth of every fold", ["bench_one_person.py"]),
 )
 
 

@@ -245,3 +245,39 @@ def test_pg_roles_prints_its_sql(capsys: pytest.CaptureFixture[str]) -> None:
     assert "GRANT SELECT, INSERT ON events TO offender_journey_writer" in text
     assert "effective_events" in text
     assert "{" not in text
+
+
+def test_the_documented_roles_run_the_whole_workflow(
+    postgres_url: str, cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As docs/postgres.md sets them up: the writer ingests, the follower follows, the reader
+    asks every view; each with its own login, none with more than its group's grants."""
+
+    def as_user(name: str) -> str:
+        return postgres_url.replace("postgres@", f"{name}@", 1)
+
+    assert main(["pg-roles", "--store", postgres_url]) == 0
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        for login, group in [("intake", "writer"), ("facts", "follower"), ("analyst", "reader")]:
+            admin.execute(f"DROP ROLE IF EXISTS {login}")  # type: ignore[arg-type]
+            admin.execute(f"CREATE ROLE {login} LOGIN IN ROLE offender_journey_{group}")  # type: ignore[arg-type]
+    capsys.readouterr()
+
+    code = main(["ingest", str(cohort), "--store", as_user("intake"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    stored = json.loads(captured.out)["stored"]
+    assert stored > 0
+    assert "Traceback" not in captured.err
+
+    assert main(["follow", "--store", as_user("facts"), "--once"]) == 0
+    capsys.readouterr()
+
+    sqlite = str(tmp_path / "same.db")
+    assert main(["ingest", str(cohort), "--store", sqlite]) == 0
+    capsys.readouterr()
+    for view in ["metrics", "reoffending", "history", "iom", "cost", "warrants", "quality"]:
+        code = main([view, "--store", as_user("analyst"), "--json"])
+        captured = capsys.readouterr()
+        assert code == 0, f"{view}: {captured.err}"
+        assert json.loads(captured.out) == run_json(capsys, view, "--store", sqlite), view

@@ -57,6 +57,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 __all__ = [
     "UPCASTERS",
+    "MAX_NESTING",
     "Codec",
     "describe_error",
     "dumps",
@@ -76,6 +77,33 @@ Upcaster = Callable[[RawEvent], RawEvent]
 
 
 # --- JSON text ----------------------------------------------------------------------
+
+#: The deepest a line may nest objects and lists (the event itself is one level). An event
+#: needs three; the standard library's parser fails at about a thousand and orjson's at
+#: 1,024, so a bound of our own makes a line mean the same with either parser.
+MAX_NESTING: Final = 64
+
+#: A JSON string (skipped whole) or one bracket.
+_BRACKET: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse ``text`` nested deeper than :data:`MAX_NESTING`, before any parser sees it.
+
+    A line with no more brackets than the bound cannot exceed it (two counts, the usual
+    case); otherwise its brackets outside strings are followed one by one.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        token = match.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ValueError(f"nested more than {MAX_NESTING} levels deep")
+        elif token == "]" or token == "}":
+            depth -= 1
 
 
 def loads(text: str | bytes) -> Any:
@@ -101,7 +129,8 @@ def parse_object(text: str | bytes) -> Any:
     the objects directly in it) hold keys, no key is given twice. Otherwise: outside
     strings, a line's colons are exactly its keys, so when the parsed object written
     back holds fewer colons than the line (or the line spells a colon as an escape),
-    the standard library parses it again and names the duplicate.
+    the standard library parses it again and names the duplicate. Nesting deeper than
+    :data:`MAX_NESTING` is refused the same way with either parser.
 
     Raises:
         ValueError: the text is not one valid JSON document with unique keys.
@@ -109,6 +138,7 @@ def parse_object(text: str | bytes) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
+        _check_nesting(text)
         if orjson is not None:
             value = orjson.loads(text)
             if type(value) is not dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 
 import attrs
@@ -111,3 +112,34 @@ class EngineError(OffenderJourneyError):
 
 class PlotError(OffenderJourneyError, ValueError):
     """A picture cannot be written: a format matplotlib does not know, or no such folder."""
+
+
+#: ``errno`` values that mean the machine, not the input or the user: a full disk or
+#: quota, a file grown past its limit, a failing or read-only disk.
+_MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+#: SQLite's primary result codes for the same (``SQLITE_IOERR``, ``SQLITE_FULL``).
+_MACHINE_SQLITE_CODES = frozenset({10, 13})
+#: PostgreSQL's SQLSTATEs for the same (``disk_full``, ``io_error``).
+_MACHINE_SQLSTATES = frozenset({"53100", "58030"})
+
+
+def machine_fault(exc: BaseException) -> BaseException | None:
+    """The fault of the machine behind ``exc`` (it, or what it was raised from), if any.
+
+    A full disk or a failing one reaches callers as an ``OSError``, a SQLite or a
+    PostgreSQL error, possibly wrapped in one of ours; the command line answers all of
+    them alike (exit code 3), however deep in the chain they are.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain is short; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and seen.errno in _MACHINE_ERRNOS:
+            return seen
+        code = getattr(seen, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in _MACHINE_SQLITE_CODES:
+            return seen
+        if getattr(seen, "sqlstate", None) in _MACHINE_SQLSTATES:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import html
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,11 +30,48 @@ from .errors import MissingExtraError
 if TYPE_CHECKING:
     from .events import Event
 
-__all__ = ["Column", "Table", "Tabular", "events_table", "plural", "require_pandas"]
+__all__ = [
+    "Column",
+    "Table",
+    "Tabular",
+    "events_table",
+    "plural",
+    "printable",
+    "require_pandas",
+]
 
 Kind = Literal["str", "category", "int", "float", "date", "datetime", "bool"]
 #: How a number reads in text: a share shown as a percentage, pounds, or as it is.
 Unit = Literal["", "share", "gbp"]
+
+
+#: Characters that must never reach a terminal as they are: control characters (a NUL, an
+#: escape sequence, a line break inside a value that forges a line), line separators and
+#: the bidirectional controls that make text read other than it is stored.
+_HIDDEN = [*range(0x20), *range(0x7F, 0xA0), 0x61C, 0x200E, 0x200F, 0x2028, 0x2029]
+_HIDDEN += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPES = {chr(c): (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _HIDDEN}
+_ESCAPES |= {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_IN_VALUE = re.compile("[" + re.escape("".join(_ESCAPES)) + "]")
+#: The same, keeping line breaks and tabs: for whole texts, whose lines are their own.
+_IN_TEXT = re.compile("[" + re.escape("".join(c for c in _ESCAPES if c not in "\n\t")) + "]")
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with every control and bidirectional character written as an escape.
+
+    What text output shows of stored values (ids above all) goes through here, so one
+    value cannot forge a line, clear a terminal or reverse what follows it; JSON output
+    escapes them itself. ``lines=True`` keeps line breaks and tabs (a whole text).
+
+    Examples:
+        >>> print(printable("O1\\nO2\\u202e"))
+        O1\\nO2\\u202e
+    """
+    pattern = _IN_TEXT if lines else _IN_VALUE
+    if pattern.search(text) is None:  # the common case: nothing to escape, found in C
+        return text
+    return pattern.sub(lambda found: _ESCAPES[found.group()], text)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -84,7 +122,7 @@ class Column:
             return f"{value:.1f}" if self.kind == "float" else f"{value:.4g}"
         if isinstance(value, dt.date):
             return value.isoformat()
-        return str(value)
+        return printable(str(value))
 
     @property
     def numeric(self) -> bool:
@@ -156,7 +194,7 @@ class Table:
             ).rstrip()
             for r in cells
         ]
-        return "\n".join([self.title, *lines] if title else lines)
+        return "\n".join([printable(self.title), *lines] if title else lines)
 
 
 class Tabular(abc.ABC):

@@ -53,7 +53,7 @@ from .folds.episodes import (
 )
 from .history import ALL_TIME, History, Window, as_of_date
 from .offender import conversion
-from .tables import Column, Table, Tabular
+from .tables import Column, Table, Tabular, printable
 from .views.conversion import Conversion
 
 __all__ = [
@@ -401,7 +401,7 @@ class Timeline(Tabular):
             tuple((e.date, e.TYPE, _describe(e)) for e in self.events),
         )
         lines = [
-            f"Timeline of {self.offender_id}, {start} to {end}",
+            f"Timeline of {printable(self.offender_id)}, {start} to {end}",
             "",
             str(self.summary),
             f"flagged offences by kind: {flagged}",

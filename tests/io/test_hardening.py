@@ -6,7 +6,8 @@ import gc
 import io
 import json
 import sqlite3
-from collections.abc import Sequence
+import tracemalloc
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,18 @@ from hypothesis import strategies as st
 
 from offender_journey.cli import ingest as ingest_command
 from offender_journey.cli import main
+from offender_journey.codec import MAX_NESTING
 from offender_journey.events import Arrest, EventRetracted
 from offender_journey.history import History, _effective_ids
-from offender_journey.io import ImportInterruptedError, Rejection, import_jsonl, write_rejection
-from offender_journey.io.importing import KEEP_REJECTIONS, KEEP_TEXT_BYTES
+from offender_journey.io import (
+    ImportInterruptedError,
+    ImportReport,
+    Rejection,
+    import_csv,
+    import_jsonl,
+    write_rejection,
+)
+from offender_journey.io.importing import KEEP_REJECTIONS, KEEP_TEXT_BYTES, MAX_LINE_BYTES
 from offender_journey.store import InMemoryStore, SQLiteStore
 
 
@@ -256,3 +265,103 @@ def test_retractions_resolve_as_before_cycles_included(edges: list[tuple[int, in
             )
         )
     assert _effective_ids(events) == _recursive_reference(events)
+
+
+# --- nesting: the same bound with either parser -------------------------------------------
+
+
+@pytest.mark.parametrize("with_orjson", [True, False], ids=["orjson", "stdlib"])
+@pytest.mark.parametrize("depth", [MAX_NESTING - 1, MAX_NESTING, 200, 1_000, 100_000])
+def test_nesting_is_bounded_the_same_with_either_parser(
+    depth: int, with_orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not with_orjson:
+        monkeypatch.setattr("offender_journey.codec.orjson", None)
+    # The event object is one level: an extra field nested ``depth - 1`` levels makes ``depth``.
+    extra = b"[" * (depth - 1) + b"]" * (depth - 1)
+    nested = arrest("deep")[:-1] + b', "x": ' + extra + b"}"
+    quoted = arrest("quoted")[:-1] + b', "x": "' + b"[{" * 1_000 + b'"}'
+    report = import_jsonl(source([nested, quoted]), store := InMemoryStore())
+    if depth <= MAX_NESTING:
+        assert (report.stored, report.rejected) == (2, 0)
+    else:
+        assert (report.stored, report.rejected) == (1, 1)
+        (problem,) = report.rejections[0].problems
+        assert f"nested more than {MAX_NESTING} levels deep" in problem.reason
+    every_view_runs(store)
+
+
+def test_what_was_stored_with_orjson_reads_back_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = arrest("deep")[:-1] + b', "x": ' + b"[" * 999 + b"]" * 999 + b"}"
+    with SQLiteStore(tmp_path / "j.db") as store:
+        import_jsonl(source([arrest("e1"), deep]), store)
+    monkeypatch.setattr("offender_journey.codec.orjson", None)
+    monkeypatch.setattr("offender_journey.codec._parse", json.loads)
+    with SQLiteStore(tmp_path / "j.db") as store:
+        import_jsonl(source([arrest("e2")]), store)
+        assert store.count_events() == 2
+        every_view_runs(store)
+
+
+# --- a huge line costs no more memory than the longest line allowed ------------------------
+
+
+def _peak_bytes(run: Callable[[], ImportReport]) -> tuple[ImportReport, int]:
+    tracemalloc.start()
+    try:
+        report = run()
+        return report, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+HUGE = 30_000_000
+
+
+def test_a_line_over_the_limit_is_refused_while_it_is_read(tmp_path: Path) -> None:
+    events = tmp_path / "huge.jsonl"
+    with open(events, "wb") as out:
+        out.write(arrest("e1") + b"\n")
+        out.write(b'{"type": "arrest", "x": "' + b"y" * HUGE + b'"}\r\n')
+        out.write(arrest("e2") + b"\n")
+        out.write(b"z" * HUGE)  # and no line break at the end of the file
+    store = InMemoryStore()
+    with open(tmp_path / "rejects.tsv", "wb") as rejects:
+        report, peak = _peak_bytes(
+            lambda: import_jsonl(events, store, on_reject=lambda r: write_rejection(rejects, r))
+        )
+    assert (report.stored, report.rejected) == (2, 2)
+    assert [r.line for r in report.rejections] == [2, 4]
+    reasons = [r.problems[0].reason for r in report.rejections]
+    assert reasons == [
+        f"line of {HUGE + 27:,} bytes; an event may take at most {MAX_LINE_BYTES:,}",
+        f"line of {HUGE:,} bytes; an event may take at most {MAX_LINE_BYTES:,}",
+    ]
+    assert peak < 5 * MAX_LINE_BYTES
+    assert store.count_events() == 2
+    kept = (tmp_path / "rejects.tsv").read_bytes().split(b"\n")
+    assert [row.split(b"\t")[0] for row in kept[:-1]] == [b"2", b"4"]
+    assert all(len(row) < 2 * MAX_LINE_BYTES for row in kept)
+
+
+def test_a_csv_line_over_the_limit_is_refused_while_it_is_read(tmp_path: Path) -> None:
+    extract = tmp_path / "huge.csv"
+    with open(extract, "w", encoding="utf-8", newline="") as out:
+        out.write("type,event_id,offender_id,date,arrest_id\n")
+        out.write("arrest,e1,O1,2014-01-01,a1\n")
+        out.write("arrest,e2,O1,2014-01-01," + "y" * HUGE + "\n")
+        out.write('arrest,e3,O1,2014-01-01,"a\n3"\n')
+        out.write('arrest,e4,O1,2014-01-01,"a4\n' + "y" * HUGE + '"\n')
+        out.write("arrest,e5,O1,2014-01-01,a5\n")
+    store = InMemoryStore()
+    report, peak = _peak_bytes(lambda: import_csv(extract, store))
+    assert peak < 5 * MAX_LINE_BYTES
+    assert report.stored == 3
+    assert [(r.line, r.problems[0].reason) for r in report.rejections] == [
+        (3, f"line of {HUGE + 24:,} characters; an event may take at most {MAX_LINE_BYTES:,}"),
+        (6, f"not valid CSV: line 7 is longer than {MAX_LINE_BYTES:,} characters"),
+        (7, f"line of {HUGE + 1:,} characters; an event may take at most {MAX_LINE_BYTES:,}"),
+    ]
+    assert {e.event_id for _, stream in store.read_all() for e in stream} == {"e1", "e3", "e5"}

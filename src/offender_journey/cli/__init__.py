@@ -6,20 +6,23 @@ This module only assembles them, and imports only the module of the command bein
 the table :data:`_COMMANDS` names every command, its module and its one-line help, so
 ``--help`` lists them all without loading any (start-up time is most of a repeated
 ``metrics``). Exit codes: 0 success, 1 the job ran but some input was rejected, 2 usage
-errors (bad arguments, unreadable files, unsafe output paths), 75 (``EX_TEMPFAIL``) the
-store was busy with another writer for too long: try again.
+errors (bad arguments, unreadable files, unsafe output paths), 3 the machine failed (a
+full disk, a failing one, standard output that cannot be written: the message says what
+was done and what to do), 75 (``EX_TEMPFAIL``) the store was busy with another writer for
+too long: try again.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO, cast
 
-from ._common import EXIT_BUSY, UsageError
+from ._common import AFTER_FAULT, EXIT_BUSY, EXIT_FAULT, MEND_FAULT, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -155,6 +158,57 @@ def _survive_any_encoding() -> None:
             stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
+class _PrintableOutput:
+    """Standard output as a command sees it: every write goes through one escaping.
+
+    Whatever a command prints (tables, messages, ids in a sentence) reaches the terminal
+    with control and bidirectional characters escaped (:func:`~offender_journey.tables.printable`,
+    line breaks kept), so no stored value can clear a screen or turn text around; JSON
+    escapes them itself, and ``\\u202e`` written into a JSON string means the same string.
+    Tables escape line breaks inside values too, so an id cannot forge a row.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        from ..tables import printable
+
+        self._stream = stream
+        self._printable = printable
+
+    def write(self, text: str) -> int:
+        try:
+            self._stream.write(self._printable(text, lines=True))
+        except OSError as exc:
+            raise _OutputError(exc) from exc
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _OutputError(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _OutputError(Exception):
+    """Standard output could not be written (a full disk, a closed pipe)."""
+
+    def __init__(self, cause: OSError) -> None:
+        self.cause = cause
+        super().__init__(f"cannot write the output: {cause.strerror or cause}")
+
+
+def _drop_output() -> None:
+    """Point standard output at the null device: what is still buffered cannot fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.__stdout__.fileno())  # type: ignore[union-attr]
+        os.close(null)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _survive_any_encoding()
@@ -163,20 +217,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)  # bad arguments: usage message and SystemExit(2)
     # start-up: loaded by the commands that use it
-    from ..errors import OffenderJourneyError, StoreBusyError
+    from ..errors import OffenderJourneyError, StoreBusyError, machine_fault
 
     handler: Callable[[argparse.Namespace], int] = args.handler
+    stdout, sys.stdout = sys.stdout, cast(TextIO, _PrintableOutput(sys.stdout))
     try:
-        return handler(args)
-    except StoreBusyError as exc:
-        print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (UsageError, OffenderJourneyError) as exc:
-        print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # e.g. piped into `head`
-        sys.stderr.close()
-        return 0
+        code = handler(args)
+        sys.stdout.flush()  # here, so that a full disk under the output is seen here
+        return code
+    except _OutputError as exc:
+        if isinstance(exc.cause, BrokenPipeError):  # e.g. piped into `head`
+            sys.stderr.close()
+            return 0
+        _drop_output()
+        print(f"offender-journey {args.command}: {exc}; {MEND_FAULT}", file=sys.stderr)
+        return EXIT_FAULT
+    except Exception as exc:
+        if (fault := machine_fault(exc)) is not None:  # a full disk, a failing one
+            after = getattr(args, "after_fault", AFTER_FAULT)
+            print(
+                f"offender-journey {args.command}: the machine failed ({fault}): {after}; "
+                f"{MEND_FAULT}",
+                file=sys.stderr,
+            )
+            return EXIT_FAULT
+        if isinstance(exc, StoreBusyError):
+            print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
+            return EXIT_BUSY
+        if isinstance(exc, UsageError | OffenderJourneyError):
+            print(f"offender-journey {args.command}: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, BrokenPipeError):
+            sys.stderr.close()
+            return 0
+        raise
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,11 @@ from typing import Any, TypeAlias
 from ..progress import Progress
 
 __all__ = [
+    "AFTER_FAULT",
     "EXIT_BUSY",
+    "EXIT_FAULT",
+    "MEND_FAULT",
+    "NO_NUMBERS",
     "Commands",
     "UsageError",
     "add_engine",
@@ -44,6 +48,15 @@ DEFAULT_STORE = "journeys.db"
 
 #: Exit code when the store stayed busy with another writer for too long (``EX_TEMPFAIL``).
 EXIT_BUSY = 75
+#: Exit code when the machine failed part-way: a full disk, an I/O error.
+EXIT_FAULT = 3
+#: What a command that met a fault of the machine says it did, unless it says otherwise
+#: (``set_defaults(after_fault=...)``): every write is all or nothing.
+AFTER_FAULT = "nothing was changed (what a command writes, it writes whole or not at all)"
+#: What a view command that met one says it did.
+NO_NUMBERS = "no numbers: the fact tables could not be brought up to date (they are as they were)"
+#: What to do then.
+MEND_FAULT = "free some space (or mend the disk), then run the same command again"
 
 #: What each command module's ``register(commands)`` adds its sub-parser to.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -205,18 +218,14 @@ def atomic_output(path: str) -> Iterator[str]:
 
     Nobody ever sees half an output, a failure leaves any earlier file as it was, and
     the file is readable by its owner only (outputs hold offenders' records). Yields
-    the temporary file's path (same suffix, so writers that go by suffix still can).
+    the temporary file's path (same suffix, so writers that go by suffix still can);
+    what a killed run left beside ``path`` is removed first (see
+    :mod:`~offender_journey.io.workfiles`).
     """
-    import tempfile  # here: most commands write no file
+    from ..io.workfiles import work_file  # here: most commands write no file
 
-    folder = os.path.dirname(os.path.abspath(path))
-    name = os.path.basename(path)
     try:
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{name}.", suffix=os.path.splitext(name)[1], dir=folder
-        )
-        os.fchmod(fd, 0o600)  # whatever the umask
-        os.close(fd)
+        temporary = work_file(path)
     except OSError as exc:  # the reason only: the temporary file's name is ours, not the user's
         raise UsageError(f"cannot write {path!r}: {exc.strerror}") from None
     try:

@@ -20,6 +20,7 @@ from ._common import (
 def _cmd_changes(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
     from ..revisions import revision
+    from ..tables import printable
 
     window = window_of(args)
     store = open_existing(args.store)
@@ -36,7 +37,7 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     if args.by_offender:
         print("\nEvents recorded between, by offender")
         for offender_id, count in sorted(result.by_offender.items()):
-            print(f"{offender_id}  {count}")
+            print(f"{printable(offender_id)}  {count}")
     return 0
 
 

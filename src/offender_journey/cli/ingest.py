@@ -11,9 +11,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import StoreBusyError
+from ..errors import StoreBusyError, machine_fault
 from ..events import SOURCE_NAME
-from ..facts import keeps_facts, refresh_facts
+from ..facts import keeps_facts, may_refresh, refresh_facts
 from ..io import (
     CsvMapping,
     ImportInterruptedError,
@@ -27,6 +27,7 @@ from ..io import (
 from ..store import BUSY_TIMEOUT, open_store
 from ._common import (
     EXIT_BUSY,
+    EXIT_FAULT,
     Commands,
     UsageError,
     add_json,
@@ -77,10 +78,6 @@ def _source_name(text: str) -> str:
     return text
 
 
-#: Exit code of an import the machine interrupted (disk full, I/O error).
-EXIT_INTERRUPTED = 3
-
-
 def _cmd_ingest(args: argparse.Namespace) -> int:
     source = args.events
     if source != "-" and not os.path.isfile(source):
@@ -90,58 +87,95 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         raise UsageError(f"the input {source!r} is the store itself")
     rejects: IO[bytes] | None = None
     refreshed: RefreshReport | None = None
-    with contextlib.ExitStack() as stack:
-        if args.rejects:
-            temporary = stack.enter_context(atomic_output(args.rejects))
-            rejects = stack.enter_context(open(temporary, "wb"))
-        store = open_store(args.store, create=True, busy_timeout=args.wait)
-        stack.callback(store.close)
-        if args.key_file:
-            # start-up: loaded when the command runs
-            from ..keys import load_key
+    fault: ImportInterruptedError | None = None
+    refresh_fault: Exception | None = None
+    left_to_follower = False
+    try:
+        with contextlib.ExitStack() as stack:
+            if args.rejects:
+                temporary = stack.enter_context(atomic_output(args.rejects))
+                rejects = stack.enter_context(open(temporary, "wb"))
+            store = open_store(args.store, create=True, busy_timeout=args.wait)
+            stack.callback(store.close)
+            if args.key_file:
+                # start-up: loaded when the command runs
+                from ..keys import load_key
 
-            store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
-        elif erased := len(getattr(store, "erasures", list)()):
-            # Refused before reading a line: without the key no import can tell who was erased.
-            raise UsageError(
-                f"this store has {erased} erasure(s): give the key file the erasures were "
-                "made with (--key-file), so that erased people are not stored again"
-            )
-        shown = 0
+                store.use_key(load_key(args.key_file))  # type: ignore[attr-defined]
+            elif erased := len(getattr(store, "erasures", list)()):
+                # Refused before reading a line: without the key no import can tell who was erased.
+                raise UsageError(
+                    f"this store has {erased} erasure(s): give the key file the erasures were "
+                    "made with (--key-file), so that erased people are not stored again"
+                )
+            shown = 0
 
-        def on_reject(rejection: Rejection) -> None:
-            nonlocal shown
-            if rejects is not None:
-                write_rejection(rejects, rejection)
-            if not args.json and shown < 20:
-                print(f"rejected {rejection}", file=sys.stderr)
-            shown += 1
+            def on_reject(rejection: Rejection) -> None:
+                nonlocal shown
+                if rejects is not None:
+                    write_rejection(rejects, rejection)
+                if not args.json and shown < 20:
+                    print(f"rejected {rejection}", file=sys.stderr)
+                shown += 1
 
-        interactive = sys.stderr.isatty()  # a bar on stderr never changes stdout
-        fault: ImportInterruptedError | None = None
-        with progress(interactive, unit="lines") as bar:
-            options: dict[str, Any] = {
-                "strict": args.strict,
-                "on_reject": on_reject,
-                # Told the lines read so far: the bar moves on by the difference.
-                "on_progress": None if bar is None else _running(bar),
-            }
-            try:
-                if _format_of(args) == "csv":
-                    report = import_csv(source, store, mapping=_mapping_of(args), **options)
-                else:
-                    report = import_jsonl(source, store, source=args.source, **options)
-            except ImportInterruptedError as exc:
-                fault, report = exc, exc.report
-        if fault is None and not args.no_refresh and keeps_facts(store):
-            with progress(interactive) as bar:
-                refreshed = refresh_facts(store, progress=bar)
+            interactive = sys.stderr.isatty()  # a bar on stderr never changes stdout
+            with progress(interactive, unit="lines") as bar:
+                options: dict[str, Any] = {
+                    "strict": args.strict,
+                    "on_reject": on_reject,
+                    # Told the lines read so far: the bar moves on by the difference.
+                    "on_progress": None if bar is None else _running(bar),
+                }
+                try:
+                    if _format_of(args) == "csv":
+                        report = import_csv(source, store, mapping=_mapping_of(args), **options)
+                    else:
+                        report = import_jsonl(source, store, source=args.source, **options)
+                except ImportInterruptedError as exc:
+                    fault, report = exc, exc.report
+            if fault is not None:
+                raise _InterruptedError  # an earlier rejects file stays as it was
+            left_to_follower = keeps_facts(store) and not may_refresh(store)
+            if not args.no_refresh and keeps_facts(store) and not left_to_follower:
+                try:
+                    with progress(interactive) as bar:
+                        refreshed = refresh_facts(store, progress=bar)
+                except Exception as exc:
+                    if machine_fault(exc) is None:
+                        raise
+                    refresh_fault = exc
+    except _InterruptedError:
+        pass
     _say(args, report, refreshed)
+    if left_to_follower and report.stored and not args.json:
+        print(
+            "the fact tables are left to `offender-journey follow` (this role appends events)",
+            file=sys.stderr,
+        )
     if fault is not None:
         print(f"error: {fault}", file=sys.stderr)
+        if args.rejects:
+            print(
+                f"{args.rejects} was left as it was: run the same import again once the "
+                "fault is mended (what was stored is recognised as already present)",
+                file=sys.stderr,
+            )
         # Another writer held the store too long: not a fault of the machine; try again.
-        return EXIT_BUSY if isinstance(fault.__cause__, StoreBusyError) else EXIT_INTERRUPTED
+        return EXIT_BUSY if isinstance(fault.__cause__, StoreBusyError) else EXIT_FAULT
+    if refresh_fault is not None:
+        print(
+            f"error: the machine failed ({machine_fault(refresh_fault)}) while the fact tables "
+            "were brought up to date: the events are stored (above), the fact tables were "
+            "left as they were; free some space, then run `offender-journey refresh` (or the "
+            "next query will)",
+            file=sys.stderr,
+        )
+        return EXIT_FAULT
     return 1 if report.rejected else 0
+
+
+class _InterruptedError(Exception):
+    """Raised inside the rejects file's block: an interrupted import does not write it."""
 
 
 def _running(bar: Progress) -> Callable[[int], None]:

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from ._common import (
+    NO_NUMBERS,
     Commands,
     UsageError,
     add_engine,
@@ -86,4 +87,4 @@ def register(commands: Commands) -> None:
         help="also draw days by sentencing occasion into this PNG (plot extra)",
     )
     add_engine(metrics)
-    metrics.set_defaults(handler=_cmd_metrics)
+    metrics.set_defaults(handler=_cmd_metrics, after_fault=NO_NUMBERS)

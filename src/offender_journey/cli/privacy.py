@@ -93,7 +93,11 @@ def register(commands: Commands) -> None:
     )
     add_store(erase)
     add_json(erase)
-    erase.set_defaults(handler=_cmd_erase)
+    erase.set_defaults(
+        handler=_cmd_erase,
+        after_fault="nothing was erased: every event about the person is still there and no "
+        "tombstone was recorded (an erasure is all or nothing)",
+    )
 
     restrict = commands.add_parser(
         "restrict",
@@ -106,7 +110,9 @@ def register(commands: Commands) -> None:
     restrict.add_argument("--lift", action="store_true", help="end the restriction in force")
     add_store(restrict)
     add_json(restrict)
-    restrict.set_defaults(handler=_cmd_restrict)
+    restrict.set_defaults(
+        handler=_cmd_restrict, after_fault="the person's restriction is as it was"
+    )
 
     keygen = commands.add_parser(
         "keygen",

@@ -64,4 +64,7 @@ def register(commands: Commands) -> None:
         help="with --engine dask: the new directory to write the fact tables into, as "
         "Parquet partitions in the layout of export --format parquet",
     )
-    refresh.set_defaults(handler=_cmd_refresh)
+    refresh.set_defaults(
+        handler=_cmd_refresh,
+        after_fault="the fact tables are as they were (a refresh keeps all of its work or none)",
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ._common import (
+    NO_NUMBERS,
     Commands,
     UsageError,
     add_engine,
@@ -189,6 +190,7 @@ def register(commands: Commands) -> None:
             help="processes to share the work (default: automatic)",
         )
         add_engine(sub)
+        sub.set_defaults(after_fault=NO_NUMBERS)
         return sub
 
     view_command(

@@ -10,7 +10,7 @@ follower told of every restriction and erasure, registered here on import);
 """
 
 from ..store.privacy import follow_privacy
-from .follow import FOLLOWER, keeps_facts, refresh_facts
+from .follow import FOLLOWER, keeps_facts, may_refresh, refresh_facts
 from .schema import (
     POSTGRESQL,
     SCHEMA_VERSION,
@@ -36,5 +36,6 @@ __all__ = [
     "TableSpec",
     "create_statements",
     "keeps_facts",
+    "may_refresh",
     "refresh_facts",
 ]

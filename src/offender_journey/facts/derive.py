@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 from collections.abc import Collection, Iterable, Sequence
+
+from sortedcontainers import SortedList
 
 from ..dates import add_years, add_years_months
 from ..events import (
@@ -233,19 +236,13 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         born = None if history.profile is None else history.profile.date_of_birth
         rows: list[IndexEventRow] = []
         previous: dt.date | None = None
+        proven = _ProvenAfter(offence_rows)
         for day, rank, kind, event_id in sorted(index_candidates(history)):
             first_on_day = not rows or rows[-1].date != day
             if first_on_day and rows:
                 previous = rows[-1].date
             follow_up_end, proof_deadline = _follow_up(day)
-            proven = [
-                o.offence_date
-                for o in offence_rows
-                if day < o.offence_date <= follow_up_end
-                and o.category != _BREACH
-                and o.proven_date is not None
-                and o.proven_date <= proof_deadline
-            ]
+            count, first = proven.within(day, follow_up_end, proof_deadline)
             rows.append(
                 IndexEventRow(
                     oid,
@@ -258,8 +255,8 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
                     proof_deadline,
                     first_on_day,
                     previous,
-                    len(proven),
-                    min(proven, default=None),
+                    count,
+                    first,
                 )
             )
         out["index_events"] = tuple(rows)
@@ -277,6 +274,45 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
 
 
 _BREACH = Category.BREACH.value
+
+
+class _ProvenAfter:
+    """Proven offences after each index event, for index events taken in date order.
+
+    For an index event on ``day``: the offences committed in ``(day, follow_up_end]``
+    (breaches aside) and proven by ``proof_deadline``. Both bounds only move forward as
+    ``day`` does, so each offence is let in once (when committed by the end of the
+    follow-up and proven by the deadline) and then only counted while committed after
+    ``day``: O(log n) an offence, where looking through every offence for each index
+    event cost O(n²) for a person with many.
+    """
+
+    def __init__(self, offences: Iterable[OffenceRow]) -> None:
+        eligible = [
+            (o.offence_date, o.proven_date)
+            for o in offences
+            if o.category != _BREACH and o.proven_date is not None
+        ]
+        eligible.sort()
+        self._by_offence = eligible
+        self._next = 0  # the first offence not yet committed by the follow-up's end
+        self._unproven: list[tuple[dt.date, dt.date]] = []  # (proven, committed), a heap
+        self._counted = SortedList()  # committed dates of offences let in
+
+    def within(
+        self, day: dt.date, follow_up_end: dt.date, proof_deadline: dt.date
+    ) -> tuple[int, dt.date | None]:
+        """How many offences count for ``day``, and the first one's date."""
+        by_offence, unproven = self._by_offence, self._unproven
+        while self._next < len(by_offence) and by_offence[self._next][0] <= follow_up_end:
+            committed, proven_on = by_offence[self._next]
+            heapq.heappush(unproven, (proven_on, committed))
+            self._next += 1
+        while unproven and unproven[0][0] <= proof_deadline:
+            self._counted.add(heapq.heappop(unproven)[1])
+        after = self._counted.bisect_right(day)
+        count = len(self._counted) - after
+        return count, (self._counted[after] if count else None)
 
 
 @functools.lru_cache(maxsize=8192)

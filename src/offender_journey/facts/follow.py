@@ -20,7 +20,7 @@ from ..store.sqlite import SQLiteStore
 from .refresh import RefreshReport, checkpoint, refresh, write_facts
 from .schema import POSTGRESQL, SQLITE, Dialect
 
-__all__ = ["FOLLOWER", "FactsFollower", "keeps_facts", "refresh_facts"]
+__all__ = ["FOLLOWER", "FactsFollower", "keeps_facts", "may_refresh", "refresh_facts"]
 
 _DIALECTS = {dialect.name: dialect for dialect in (SQLITE, POSTGRESQL)}
 
@@ -28,6 +28,22 @@ _DIALECTS = {dialect.name: dialect for dialect in (SQLITE, POSTGRESQL)}
 def keeps_facts(store: EventStore) -> bool:
     """Whether ``store`` can keep fact tables beside its log (the SQL stores can)."""
     return getattr(store, "dialect_name", None) in _DIALECTS
+
+
+def may_refresh(store: EventStore) -> bool:
+    """Whether this connection may bring the store's fact tables up to date.
+
+    A SQLite file's fact tables are its owner's. On PostgreSQL they are the follower's
+    and the owner's: a writer role appends events only, and its imports leave the tables
+    to ``offender-journey follow`` (see the roles in the PostgreSQL documentation).
+    """
+    if isinstance(store, SQLiteStore):
+        return True
+    if not keeps_facts(store):
+        return False
+    from .postgres import may_refresh as may_refresh_postgres  # the postgres extra: psycopg
+
+    return may_refresh_postgres(store)  # type: ignore[arg-type]
 
 
 def refresh_facts(

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ..errors import StoreError
 from ..progress import Progress
 from ..store.base import as_of_micros
 from ..store.postgres import FACTS_LOCK, PostgresStore, unkey
@@ -47,6 +48,66 @@ def status(store: PostgresStore) -> FactsStatus:
         exists = conn.execute("SELECT to_regclass('facts_checkpoint')").fetchone()
         done = 0 if exists == (None,) else checkpoint(conn.cursor(), POSTGRESQL)
     return FactsStatus(done, store.head())
+
+
+def _reads_events(url: str) -> bool:
+    """Whether this role may read the events (a reader role may not)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT to_regclass('events') IS NULL OR has_table_privilege('events', 'SELECT')"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def _as_left(url: str, as_of: dt.datetime | None) -> StoredFacts:
+    """The fact tables as the follower last wrote them, for a role that may read only them.
+
+    Offenders with events recorded after ``as_of`` (or in the future) would need their
+    events, which this role may not read: asking so is refused, naming the roles that may.
+    """
+    reader = psycopg.connect(url)
+    try:
+        reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        if reader.execute("SELECT to_regclass('offenders')").fetchone() == (None,):
+            raise StoreError(
+                "the fact tables have not been made yet: run `offender-journey follow` "
+                "(as the follower) first"
+            )
+        late = [
+            unkey(row[0]) for row in reader.execute(LATE.format(mark="%s"), (as_of_micros(as_of),))
+        ]
+        if late:
+            raise StoreError(
+                f"{len(late)} offender(s) have events recorded after {as_of or 'now'}, which "
+                "only the owner, the writer and the follower may read: ask as of a later "
+                "time, or as one of them"
+            )
+    except BaseException:
+        reader.close()
+        raise
+    stored = _ServerCursors(reader)
+
+    def no_events(offender_id: str) -> Any:
+        raise StoreError("this role reads the fact tables only, not the events")
+
+    return StoredFacts(
+        FactSource(reader, POSTGRESQL, ()),
+        (),
+        lambda tables: read_facts(stored, tables, dialect=POSTGRESQL),
+        no_events,
+        stored.close,
+    )
+
+
+def may_refresh(store: PostgresStore) -> bool:
+    """Whether this role may write the fact tables (or, before there are any, make them)."""
+    with store.borrow() as conn:
+        row = conn.execute(
+            "SELECT CASE WHEN to_regclass('facts_checkpoint') IS NULL"
+            " THEN has_schema_privilege(current_schema(), 'CREATE')"
+            " ELSE has_table_privilege('facts_checkpoint', 'UPDATE') END"
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshReport:
@@ -171,8 +232,11 @@ def facts_as_of(
     The tables are refreshed first if they are behind the log; the answer reads one
     snapshot of them. ``None`` when the tables cannot answer well: they are behind and
     this role may not write them, or ``as_of`` is so far back that most offenders would
-    be derived afresh anyway.
+    be derived afresh anyway. A reader role, which may read the fact tables and nothing
+    else, gets them as the follower last left them.
     """
+    if not _reads_events(url):
+        return _as_left(url, as_of)
     store = PostgresStore(url)
     reader: psycopg.Connection[Any] | None = None
     try:

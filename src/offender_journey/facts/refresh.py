@@ -430,7 +430,12 @@ def facts_as_of(
     store = SQLiteStore(path, create=False, busy_timeout=0)
     try:
         now = status(store)
-        if not now.current:
+        # A store whose tables were never made (its only import rejected every line, or
+        # was killed) is "current" at position 0 and still has no tables to read.
+        made = store.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'offenders'"
+        ).fetchone()
+        if not now.current or made is None:
             try:
                 refresh(store, jobs=jobs if jobs > 0 else auto_jobs(now.head), progress=progress)
             except StoreBusyError:

@@ -149,14 +149,21 @@ class Episodes:
         self._by_kind: dict[EpisodeKind, list[Episode]] = {}
         self._starts: dict[EpisodeKind, list[dt.date]] = {}
         self._longest: dict[EpisodeKind, dt.timedelta] = {}
+        #: Per kind, a tree of the latest end below each node (built when first asked).
+        self._ends: dict[EpisodeKind, list[dt.date]] = {}
         for episode in episodes:
-            self.add(episode)
+            self._by_kind.setdefault(episode.kind, []).append(episode)
+        for kind, listed in self._by_kind.items():
+            listed.sort(key=_START)  # stable: equal starts keep the order given
+            self._starts[kind] = [e.start for e in listed]
+            self._longest[kind] = max(max(e.end - e.start for e in listed), _NO_TIME)
 
     def add(self, episode: Episode) -> None:
         """Insert one episode, after any with the same start. Cost: O(log n) plus the move."""
         kind = episode.kind
         starts = self._starts.get(kind)
         length = episode.end - episode.start
+        self._ends.pop(kind, None)
         if starts is None:
             self._by_kind[kind] = [episode]
             self._starts[kind] = [episode.start]
@@ -189,6 +196,37 @@ class Episodes:
         stop = bisect.bisect_right(starts, day, first)
         return [e for e in episodes[first:stop] if e.end > day]
 
+    def first_covering(
+        self,
+        kind: EpisodeKind,
+        day: dt.date,
+        *,
+        skip: Callable[[Episode], bool] | None = None,
+        started_before: bool = False,
+    ) -> Episode | None:
+        """The earliest-starting episode of ``kind`` with ``start <= day < end``, if any.
+
+        ``skip`` passes over episodes it is true of; ``started_before`` asks for
+        ``start < day``. Cost: O(log n) per episode looked at (the first, plus those
+        skipped), however many episodes cover ``day``: a tree of the latest end below
+        each node finds the first one ending after ``day`` without looking at the rest.
+        """
+        starts = self._starts.get(kind)
+        if starts is None:
+            return None
+        tree = self._ends.get(kind)
+        if tree is None:
+            tree = self._ends[kind] = _max_tree([e.end for e in self._by_kind[kind]])
+        episodes = self._by_kind[kind]
+        stop = (bisect.bisect_left if started_before else bisect.bisect_right)(starts, day)
+        at = 0
+        while (found := _first_after(tree, at, stop, day)) is not None:
+            episode = episodes[found]
+            if skip is None or not skip(episode):
+                return episode
+            at = found + 1
+        return None
+
     def __iter__(self) -> Iterator[Episode]:
         """Every episode, grouped by kind (in the documented order), each kind by start."""
         for kind in EpisodeKind:
@@ -209,6 +247,34 @@ class Episodes:
 
 
 _NO_TIME = dt.timedelta()
+_START = attrgetter("start")
+
+
+def _max_tree(values: list[dt.date]) -> list[dt.date]:
+    """A binary tree over ``values`` (leaves from index ``len(tree) // 2``), each node the max."""
+    size = 1 << max(len(values) - 1, 0).bit_length()
+    tree = [dt.date.min] * (2 * size)
+    tree[size : size + len(values)] = values
+    for node in range(size - 1, 0, -1):
+        left, right = tree[2 * node], tree[2 * node + 1]
+        tree[node] = left if left > right else right
+    return tree
+
+
+def _first_after(tree: list[dt.date], lo: int, hi: int, day: dt.date) -> int | None:
+    """The first index in ``[lo, hi)`` whose value is after ``day`` (O(log n)), if any."""
+    size = len(tree) // 2
+    pending = [(1, 0, size)]
+    while pending:
+        node, start, stop = pending.pop()
+        if stop <= lo or start >= hi or tree[node] <= day:
+            continue
+        if stop - start == 1:
+            return start
+        middle = (start + stop) // 2
+        pending.append((2 * node + 1, middle, stop))
+        pending.append((2 * node, start, middle))  # the left half first
+    return None
 
 
 def _first_on_or_after(ends: Sequence[Event], day: dt.date) -> Event | None:
@@ -426,8 +492,16 @@ class Flag:
         }
 
 
+def _lists(charge_id: str) -> Callable[[Episode], bool]:
+    """Whether an episode lists ``charge_id`` (a bail granted for that very charge)."""
+    return lambda episode: charge_id in episode.charge_ids
+
+
 def offence_flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> list[Flag]:
-    """Flags of offences committed inside flagging episodes (bail never flags its own charges)."""
+    """Flags of offences committed inside flagging episodes (bail never flags its own charges).
+
+    Cost: O(log n) per offence and kind (see :meth:`Episodes.first_covering`).
+    """
     flags: list[Flag] = []
     kinds = [kind for kind in FLAGGING_KINDS if episodes.of_kind(kind)]
     if not kinds:
@@ -437,10 +511,11 @@ def offence_flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> l
         is_charge = isinstance(offence, Charge)
         offence_id = offence.charge_id if isinstance(offence, Charge) else offence.caution_id
         for kind in kinds:
-            covering = episodes.covering(kind, day)
+            own: Callable[[Episode], bool] | None = None
             if kind is EpisodeKind.ON_BAIL and is_charge:
-                covering = [e for e in covering if offence_id not in e.charge_ids]
-            if covering:
+                own = _lists(offence_id)
+            first = episodes.first_covering(kind, day, skip=own)
+            if first is not None:
                 flags.append(
                     Flag(
                         kind,
@@ -448,7 +523,7 @@ def offence_flags(offences: Iterable[Charge | Caution], episodes: Episodes) -> l
                         "charge" if is_charge else "caution",
                         offence_id,
                         offence.event_id,
-                        covering[0].ref,
+                        first.ref,
                     )
                 )
     return flags

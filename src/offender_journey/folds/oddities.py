@@ -135,5 +135,5 @@ def arrests_while_held(
             return
     for arrest in history.arrests.values():
         day = arrest.date
-        if any(e.start < day for kind in _HELD for e in held.covering(kind, day)):
+        if any(held.first_covering(kind, day, started_before=True) for kind in _HELD):
             yield Oddity("arrest_while_held", arrest.event_id, day)

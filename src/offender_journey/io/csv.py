@@ -26,10 +26,10 @@ import sys
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import attrs
 import cattrs
@@ -39,7 +39,17 @@ from ..envelope import with_source
 from ..errors import InvalidEventError, OffenderJourneyError, Problem
 from ..events import EVENT_TYPES, SOURCE_NAME, Alias, Offence
 from ..store.base import EventStore
-from .importing import BATCH_SIZE, ImportReport, Rejection, Row, ingest_rows, unreadable
+from .importing import (
+    BATCH_SIZE,
+    MAX_LINE_BYTES,
+    ImportReport,
+    LongLine,
+    Rejection,
+    Row,
+    bounded_lines,
+    ingest_rows,
+    unreadable,
+)
 
 __all__ = ["CsvMapping", "MappingError", "import_csv", "read_csv"]
 
@@ -224,33 +234,48 @@ class _BadRecordError(Exception):
     """The record starting at a line cannot be parsed as CSV."""
 
 
-def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None, str]]:
+def _records(handle: TextIO) -> Iterator[tuple[int, str, list[str] | None, str]]:
     """``(first line number, raw text, cells or None, reason)`` for each CSV record.
 
     A record that cannot be parsed (a quote never closed, a cell over the csv module's
     field size limit) costs only its first line: that line is reported with the
     reason, and reading starts again on the next line, so no row can vanish inside
-    another.
+    another. A line longer than :data:`MAX_LINE_BYTES` characters is refused unread
+    (see :func:`~offender_journey.io.importing.bounded_lines`).
     """
-    lines = iter(handle)
-    replay: collections.deque[str] = collections.deque()
+    lines = bounded_lines(handle.readline)
+    replay: collections.deque[str | LongLine[str]] = collections.deque()
     number = 1
     while True:
-        consumed: list[str] = []
+        consumed: list[str | LongLine[str]] = []
+        first = replay[0] if replay else next(lines, None)
+        if isinstance(first, LongLine):  # refused unread: only its start is kept
+            if replay:
+                replay.popleft()
+            yield number, first.start, None, _too_long(first.length)
+            number += 1
+            continue
+        if first is not None and not replay:
+            replay.append(first)
 
-        def feed(consumed: list[str]) -> Iterator[str]:
+        def feed(consumed: list[str | LongLine[str]], start: int) -> Iterator[str]:
             while True:
                 line = replay.popleft() if replay else next(lines, None)
                 if line is None:
                     return
                 consumed.append(line)
+                if isinstance(line, LongLine):
+                    raise _BadRecordError(
+                        f"line {start + len(consumed) - 1} is longer than"
+                        f" {MAX_LINE_BYTES:,} characters"
+                    )
                 if len(consumed) > MAX_RECORD_LINES:
                     raise _BadRecordError(
                         f"a quote opened here is not closed within {MAX_RECORD_LINES} lines"
                     )
                 yield line
 
-        reader = csv.reader(feed(consumed), strict=True)
+        reader = csv.reader(feed(consumed, number), strict=True)
         try:
             cells = next(reader, None)
         except (csv.Error, _BadRecordError) as exc:
@@ -259,16 +284,20 @@ def _records(handle: Iterable[str]) -> Iterator[tuple[int, str, list[str] | None
                 reason = "a quote opened here is never closed"
             elif "field larger than field limit" in reason:
                 reason = f"a cell is longer than {csv.field_size_limit():,} characters"
-            first = consumed[0] if consumed else ""
+            start = consumed[0] if consumed else ""
             replay.extendleft(reversed(consumed[1:]))
-            yield number, first.rstrip("\r\n"), None, f"not valid CSV: {reason}"
+            yield number, cast(str, start).rstrip("\r\n"), None, f"not valid CSV: {reason}"
             number += 1
             continue
         if cells is None:
             return
-        text = "".join(consumed).rstrip("\r\n")
+        text = "".join(cast(list[str], consumed)).rstrip("\r\n")
         yield number, text, cells, ""
         number += len(consumed)
+
+
+def _too_long(length: int) -> str:
+    return f"line of {length:,} characters; an event may take at most {MAX_LINE_BYTES:,}"
 
 
 def read_csv(handle: TextIO, mapping: CsvMapping, codec: Codec) -> Iterator[Row]:

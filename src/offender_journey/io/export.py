@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -45,6 +44,7 @@ from ..progress import Progress, counted
 from ..store.base import EventRow, EventStore, event_rows
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
 from .pseudonymise import Pseudonymiser
+from .workfiles import work_dir
 
 __all__ = [
     "FORMATS",
@@ -138,7 +138,8 @@ def new_directory(out: str | os.PathLike[str]) -> Iterator[Path]:
 
     The work directory is made (0700) beside ``out`` under a temporary name and renamed
     to ``out`` at the end, so a half-written output never carries the final name; on an
-    error it is removed.
+    error it is removed, and what a killed run left is removed by the next (see
+    :mod:`~offender_journey.io.workfiles`).
 
     Raises:
         FileExistsError: ``out`` exists and is not an empty directory.
@@ -147,7 +148,7 @@ def new_directory(out: str | os.PathLike[str]) -> Iterator[Path]:
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):
         raise FileExistsError(f"{os.fspath(target)!r} exists; write into a new directory")
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    work = work_dir(target)
     try:
         yield work
         if target.exists():

@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import operator
-from collections.abc import Callable, Iterable
-from typing import IO, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, AnyStr, Generic, NamedTuple
 
 import attrs
 
@@ -31,8 +31,10 @@ __all__ = [
     "MAX_LINE_BYTES",
     "ImportInterruptedError",
     "ImportReport",
+    "LongLine",
     "Rejection",
     "Row",
+    "bounded_lines",
     "ingest_rows",
     "unreadable",
     "write_rejection",
@@ -46,6 +48,45 @@ KEEP_TEXT_BYTES = 200
 MAX_LINE_BYTES = 1_000_000
 #: Events per store transaction.
 BATCH_SIZE = 20_000
+#: How much of a line over :data:`MAX_LINE_BYTES` is read at a time while it is skipped.
+_SKIP_CHUNK = 1 << 16
+
+
+@attrs.frozen
+class LongLine(Generic[AnyStr]):
+    """A line longer than the limit, as :func:`bounded_lines` gives it: its start and length."""
+
+    #: The line's first :data:`MAX_LINE_BYTES` bytes (or characters).
+    start: AnyStr
+    #: The whole line's length, its line break left out.
+    length: int
+
+
+def bounded_lines(
+    readline: Callable[[int], AnyStr], limit: int = MAX_LINE_BYTES
+) -> Iterator[AnyStr | LongLine[AnyStr]]:
+    """The lines ``readline`` gives, each read in at most ``limit`` (plus a line break).
+
+    A longer line is skipped chunk by chunk and given as a :class:`LongLine`, so one
+    line of a gigabyte (or a file with no line break at all) costs no more memory than
+    the longest line allowed, and the lines after it are read as usual.
+    """
+    size = limit + 2  # room for a line break written as "\r\n"
+    ends: Any = None  # what a line may end with: bytes end at "\n"; text also at "\r"
+    breaks: Any = None  # "\r\n" of the type readline gives
+    while line := readline(size):
+        if ends is None:
+            text = isinstance(line, str)
+            ends, breaks = (("\n", "\r"), "\r\n") if text else ((b"\n",), b"\r\n")
+        if len(line) < size or line[-1:] in ends:
+            yield line
+            continue
+        length, tail = len(line), line
+        while more := readline(_SKIP_CHUNK):
+            length, tail = length + len(more), more
+            if more[-1:] in ends:
+                break
+        yield LongLine(line[:limit], length - len(tail) + len(tail.rstrip(breaks)))
 
 
 class Row(NamedTuple):

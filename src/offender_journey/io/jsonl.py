@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
 from ..codec import Codec
 from ..envelope import EnvelopeReader
@@ -23,8 +23,10 @@ from .importing import (
     BATCH_SIZE,
     MAX_LINE_BYTES,
     ImportReport,
+    LongLine,
     Rejection,
     Row,
+    bounded_lines,
     ingest_rows,
     unreadable,
 )
@@ -35,19 +37,32 @@ __all__ = ["Source", "export_jsonl", "import_jsonl", "open_lines", "read_jsonl"]
 Source = str | os.PathLike[str] | BinaryIO | TextIO
 
 
-def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes]:
-    """The raw lines of ``source``; files opened here are closed with ``stack``."""
+def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes | LongLine[bytes]]:
+    """The raw lines of ``source``; files opened here are closed with ``stack``.
+
+    Lines are read in bounded memory (see :func:`~offender_journey.io.importing.bounded_lines`):
+    one longer than :data:`MAX_LINE_BYTES` comes as a :class:`LongLine`.
+    """
     if isinstance(source, str | os.PathLike):
         if os.fspath(source) == "-":
-            return iter(sys.stdin.buffer)
-        return iter(stack.enter_context(open(source, "rb")))
+            return bounded_lines(sys.stdin.buffer.readline)
+        return bounded_lines(stack.enter_context(open(source, "rb")).readline)
     if isinstance(source, io.TextIOBase):
-        return (line.encode("utf-8") for line in source)
-    return iter(source)  # type: ignore[arg-type]
+        return (
+            LongLine(line.start.encode("utf-8"), line.length)
+            if isinstance(line, LongLine)
+            else line.encode("utf-8")
+            for line in bounded_lines(source.readline)
+        )
+    return bounded_lines(cast(BinaryIO, source).readline)
 
 
 def read_jsonl(
-    lines: Iterable[bytes], codec: Codec, *, now: int | None = None, source: str | None = None
+    lines: Iterable[bytes | LongLine[bytes]],
+    codec: Codec,
+    *,
+    now: int | None = None,
+    source: str | None = None,
 ) -> Iterator[Row]:
     """Each raw line as a :class:`Row`: the record to store, a blank, or the problems found.
 
@@ -62,15 +77,17 @@ def read_jsonl(
     read = EnvelopeReader(codec, now=now, source=source).read_line
     new_row = tuple.__new__
     for number, raw in enumerate(lines, start=1):
-        text = raw.rstrip(b"\r\n")
+        if type(raw) is LongLine:  # refused unread: only its start is kept
+            yield Row(number, raw.start, problems=(_too_long(raw.length),))
+            continue
+        text = raw.rstrip(b"\r\n")  # type: ignore[union-attr]
         if number == 1 and text.startswith(b"\xef\xbb\xbf"):
             text = text[3:]
         if not text or text.isspace():
             yield Row(number, text, blank=True)
             continue
         if len(text) > MAX_LINE_BYTES:
-            reason = f"line of {len(text):,} bytes; an event may take at most {MAX_LINE_BYTES:,}"
-            yield Row(number, text, problems=(Problem("", reason),))
+            yield Row(number, text[:MAX_LINE_BYTES], problems=(_too_long(len(text)),))
             continue
         try:
             line = text.decode("utf-8")
@@ -83,6 +100,10 @@ def read_jsonl(
             yield Row(number, text, problems=exc.problems)
         except Exception as exc:  # noqa: BLE001 - a line must never stop the import
             yield Row(number, text, problems=(unreadable(exc),))
+
+
+def _too_long(length: int) -> Problem:
+    return Problem("", f"line of {length:,} bytes; an event may take at most {MAX_LINE_BYTES:,}")
 
 
 def import_jsonl(

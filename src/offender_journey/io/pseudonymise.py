@@ -13,7 +13,10 @@ person is. :class:`Pseudonymiser` rewrites one event at a time:
 * link decisions keep their structure: a ``person_id`` (and a review's ``pair``) is
   hashed on its own, so the records of one person still share one pseudonym;
 * free text (an offence's ``description``, a hearing's ``court``, a retraction's or a
-  link review's ``reason``) is dropped unless ``keep_text``;
+  link review's ``reason``) is dropped unless ``keep_text``; so is whatever a free-form
+  field holds outside its closed vocabulary: an offence ``code`` not shaped as a CJS or
+  Home Office code becomes ``withheld``, a risk ``tool`` not in :data:`RISK_TOOLS`
+  becomes ``other`` (a name typed into either would otherwise pass through);
 * a date of birth becomes 1 July of its year unless ``keep_dob``: still a valid
   date, so the extract imports, and ages computed from it are off by at most six
   months either way, on average by none;
@@ -41,15 +44,16 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from ..codec import Codec
 from ..events import IDENTIFIER_FIELDS, Event, PersonRecorded, record_key
 from ..keys import keyed_hash
 from ..linkage.identifiers import check
 
-__all__ = ["Pseudonymiser"]
+__all__ = ["RISK_TOOLS", "Pseudonymiser"]
 
 #: Fields holding event ids (unique in the store, not scoped by offender).
 _EVENT_ID_FIELDS = frozenset({"event_id", "target_event_id"})
@@ -64,11 +68,21 @@ _REASONED = frozenset({"event_retracted", "link_reviewed"})
 #: Free-text fields, dropped unless asked (``reason`` only on retractions: elsewhere a code).
 _TEXT_FIELDS = frozenset({"court"})
 
-#: What a retraction's required ``reason`` says once the text is withheld.
+#: What a retraction's required ``reason`` (or an offence ``code``) says once withheld.
 WITHHELD = "withheld"
 
 #: What an identity record says of the person, beyond its identifiers: always dropped.
 _PERSONAL_FIELDS = frozenset({"forenames", "surname", "date_of_birth", "postcode", "aliases"})
+
+#: Offence codes kept as they are: a CJS offence code (``TH68010``) or a Home Office
+#: offence class (``028/01``). No name or address has either shape.
+_OFFENCE_CODE: Final = re.compile(r"[A-Z]{2}\d{5}[A-Z]?|\d{3}/\d{2}")
+
+#: Risk assessment tools kept as they are; any other ``tool`` becomes :data:`OTHER_TOOL`.
+RISK_TOOLS: Final = frozenset(
+    {"OGRS3", "OGRS4/G", "OGRS4/V", "OGP", "OVP", "RSR", "OSP/C", "OSP/I", "OASys"}
+)
+OTHER_TOOL: Final = "other"
 
 
 class Pseudonymiser:
@@ -131,6 +145,10 @@ class Pseudonymiser:
                 value = WITHHELD
             elif not self.keep_text and name == "offence" and isinstance(value, dict):
                 value = {k: v for k, v in value.items() if k != "description"}
+                if "code" in value:
+                    value["code"] = _code(value["code"])
+            elif not self.keep_text and name == "tool" and raw["type"] == "risk_assessed":
+                value = _tool(value)
             elif not self.keep_dob and name == "date_of_birth":
                 value = f"{str(value)[:4]}-07-01"
             out[name] = value
@@ -146,7 +164,8 @@ class Pseudonymiser:
         Ids join up with the pseudonymised events: ``offender_id`` (the record's key),
         event ids (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``)
         are hashed exactly as in the events; a ``date_of_birth`` is coarsened unless
-        ``keep_dob``.
+        ``keep_dob``, and an ``offence_code`` or a ``tool`` is checked as in the events
+        unless ``keep_text``.
         """
         offender_id = row[0]
         out: list[Any] = []
@@ -161,6 +180,10 @@ class Pseudonymiser:
                 value = self._thing(offender_id, value)
             elif name == "date_of_birth" and not self.keep_dob:
                 value = value.replace(month=7, day=1)
+            elif name == "offence_code" and not self.keep_text:
+                value = _code(value)
+            elif name == "tool" and not self.keep_text:
+                value = _tool(value)
             out.append(value)
         return tuple(out)
 
@@ -171,3 +194,11 @@ class Pseudonymiser:
         """
         raw = self.raw(self._codec.encode(event))
         return None if raw is None else self._codec.decode(raw)
+
+
+def _code(code: str) -> str:
+    return code if _OFFENCE_CODE.fullmatch(code) else WITHHELD
+
+
+def _tool(tool: str) -> str:
+    return tool if tool in RISK_TOOLS else OTHER_TOOL
