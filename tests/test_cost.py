@@ -6,8 +6,8 @@ import pytest
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category
 from offender_journey.history import Window
-from offender_journey.metrics import View, compute
-from offender_journey.views.cost import CostProjection, CostReport, CostTable
+from offender_journey.metrics import compute
+from offender_journey.views.cost import CostReport, CostTable, CostView
 
 
 def test_the_shipped_table_holds_only_confirmed_rows_with_its_source() -> None:
@@ -50,11 +50,9 @@ def test_concentration_and_lorenz_table() -> None:
 
 def test_users_can_add_or_override_rows(tmp_path: Path) -> None:
     table = CostTable.home_office().with_costs({"shoplifting": 100, "robbery": 1}, source="local")
-    projection = CostProjection(table)
-    report = compute(
-        [(j.offender_id, j.events) for j in journeys()],
-        views=[View(projection, CostReport, projection.accumulator)],
-    )["cost"]
+    report = compute([(j.offender_id, j.events) for j in journeys()], views=[CostView(table)])[
+        "cost"
+    ]
     assert report.charged == 1 + 39360 + 870 + 100
     assert report.unpriced_share == 0
     rows = tmp_path / "costs.csv"

@@ -29,7 +29,6 @@ from offender_journey.facts.schema import SQLITE, TABLE, TABLES, create_statemen
 from offender_journey.history import History, Window
 from offender_journey.metrics import (
     VIEWS,
-    View,
     _fold_store,
     compute,
     compute_store,
@@ -37,7 +36,7 @@ from offender_journey.metrics import (
 )
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
-from offender_journey.views.iom import LONDON, IomCohort, IomProjection
+from offender_journey.views.iom import LONDON, IomView
 from strategies import RISK_STEPS, cohorts
 
 WINDOWS = [Window(), Window(dt.date(2009, 1, 1), dt.date(2011, 6, 30)), Window(dt.date(2011, 1, 1))]
@@ -335,7 +334,7 @@ def test_warrants_recalls_and_risk_tables_answer_plain_sql(tmp_path: Path) -> No
     start, day = "2012-01-01", "2014-12-31"
     window = Window(dt.date(2012, 1, 1), dt.date(2014, 12, 31))
     rule = attrs.evolve(LONDON, threshold=0.5, lower_threshold=0.4)
-    iom = View(IomProjection(rule), IomCohort)
+    iom = IomView(rule)
     report = compute_store(str(path), window=window, views=["warrants", iom])
     warrants = report["warrants"]
     # Outstanding on a day: issued by then, neither executed nor withdrawn by then.

@@ -5,9 +5,9 @@ import attrs
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category
 from offender_journey.history import History, Window
-from offender_journey.metrics import View, compute
+from offender_journey.metrics import compute
 from offender_journey.offender import select
-from offender_journey.views.iom import LONDON, IomCohort, IomProjection, Selected
+from offender_journey.views.iom import LONDON, IomCohort, IomView, Selected
 
 ON = dt.date(2015, 6, 30)
 
@@ -63,7 +63,7 @@ def test_cohort_counts_unscored_offenders_by_missing_input() -> None:
     assert cohort.offender_ids == ("O1",)
     assert cohort.considered == 3
     assert cohort.unscored == {"date_of_birth": 1}
-    custom = View(IomProjection(rule=attrs.evolve(LONDON, threshold=0.1), on=ON), IomCohort)
+    custom = IomView(rule=attrs.evolve(LONDON, threshold=0.1), on=ON)
     assert compute([(j.offender_id, j.events) for j in journeys], views=[custom])[
         "iom"
     ].offender_ids == ("O1", "O2")

@@ -9,7 +9,7 @@ import pytest
 from offender_journey import metrics
 from offender_journey.builder import JourneyBuilder
 from offender_journey.history import Window
-from offender_journey.metrics import MetricsReport, compute, register_view, timeline
+from offender_journey.metrics import MetricsReport, View, compute, register_view, timeline
 from offender_journey.store import InMemoryStore
 from offender_journey.views.conversion import Conversion
 
@@ -117,13 +117,17 @@ def test_views_can_be_chosen_and_added():
             return {"arrests": self.n}
 
     @attrs.frozen
-    class Arrests:
+    class Arrests(View[Count]):
         name: str = "arrest_count"
+        tables = None
 
-        def project(self, history, window):
+        def empty(self):
+            return Count()
+
+        def fold(self, history, window):
             return Count(sum(1 for d in history.arrests.values() if window.contains(d.date)))
 
-    register_view(Arrests(), Count)
+    register_view(Arrests())
     try:
         out = compute([("A", a.events)]).to_json()
         assert out["arrest_count"] == {"arrests": 1}

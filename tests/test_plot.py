@@ -36,7 +36,7 @@ from offender_journey.plot import (  # noqa: E402
 from offender_journey.plot.reoffending import _product_limit  # noqa: E402
 from offender_journey.plot.style import HATCHES, MARKERS, PALETTE, output_format  # noqa: E402
 from offender_journey.plot.timeline import _concurrent, _pack  # noqa: E402
-from offender_journey.views.iom import LONDON, IomCohort, IomProjection  # noqa: E402
+from offender_journey.views.iom import LONDON, IomCohort, IomView  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -317,7 +317,7 @@ def test_iom_picture_shows_everyone_scored_by_reason() -> None:
     ]
     cohort = IomCohort()
     for history in histories:
-        cohort = cohort + IomProjection(on=day).project(history, ALL_TIME)
+        cohort = cohort + IomView(on=day).project(history, ALL_TIME)
     ax = plot_iom_cohort(histories, day)
     groups = [by_gid(ax, f"iom:{i}") for i in range(4)]
     threshold = [s.offender_id for s in cohort.selected if not s.recent]

@@ -111,16 +111,20 @@ class Arrests:
 
 
 @attrs.frozen
-class ArrestsFolded:
+class ArrestsFolded(View[Arrests]):
     """A view that folds each history itself: a store can only answer it by folding its log."""
 
     name: str = "arrests"
+    tables = None
 
-    def project(self, history: History, window: Window) -> Arrests:
+    def empty(self) -> Arrests:
+        return Arrests()
+
+    def fold(self, history: History, window: Window) -> Arrests:
         return Arrests(len(history.arrests))
 
 
-FOLDED = View(ArrestsFolded(), Arrests)
+FOLDED = ArrestsFolded()
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

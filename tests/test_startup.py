@@ -115,6 +115,6 @@ def test_optional_views_are_listed_but_loaded_on_first_use() -> None:
         "assert 'offender_journey.views.cost' not in sys.modules\n"
         "assert names[4:] == ['history_bands', 'iom', 'cost', 'warrants'], names\n"
         "assert default_views() == names[:4]\n"
-        "assert VIEWS['cost'].projection.name == 'cost' and not VIEWS['cost'].default\n"
+        "assert VIEWS['cost'].name == 'cost' and not VIEWS['cost'].default\n"
     )
     assert "offender_journey.views.cost" in loaded_by(code)

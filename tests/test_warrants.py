@@ -2,8 +2,8 @@ import datetime as dt
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.history import Window
-from offender_journey.metrics import View, compute
-from offender_journey.views.warrants import WarrantsProjection, WarrantTargets
+from offender_journey.metrics import compute
+from offender_journey.views.warrants import WarrantsView, WarrantTargets
 
 YEAR = Window(dt.date(2014, 1, 1), dt.date(2014, 12, 31))
 
@@ -45,9 +45,7 @@ def test_outstanding_on_an_earlier_day() -> None:
 
 
 def test_targets_are_configurable() -> None:
-    lenient = WarrantsProjection(WarrantTargets(days={"A": 20}, on_time_share=0.5))
-    report = compute([("O1", journey().events)], window=YEAR, views=[View(lenient, lenient.empty)])[
-        "warrants"
-    ]
+    lenient = WarrantsView(WarrantTargets(days={"A": 20}, on_time_share=0.5))
+    report = compute([("O1", journey().events)], window=YEAR, views=[lenient])["warrants"]
     out = report.to_json()["execution"]["A"]
     assert (out["on_time"], out["meets_target"]) == (2, True)

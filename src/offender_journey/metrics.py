@@ -174,18 +174,9 @@ class MetricsReport:
             f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')}; "
             f"window {start} to {end}; as of {when}",
         ]
-        titles = {
-            "conversion": "Charge-to-conviction conversion",
-            "days_by_sentencing_occasion": "Days from arrest to conviction by sentencing occasion",
-            "quality": "Data quality",
-            "reoffending": "Proven reoffending (the window is the cohort period)",
-            "history_bands": "Criminal history of offenders sanctioned in the window",
-            "iom": "IOM cohort selection",
-            "cost": "Cost of crime (Home Office unit costs, 2015/16 prices)",
-            "warrants": "Warrants and recalls",
-        }
         for name, result in self.results.items():
-            lines += ["", titles.get(name, name.replace("_", " ").capitalize()), str(result)]
+            title = VIEWS[name].title if name in VIEWS else name.replace("_", " ").capitalize()
+            lines += ["", title, str(result)]
         return "\n".join(lines)
 
 
@@ -249,7 +240,7 @@ def _compute(
 ) -> MetricsReport:
     """Derive each offender's facts; count the aggregating views over them in a scratch
     database, sum the others' per-offender results."""
-    folding = [(view, view.start()) for view in chosen if not view.aggregates]
+    folding = [(view, view.accumulator()) for view in chosen if not view.aggregates]
     tables: set[str] = set()
     for view in chosen:
         tables.update(view.tables or ())
@@ -271,12 +262,12 @@ def _compute(
                 total.add(view.of(history, facts, window, day))
             if scratch is not None and facts is not None:
                 scratch.add(facts)
-        totals = {view.projection.name: total.result() for view, total in folding}
+        totals = {view.name: total.result() for view, total in folding}
         results = {
-            view.projection.name: (
-                view.over(scratch.source, window)
+            view.name: (
+                view.aggregate(scratch.source, window)
                 if scratch is not None and view.aggregates
-                else totals[view.projection.name]
+                else totals[view.name]
             )
             for view in chosen
         }
@@ -302,7 +293,7 @@ def compute_facts(
     """
     chosen = resolve_views(views)
     if _needed_tables(chosen) is None:
-        names = [v.projection.name for v in chosen if v.tables is None]
+        names = [v.name for v in chosen if v.tables is None]
         raise ValueError(f"view(s) {names} fold histories and cannot read fact tables")
     with Scratch() as scratch:
 
@@ -326,18 +317,16 @@ def _over_facts(
     """The views over fact tables: the aggregating ones in SQL over ``source()``, the
     others offender by offender over ``facts`` (read only if one of them needs them,
     or ``read_all``)."""
-    folding = [(view, view.start()) for view in chosen if not view.aggregates]
+    folding = [(view, view.accumulator()) for view in chosen if not view.aggregates]
     day = as_of_date(as_of)
     if folding or read_all:
         for item in facts:
             for view, total in folding:
                 total.add(view.project(item, window, day))
     where = source()
-    totals = {view.projection.name: total.result() for view, total in folding}
+    totals = {view.name: total.result() for view, total in folding}
     results = {
-        view.projection.name: (
-            view.over(where, window) if view.aggregates else totals[view.projection.name]
-        )
+        view.name: (view.aggregate(where, window) if view.aggregates else totals[view.name])
         for view in chosen
     }
     offenders, events = offender_counts(where)

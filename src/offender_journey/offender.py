@@ -28,17 +28,17 @@ from .facts.scratch import scratch_of
 from .folds.episodes import Oddity
 from .folds.reoffending import IndexKind
 from .history import ALL_TIME, History, Window
-from .views.conversion import Conversion, ConversionProjection, conversion_in
-from .views.history_bands import HistoryBands, HistoryBandsProjection, history_bands_of
+from .views.conversion import Conversion, ConversionView, conversion_in
+from .views.history_bands import HistoryBands, HistoryBandsView, history_bands_of
 from .views.iom import IOM_TABLES, IomRule, Selected, select_of
-from .views.occasions import DaysByOccasion, DaysByOccasionProjection, days_in
+from .views.occasions import DaysByOccasion, DaysByOccasionView, days_in
 from .views.ogrs3 import OGRS3_TABLES, RISK_TABLES, Ogrs3, RiskScore, ogrs3_of, risk_of
-from .views.quality import Quality, QualityProjection, quality_in
+from .views.quality import Quality, QualityView, quality_in
 from .views.reoffending import (
     Member,
     Reoffending,
-    ReoffendingProjection,
     ReoffendingRows,
+    ReoffendingView,
     data_end,
     latest_in,
     members_in,
@@ -63,13 +63,13 @@ __all__ = [
 
 def conversion(history: History, window: Window = ALL_TIME) -> Conversion:
     """One offender's conversion for charges dated in ``window``."""
-    with scratch_of([history], ConversionProjection.tables) as scratch:
+    with scratch_of([history], ConversionView.tables) as scratch:
         return conversion_in(scratch.source, window)
 
 
 def history_bands(history: History, window: Window = ALL_TIME) -> HistoryBands:
     """One offender's contribution to the window's breakdown."""
-    return history_bands_of(derive(history, HistoryBandsProjection.tables), window)
+    return history_bands_of(derive(history, HistoryBandsView.tables), window)
 
 
 def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScore | str:
@@ -82,7 +82,7 @@ def select(history: History, rule: IomRule, day: dt.date) -> Selected | RiskScor
 
 def days_by_occasion(history: History, window: Window = ALL_TIME) -> DaysByOccasion:
     """One offender's durations by sentencing occasion in ``window``."""
-    with scratch_of([history], DaysByOccasionProjection.tables) as scratch:
+    with scratch_of([history], DaysByOccasionView.tables) as scratch:
         return days_in(scratch.source, window)
 
 
@@ -101,13 +101,13 @@ def risk_at(history: History, day: dt.date, *, prefer_assessed: bool = True) -> 
 
 def oddities(history: History, window: Window = ALL_TIME) -> list[Oddity]:
     """Every oddity of one offender's history that counts on a day in ``window``."""
-    rows = derive(history, QualityProjection.tables).quality_issues
+    rows = derive(history, QualityView.tables).quality_issues
     return [Oddity(r.code, r.event_id, r.day) for r in rows if window.contains(r.day)]
 
 
 def quality(history: History, window: Window = ALL_TIME) -> Quality:
     """One offender's data-quality report for oddities counting on days in ``window``."""
-    with scratch_of([history], QualityProjection.tables) as scratch:
+    with scratch_of([history], QualityView.tables) as scratch:
         return quality_in(scratch.source, window)
 
 
@@ -119,14 +119,14 @@ def index_event(history: History, window: Window) -> tuple[dt.date, IndexKind] |
 
 def member(history: History, window: Window = ALL_TIME) -> Member | None:
     """The offender as a member of the cohort of ``window``, or ``None`` if not in it."""
-    with scratch_of([history], ReoffendingProjection.tables) as scratch:
+    with scratch_of([history], ReoffendingView.tables) as scratch:
         found = members_in(scratch.source, window)
     return found[0] if found else None
 
 
 def reoffending(history: History, window: Window = ALL_TIME) -> Reoffending:
     """One offender's contribution to the cohort of ``window`` (empty if not in it)."""
-    with scratch_of([history], ReoffendingProjection.tables) as scratch:
+    with scratch_of([history], ReoffendingView.tables) as scratch:
         return reoffending_in(scratch.source, window)
 
 
@@ -146,7 +146,7 @@ def reoffending_rows(histories: Iterable[History], window: Window = ALL_TIME) ->
             order.setdefault(history.offender_id, len(order))
             yield history
 
-    with scratch_of(numbered(histories), ReoffendingProjection.tables) as scratch:
+    with scratch_of(numbered(histories), ReoffendingView.tables) as scratch:
         members = members_in(scratch.source, window)
         latest = latest_in(scratch.source)
     members.sort(key=lambda m: order[m.offender_id])

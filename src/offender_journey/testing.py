@@ -284,6 +284,15 @@ class StoreContract(abc.ABC):
         assert [(p, e.event_id) for p, e in store.read_after(1, limit=1)] == [(2, "a1")]
         assert store.read_after(3) == []
 
+    def test_touched_after_names_each_offender_with_a_later_event_once(self) -> None:
+        store = self.make_store()
+        assert store.touched_after(0) == []
+        store.append([_arrest("b1", "B"), _arrest("a1", "A")])
+        store.append([_arrest("b2", "B", day=2), _arrest("c1", "C")])
+        assert store.touched_after(0) == ["A", "B", "C"]
+        assert store.touched_after(2) == ["B", "C"]
+        assert store.touched_after(store.head()) == []
+
     def test_a_failed_append_takes_no_position(self) -> None:
         store = self.make_store()
         store.append([_arrest("e1", day=1)])

@@ -16,7 +16,7 @@ from offender_journey.engines.partitions import parquet_partitions, read_parquet
 from offender_journey.errors import EngineError
 from offender_journey.history import ALL_TIME, Window
 from offender_journey.io.export import export
-from offender_journey.metrics import VIEWS, View, compute
+from offender_journey.metrics import VIEWS, compute
 from offender_journey.store import SQLiteStore
 
 PAST = dt.datetime.combine(dt.date(2014, 6, 30), dt.time.max, tzinfo=dt.UTC)  # --as-of 2014-06-30
@@ -100,15 +100,14 @@ def test_no_partitions_is_a_usage_error(tmp_path, capsys):
 def test_a_worker_without_a_module_is_told_what_to_install(cohort, client, tmp_path, monkeypatch):
     """A view defined in a module only the client has: the workers cannot unpickle it."""
     (tmp_path / "only_here.py").write_text(
-        "from offender_journey.views.conversion import ConversionProjection\n"
-        "class Mine(ConversionProjection):\n"
+        "from offender_journey.views.conversion import ConversionView\n"
+        "class Mine(ConversionView):\n"
         "    pass\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     import only_here  # type: ignore[import-not-found]
 
-    projection = only_here.Mine()
-    view = View(projection, projection.empty)
+    view = only_here.Mine()
     with pytest.raises(EngineError, match="cannot import 'only_here'"):
         engine.compute_parquet(cohort[1], views=[view], scheduler=client)
     monkeypatch.delitem(sys.modules, "only_here")

@@ -22,7 +22,9 @@ __all__ = [
     "Commands",
     "UsageError",
     "add_engine",
+    "add_jobs",
     "add_json",
+    "add_reading",
     "add_store",
     "add_window",
     "at_least",
@@ -31,6 +33,7 @@ __all__ = [
     "draw",
     "instant_arg",
     "open_existing",
+    "output",
     "print_json",
     "progress",
     "seconds_arg",
@@ -183,6 +186,11 @@ def add_engine(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_jobs(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--jobs N``: processes here, or workers of a local Dask cluster (0: automatic)."""
+    parser.add_argument("--jobs", type=at_least(0), default=0, metavar="N", help=help_text)
+
+
 def same_file(a: str, b: str) -> bool:
     """Whether two paths name one file, however spelled (relative, symlink, hard link)."""
     try:
@@ -269,9 +277,36 @@ def add_window(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
         )
 
 
+def add_reading(parser: argparse.ArgumentParser) -> None:
+    """What every command reading the store takes, in this order: ``--store``, the window
+    (``--from``, ``--to``, ``--as-of``) and ``--json``."""
+    add_store(parser)
+    add_window(parser)
+    add_json(parser)
+
+
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def output(
+    args: argparse.Namespace,
+    result: Any,
+    *,
+    text: Callable[[], str] | None = None,
+    as_json: Callable[[], Any] | None = None,
+) -> int:
+    """Print a command's answer; its exit code (0).
+
+    With ``--json`` the JSON (``as_json()``, else ``result.to_json()``), else the text
+    (``text()``, else ``result``): only the one asked for is made.
+    """
+    if args.json:
+        print_json(result.to_json() if as_json is None else as_json())
+    else:
+        print(result if text is None else text())
+    return 0
 
 
 @contextlib.contextmanager
@@ -416,16 +451,14 @@ def show_view(args: argparse.Namespace, view: Any, *, listing: bool = False) -> 
     from ..tables import plural
 
     report = report_of(args, [view])
-    result = report.results[view if isinstance(view, str) else view.projection.name]
-    if args.json:
-        print_json({"offenders": report.offenders, "events": report.events, **result.to_json()})
-    else:
-        print(f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}")
-        print(result)
-        if listing:
-            print()
-            print(result.table().to_text())
-    return 0
+    result = report.results[view if isinstance(view, str) else view.name]
+    counts = {"offenders": report.offenders, "events": report.events}
+
+    def text() -> str:
+        head = f"{plural(report.offenders, 'offender')}, {plural(report.events, 'event')}"
+        return f"{head}\n{result}" + (f"\n\n{result.table().to_text()}" if listing else "")
+
+    return output(args, result, text=text, as_json=lambda: {**counts, **result.to_json()})
 
 
 def check_picture(path: str | None) -> None:

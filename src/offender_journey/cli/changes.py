@@ -7,12 +7,10 @@ import argparse
 from ._common import (
     Commands,
     UsageError,
-    add_json,
-    add_store,
-    add_window,
+    add_reading,
     instant_arg,
     open_existing,
-    print_json,
+    output,
     window_of,
 )
 
@@ -30,15 +28,17 @@ def _cmd_changes(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         store.close()
-    if args.json:
-        print_json(result.to_json(by_offender=args.by_offender))
-        return 0
-    print(result)
-    if args.by_offender:
-        print("\nEvents recorded between, by offender")
-        for offender_id, count in sorted(result.by_offender.items()):
-            print(f"{printable(offender_id)}  {count}")
-    return 0
+
+    def text() -> str:
+        lines = [str(result)]
+        if args.by_offender:
+            lines.append("\nEvents recorded between, by offender")
+            lines += [f"{printable(who)}  {n}" for who, n in sorted(result.by_offender.items())]
+        return "\n".join(lines)
+
+    return output(
+        args, result, text=text, as_json=lambda: result.to_json(by_offender=args.by_offender)
+    )
 
 
 def register(commands: Commands) -> None:
@@ -58,9 +58,7 @@ def register(commands: Commands) -> None:
         help="when the figures were first produced (ISO datetime with offset; a bare date "
         "means the end of that day, UTC)",
     )
-    add_store(changes)
-    add_window(changes)
-    add_json(changes)
+    add_reading(changes)
     changes.add_argument(
         "--by-offender",
         action="store_true",

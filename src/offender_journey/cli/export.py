@@ -11,7 +11,7 @@ from ._common import (
     add_store,
     at_least,
     open_existing,
-    print_json,
+    output,
     progress,
 )
 
@@ -49,11 +49,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             if machine_fault(exc) is not None:
                 raise
             raise UsageError(str(exc)) from None
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report)
-    return 0
+    return output(args, report)
 
 
 def register(commands: Commands) -> None:

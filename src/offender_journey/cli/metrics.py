@@ -10,13 +10,11 @@ from ._common import (
     Commands,
     UsageError,
     add_engine,
-    add_json,
-    add_store,
-    add_window,
-    at_least,
+    add_jobs,
+    add_reading,
     check_picture,
     draw,
-    print_json,
+    output,
     refuse_overwriting,
     report_of,
 )
@@ -44,11 +42,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             window=report.window,
             as_of=report.as_of,
         )
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(report)
-    return 0
+    return output(args, report)
 
 
 def register(commands: Commands) -> None:
@@ -60,15 +54,10 @@ def register(commands: Commands) -> None:
         "the store's fact tables (brought up to date first). See docs/definitions.md, "
         "docs/views.md and docs/as_of.md.",
     )
-    add_store(metrics)
-    add_window(metrics)
-    add_json(metrics)
-    metrics.add_argument(
-        "--jobs",
-        type=at_least(0),
-        default=0,
-        metavar="N",
-        help="processes to share the work (default 0: every core for stores of 200,000+ "
+    add_reading(metrics)
+    add_jobs(
+        metrics,
+        "processes to share the work (default 0: every core for stores of 200,000+ "
         "events, else 1); with --engine dask, workers of the local cluster; the numbers "
         "are the same for any N",
     )

@@ -7,10 +7,8 @@ import argparse
 from ._common import (
     NO_NUMBERS,
     Commands,
-    add_json,
-    add_store,
-    add_window,
-    print_json,
+    add_reading,
+    output,
     report_of,
 )
 
@@ -19,12 +17,11 @@ def _cmd_quality(args: argparse.Namespace) -> int:
     # From the quality_issues table, as every view: a reader role, which may not read the
     # events, gets the report too (the numbers are those of folding every stream).
     report = report_of(args, ["quality"])
-    if args.json:
-        print_json(report.to_json())
-    else:
-        print(f"{report.offenders} offenders, {report.events} events")
-        print(report.quality)
-    return 0
+    return output(
+        args,
+        report,
+        text=lambda: f"{report.offenders} offenders, {report.events} events\n{report.quality}",
+    )
 
 
 def register(commands: Commands) -> None:
@@ -36,7 +33,5 @@ def register(commands: Commands) -> None:
         "ended but never granted, negative durations, events recorded in the future, ...), "
         "with example event ids. See docs/quality.md.",
     )
-    add_store(quality)
-    add_window(quality)
-    add_json(quality)
+    add_reading(quality)
     quality.set_defaults(handler=_cmd_quality, after_fault=NO_NUMBERS)

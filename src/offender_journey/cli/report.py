@@ -71,11 +71,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cohort(args: argparse.Namespace, rule: Any) -> tuple[str, ...]:
     """The ids the IOM view selects, in its order: the cohort the ``iom`` command lists."""
-    from ..metrics import View
-    from ..views.iom import IomCohort, IomProjection
+    from ..views.iom import IomCohort, IomView
 
-    view = View(IomProjection(rule=rule, on=args.on), IomCohort)
-    cohort: IomCohort = report_of(args, [view]).results["iom"]
+    cohort: IomCohort = report_of(args, [IomView(rule=rule, on=args.on)]).results["iom"]
     return cohort.offender_ids
 
 

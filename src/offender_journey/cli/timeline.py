@@ -7,14 +7,12 @@ import argparse
 from ._common import (
     Commands,
     UsageError,
-    add_json,
-    add_store,
-    add_window,
+    add_reading,
     at_least,
     check_picture,
     draw,
     open_existing,
-    print_json,
+    output,
     refuse_overwriting,
     window_of,
 )
@@ -50,11 +48,7 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
             cases=args.cases,
             dpi=args.dpi,
         )
-    if args.json:
-        print_json(result.to_json())
-    else:
-        print(result)
-    return 0
+    return output(args, result)
 
 
 def _size(text: str) -> tuple[float, float]:
@@ -108,7 +102,5 @@ def register(commands: Commands) -> None:
         default=130,
         help="picture resolution, dots per inch (default 130)",
     )
-    add_store(timeline)
-    add_window(timeline)
-    add_json(timeline)
+    add_reading(timeline)
     timeline.set_defaults(handler=_cmd_timeline)

@@ -12,9 +12,8 @@ from ._common import (
     Commands,
     UsageError,
     add_engine,
-    add_json,
-    add_store,
-    add_window,
+    add_jobs,
+    add_reading,
     at_least,
     date_arg,
     share_arg,
@@ -60,17 +59,14 @@ def rule_of(args: argparse.Namespace) -> Any:
 
 def _cmd_iom(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.iom import IomCohort, IomProjection
+    from ..views.iom import IomView
 
-    projection = IomProjection(rule=rule_of(args), on=args.on)
-    return show_view(args, View(projection, IomCohort), listing=args.list)
+    return show_view(args, IomView(rule=rule_of(args), on=args.on), listing=args.list)
 
 
 def _cmd_cost(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.cost import CostProjection, CostReport, CostTable
+    from ..views.cost import CostTable, CostView
 
     table = CostTable.home_office()
     if args.costs:
@@ -81,18 +77,15 @@ def _cmd_cost(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise UsageError(f"--costs: {exc}") from None
         table = table.with_costs(extra.costs, source=extra.source)
-    projection = CostProjection(table)
-    return show_view(args, View(projection, CostReport, projection.accumulator))
+    return show_view(args, CostView(table))
 
 
 def _cmd_warrants(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import View
-    from ..views.warrants import WarrantsProjection, WarrantTargets
+    from ..views.warrants import WarrantsView, WarrantTargets
 
     days = {**WarrantTargets().days, **(args.targets or {})}
-    projection = WarrantsProjection(WarrantTargets(days=days, on_time_share=args.on_time))
-    return show_view(args, View(projection, projection.empty))
+    return show_view(args, WarrantsView(WarrantTargets(days=days, on_time_share=args.on_time)))
 
 
 def _categories_arg(text: str) -> frozenset[Any]:
@@ -179,16 +172,8 @@ def register(commands: Commands) -> None:
 
     def view_command(name: str, description: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, description=description)
-        add_store(sub)
-        add_window(sub)
-        add_json(sub)
-        sub.add_argument(
-            "--jobs",
-            type=at_least(0),
-            default=0,
-            metavar="N",
-            help="processes to share the work (default: automatic)",
-        )
+        add_reading(sub)
+        add_jobs(sub, "processes to share the work (default: automatic)")
         add_engine(sub)
         sub.set_defaults(after_fault=NO_NUMBERS)
         return sub

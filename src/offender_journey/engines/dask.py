@@ -277,8 +277,8 @@ def check_workers(
 
     A task whose code a worker cannot import would otherwise fail while the worker
     reads it, which Dask reports only in the worker's log while the client waits. So
-    each module (this package, the given ones, and the modules of the views'
-    projections: a view defined in a notebook's module must be importable there too)
+    each module (this package, the given ones, and the modules defining the views: a
+    view defined in a notebook's module must be importable there too)
     is imported on every worker first.
 
     Raises:
@@ -289,7 +289,7 @@ def check_workers(
     except TimeoutError:
         raise EngineError(f"no Dask worker joined the scheduler within {timeout:g} s") from None
     needed = {"offender_journey", *modules}
-    needed |= {type(view.projection).__module__ for view in views} - {"__main__"}
+    needed |= {view.defined_in for view in views} - {"__main__"}
     try:
         versions = client.run(pkgutil.resolve_name, "offender_journey:__version__")
         for module in sorted(needed):

@@ -5,7 +5,7 @@
 :mod:`offender_journey.folds` (per-offender derivations), :mod:`offender_journey.views`
 (what counts the fact tables) and :mod:`offender_journey.offender` (one offender's
 numbers). Each name below still works from here, with a :class:`DeprecationWarning`
-that says where it lives now.
+that says where it lives now and, for a projection class, its name as a view.
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ MOVED: dict[str, str] = {
     "select": "offender_journey.offender",
 }
 
+#: The names that changed on the way: "projection" became "view".
+RENAMED: dict[str, str] = {
+    "Projection": "View",
+    "ConversionProjection": "ConversionView",
+    "DaysByOccasionProjection": "DaysByOccasionView",
+    "QualityProjection": "QualityView",
+    "CostProjection": "CostView",
+}
+
 __all__ = sorted(MOVED)
 
 
@@ -56,9 +65,10 @@ def __getattr__(name: str) -> Any:
     home = MOVED.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    new = RENAMED.get(name, name)
     warnings.warn(
-        f"offender_journey.projections is deprecated: import {name} from {home}",
+        f"offender_journey.projections is deprecated: import {new} from {home}",
         DeprecationWarning,
         stacklevel=2,
     )
-    return getattr(import_module(home), name)
+    return getattr(import_module(home), new)

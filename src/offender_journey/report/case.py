@@ -24,7 +24,7 @@ from ..folds.reoffending import latest_recorded
 from ..history import History, Window, as_of_date
 from ..offender import quality
 from ..timeline import Timeline, build_timeline
-from ..views.iom import IOM_TABLES, IomProjection, IomRule, Selected, select_of
+from ..views.iom import IOM_TABLES, IomRule, IomView, Selected, select_of
 from ..views.ogrs3 import Ogrs3, RiskScore, ogrs3_of, risk_of
 from ..views.quality import Quality
 from ..views.reoffending import data_end
@@ -106,7 +106,7 @@ def selection_day(rule: IomRule, on: dt.date | None, window: Window, as_of: dt.d
     The IOM command chooses its selection day the same way, so a report and the
     cohort it was made for agree on the day.
     """
-    return IomProjection(rule=rule, on=on).day(window, as_of_date(as_of))
+    return IomView(rule=rule, on=on).day(window, as_of_date(as_of))
 
 
 def case_of(

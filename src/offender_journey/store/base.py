@@ -34,6 +34,8 @@ __all__ = [
     "as_of_micros",
     "check_sources",
     "from_micros",
+    "read_where",
+    "streams_of",
     "event_rows",
     "events_in",
     "may_clash",
@@ -80,6 +82,47 @@ def as_of_micros(as_of: dt.datetime | None) -> int:
 _COLLECT_EVERY = 50_000
 
 _T = TypeVar("_T")
+
+
+def read_where(
+    as_of: dt.datetime | None,
+    offenders: OffenderRange | None,
+    visible: str,
+    mark: str = "?",
+    key: Callable[[str], Any] = str,
+) -> tuple[list[str], list[Any]]:
+    """The ``WHERE`` conditions of a read of streams, with their parameters.
+
+    Recorded by ``as_of``; ``visible`` (the condition leaving out restricted people);
+    offender ids from the range's first (inclusive) to its stop (exclusive), passed
+    through ``key`` (how the backend stores an id). ``mark`` is the dialect's placeholder.
+    """
+    first, stop = offenders or (None, None)
+    where = [f"recorded_at <= {mark}", visible]
+    params: list[Any] = [as_of_micros(as_of)]
+    if first is not None:
+        where.append(f"offender_id >= {mark}")
+        params.append(key(first))
+    if stop is not None:
+        where.append(f"offender_id < {mark}")
+        params.append(key(stop))
+    return where, params
+
+
+def streams_of(
+    rows: Iterable[Sequence[Any]], decode: Callable[[list[Sequence[Any]]], list[Event]]
+) -> Iterator[tuple[Any, list[Event]]]:
+    """Rows ordered by offender id (their first column) → each offender's events, in turn."""
+    current: Any = None
+    stream: list[Sequence[Any]] = []
+    for row in rows:
+        if row[0] != current:
+            if stream:
+                yield current, decode(stream)
+            current, stream = row[0], []
+        stream.append(row)
+    if stream:
+        yield current, decode(stream)
 
 
 def _one(_: object) -> int:
@@ -271,6 +314,16 @@ class StoreBase(abc.ABC):
     def _codec(self, codec: Codec) -> None:
         self._made_codec = codec
 
+    def _decode(self, rows: Sequence[Sequence[Any]]) -> list[Event]:
+        """Stored rows ``(offender_id, recorded_at, recorded_at_given, payload, ...)`` → events.
+
+        ``recorded_at`` is read from the payload when it came with the event (the same
+        instant as its column, and quicker to read from text than to rebuild from
+        microseconds), else from its column (microseconds since the epoch).
+        """
+        decode = self._codec.decode_stored
+        return [decode(row[3], None if row[2] else from_micros(row[1])) for row in rows]
+
     def append(
         self,
         events: Iterable[Event],
@@ -290,14 +343,20 @@ class StoreBase(abc.ABC):
     ) -> AppendResult:
         """Append encoded events atomically."""
 
-    @abc.abstractmethod
     def read_all(
         self,
         *,
         as_of: dt.datetime | None = None,
         offenders: OffenderRange | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
-        """Every stream in turn."""
+        """Every stream in turn, by offender id, with the cycle collector paused meanwhile."""
+        return paused_collection(self._read_all(as_of, offenders), size=events_in)
+
+    def _read_all(
+        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+    ) -> Iterator[tuple[str, list[Event]]]:
+        """Every stream in turn: what a backend reads, unless it has its own ``read_all``."""
+        raise NotImplementedError(f"{type(self).__name__} reads no streams")
 
     def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
         """Every stream (ids starting with ``prefix``): events stored and their date span.
@@ -442,6 +501,13 @@ class EventStore(Protocol):
         """Up to ``limit`` events with a position after ``position``, ascending, as pairs.
 
         Follow a store by calling it again with the last position seen.
+        """
+        ...
+
+    def touched_after(self, position: int) -> list[str]:
+        """The offenders with an event appended after ``position``, each once, by id.
+
+        What a follower re-derives: it remembers a position and asks who changed since.
         """
         ...
 

@@ -114,6 +114,11 @@ class InMemoryStore(StoreBase):
             chunk = self._log[start : start + limit]
         return list(enumerate(chunk, start=start + 1))
 
+    def touched_after(self, position: int) -> list[str]:
+        """Offenders with an event appended after ``position``, in order."""
+        with self._lock:
+            return sorted({event.offender_id for event in self._log[max(position, 0) :]})
+
     def stream_sizes(self) -> Iterator[tuple[str, int]]:
         with self._lock:
             return iter([(offender, len(stream)) for offender, stream in self._streams.items()])

@@ -35,11 +35,10 @@ from .base import (
     StoreBase,
     as_of_micros,
     check_sources,
-    events_in,
-    from_micros,
     may_clash,
-    paused_collection,
+    read_where,
     split_batch,
+    streams_of,
 )
 from .escaping import escape_nul, unescape_nul
 from .privacy import VISIBLE, ErasureReport, PrivacyMixin, Restriction
@@ -141,6 +140,9 @@ _COPY = (
     " source, version, position) FROM STDIN"
 )
 _PAGE = 5000
+
+#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of.
+_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
 # Appends of up to this many events look stored ids up before COPY (one query) rather
 # than COPY optimistically inside a savepoint (three more round trips).
 _SMALL = 100
@@ -415,77 +417,46 @@ class PostgresStore(PrivacyMixin, StoreBase):
 
     # --- reading -----------------------------------------------------------------------------
 
-    def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
-        """``(recorded_at, recorded_at_given, payload)`` rows → events.
-
-        A given ``recorded_at`` is read from the payload (the same instant as its column,
-        quicker to read from text than to rebuild), an assigned one from its column.
-        """
-        decode = self._codec.decode_stored
-        return [
-            decode(payload, None if given else from_micros(recorded_at))
-            for recorded_at, given, payload in rows
-        ]
-
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
         limit = as_of_micros(as_of)
         with self.borrow() as conn:
             rows = conn.execute(
-                "SELECT recorded_at, recorded_at_given, payload FROM events"
+                f"SELECT {_COLUMNS} FROM events"
                 f" WHERE offender_id = %s AND recorded_at <= %s AND {VISIBLE} ORDER BY version",
                 (_key(offender_id), limit),
             ).fetchall()
         return self._decode(rows)
 
-    def read_all(
-        self,
-        *,
-        as_of: dt.datetime | None = None,
-        offenders: OffenderRange | None = None,
-    ) -> Iterator[tuple[str, list[Event]]]:
-        """Every stream in turn, read a page at a time (no transaction is held between pages)."""
-        return paused_collection(self._read_all(as_of, offenders), size=events_in)
-
     def _read_all(
         self, as_of: dt.datetime | None, offenders: OffenderRange | None
     ) -> Iterator[tuple[str, list[Event]]]:
-        first, stop = offenders or (None, None)
-        where = [sql.SQL("recorded_at <= %s"), sql.SQL(VISIBLE)]
-        params: list[Any] = [as_of_micros(as_of)]
-        if first is not None:
-            where.append(sql.SQL("offender_id >= %s"))
-            params.append(_key(first))
-        if stop is not None:
-            where.append(sql.SQL("offender_id < %s"))
-            params.append(_key(stop))
+        """Every stream in turn, read a page at a time (no transaction is held between pages)."""
+        conditions, params = read_where(as_of, offenders, VISIBLE, "%s", _key)
+        where = [sql.SQL(condition) for condition in conditions]
         query = sql.SQL(
-            "SELECT offender_id, version, recorded_at, recorded_at_given, payload FROM events"
+            f"SELECT {_COLUMNS}, version FROM events"
             " WHERE {} ORDER BY offender_id, version LIMIT %s"
         )
         first_page = query.format(sql.SQL(" AND ").join(where))
         next_page = query.format(
             sql.SQL(" AND ").join([*where, sql.SQL("(offender_id, version) > (%s, %s)")])
         )
-        after: tuple[str, int] | None = None
-        current: str | None = None
-        stream: list[tuple[Any, ...]] = []
-        while True:
-            with self.borrow() as conn:
-                if after is None:
-                    rows = conn.execute(first_page, [*params, _PAGE]).fetchall()
-                else:
-                    rows = conn.execute(next_page, [*params, *after, _PAGE]).fetchall()
-            for offender_id, _version, recorded_at, given, payload in rows:
-                if offender_id != current:
-                    if stream:
-                        yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
-                    current, stream = offender_id, []
-                stream.append((recorded_at, given, payload))
-            if len(rows) < _PAGE:
-                break
-            after = (rows[-1][0], rows[-1][1])
-        if stream:
-            yield unkey(current), self._decode(stream)  # type: ignore[arg-type]
+
+        def pages() -> Iterator[tuple[Any, ...]]:
+            after: tuple[str, int] | None = None
+            while True:
+                with self.borrow() as conn:
+                    if after is None:
+                        rows = conn.execute(first_page, [*params, _PAGE]).fetchall()
+                    else:
+                        rows = conn.execute(next_page, [*params, *after, _PAGE]).fetchall()
+                yield from rows
+                if len(rows) < _PAGE:
+                    return
+                after = (rows[-1][0], rows[-1][4])
+
+        for key, stream in streams_of(pages(), self._decode):
+            yield unkey(key), stream
 
     def head(self) -> int:
         """The position of the latest event appended (0 for an empty store)."""
@@ -501,13 +472,12 @@ class PostgresStore(PrivacyMixin, StoreBase):
         """
         with self.borrow() as conn:
             rows = conn.execute(
-                "SELECT position, recorded_at, recorded_at_given, payload FROM events"
+                f"SELECT {_COLUMNS}, position FROM events"
                 " WHERE position > %s"
                 f" AND {VISIBLE} ORDER BY position LIMIT %s",
                 (position, limit),
             ).fetchall()
-        events = self._decode([row[1:] for row in rows])
-        return [(row[0], event) for row, event in zip(rows, events, strict=True)]
+        return [(row[4], event) for row, event in zip(rows, self._decode(rows), strict=True)]
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""

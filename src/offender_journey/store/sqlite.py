@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import mmap
 import os
 import pathlib
@@ -36,12 +37,11 @@ from .base import (
     StoreBase,
     as_of_micros,
     check_sources,
-    events_in,
-    from_micros,
     may_clash,
-    paused_collection,
     prefix_range,
+    read_where,
     split_batch,
+    streams_of,
 )
 from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
 
@@ -356,19 +356,6 @@ class SQLiteStore(PrivacyMixin, StoreBase):
 
     # --- reading -----------------------------------------------------------------------------
 
-    def _decode(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
-        """Rows of one stream → events.
-
-        ``recorded_at`` is read from the payload when it came with the event (the same
-        instant as its column, and quicker to read from text than to rebuild from
-        microseconds), else from its column.
-        """
-        decode = self._codec.decode_stored
-        return [
-            decode(payload, None if given else from_micros(micros))
-            for _offender, micros, given, payload in rows
-        ]
-
     def read_stream(self, offender_id: str, *, as_of: dt.datetime | None = None) -> list[Event]:
         limit = as_of_micros(as_of)
         rows = self._db.execute(
@@ -378,43 +365,18 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         ).fetchall()
         return self._decode(rows)
 
-    def read_all(
-        self,
-        *,
-        as_of: dt.datetime | None = None,
-        offenders: OffenderRange | None = None,
-    ) -> Iterator[tuple[str, list[Event]]]:
-        return paused_collection(self._read_all(as_of, offenders), size=events_in)
-
     def _read_all(
         self, as_of: dt.datetime | None, offenders: OffenderRange | None
     ) -> Iterator[tuple[str, list[Event]]]:
-        first, stop = offenders or (None, None)
-        where = ["recorded_at <= ?", VISIBLE]
-        params: list[Any] = [as_of_micros(as_of)]
-        if first is not None:
-            where.append("offender_id >= ?")
-            params.append(first)
-        if stop is not None:
-            where.append("offender_id < ?")
-            params.append(stop)
+        where, params = read_where(as_of, offenders, VISIBLE)
         # A cursor of its own, read in chunks, so appends can go on between streams.
         cursor = self._db.execute(
             f"SELECT {self._columns} FROM events WHERE {' AND '.join(where)} "
             "ORDER BY offender_id, version",
             params,
         )
-        current: str | None = None
-        stream: list[tuple[Any, ...]] = []
-        while rows := cursor.fetchmany(_FETCH):
-            for row in rows:
-                if row[0] != current:
-                    if stream:
-                        yield current, self._decode(stream)  # type: ignore[misc]
-                    current, stream = row[0], []
-                stream.append(row)
-        if stream:
-            yield current, self._decode(stream)  # type: ignore[misc]
+        rows = itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(_FETCH), []))
+        yield from streams_of(rows, self._decode)
 
     def head(self) -> int:
         """The position of the latest event appended (0 for an empty store)."""
@@ -430,8 +392,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
-        decode = self._codec.decode_stored
-        return [(row[4], decode(row[3], None if row[2] else from_micros(row[1]))) for row in rows]
+        return [(row[4], event) for row, event in zip(rows, self._decode(rows), strict=True)]
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""

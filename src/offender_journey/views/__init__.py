@@ -1,31 +1,25 @@
 """Views: what counts the fact tables, one module per view, registered here by name.
 
 Each module holds a view's SQL (or per-offender reading) over the fact tables, its
-result type, and that result's table and JSON shape; :mod:`.base` says what shapes a
-view can take. They read fact rows, never events: the rows come from
+result type, and that result's table and JSON shape; :mod:`.base` says what a
+:class:`View` is. They read fact rows, never events: the rows come from
 :mod:`offender_journey.facts`, which runs the folds. :data:`VIEWS` maps each name
-to its :class:`View`; :mod:`offender_journey.metrics` computes them over many
-offenders, :mod:`offender_journey.offender` over one.
+to its view; :mod:`offender_journey.metrics` computes them over many offenders,
+:mod:`offender_journey.offender` over one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import warnings
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from importlib import import_module
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any
 
-import attrs
-
-from ..facts.aggregate import FactSource
-from ..facts.schema import OffenderFacts
-from ..facts.scratch import Scratch
-from ..history import History, Window
-from .base import AggregateProjection, DatedProjection, HistoryProjection, Projection
-from .conversion import ConversionProjection
-from .occasions import DaysByOccasionProjection
-from .quality import QualityProjection
-from .reoffending import ReoffendingProjection
+from .base import Accumulator, SumAccumulator, View, _Wrapped
+from .conversion import ConversionView
+from .occasions import DaysByOccasionView
+from .quality import QualityView
+from .reoffending import ReoffendingView
 
 __all__ = [
     "VIEWS",
@@ -38,99 +32,6 @@ __all__ = [
     "register_view",
     "resolve_views",
 ]
-
-R = TypeVar("R")
-
-
-class Accumulator(Protocol[R]):
-    """A running total of one view's per-offender results."""
-
-    def add(self, result: R, /) -> None:
-        """Add one offender's result."""
-
-    def result(self) -> R:
-        """The total so far."""
-        ...
-
-
-class SumAccumulator(Generic[R]):
-    """The default running total: ``total = total + result``."""
-
-    def __init__(self, empty: R) -> None:
-        self._total = empty
-
-    def add(self, result: R, /) -> None:
-        """Add one offender's result with ``+``."""
-        self._total = self._total + result  # type: ignore[operator]
-
-    def result(self) -> R:
-        """The total so far."""
-        return self._total
-
-
-@attrs.frozen
-class View(Generic[R]):
-    """A registered view: its projection, its zero result and (optionally) a faster total."""
-
-    projection: Projection[R] | HistoryProjection[R] | AggregateProjection[R]
-    empty: Callable[[], R]
-    accumulator: Callable[[], Accumulator[R]] | None = None
-    #: Computed when no views are named (the ``metrics`` command's default).
-    default: bool = True
-
-    @property
-    def tables(self) -> tuple[str, ...] | None:
-        """The fact tables the view reads; ``None`` for a view that folds histories."""
-        tables: tuple[str, ...] | None = getattr(self.projection, "tables", None)
-        return tables
-
-    @property
-    def aggregates(self) -> bool:
-        """Whether the view counts in SQL over fact tables (rather than per offender)."""
-        return callable(getattr(self.projection, "aggregate", None))
-
-    def over(self, source: FactSource, window: Window) -> R:
-        """The view's total over every offender of ``source`` (an aggregating view)."""
-        return cast(AggregateProjection[R], self.projection).aggregate(source, window)
-
-    @property
-    def dated(self) -> bool:
-        """Whether the view is given the as-of day (see ``DatedProjection``)."""
-        return bool(getattr(self.projection, "dated", False))
-
-    def of(
-        self,
-        history: History,
-        facts: OffenderFacts | None,
-        window: Window,
-        as_of_day: dt.date | None = None,
-    ) -> R:
-        """One offender's result: from ``facts`` (derived now if not given), or the history."""
-        if self.tables is None:
-            return cast(HistoryProjection[R], self.projection).project(history, window)
-        from ..facts.derive import derive  # start-up: answering from stored tables derives nothing
-
-        if self.aggregates:  # the same SQL, over this offender's rows alone
-            with Scratch() as scratch:
-                scratch.add(
-                    derive(history, {"offenders", *self.tables}) if facts is None else facts
-                )
-                return self.over(scratch.source, window)
-        if facts is None:
-            facts = derive(history, self.tables)
-        return self.project(facts, window, as_of_day)
-
-    def project(self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None) -> R:
-        """One offender's result from facts, on ``as_of_day`` if the view is dated."""
-        if self.dated:
-            return cast(DatedProjection[R], self.projection).project(facts, window, as_of_day)
-        return cast(Projection[R], self.projection).project(facts, window)
-
-    def start(self) -> Accumulator[R]:
-        """A fresh running total."""
-        if self.accumulator is not None:
-            return self.accumulator()
-        return SumAccumulator(self.empty())
 
 
 class ViewRegistry(MutableMapping[str, "View[Any]"]):
@@ -175,21 +76,35 @@ VIEWS = ViewRegistry()
 
 
 def register_view(
-    projection: Projection[R] | HistoryProjection[R] | AggregateProjection[R],
-    empty: Callable[[], R],
-    accumulator: Callable[[], Accumulator[R]] | None = None,
+    view: View[Any] | Any,
+    empty: Callable[[], Any] | None = None,
+    accumulator: Callable[[], Accumulator[Any]] | None = None,
     *,
-    default: bool = True,
+    default: bool | None = None,
 ) -> None:
-    """Make a view available to :func:`compute` under ``projection.name``.
+    """Make ``view`` available to :func:`compute` under ``view.name``.
 
-    The result type must support ``+`` (associative, commutative, ``empty()`` its zero)
-    and ``to_json()``. ``default=False`` views are computed only when named. A
-    projection with ``aggregate`` counts over fact tables in SQL; one with ``tables``
-    and ``project`` reads each offender's fact rows (both can answer from the store's
-    tables); one without folds each offender's history.
+    Its result type must support ``+`` (associative, commutative, ``view.empty()`` its
+    zero) and ``to_json()``; a view with ``default = False`` is computed only when
+    named. The old form, an object with ``name`` and ``project`` or ``aggregate``
+    followed by its zero result (``register_view(projection, empty, accumulator,
+    default=...)``), still works, with a :class:`DeprecationWarning`.
     """
-    VIEWS[projection.name] = View(projection, empty, accumulator, default)
+    if isinstance(view, View):
+        if empty is not None or accumulator is not None or default is not None:
+            raise TypeError(
+                "register_view(view) takes the view alone: empty(), accumulator() and "
+                "default are the view's own"
+            )
+    else:
+        warnings.warn(
+            "register_view(projection, empty, ...) is deprecated: register a View "
+            "subclass with register_view(view)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        view = _Wrapped(view, empty or view.empty, accumulator, default is not False)
+    VIEWS[view.name] = view
 
 
 def default_views() -> list[str]:
@@ -209,33 +124,21 @@ def resolve_views(views: Iterable[ViewChoice] | None) -> list[View[Any]]:
     return [VIEWS[v] if isinstance(v, str) else v for v in chosen]
 
 
-def _optional(module: str, projection: str) -> Callable[[], View[Any]]:
-    """An optional view, made from ``views.<module>.<projection>()`` when first used."""
+def _optional(module: str, view: str) -> Callable[[], View[Any]]:
+    """An optional view, made from ``views.<module>.<view>()`` when first used."""
 
     def make() -> View[Any]:
-        made = getattr(import_module(f".{module}", __name__), projection)()
-        return View(made, made.empty, getattr(made, "accumulator", None), default=False)
+        made: View[Any] = getattr(import_module(f".{module}", __name__), view)()
+        return made
 
     return make
 
 
-_conversion = ConversionProjection()
-
-
-_occasions = DaysByOccasionProjection()
-
-
-_quality = QualityProjection()
-
-
-_reoffending = ReoffendingProjection()
-
-
-register_view(_conversion, _conversion.empty)
-register_view(_occasions, _occasions.empty)
-register_view(_reoffending, _reoffending.empty)
-register_view(_quality, _quality.empty)
-VIEWS.later("history_bands", _optional("history_bands", "HistoryBandsProjection"))
-VIEWS.later("iom", _optional("iom", "IomProjection"))
-VIEWS.later("cost", _optional("cost", "CostProjection"))
-VIEWS.later("warrants", _optional("warrants", "WarrantsProjection"))
+register_view(ConversionView())
+register_view(DaysByOccasionView())
+register_view(ReoffendingView())
+register_view(QualityView())
+VIEWS.later("history_bands", _optional("history_bands", "HistoryBandsView"))
+VIEWS.later("iom", _optional("iom", "IomView"))
+VIEWS.later("cost", _optional("cost", "CostView"))
+VIEWS.later("warrants", _optional("warrants", "WarrantsView"))

@@ -19,19 +19,20 @@ Examples:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular
+from .base import View
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
 
 __all__ = [
     "Conversion",
-    "ConversionProjection",
+    "ConversionView",
     "conversion_in",
 ]
 
@@ -131,12 +132,13 @@ def conversion_in(source: FactSource, window: Window = ALL_TIME) -> Conversion:
 
 
 @attrs.frozen
-class ConversionProjection:
-    """The conversion view as a :class:`~offender_journey.views.base.Projection`."""
+class ConversionView(View[Conversion]):
+    """The conversion view: charges by final outcome, counted in SQL."""
 
     name: str = "conversion"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("charges",)
+    tables = ("charges",)
+    title = "Charge-to-conviction conversion"
 
     def aggregate(self, source: FactSource, window: Window) -> Conversion:
         """The :class:`Conversion` of every offender of ``source`` in ``window``."""

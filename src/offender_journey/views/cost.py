@@ -19,8 +19,8 @@ Examples:
     >>> _ = j.convict("2014-05-01", c)
     >>> from offender_journey.facts.derive import derive
     >>> from offender_journey.history import History
-    >>> facts = derive(History.build("O1", j.events), CostProjection.tables)
-    >>> cost = CostProjection().project(facts, Window())
+    >>> facts = derive(History.build("O1", j.events), CostView.tables)
+    >>> cost = CostView().project(facts, Window())
     >>> cost.charged, cost.proven, cost.unpriced_share
     (11320.0, 11320.0, 0.5)
 """
@@ -28,13 +28,14 @@ Examples:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import os
 from collections.abc import Mapping
 from fractions import Fraction
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
@@ -42,10 +43,11 @@ from ..events import Category
 from ..facts.schema import OffenderFacts
 from ..history import Window
 from ..tables import Column, Table, Tabular, plural
+from .base import View
 
 __all__ = [
     "CostAccumulator",
-    "CostProjection",
+    "CostView",
     "CostReport",
     "CostTable",
     "OffenderCost",
@@ -235,16 +237,20 @@ class CostReport(Tabular):
 
 
 @attrs.frozen
-class CostProjection:
+class CostView(View[CostReport]):
     """The cost-of-crime view with a given unit-cost table."""
 
     table: CostTable = attrs.field(factory=CostTable.home_office)
     name: str = "cost"
 
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("offences",)
+    tables = ("offences",)
+    title = "Cost of crime (Home Office unit costs, 2015/16 prices)"
+    default = False
 
-    def project(self, facts: OffenderFacts, window: Window) -> CostReport:
+    def project(
+        self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None = None
+    ) -> CostReport:
         """One offender's cost for offences dated in ``window`` (empty without offences)."""
         costs = self.table.costs
         charged = proven = 0.0

@@ -31,9 +31,10 @@ Examples:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
@@ -42,12 +43,13 @@ from ..folds.history_bands import BANDS, band
 from ..folds.offending import previous
 from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular, plural
+from .base import View
 from .ogrs3 import sanction_of
 
 __all__ = [
     "BANDS",
     "HistoryBands",
-    "HistoryBandsProjection",
+    "HistoryBandsView",
     "band",
     "history_bands_of",
 ]
@@ -146,14 +148,18 @@ def history_bands_of(facts: OffenderFacts, window: Window = ALL_TIME) -> History
 
 
 @attrs.frozen
-class HistoryBandsProjection:
+class HistoryBandsView(View[HistoryBands]):
     """The criminal-history view."""
 
     name: str = "history_bands"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("sanctions",)
+    tables = ("sanctions",)
+    title = "Criminal history of offenders sanctioned in the window"
+    default = False
 
-    def project(self, facts: OffenderFacts, window: Window) -> HistoryBands:
+    def project(
+        self, facts: OffenderFacts, window: Window, as_of_day: dt.date | None = None
+    ) -> HistoryBands:
         """One offender's :class:`HistoryBands`."""
         return history_bands_of(facts, window)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
@@ -36,13 +36,13 @@ from ..events import Category
 from ..facts.schema import OffenceRow, OffenderFacts
 from ..history import History, Window, as_of_date
 from ..tables import Column, Table, Tabular, plural
-from .base import facts_on
+from .base import View, facts_on
 from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
 
 __all__ = [
     "IOM_TABLES",
     "IomCohort",
-    "IomProjection",
+    "IomView",
     "IomRule",
     "LONDON",
     "Selected",
@@ -197,7 +197,7 @@ def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | R
 
 
 @attrs.frozen
-class IomProjection:
+class IomView(View[IomCohort]):
     """IOM selection on ``on``, else the window's last day, else the as-of day (or today).
 
     An aggregation over the facts of :data:`IOM_TABLES`: nothing stored depends on the
@@ -207,8 +207,9 @@ class IomProjection:
     rule: IomRule = LONDON
     on: dt.date | None = None
     name: str = "iom"
-    tables: ClassVar[tuple[str, ...]] = IOM_TABLES
-    dated: ClassVar[bool] = True
+    tables = IOM_TABLES
+    title = "IOM cohort selection"
+    default = False
 
     def day(self, window: Window, as_of_day: dt.date | None = None) -> dt.date:
         """The selection day for ``window`` when the query is as of ``as_of_day``."""

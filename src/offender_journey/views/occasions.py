@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular
+from .base import View
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DaysByOccasion",
     "DaysByOccasionAccumulator",
-    "DaysByOccasionProjection",
+    "DaysByOccasionView",
     "Measure",
     "days_in",
     "quantile",
@@ -262,12 +263,13 @@ def days_in(source: FactSource, window: Window = ALL_TIME) -> DaysByOccasion:
 
 
 @attrs.frozen
-class DaysByOccasionProjection:
-    """The days-by-occasion view as a :class:`~offender_journey.views.base.Projection`."""
+class DaysByOccasionView(View[DaysByOccasion]):
+    """The days-by-occasion view, counted in SQL."""
 
     name: str = "days_by_sentencing_occasion"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("charge_occasions",)
+    tables = ("charge_occasions",)
+    title = "Days from arrest to conviction by sentencing occasion"
 
     def aggregate(self, source: FactSource, window: Window) -> DaysByOccasion:
         """The :class:`DaysByOccasion` of every offender of ``source`` in ``window``."""

@@ -20,12 +20,13 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..history import ALL_TIME, Window
 from ..tables import Column, Table, Tabular, plural
+from .base import View
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "Quality",
-    "QualityProjection",
+    "QualityView",
     "quality_in",
 ]
 
@@ -192,12 +193,13 @@ def quality_in(source: FactSource, window: Window = ALL_TIME) -> Quality:
 
 
 @attrs.frozen
-class QualityProjection:
-    """The quality report as a :class:`~offender_journey.views.base.Projection`."""
+class QualityView(View[Quality]):
+    """The data-quality view, counted in SQL."""
 
     name: str = "quality"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("quality_issues",)
+    tables = ("quality_issues",)
+    title = "Data quality"
 
     def aggregate(self, source: FactSource, window: Window) -> Quality:
         """The :class:`Quality` of every offender of ``source`` in ``window``."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -37,6 +37,7 @@ from ..folds.reoffending import AgeGroup, IndexKind
 from ..history import ALL_TIME, Window
 from ..store.base import from_micros
 from ..tables import Column, Table, Tabular
+from .base import View
 
 if TYPE_CHECKING:
     from ..facts.aggregate import FactSource
@@ -45,7 +46,7 @@ __all__ = [
     "Counts",
     "Member",
     "Reoffending",
-    "ReoffendingProjection",
+    "ReoffendingView",
     "ReoffendingRows",
     "data_end",
     "latest_in",
@@ -419,12 +420,13 @@ def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
 
 
 @attrs.frozen
-class ReoffendingProjection:
+class ReoffendingView(View[Reoffending]):
     """The proven-reoffending view; the window is the cohort period."""
 
     name: str = "reoffending"
     #: The fact tables the view reads.
-    tables: ClassVar[tuple[str, ...]] = ("offenders", "index_events")
+    tables = ("offenders", "index_events")
+    title = "Proven reoffending (the window is the cohort period)"
 
     def aggregate(self, source: FactSource, window: Window) -> Reoffending:
         """The :class:`Reoffending` of the cohort of ``window`` among ``source``'s offenders."""

@@ -25,9 +25,9 @@ Examples:
     >>> _ = j.execute_warrant("2014-03-10", w)
     >>> _ = j.warrant("2014-06-01", "breach", "C")
     >>> from offender_journey.facts.derive import derive
-    >>> facts = derive(History.build("O1", j.events), WarrantsProjection.tables)
+    >>> facts = derive(History.build("O1", j.events), WarrantsView.tables)
     >>> year_end = Window(None, dt.date(2014, 12, 31))
-    >>> report = WarrantsProjection().project(facts, year_end)
+    >>> report = WarrantsView().project(facts, year_end)
     >>> report.outstanding, report.executed["A"].on_time
     ({'breach/C': 1}, 1)
 """
@@ -38,20 +38,20 @@ import datetime as dt
 import statistics
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
 from ..facts.schema import OffenderFacts, WarrantRow
 from ..history import History, Window
 from ..tables import Column, Table, Tabular, plural
-from .base import facts_on
+from .base import View, facts_on
 
 __all__ = [
     "Timeliness",
     "WarrantTargets",
     "Warrants",
-    "WarrantsProjection",
+    "WarrantsView",
 ]
 
 
@@ -205,7 +205,7 @@ def _closed(row: WarrantRow) -> dt.date | None:
 
 
 @attrs.frozen
-class WarrantsProjection:
+class WarrantsView(View[Warrants]):
     """The warrants-and-recalls view: an aggregation over the ``warrants`` and ``recalls`` facts.
 
     Outstanding is judged on the window's last day, else the as-of day the metrics
@@ -214,8 +214,9 @@ class WarrantsProjection:
 
     targets: WarrantTargets = attrs.field(factory=WarrantTargets)
     name: str = "warrants"
-    tables: ClassVar[tuple[str, ...]] = ("warrants", "recalls")
-    dated: ClassVar[bool] = True
+    tables = ("warrants", "recalls")
+    title = "Warrants and recalls"
+    default = False
 
     def project(
         self,
