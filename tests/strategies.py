@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Event
+from offender_journey.linkage.identifiers import CHECK_LETTERS
 
 CATEGORIES = ["shoplifting", "burglary_domestic", "drugs_possession", "violence_with_injury"]
 DISPOSALS = [
@@ -177,3 +179,50 @@ def cohorts(
             lambda streams: [(s[0].offender_id, s) for s in streams]
         )
     )
+
+
+FORENAMES = ["John", "Jon", "Mary", "Zoë", "Oluwaseun", "Siobhán"]
+SURNAMES = ["Smith", "Smyth", "O'Neill", "Nowak", "Ahmed", "Quintrell"]
+
+
+@st.composite
+def pnc_ids(draw: st.DrawFn) -> str:
+    """A PNC ID as sources write it: valid in any of its spellings, or with a wrong letter."""
+    year, serial = draw(st.integers(1970, 2024)), draw(st.integers(1, 9_999_999))
+    letter = CHECK_LETTERS[((year % 100) * 10**7 + serial) % 23]
+    if draw(st.booleans()):
+        letter = draw(st.sampled_from(CHECK_LETTERS))  # sometimes the right one all the same
+    spelling = draw(st.sampled_from(["{y}/{s:07d}", "{y}{s:07d}", "{yy:02d}/{s}"]))
+    return spelling.format(y=year, yy=year % 100, s=serial) + letter
+
+
+@st.composite
+def identity_records(
+    draw: st.DrawFn, offender_id: str = "O1", source: str | None = None
+) -> list[Event]:
+    """A few identity records of one source record, as a source would send them over time."""
+    j = JourneyBuilder(offender_id, source=source)
+    day = draw(st.dates(dt.date(2008, 1, 1), dt.date(2012, 1, 1)))
+    for _ in range(draw(st.integers(1, 3))):
+        day += dt.timedelta(days=draw(st.integers(0, 400)))
+        name = draw(st.none() | st.sampled_from(SURNAMES))
+        j.person(
+            day,
+            forenames=draw(st.none() | st.sampled_from(FORENAMES)),
+            surname=name,
+            born=draw(st.none() | st.dates(dt.date(1950, 1, 1), dt.date(2000, 12, 31))),
+            sex=draw(st.none() | st.sampled_from(["male", "female", "unknown"])),
+            postcode=draw(st.none() | st.sampled_from(["LS6 2QQ", "LS6", "M1 1AE"])),
+            pnc_id=draw(pnc_ids()) if name is None else draw(st.none() | pnc_ids()),
+            cro_number=draw(st.none() | st.sampled_from(["65656/91H", "000000/00Z"])),
+            aliases=draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(FORENAMES), st.none() | st.sampled_from(SURNAMES), st.none()
+                    ),
+                    max_size=2,
+                )
+            ),
+        )
+    # Ids of their own, so they can join any journey of the same offender.
+    return [attrs.evolve(e, event_id=f"{e.event_id}-identity") for e in j.events]

@@ -298,3 +298,111 @@ def test_events_about_a_restricted_person_stay_out_of_the_facts_until_lifted(
     with sqlite3.connect(store) as db:
         row = db.execute("SELECT events FROM offenders WHERE offender_id = ?", (HIDDEN,))
         assert row.fetchone() == (derive(History.build(HIDDEN, theirs)).offenders[0].events,)
+
+
+# --- identity records: names, dates of birth, identifiers ----------------------------------
+
+#: What the police and a court know of two people, as their extracts give it.
+POLICE = [
+    {"type": "person_recorded", "event_id": "p1", "offender_id": "P77", "date": "2014-01-01",
+     "forenames": "Zebedee", "surname": "Quintrell", "date_of_birth": "1987-03-14",
+     "sex": "male", "postcode": "LS6 2QQ", "pnc_id": "02/73319Z", "cro_number": "65656/91H",
+     "aliases": [{"forenames": "Zeb", "surname": "Quintrel", "date_of_birth": "1987-04-13"}]},
+    {"type": "arrest", "event_id": "p2", "offender_id": "P77", "date": "2014-01-02",
+     "arrest_id": "a1"},
+    {"type": "person_recorded", "event_id": "p3", "offender_id": "P78", "date": "2014-01-01",
+     "surname": "Onlyname-Nobody"},
+]  # fmt: skip
+COURTS = [
+    {"type": "person_recorded", "event_id": "c1", "offender_id": "C5", "date": "2014-02-01",
+     "forenames": "Zebadee", "surname": "Quintral", "pnc_id": "2002/0073319Z",
+     "crn": "X654321", "nomis_number": "A4321ZZ"},
+    {"type": "person_recorded", "event_id": "c2", "offender_id": "C6", "date": "2014-02-01",
+     "forenames": "Ottoline", "surname": "Vasquez-Brunt", "date_of_birth": "1979-11-30",
+     "pnc_id": "79/163001B"},
+]  # fmt: skip
+#: Every personal string of record police:P77 (names, birth dates, postcode, identifiers).
+P77 = [b"Zebedee", b"Quintrel", b"1987-03-14", b"1987-04-13", b"LS6 2QQ", b"02/73319Z",
+       b"65656/91H"]  # fmt: skip
+C6 = [b"Ottoline", b"Vasquez-Brunt", b"1979-11-30", b"163001B"]
+
+
+@pytest.fixture
+def agencies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    store = str(tmp_path / "agencies.db")
+    for name, lines in (("police", POLICE), ("courts", COURTS)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        run(capsys, "ingest", str(path), "--source", name, "--store", store)
+    key = tmp_path / "key"
+    new_key_file(key)
+    return {"store": store, "key": str(key)}
+
+
+def test_erasing_a_source_record_leaves_no_byte_of_its_identity(
+    agencies: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert all(s in store_bytes(agencies["store"]) for s in P77 + C6)
+    out = run(capsys, "erase", "police:P77", "--reason", "order of 2024-05-01",
+              "--key-file", agencies["key"], "--store", agencies["store"])  # fmt: skip
+    assert "2 from events" in out
+    data = store_bytes(agencies["store"])
+    assert [s for s in P77 if s in data] == []
+    assert all(s in data for s in C6)  # the other records are untouched
+    with SQLiteStore(agencies["store"]) as s:
+        assert list(s.offenders()) == ["courts:C5", "courts:C6", "police:P78"]
+
+
+def test_a_restricted_source_record_is_in_no_export(
+    agencies: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "restrict", "courts:C6", "--reason", "contested", "--store", agencies["store"])
+    run(capsys, "export", str(tmp_path / "out"), "--store", agencies["store"])
+    data = (tmp_path / "out" / "events.jsonl").read_bytes()
+    assert [s for s in C6 if s in data] == []
+    assert all(s in data for s in P77)  # a plain export is personal data in full
+    run(capsys, "timeline", "courts:C6", "--store", agencies["store"], code=2)
+    with SQLiteStore(agencies["store"]) as s:
+        assert s.read_stream("courts:C6") == []
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_a_pseudonymised_export_holds_no_name_birth_date_postcode_or_identifier(
+    agencies: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    out = tmp_path / "out"
+    run(capsys, "export", str(out), "--pseudonymise", "--format", fmt,
+        "--key-file", agencies["key"], "--store", agencies["store"])  # fmt: skip
+    data = b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())
+    if fmt == "parquet":  # compressed: look at the values themselves
+        import pyarrow.parquet as pq
+
+        tables = [pq.read_table(p).to_pylist() for p in sorted(out.rglob("*.parquet"))]
+        data = repr(tables).encode()
+    personal = [*P77, *C6, b"Zebadee", b"Quintral", b"73319Z", b"Onlyname", b"X654321",
+                b"A4321ZZ", b"P77", b"C5"]  # fmt: skip
+    assert [s for s in personal if s in data] == []
+    assert b"police" in data  # the name of a source is no one's personal data
+
+
+def test_pseudonymised_identity_records_keep_one_pseudonym_per_identifier(
+    agencies: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    run(capsys, "export", str(out), "--pseudonymise",
+        "--key-file", agencies["key"], "--store", agencies["store"])  # fmt: skip
+    lines = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    people = [e for e in lines if e["type"] == "person_recorded"]
+    # P78 had a name and no identifier: nothing is left of it to share.
+    assert len(people) == 3
+    dropped = {"forenames", "surname", "date_of_birth", "postcode", "aliases"}
+    assert [sorted(set(e) & dropped) for e in people] == [[], [], []]
+    assert {e["sex"] for e in people if "sex" in e} == {"male"}  # kept, as in profiles
+    by_source = {e["source"]: e for e in people if e.get("crn") or e.get("cro_number")}
+    # 02/73319Z (police) and 2002/0073319Z (courts) are one PNC ID, so one pseudonym.
+    assert by_source["police"]["pnc_id"] == by_source["courts"]["pnc_id"]
+    # The export re-imports: every pseudonymised identity record is a valid event.
+    run(capsys, "ingest", str(out / "events.jsonl"), "--store", str(tmp_path / "again.db"))
+    with SQLiteStore(tmp_path / "again.db") as again:
+        assert again.count_events() == 4
+        assert {o.split(":")[0] for o in again.offenders()} == {"police", "courts"}

@@ -215,3 +215,24 @@ def test_a_community_order_made_in_prison_is_reported_one_interrupted_is_not():
     interrupted.convict("2013-06-03", d)
     interrupted.sentence("2013-06-03", d, disposal="immediate_custody", length_days=120)
     assert report(interrupted).counts == {}
+
+
+def test_invalid_identifiers_of_the_current_identity_record_are_listed():
+    j = JourneyBuilder("P1", source="police")
+    old = j.person("2013-01-01", surname="Smith", nomis_number="A12")  # superseded below
+    now = j.person(
+        "2013-06-01",
+        surname="Smith",
+        pnc_id="2002/0073319A",  # the check letter is Z
+        cro_number="000000/00Z",  # a placeholder
+        crn="X123456",  # valid
+        nomis_number="A1234BC",  # valid: the mistake above was corrected
+    )
+    found = report(j)
+    assert found.counts == {"invalid_pnc_id": 1, "invalid_cro_number": 1}
+    assert found.examples["invalid_pnc_id"] == (now.event_id,)
+    assert old.event_id not in {i for ids in found.examples.values() for i in ids}
+    assert "never used to link" in found.to_json()["kinds"]["invalid_pnc_id"]["meaning"]
+    valid = JourneyBuilder("P2", source="courts")
+    valid.person("2013-01-01", forenames="Ann", pnc_id="02/73319Z", cro_number="SF83/4661E")
+    assert report(valid) == Quality()  # any spelling of a valid identifier is no oddity

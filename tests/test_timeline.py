@@ -2,14 +2,17 @@
 
 import datetime as dt
 
+import attrs
 from hypothesis import given, settings
 
 from offender_journey.builder import JourneyBuilder
+from offender_journey.events import Event
+from offender_journey.facts.derive import derive
 from offender_journey.folds.episodes import EpisodeKind
 from offender_journey.history import ALL_TIME, History, Window
 from offender_journey.timeline import Timeline, build_timeline
 from offender_journey.views.conversion import Conversion
-from strategies import journeys
+from strategies import identity_records, journeys
 
 AS_OF = dt.datetime(2020, 1, 1, 9, tzinfo=dt.UTC)
 D = dt.date.fromisoformat
@@ -242,3 +245,37 @@ def test_command_line_timeline(tmp_path, capsys):
     assert main(["timeline", "O1", "--store", db, "--to", "2013-12-31"]) == 0
     assert "Timeline of O1" in capsys.readouterr().out
     assert main(["timeline", "nobody", "--store", db]) == 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(journeys(), identity_records())
+def test_identity_records_are_listed_and_change_no_view(
+    events: list[Event], people: list[Event]
+) -> None:
+    """An identity record is no offence and no episode: only the events list shows it."""
+    mixed = sorted([*events, *people], key=lambda e: e.recorded_at or AS_OF)
+    alone = build_timeline(History.build("O1", events, AS_OF), ALL_TIME)
+    both = build_timeline(History.build("O1", mixed, AS_OF), ALL_TIME)
+    both.check()
+    assert both.summary == alone.summary
+    assert all(both.episodes.of_kind(k) == alone.episodes.of_kind(k) for k in EpisodeKind)
+    assert both.flags == alone.flags
+    assert [e for e in both.events if e.TYPE != "person_recorded"] == list(alone.events)
+    assert {e.event_id for e in both.events if e.TYPE == "person_recorded"} == {
+        e.event_id for e in people
+    }
+    # In the fact tables it is one more event of the record, and its invalid identifiers
+    # are data-quality issues; nothing else.
+    with_people = derive(History.build("O1", mixed, AS_OF))
+    without = derive(History.build("O1", events, AS_OF))
+    counted = {"offenders", "effective_events", "quality_issues"}
+    for table in (f.name for f in attrs.fields(type(without)) if f.name not in counted):
+        assert getattr(with_people, table) == getattr(without, table)
+    issues = [r for r in with_people.quality_issues if not r.code.startswith("invalid_")]
+    assert [r._replace(seq=0) for r in issues] == [
+        r._replace(seq=0) for r in without.quality_issues
+    ]
+    (row,), (plain,) = with_people.offenders, without.offenders
+    assert row._replace(events=plain.events, latest_recorded_at=None) == plain._replace(
+        latest_recorded_at=None
+    )

@@ -24,6 +24,7 @@ import attrs
 
 from .codec import parse_date, parse_instant
 from .events import (
+    Alias,
     Arrest,
     BailEnded,
     BailEndReason,
@@ -45,6 +46,7 @@ from .events import (
     LicenceRecalled,
     Offence,
     OffenderProfile,
+    PersonRecorded,
     RecallKind,
     ReleasedOnLicence,
     RemandedInCustody,
@@ -71,15 +73,26 @@ def _day(value: Day) -> dt.date:
     return parse_date(value)
 
 
+def _alias(value: Alias | tuple[str | None, str | None, Day | None]) -> Alias:
+    if isinstance(value, Alias):
+        return value
+    forenames, surname, born = value
+    return Alias(
+        forenames=forenames, surname=surname, date_of_birth=None if born is None else _day(born)
+    )
+
+
 @attrs.define
 class JourneyBuilder:
     """Appends events for one offender; ``recorded_at`` defaults to noon UTC on the event's date.
 
-    Pass ``recorded_at=`` to any method to record it later (a late record).
+    Pass ``recorded_at=`` to any method to record it later (a late record). With a
+    ``source``, every event is that source's, and ``offender_id`` is its own person id.
     """
 
     offender_id: str
     events: list[Event] = attrs.Factory(list)
+    source: str | None = attrs.field(default=None, kw_only=True)
     _counters: dict[str, itertools.count[int]] = attrs.field(factory=dict, init=False)
 
     def _next(self, prefix: str) -> str:
@@ -99,6 +112,7 @@ class JourneyBuilder:
         event = cls(
             event_id=self._next("e"),
             offender_id=self.offender_id,
+            source=self.source,
             date=day,
             recorded_at=when,
             **fields,
@@ -346,6 +360,47 @@ class JourneyBuilder:
     ) -> RiskAssessed:
         return self._add(
             RiskAssessed, date, recorded_at, tool=tool, score_2y=score_2y, score_1y=score_1y
+        )
+
+    def person(
+        self,
+        date: Day,
+        *,
+        forenames: str | None = None,
+        surname: str | None = None,
+        born: Day | None = None,
+        sex: Sex | str | None = None,
+        postcode: str | None = None,
+        pnc_id: str | None = None,
+        cro_number: str | None = None,
+        crn: str | None = None,
+        nomis_number: str | None = None,
+        aliases: Iterable[Alias | tuple[str | None, str | None, Day | None]] = (),
+        recorded_at: dt.datetime | str | None = None,
+    ) -> PersonRecorded:
+        """What the source knows of the person on ``date``; aliases ``(forenames, surname, born)``.
+
+        Examples:
+            >>> j = JourneyBuilder("P1", source="police")
+            >>> p = j.person("2014-01-01", forenames="John", surname="Smith", born="1990-05-01",
+            ...              pnc_id="2002/0073319Z", aliases=[("Jon", "Smyth", None)])
+            >>> p.source, p.surname, p.aliases[0].forenames
+            ('police', 'Smith', 'Jon')
+        """
+        return self._add(
+            PersonRecorded,
+            date,
+            recorded_at,
+            forenames=forenames,
+            surname=surname,
+            date_of_birth=None if born is None else _day(born),
+            sex=None if sex is None else Sex(sex),
+            postcode=postcode,
+            pnc_id=pnc_id,
+            cro_number=cro_number,
+            crn=crn,
+            nomis_number=nomis_number,
+            aliases=tuple(_alias(a) for a in aliases),
         )
 
     def retract(

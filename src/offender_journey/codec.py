@@ -42,6 +42,7 @@ from .events import (
     MAX_LIST_ITEMS,
     MAX_TEXT_CHARS,
     OLDEST_SCHEMA_VERSION,
+    Alias,
     Event,
     Offence,
 )
@@ -525,6 +526,8 @@ def make_converter(*, detailed_validation: bool = True) -> cattrs.Converter:
     conv.register_unstructure_hook(StrEnum, lambda member: member.value)
     offence = make_dict_structure_fn(Offence, conv)
     conv.register_structure_hook(Offence, lambda v, t: offence(_object(v), t))
+    alias = make_dict_structure_fn(Alias, conv)
+    conv.register_structure_hook(Alias, lambda v, t: alias(_object(v), t))
     conv.register_structure_hook_factory(
         lambda t: (
             get_origin(t) is tuple  # type: ignore[comparison-overlap]
@@ -599,7 +602,7 @@ def _trusted_hook(conv: cattrs.Converter, cls: type) -> Callable[[Any, Any], Any
         if isinstance(t, type) and issubclass(t, StrEnum):
             scope[f"members{i}"] = _members(t)[0]
             return f"members{i}.get(v) or {slow}"
-        if get_origin(t) is tuple:
+        if get_origin(t) is tuple and get_args(t)[0] is str:
             return f"tuple(v) if type(v) is list else {slow}"
         return slow
 
@@ -727,6 +730,7 @@ class Codec:
     def _trusted(self) -> cattrs.Converter:
         trusted = make_converter(detailed_validation=False)
         trusted.register_structure_hook(Offence, _trusted_hook(trusted, Offence))
+        trusted.register_structure_hook(Alias, _trusted_hook(trusted, Alias))
         return trusted
 
     def decode(self, raw: object) -> Event:

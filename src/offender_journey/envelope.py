@@ -42,8 +42,12 @@ from .codec import (
     _string_tuple,
     _structure_date,
     _structure_instant,
+    dumps,
+    shown,
 )
+from .errors import InvalidEventError, Problem
 from .events import (
+    ACROSS_FIELDS,
     CURRENT_SCHEMA_VERSION,
     FIRST_RECORDED_YEAR,
     FIRST_YEAR,
@@ -61,13 +65,15 @@ from .events import (
 )
 from .store.base import Record, record_of
 
-__all__ = ["EnvelopeReader"]
+__all__ = ["EnvelopeReader", "with_source"]
 
 
 class EnvelopeReader:
     """Checks raw events in full and gives the :class:`Record` a store keeps of each.
 
     ``now`` (microseconds since 1970 UTC) stamps events that carry no ``recorded_at``.
+    ``source`` names the system every event comes from (``ingest --source``): an event
+    without a ``source`` of its own gets it, and one with another is rejected.
 
     Examples:
         >>> reader = EnvelopeReader(Codec(), now=0)
@@ -81,9 +87,10 @@ class EnvelopeReader:
         offender_journey.errors.InvalidEventError: offender_id: required field missing; ...
     """
 
-    def __init__(self, codec: Codec, *, now: int) -> None:
+    def __init__(self, codec: Codec, *, now: int, source: str | None = None) -> None:
         self._codec = codec
         self._now = now
+        self._source = source
         self._checks: PerType[_Check] = PerType(lambda cls: _make_check(cls, codec.fast))
 
     def check(self, raw: dict[str, Any], payload: str) -> Record | None:
@@ -112,7 +119,28 @@ class EnvelopeReader:
 
     def read_line(self, line: str) -> Record:
         """One line of JSON Lines → its record; checks all that :meth:`Codec.decode_line` does."""
-        return self.read(self._codec.parse_line(line), line)
+        raw = self._codec.parse_line(line)
+        if self._source is not None and type(raw) is dict and with_source(raw, self._source):
+            line = dumps(raw)  # stored with its source written in
+        return self.read(raw, line)
+
+
+def with_source(raw: dict[str, Any], source: str) -> bool:
+    """Give an event of an import from ``source`` that source; whether ``raw`` changed.
+
+    An event that names its own source must name the same one.
+
+    Raises:
+        InvalidEventError: the event names another source.
+    """
+    given = raw.get("source")
+    if given is None:
+        raw["source"] = source
+        return True
+    if given != source:
+        reason = f"{shown(given)} disagrees with the import's source {source!r}"
+        raise InvalidEventError([Problem("source", reason)])
+    return False
 
 
 #: A generated checker: ``(raw, payload, now)`` → the record, or ``None`` when not sure.
@@ -312,6 +340,9 @@ def _emit_field(w: _Writer, f: attrs.Attribute[Any], src: str, depth: int, out: 
         emit(depth, f"if {out} is None or not ({test}):")
     emit(depth + 1, "return None")
     if inner is dt.date:
+        if none_ok:  # an optional date (a date of birth): checked when given
+            emit(depth, f"if {out} is not None:")
+            depth += 1
         emit(depth, f"{out} = date_of({out})")
         emit(depth, f"if not {FIRST_YEAR} <= {out}.year <= {LAST_YEAR}:")
         emit(depth + 1, "return None")
@@ -351,16 +382,22 @@ def _make_check(cls: type[Event], conv: cattrs.Converter) -> _Check:
         _emit_field(w, f, "raw", 2, f"v{i}")
     w.emit(1, "except Exception:  # a doubt, never a verdict: the full decode decides")
     w.emit(2, "return None")
+    across = ACROSS_FIELDS.get(cls.TYPE)
+    if across is not None:  # a rule no single field states (a person_recorded names someone)
+        w.emit(1, f"if {w.name(across)}(raw) is not None:")
+        w.emit(2, "return None")
     version = outs["schema_version"]
     w.emit(1, f"if {version} != {CURRENT_SCHEMA_VERSION}:  # older versions are upcast first")
     w.emit(2, "return None")
-    recorded = outs["recorded_at"]
-    # The store's Record, built as NamedTuple._make builds it (without a Python-level call).
+    recorded, source, offender = outs["recorded_at"], outs["source"], outs["offender_id"]
+    # The store's Record, built as NamedTuple._make builds it (without a Python-level call);
+    # its stream key is the source record's (see events.record_key).
     w.emit(
         1,
-        f"return new(Record, ({outs['offender_id']}, {outs['event_id']}, {cls.TYPE!r}, "
+        f"return new(Record, ({offender} if {source} is None else {source} + ':' + {offender}, "
+        f"{outs['event_id']}, {cls.TYPE!r}, "
         f"{outs['date']}.isoformat(), now if {recorded} is None else {recorded}, "
-        f"{recorded} is not None, payload))",
+        f"{recorded} is not None, payload, {source} or ''))",
     )
     w.scope["Record"], w.scope["new"] = Record, tuple.__new__
     source = "\n".join(["def check(raw, payload, now):", *w.lines])

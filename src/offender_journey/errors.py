@@ -35,11 +35,34 @@ class InvalidEventError(OffenderJourneyError, ValueError):
 class ConflictError(OffenderJourneyError):
     """Events reuse stored ``event_id``s with different content; nothing was appended."""
 
+    #: The field of an input line that the conflict is about.
+    field = "event_id"
+
     def __init__(self, event_ids: Sequence[str]) -> None:
         self.event_ids = tuple(event_ids)
         shown = ", ".join(repr(i) for i in self.event_ids[:5])
         more = f" and {len(self.event_ids) - 5} more" if len(self.event_ids) > 5 else ""
         super().__init__(f"event_id {shown}{more} already stored with different content")
+
+
+class RecordClashError(ConflictError):
+    """Events of two sources would share one stream key; nothing was appended.
+
+    A source record is kept under ``source:offender_id``: an event of the default
+    source whose ``offender_id`` is literally ``police:P1`` would land in the police's
+    record ``P1``, so the store refuses whichever comes second.
+    """
+
+    field = "offender_id"
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.event_ids = ()
+        self.keys = tuple(keys)
+        shown = ", ".join(repr(k) for k in self.keys[:5])
+        more = f" and {len(self.keys) - 5} more" if len(self.keys) > 5 else ""
+        OffenderJourneyError.__init__(
+            self, f"record {shown}{more} is already a record of another source"
+        )
 
 
 class ConcurrencyError(OffenderJourneyError):

@@ -1,15 +1,16 @@
 """The event vocabulary: one frozen class per event type of the JSON Lines format.
 
 Events carry data, not behaviour. Every event has the common envelope
-(`event_id`, `offender_id`, `date`, `recorded_at`, `schema_version`) and its own
-keyword-only fields. The closed :data:`Event` union names the whole vocabulary,
+(`event_id`, `offender_id`, `source`, `date`, `recorded_at`, `schema_version`) and
+its own keyword-only fields. The closed :data:`Event` union names the whole vocabulary,
 and :data:`EVENT_TYPES` maps each wire ``type`` tag to its class.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, TypeAlias, get_args
 
@@ -38,6 +39,10 @@ MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 1_000
 #: Items in one list field (``charge_ids``), each an identifier (checked on decoding).
 MAX_LIST_ITEMS = 1_000
+#: Aliases in one identity record: more is not a person's record but a list of people.
+MAX_ALIASES = 100
+#: A source's name: a short lower-case word, so ``source:offender_id`` reads unambiguously.
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
 def _identifier(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -67,6 +72,17 @@ def _text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not str or len(value) > MAX_TEXT_CHARS:
         raise ValueError(
             f"{attribute.name} must be a string of at most {MAX_TEXT_CHARS} characters"
+        )
+
+
+def _source_name(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A source is named by a lower-case letter, then up to 31 letters, digits or ``_``."""
+    if value is None:
+        return
+    if type(value) is not str or SOURCE_NAME.fullmatch(value) is None:
+        raise ValueError(
+            f"{attribute.name} must be a lower-case letter then up to 31 lower-case letters,"
+            f" digits or underscores, got {value!r:.40}"
         )
 
 
@@ -234,7 +250,8 @@ class _Envelope:
 
     #: Unique in the store; re-ingesting an identical event is a no-op.
     event_id: str = field(validator=_identifier)
-    #: The stream key: whose journey this event belongs to.
+    #: The stream key: whose journey this event belongs to (with a ``source``, that
+    #: source's own person id).
     offender_id: str = field(validator=_identifier)
     #: Valid time: the calendar day the thing happened in the world.
     date: dt.date = field(validator=_day)
@@ -243,6 +260,23 @@ class _Envelope:
     #: The wire format version the event was written in; older ones are upcast.
     #: (Its range is the codec's to check, before upcasting.)
     schema_version: int = field(default=CURRENT_SCHEMA_VERSION, validator=instance_of(int))
+    #: The system the event came from (``police``, ``courts``...); ``None`` is the default
+    #: source. With a source, ``event_id`` is unique within it.
+    source: str | None = field(default=None, validator=_source_name)
+
+
+def record_key(source: str | None, offender_id: str) -> str:
+    """The key of a source record: ``source:offender_id``, or the bare id without a source.
+
+    A store keeps each source record as one stream under this key, so two sources that
+    happen to use the same person id are never mixed up, and a store without sources
+    keys its streams exactly as before.
+
+    Examples:
+        >>> record_key("police", "P123"), record_key(None, "P123")
+        ('police:P123', 'P123')
+    """
+    return offender_id if source is None else f"{source}:{offender_id}"
 
 
 # --- the vocabulary -----------------------------------------------------------------
@@ -504,6 +538,136 @@ class EventRetracted(_Envelope):
     reason: str = field(validator=[instance_of(str), _text])
 
 
+@attrs.frozen(kw_only=True)
+class Alias:
+    """Another name (and date of birth) a person is known by."""
+
+    #: Forenames, as recorded.
+    forenames: str | None = field(default=None, validator=optional(_identifier))
+    #: Surname, as recorded.
+    surname: str | None = field(default=None, validator=optional(_identifier))
+    #: The date of birth given with this name, if any.
+    date_of_birth: dt.date | None = field(default=None, validator=optional(_day))
+
+    def __attrs_post_init__(self) -> None:
+        if self.forenames is None and self.surname is None:
+            raise ValueError("an alias needs forenames or a surname")
+
+
+def _aliases(value: Iterable[Alias]) -> tuple[Alias, ...]:
+    """Aliases given as a list become a tuple, so events stay immutable."""
+    return tuple(value)
+
+
+def _few_aliases(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if len(value) > MAX_ALIASES:
+        raise ValueError(f"{attribute.name} may hold at most {MAX_ALIASES} aliases")
+
+
+#: The identifier fields of an identity record, in the order they are shown.
+IDENTIFIER_FIELDS = ("pnc_id", "cro_number", "crn", "nomis_number")
+
+
+@attrs.frozen(kw_only=True)
+class PersonRecorded(_Envelope):
+    """What a source knows about the person under its id; the latest per source record is current.
+
+    Identifiers are kept as given: whether they are valid is the linkage's question
+    (:mod:`offender_journey.linkage.identifiers`), never a reason to refuse the record.
+    """
+
+    TYPE: ClassVar[str] = "person_recorded"
+    #: Forenames, as recorded.
+    forenames: str | None = field(default=None, validator=optional(_identifier))
+    #: Surname, as recorded.
+    surname: str | None = field(default=None, validator=optional(_identifier))
+    #: Date of birth.
+    date_of_birth: dt.date | None = field(default=None, validator=optional(_day))
+    #: Recorded sex.
+    sex: Sex | None = field(default=None, validator=optional(instance_of(Sex)))
+    #: Postcode, or its outward code alone.
+    postcode: str | None = field(default=None, validator=optional(_identifier))
+    #: Police National Computer id, as given (``2012/0052495A``).
+    pnc_id: str | None = field(default=None, validator=optional(_identifier))
+    #: Criminal Records Office number, as given (``001234/12A``).
+    cro_number: str | None = field(default=None, validator=optional(_identifier))
+    #: Probation case reference number (nDelius), as given (``X123456``).
+    crn: str | None = field(default=None, validator=optional(_identifier))
+    #: Prison number (NOMIS), as given (``A1234BC``).
+    nomis_number: str | None = field(default=None, validator=optional(_identifier))
+    #: Other names the person is known by.
+    aliases: tuple[Alias, ...] = field(default=(), converter=_aliases, validator=_few_aliases)
+
+    def __attrs_post_init__(self) -> None:
+        reason = _named_or_identified({name: getattr(self, name) for name in _NAMING_FIELDS})
+        if reason is not None:
+            raise ValueError(reason)
+
+
+_NAMING_FIELDS = ("forenames", "surname", *IDENTIFIER_FIELDS)
+
+
+def _named_or_identified(values: Mapping[str, Any]) -> str | None:
+    """Why an identity record names nobody, or ``None`` when it has a name or an identifier."""
+    if any(values.get(name) is not None for name in _NAMING_FIELDS):
+        return None
+    return "a person_recorded needs forenames or a surname, or one of " + ", ".join(
+        IDENTIFIER_FIELDS
+    )
+
+
+class LinkRule(StrEnum):
+    """What holds a source record in its person."""
+
+    MODEL = "model"
+    PNC = "pnc"
+    CRO = "cro"
+    MANUAL = "manual"
+    ALONE = "alone"
+
+
+class LinkDecision(StrEnum):
+    """A person's decision about two source records."""
+
+    JOIN = "join"
+    NEVER = "never"
+
+
+#: Match weights recorded with link decisions lie within this bound (Splink's are far inside).
+MAX_MATCH_WEIGHT = 1_000.0
+
+_weight = optional([instance_of(float), ge(-MAX_MATCH_WEIGHT), le(MAX_MATCH_WEIGHT)])
+
+
+@attrs.frozen(kw_only=True)
+class RecordLinked(_Envelope):
+    """A linkage run placed this source record in a person, from ``recorded_at`` on."""
+
+    TYPE: ClassVar[str] = "record_linked"
+    #: The person the record belongs to (stable across runs: ``P000042``).
+    person_id: str = field(validator=_identifier)
+    #: What holds the record there: the model's score, a shared identifier, a person's join.
+    rule: LinkRule = field(validator=instance_of(LinkRule))
+    #: The version of the model that scored the run (a hash of its settings).
+    model_version: str = field(validator=_identifier)
+    #: The match weight of the strongest scored link holding the record there, if any
+    #: (a record held by a shared identifier has one too, when the model scored the pair).
+    weight: float | None = field(default=None, validator=_weight)
+
+
+@attrs.frozen(kw_only=True)
+class LinkReviewed(_Envelope):
+    """A person's decision about this source record and one other: one person, or never."""
+
+    TYPE: ClassVar[str] = "link_reviewed"
+    #: A token the decision's two events share (each names only its own record).
+    pair: str = field(validator=_identifier)
+    #: ``join`` (always one person) or ``never`` (never one person).
+    decision: LinkDecision = field(validator=instance_of(LinkDecision))
+    #: Why, in words.
+    reason: str = field(validator=[instance_of(str), _text])
+
+
 Event: TypeAlias = (
     OffenderProfile
     | Arrest
@@ -525,9 +689,19 @@ Event: TypeAlias = (
     | WarrantExecuted
     | WarrantWithdrawn
     | RiskAssessed
+    | PersonRecorded
+    | RecordLinked
+    | LinkReviewed
     | EventRetracted
 )
 """Every event of the vocabulary."""
 
 #: Wire ``type`` tag → event class, in the documented order.
 EVENT_TYPES: dict[str, type[Event]] = {cls.TYPE: cls for cls in get_args(Event)}
+
+#: Rules across the fields of one event, by ``type`` tag: given the event's fields (its
+#: JSON object, or its attributes), why it is refused, or ``None``. Each field's own
+#: rules are its validators; these are the few that no single field can state.
+ACROSS_FIELDS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    PersonRecorded.TYPE: _named_or_identified,
+}

@@ -33,7 +33,9 @@ from .events import (
     Event,
     EventRetracted,
     OffenderProfile,
+    PersonRecorded,
     Sentence,
+    record_key,
 )
 
 __all__ = [
@@ -186,7 +188,7 @@ def fold(events: Iterable[Event], journey: Journey | None = None) -> Journey:
         first = next(items, None)
         if first is None:
             raise ValueError("cannot fold an empty stream without a journey to continue")
-        journey = Journey(first.offender_id, [first])
+        journey = Journey(record_key(first.source, first.offender_id), [first])
     journey.extend(items)
     return journey
 
@@ -412,6 +414,12 @@ class History:
         """
         profiles = self.of_type_recorded(OffenderProfile)
         return profiles[-1] if profiles else None
+
+    @cached_property
+    def person(self) -> PersonRecorded | None:
+        """The current identity record: the one appended last (transaction order), if any."""
+        people = self.of_type_recorded(PersonRecorded)
+        return people[-1] if people else None
 
     def of_type_recorded(self, kind: type[R]) -> list[R]:
         """Effective events of one type, in transaction order (the last is the latest record)."""

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .dates import span_in_words, when_in_words
+from .events import record_key
 from .facts.aggregate import FactSource, offender_counts
 from .facts.refresh import auto_jobs, facts_as_of
 from .facts.schema import OffenderFacts
@@ -534,7 +535,7 @@ def timeline(
     if offender_id is None:
         if not stream:
             raise ValueError("no events: pass offender_id to build an empty timeline")
-        offender_id = stream[0].offender_id
+        offender_id = record_key(stream[0].source, stream[0].offender_id)
     # start-up: a timeline derives facts
     from .timeline import build_timeline
 

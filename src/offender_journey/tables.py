@@ -218,13 +218,18 @@ class Tabular(abc.ABC):
         return self.table().to_html()
 
 
-_ENVELOPE = ("type", "event_id", "offender_id", "date", "recorded_at", "schema_version")
+_ENVELOPE = ("type", "event_id", "offender_id", "source", "date", "recorded_at", "schema_version")
 
 
 def events_table(events: Iterable[Event]) -> Table:
-    """Raw events, one row each: the envelope, plus the other fields as canonical JSON."""
+    """Raw events, one row each: the envelope, plus the other fields as canonical JSON.
+
+    ``offender_id`` is the event's source record (``police:P1``; the bare id without a
+    source), as the store keys it.
+    """
     # start-up: tables of results need no codec
     from .codec import Codec, dumps
+    from .events import record_key
 
     codec = Codec()
     rows = []
@@ -233,7 +238,7 @@ def events_table(events: Iterable[Event]) -> Table:
         rest = {k: v for k, v in raw.items() if k not in _ENVELOPE}
         rows.append(
             (
-                event.offender_id,
+                record_key(event.source, event.offender_id),
                 event.event_id,
                 event.TYPE,
                 event.date,

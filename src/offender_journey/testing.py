@@ -34,8 +34,18 @@ except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("offender_journey.testing", "test", "pytest and hypothesis") from exc
 
 from .codec import Codec
-from .errors import ConcurrencyError, ConflictError
-from .events import EVENT_TYPES, Arrest, Category, Event, Offence
+from .errors import ConcurrencyError, ConflictError, RecordClashError
+from .events import (
+    EVENT_TYPES,
+    IDENTIFIER_FIELDS,
+    Alias,
+    Arrest,
+    Category,
+    Event,
+    Offence,
+    PersonRecorded,
+    record_key,
+)
 from .facts import POSTGRESQL, SQLITE, TABLES, refresh_facts
 from .facts.refresh import iter_rows
 from .io import import_jsonl
@@ -59,6 +69,8 @@ instants = st.datetimes(
     ),
 )
 days = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2040, 12, 31))
+#: Source names: none (the default source) most often, else one of a few systems.
+sources = st.none() | st.sampled_from(["police", "courts", "probation", "prison"])
 
 
 def _for_type(hint: Any, name: str) -> st.SearchStrategy[Any]:
@@ -67,6 +79,14 @@ def _for_type(hint: Any, name: str) -> st.SearchStrategy[Any]:
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return st.none() | _for_type(inner[0], name)
+    if origin is tuple and typing.get_args(hint)[0] is Alias:
+        alias = st.builds(
+            Alias,
+            forenames=identifiers,
+            surname=st.none() | identifiers,
+            date_of_birth=st.none() | days,
+        )
+        return st.lists(alias, max_size=3).map(tuple)
     if origin is tuple:
         return st.lists(identifiers, max_size=4).map(tuple)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -86,6 +106,8 @@ def _for_type(hint: Any, name: str) -> st.SearchStrategy[Any]:
         return st.integers(min_value=0, max_value=20_000)
     if hint is float:
         return st.floats(min_value=0.0, max_value=1.0)
+    if hint is str and name == "source":
+        return sources
     if hint is str:
         return st.text(max_size=30) if name in ("reason", "description", "court") else identifiers
     raise TypeError(f"no strategy for {hint!r}")  # pragma: no cover
@@ -103,6 +125,13 @@ def event_of(
         fields[field.name] = _for_type(field.type, field.name)
     if offender_ids is not None:
         fields["offender_id"] = offender_ids
+    if cls is PersonRecorded:  # a name or an identifier, at least
+        named = ("forenames", "surname", *IDENTIFIER_FIELDS)
+        return (
+            st.fixed_dictionaries(fields)
+            .filter(lambda given: any(given[name] is not None for name in named))
+            .map(lambda given: cls(**given))
+        )
     return st.builds(cls, **fields)
 
 
@@ -344,14 +373,47 @@ class StoreContract(abc.ABC):
     def test_round_trip_any_events(self, batch: list[Event]) -> None:
         store = self.make_store()
         store.append(batch)
-        for offender_id in ("O1", "O2", "O3"):
-            mine = [e for e in batch if e.offender_id == offender_id]
-            read = store.read_stream(offender_id)
+        for key in {record_key(e.source, e.offender_id) for e in batch}:
+            mine = [e for e in batch if record_key(e.source, e.offender_id) == key]
+            read = store.read_stream(key)
             assert [
                 attrs.evolve(r, recorded_at=m.recorded_at) if m.recorded_at is None else r
                 for r, m in zip(read, mine, strict=True)
             ] == mine
         assert store.append(batch).stored == ()
+
+    def test_each_source_record_is_a_stream_of_its_own(self) -> None:
+        """Two sources may use the same person id and the same event ids: never mixed up."""
+        store = self.make_store()
+        police = _arrest("e1", source="police")
+        courts = _arrest("e1", day=2, source="courts")
+        result = store.append([police, courts, _arrest("e1", day=3)])
+        assert result.stored == ("e1", "e1", "e1")
+        assert [(e.source, e.offender_id, e.date.day) for e in store.read_stream("police:O1")] == [
+            ("police", "O1", 1)
+        ]
+        assert [(e.source, e.date.day) for e in store.read_stream("courts:O1")] == [("courts", 2)]
+        assert [(e.source, e.date.day) for e in store.read_stream("O1")] == [(None, 3)]
+        assert list(store.offenders()) == ["O1", "courts:O1", "police:O1"]
+        assert store.append([police]).duplicates == ("e1",)
+        with pytest.raises(ConflictError, match="'e1'"):
+            store.append([_arrest("e1", day=9, source="police")])
+        assert store.count_events() == 3
+
+    def test_a_default_source_id_spelt_as_a_record_key_is_refused(self) -> None:
+        """``police:O1`` without a source would land in the police's record O1: refused."""
+        store = self.make_store()
+        store.append([_arrest("e1", source="police")])
+        with pytest.raises(RecordClashError, match="'police:O1'") as caught:
+            store.append([_arrest("e2", offender_id="police:O1")])
+        assert caught.value.field == "offender_id"
+        with pytest.raises(RecordClashError):  # within one batch too
+            store.append([_arrest("e3", offender_id="a:b"), _arrest("e4", "b", source="a")])
+        assert store.count_events() == 1
+        store.append([_arrest("e5", offender_id="police:O2")])  # no police O2: allowed
+        with pytest.raises(RecordClashError):
+            store.append([_arrest("e6", offender_id="O2", source="police")])
+        assert list(store.offenders()) == ["police:O1", "police:O2"]
 
     def test_codec_is_used_consistently(self) -> None:
         """What is read back encodes to the same JSON as what was written."""

@@ -180,7 +180,8 @@ def _codec() -> Codec:
 
 
 def _describe(event: Event) -> str:
-    skip = {"event_id", "offender_id", "date", "recorded_at", "schema_version", "type"}
+    # The source is the timeline's record's own: its key says it once, in the title.
+    skip = {"event_id", "offender_id", "source", "date", "recorded_at", "schema_version", "type"}
     fields = _codec().encode(event)
     parts = []
     for key, value in fields.items():
@@ -188,8 +189,10 @@ def _describe(event: Event) -> str:
             continue
         if isinstance(value, dict):
             value = value.get("category", value)
-        elif isinstance(value, list):
-            value = ",".join(map(str, value))
+        elif isinstance(value, list):  # ids, or aliases (a name and a birth date each)
+            value = ",".join(
+                " ".join(map(str, v.values())) if isinstance(v, dict) else str(v) for v in value
+            )
         parts.append(f"{key}={value}")
     return " ".join(parts)
 

@@ -353,3 +353,68 @@ def test_ingest_delimiter_option_and_a_refused_mapping_exit_2(
     assert "no field of the mapping" in capsys.readouterr().err
     assert main(["ingest", "c.csv", "--delimiter", "|"]) == 0
     assert "1 stored" in capsys.readouterr().out
+
+
+SOURCED = """type,event_id,offender_id,source,date,arrest_id
+arrest,e1,P1,,2014-01-01,a1
+arrest,e2,P1,police,2014-01-02,a2
+arrest,e3,P1,courts,2014-01-03,a3
+"""
+
+
+def test_a_mapping_names_the_source_and_a_row_must_agree() -> None:
+    store = InMemoryStore()
+    report = import_csv(io.StringIO(SOURCED), store, mapping=CsvMapping(source="police"))
+    assert (report.stored, report.rejected) == (2, 1)
+    assert report.rejections[0].line == 4
+    assert report.rejections[0].problems[0].field == "source"
+    assert [e.event_id for e in store.read_stream("police:P1")] == ["e1", "e2"]
+
+
+def test_a_source_column_alone_gives_each_row_its_source() -> None:
+    store = InMemoryStore()
+    assert import_csv(io.StringIO(SOURCED), store).stored == 3
+    assert list(store.offenders()) == ["P1", "courts:P1", "police:P1"]
+
+
+def test_a_mapping_source_must_be_a_source_name() -> None:
+    with pytest.raises(ValueError, match="not a source name"):
+        CsvMapping(source="Police Force")
+
+
+def test_ingest_source_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extract = tmp_path / "arrests.csv"
+    extract.write_text(SOURCED)
+    store = tmp_path / "j.db"
+    assert main(["ingest", str(extract), "--store", str(store), "--source", "police"]) == 1
+    assert "source: 'courts' disagrees" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        main(["ingest", str(extract), "--store", str(store), "--source", "No"])
+    assert refused.value.code == 2
+    assert "not a source name" in capsys.readouterr().err
+    with SQLiteStore(store) as opened:
+        assert list(opened.offenders()) == ["police:P1"]
+
+
+def test_an_identity_extract_with_aliases() -> None:
+    extract = (
+        "Ref,Id,Seen,First,Last,Born,PNC,Also known as\n"
+        "r1,P1,02/01/2014,John,Smith,01/05/1990,02/73319Z,Jon|Smyth|05/01/1990; |Smithe\n"
+        "r2,P2,02/01/2014,Ann,Jones,,,Ann|Jones|31/02/1990\n"
+    )
+    columns = {"event_id": "Ref", "offender_id": "Id", "date": "Seen", "forenames": "First",
+               "surname": "Last", "date_of_birth": "Born", "pnc_id": "PNC",
+               "aliases": "Also known as"}  # fmt: skip
+    mapping = CsvMapping(
+        type="person_recorded", source="police", date_format="%d/%m/%Y", columns=columns
+    )
+    store = InMemoryStore()
+    report = import_csv(io.StringIO(extract), store, mapping=mapping)
+    assert (report.stored, report.rejected) == (1, 1)
+    assert report.rejections[0].problems[0].field == "aliases"
+    (person,) = store.read_stream("police:P1")
+    assert person.aliases[0].date_of_birth.isoformat() == "1990-01-05"  # type: ignore[union-attr]
+    assert [(a.forenames, a.surname) for a in person.aliases] == [  # type: ignore[union-attr]
+        ("Jon", "Smyth"),
+        (None, "Smithe"),
+    ]

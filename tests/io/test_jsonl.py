@@ -160,3 +160,49 @@ def test_any_mixture_is_fully_accounted_for(lines: list[bytes]) -> None:
     again = import_jsonl(io.BytesIO(data), store, batch_size=4)
     assert again.stored == 0
     assert again.rejected == report.rejected
+
+
+def test_an_import_from_a_source_gives_each_line_that_source() -> None:
+    store = SQLiteStore(":memory:")
+    own = b'{"type": "arrest", "event_id": "e3", "offender_id": "O1", "source": "police",'
+    own += b' "date": "2014-01-01", "arrest_id": "a3"}'
+    other = own.replace(b'"police"', b'"courts"').replace(b"e3", b"e4")
+    report = import_jsonl(source(arrest("e1"), own, other), store, source="police")
+    assert (report.stored, report.rejected) == (2, 1)
+    (rejection,) = report.rejections
+    assert rejection.line == 3
+    assert str(rejection) == "line 3: source: 'courts' disagrees with the import's source 'police'"
+    assert [(e.source, e.event_id) for e in store.read_stream("police:O1")] == [
+        ("police", "e1"),
+        ("police", "e3"),
+    ]
+    assert list(store.offenders()) == ["police:O1"]
+    # Imported again: recognised, although the first line's source was added on import.
+    again = import_jsonl(source(arrest("e1"), own), store, source="police")
+    assert (again.stored, again.duplicates) == (0, 2)
+
+
+def test_the_same_ids_in_two_sources_are_two_records() -> None:
+    store = SQLiteStore(":memory:")
+    assert import_jsonl(source(arrest("e1")), store, source="police").stored == 1
+    assert import_jsonl(source(arrest("e1", "2014-02-01")), store, source="courts").stored == 1
+    assert import_jsonl(source(arrest("e1")), store).stored == 1
+    assert list(store.offenders()) == ["O1", "courts:O1", "police:O1"]
+
+
+def test_a_bad_source_name_is_rejected_with_its_field() -> None:
+    line = arrest("e1").replace(b'"offender_id"', b'"source": "Police!", "offender_id"')
+    report = import_jsonl(source(line), InMemoryStore())
+    assert report.rejected == 1
+    assert report.rejections[0].problems[0].field == "source"
+
+
+def test_a_line_that_would_join_another_sources_record_is_rejected_alone() -> None:
+    store = SQLiteStore(":memory:")
+    import_jsonl(source(arrest("e1")), store, source="police")
+    spelt = arrest("e2").replace(b'"O1"', b'"police:O1"')
+    report = import_jsonl(source(spelt, arrest("e3")), store)
+    assert (report.stored, report.rejected) == (1, 1)
+    assert str(report.rejections[0]) == (
+        "line 1: offender_id: record 'police:O1' is already a record of another source"
+    )

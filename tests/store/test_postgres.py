@@ -2,6 +2,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 
+import attrs
 import psycopg
 import pytest
 
@@ -75,6 +76,24 @@ def test_a_store_from_a_newer_release_is_refused(store: PostgresStore) -> None:
         conn.execute("UPDATE store_meta SET value = '99'")
     with pytest.raises(StoreError, match="format 99"):
         PostgresStore(store.url, _CODEC)
+
+
+def test_a_format_1_store_gets_sources_and_keeps_its_events(store: PostgresStore) -> None:
+    """A store written before sources: its events are of the default source, unchanged."""
+    store.append(_arrests("O1", 2))
+    with store.borrow() as conn:  # as the release before sources left it
+        conn.execute("ALTER TABLE events DROP CONSTRAINT events_source_event_id_key")
+        conn.execute("ALTER TABLE events DROP COLUMN source")
+        conn.execute("ALTER TABLE events ADD CONSTRAINT events_event_id_key UNIQUE (event_id)")
+        conn.execute("UPDATE store_meta SET value = '1'")
+    with PostgresStore(store.url, _CODEC) as again:
+        assert again.read_stream("O1") == store.read_stream("O1")
+        assert again.append(_arrests("O1", 2)).duplicates == ("O1-0", "O1-1")
+        police = [attrs.evolve(a, source="police") for a in _arrests("O1", 1)]
+        assert again.append(police).stored == ("O1-0",)  # the same id, another source
+        assert [e.source for e in again.read_stream("police:O1")] == ["police"]
+        with again.borrow() as conn:
+            assert conn.execute("SELECT value FROM store_meta").fetchone() == ("2",)
 
 
 def test_ids_with_any_characters_keep_their_order(store: PostgresStore) -> None:

@@ -100,7 +100,50 @@ def test_a_format_1_store_is_migrated_with_positions_stream_by_stream(tmp_path: 
         assert [e for _, e in store.read_after(0)] == _journey().events
         assert store.read_stream("O1") == _journey().events
     version = sqlite3.connect(path).execute("SELECT value FROM store_meta").fetchone()[0]
-    assert version == "2"
+    assert version == "3"
+
+
+_FORMAT_2 = """
+CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE events (
+    offender_id TEXT NOT NULL, version INTEGER NOT NULL, event_id TEXT NOT NULL,
+    type TEXT NOT NULL, date TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+    recorded_at_given INTEGER NOT NULL, payload TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (offender_id, version)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_by_id ON events (event_id);
+CREATE UNIQUE INDEX events_by_position ON events (position);
+INSERT INTO store_meta VALUES ('format_version', '2');
+"""
+
+
+def test_a_format_2_store_gets_sources_and_keeps_its_events(tmp_path: Path) -> None:
+    """A store written before sources: its events are of the default source, unchanged."""
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as store:
+        store.append(_journey().events)
+        rows = store._db.execute(
+            "SELECT offender_id, version, event_id, type, date, recorded_at, recorded_at_given,"
+            " payload, position FROM events"
+        ).fetchall()
+    path.unlink()
+    with sqlite3.connect(path) as db:
+        db.executescript(_FORMAT_2)
+        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    with SQLiteStore(path) as store:
+        assert store.read_stream("O1") == _journey().events
+        assert [e for _, e in store.read_after(0)] == _journey().events
+        assert store.append(_journey().events).duplicates == ("O1-e0", "O1-e1")
+        police = JourneyBuilder("O1", source="police")
+        police.arrest("2014-01-01")
+        assert store.append(police.events).stored == ("O1-e0",)  # the same id, another source
+        assert [e.source for e in store.read_stream("police:O1")] == ["police"]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM store_meta").fetchone()[0] == "3"
+    assert db.execute("SELECT DISTINCT source FROM events ORDER BY 1").fetchall() == [
+        ("",),
+        ("police",),
+    ]
 
 
 def test_a_read_restores_automatic_garbage_collection_however_it_ends() -> None:

@@ -81,6 +81,8 @@ _COMMANDS: dict[str, _Command] = {
     "erase": _Command("privacy", "remove one person's records physically, leaving a tombstone"),
     "restrict": _Command("privacy", "leave one person out of every view and export, until lifted"),
     "keygen": _Command("privacy", "make a new secret key file for pseudonyms and erasures"),
+    "link": _Command("link", "decide which source records are one person (Splink), as events"),
+    "links": _Command("link", "list the persons: every source record in exactly one"),
 }
 
 

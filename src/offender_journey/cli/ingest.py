@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError, machine_fault
+from ..events import SOURCE_NAME
 from ..facts import keeps_facts, may_refresh, refresh_facts
 from ..io import (
     CsvMapping,
@@ -59,7 +60,7 @@ def _format_of(args: argparse.Namespace) -> str:
 
 
 def _mapping_of(args: argparse.Namespace) -> CsvMapping:
-    """The CSV mapping: from ``--mapping FILE``, with ``--type`` and ``--delimiter`` over it."""
+    """The mapping of ``--mapping FILE``, with ``--type``, ``--delimiter``, ``--source`` over it."""
     try:
         mapping = CsvMapping.load(args.mapping) if args.mapping else CsvMapping()
         if args.type:
@@ -67,7 +68,11 @@ def _mapping_of(args: argparse.Namespace) -> CsvMapping:
         if args.delimiter:
             delimiter = "\t" if args.delimiter in ("tab", "\\t") else args.delimiter
             mapping = attrs.evolve(mapping, delimiter=delimiter)
-        return mapping
+        if args.source and mapping.source not in (None, args.source):
+            raise UsageError(
+                f"--source {args.source} disagrees with the mapping's source {mapping.source!r}"
+            )
+        return attrs.evolve(mapping, source=args.source) if args.source else mapping
     except (MappingError, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -104,6 +109,16 @@ def _mark(store: Any, source: str) -> Callable[[], None]:
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     store.set_meta(UNFINISHED_IMPORT, f"{name}\t{started}")
     return lambda: store.set_meta(UNFINISHED_IMPORT, None)
+
+
+def _source_name(text: str) -> str:
+    """``--source``: a source's name, as events carry it."""
+    if SOURCE_NAME.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a source name: a lower-case letter, then up to 31 lower-case "
+            "letters, digits or underscores (police, courts, probation, prison ...)"
+        )
+    return text
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -167,7 +182,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     if mapping is not None:
                         report = import_csv(source, store, mapping=mapping, **options)
                     else:
-                        report = import_jsonl(source, store, **options)
+                        report = import_jsonl(source, store, source=args.source, **options)
                 except ImportInterruptedError as exc:
                     fault, report = exc, exc.report
                 except MappingError:
@@ -325,6 +340,14 @@ def register(commands: Commands) -> None:
         metavar="CHAR",
         help="CSV: the character between cells (tab: 'tab'); default: whichever of , ; tab | "
         "the header line uses",
+    )
+    ingest.add_argument(
+        "--source",
+        type=_source_name,
+        metavar="NAME",
+        help="the system the events come from (police, courts, probation, prison ...): "
+        "each event's offender_id is then that system's own person id; a line naming "
+        "another source is rejected",
     )
     ingest.add_argument(
         "--wait",

@@ -23,6 +23,7 @@ from ..events import (
     Sentence,
 )
 from ..history import History
+from ..linkage.identifiers import checked_identifiers
 from .episodes import Episode, EpisodeKind, Episodes, Oddity, latest_by_id, latest_cautions
 
 __all__ = ["arrests_while_held", "event_oddities", "held_overlaps"]
@@ -98,6 +99,12 @@ def event_oddities(history: History) -> Iterator[Oddity]:
 
     for event in history.future:
         yield Oddity("recorded_in_future", event.event_id, event.date)
+
+    person = history.person
+    if person is not None:  # the current identity record: the one linkage reads
+        for checked in checked_identifiers(person):
+            if not checked.valid:
+                yield Oddity(f"invalid_{checked.field}", person.event_id, person.date)
 
     if history.retractions:
         known = {e.event_id for e in history.events}

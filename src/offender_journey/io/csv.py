@@ -35,8 +35,9 @@ import attrs
 import cattrs
 
 from ..codec import Codec, describe_error, shown
+from ..envelope import with_source
 from ..errors import InvalidEventError, OffenderJourneyError, Problem, did_you_mean
-from ..events import EVENT_TYPES, Offence
+from ..events import EVENT_TYPES, SOURCE_NAME, Alias, Offence
 from ..store.base import EventStore
 from .importing import (
     BATCH_SIZE,
@@ -94,6 +95,17 @@ class CsvMapping:
     delimiter: str | None = None
     #: Field path → {value in the extract: the format's value}, e.g. local names → categories.
     values: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    #: The system every row comes from (``police``...); a row's own ``source`` cell, if
+    #: any, must agree. ``None``: the ``source`` column says, or the default source.
+    source: str | None = attrs.field(default=None)
+
+    @source.validator
+    def _source_name(self, _attribute: object, value: str | None) -> None:
+        if value is not None and SOURCE_NAME.fullmatch(value) is None:
+            raise ValueError(
+                f"source {value!r} is not a source name (a lower-case letter, then up to 31 "
+                "lower-case letters, digits or underscores)"
+            )
 
     @type.validator
     def _known_type(self, _attribute: object, value: str | None) -> None:
@@ -157,6 +169,8 @@ def _kind_of(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         return _kind_of(next(a for a in typing.get_args(hint) if a is not type(None)))
+    if origin is tuple and typing.get_args(hint)[0] is Alias:
+        return "aliases"
     if origin is tuple:
         return "list"
     if hint is int:
@@ -240,6 +254,8 @@ def _cell_to_json(value: str, kind: str, mapping: CsvMapping, path: str) -> Any:
         form = mapping.date_formats.get(path, mapping.date_format)
         if form is not None:
             return _strptime_date(value, form)
+    if kind == "aliases":
+        return [_alias(part, mapping, path) for part in value.split(mapping.list_separator)]
     return value
 
 
@@ -252,6 +268,21 @@ def _strptime_date(value: str, form: str) -> str:
         if "does not match format" in reason or "unconverted data" in reason:
             raise ValueError(f"{shown(value)} does not match date format {form!r}") from None
         raise ValueError(f"impossible date {shown(value)} ({reason})") from None
+
+
+def _alias(text: str, mapping: CsvMapping, path: str) -> dict[str, Any]:
+    """One alias of an ``aliases`` cell: ``forenames|surname|date of birth``, parts optional."""
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) > 3:
+        raise ValueError(f"an alias is forenames|surname|date of birth, got {text.strip()!r}")
+    parts += [""] * (3 - len(parts))
+    alias: dict[str, Any] = {}
+    for name, part in zip(("forenames", "surname"), parts, strict=False):
+        if part:
+            alias[name] = part
+    if parts[2]:
+        alias["date_of_birth"] = _cell_to_json(parts[2], "date", mapping, f"{path}.date_of_birth")
+    return alias
 
 
 def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]:
@@ -283,6 +314,8 @@ def row_to_raw(record: Mapping[str, str], mapping: CsvMapping) -> dict[str, Any]
             raw[path] = value
     if problems:
         raise InvalidEventError(problems)
+    if mapping.source is not None:
+        with_source(raw, mapping.source)
     return raw
 
 

@@ -211,8 +211,9 @@ def _write_all(
             rows: Sequence[tuple[Any, ...]] = facts.rows(table.name)
             if pseudonymiser is not None:
                 key = keys[table.name]
+                source = stream[0].source
                 rows = sorted(
-                    (pseudonymiser.fact_row(table.names, r) for r in rows),
+                    (pseudonymiser.fact_row(table.names, r, source=source) for r in rows),
                     key=lambda r, key=key: tuple(r[i] for i in key),  # type: ignore[misc]
                 )
             for row in rows:

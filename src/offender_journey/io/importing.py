@@ -336,7 +336,7 @@ def _flush(batch: list[tuple[int, Record, bytes]], store: EventStore, tally: _Ta
             try:
                 single = store.append_records([record])
             except ConflictError as exc:
-                tally.reject(number, [Problem("event_id", str(exc))], text)
+                tally.reject(number, [Problem(exc.field, str(exc))], text)
             else:
                 tally.stored += len(single.stored)
                 tally.duplicates += len(single.duplicates)

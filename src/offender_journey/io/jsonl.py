@@ -58,7 +58,11 @@ def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes | LongLine[by
 
 
 def read_jsonl(
-    lines: Iterable[bytes | LongLine[bytes]], codec: Codec, *, now: int | None = None
+    lines: Iterable[bytes | LongLine[bytes]],
+    codec: Codec,
+    *,
+    now: int | None = None,
+    source: str | None = None,
 ) -> Iterator[Row]:
     """Each raw line as a :class:`Row`: the record to store, a blank, or the problems found.
 
@@ -66,10 +70,11 @@ def read_jsonl(
     line is checked in full, without building the event (see
     :class:`~offender_journey.envelope.EnvelopeReader`). ``now`` (microseconds since
     1970 UTC; default: when reading starts) stamps events without ``recorded_at``.
+    ``source`` is the system every line comes from (a line naming another is rejected).
     """
     if now is None:
         now = to_micros(dt.datetime.now(dt.UTC))
-    read = EnvelopeReader(codec, now=now).read_line
+    read = EnvelopeReader(codec, now=now, source=source).read_line
     new_row = tuple.__new__
     for number, raw in enumerate(lines, start=1):
         if type(raw) is LongLine:  # refused unread: only its start is kept
@@ -102,7 +107,7 @@ def _too_long(length: int) -> Problem:
 
 
 def import_jsonl(
-    source: Source,
+    lines: Source,
     store: EventStore,
     *,
     strict: bool = False,
@@ -110,10 +115,13 @@ def import_jsonl(
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,
+    source: str | None = None,
 ) -> ImportReport:
     """Import JSON Lines from a path (``"-"`` = standard input) or an open file.
 
     Args:
+        source: the system the events come from (``police``...): given to every line
+            without a ``source`` of its own; a line naming another source is rejected.
         strict: store nothing at all if any line is rejected.
         batch_size: events per store transaction.
         on_reject: called with each :class:`Rejection` as it happens (e.g. to write a
@@ -137,7 +145,7 @@ def import_jsonl(
     """
     codec = codec or Codec()
     with ExitStack() as stack:
-        rows = read_jsonl(open_lines(source, stack), codec)
+        rows = read_jsonl(open_lines(lines, stack), codec, source=source)
         return ingest_rows(
             rows,
             store,

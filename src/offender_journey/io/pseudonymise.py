@@ -10,14 +10,25 @@ person is. :class:`Pseudonymiser` rewrites one event at a time:
   offender id, so equal ids in two people's streams do not reveal each other.
   The same key gives the same pseudonyms, so two extracts made with one key link
   up; without the key they cannot be linked back to the ids;
-* free text (an offence's ``description``, a hearing's ``court``, a retraction's
-  ``reason``) is dropped unless ``keep_text``; so is whatever a free-form field holds
-  outside its closed vocabulary: an offence ``code`` not shaped as a CJS or Home Office
-  code becomes ``withheld``, a risk ``tool`` not in :data:`RISK_TOOLS` becomes
-  ``other`` (a name typed into either would otherwise pass through);
+* link decisions keep their structure: a ``person_id`` (and a review's ``pair``) is
+  hashed on its own, so the records of one person still share one pseudonym;
+* free text (an offence's ``description``, a hearing's ``court``, a retraction's or a
+  link review's ``reason``) is dropped unless ``keep_text``; so is whatever a free-form
+  field holds outside its closed vocabulary: an offence ``code`` not shaped as a CJS or
+  Home Office code becomes ``withheld``, a risk ``tool`` not in :data:`RISK_TOOLS`
+  becomes ``other`` (a name typed into either would otherwise pass through);
 * a date of birth becomes 1 July of its year unless ``keep_dob``: still a valid
   date, so the extract imports, and ages computed from it are off by at most six
-  months either way, on average by none.
+  months either way, on average by none;
+* an identity record (``person_recorded``) loses its names, date of birth, postcode
+  and aliases, always; its identifiers (PNC ID, CRO number, CRN, NOMIS number) are
+  keyed-hashed, a valid one in its canonical form, so two records holding the same
+  PNC ID however written still share its pseudonym. A record left with no
+  identifier names nobody and is left out.
+
+With sources, a source record is pseudonymised as a whole: the offender id is hashed
+together with its source (the source's name is kept), event ids within their source,
+and ids of things within their source record.
 
 Dates of events are kept: the numbers depend on them, so a pseudonymised extract
 is still personal data (see the privacy page of the documentation).
@@ -38,19 +49,30 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from ..codec import Codec
-from ..events import Event
+from ..events import IDENTIFIER_FIELDS, Event, PersonRecorded, record_key
 from ..keys import keyed_hash
+from ..linkage.identifiers import check
 
 __all__ = ["RISK_TOOLS", "Pseudonymiser"]
 
 #: Fields holding event ids (unique in the store, not scoped by offender).
 _EVENT_ID_FIELDS = frozenset({"event_id", "target_event_id"})
 
+#: Ids that join several streams (a person made of many source records; the token two
+#: halves of a review share): hashed on their own, so they still join up.
+_SHARED_ID_FIELDS = frozenset({"person_id", "pair"})
+
+#: Types whose required ``reason`` is free text, withheld unless asked.
+_REASONED = frozenset({"event_retracted", "link_reviewed"})
+
 #: Free-text fields, dropped unless asked (``reason`` only on retractions: elsewhere a code).
 _TEXT_FIELDS = frozenset({"court"})
 
 #: What a retraction's required ``reason`` (or an offence ``code``) says once withheld.
 WITHHELD = "withheld"
+
+#: What an identity record says of the person, beyond its identifiers: always dropped.
+_PERSONAL_FIELDS = frozenset({"forenames", "surname", "date_of_birth", "postcode", "aliases"})
 
 #: Offence codes kept as they are: a CJS offence code (``TH68010``) or a Home Office
 #: offence class (``028/01``). No name or address has either shape.
@@ -89,22 +111,37 @@ class Pseudonymiser:
     def _thing(self, offender_id: str, value: str) -> str:
         return keyed_hash(self._key, f"{offender_id}\x1f{value}", purpose="id")
 
-    def raw(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """One event's JSON object, pseudonymised (a new dict; ``raw`` is left alone)."""
-        offender_id = raw["offender_id"]
+    def _identifier(self, field: str, value: str) -> str:
+        checked = check(field, value)
+        return keyed_hash(self._key, checked.canonical or value, purpose=field)
+
+    def raw(self, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """One event's JSON object, pseudonymised (a new dict; ``raw`` is left alone).
+
+        ``None`` for an identity record that would name nobody once names are dropped.
+        """
+        source = raw.get("source")
+        offender_id = record_key(source, raw["offender_id"])
+        person = raw["type"] == PersonRecorded.TYPE
         out: dict[str, Any] = {}
         for name, value in raw.items():
             if name == "offender_id":
-                value = self.offender(value)
+                value = self.offender(offender_id)
             elif name in _EVENT_ID_FIELDS:
-                value = self._event_id(value)
+                value = self._event_id(value if source is None else f"{source}\x1f{value}")
+            elif name in _SHARED_ID_FIELDS and isinstance(value, str):
+                value = keyed_hash(self._key, value, purpose=name)
+            elif person and name in _PERSONAL_FIELDS:
+                continue
+            elif person and name in IDENTIFIER_FIELDS:
+                value = self._identifier(name, value)
             elif name.endswith("_id") and isinstance(value, str):
                 value = self._thing(offender_id, value)
             elif name.endswith("_ids") and isinstance(value, list | tuple):
                 value = [self._thing(offender_id, v) for v in value]
             elif not self.keep_text and name in _TEXT_FIELDS:
                 continue
-            elif not self.keep_text and name == "reason" and raw["type"] == "event_retracted":
+            elif not self.keep_text and name == "reason" and raw["type"] in _REASONED:
                 value = WITHHELD
             elif not self.keep_text and name == "offence" and isinstance(value, dict):
                 value = {k: v for k, v in value.items() if k != "description"}
@@ -115,15 +152,20 @@ class Pseudonymiser:
             elif not self.keep_dob and name == "date_of_birth":
                 value = f"{str(value)[:4]}-07-01"
             out[name] = value
+        if person and not any(name in out for name in IDENTIFIER_FIELDS):
+            return None
         return out
 
-    def fact_row(self, names: Sequence[str], row: Sequence[Any]) -> tuple[Any, ...]:
-        """One fact-table row (columns ``names``), under the same rules as events.
+    def fact_row(
+        self, names: Sequence[str], row: Sequence[Any], *, source: str | None = None
+    ) -> tuple[Any, ...]:
+        """One fact-table row (columns ``names``) of a record of ``source``, as events are.
 
-        Ids join up with the pseudonymised events: ``offender_id``, event ids
-        (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``) are hashed
-        exactly as in the events; a ``date_of_birth`` is coarsened unless ``keep_dob``, and
-        an ``offence_code`` or a ``tool`` is checked as in the events unless ``keep_text``.
+        Ids join up with the pseudonymised events: ``offender_id`` (the record's key),
+        event ids (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``)
+        are hashed exactly as in the events; a ``date_of_birth`` is coarsened unless
+        ``keep_dob``, and an ``offence_code`` or a ``tool`` is checked as in the events
+        unless ``keep_text``.
         """
         offender_id = row[0]
         out: list[Any] = []
@@ -131,9 +173,9 @@ class Pseudonymiser:
             if value is None:
                 pass
             elif name == "offender_id":
-                value = self.offender(value)
+                value = record_key(source, self.offender(value))
             elif name == "event_id" or name.endswith("_event_id"):
-                value = self._event_id(value)
+                value = self._event_id(value if source is None else f"{source}\x1f{value}")
             elif name.endswith("_id") or name == "ref":
                 value = self._thing(offender_id, value)
             elif name == "date_of_birth" and not self.keep_dob:
@@ -145,9 +187,13 @@ class Pseudonymiser:
             out.append(value)
         return tuple(out)
 
-    def event(self, event: Event) -> Event:
-        """An event, pseudonymised (decoded again, so the result is a valid event)."""
-        return self._codec.decode(self.raw(self._codec.encode(event)))
+    def event(self, event: Event) -> Event | None:
+        """An event, pseudonymised (decoded again, so the result is a valid event).
+
+        ``None`` for an identity record with no identifier (see :meth:`raw`).
+        """
+        raw = self.raw(self._codec.encode(event))
+        return None if raw is None else self._codec.decode(raw)
 
 
 def _code(code: str) -> str:

@@ -18,8 +18,8 @@ from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 import attrs
 
 from ..codec import Codec, dumps
-from ..errors import ConflictError
-from ..events import Event
+from ..errors import ConflictError, RecordClashError
+from ..events import Event, record_key
 from ..tables import events_table
 
 __all__ = [
@@ -32,11 +32,13 @@ __all__ = [
     "Rewrites",
     "StoreBase",
     "as_of_micros",
+    "check_sources",
     "from_micros",
     "read_where",
     "streams_of",
     "event_rows",
     "events_in",
+    "may_clash",
     "paused_collection",
     "prepare",
     "record_of",
@@ -164,6 +166,11 @@ def events_in(stream: tuple[str, Sequence[Event]]) -> int:
 class Record(NamedTuple):
     """An event as a store keeps it.
 
+    ``offender_id`` is the stream key: the key of the event's source record
+    (:func:`~offender_journey.events.record_key`: ``source:offender_id``, or the bare
+    ``offender_id`` without a source). ``event_id`` is the event's own id, unique
+    within its ``source`` (``""`` for the default source).
+
     ``payload`` is the event's JSON *as given* (a line of input, or the canonical
     encoding of an event built in Python): it holds ``recorded_at`` only when the
     input did, so re-sending an event the store had timestamped itself is recognised
@@ -179,6 +186,13 @@ class Record(NamedTuple):
     #: Whether ``recorded_at`` came with the event rather than from the store.
     recorded_at_given: bool
     payload: str
+    #: The system the event came from; ``""`` for the default source.
+    source: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(source, event_id)``: what is unique in a store."""
+        return (self.source, self.event_id)
 
 
 @attrs.frozen
@@ -193,13 +207,14 @@ def record_of(event: Event, payload: str, now: int) -> Record:
     """The record of ``event`` whose JSON as given is ``payload``; ``now`` stamps it if needed."""
     recorded = event.recorded_at
     return Record(
-        event.offender_id,
+        record_key(event.source, event.offender_id),
         event.event_id,
         event.TYPE,
         event.date.isoformat(),
         now if recorded is None else to_micros(recorded),
         recorded is not None,
         payload,
+        event.source or "",
     )
 
 
@@ -210,23 +225,25 @@ def prepare(codec: Codec, events: Iterable[Event], now: dt.datetime) -> list[Rec
 
 
 def split_batch(
-    records: list[Record], stored: Mapping[str, str], codec: Codec
+    records: list[Record], stored: Mapping[tuple[str, str], str], codec: Codec
 ) -> tuple[list[Record], list[str]]:
     """Separate new records from duplicates, checking every id against ``stored`` payloads.
 
+    ``stored`` maps :attr:`Record.key` (source and event id) to the payload kept.
     Raises :class:`ConflictError` naming every id whose content differs from what is
     stored or from an earlier record of the same batch.
     """
     if not stored and len({record.event_id for record in records}) == len(records):
         return list(records), []  # the common case of a bulk import: every id new
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     new: list[Record] = []
     duplicates: list[str] = []
     conflicts: list[str] = []
     for record in records:
-        known = stored.get(record.event_id, seen.get(record.event_id))
+        key = record.key
+        known = stored.get(key, seen.get(key))
         if known is None:
-            seen[record.event_id] = record.payload
+            seen[key] = record.payload
             new.append(record)
         elif codec.same_content(known, record.payload):
             duplicates.append(record.event_id)
@@ -235,6 +252,34 @@ def split_batch(
     if conflicts:
         raise ConflictError(conflicts)
     return new, duplicates
+
+
+def check_sources(records: Sequence[Record], stored: Mapping[str, str]) -> None:
+    """Refuse records whose stream key another source's records already use.
+
+    ``stored`` maps stream keys to the source of the events stored under them (only the
+    keys :func:`may_clash` picks need be given).
+
+    Raises:
+        RecordClashError: naming each such key.
+    """
+    seen = dict(stored)
+    clashes: list[str] = []
+    for record in records:
+        key, source = record.offender_id, record.source
+        if seen.setdefault(key, source) != source and key not in clashes:
+            clashes.append(key)
+    if clashes:
+        raise RecordClashError(clashes)
+
+
+def may_clash(records: Iterable[Record]) -> list[str]:
+    """The stream keys of ``records`` that a record of another source could share, sorted.
+
+    Only a key with a ``:`` can (a default-source id spelt like ``police:P1``): a store
+    without sources looks nothing up.
+    """
+    return sorted({record.offender_id for record in records if ":" in record.offender_id})
 
 
 class OffenderSummary(NamedTuple):
@@ -353,8 +398,8 @@ class StoreBase(abc.ABC):
 class Rewrites(Protocol):
     """What rewrites an event's JSON object on its way out (a pseudonymiser)."""
 
-    def raw(self, raw: dict[str, Any], /) -> dict[str, Any]:
-        """The rewritten object (a new dict)."""
+    def raw(self, raw: dict[str, Any], /) -> dict[str, Any] | None:
+        """The rewritten object (a new dict), or ``None`` to leave the event out."""
         ...
 
 
@@ -371,14 +416,19 @@ def event_rows(
     """Rows of the export: version numbers 1… in transaction order; ``recorded_at`` given."""
     codec = codec or Codec()
     for _, events in streams:
-        for version, event in enumerate(events, start=1):
+        version = 0
+        for event in events:
             raw = codec.encode(event)
             if pseudonymiser is not None:
-                raw = pseudonymiser.raw(raw)
+                hidden = pseudonymiser.raw(raw)
+                if hidden is None:  # an identity record naming nobody once names are dropped
+                    continue
+                raw = hidden
+            version += 1
             recorded_at = event.recorded_at
             assert recorded_at is not None  # stores stamp every event they read back
             yield (
-                raw["offender_id"],
+                record_key(raw.get("source"), raw["offender_id"]),  # the source record's key
                 version,
                 raw["event_id"],
                 event.TYPE,

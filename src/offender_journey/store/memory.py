@@ -19,7 +19,9 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
     from_micros,
+    may_clash,
     split_batch,
 )
 
@@ -45,7 +47,8 @@ class InMemoryStore(StoreBase):
     def __init__(self, codec: Codec | None = None) -> None:
         self._codec = codec or Codec()
         self._streams: SortedDict[str, list[tuple[Record, Event]]] = SortedDict()
-        self._by_id: dict[str, Record] = {}
+        #: Every record by ``(source, event_id)``: what is unique in a store.
+        self._by_id: dict[tuple[str, str], Record] = {}
         #: Every event in append order: its position is its index + 1.
         self._log: list[Event] = []
         # Re-entrant: atomic() holds it around appends made inside the block.
@@ -63,12 +66,11 @@ class InMemoryStore(StoreBase):
     def _append_locked(
         self, records: list[Record], expected_versions: Mapping[str, int] | None
     ) -> AppendResult:
-        known = {
-            r.event_id: self._by_id[r.event_id].payload
-            for r in records
-            if r.event_id in self._by_id
-        }
+        known = {r.key: self._by_id[r.key].payload for r in records if r.key in self._by_id}
         new, duplicates = split_batch(records, known, self._codec)
+        check_sources(
+            new, {k: self._streams[k][0][0].source for k in may_clash(new) if k in self._streams}
+        )
         for offender_id, expected in (expected_versions or {}).items():
             actual = self.version(offender_id)
             if actual != expected:
@@ -77,7 +79,7 @@ class InMemoryStore(StoreBase):
             assigned = None if record.recorded_at_given else from_micros(record.recorded_at)
             event = self._codec.decode_stored(record.payload, assigned)
             self._streams.setdefault(record.offender_id, []).append((record, event))
-            self._by_id[record.event_id] = record
+            self._by_id[record.key] = record
             self._log.append(event)
         return AppendResult(tuple(r.event_id for r in new), tuple(duplicates))
 

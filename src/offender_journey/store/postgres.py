@@ -34,6 +34,8 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
+    may_clash,
     read_where,
     split_batch,
     streams_of,
@@ -50,8 +52,8 @@ except ImportError as exc:  # pragma: no cover - only without the extra
 
 __all__ = ["CHANNEL", "FACTS_LOCK", "FORMAT_VERSION", "PostgresStore", "is_postgres_url", "unkey"]
 
-#: The schema this release writes and reads.
-FORMAT_VERSION = 1
+#: The schema this release writes and reads (2: events carry their source).
+FORMAT_VERSION = 2
 #: The ``LISTEN``/``NOTIFY`` channel every append notifies (the payload: the last position).
 CHANNEL = "offender_journey_events"
 
@@ -70,8 +72,9 @@ CREATE TABLE events (
     recorded_at_given BOOLEAN NOT NULL,
     payload TEXT NOT NULL,
     position BIGINT NOT NULL,
+    source TEXT COLLATE "C" NOT NULL DEFAULT '',
     PRIMARY KEY (offender_id, version),
-    CONSTRAINT events_event_id_key UNIQUE (event_id),
+    CONSTRAINT events_source_event_id_key UNIQUE (event_id, source),
     CONSTRAINT events_position_key UNIQUE (position)
 );
 -- Appends serialise on this lock (writers without UPDATE rights take it through here),
@@ -119,12 +122,22 @@ CREATE INDEX restrictions_by_offender ON restrictions (offender_id);
 REVOKE ALL ON erasures, restrictions FROM PUBLIC;
 """
 
+# Format 1 had no sources: every event is of the default source (''), and event ids are
+# unique within a source rather than in the whole store. Adding a column with a constant
+# default rewrites no row.
+_FROM_VERSION_1 = """
+ALTER TABLE events ADD COLUMN source TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE events DROP CONSTRAINT events_event_id_key;
+ALTER TABLE events ADD CONSTRAINT events_source_event_id_key UNIQUE (event_id, source);
+UPDATE store_meta SET value = '2' WHERE key = 'format_version';
+"""
+
 #: Taken by every transaction that writes fact rows (refresh, restriction, erasure).
 FACTS_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.facts'))"
 
 _COPY = (
     "COPY events (offender_id, event_id, type, date, recorded_at, recorded_at_given, payload,"
-    " version, position) FROM STDIN"
+    " source, version, position) FROM STDIN"
 )
 _PAGE = 5000
 
@@ -228,6 +241,15 @@ class PostgresStore(PrivacyMixin, StoreBase):
                         "INSERT INTO store_meta VALUES ('format_version', %s)",
                         (str(FORMAT_VERSION),),
                     )
+            if conn.execute(
+                "SELECT 1 FROM store_meta WHERE key = 'format_version' AND value = '1'"
+            ).fetchone():
+                # A store of an earlier release: only its owner may alter it.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+                if conn.execute(
+                    "SELECT 1 FROM store_meta WHERE key = 'format_version' AND value = '1'"
+                ).fetchone():
+                    conn.execute(_FROM_VERSION_1.encode())
             if conn.execute("SELECT to_regclass('restrictions')").fetchone() == (None,):
                 # A store of an earlier release: only its owner may add the tables.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
@@ -317,6 +339,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         expected_versions: Mapping[str, int] | None,
     ) -> None:
         """Check the expected versions, then COPY ``new`` in numbered after ``position``."""
+        check_sources(new, self._sources(conn, may_clash(new)))
         for offender_id, expected in (expected_versions or {}).items():
             if versions.get(offender_id, 0) != expected:
                 raise ConcurrencyError(offender_id, expected, versions.get(offender_id, 0))
@@ -327,11 +350,11 @@ class PostgresStore(PrivacyMixin, StoreBase):
             version = versions.get(record.offender_id, 0) + 1
             versions[record.offender_id] = version
             position += 1
-            offender_id, event_id, kind, date, recorded_at, given, payload = record
+            offender_id, event_id, kind, date, recorded_at, given, payload, source = record
             lines.append(
                 f"{_copy_text(_key(offender_id))}\t{_copy_text(_key(event_id))}\t{kind}\t"
                 f"{date}\t{recorded_at}\t{'t' if given else 'f'}\t{_copy_text(payload)}\t"
-                f"{version}\t{position}\n"
+                f"{source}\t{version}\t{position}\n"
             )
         with conn.cursor().copy(_COPY) as copy:
             copy.write("".join(lines))
@@ -340,26 +363,43 @@ class PostgresStore(PrivacyMixin, StoreBase):
     @staticmethod
     def _lookup(
         conn: psycopg.Connection[Any], offender_ids: Sequence[str], event_ids: Sequence[str]
-    ) -> tuple[dict[str, int], dict[str, str]]:
-        """Streams' versions and stored payloads of ids, in one round trip."""
+    ) -> tuple[dict[str, int], dict[tuple[str, str], str]]:
+        """Streams' versions and stored payloads of ids (by source and id), in one round trip."""
         rows = conn.execute(
-            "SELECT offender_id, MAX(version), NULL FROM events WHERE offender_id = ANY(%s)"
-            " GROUP BY offender_id"
-            " UNION ALL SELECT event_id, NULL, payload FROM events WHERE event_id = ANY(%s)",
+            "SELECT offender_id, MAX(version), NULL, NULL FROM events"
+            " WHERE offender_id = ANY(%s) GROUP BY offender_id"
+            " UNION ALL SELECT event_id, NULL, payload, source FROM events"
+            " WHERE event_id = ANY(%s)",
             ([_key(i) for i in offender_ids], [_key(i) for i in dict.fromkeys(event_ids)]),
         ).fetchall()
-        versions = {unkey(key): version for key, version, _ in rows if version is not None}
-        payloads = {unkey(key): payload for key, version, payload in rows if version is None}
+        versions = {unkey(key): version for key, version, _, _ in rows if version is not None}
+        payloads = {
+            (source, unkey(key)): payload
+            for key, version, payload, source in rows
+            if version is None
+        }
         return versions, payloads
 
     def _stored_payloads(
         self, conn: psycopg.Connection[Any], event_ids: Sequence[str]
-    ) -> dict[str, str]:
+    ) -> dict[tuple[str, str], str]:
+        """The payloads stored under these event ids, by ``(source, event_id)``."""
         rows = conn.execute(
-            "SELECT event_id, payload FROM events WHERE event_id = ANY(%s)",
+            "SELECT source, event_id, payload FROM events WHERE event_id = ANY(%s)",
             ([_key(i) for i in dict.fromkeys(event_ids)],),
         ).fetchall()
-        return {unkey(event_id): payload for event_id, payload in rows}
+        return {(source, unkey(event_id)): payload for source, event_id, payload in rows}
+
+    @staticmethod
+    def _sources(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, str]:
+        """The source of each stream stored under these keys (its first event's)."""
+        if not offender_ids:
+            return {}
+        rows = conn.execute(
+            "SELECT offender_id, source FROM events WHERE offender_id = ANY(%s) AND version = 1",
+            ([_key(i) for i in offender_ids],),
+        ).fetchall()
+        return {unkey(offender_id): source for offender_id, source in rows}
 
     @staticmethod
     def _versions(conn: psycopg.Connection[Any], offender_ids: Sequence[str]) -> dict[str, int]:

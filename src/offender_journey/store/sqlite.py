@@ -36,6 +36,8 @@ from .base import (
     Record,
     StoreBase,
     as_of_micros,
+    check_sources,
+    may_clash,
     prefix_range,
     read_where,
     split_batch,
@@ -45,8 +47,8 @@ from .privacy import PRIVACY_SCHEMA, VISIBLE, PrivacyMixin
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "FORMAT_VERSION", "SQLiteStore", "is_sqlite_file"]
 
-#: The on-disk format this release writes and reads.
-FORMAT_VERSION = 2
+#: The on-disk format this release writes and reads (3: events carry their source).
+FORMAT_VERSION = 3
 
 #: ``PRAGMA application_id`` of our files ("OJEV"), so a store is told from any other database.
 APPLICATION_ID = 0x4F4A4556
@@ -84,9 +86,10 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at_given INTEGER NOT NULL,
     payload TEXT NOT NULL,
     position INTEGER NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (offender_id, version)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_source_id ON events (event_id, source);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_position ON events (position);
 """
 
@@ -102,12 +105,21 @@ SELECT offender_id, version, event_id, type, date, recorded_at, recorded_at_give
     ROW_NUMBER() OVER (ORDER BY offender_id, version)
 FROM events_v1;
 DROP TABLE events_v1;
-UPDATE store_meta SET value = '2' WHERE key = 'format_version';
+UPDATE store_meta SET value = '3' WHERE key = 'format_version';
+"""
+
+# Format 2 had no sources: every event is of the default source (''), and event ids are
+# unique within a source rather than in the whole store.
+_FROM_VERSION_2 = """
+ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT '';
+DROP INDEX IF EXISTS events_by_id;
+CREATE UNIQUE INDEX events_by_source_id ON events (event_id, source);
+UPDATE store_meta SET value = '3' WHERE key = 'format_version';
 """
 
 _INSERT = (
     "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
-    " payload, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " payload, source, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
 # Payloads read as UTF-8 bytes, as the JSON parser wants them: no str made to be re-encoded.
@@ -198,7 +210,10 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             self._db.executescript(
                 "BEGIN IMMEDIATE;" + _FROM_VERSION_1.format(schema=_SCHEMA) + "COMMIT;"
             )
-            row = ("2",)
+            row = (str(FORMAT_VERSION),)
+        elif row is not None and row[0] == "2":
+            self._db.executescript("BEGIN IMMEDIATE;" + _FROM_VERSION_2 + "COMMIT;")
+            row = (str(FORMAT_VERSION),)
         self._db.executescript(_SCHEMA)
         self._create_privacy_tables()
         if row is None:
@@ -270,6 +285,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         *,
         optimistic: bool,
     ) -> None:
+        check_sources(new, self._sources(may_clash(new)))
         offenders = {r.offender_id for r in new} | set(expected_versions or ())
         versions = self._versions(sorted(offenders))
         for offender_id, expected in (expected_versions or {}).items():
@@ -296,18 +312,33 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         except sqlite3.IntegrityError:  # the unique event_id index met a stored id
             raise _SomeAlreadyStoredError from None
 
-    def _stored_payloads(self, event_ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def _stored_payloads(self, event_ids: Sequence[str]) -> dict[tuple[str, str], str]:
+        """The payloads stored under these event ids, by ``(source, event_id)``."""
+        found: dict[tuple[str, str], str] = {}
         unique = list(dict.fromkeys(event_ids))
         for i in range(0, len(unique), _CHUNK):
             chunk = unique[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            found.update(
+            rows = self._db.execute(
+                f"SELECT source, event_id, payload FROM events WHERE event_id IN ({marks})", chunk
+            )
+            found.update(((source, event_id), payload) for source, event_id, payload in rows)
+        return found
+
+    def _sources(self, offender_ids: Sequence[str]) -> dict[str, str]:
+        """The source of each stream stored under these keys (its first event's)."""
+        sources: dict[str, str] = {}
+        for i in range(0, len(offender_ids), _CHUNK):
+            chunk = offender_ids[i : i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sources.update(
                 self._db.execute(
-                    f"SELECT event_id, payload FROM events WHERE event_id IN ({marks})", chunk
+                    f"SELECT offender_id, source FROM events "
+                    f"WHERE offender_id IN ({marks}) AND version = 1",
+                    chunk,
                 ).fetchall()
             )
-        return found
+        return sources
 
     def _versions(self, offender_ids: Sequence[str]) -> dict[str, int]:
         versions: dict[str, int] = {}

@@ -65,6 +65,14 @@ KINDS: dict[str, str] = {
     "order_without_length": "suspended sentence or community order without length_days",
     "retraction_unknown_target": "retraction of an event id not in the offender's stream",
     "recorded_in_future": "recorded_at later than the report (unseen by every view until then)",
+    "invalid_pnc_id": "identity record whose PNC ID has a wrong check letter, is in no PNC "
+    "form, or is a placeholder (kept as given; never used to link)",
+    "invalid_cro_number": "identity record whose CRO number has a wrong check letter, is in "
+    "neither CRO form, or is a placeholder (kept as given; never used to link)",
+    "invalid_crn": "identity record whose CRN is not a letter and six digits, or is a "
+    "placeholder (kept as given; never used to link)",
+    "invalid_nomis_number": "identity record whose NOMIS number is not a letter, four digits "
+    "and two letters, or is a placeholder (kept as given; never used to link)",
     "arrest_while_held": "arrest dated while the person was in custody or on remand",
     "bail_while_held": "bail running on while the person was remanded or in prison (bail "
     "ends when the person is remanded or imprisoned)",
