@@ -8,7 +8,7 @@ from typing import Any
 
 from ..history import ALL_TIME, Window, as_of_date
 from ..tables import plural
-from ..views.occasions import DaysByOccasion
+from ..views.occasions import MIN_N, DaysByOccasion
 from .style import GRID, MARKERS, MUTED, PALETTE, SIZE, caption, pyplot
 
 __all__ = ["MEASURES", "plot_days_by_occasion"]
@@ -47,7 +47,7 @@ def plot_days_by_occasion(
     ax: Any = None,
     size: tuple[float, float] = (11, 7),
     title: str | None = None,
-    min_n: int = 10,
+    min_n: int = MIN_N,
 ) -> Any:
     """Days from arrest to conviction (top panel) and from offence to arrest (bottom
     panel), by sentencing occasion.
@@ -63,7 +63,7 @@ def plot_days_by_occasion(
     place in the figure is split into the two panels.
     """
     top, bottom = _panels(ax, size)
-    occasions = [k for k in days.occasions if days.row(k)[0].n >= min_n]
+    occasions = days.shown(min_n)  # the text table's rule too
     dropped = len(days.occasions) - len(occasions)
     rows = [days.row(k) for k in occasions]
     quartiles = [days.quartiles(k) for k in occasions]
