@@ -43,6 +43,7 @@ EVENT_TYPES = ("string", "int64", "string", "string", "date32", "timestamp", "bo
 def require_pyarrow(feature: str = "Parquet") -> Any:
     """The pyarrow module, or a :class:`MissingExtraError` naming the ``parquet`` extra."""
     try:
+        # optional extra: pyarrow (the parquet extra)
         import pyarrow
         import pyarrow.parquet  # loads the submodule onto ``pyarrow``
     except ImportError:

@@ -169,6 +169,7 @@ class _PrintableOutput:
     """
 
     def __init__(self, stream: TextIO) -> None:
+        # start-up: loaded when output is first written
         from ..tables import printable
 
         self._stream = stream
@@ -201,6 +202,7 @@ class _OutputError(Exception):
 
 def _drop_output() -> None:
     """Point standard output at the null device: what is still buffered cannot fail again."""
+    # start-up: os is needed only on this rare path
     import os
 
     with contextlib.suppress(OSError, ValueError):

@@ -21,6 +21,7 @@ from ._common import (
 
 def _cmd_export(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
+    # start-up: loaded when the command runs
     from ..errors import machine_fault
     from ..io.export import export
     from ..io.pseudonymise import Pseudonymiser

@@ -22,6 +22,7 @@ from ._common import (
 
 
 def _records(args: list[str]) -> tuple[str, str]:
+    # start-up: loaded when the command runs
     from ..events import record_key
     from ..linkage.decisions import parse_record
 
@@ -35,6 +36,7 @@ def _records(args: list[str]) -> tuple[str, str]:
 
 
 def _cmd_link(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..linkage.decisions import read_state
 
     with open_existing(args.store) as store:
@@ -48,6 +50,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
 
 def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
     """Record people's decisions about pairs (no model is run)."""
+    # start-up: loaded when the command runs
     from ..events import LinkDecision
     from ..linkage.decisions import review_events
 
@@ -78,6 +81,7 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
 
 def _check_join(state: Any, a: str, b: str) -> None:
     """Refuse a join of two records with different valid PNC IDs: never one person."""
+    # start-up: loaded when the command runs
     from ..linkage.identifiers import canonical_pnc
 
     given = [(state.identities.get(r) or {}).get("pnc_id") for r in (a, b)]
@@ -88,6 +92,7 @@ def _check_join(state: Any, a: str, b: str) -> None:
 
 
 def _read_joins(path: str) -> list[tuple[str, str, Any, str]]:
+    # start-up: loaded when the command runs
     from ..events import LinkDecision
 
     out = []
@@ -119,6 +124,7 @@ def _read_joins(path: str) -> list[tuple[str, str, Any, str]]:
 
 
 def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
+    # start-up: loaded when the command runs
     from ..linkage.decisions import decision_events
     from ..linkage.link import MIN_RECORDS, run
     from ..linkage.model import ModelError
@@ -190,6 +196,7 @@ _CONFLICT = "share a valid identifier but their names and dates of birth disagre
 
 
 def _explain(args: argparse.Namespace, state: Any) -> int:
+    # start-up: loaded when the command runs
     from ..linkage.model import Model, ModelError, prepare
 
     a, b = _records(args.explain)
@@ -230,6 +237,7 @@ def _explain(args: argparse.Namespace, state: Any) -> int:
 
 
 def _cmd_links(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..linkage.decisions import changes, parse_record, read_state
 
     with open_existing(args.store) as store:
@@ -276,6 +284,7 @@ def _cmd_links(args: argparse.Namespace) -> int:
 
 def register(commands: Commands) -> None:
     """Add ``link`` and ``links``."""
+    # start-up: loaded when the command runs
     from ..linkage.link import DEFAULT_THRESHOLD
 
     link = commands.add_parser(

@@ -23,6 +23,7 @@ from .views import add_rule_options, rule_of
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    # start-up: loaded when the command runs
     from ..history import as_of_date
     from ..report import MARKING, Pack, case_of, require_extra, selection_day, write_html
 
@@ -71,6 +72,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cohort(args: argparse.Namespace, rule: Any) -> tuple[str, ...]:
     """The ids the IOM view selects, in its order: the cohort the ``iom`` command lists."""
+    # start-up: loaded when the command runs
     from ..views.iom import IomCohort, IomView
 
     cohort: IomCohort = report_of(args, [IomView(rule=rule, on=args.on)]).results["iom"]

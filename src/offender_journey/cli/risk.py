@@ -24,6 +24,7 @@ from ._common import (
 
 def _cmd_risk(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
+    # start-up: loaded when the command runs
     from ..facts.derive import derive
     from ..folds.history_bands import history_at
     from ..history import History, as_of_date

@@ -38,6 +38,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _agencies(args: argparse.Namespace) -> int:
     """``synth DIR --sources …``: one extract per agency in ``DIR``, and the truth."""
+    # start-up: loaded when the command runs
     from ..agencies import AGENCIES, build, write_agencies
 
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]

@@ -76,6 +76,7 @@ class ModelError(OffenderJourneyError):
 
 def _splink() -> Any:
     try:
+        # optional extra: splink (the link extra)
         import splink
     except ImportError as error:  # pragma: no cover - the extra is installed for the tests
         raise ModelError(_INSTALL) from error
@@ -347,6 +348,7 @@ class Model:
         self, table: Mapping[str, Sequence[Any]], trained: Mapping[str, Any] | None
     ) -> None:
         splink = _splink()
+        # optional extra: duckdb, pyarrow and splink (the link extra)
         import duckdb
         import pyarrow as pa
         from splink.internals.duckdb.database_api import DuckDBAPI
@@ -454,6 +456,7 @@ class Model:
         self, ids: Sequence[str], edges: Sequence[Edge], threshold: float
     ) -> dict[str, str]:
         """Splink's connected components over ``edges`` at ``threshold``: record → cluster."""
+        # optional extra: pyarrow and splink (the link extra)
         import pyarrow as pa
         from splink.clustering import cluster_pairwise_predictions_at_threshold
 

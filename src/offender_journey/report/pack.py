@@ -67,6 +67,7 @@ class Pack:
 
 def _jinja() -> Any:
     try:
+        # optional extra: jinja2 (the report extra)
         import jinja2
     except ImportError:
         raise MissingExtraError("case reports", "report", "jinja2") from None
@@ -108,6 +109,7 @@ def _css_string(text: str) -> Any:
     """``text`` as a CSS string literal: every character but letters, digits and spaces
     escaped, so no marking can end the string or the ``<style>`` element (safe markup:
     HTML escaping does not apply inside ``<style>``)."""
+    # optional extra: markupsafe (the report extra)
     from markupsafe import Markup
 
     kept = (c if (c.isalnum() and c.isascii()) or c == " " else f"\\{ord(c):x} " for c in text)

@@ -49,6 +49,7 @@ class Picture:
 
     def element(self, description: str) -> Any:
         """The ``<svg>`` to inline (``Markup``): sized by the page, named and described."""
+        # optional extra: markupsafe (the report extra)
         from markupsafe import Markup, escape
 
         opening, rest = self.svg.split(">", 1)
@@ -72,11 +73,13 @@ def timeline_svg(history: History, window: Window, *, ident: str, title: str) ->
     the same from run to run.
     """
     try:
+        # optional extra: matplotlib (the plot extra)
         import matplotlib
         from matplotlib.dates import num2date
         from matplotlib.figure import Figure
     except ImportError:
         raise MissingExtraError("the report's timeline", "report", "matplotlib") from None
+    # optional extra: the picture needs matplotlib (the plot extra)
     from ..plot import plot_timeline
 
     figure = Figure(figsize=SIZE, layout="constrained")
