@@ -2,6 +2,7 @@
 an import that did not finish is noted and every reading command says so until it is
 finished or acknowledged. Real processes, real signals, a real SQLite store."""
 
+import contextlib
 import json
 import os
 import signal
@@ -163,3 +164,59 @@ def test_ctrl_c_during_refresh_leaves_the_tables_as_they_were(tmp_path: Path) ->
     assert "interrupted: the fact tables were left as they were before this refresh" in err.decode()
     with SQLiteStore(str(tmp_path / "j.db")) as store:
         assert refresh_facts(store).offenders == 2000  # nothing of the stopped refresh was kept
+
+
+def _identity_lines(people: int) -> bytes:
+    """The synthetic agencies' identity records of ``people`` people, as JSON Lines."""
+    pytest.importorskip("splink", reason="linkage is the link extra")  # in the test extra
+    from offender_journey.agencies import build
+
+    lines = []
+    for i, row in enumerate(build(people, seed=5, errors="medium", events=False).identity_rows()):
+        fields = {k: v.isoformat() if k == "date_of_birth" else v for k, v in row.items() if v}
+        fields.update(event_id=f"id{i}", type="person_recorded", date="2015-01-01")
+        lines.append(json.dumps(fields).encode() + b"\n")
+    return b"".join(lines)
+
+
+def test_ctrl_c_during_link_records_no_decision_and_rerunning_links(tmp_path: Path) -> None:
+    (tmp_path / "ids.jsonl").write_bytes(_identity_lines(1500))
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        assert main(["ingest", str(tmp_path / "ids.jsonl"), "--store", str(tmp_path / "j.db")]) == 0
+    stored = _stored(tmp_path / "j.db")
+    # Started with Ctrl-C ignored, as if pressed only once the command is under way: the
+    # command's own handler takes the first Ctrl-C after it is installed, and says so.
+    link = subprocess.Popen(
+        [sys.executable, "-c", RUN, "link", "--store", "j.db"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    err = b""
+    assert link.stderr is not None
+    os.set_blocking(link.stderr.fileno(), False)
+    deadline = time.monotonic() + 120
+    while b"stopping at the end" not in err and link.poll() is None:
+        assert time.monotonic() < deadline, "timed out"
+        link.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        err += link.stderr.read() or b""
+    _out, rest = link.communicate(timeout=120)
+    err = (err + rest).decode()
+    assert link.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted: no link decisions were recorded and no model was saved." in err
+    assert "Run the same command again to finish the job." in err
+    assert _stored(tmp_path / "j.db") == stored  # not one decision written
+
+    rerun = subprocess.run(
+        [sys.executable, "-c", RUN, "link", "--store", "j.db"],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert _stored(tmp_path / "j.db") > stored

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._common import (
     Commands,
+    StoppedByUserError,
     UsageError,
     add_json,
     add_store,
@@ -18,6 +19,8 @@ from ._common import (
     open_existing,
     print_json,
     progress,
+    stop_on_ctrl_c,
+    stopped,
 )
 
 
@@ -130,7 +133,10 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     from ..linkage.model import ModelError
 
     model = args.model if args.model and os.path.exists(args.model) else None
-    with progress(None if not args.json else False, unit="steps") as bar:
+    with (
+        progress(None if not args.json else False, unit="steps") as bar,
+        stop_on_ctrl_c(bar) as stopping,
+    ):
         try:
             result = run(
                 list(state.identities.values()),
@@ -141,10 +147,13 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
                 nevers=state.nevers(),
                 previous=state.persons,
                 first_new=state.highest + 1,
-                progress=bar,
+                progress=stopping,
             )
         except ModelError as error:
             raise UsageError(str(error)) from None
+        except StoppedByUserError:
+            # A run records its decisions in one transaction at its end: none were written.
+            return stopped("no link decisions were recorded and no model was saved")
     if args.model and model is None and result.model is not None:
         result.model.save(args.model)
     now = dt.datetime.now(dt.UTC)
