@@ -271,3 +271,28 @@ def test_without_the_report_extra_the_message_names_it(journeys: Path, tmp_path:
     assert done.returncode == 2
     assert "pip install 'offender-journey[report]'" in done.stderr
     assert not out.exists()
+
+
+def test_identifiers_list_every_source_record_of_a_linked_person(tmp_path: Path) -> None:
+    police = JourneyBuilder("P1", source="police")
+    police.person("2014-01-01", forenames="Sam", surname="Brook", pnc_id="02/73319Z")
+    police.charge("2014-01-06", "shoplifting", offence_date="2014-01-04")
+    prison = JourneyBuilder("A1234BC", source="prison")
+    prison.person("2014-03-01", forenames="Samuel", surname="Brook", nomis_number="A1234BC")
+    path = tmp_path / "linked.db"
+    with SQLiteStore(path) as store:
+        store.append([*police.events, *prison.events])
+    page = report(path, tmp_path / "before.html", "police:P1", "--as-of", AS_OF)
+    assert page.tables["Source records of this person"][1:] == [["Police", "P1"]]
+    code, err = run(
+        "link", "--store", str(path), "--join", "police:P1", "prison:A1234BC",
+        "--reason", "same custody photo",
+    )  # fmt: skip
+    assert code == 0, err
+    code, err = run("link", "--store", str(path))
+    assert code == 0, err
+    page = report(path, tmp_path / "after.html", "police:P1")
+    assert page.tables["Source records of this person"][1:] == [
+        ["Police", "P1"],
+        ["Prison", "A1234BC"],
+    ]

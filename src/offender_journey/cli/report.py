@@ -51,12 +51,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
     store = open_existing(args.store)
     try:
         streams = [(person, store.read_stream(person, as_of=args.as_of)) for person in ids]
+        linked = _linked_records(store, args.as_of)
     finally:
         store.close()
     if not args.iom and not streams[0][1]:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
     cases = tuple(
-        case_of(person, events, as_of=args.as_of, day=day, window=window, rule=rule)
+        case_of(
+            person,
+            events,
+            as_of=args.as_of,
+            day=day,
+            window=window,
+            rule=rule,
+            records=linked.get(person, ()),
+        )
         for person, events in streams
     )
     pack = Pack(title, cases, args.as_of, window, rule, marking=args.marking, docs=args.docs)
@@ -68,6 +77,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
     people = f"{len(cases)} {'person' if len(cases) == 1 else 'people'}"
     print(f"report written to {args.html} ({people})", file=sys.stderr)
     return 0
+
+
+def _linked_records(store: Any, as_of: dt.datetime) -> dict[str, list[str]]:
+    """Each linked source record → every record of its person, as linked at ``as_of``.
+
+    Empty when the store holds no link decisions: each record is then a person of its own.
+    """
+    # start-up: loaded when the command runs
+    from ..linkage.decisions import read_state
+
+    state = read_state(store, as_of=as_of)
+    if not state.persons:
+        return {}
+    listing = state.listing()
+    return {record: listing[state.person_of(record)] for record in state.records}
 
 
 def _cohort(args: argparse.Namespace, rule: Any) -> tuple[str, ...]:

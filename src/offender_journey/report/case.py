@@ -22,6 +22,7 @@ from ..folds.history_bands import CriminalHistory, history_at
 from ..folds.offending import OffenceRecord, offences
 from ..folds.reoffending import latest_recorded
 from ..history import History, Window, as_of_date
+from ..linkage.decisions import parse_record
 from ..offender import quality
 from ..timeline import Timeline, build_timeline
 from ..views.iom import IOM_TABLES, IomRule, IomView, Selected, select_of
@@ -54,6 +55,12 @@ class SourceRecord:
 
     source: str
     record_id: str
+
+    @classmethod
+    def of(cls, key: str) -> SourceRecord:
+        """The record a store key names (``police:P1``, or a bare id of the default source)."""
+        source, record_id = parse_record(key)
+        return cls(source or "", record_id)
 
 
 @attrs.frozen
@@ -117,8 +124,12 @@ def case_of(
     day: dt.date,
     window: Window,
     rule: IomRule,
+    records: Sequence[str] = (),
 ) -> Case:
     """Gather one person's section from their events (as read at ``as_of``).
+
+    ``records``: the keys of every source record linked to the person (default: the one
+    record ``offender_id`` names).
 
     Cost: one history, one timeline, one derivation of the IOM facts and one small
     scratch database for the quality report.
@@ -132,7 +143,7 @@ def case_of(
     recent = [o for o in offences(history) if since < o.offence_date <= day]
     return Case(
         offender_id=offender_id,
-        records=(SourceRecord("", offender_id),),
+        records=tuple(SourceRecord.of(key) for key in records or (offender_id,)),
         history=history,
         timeline=timeline,
         day=day,
