@@ -215,8 +215,9 @@ def field_paths(event_type: str | None = None) -> tuple[str, ...]:
     (of every event type when ``None``).
 
     Examples:
-        >>> field_paths("arrest")
-        ('type', 'event_id', 'offender_id', 'date', 'recorded_at', 'schema_version', 'arrest_id')
+        >>> field_paths("arrest")  # doctest: +NORMALIZE_WHITESPACE
+        ('type', 'event_id', 'offender_id', 'date', 'recorded_at', 'schema_version',
+         'source', 'arrest_id')
     """
     return ("type", *(path for path, _ in _plan_of(event_type)))
 
