@@ -288,3 +288,25 @@ def test_the_documented_roles_run_the_whole_workflow(
         assert code == 0, f"{view}: {captured.err}"
         expected = run_json(capsys, view, *given.get(view, []), "--store", sqlite)
         assert json.loads(captured.out) == expected, view
+
+
+def test_an_unfinished_import_is_said_on_postgresql_until_acknowledged(
+    cohort: Path, new_postgres_url: Callable[[], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = new_postgres_url()
+    assert main(["ingest", str(cohort), "--store", url]) == 0
+    with PostgresStore(url) as store:  # as a Ctrl-C or a crash leaves it
+        assert store.meta("unfinished_import") is None  # a finished import clears its note
+        store.set_meta("unfinished_import", f"{cohort}\t2026-12-05 01:00 UTC")
+    capsys.readouterr()
+    for command in (["metrics"], ["offenders"], ["quality"]):
+        main([*command, "--store", url])
+        err = capsys.readouterr().err
+        assert "warning: the import of" in err, command
+        assert "ingest --acknowledge" in err
+    assert main(["ingest", "--acknowledge", "--store", url]) == 0
+    assert "acknowledged" in capsys.readouterr().out
+    main(["metrics", "--store", url])
+    assert "did not finish" not in capsys.readouterr().err
+    with PostgresStore(url) as store:
+        assert store.meta("unfinished_import") is None

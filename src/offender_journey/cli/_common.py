@@ -166,7 +166,11 @@ UNFINISHED_IMPORT = "unfinished_import"
 def warn_if_unfinished(store: Any) -> None:
     """Say on standard error that the store's last import did not finish, if so."""
     meta = getattr(store, "meta", None)
-    note = None if meta is None else meta(UNFINISHED_IMPORT)
+    say_unfinished(None if meta is None else meta(UNFINISHED_IMPORT))
+
+
+def say_unfinished(note: str | None) -> None:
+    """Say on standard error what an unfinished import's note tells, if there is one."""
     if note is None:
         return
     source, _, started = note.partition("\t")
@@ -533,6 +537,11 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     if "://" not in args.store and args.store != ":memory:":
         with open_existing(args.store) as store:  # says if the last import did not finish
             stored = store.count_events()
+    elif "://" in args.store:
+        # the postgres extra (psycopg), loaded by the commands that use it
+        from ..store.postgres import read_note
+
+        say_unfinished(read_note(args.store, UNFINISHED_IMPORT))  # a reader role too
     try:
         with progress() as bar:
             report = compute_store(

@@ -50,7 +50,15 @@ try:
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("the PostgreSQL store", "postgres", "psycopg and psycopg-pool") from exc
 
-__all__ = ["CHANNEL", "FACTS_LOCK", "FORMAT_VERSION", "PostgresStore", "is_postgres_url", "unkey"]
+__all__ = [
+    "CHANNEL",
+    "FACTS_LOCK",
+    "FORMAT_VERSION",
+    "PostgresStore",
+    "is_postgres_url",
+    "read_note",
+    "unkey",
+]
 
 #: The schema this release writes and reads (2: events carry their source).
 FORMAT_VERSION = 2
@@ -131,6 +139,32 @@ ALTER TABLE events DROP CONSTRAINT events_event_id_key;
 ALTER TABLE events ADD CONSTRAINT events_source_event_id_key UNIQUE (event_id, source);
 UPDATE store_meta SET value = '2' WHERE key = 'format_version';
 """
+
+# Notes about the store that the writer role may write (an import that has started and not
+# finished): apart from store_meta, which holds the format and is the owner's alone.
+_NOTES_SCHEMA = """
+CREATE TABLE store_notes (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+REVOKE ALL ON store_notes FROM PUBLIC;
+"""
+
+_READ_NOTE = "SELECT value FROM store_notes WHERE key = %s"
+
+
+def read_note(url: str, key: str) -> str | None:
+    """The note kept under ``key`` in the store at ``url``, read by any role granted the
+    notes table (a reader too, which may not open the store's log); ``None`` if there is
+    none or it cannot be read (the command's own reads then say why).
+    """
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(_READ_NOTE, (key,)).fetchone()
+    except psycopg.Error:
+        return None
+    return None if row is None else str(row[0])
+
 
 #: Taken by every transaction that writes fact rows (refresh, restriction, erasure).
 FACTS_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.facts'))"
@@ -255,6 +289,11 @@ class PostgresStore(PrivacyMixin, StoreBase):
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
                 if conn.execute("SELECT to_regclass('restrictions')").fetchone() == (None,):
                     conn.execute(_PRIVACY_SCHEMA.encode())
+            if conn.execute("SELECT to_regclass('store_notes')").fetchone() == (None,):
+                # A store of an earlier release: only its owner may add the table.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+                if conn.execute("SELECT to_regclass('store_notes')").fetchone() == (None,):
+                    conn.execute(_NOTES_SCHEMA.encode())
             row = conn.execute(
                 "SELECT value FROM store_meta WHERE key = 'format_version'"
             ).fetchone()
@@ -294,6 +333,40 @@ class PostgresStore(PrivacyMixin, StoreBase):
                     yield
             finally:
                 self._pinned.conn = None
+
+    # --- notes about the store (an import left unfinished) ----------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """The note kept under ``key``, ``None`` if there is none.
+
+        A role that was not granted the notes table (roles made before it existed: run
+        ``pg-roles`` again) reads no note rather than failing.
+        """
+        try:
+            with self.borrow() as conn:
+                row = conn.execute(_READ_NOTE, (key,)).fetchone()
+        except psycopg.errors.InsufficientPrivilege:
+            return None
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Keep a note under ``key`` (``None`` removes it); committed at once.
+
+        A role that may not write the notes table leaves none, as stores of earlier
+        releases did.
+        """
+        try:
+            with self.atomic(), self.borrow() as conn:
+                if value is None:
+                    conn.execute("DELETE FROM store_notes WHERE key = %s", (key,))
+                else:
+                    conn.execute(
+                        "INSERT INTO store_notes VALUES (%s, %s) "
+                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (key, value),
+                    )
+        except psycopg.errors.InsufficientPrivilege:
+            return
 
     # --- writing -----------------------------------------------------------------------------
 

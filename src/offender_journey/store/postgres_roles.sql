@@ -4,7 +4,8 @@
 --
 --   offender_journey_writer    services that append events: SELECT and INSERT on events,
 --                              nothing else (no UPDATE, DELETE or TRUNCATE); reads the
---                              tombstones (to refuse erased people) and restrictions.
+--                              tombstones (to refuse erased people) and restrictions;
+--                              keeps the note of an import under way (store_notes).
 --   offender_journey_follower  `offender-journey follow`: reads events and restrictions,
 --                              rewrites fact rows.
 --   offender_journey_reader    analysts: SELECT on the fact tables (effective_events among
@@ -33,15 +34,17 @@ BEGIN
 END
 $roles$;
 
-REVOKE ALL ON events, store_meta, erasures, restrictions FROM PUBLIC;
+REVOKE ALL ON events, store_meta, store_notes, erasures, restrictions FROM PUBLIC;
 REVOKE ALL ON {fact_tables} FROM PUBLIC;
 
 GRANT SELECT, INSERT ON events TO offender_journey_writer;
 GRANT SELECT ON store_meta TO offender_journey_writer;
 GRANT EXECUTE ON FUNCTION events_append_lock() TO offender_journey_writer;
 GRANT SELECT ON erasures, restrictions TO offender_journey_writer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON store_notes TO offender_journey_writer;
 
 GRANT SELECT ON events, store_meta, restrictions TO offender_journey_follower;
 GRANT SELECT, INSERT, UPDATE, DELETE ON {fact_tables} TO offender_journey_follower;
 
 GRANT SELECT ON {fact_tables} TO offender_journey_reader;
+GRANT SELECT ON store_notes TO offender_journey_follower, offender_journey_reader;
