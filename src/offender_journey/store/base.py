@@ -352,11 +352,11 @@ class StoreBase(abc.ABC):
         """Every stream in turn, by offender id, with the cycle collector paused meanwhile."""
         return paused_collection(self._read_all(as_of, offenders), size=events_in)
 
+    @abc.abstractmethod
     def _read_all(
         self, as_of: dt.datetime | None, offenders: OffenderRange | None
     ) -> Iterator[tuple[str, list[Event]]]:
-        """Every stream in turn: what a backend reads, unless it has its own ``read_all``."""
-        raise NotImplementedError(f"{type(self).__name__} reads no streams")
+        """Every stream in turn, by offender id: what each backend reads."""
 
     def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
         """Every stream (ids starting with ``prefix``): events stored and their date span.

@@ -89,11 +89,8 @@ class InMemoryStore(StoreBase):
             stream = list(self._streams.get(offender_id, ()))
         return [event for record, event in stream if record.recorded_at <= limit]
 
-    def read_all(
-        self,
-        *,
-        as_of: dt.datetime | None = None,
-        offenders: OffenderRange | None = None,
+    def _read_all(
+        self, as_of: dt.datetime | None, offenders: OffenderRange | None
     ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
         with self._lock:
