@@ -74,19 +74,7 @@ class Measure:
         if n == 0:
             return cls(0, None, None)
         total = sum(value * count for value, count in counts.items())
-        low_rank, high_rank = (n - 1) // 2, n // 2  # 0-based ranks of the middle value(s)
-        low = high = None
-        seen = 0
-        for value in sorted(counts):
-            seen += counts[value]
-            if low is None and seen > low_rank:
-                low = value
-            if seen > high_rank:
-                high = value
-                break
-        assert low is not None
-        assert high is not None
-        return cls(n, total / n, (low + high) / 2)
+        return cls(n, total / n, quantile(counts, 0.5))
 
     def to_json(self) -> dict[str, float | None]:
         """``{"mean": ..., "median": ...}``."""
