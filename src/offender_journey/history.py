@@ -15,7 +15,7 @@ that is ``recorded_at`` and then position in the stream.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter
 from typing import TypeVar, cast
@@ -326,6 +326,38 @@ class History:
             as_of,
             tuple(retractions),
             tuple(future),
+        )
+
+    @classmethod
+    def of_records(
+        cls,
+        person_id: str,
+        records: Mapping[str, Iterable[Event]],
+        as_of: dt.datetime | None = None,
+        *,
+        now: dt.datetime | None = None,
+    ) -> History:
+        """One person's history from the streams of their source records (key → events).
+
+        Each record is cut and its retractions applied on its own (an event id is unique
+        only within its source), then the effective events are put together: one history
+        whose indices span every record, as if one agency had recorded it all.
+        """
+        now = dt.datetime.now(dt.UTC) if now is None else now
+        parts = [cls.build(key, events, as_of, now=now) for key, events in records.items()]
+        if len(parts) == 1:
+            return attrs.evolve(parts[0], offender_id=person_id)
+        in_transaction_order = sorted(
+            (event for part in parts for event in part.in_transaction_order), key=_recorded_key
+        )
+        return cls(
+            person_id,
+            tuple(sorted(in_transaction_order, key=_DATE)),
+            tuple(in_transaction_order),
+            tuple(event for part in parts for event in part.retracted),
+            as_of,
+            tuple(event for part in parts for event in part.retractions),
+            tuple(event for part in parts for event in part.future),
         )
 
     # --- indices (computed on first use) -------------------------------------------------

@@ -1,0 +1,76 @@
+"""A person's history put together from the streams of their source records."""
+
+import datetime as dt
+
+from offender_journey.events import Category, Charge, Conviction, EventRetracted, Offence
+from offender_journey.history import History
+
+WHEN = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+THEFT = Offence(code="TH68", category=Category.THEFT_OTHER)
+
+
+def test_a_court_conviction_meets_the_police_charge_it_names() -> None:
+    police = [
+        Charge(
+            event_id="E1",
+            offender_id="P1",
+            date=dt.date(2019, 1, 2),
+            charge_id="C1",
+            offence=THEFT,
+            offence_date=dt.date(2019, 1, 1),
+            source="police",
+            recorded_at=WHEN,
+        ),
+    ]
+    courts = [
+        Conviction(
+            event_id="E1",
+            offender_id="D9",
+            date=dt.date(2019, 3, 1),
+            charge_id="C1",
+            source="courts",
+            recorded_at=WHEN,
+        ),
+    ]
+    history = History.of_records("P000001", {"police:P1": police, "courts:D9": courts})
+    assert history.offender_id == "P000001"
+    assert list(history.convictions) == ["C1"]
+    assert [e.source for e in history.events] == ["police", "courts"]
+
+
+def test_a_retraction_reaches_only_its_own_sources_event() -> None:
+    police = [
+        Charge(
+            event_id="E1",
+            offender_id="P1",
+            date=dt.date(2019, 1, 2),
+            charge_id="C1",
+            offence=THEFT,
+            offence_date=dt.date(2019, 1, 1),
+            source="police",
+            recorded_at=WHEN,
+        ),
+    ]
+    courts = [
+        Conviction(
+            event_id="E1",
+            offender_id="D9",
+            date=dt.date(2019, 3, 1),
+            charge_id="C1",
+            source="courts",
+            recorded_at=WHEN,
+        ),
+        EventRetracted(
+            event_id="E2",
+            offender_id="D9",
+            date=dt.date(2019, 3, 2),
+            target_event_id="E1",
+            reason="keyed in error",
+            source="courts",
+            recorded_at=WHEN,
+        ),
+    ]
+    history = History.of_records("P000001", {"police:P1": police, "courts:D9": courts})
+    assert list(history.charges) == ["C1"]
+    assert history.convictions == {}
+    assert [e.source for e in history.retracted] == ["courts"]
