@@ -49,6 +49,7 @@ from ..events import (
     WarrantExecuted,
     WarrantIssued,
     WarrantWithdrawn,
+    record_key,
 )
 from ..folds.episodes import (
     EpisodeKind,
@@ -73,6 +74,7 @@ from .schema import (
     OffenceRow,
     OffenderFacts,
     OffenderRow,
+    PersonRecordRow,
     QualityIssueRow,
     RecallRow,
     RiskAssessmentRow,
@@ -112,17 +114,17 @@ def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
     if resent or len(groups.get(OffenderProfile, ())) > 1:
         # Leave out the records superseded by a later one of the same id, and all but the
         # profile recorded last. (Without re-sent ids every record is the latest of its id.)
-        latest: dict[tuple[type[Event], str], str] = {}
+        latest: dict[tuple[type[Event], str], Event] = {}
         for event in history.in_transaction_order:
             field = _INTRODUCING.get(type(event))
             if field is not None:
-                latest[type(event), getattr(event, field)] = event.event_id
-        kept = set(latest.values())
+                latest[type(event), getattr(event, field)] = event
+        kept = {id(e) for e in latest.values()}  # event ids repeat across a person's sources
         profile = history.profile
         events = [
             e
             for e in events
-            if not (type(e) in _INTRODUCING and e.event_id not in kept)
+            if not (type(e) in _INTRODUCING and id(e) not in kept)
             and (type(e) is not OffenderProfile or e is profile)
         ]
     oid = history.offender_id
@@ -132,6 +134,7 @@ def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
                 EffectiveEventRow,
                 (
                     oid,
+                    e.source or "",
                     e.event_id,
                     e.TYPE,
                     e.date,
@@ -271,6 +274,8 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         out["recalls"] = _recalls(history)
     if "risk_assessments" in wanted:
         out["risk_assessments"] = _risk_assessments(history)
+    if "person_records" in wanted:
+        out["person_records"] = _person_records(history)
     return OffenderFacts(oid, **{k: v for k, v in out.items() if k in wanted})  # type: ignore[arg-type]
 
 
@@ -480,6 +485,17 @@ def _recalls(history: History) -> tuple[RecallRow, ...]:
             )
         )
     return tuple(rows)
+
+
+def _person_records(history: History) -> tuple[PersonRecordRow, ...]:
+    """The source records the history was put together from (any event of theirs seen)."""
+    seen = {
+        (e.source, e.offender_id)
+        for part in (history.in_transaction_order, history.retracted, history.retractions)
+        for e in part
+    }
+    oid = history.offender_id
+    return tuple(PersonRecordRow(oid, r) for r in sorted({record_key(*pair) for pair in seen}))
 
 
 def _risk_assessments(history: History) -> tuple[RiskAssessmentRow, ...]:

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import StoreBusyError
+from ..events import RecordLinked
 from ..history import History
 from ..progress import Progress, counted
 from ..store.base import as_of_micros
 from ..store.sqlite import SQLiteStore
 from .aggregate import FactSource
+from .linked import history_of, linked_persons
 from .schema import (
     SCHEMA_VERSION,
     SQLITE,
@@ -348,12 +350,114 @@ def _refresh(
         )
         latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
         touched = sorted(latest)
-        if jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
+        groups = (
+            regroup(store, cursor, touched, dialect)
+            if holds_links(cursor, start, dialect)
+            else None
+        )
+        if groups is not None:
+            touched = sorted(groups)
+            facts = derive_persons(store, cursor, groups, dialect, progress)
+        elif jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
             facts = _derive_in_processes(store.path, touched, latest, jobs, progress)
         else:
             facts = _derive_streams(store, touched, latest, progress)
         write_facts(cursor, touched, facts, head, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
+
+
+# --- persons: the records a link decision touches ----------------------------------------
+
+
+def holds_links(cursor: Any, start: int, dialect: Dialect = SQLITE) -> bool:
+    """Whether the facts must follow link decisions: some are kept, or some are new.
+
+    Two look-ups, neither a pass over the streams: a record kept under another person
+    in ``person_records``, or a ``record_linked`` appended after position ``start``.
+    """
+    mark = dialect.placeholder
+    cursor.execute(
+        f"SELECT 1 FROM events WHERE position > {mark} AND type = {mark} LIMIT 1",
+        (start, RecordLinked.TYPE),
+    )
+    if cursor.fetchone() is not None:
+        return True
+    cursor.execute("SELECT 1 FROM person_records WHERE offender_id <> record LIMIT 1")
+    return cursor.fetchone() is not None
+
+
+def regroup(
+    store: EventStore, cursor: Any, records: Iterable[str], dialect: Dialect = SQLITE
+) -> dict[str, list[str]]:
+    """The persons whose facts change when ``records`` changed, each with its records now.
+
+    A record's person was the one ``person_records`` keeps it under and is now the one
+    its latest link decision names (else itself): both persons are re-derived, with
+    every record they hold now. A person left with no record is in the result with
+    none: its facts go. Every other person is untouched.
+    """
+    changed = list(records)
+    persons = linked_persons(store)
+    before = _select_in(cursor, "offender_id", "person_records", "record", changed, dialect)
+    affected = {person for _, person in before}
+    affected.update(persons.get(r, r) for r in changed)
+    kept = _select_in(cursor, "record", "person_records", "offender_id", sorted(affected), dialect)
+    involved = {*changed, *(record for _, record in kept)}
+    involved.update(r for r, p in persons.items() if p in affected)
+    groups: dict[str, list[str]] = {person: [] for person in affected}
+    for record in sorted(involved):
+        groups[persons.get(record, record)].append(record)
+    return groups
+
+
+def derive_persons(
+    store: EventStore,
+    cursor: Any,
+    groups: dict[str, list[str]],
+    dialect: Dialect = SQLITE,
+    progress: Progress | None = None,
+) -> Iterator[OffenderFacts]:
+    """Derive each person of ``groups`` from their records' streams (now), positions filled in."""
+    from .derive import derive  # not at the top: reading up-to-date tables never derives
+
+    records = [r for members in groups.values() for r in members]
+    latest = dict(
+        _select_in(cursor, "MAX(position)", "events", "offender_id", records, dialect, group=True)
+    )
+    for person in counted(sorted(groups), progress, len(groups), "refreshing facts"):
+        streams = {r: events for r in groups[person] if (events := store.read_stream(r))}
+        if streams:  # a person whose records are all gone (or hidden) has no facts
+            facts = derive(history_of(person, streams))
+            yield _with_position(facts, max(int(latest.get(r, 0)) for r in streams))
+
+
+def _select_in(
+    cursor: Any,
+    column: str,
+    table: str,
+    by: str,
+    values: Sequence[str],
+    dialect: Dialect,
+    *,
+    group: bool = False,
+) -> list[tuple[str, Any]]:
+    """``(by, column)`` of the rows whose ``by`` is one of ``values``, asked in chunks."""
+    text_in = dialect.to_db.get("text")
+    text_out = dialect.from_db.get("text")
+    found: list[tuple[str, Any]] = []
+    tail = f" GROUP BY {by}" if group else ""
+    for at in range(0, len(values), _CHUNK):
+        chunk = values[at : at + _CHUNK]
+        cursor.execute(
+            f"SELECT {by}, {column} FROM {table} WHERE {by} IN ({dialect.marks(len(chunk))}){tail}",
+            [v if text_in is None else text_in(v) for v in chunk],
+        )
+        for key, value in cursor.fetchall():
+            key = key if text_out is None else text_out(key)
+            if isinstance(value, str) and text_out is not None:
+                value = text_out(value)
+            found.append((key, value))
+    return found
 
 
 #: Offenders whose stored facts cannot answer as of ``?``: an event recorded after it, or

@@ -8,8 +8,10 @@ indexes); :data:`TABLES` lists them all. SQL is generated per :class:`Dialect` s
 every SQL backend stores the same contract: dates are ISO ``YYYY-MM-DD`` text in
 SQLite (they sort and compare as dates) and ``DATE`` where the engine has one.
 
-Every table starts with ``offender_id``: an offender's facts are replaced as a
-whole, all tables at once, whenever their stream changes.
+Every table starts with ``offender_id``, the person the facts are about: the record's
+key in a store without link decisions, else the person id the records are linked to
+(``person_records`` says which records each person holds). A person's facts are
+replaced as a whole, all tables at once, whenever one of their records changes.
 
 Examples:
     >>> [t.name for t in TABLES][:3]
@@ -49,6 +51,7 @@ __all__ = [
     "OffenceRow",
     "OffenderFacts",
     "OffenderRow",
+    "PersonRecordRow",
     "QualityIssueRow",
     "RecallRow",
     "RiskAssessmentRow",
@@ -60,7 +63,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -267,15 +270,27 @@ class RiskAssessmentRow(NamedTuple):
 class EffectiveEventRow(NamedTuple):
     """An event that counts: not retracted, not a retraction, not superseded by a re-send.
 
-    Its JSON is the ``payload`` of the ``events`` row with the same ``event_id``.
+    Its JSON is the ``payload`` of the ``events`` row with the same ``source`` and
+    ``event_id``.
     """
 
     offender_id: str
+    #: The source that recorded it (``""``: the default source); an event id is unique
+    #: only within its source, and a person's events may come from several.
+    source: str
     event_id: str
     type: str
     date: dt.date
     #: Transaction time, µs since 1970 UTC (as in the ``events`` table).
     recorded_at: int
+
+
+class PersonRecordRow(NamedTuple):
+    """A source record of the person (the record itself when it is linked to nobody)."""
+
+    offender_id: str
+    #: The record's key, ``source:offender_id`` (the bare id for the default source).
+    record: str
 
 
 # --- the tables --------------------------------------------------------------------------
@@ -351,10 +366,16 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("sanctions", SanctionRow, ("offender_id", "seq")),
     TableSpec("index_events", IndexEventRow, ("offender_id", "date", "rank", "event_id")),
     TableSpec("quality_issues", QualityIssueRow, ("offender_id", "seq"), (("code",),)),
-    TableSpec("effective_events", EffectiveEventRow, ("offender_id", "event_id"), (("type",),)),
+    TableSpec(
+        "effective_events",
+        EffectiveEventRow,
+        ("offender_id", "source", "event_id"),
+        (("type",),),
+    ),
     TableSpec("warrants", WarrantRow, ("offender_id", "warrant_id"), (("issued_date",),)),
     TableSpec("recalls", RecallRow, ("offender_id", "event_id")),
     TableSpec("risk_assessments", RiskAssessmentRow, ("offender_id", "seq")),
+    TableSpec("person_records", PersonRecordRow, ("offender_id", "record"), (("record",),)),
 )
 
 #: The tables by name.
@@ -382,6 +403,7 @@ class OffenderFacts:
     warrants: tuple[WarrantRow, ...] = ()
     recalls: tuple[RecallRow, ...] = ()
     risk_assessments: tuple[RiskAssessmentRow, ...] = ()
+    person_records: tuple[PersonRecordRow, ...] = ()
 
     @property
     def offender(self) -> OffenderRow | None:
