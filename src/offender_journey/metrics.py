@@ -37,6 +37,7 @@ import attrs
 from .dates import span_in_words, when_in_words
 from .events import record_key
 from .facts.aggregate import FactSource, offender_counts
+from .facts.linked import Unit, history_of, linked_persons, person_units
 from .facts.refresh import auto_jobs, facts_as_of
 from .facts.schema import OffenderFacts
 from .facts.scratch import Scratch
@@ -243,18 +244,19 @@ def compute(
     views read; memory is one offender's stream plus the running totals.
     """
     cut, now = _query_time(window, as_of)
-    return _compute(counted(streams, progress, None), window, cut, now, resolve_views(views))
+    units = ((key, {key: events}) for key, events in counted(streams, progress, None))
+    return _compute(units, window, cut, now, resolve_views(views))
 
 
 def _compute(
-    streams: Iterable[tuple[str, Sequence[Event]]],
+    units: Iterable[Unit],
     window: Window,
     as_of: dt.datetime | None,
     now: dt.datetime,
     chosen: list[View[Any]],
 ) -> MetricsReport:
-    """Derive each offender's facts; count the aggregating views over them in a scratch
-    database, sum the others' per-offender results."""
+    """Derive each person's facts (from their records' streams); count the aggregating
+    views over them in a scratch database, sum the others' per-person results."""
     folding = [(view, view.accumulator()) for view in chosen if not view.aggregates]
     tables: set[str] = set()
     for view in chosen:
@@ -267,8 +269,8 @@ def _compute(
     from .facts.derive import derive  # start-up: answering from stored tables derives nothing
 
     try:
-        for offender_id, stream in streams:
-            history = History.build(offender_id, stream, as_of, now=now)
+        for person_id, records in units:
+            history = history_of(person_id, records, as_of, now=now)
             if history.events:
                 offenders += 1
                 events += len(history.events)
@@ -356,8 +358,13 @@ def compute_store(
     views: Iterable[ViewChoice] | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    by_record: bool = False,
 ) -> MetricsReport:
     """Every requested view over a store (see ``open_store``): from its fact tables when it can.
+
+    The views count persons: when the store holds link decisions, a person is the
+    records linked together as the links stood at ``as_of``; otherwise each record
+    is a person. ``by_record`` counts each source record on its own, links aside.
 
     When every view reads facts, the tables are first brought up to date with the
     log (only offenders with new events are re-derived); the default views then count
@@ -376,7 +383,8 @@ def compute_store(
         raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
     tables = _needed_tables(names)
-    if tables is not None:
+    apart = by_record and _holds_links(path)  # the stored facts are per person
+    if tables is not None and not apart:
         stored = _stored_facts(path, cut, jobs, progress)
         if stored is not None:
             with stored:
@@ -392,8 +400,21 @@ def compute_store(
         with open_store(path) as store:
             jobs = auto_jobs(store.head())
     return _fold_store(
-        path, window=window, as_of=cut, now=now, views=names, jobs=jobs, progress=progress
+        path,
+        window=window,
+        as_of=cut,
+        now=now,
+        views=names,
+        jobs=jobs,
+        progress=progress,
+        by_record=by_record,
     )
+
+
+def _holds_links(path: str | os.PathLike[str]) -> bool:
+    """Whether the store holds any link decision (read from the decisions alone)."""
+    with open_store(path) as store:
+        return bool(linked_persons(store))
 
 
 def _stored_facts(
@@ -421,15 +442,18 @@ def _fold_store(
     jobs: int,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    by_record: bool = False,
 ) -> MetricsReport:
     now = dt.datetime.now(dt.UTC) if now is None else now
 
     if jobs <= 1:
         with open_store(path) as store:
+            persons = {} if by_record else linked_persons(store, as_of)
             total = None if progress is None else store.count_offenders()
-            streams = counted(store.read_all(as_of=as_of), progress, total, "reading events")
-            return _compute(streams, window, as_of, now, views)
+            units = counted(person_units(store, as_of, persons), progress, total, "reading events")
+            return _compute(units, window, as_of, now, views)
     with open_store(path) as store:
+        persons = {} if by_record else linked_persons(store, as_of)
         sizes = list(store.stream_sizes())
     ranges = _balanced_ranges(sizes, jobs)
     # start-up: worker processes only when asked for
@@ -438,7 +462,7 @@ def _fold_store(
     with ProcessPoolExecutor(max_workers=len(ranges)) as pool:
         parts = pool.map(
             _compute_range,
-            *zip(*[(path, r, window, as_of, views, now) for r in ranges], strict=True),
+            *zip(*[(path, r, window, as_of, views, now, persons) for r in ranges], strict=True),
         )
         ids = [offender_id for offender_id, _ in sizes] if progress is not None else []
         done = counted(
@@ -465,11 +489,12 @@ def _compute_range(
     as_of: dt.datetime | None,
     views: list[View[Any]],
     now: dt.datetime | None = None,
+    persons: Mapping[str, str] | None = None,
 ) -> MetricsReport:
     now = dt.datetime.now(dt.UTC) if now is None else now
     with open_store(path) as store:
-        streams = store.read_all(as_of=as_of, offenders=offenders)
-        return _compute(streams, window, as_of, now, views)
+        units = person_units(store, as_of, persons or {}, offenders)
+        return _compute(units, window, as_of, now, views)
 
 
 def _balanced_ranges(sizes: Iterable[tuple[str, int]], parts: int) -> list[OffenderRange]:

@@ -19,7 +19,8 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -31,7 +32,7 @@ from ..progress import Progress, counted
 from ..store.base import as_of_micros
 from ..store.sqlite import SQLiteStore
 from .aggregate import FactSource
-from .linked import history_of, linked_persons
+from .linked import Unit, history_of, linked_persons
 from .schema import (
     SCHEMA_VERSION,
     SQLITE,
@@ -380,10 +381,7 @@ def holds_links(cursor: Any, start: int, dialect: Dialect = SQLITE) -> bool:
         f"SELECT 1 FROM events WHERE position > {mark} AND type = {mark} LIMIT 1",
         (start, RecordLinked.TYPE),
     )
-    if cursor.fetchone() is not None:
-        return True
-    cursor.execute("SELECT 1 FROM person_records WHERE offender_id <> record LIMIT 1")
-    return cursor.fetchone() is not None
+    return cursor.fetchone() is not None or _kept_linked(cursor)
 
 
 def regroup(
@@ -476,10 +474,12 @@ def auto_jobs(events: int) -> int:
 class StoredFacts:
     """A store's fact tables, ready to answer as of a time (close it, or use ``with``).
 
-    ``source`` aggregates over the tables with the ``late`` offenders left out;
-    :meth:`read` yields offenders' rows (late ones left out too); the late offenders
-    (an event recorded after ``as_of``, or one recorded in the future when their facts
-    were made) are read from the log by :meth:`streams`, to be derived afresh.
+    ``source`` aggregates over the tables with the ``late`` persons left out;
+    :meth:`read` yields persons' rows (late ones left out too). A person is late when
+    their stored rows cannot answer as of ``as_of``: an event recorded after it (or one
+    recorded in the future when their facts were made), or records linked otherwise
+    then than now. :meth:`streams` reads the persons as they stood at ``as_of``, each
+    with their records' streams, to be derived afresh in place of the late ones.
     """
 
     def __init__(
@@ -489,21 +489,25 @@ class StoredFacts:
         read: Callable[[tuple[str, ...]], Iterator[OffenderFacts]],
         stream: Callable[[str], Sequence[Event]],
         close: Callable[[], None],
+        persons: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.source = source
         self.late = tuple(late)
+        #: The persons to derive afresh, each with their records (default: the late ones,
+        #: each the one record of the same key).
+        self.persons = {p: [p] for p in self.late} if persons is None else dict(persons)
         self._read = read
         self._stream = stream
         self._close = close
 
     def read(self, tables: Iterable[str]) -> Iterator[OffenderFacts]:
-        """Every stored offender's rows of ``tables`` (and ``offenders``), by offender id."""
+        """Every stored person's rows of ``tables`` (and ``offenders``), by person id."""
         return self._read(tuple(tables))
 
-    def streams(self) -> Iterator[tuple[str, Sequence[Event]]]:
-        """The late offenders' streams, cut at ``as_of``."""
-        for offender_id in self.late:
-            yield offender_id, self._stream(offender_id)
+    def streams(self) -> Iterator[Unit]:
+        """The persons to derive afresh, their records' streams cut at ``as_of``."""
+        for person, records in self.persons.items():
+            yield person, {record: self._stream(record) for record in records}
 
     def close(self) -> None:
         """Release the connections."""
@@ -514,6 +518,51 @@ class StoredFacts:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def late_persons(
+    store: EventStore, cursor: Any, as_of: dt.datetime | None, dialect: Dialect = SQLITE
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The stored persons that cannot answer as of ``as_of``, and the persons to derive instead.
+
+    Without link decisions: the persons (records) with an event recorded after ``as_of``
+    (or in the future when derived), each derived afresh from its own stream. With them,
+    the links as they stood at ``as_of`` decide: a stored person whose records were
+    linked otherwise then is late too, and the persons of then are derived from every
+    record they held, until the stored persons left out and the persons derived cover
+    the same records.
+    """
+    cursor.execute(LATE.format(mark=dialect.placeholder), (as_of_micros(as_of),))
+    text = dialect.from_db.get("text") or str
+    late = {text(row[0]) for row in cursor.fetchall()}
+    if not _kept_linked(cursor):  # the tables are current: no link decisions, then or now
+        return sorted(late), {p: [p] for p in sorted(late)}
+    then = linked_persons(store, as_of)
+    cursor.execute("SELECT record, offender_id FROM person_records")
+    kept = {text(record): text(person) for record, person in cursor.fetchall()}
+    records = {*kept, *then}
+    person_then = {r: then.get(r, r) for r in records}
+    held_then: dict[str, list[str]] = defaultdict(list)
+    held_now: dict[str, list[str]] = defaultdict(list)
+    for record in sorted(records):
+        held_then[person_then[record]].append(record)
+        if record in kept:
+            held_now[kept[record]].append(record)
+    skip = late | {kept[r] for r in kept if person_then[r] != kept[r]}
+    derive = {person_then[r] for r in records if r not in kept}
+    while True:
+        derive |= {person_then[r] for p in skip for r in held_now[p]}
+        more = {kept[r] for p in derive for r in held_then[p] if r in kept} - skip
+        if not more:
+            break
+        skip |= more
+    return sorted(skip), {p: held_then[p] for p in sorted(derive)}
+
+
+def _kept_linked(cursor: Any) -> bool:
+    """Whether ``person_records`` keeps some record under another person (a link)."""
+    cursor.execute("SELECT 1 FROM person_records WHERE offender_id <> record LIMIT 1")
+    return cursor.fetchone() is not None
 
 
 def facts_as_of(
@@ -554,7 +603,7 @@ def facts_as_of(
                 store.close()
                 return None
         db = store.connection
-        late = [row[0] for row in db.execute(LATE.format(mark="?"), (as_of_micros(as_of),))]
+        late, persons = late_persons(store, db.cursor(), as_of)
         if late and len(late) * 10 > db.execute("SELECT COUNT(*) FROM offenders").fetchone()[0]:
             store.close()
             return None
@@ -568,6 +617,7 @@ def facts_as_of(
         lambda tables: read_facts(db, tables, skip=skip),
         lambda offender_id: store.read_stream(offender_id, as_of=as_of),
         store.close,
+        persons,
     )
 
 
