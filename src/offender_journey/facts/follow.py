@@ -13,11 +13,18 @@ from typing import Any
 
 import attrs
 
-from ..history import History
 from ..progress import Progress
 from ..store.base import EventStore
 from ..store.sqlite import SQLiteStore
-from .refresh import RefreshReport, checkpoint, refresh, write_facts
+from .refresh import (
+    RefreshReport,
+    checkpoint,
+    derive_persons,
+    holds_links,
+    refresh,
+    regroup,
+    write_facts,
+)
 from .schema import POSTGRESQL, SQLITE, Dialect
 
 __all__ = ["FOLLOWER", "FactsFollower", "keeps_facts", "may_refresh", "refresh_facts"]
@@ -80,7 +87,6 @@ class FactsFollower:
         The fact tables follow the log by position; a restriction moves no position, so
         the person's rows are replaced here, in the restriction's own transaction.
         """
-        from .derive import derive  # start-up: reading stored facts needs no folds
 
         dialect = self._dialect(store, cursor)
         if dialect is None:
@@ -88,18 +94,13 @@ class FactsFollower:
         position = checkpoint(cursor, dialect)
         if position == 0:
             return  # no fact tables yet: the first refresh derives everyone visible
-        events = store.read_stream(offender_id)  # empty while restricted
-        facts = []
-        if events:
-            derived = derive(History.build(offender_id, events))
-            cursor.execute(
-                f"SELECT MAX(position) FROM events WHERE offender_id = {store._privacy_mark}",
-                (store._privacy_text(offender_id),),
-            )
-            (latest,) = cursor.fetchone()
-            (row,) = derived.offenders
-            facts = [attrs.evolve(derived, offenders=(row._replace(position=latest),))]
-        write_facts(cursor, [offender_id], facts, position, dialect)
+        # The record's person is re-derived without it (with it again, when lifted).
+        if holds_links(cursor, position, dialect):
+            groups = regroup(store, cursor, [offender_id], dialect)
+        else:
+            groups = {offender_id: [offender_id]}
+        facts = derive_persons(store, cursor, groups, dialect)
+        write_facts(cursor, sorted(groups), facts, position, dialect)
 
     def erased(self, store: Any, cursor: Any) -> None:
         """Bring the fact tables' checkpoint down to the head if the erasure lowered it.

@@ -30,8 +30,12 @@ from .refresh import (
     StoredFacts,
     _derive_streams,
     checkpoint,
+    derive_persons,
     ensure_tables,
+    holds_links,
+    late_persons,
     read_facts,
+    regroup,
     write_facts,
 )
 from .schema import POSTGRESQL, SCHEMA_VERSION, TABLES
@@ -134,7 +138,12 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
         ).fetchall()
         latest = {unkey(offender_id): position for offender_id, position in rows}
         touched = sorted(latest)
-        facts = _derive_streams(store, touched, latest, progress)
+        if holds_links(cursor, start, POSTGRESQL):
+            groups = regroup(store, cursor, touched, POSTGRESQL)
+            touched = sorted(groups)
+            facts = derive_persons(store, cursor, groups, POSTGRESQL, progress)
+        else:
+            facts = _derive_streams(store, touched, latest, progress)
         write_facts(cursor, touched, facts, head, POSTGRESQL)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
@@ -248,9 +257,7 @@ def facts_as_of(
                 return None
         reader = psycopg.connect(url)
         reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        late = [
-            unkey(row[0]) for row in reader.execute(LATE.format(mark="%s"), (as_of_micros(as_of),))
-        ]
+        late, persons = late_persons(store, reader.cursor(), as_of, POSTGRESQL)
         row = reader.execute("SELECT COUNT(*) FROM offenders").fetchone()
         if late and row is not None and len(late) * 10 > int(row[0]):
             reader.close()
@@ -274,4 +281,5 @@ def facts_as_of(
         lambda tables: read_facts(stored, tables, skip=skip, dialect=POSTGRESQL),
         lambda offender_id: store.read_stream(offender_id, as_of=as_of),
         close,
+        persons,
     )

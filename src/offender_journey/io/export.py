@@ -36,8 +36,8 @@ from typing import Any, Literal, Protocol
 import attrs
 
 from ..codec import Codec
-from ..events import Event
 from ..facts.derive import derive
+from ..facts.linked import Unit, history_of, linked_persons, members, person_units
 from ..facts.schema import TABLE, TABLES
 from ..history import History
 from ..progress import Progress, counted
@@ -194,41 +194,44 @@ def _write_all(
     keys = {t.name: [t.names.index(k) for k in t.key] for t in TABLES}
     offenders = 0
     total = None if progress is None else store.count_offenders()
-    streams = counted(_streams(store, now, pseudonymiser), progress, total, "exporting")
-    for offender_id, stream in streams:
-        history = History.build(offender_id, stream, now)
-        if not history.in_transaction_order:
+    units = counted(_units(store, now, pseudonymiser), progress, total, "exporting")
+    for person_id, records in units:
+        # Each record's events as it holds them; the facts are the person's.
+        parts = {key: History.build(key, stream, now) for key, stream in records.items()}
+        if not any(part.in_transaction_order for part in parts.values()):
             continue
         offenders += 1
-        for row in event_rows(
-            [(offender_id, history.in_transaction_order)],
-            pseudonymiser=pseudonymiser,
-            codec=codec,
-        ):
-            sink.add("events", row)
-        facts = derive(history)
+        for key, part in parts.items():
+            rows_of = [(key, part.in_transaction_order)]
+            for row in event_rows(rows_of, pseudonymiser=pseudonymiser, codec=codec):
+                sink.add("events", row)
+        alone = person_id in parts and len(parts) == 1
+        facts = derive(parts[person_id] if alone else history_of(person_id, records, now))
+        # A person of one record is hashed as the record is; a linked person by its id.
+        source = records[person_id][0].source if alone else None
         for table in TABLES:
             rows: Sequence[tuple[Any, ...]] = facts.rows(table.name)
             if pseudonymiser is not None:
-                key = keys[table.name]
-                source = stream[0].source
+                key_of = keys[table.name]
                 rows = sorted(
                     (pseudonymiser.fact_row(table.names, r, source=source) for r in rows),
-                    key=lambda r, key=key: tuple(r[i] for i in key),  # type: ignore[misc]
+                    key=lambda r, key=key_of: tuple(r[i] for i in key),  # type: ignore[misc]
                 )
             for row in rows:
                 sink.add(table.name, row)
     return offenders
 
 
-def _streams(
+def _units(
     store: EventStore, now: dt.datetime, pseudonymiser: Pseudonymiser | None
-) -> Iterator[tuple[str, list[Event]]]:
-    """Every visible stream: by offender id, or by pseudonym when pseudonymising."""
+) -> Iterator[Unit]:
+    """Every visible person with their records' streams: by id, or by pseudonym."""
+    persons = linked_persons(store, now)
     if pseudonymiser is None:
-        return store.read_all(as_of=now)
-    order = sorted(store.offenders(), key=pseudonymiser.offender)
-    return ((offender_id, store.read_stream(offender_id, as_of=now)) for offender_id in order)
+        return person_units(store, now, persons)
+    groups = members(persons, store.offenders())
+    order = sorted(groups, key=pseudonymiser.offender)
+    return ((p, {r: store.read_stream(r, as_of=now) for r in groups[p]}) for p in order)
 
 
 class _Sink(Protocol):

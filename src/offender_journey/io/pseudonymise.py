@@ -51,6 +51,7 @@ from typing import Any, Final
 from ..codec import Codec
 from ..events import IDENTIFIER_FIELDS, Event, PersonRecorded, record_key
 from ..keys import keyed_hash
+from ..linkage.decisions import parse_record
 from ..linkage.identifiers import check
 
 __all__ = ["RISK_TOOLS", "Pseudonymiser"]
@@ -161,7 +162,8 @@ class Pseudonymiser:
     ) -> tuple[Any, ...]:
         """One fact-table row (columns ``names``) of a record of ``source``, as events are.
 
-        Ids join up with the pseudonymised events: ``offender_id`` (the record's key),
+        Ids join up with the pseudonymised events: ``offender_id`` (the record's key, or
+        the person id hashed alone), a ``record`` key,
         event ids (``event_id``, ``*_event_id``) and ids of things (``*_id``, ``ref``)
         are hashed exactly as in the events; a ``date_of_birth`` is coarsened unless
         ``keep_dob``, and an ``offence_code`` or a ``tool`` is checked as in the events
@@ -174,6 +176,9 @@ class Pseudonymiser:
                 pass
             elif name == "offender_id":
                 value = record_key(source, self.offender(value))
+            elif name == "record":  # a source record's key, hashed as its events' ids are
+                record_source, record_id = parse_record(value)
+                value = record_key(record_source, self.offender(record_id))
             elif name == "event_id" or name.endswith("_event_id"):
                 value = self._event_id(value if source is None else f"{source}\x1f{value}")
             elif name.endswith("_id") or name == "ref":
