@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Literal
 
 from ..dates import age_on
-from ..events import Disposal, LinkReviewed, RecordLinked, ReleasedOnLicence
+from ..events import Disposal, ReleasedOnLicence
 from ..history import History
 
 __all__ = ["AgeGroup", "IndexKind", "age_group", "index_candidates", "latest_recorded"]
@@ -47,20 +47,16 @@ def age_group(date_of_birth: dt.date | None, day: dt.date) -> AgeGroup:
     return "juvenile" if age >= 10 else "unknown"
 
 
-#: Events about who is who rather than what happened.
-_LINKAGE = (RecordLinked, LinkReviewed)
-
-
 def latest_recorded(history: History) -> dt.datetime | None:
     """The latest transaction time the offender's stream holds (retracted events included).
 
-    Link decisions are left out: they say who is who, not what happened, and are
-    recorded when linkage runs, long after the extracts they join.
+    Link decisions about the record do not count: a linkage run
+    today does not make an old extract reach today.
     """
     moments = [
         e.recorded_at
         for group in (history.in_transaction_order, history.retracted, history.retractions)
         for e in group
-        if e.recorded_at is not None and type(e) not in _LINKAGE
+        if e.recorded_at is not None and not e.ABOUT_THE_RECORD
     ]
     return max(moments) if moments else None
