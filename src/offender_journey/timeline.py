@@ -40,6 +40,7 @@ from .events import (
     CourtAppearance,
     Event,
     Sentence,
+    record_key,
 )
 from .folds.episodes import (
     FLAGGING_KINDS,
@@ -180,7 +181,7 @@ def _codec() -> Codec:
 
 
 def _describe(event: Event) -> str:
-    # The source is the timeline's record's own: its key says it once, in the title.
+    # The source is said once: in the title (one record), or in its own column (a person).
     skip = {"event_id", "offender_id", "source", "date", "recorded_at", "schema_version", "type"}
     fields = _codec().encode(event)
     parts = []
@@ -404,11 +405,27 @@ class Timeline(Tabular):
                 for f in self.flags
             ),
         )
-        event_table = Table(
-            "",
-            (Column("date", "date"), Column("type", unit="code"), Column("details")),
-            tuple((e.date, e.TYPE, _describe(e)) for e in self.events),
-        )
+        records = {record_key(e.source, e.offender_id) for e in self.events}
+        if len(records) > 1:  # a person of several records: each event says whose it is
+            event_table = Table(
+                "",
+                (
+                    Column("date", "date"),
+                    Column("record"),
+                    Column("type", unit="code"),
+                    Column("details"),
+                ),
+                tuple(
+                    (e.date, record_key(e.source, e.offender_id), e.TYPE, _describe(e))
+                    for e in self.events
+                ),
+            )
+        else:
+            event_table = Table(
+                "",
+                (Column("date", "date"), Column("type", unit="code"), Column("details")),
+                tuple((e.date, e.TYPE, _describe(e)) for e in self.events),
+            )
         lines = [
             f"Timeline of {printable(self.offender_id)}, {span}",
             "",

@@ -25,6 +25,7 @@ __all__ = [
     "Commands",
     "StoppedByUserError",
     "UsageError",
+    "add_by_record",
     "add_engine",
     "add_jobs",
     "add_json",
@@ -41,7 +42,7 @@ __all__ = [
     "output",
     "print_json",
     "progress",
-    "read_offender",
+    "read_person",
     "seconds_arg",
     "share_arg",
     "stop_on_ctrl_c",
@@ -390,6 +391,16 @@ def add_window(parser: argparse.ArgumentParser, *, as_of: bool = True) -> None:
         )
 
 
+def add_by_record(parser: argparse.ArgumentParser) -> None:
+    """``--by-record``: count each source record on its own, whatever links them."""
+    parser.add_argument(
+        "--by-record",
+        action="store_true",
+        help="count each source record on its own, as if no records were linked into "
+        "persons (default: persons, when the store holds link decisions)",
+    )
+
+
 def add_reading(parser: argparse.ArgumentParser) -> None:
     """What every command reading the store takes, in this order: ``--store``, the window
     (``--from``, ``--to``, ``--as-of``) and ``--json``."""
@@ -471,25 +482,47 @@ def open_existing(path: str) -> Any:
     return store
 
 
-def read_offender(args: argparse.Namespace) -> list[Any]:
-    """``args.offender_id``'s events as of ``args.as_of``; an unknown id is a usage error
-    that names the nearest ids the store holds."""
+def read_person(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]]]:
+    """The person ``args.offender_id`` names, as linked at ``args.as_of``, and their records'
+    events: a person id, or a source record (then its person, which standard error names).
+
+    In a store without link decisions a record is a person of its own: its one stream.
+    An unknown id is a usage error naming the nearest ids the store holds.
+    """
     # start-up: loaded by the commands that use it
     from ..errors import nearest
+    from ..events import record_key
+    from ..facts.linked import linked_persons
+    from ..linkage.decisions import parse_record
 
+    asked = args.offender_id
     store = open_existing(args.store)
     try:
-        events: list[Any] = store.read_stream(args.offender_id, as_of=args.as_of)
-        close = [] if events else nearest(args.offender_id, store.offenders())
+        persons = linked_persons(store, args.as_of)
+        try:
+            key = record_key(*parse_record(asked))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        person = persons.get(key, key)
+        records = sorted(r for r, p in persons.items() if p == person)
+        if person not in persons:  # a record linked to nobody else, or a person's id
+            records.append(person)
+        streams = {r: store.read_stream(r, as_of=args.as_of) for r in records}
+        streams = {r: events for r, events in streams.items() if events}
+        close = [] if streams else nearest(asked, [*store.offenders(), *set(persons.values())])
     finally:
         store.close()
-    if not events:
+    if not streams:
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise UsageError(
-            f"no events for offender {args.offender_id!r} in {args.store!r}{hint} "
+            f"no events for offender {asked!r} in {args.store!r}{hint} "
             "(`offender-journey offenders --prefix TEXT` lists the ids that begin with TEXT)"
         )
-    return events
+    if person != key or len(streams) > 1:
+        held = ", ".join(streams)
+        named = f"{asked} belongs to person {person}: " if person != key else ""
+        print(f"{named}the timeline of {person}, from records {held}", file=sys.stderr)
+    return person, streams
 
 
 def data_end(path: str) -> dt.date | None:
@@ -524,6 +557,8 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
 
     window = window_of(args)
     if getattr(args, "engine", "local") == "dask":
+        if getattr(args, "by_record", False):
+            raise UsageError("--by-record is for --engine local")
         return _dask_report(args, window, views)
     if getattr(args, "parquet", None):
         raise UsageError("--parquet needs --engine dask")
@@ -545,7 +580,13 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     try:
         with progress() as bar:
             report = compute_store(
-                args.store, window=window, as_of=args.as_of, views=views, jobs=jobs, progress=bar
+                args.store,
+                window=window,
+                as_of=args.as_of,
+                views=views,
+                jobs=jobs,
+                progress=bar,
+                by_record=getattr(args, "by_record", False),
             )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

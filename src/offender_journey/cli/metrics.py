@@ -9,6 +9,7 @@ from ._common import (
     NO_NUMBERS,
     Commands,
     UsageError,
+    add_by_record,
     add_engine,
     add_jobs,
     add_reading,
@@ -55,6 +56,7 @@ def register(commands: Commands) -> None:
         "docs/views.md and docs/as_of.md.",
     )
     add_reading(metrics)
+    add_by_record(metrics)
     add_jobs(
         metrics,
         "processes to share the work (default 0: every core for stores of 200,000+ "

@@ -7,6 +7,7 @@ import argparse
 from ._common import (
     NO_NUMBERS,
     Commands,
+    add_by_record,
     add_reading,
     output,
     report_of,
@@ -34,4 +35,5 @@ def register(commands: Commands) -> None:
         "with example event ids. See docs/quality.md.",
     )
     add_reading(quality)
+    add_by_record(quality)
     quality.set_defaults(handler=_cmd_quality, after_fault=NO_NUMBERS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 import attrs
 
@@ -18,7 +19,7 @@ from ._common import (
     date_arg,
     instant_arg,
     print_json,
-    read_offender,
+    read_person,
 )
 
 
@@ -26,21 +27,22 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
     # start-up: loaded when the command runs
     from ..facts.derive import derive
+    from ..facts.linked import history_of
     from ..folds.history_bands import history_at
-    from ..history import History, as_of_date
+    from ..history import as_of_date
     from ..tables import Column, Table
     from ..views.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
 
-    events = read_offender(args)
-    history = History.build(args.offender_id, events, args.as_of)
+    person, records = read_person(args)  # sanctions counted across the person's records
+    history = history_of(person, records, args.as_of)
     chosen_day = args.on or (as_of_date(args.as_of) if args.as_of else data_end(args.store))
     day = chosen_day or as_of_date(None)
     facts = derive(history, RISK_TABLES)
     ogrs3 = ogrs3_of(facts, day)
     chosen = risk_of(facts, day)
     record = history_at(history, day)
-    out = {
-        "offender_id": args.offender_id,
+    out: dict[str, Any] = {
+        "offender_id": person,
         "on": day.isoformat(),
         "ogrs3": ogrs3.to_json(),
         "score_used": attrs.asdict(chosen) if not hasattr(chosen, "missing") else None,
@@ -53,7 +55,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     if args.on is None and args.as_of is None:
         print(f"On {in_words(day)}, the data's end (the latest event date); give --on to choose.")
     print(
-        f"{args.offender_id} on {day}: {plural(record.previous_convictions, 'previous conviction')}"
+        f"{person} on {day}: {plural(record.previous_convictions, 'previous conviction')}"
         f", {plural(record.previous_cautions, 'previous caution')}"
     )
     if ogrs3.missing:

@@ -11,7 +11,7 @@ from ._common import (
     check_picture,
     draw,
     output,
-    read_offender,
+    read_person,
     refuse_overwriting,
     window_of,
 )
@@ -19,18 +19,16 @@ from ._common import (
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..metrics import timeline
+    from ..facts.linked import history_of
+    from ..timeline import build_timeline
 
     refuse_overwriting("--png", args.png, store=args.store)
     check_picture(args.png)
     window = window_of(args)
-    events = read_offender(args)
-    result = timeline(events, window=window, as_of=args.as_of)
+    person, records = read_person(args)
+    history = history_of(person, records, args.as_of)
+    result = build_timeline(history, window, as_of=args.as_of)
     if args.png:
-        # start-up: loaded when the command runs
-        from ..history import History
-
-        history = History.build(args.offender_id, events, args.as_of)
         draw(
             args.png,
             "plot_timeline",
@@ -66,7 +64,12 @@ def register(commands: Commands) -> None:
         "community order, warrant outstanding), offences flagged as committed on bail / "
         "licence / order, and counts before and within the window.",
     )
-    timeline.add_argument("offender_id", metavar="OFFENDER_ID", help="whose timeline")
+    timeline.add_argument(
+        "offender_id",
+        metavar="PERSON",
+        help="whose timeline: a person id, or a source record (SOURCE:ID, or the ID of a "
+        "record of the default source), which gives the timeline of the record's person",
+    )
     timeline.add_argument(
         "--png",
         metavar="FILE",

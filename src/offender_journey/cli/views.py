@@ -14,6 +14,7 @@ from ._common import (
     NO_NUMBERS,
     Commands,
     UsageError,
+    add_by_record,
     add_engine,
     add_jobs,
     add_reading,
@@ -232,6 +233,7 @@ def register(commands: Commands) -> None:
     def view_command(name: str, description: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, description=description)
         add_reading(sub)
+        add_by_record(sub)
         add_jobs(sub, "processes to share the work (default: automatic)")
         add_engine(sub)
         sub.set_defaults(after_fault=NO_NUMBERS)
