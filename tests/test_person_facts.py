@@ -1,0 +1,265 @@
+"""Facts and views follow persons: agencies' records linked by the truth count as one source.
+
+A synthetic population split into the agencies' extracts (the split ``agencies`` makes),
+each record linked to its true person, answers every view as the single-source store of
+the same events does; a merge or a split re-derives only the persons it touches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import offender_journey.facts  # noqa: F401 - the fact tables follow privacy changes
+from offender_journey import agencies
+from offender_journey.cli import main
+from offender_journey.codec import Codec
+from offender_journey.events import LinkRule, RecordLinked, record_key
+from offender_journey.facts import refresh_facts
+from offender_journey.facts.refresh import iter_rows
+from offender_journey.linkage.decisions import parse_record
+from offender_journey.metrics import compute_store
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import generate
+
+ALL = ["conversion", "days_by_sentencing_occasion", "reoffending", "quality"]
+ALL += ["history_bands", "iom", "cost", "warrants"]
+
+
+def _single(n: int, seed: int) -> list[Any]:
+    """The population's events under one source: what the agencies hold between them."""
+    return [e for e in generate(n, seed=seed) if e.TYPE != "offender_profile"]
+
+
+def _split(n: int, seed: int) -> agencies.Population:
+    return agencies.build(n, seed=seed, errors="low")
+
+
+def _links(records: Iterable[tuple[str, str]], at: dt.datetime) -> list[RecordLinked]:
+    """A ``record_linked`` per record ``(key, person)``, all at ``at``."""
+    out = []
+    for number, (key, person) in enumerate(records):
+        source, offender_id = parse_record(key)
+        out.append(
+            RecordLinked(
+                event_id=f"link-{at:%Y%m%dT%H%M%S%f}-{number}",
+                offender_id=offender_id,
+                source=source,
+                date=at.date(),
+                recorded_at=at,
+                person_id=person,
+                rule=LinkRule.MANUAL,
+                model_version="none",
+            )
+        )
+    return out
+
+
+def _truth(population: agencies.Population) -> list[tuple[str, str]]:
+    return [(record_key(r.source, r.offender_id), r.person) for r in population.records]
+
+
+def _same_views(single: dict[str, Any], linked: dict[str, Any]) -> None:
+    """Every view's numbers agree; the quality report may flag a fact two agencies sent."""
+    assert linked["offenders"] == single["offenders"]
+    for name in ALL:
+        if name == "quality":
+            kinds = {k: v for k, v in linked[name]["kinds"].items() if k != "resent_id"}
+            assert kinds == single[name]["kinds"]
+        else:
+            assert linked[name] == single[name], name
+
+
+def _stores(tmp: Path, n: int, seed: int) -> tuple[str, str, agencies.Population]:
+    population = _split(n, seed)
+    one, many = str(tmp / "one.db"), str(tmp / "many.db")
+    with SQLiteStore(one) as store:
+        store.append(_single(n, seed))
+    codec = Codec()
+    with SQLiteStore(many) as store:
+        store.append([codec.decode(dict(e)) for r in population.records for e in r.events])
+    return one, many, population
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(n=st.integers(1, 6), seed=st.integers(0, 10_000))
+def test_agencies_linked_by_the_truth_count_as_the_single_source(
+    tmp_path_factory: pytest.TempPathFactory, n: int, seed: int
+) -> None:
+    one, many, population = _stores(tmp_path_factory.mktemp("persons"), n, seed)
+    by_record = compute_store(many, views=ALL).to_json()
+    assert by_record["offenders"] == len(population.records)
+    now = dt.datetime.now(dt.UTC)
+    with SQLiteStore(many) as store:
+        store.append(_links(_truth(population), now))
+    single = compute_store(one, views=ALL).to_json()
+    _same_views(single, compute_store(many, views=ALL).to_json())
+    # folded afresh (as of a moment after the links): the same numbers as the tables give
+    later = now + dt.timedelta(seconds=1)
+    _same_views(single, compute_store(many, views=ALL, as_of=later, jobs=2).to_json())
+    # per record, links aside: as before they were linked
+    apart = compute_store(many, views=ALL, by_record=True).to_json()
+    assert apart["offenders"] == len(population.records)
+    assert {k: v for k, v in apart.items() if k not in ("events",)} == {
+        k: v for k, v in by_record.items() if k not in ("events",)
+    }
+    # as of before the links: the records as they stood then, each its own person
+    before = compute_store(many, views=ALL, as_of=now - dt.timedelta(microseconds=1)).to_json()
+    assert before["offenders"] == len(population.records)
+    assert before["conversion"] == by_record["conversion"]
+
+
+def test_the_commands_count_persons_once_the_agencies_records_are_joined(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n, seed = 12, 5
+    one, many, population = _stores(tmp_path, n, seed)
+    joins = tmp_path / "joins.csv"
+    by_person: dict[str, list[str]] = {}
+    for key, person in _truth(population):
+        by_person.setdefault(person, []).append(key)
+    lines = ["a,b,decision,reason"]
+    for keys in by_person.values():
+        lines += [f"{a},{b},join,the truth" for a, b in itertools.pairwise(keys)]
+    joins.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    said: list[str] = []
+
+    def run(*args: str) -> Any:
+        assert main(list(args)) == 0
+        out, err = capsys.readouterr()
+        said.append(err)
+        return json.loads(out)
+
+    per_record = run("metrics", "--all", "--json", "--store", many)
+    assert per_record["offenders"] == len(population.records)
+    run("link", "--joins", str(joins), "--json", "--store", many)
+    single = run("metrics", "--all", "--json", "--store", one)
+    linked = run("metrics", "--all", "--json", "--store", many)
+    assert linked["offenders"] == single["offenders"] == len(by_person)
+    for name in ("conversion", "days_by_sentencing_occasion", "reoffending", "cost"):
+        assert linked[name] == single[name], name
+    assert (
+        run("metrics", "--all", "--json", "--by-record", "--store", many)["conversion"]
+        == (per_record["conversion"])
+    )
+    listed = run("offenders", "--json", "--store", many)
+    assert sorted(r for p in listed for r in p["records"]) == sorted(
+        k for k, _ in _truth(population)
+    )
+    assert len(listed) == len(by_person)
+    # a record's timeline is its person's, from every record, and it says so
+    person = next(p for p in listed if len(p["records"]) > 1)
+    record = person["records"][0]
+    timeline = run("timeline", record, "--json", "--store", many)
+    assert timeline["offender_id"] == person["person_id"]
+    assert {record_key(e.get("source"), e["offender_id"]) for e in timeline["events"]} <= set(
+        person["records"]
+    )
+    assert f"{record} belongs to person {person['person_id']}" in said[-1]
+    assert run("timeline", person["person_id"], "--json", "--store", many) == timeline
+
+
+# --- a merge and a split re-derive only the persons they touch --------------------------
+
+
+def _rows(store: Any, *persons: str) -> int:
+    """Fact rows of every table held by ``persons``."""
+    from offender_journey.facts.schema import POSTGRESQL, SQLITE, TABLES
+
+    dialect = SQLITE if isinstance(store, SQLiteStore) else POSTGRESQL
+    if isinstance(store, SQLiteStore):
+        connection = store.connection
+        return sum(
+            1
+            for table in TABLES
+            for row in iter_rows(connection, table.name, dialect=dialect)
+            if row[0] in persons
+        )
+    with store.borrow() as conn:
+        return sum(
+            1
+            for table in TABLES
+            for row in iter_rows(conn, table.name, dialect=dialect)
+            if row[0] in persons
+        )
+
+
+def _merge_and_split(store: Any, rewritten: Callable[[Callable[[], Any], int], int]) -> None:
+    """Records of two persons merged into one, then split again, counting rows rewritten.
+
+    ``rewritten(refresh, old)`` runs the refresh and returns how many fact rows it wrote
+    (deleted and inserted), given the ``old`` rows of the persons it should touch; a
+    backend that can count only the rows inserted returns those.
+    """
+    population = _split(4, 7)
+    codec = Codec()
+    store.append([codec.decode(dict(e)) for r in population.records for e in r.events])
+    refresh_facts(store)
+    records = sorted(k for k, _ in _truth(population))
+    first, second = records[:2]
+    everyone = _rows(store, *records)
+    old = _rows(store, first, second)
+    store.append(_links([(first, "P000001"), (second, "P000001")], dt.datetime.now(dt.UTC)))
+    count = rewritten(lambda: refresh_facts(store), old)
+    merged = _rows(store, "P000001")
+    assert merged > 0
+    assert _rows(store, first, second) == 0
+    assert count == merged + old  # the merged person's rows and theirs before: no others
+    assert _rows(store, *records[2:]) == everyone - old  # everyone else as they were
+    store.append(_links([(second, "P000002")], dt.datetime.now(dt.UTC)))
+    count = rewritten(lambda: refresh_facts(store), merged)
+    assert count == _rows(store, "P000001", "P000002") + merged
+    assert _rows(store, *records[2:]) == everyone - old
+
+
+def test_a_merge_and_a_split_rewrite_only_their_persons_rows_on_sqlite(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "s.db") as store:
+
+        def rewritten(refresh: Callable[[], Any], old: int) -> int:
+            before = store.connection.total_changes
+            refresh()
+            return store.connection.total_changes - before - 1  # less the checkpoint
+
+        _merge_and_split(store, rewritten)
+
+
+def test_a_merge_and_a_split_rewrite_only_their_persons_rows_on_postgresql(
+    postgres_url: str,
+) -> None:
+    from offender_journey.facts.schema import TABLES
+    from offender_journey.store.postgres import PostgresStore
+
+    store = PostgresStore(postgres_url)
+    try:
+
+        def rewritten(refresh: Callable[[], Any], old: int) -> int:
+            refresh()
+            # rows written by the refresh's transaction carry its id, as its checkpoint does
+            with store.borrow() as conn:
+                return (
+                    sum(
+                        conn.execute(
+                            f"SELECT COUNT(*) FROM {t.name} WHERE xmin::text = "
+                            "(SELECT xmin::text FROM facts_checkpoint WHERE name = 'facts')"
+                        ).fetchone()[0]
+                        for t in TABLES
+                    )
+                    + old
+                )  # the rows deleted are gone: count them as the old rows
+
+        _merge_and_split(store, rewritten)
+    finally:
+        store.close()
