@@ -263,3 +263,33 @@ def test_a_merge_and_a_split_rewrite_only_their_persons_rows_on_postgresql(
         _merge_and_split(store, rewritten)
     finally:
         store.close()
+
+
+def test_erasing_or_restricting_a_linked_record_takes_it_out_of_its_person(
+    tmp_path: Path,
+) -> None:
+    population = _split(3, 11)
+    codec = Codec()
+    truth = _truth(population)
+    person, records = next(
+        (p, [k for k, q in truth if q == p])
+        for p in sorted({p for _, p in truth})
+        if sum(q == p for _, q in truth) > 1
+    )
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.append([codec.decode(dict(e)) for r in population.records for e in r.events])
+        store.append(_links(truth, dt.datetime.now(dt.UTC)))
+        refresh_facts(store)
+        held = {row[1] for row in iter_rows(store.connection, "person_records") if row[0] == person}
+        assert held == set(records)
+        whole = _rows(store, person)
+        store.restrict(records[0], reason="a test")
+        kept = {row[1] for row in iter_rows(store.connection, "person_records") if row[0] == person}
+        assert kept == set(records[1:])
+        assert 0 < _rows(store, person) < whole
+        store.lift_restriction(records[0])
+        assert _rows(store, person) == whole
+        store.erase(records[0], reason="a test", key=b"k" * 32)
+        kept = {row[1] for row in iter_rows(store.connection, "person_records") if row[0] == person}
+        assert kept == set(records[1:])
+        assert 0 < _rows(store, person) < whole

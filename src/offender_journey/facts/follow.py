@@ -106,10 +106,29 @@ class FactsFollower:
         """Bring the fact tables' checkpoint down to the head if the erasure lowered it.
 
         When the person's events were the latest, the next append reuses their
-        positions; a checkpoint left above them would never see those events.
+        positions; a checkpoint left above them would never see those events. A record
+        erased from a linked person takes its part of the person's facts with it: every
+        person holding a record with no events left is re-derived from the others.
         """
-        if self._dialect(store, cursor) is None:
+        dialect = self._dialect(store, cursor)
+        if dialect is None:
             return
+        cursor.execute(
+            "SELECT record FROM person_records WHERE offender_id <> record AND record NOT IN "
+            "(SELECT offender_id FROM events)"
+        )
+        gone = [row[0] for row in cursor.fetchall()]
+        position = checkpoint(cursor, dialect)
+        if gone and position:
+            text = dialect.from_db.get("text") or str
+            groups = regroup(store, cursor, [text(r) for r in gone], dialect)
+            write_facts(
+                cursor,
+                sorted(groups),
+                derive_persons(store, cursor, groups, dialect),
+                position,
+                dialect,
+            )
         cursor.execute("SELECT COALESCE(MAX(position), 0) FROM events")
         (head,) = cursor.fetchone()
         m = store._privacy_mark
