@@ -67,7 +67,7 @@ from .views.reoffending import ReoffendingRows
 if TYPE_CHECKING:
     from .events import Event
     from .facts.refresh import StoredFacts
-    from .store.base import OffenderRange
+    from .store.base import EventStore, OffenderRange
     from .timeline import Timeline
 
 __all__ = [
@@ -79,6 +79,7 @@ __all__ = [
     "ViewRegistry",
     "compute",
     "compute_facts",
+    "compute_persons",
     "compute_store",
     "default_views",
     "register_view",
@@ -245,6 +246,26 @@ def compute(
     """
     cut, now = _query_time(window, as_of)
     units = ((key, {key: events}) for key, events in counted(streams, progress, None))
+    return _compute(units, window, cut, now, resolve_views(views))
+
+
+def compute_persons(
+    store: EventStore,
+    *,
+    window: Window = ALL_TIME,
+    as_of: AsOf = None,
+    views: Iterable[ViewChoice] | None = None,
+    by_record: bool = False,
+) -> MetricsReport:
+    """Every requested view over a store's persons, folded from its streams in one pass.
+
+    A person is the records linked together as the links stood at ``as_of`` (each record
+    on its own without link decisions, or with ``by_record``). The numbers are
+    :func:`compute_store`'s, for any store, without its fact tables.
+    """
+    cut, now = _query_time(window, as_of)
+    persons = {} if by_record else linked_persons(store, cut)
+    units = person_units(store, cut, persons)
     return _compute(units, window, cut, now, resolve_views(views))
 
 

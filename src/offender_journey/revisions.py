@@ -42,7 +42,7 @@ from .dates import when_in_words
 from .events import EventRetracted
 from .history import ALL_TIME, Window
 from .labels import label
-from .metrics import MetricsReport, compute
+from .metrics import MetricsReport, compute_persons
 from .store.base import EventStore
 from .tables import Column, Table, Tabular, plural
 from .views import ViewChoice
@@ -171,8 +171,9 @@ def revision(
     if as_of < since:
         raise ValueError(f"as_of {as_of.isoformat()} is before since {since.isoformat()}")
     chosen = list(views) if views is not None else None
-    before = compute(store.read_all(as_of=since), window=window, as_of=since, views=chosen)
-    after = compute(store.read_all(as_of=as_of), window=window, as_of=as_of, views=chosen)
+    # each side counts the persons as they were linked then
+    before = compute_persons(store, window=window, as_of=since, views=chosen)
+    after = compute_persons(store, window=window, as_of=as_of, views=chosen)
     recorded, by_offender = _recorded_between(store, since, as_of)
     return Revision(before, after, recorded, by_offender)
 

@@ -42,6 +42,7 @@ __all__ = [
     "output",
     "print_json",
     "progress",
+    "person_of",
     "read_person",
     "seconds_arg",
     "share_arg",
@@ -491,24 +492,13 @@ def read_person(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]]]:
     """
     # start-up: loaded by the commands that use it
     from ..errors import nearest
-    from ..events import record_key
     from ..facts.linked import linked_persons
-    from ..linkage.decisions import parse_record
 
     asked = args.offender_id
     store = open_existing(args.store)
     try:
         persons = linked_persons(store, args.as_of)
-        try:
-            key = record_key(*parse_record(asked))
-        except ValueError as error:
-            raise UsageError(str(error)) from None
-        person = persons.get(key, key)
-        records = sorted(r for r, p in persons.items() if p == person)
-        if person not in persons:  # a record linked to nobody else, or a person's id
-            records.append(person)
-        streams = {r: store.read_stream(r, as_of=args.as_of) for r in records}
-        streams = {r: events for r, events in streams.items() if events}
+        person, streams = person_of(store, asked, persons, args.as_of)
         close = [] if streams else nearest(asked, [*store.offenders(), *set(persons.values())])
     finally:
         store.close()
@@ -518,11 +508,32 @@ def read_person(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]]]:
             f"no events for offender {asked!r} in {args.store!r}{hint} "
             "(`offender-journey offenders --prefix TEXT` lists the ids that begin with TEXT)"
         )
-    if person != key or len(streams) > 1:
+    if person != asked or len(streams) > 1:
         held = ", ".join(streams)
-        named = f"{asked} belongs to person {person}: " if person != key else ""
+        named = f"{asked} belongs to person {person}: " if person != asked else ""
         print(f"{named}the timeline of {person}, from records {held}", file=sys.stderr)
     return person, streams
+
+
+def person_of(
+    store: Any, asked: str, persons: dict[str, str], as_of: dt.datetime | None
+) -> tuple[str, dict[str, list[Any]]]:
+    """The person ``asked`` names (a person id, or a record of theirs) under the links
+    ``persons``, with their records' events as of ``as_of`` (records with none left out)."""
+    # start-up: loaded by the commands that use it
+    from ..events import record_key
+    from ..linkage.decisions import parse_record
+
+    try:
+        key = record_key(*parse_record(asked))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    person = persons.get(key, key)
+    records = sorted(r for r, p in persons.items() if p == person)
+    if person not in persons:  # a record linked to nobody else, or a person's id
+        records.append(person)
+    streams = {r: store.read_stream(r, as_of=as_of) for r in records}
+    return person, {r: events for r, events in streams.items() if events}
 
 
 def data_end(path: str) -> dt.date | None:
@@ -557,8 +568,11 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
 
     window = window_of(args)
     if getattr(args, "engine", "local") == "dask":
-        if getattr(args, "by_record", False):
-            raise UsageError("--by-record is for --engine local")
+        if not getattr(args, "by_record", False) and not args.parquet and _holds_links(args.store):
+            raise UsageError(
+                "--engine dask counts each source record on its own: give --by-record for "
+                "that, or use --engine local to count the persons the records are linked into"
+            )
         return _dask_report(args, window, views)
     if getattr(args, "parquet", None):
         raise UsageError("--parquet needs --engine dask")
@@ -596,6 +610,15 @@ def report_of(args: argparse.Namespace, views: Sequence[Any] | None) -> Any:
     import attrs
 
     return attrs.evolve(report, stored=stored)
+
+
+def _holds_links(path: str) -> bool:
+    """Whether the store at ``path`` holds link decisions."""
+    # start-up: loaded by the commands that use it
+    from ..facts.linked import linked_persons
+
+    with open_existing(path) as store:
+        return bool(linked_persons(store))
 
 
 def _dask_report(args: argparse.Namespace, window: Any, views: Sequence[Any] | None) -> Any:

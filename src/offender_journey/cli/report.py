@@ -14,6 +14,7 @@ from ._common import (
     add_window,
     atomic_output,
     open_existing,
+    person_of,
     progress,
     refuse_overwriting,
     report_of,
@@ -24,6 +25,7 @@ from .views import add_rule_options, rule_of
 
 def _cmd_report(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
+    from ..facts.linked import linked_persons
     from ..history import as_of_date
     from ..report import MARKING, Pack, case_of, require_extra, selection_day, write_html
 
@@ -50,23 +52,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         title = args.title or f"Case report: {args.offender_id}"
     store = open_existing(args.store)
     try:
-        streams = [(person, store.read_stream(person, as_of=args.as_of)) for person in ids]
-        linked = _linked_records(store, args.as_of)
+        persons = linked_persons(store, args.as_of)
+        streams = [person_of(store, asked, persons, args.as_of) for asked in ids]
     finally:
         store.close()
     if not args.iom and not streams[0][1]:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
     cases = tuple(
-        case_of(
-            person,
-            events,
-            as_of=args.as_of,
-            day=day,
-            window=window,
-            rule=rule,
-            records=linked.get(person, ()),
-        )
-        for person, events in streams
+        case_of(person, records, as_of=args.as_of, day=day, window=window, rule=rule)
+        for person, records in streams
     )
     pack = Pack(title, cases, args.as_of, window, rule, marking=args.marking, docs=args.docs)
     with progress() as bar, atomic_output(args.html) as temporary:
@@ -77,21 +71,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     people = f"{len(cases)} {'person' if len(cases) == 1 else 'people'}"
     print(f"report written to {args.html} ({people})", file=sys.stderr)
     return 0
-
-
-def _linked_records(store: Any, as_of: dt.datetime) -> dict[str, list[str]]:
-    """Each linked source record → every record of its person, as linked at ``as_of``.
-
-    Empty when the store holds no link decisions: each record is then a person of its own.
-    """
-    # start-up: loaded when the command runs
-    from ..linkage.decisions import read_state
-
-    state = read_state(store, as_of=as_of)
-    if not state.persons:
-        return {}
-    listing = state.listing()
-    return {record: listing[state.person_of(record)] for record in state.records}
 
 
 def _cohort(args: argparse.Namespace, rule: Any) -> tuple[str, ...]:

@@ -10,13 +10,14 @@ prints it; this module only chooses what to show and in what order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
 from ..dates import add_months
 from ..events import Event
 from ..facts.derive import derive
+from ..facts.linked import history_of
 from ..folds.episodes import Episode, EpisodeKind
 from ..folds.history_bands import CriminalHistory, history_at
 from ..folds.offending import OffenceRecord, offences
@@ -118,7 +119,7 @@ def selection_day(rule: IomRule, on: dt.date | None, window: Window, as_of: dt.d
 
 def case_of(
     offender_id: str,
-    events: Sequence[Event],
+    events: Sequence[Event] | Mapping[str, Sequence[Event]],
     *,
     as_of: dt.datetime,
     day: dt.date,
@@ -128,13 +129,19 @@ def case_of(
 ) -> Case:
     """Gather one person's section from their events (as read at ``as_of``).
 
-    ``records``: the keys of every source record linked to the person (default: the one
-    record ``offender_id`` names).
+    ``events``: the person's one stream, or each of their source records' streams by
+    record key (put together as the views put them). ``records``: the keys of every
+    source record of the person (default: the keys of ``events``, or the one record
+    ``offender_id`` names).
 
     Cost: one history, one timeline, one derivation of the IOM facts and one small
     scratch database for the quality report.
     """
-    history = History.build(offender_id, events, as_of, now=as_of)
+    if isinstance(events, Mapping):
+        records = records or tuple(events)
+        history = history_of(offender_id, events, as_of, now=as_of)
+    else:
+        history = History.build(offender_id, events, as_of, now=as_of)
     timeline = build_timeline(history, window, as_of=as_of)
     covering = timeline.covering(day)
     status = tuple(sorted(covering, key=lambda e: (STATUS_ORDER.index(e.kind), e.start)))
