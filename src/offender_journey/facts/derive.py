@@ -41,6 +41,7 @@ from ..events import (
     Event,
     LicenceRecalled,
     OffenderProfile,
+    RecordLinked,
     ReleasedOnLicence,
     RemandedInCustody,
     ReturnedToCustody,
@@ -488,14 +489,22 @@ def _recalls(history: History) -> tuple[RecallRow, ...]:
 
 
 def _person_records(history: History) -> tuple[PersonRecordRow, ...]:
-    """The source records the history was put together from (any event of theirs seen)."""
+    """The source records the history was put together from (any event of theirs seen),
+    each with the time of its latest link decision."""
     seen = {
         (e.source, e.offender_id)
         for part in (history.in_transaction_order, history.retracted, history.retractions)
         for e in part
     }
+    linked: dict[str, int] = {}
+    for event in history.of_type(RecordLinked):
+        if event.recorded_at is not None:
+            key, at = record_key(event.source, event.offender_id), to_micros(event.recorded_at)
+            linked[key] = max(at, linked.get(key, at))
     oid = history.offender_id
-    return tuple(PersonRecordRow(oid, r) for r in sorted({record_key(*pair) for pair in seen}))
+    return tuple(
+        PersonRecordRow(oid, r, linked.get(r)) for r in sorted({record_key(*s) for s in seen})
+    )
 
 
 def _risk_assessments(history: History) -> tuple[RiskAssessmentRow, ...]:

@@ -86,6 +86,15 @@ def _as_left(url: str, as_of: dt.datetime | None) -> StoredFacts:
                 "only the owner, the writer and the follower may read: ask as of a later "
                 "time, or as one of them"
             )
+        relinked = reader.execute(
+            "SELECT COUNT(*) FROM person_records WHERE linked_at > %s", (as_of_micros(as_of),)
+        ).fetchone()
+        if relinked and relinked[0]:
+            raise StoreError(
+                f"{relinked[0]} source record(s) were linked after {as_of or 'now'}: the "
+                "persons as they stood then need the events, which only the owner, the "
+                "writer and the follower may read: ask as of a later time, or as one of them"
+            )
     except BaseException:
         reader.close()
         raise

@@ -537,9 +537,20 @@ def late_persons(
     late = {text(row[0]) for row in cursor.fetchall()}
     if not _kept_linked(cursor):  # the tables are current: no link decisions, then or now
         return sorted(late), {p: [p] for p in sorted(late)}
-    then = linked_persons(store, as_of)
+    mark = dialect.placeholder
+    cursor.execute(
+        f"SELECT 1 FROM person_records WHERE linked_at > {mark} LIMIT 1", (as_of_micros(as_of),)
+    )
+    relinked = cursor.fetchone() is not None
     cursor.execute("SELECT record, offender_id FROM person_records")
     kept = {text(record): text(person) for record, person in cursor.fetchall()}
+    if not relinked:  # every record was where it is now: the late persons as they are
+        held: dict[str, list[str]] = defaultdict(list)
+        for record, person in sorted(kept.items()):
+            if person in late:
+                held[person].append(record)
+        return sorted(late), {p: held[p] or [p] for p in sorted(late)}
+    then = linked_persons(store, as_of)
     records = {*kept, *then}
     person_then = {r: then.get(r, r) for r in records}
     held_then: dict[str, list[str]] = defaultdict(list)

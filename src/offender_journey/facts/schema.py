@@ -291,6 +291,9 @@ class PersonRecordRow(NamedTuple):
     offender_id: str
     #: The record's key, ``source:offender_id`` (the bare id for the default source).
     record: str
+    #: Transaction time (µs since 1970 UTC) of the record's latest link decision, which
+    #: placed it in this person; null when it has none (a person of its own).
+    linked_at: int | None
 
 
 # --- the tables --------------------------------------------------------------------------
