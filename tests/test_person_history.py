@@ -74,3 +74,31 @@ def test_a_retraction_reaches_only_its_own_sources_event() -> None:
     assert list(history.charges) == ["C1"]
     assert history.convictions == {}
     assert [e.source for e in history.retracted] == ["courts"]
+
+
+def test_a_retraction_in_another_record_of_the_same_source_holds() -> None:
+    first = [
+        Charge(
+            event_id="E1",
+            offender_id="D1",
+            date=dt.date(2019, 1, 2),
+            charge_id="C1",
+            offence=THEFT,
+            offence_date=dt.date(2019, 1, 1),
+            source="courts",
+            recorded_at=WHEN,
+        ),
+    ]
+    second = [
+        EventRetracted(
+            event_id="E2",
+            offender_id="D2",
+            date=dt.date(2019, 3, 2),
+            target_event_id="E1",
+            reason="keyed in error",
+            source="courts",
+            recorded_at=WHEN,
+        ),
+    ]
+    history = History.of_records("P000001", {"courts:D1": first, "courts:D2": second})
+    assert history.charges == {}

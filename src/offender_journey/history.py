@@ -348,15 +348,22 @@ class History:
     ) -> History:
         """One person's history from the streams of their source records (key → events).
 
-        Each record is cut and its retractions applied on its own (an event id is unique
-        only within its source); then the effective events are put together with each fact
-        once, the sources ranked by ``rules`` (default :class:`~offender_journey.persons.Rules`)
+        Each source's records are cut and their retractions applied on their own (an event
+        id is unique only within its source, and a retraction may sit in another record of
+        the same source); then the effective events are put together with each fact once,
+        the sources ranked by ``rules`` (default :class:`~offender_journey.persons.Rules`)
         where their accounts differ (:func:`~offender_journey.persons.merge`): one history
-        whose indices span every record. One record's history is :meth:`build`'s, renamed.
-        O(n log n) in the events.
+        whose indices span every record. The history of one source is :meth:`build`'s,
+        renamed. O(n log n) in the events.
         """
         now = dt.datetime.now(dt.UTC) if now is None else now
-        parts = [cls.build(key, events, as_of, now=now) for key, events in records.items()]
+        by_source: dict[str | None, list[Event]] = {}
+        for events in records.values():
+            for event in events:
+                by_source.setdefault(event.source, []).append(event)
+        parts = [
+            cls.build(str(source), events, as_of, now=now) for source, events in by_source.items()
+        ]
         if len(parts) == 1:
             return attrs.evolve(parts[0], offender_id=person_id)
         merged = merge(
