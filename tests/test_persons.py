@@ -20,6 +20,7 @@ from offender_journey.events import (
     Sentence,
 )
 from offender_journey.history import History
+from offender_journey.offender import quality
 from offender_journey.persons import (
     DEFAULT_PRECEDENCE,
     KINDS_OF_FACT,
@@ -297,3 +298,23 @@ def test_one_record_is_its_own_history_whatever_the_rules() -> None:
     assert attrs.evolve(alone, offender_id="courts:D9").events == built.events
     assert alone.in_transaction_order == built.in_transaction_order
     assert alone.conflicts == alone.set_aside == ()
+
+
+def test_the_quality_report_lists_each_conflict_by_source_and_event_id() -> None:
+    police = JourneyBuilder("P1", source="police")
+    charge = police.charge("2019-01-02", "shoplifting")
+    withdrawn = police.dispose("2019-02-01", charge, "withdrawn")
+    courts = JourneyBuilder("D9", source="courts")
+    convicted = courts.convict("2019-03-01", charge)
+    sentence = courts.sentence("2019-03-01", charge, disposal="community_order", length_days=90)
+    probation = told_by("probation", "X1", [sentence], length_days=120)
+    history = person(
+        {"police:P1": police.events, "courts:D9": courts.events, "probation:X1": probation}
+    )
+    report = quality(history)
+    assert report.counts == {"conflicting_outcome": 1, "conflicting_sentence": 1}
+    assert report.examples == {
+        "conflicting_outcome": (f"courts:{convicted.event_id}>police:{withdrawn.event_id}",),
+        "conflicting_sentence": (f"courts:{sentence.event_id}>probation:{probation[0].event_id}",),
+    }
+    assert "disagree about a charge's outcome" in str(report)

@@ -59,6 +59,7 @@ from .events import (
     WarrantIssued,
     WarrantWithdrawn,
 )
+from .tables import Column, Table
 
 __all__ = [
     "DEFAULT_PRECEDENCE",
@@ -76,16 +77,16 @@ __all__ = [
 
 #: Each kind of fact a precedence is set for, and what it covers.
 KINDS_OF_FACT: Final[Mapping[str, str]] = {
-    "arrest": "arrests",
-    "charge": "charges (and which reference a charge matched by offence keeps)",
-    "bail": "bail granted and ended",
-    "caution": "cautions",
-    "hearing": "court appearances",
-    "outcome": "convictions and disposals of a charge",
-    "sentence": "sentences, orders included",
-    "custody": "remand and its end, release on licence, return to custody",
-    "licence": "licence recalls and ends",
-    "warrant": "warrants issued, executed and withdrawn",
+    "arrest": "an arrest",
+    "charge": "a charge",
+    "bail": "a bail granted or ended",
+    "caution": "a caution",
+    "hearing": "a court appearance",
+    "outcome": "a charge's outcome (conviction or disposal)",
+    "sentence": "a sentence (an order included)",
+    "custody": "a remand or its end, a release on licence, a return to custody",
+    "licence": "a licence's recall or end",
+    "warrant": "a warrant issued, executed or withdrawn",
 }
 
 #: Whose account counts, first to last, for each kind of fact, unless a partnership says
@@ -127,6 +128,10 @@ class RulesError(OffenderJourneyError, ValueError):
 
 def _precedence(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
     return {**DEFAULT_PRECEDENCE, **{kind: tuple(v) for kind, v in value.items()}}
+
+
+def _by_source(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
 
 
 def _check_source(field: str, source: object) -> list[Problem]:
@@ -200,7 +205,7 @@ class Rules:
     )
     matching: str = attrs.field(default="offence", validator=_check_default_matching)
     matching_by_source: Mapping[str, str] = attrs.field(
-        factory=dict, converter=dict, validator=_check_matching_by_source
+        factory=dict, converter=_by_source, validator=_check_matching_by_source
     )
 
     def rank(self, kind: str, source: str | None) -> int:
@@ -248,6 +253,30 @@ class Rules:
         if problems:
             raise RulesError(problems)
         return cls(precedence, value.get("matching", "offence"), by_source)
+
+    def table(self) -> Table:
+        """One row per kind of fact: the sources in order of precedence, and what it covers."""
+        return Table(
+            "Precedence of sources, by kind of fact",
+            (Column("kind"), Column("precedence", label="sources, first counts"), Column("covers")),
+            tuple(
+                (kind, " ".join(self.precedence[kind]) or "-", covers)
+                for kind, covers in KINDS_OF_FACT.items()
+            ),
+        )
+
+    def __str__(self) -> str:
+        exceptions = "".join(
+            f"\n  {source}: {MATCHINGS[matching]}"
+            for source, matching in sorted(self.matching_by_source.items())
+        )
+        return (
+            f"{self.table().to_text()}\n"
+            "A source not named for a kind ranks after those named; between two such, the one "
+            "that recorded the fact last counts.\n"
+            f"Charges of two sources are one charge with {MATCHINGS[self.matching]}"
+            f"{exceptions and '; except:'}{exceptions}"
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -363,6 +392,24 @@ class Conflict:
         others = dict.fromkeys(e.source for e in self.overruled)
         return (self.winner, *others)
 
+    @property
+    def shown(self) -> str:
+        """The records in dispute as the quality report shows them, names and dates left out.
+
+        The record that counts, ``>``, then the record of each source overruled, each
+        as ``source:event_id``.
+
+        >>> from offender_journey.builder import JourneyBuilder
+        >>> courts = JourneyBuilder("D9", source="courts")
+        >>> police = JourneyBuilder("P1", source="police")
+        >>> charge = police.charge("2019-01-02", "theft_other")
+        >>> won, lost = courts.convict("2019-03-01", charge), police.dispose("2019-02-01", charge)
+        >>> Conflict("outcome", "outcome", charge.charge_id, (won,), (lost,)).shown
+        'courts:D9-e0>police:P1-e1'
+        """
+        last = {e.source: e for e in self.overruled}
+        return ">".join(_reference(e) for e in (_counting(self.fact, self.kept), *last.values()))
+
 
 @attrs.frozen
 class Merged:
@@ -442,6 +489,17 @@ def merge(events: Sequence[Event], rules: Rules | None = None) -> Merged:
     )
 
 
+def _reference(event: Event) -> str:
+    return event.event_id if event.source is None else f"{event.source}:{event.event_id}"
+
+
+def _counting(fact: str, events: Sequence[Event]) -> Event:
+    """Of one source's events about a fact (transaction order), the one that counts."""
+    if fact == "outcome":
+        return max(enumerate(events), key=lambda pe: (pe[1].date, pe[0]))[1]
+    return events[-1]
+
+
 def _account(fact: str, told: Sequence[tuple[int, Event]]) -> Any:
     """What one source says about one fact, in the terms the views read it.
 
@@ -452,7 +510,7 @@ def _account(fact: str, told: Sequence[tuple[int, Event]]) -> Any:
     if fact in _INTRODUCING:
         return _content(told[-1][1])
     if fact == "outcome":
-        return _content(max(told, key=lambda pe: (pe[1].date, pe[0]))[1])
+        return _content(_counting(fact, [e for _, e in told]))
     return sorted((_content(e) for _, e in told), key=repr)
 
 
