@@ -355,12 +355,17 @@ _BOOKKEEPING: Final = frozenset(
 )
 
 
+#: Each event type's fields that say what happened (found on first use).
+_TOLD: dict[type[Event], tuple[str, ...]] = {}
+
+
 def _content(event: Event) -> tuple[Any, ...]:
     """What an event says happened: its type and every field but the bookkeeping."""
-    return (
-        type(event),
-        *(getattr(event, f.name) for f in attrs.fields(type(event)) if f.name not in _BOOKKEEPING),
-    )
+    kind = type(event)
+    told = _TOLD.get(kind)
+    if told is None:
+        told = _TOLD[kind] = tuple(f.name for f in attrs.fields(kind) if f.name not in _BOOKKEEPING)
+    return (kind, *(getattr(event, name) for name in told))
 
 
 @attrs.frozen
@@ -569,14 +574,18 @@ def _renamed(
     out: list[Event] = []
     for event in events:
         renames = matched.get(event.source)
-        if not renames:
-            out.append(event)
-        elif isinstance(event, Charge | Conviction | ChargeDisposed):
-            charge_id = renames.get(event.charge_id, event.charge_id)
-            out.append(attrs.evolve(event, charge_id=charge_id))
-        elif isinstance(event, Sentence | CourtAppearance | BailGranted | RemandedInCustody):
-            charge_ids = tuple(renames.get(c, c) for c in event.charge_ids)
-            out.append(attrs.evolve(event, charge_ids=charge_ids))
-        else:
-            out.append(event)
+        out.append(_renamed_event(event, renames) if renames else event)
     return out
+
+
+def _renamed_event(event: Event, renames: Mapping[str, str]) -> Event:
+    """``event`` naming each charge by ``renames`` (itself when it names none of them)."""
+    if isinstance(event, Charge | Conviction | ChargeDisposed):
+        if event.charge_id in renames:
+            return attrs.evolve(event, charge_id=renames[event.charge_id])
+        return event
+    if isinstance(event, Sentence | CourtAppearance | BailGranted | RemandedInCustody):
+        if renames.keys().isdisjoint(event.charge_ids):
+            return event
+        return attrs.evolve(event, charge_ids=tuple(renames.get(c, c) for c in event.charge_ids))
+    return event
