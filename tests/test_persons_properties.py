@@ -146,3 +146,14 @@ def test_synthetic_journeys_split_and_put_together_keep_their_numbers(seed: int)
         records = with_court_charges(by_agency(events), lambda charge_id: f"ASN-{charge_id}")
         person = same_numbers(events, records, Window())
         assert len(person.matched) == charges_in(events)
+
+
+@settings(max_examples=60, deadline=None)
+@given(journeys(steps=RISK_STEPS), WINDOWS)
+def test_a_whole_record_reported_again_by_another_agency_changes_no_number(events, window):
+    police = [attrs.evolve(e, source="police", offender_id="PCR-1") for e in events]
+    # The same event ids: an event id is the source's own, so the court may use them too.
+    again = [attrs.evolve(e, source="courts", offender_id="DEF-1") for e in events]
+    records: Records = {"police:PCR-1": police, "courts:DEF-1": again}
+    person = same_numbers(events, records, window)
+    assert len(person.events) == len(History.build("O1", events, AS_OF, now=NOW).events)

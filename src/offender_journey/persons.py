@@ -50,10 +50,12 @@ from .events import (
     Event,
     LicenceEnded,
     LicenceRecalled,
+    OffenderProfile,
     ReleasedOnLicence,
     RemandedInCustody,
     RemandEnded,
     ReturnedToCustody,
+    RiskAssessed,
     Sentence,
     WarrantExecuted,
     WarrantIssued,
@@ -334,6 +336,10 @@ _FACTS: Final[Mapping[type[Event], tuple[str, str, str]]] = {
     WarrantWithdrawn: ("warrant", "warrant_withdrawn", "warrant_id"),
 }
 
+#: Event types that name no thing: two sources' events of one of these types are one fact
+#: when they say the same (a risk score passed on, a profile copied).
+_WITHOUT_ID: Final[frozenset[type[Event]]] = frozenset({RiskAssessed, OffenderProfile})
+
 #: The facts one event introduces under its id: a source's account is its latest record.
 _INTRODUCING: Final = frozenset(
     {
@@ -446,18 +452,27 @@ def merge(events: Sequence[Event], rules: Rules | None = None) -> Merged:
     if matched:
         events = _renamed(events, matched)
     # Each fact's reports, source by source, as (position, event) in transaction order.
-    reports: dict[tuple[str, str], dict[str | None, list[tuple[int, Event]]]] = {}
+    reports: dict[tuple[str, Any], dict[str | None, list[tuple[int, Event]]]] = {}
     for position, event in enumerate(events):
         about = _FACTS.get(type(event))
         if about is not None:
-            key = (about[1], getattr(event, about[2]))
-            reports.setdefault(key, {}).setdefault(event.source, []).append((position, event))
+            key: tuple[str, Any] = (about[1], getattr(event, about[2]))
+        elif type(event) in _WITHOUT_ID:
+            key = (event.TYPE, _content(event))
+        else:
+            continue
+        reports.setdefault(key, {}).setdefault(event.source, []).append((position, event))
     dropped: set[int] = set()
     conflicts: list[Conflict] = []
     for (fact, thing_id), by_source in reports.items():
         if len(by_source) < 2:
             continue
-        kind = _FACTS[type(next(iter(by_source.values()))[0][1])][0]
+        first = next(iter(by_source.values()))[0][1]
+        if type(first) in _WITHOUT_ID:  # known by what it says: the same in every source
+            latest = max(by_source, key=lambda s: by_source[s][-1][0])
+            dropped.update(p for s, told in by_source.items() if s != latest for p, _ in told)
+            continue
+        kind = _FACTS[type(first)][0]
         winner = min(by_source, key=lambda s: (rules.rank(kind, s), -by_source[s][-1][0]))
         account = _account(fact, by_source[winner])
         differs = False
