@@ -42,6 +42,7 @@ from .facts.refresh import auto_jobs, facts_as_of
 from .facts.schema import OffenderFacts
 from .facts.scratch import Scratch
 from .history import ALL_TIME, History, Window, as_of_date, as_of_instant
+from .persons import Rules, read_rules
 from .progress import Progress, counted
 from .store import open_store
 from .store.sqlite import SQLiteStore
@@ -266,7 +267,7 @@ def compute_persons(
     cut, now = _query_time(window, as_of)
     persons = {} if by_record else linked_persons(store, cut)
     units = person_units(store, cut, persons)
-    return _compute(units, window, cut, now, resolve_views(views))
+    return _compute(units, window, cut, now, resolve_views(views), read_rules(store))
 
 
 def _compute(
@@ -275,9 +276,11 @@ def _compute(
     as_of: dt.datetime | None,
     now: dt.datetime,
     chosen: list[View[Any]],
+    rules: Rules | None = None,
 ) -> MetricsReport:
-    """Derive each person's facts (from their records' streams); count the aggregating
-    views over them in a scratch database, sum the others' per-person results."""
+    """Derive each person's facts (from their records' streams, put together under
+    ``rules``); count the aggregating views over them in a scratch database, sum the
+    others' per-person results."""
     folding = [(view, view.accumulator()) for view in chosen if not view.aggregates]
     tables: set[str] = set()
     for view in chosen:
@@ -291,7 +294,7 @@ def _compute(
 
     try:
         for person_id, records in units:
-            history = history_of(person_id, records, as_of, now=now)
+            history = history_of(person_id, records, as_of, now=now, rules=rules)
             if history.events:
                 offenders += 1
                 events += len(history.events)
@@ -413,7 +416,8 @@ def compute_store(
                 offenders = counted([int(total)], progress, int(total), "reading facts", size=int)
                 report = _over_facts(lambda: stored.source, stored.read(tables), window, cut, names)
                 if stored.late:
-                    report = report + _compute(stored.streams(), window, cut, now, names)
+                    late = _compute(stored.streams(), window, cut, now, names, stored.rules)
+                    report = report + late
                 for _ in offenders:  # every offender's facts have been counted
                     pass
             return report
@@ -472,7 +476,7 @@ def _fold_store(
             persons = {} if by_record else linked_persons(store, as_of)
             total = None if progress is None else store.count_offenders()
             units = counted(person_units(store, as_of, persons), progress, total, "reading events")
-            return _compute(units, window, as_of, now, views)
+            return _compute(units, window, as_of, now, views, read_rules(store))
     with open_store(path) as store:
         persons = {} if by_record else linked_persons(store, as_of)
         sizes = list(store.stream_sizes())
@@ -515,7 +519,7 @@ def _compute_range(
     now = dt.datetime.now(dt.UTC) if now is None else now
     with open_store(path) as store:
         units = person_units(store, as_of, persons or {}, offenders)
-        return _compute(units, window, as_of, now, views)
+        return _compute(units, window, as_of, now, views, read_rules(store))
 
 
 def _balanced_ranges(sizes: Iterable[tuple[str, int]], parts: int) -> list[OffenderRange]:

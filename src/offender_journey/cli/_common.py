@@ -483,22 +483,25 @@ def open_existing(path: str) -> Any:
     return store
 
 
-def read_person(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]]]:
-    """The person ``args.offender_id`` names, as linked at ``args.as_of``, and their records'
-    events: a person id, or a source record (then its person, which standard error names).
+def read_person(args: argparse.Namespace) -> Any:
+    """The history of the person ``args.offender_id`` names, as linked at ``args.as_of``:
+    a person id, or a source record (then its person, which standard error names), put
+    together under the store's rules.
 
     In a store without link decisions a record is a person of its own: its one stream.
     An unknown id is a usage error naming the nearest ids the store holds.
     """
     # start-up: loaded by the commands that use it
     from ..errors import nearest
-    from ..facts.linked import linked_persons
+    from ..facts.linked import history_of, linked_persons
+    from ..persons import read_rules
 
     asked = args.offender_id
     store = open_existing(args.store)
     try:
         persons = linked_persons(store, args.as_of)
         person, streams = person_of(store, asked, persons, args.as_of)
+        rules = read_rules(store)
         close = [] if streams else nearest(asked, [*store.offenders(), *set(persons.values())])
     finally:
         store.close()
@@ -512,7 +515,7 @@ def read_person(args: argparse.Namespace) -> tuple[str, dict[str, list[Any]]]:
         held = ", ".join(streams)
         named = f"{asked} belongs to person {person}: " if person != asked else ""
         print(f"{named}the timeline of {person}, from records {held}", file=sys.stderr)
-    return person, streams
+    return history_of(person, streams, args.as_of, rules=rules)
 
 
 def person_of(

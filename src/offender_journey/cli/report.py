@@ -27,6 +27,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
     from ..facts.linked import linked_persons
     from ..history import as_of_date
+    from ..persons import read_rules
     from ..report import MARKING, Pack, case_of, require_extra, selection_day, write_html
 
     if (args.offender_id is None) == (not args.iom):
@@ -54,12 +55,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         persons = linked_persons(store, args.as_of)
         streams = [person_of(store, asked, persons, args.as_of) for asked in ids]
+        rules = read_rules(store)
     finally:
         store.close()
     if not args.iom and not streams[0][1]:
         raise UsageError(f"no events for offender {args.offender_id!r} in {args.store!r}")
     cases = tuple(
-        case_of(person, records, as_of=args.as_of, day=day, window=window, rule=rule)
+        case_of(person, records, as_of=args.as_of, day=day, window=window, rule=rule, rules=rules)
         for person, records in streams
     )
     pack = Pack(title, cases, args.as_of, window, rule, marking=args.marking, docs=args.docs)

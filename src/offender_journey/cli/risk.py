@@ -27,14 +27,13 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
     # start-up: loaded when the command runs
     from ..facts.derive import derive
-    from ..facts.linked import history_of
     from ..folds.history_bands import history_at
     from ..history import as_of_date
     from ..tables import Column, Table
     from ..views.ogrs3 import RISK_TABLES, ogrs3_of, risk_of
 
-    person, records = read_person(args)  # sanctions counted across the person's records
-    history = history_of(person, records, args.as_of)
+    history = read_person(args)  # sanctions counted across the person's records
+    person = history.offender_id
     chosen_day = args.on or (as_of_date(args.as_of) if args.as_of else data_end(args.store))
     day = chosen_day or as_of_date(None)
     facts = derive(history, RISK_TABLES)

@@ -19,14 +19,12 @@ from ._common import (
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
     # start-up: loaded when the command runs
-    from ..facts.linked import history_of
     from ..timeline import build_timeline
 
     refuse_overwriting("--png", args.png, store=args.store)
     check_picture(args.png)
     window = window_of(args)
-    person, records = read_person(args)
-    history = history_of(person, records, args.as_of)
+    history = read_person(args)
     result = build_timeline(history, window, as_of=args.as_of)
     if args.png:
         draw(

@@ -17,6 +17,7 @@ from ..progress import Progress
 from ..store.base import EventStore
 from ..store.sqlite import SQLiteStore
 from .refresh import (
+    CHECKPOINT,
     RefreshReport,
     checkpoint,
     derive_persons,
@@ -133,7 +134,8 @@ class FactsFollower:
         (head,) = cursor.fetchone()
         m = store._privacy_mark
         cursor.execute(
-            f"UPDATE facts_checkpoint SET position = {m} WHERE position > {m}", (head, head)
+            f"UPDATE facts_checkpoint SET position = {m} WHERE name = {m} AND position > {m}",
+            (head, CHECKPOINT, head),
         )
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..events import RecordLinked
 from ..history import History
+from ..persons import Rules
 from ..store.base import as_of_micros
 
 if TYPE_CHECKING:
@@ -117,8 +118,10 @@ def history_of(
     as_of: dt.datetime | None = None,
     *,
     now: dt.datetime | None = None,
+    rules: Rules | None = None,
 ) -> History:
-    """One person's history from its records' streams (a lone record of its own: as built)."""
+    """One person's history from its records' streams (a lone record of its own: as built),
+    put together under the partnership's ``rules`` (default: the default rules)."""
     if len(records) == 1 and person_id in records:
         return History.build(person_id, records[person_id], as_of, now=now)
-    return History.of_records(person_id, records, as_of, now=now)
+    return History.of_records(person_id, records, as_of, now=now, rules=rules)

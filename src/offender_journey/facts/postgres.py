@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from ..errors import StoreError
+from ..persons import read_rules
 from ..progress import Progress
 from ..store.base import as_of_micros
 from ..store.postgres import FACTS_LOCK, PostgresStore, unkey
@@ -33,9 +34,11 @@ from .refresh import (
     derive_persons,
     ensure_tables,
     holds_links,
+    keep_rules,
     late_persons,
     read_facts,
     regroup,
+    rules_changed,
     write_facts,
 )
 from .schema import POSTGRESQL, SCHEMA_VERSION, TABLES
@@ -137,7 +140,9 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
         _ensure_tables(conn)
         start = checkpoint(cursor, POSTGRESQL)
         head = store.head()
-        if start >= head:
+        rules = read_rules(store)
+        ruled = rules_changed(cursor, rules, POSTGRESQL)
+        if start >= head and not ruled:
             return RefreshReport(0, start, start, time.perf_counter() - began)
         # Restricted people are left out: they have no facts until the restriction is lifted.
         rows = conn.execute(
@@ -148,12 +153,13 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
         latest = {unkey(offender_id): position for offender_id, position in rows}
         touched = sorted(latest)
         if holds_links(cursor, start, POSTGRESQL):
-            groups = regroup(store, cursor, touched, POSTGRESQL)
+            groups = regroup(store, cursor, [*touched, *ruled], POSTGRESQL)
             touched = sorted(groups)
-            facts = derive_persons(store, cursor, groups, POSTGRESQL, progress)
+            facts = derive_persons(store, cursor, groups, POSTGRESQL, progress, rules)
         else:
             facts = _derive_streams(store, touched, latest, progress)
         write_facts(cursor, touched, facts, head, POSTGRESQL)
+        keep_rules(cursor, rules, POSTGRESQL)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
 
@@ -291,4 +297,5 @@ def facts_as_of(
         lambda offender_id: store.read_stream(offender_id, as_of=as_of),
         close,
         persons,
+        read_rules(store),
     )

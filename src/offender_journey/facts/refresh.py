@@ -28,6 +28,7 @@ import attrs
 from ..errors import StoreBusyError
 from ..events import RecordLinked
 from ..history import History
+from ..persons import Rules, read_rules
 from ..progress import Progress, counted
 from ..store.base import as_of_micros
 from ..store.sqlite import SQLiteStore
@@ -342,7 +343,9 @@ def _refresh(
         ensure_tables(cursor, dialect)
         start = checkpoint(cursor, dialect)
         head = store.head()
-        if start >= head:
+        rules = read_rules(store)
+        ruled = rules_changed(cursor, rules, dialect)
+        if start >= head and not ruled:
             return RefreshReport(0, start, start, time.perf_counter() - began)
         cursor.execute(
             "SELECT offender_id, MAX(position) FROM events "
@@ -351,20 +354,53 @@ def _refresh(
         )
         latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
         touched = sorted(latest)
-        groups = (
-            regroup(store, cursor, touched, dialect)
-            if holds_links(cursor, start, dialect)
-            else None
-        )
-        if groups is not None:
+        if holds_links(cursor, start, dialect):
+            groups = regroup(store, cursor, [*touched, *ruled], dialect)
             touched = sorted(groups)
-            facts = derive_persons(store, cursor, groups, dialect, progress)
+            facts = derive_persons(store, cursor, groups, dialect, progress, rules)
         elif jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
             facts = _derive_in_processes(store.path, touched, latest, jobs, progress)
         else:
             facts = _derive_streams(store, touched, latest, progress)
         write_facts(cursor, touched, facts, head, dialect)
+        keep_rules(cursor, rules, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
+
+
+#: The ``facts_checkpoint`` row that says which rules the persons' facts were put
+#: together under: its ``position`` is the rules' fingerprint, as a number.
+RULES = "rules"
+
+
+def _fingerprint(rules: Rules) -> int:
+    return int(rules.fingerprint[:15], 16)  # fits a signed 64-bit integer
+
+
+def rules_changed(cursor: Any, rules: Rules, dialect: Dialect = SQLITE) -> list[str]:
+    """The records of every linked person when ``rules`` differ from those the facts were
+    derived under (none kept: the defaults); else nothing. Only a person of several
+    sources depends on the rules, and only a linked person can have several."""
+    mark = dialect.placeholder
+    cursor.execute(f"SELECT position FROM facts_checkpoint WHERE name = {mark}", (RULES,))
+    row = cursor.fetchone()
+    kept = _fingerprint(Rules()) if row is None else int(row[0])
+    if kept == _fingerprint(rules):
+        return []
+    cursor.execute("SELECT record FROM person_records WHERE offender_id <> record")
+    text = dialect.from_db.get("text") or str
+    return [text(row[0]) for row in cursor.fetchall()]
+
+
+def keep_rules(cursor: Any, rules: Rules, dialect: Dialect = SQLITE) -> None:
+    """Record that the facts are now put together under ``rules`` (default rules: no row)."""
+    mark = dialect.placeholder
+    cursor.execute(f"DELETE FROM facts_checkpoint WHERE name = {mark}", (RULES,))
+    if rules.fingerprint != Rules().fingerprint:
+        cursor.execute(
+            "INSERT INTO facts_checkpoint (name, position, schema_version) "
+            f"VALUES ({mark}, {mark}, {mark})",
+            (RULES, _fingerprint(rules), SCHEMA_VERSION),
+        )
 
 
 # --- persons: the records a link decision touches ----------------------------------------
@@ -414,10 +450,13 @@ def derive_persons(
     groups: dict[str, list[str]],
     dialect: Dialect = SQLITE,
     progress: Progress | None = None,
+    rules: Rules | None = None,
 ) -> Iterator[OffenderFacts]:
-    """Derive each person of ``groups`` from their records' streams (now), positions filled in."""
+    """Derive each person of ``groups`` from their records' streams (now) under ``rules``
+    (default: the store's), positions filled in."""
     from .derive import derive  # not at the top: reading up-to-date tables never derives
 
+    rules = read_rules(store) if rules is None else rules
     records = [r for members in groups.values() for r in members]
     latest = dict(
         _select_in(cursor, "MAX(position)", "events", "offender_id", records, dialect, group=True)
@@ -425,7 +464,7 @@ def derive_persons(
     for person in counted(sorted(groups), progress, len(groups), "refreshing facts"):
         streams = {r: events for r in groups[person] if (events := store.read_stream(r))}
         if streams:  # a person whose records are all gone (or hidden) has no facts
-            facts = derive(history_of(person, streams))
+            facts = derive(history_of(person, streams, rules=rules))
             yield _with_position(facts, max(int(latest.get(r, 0)) for r in streams))
 
 
@@ -490,8 +529,11 @@ class StoredFacts:
         stream: Callable[[str], Sequence[Event]],
         close: Callable[[], None],
         persons: Mapping[str, Sequence[str]] | None = None,
+        rules: Rules | None = None,
     ) -> None:
         self.source = source
+        #: The rules the persons derived afresh are put together under.
+        self.rules = rules
         self.late = tuple(late)
         #: The persons to derive afresh, each with their records (default: the late ones,
         #: each the one record of the same key).
@@ -629,6 +671,7 @@ def facts_as_of(
         lambda offender_id: store.read_stream(offender_id, as_of=as_of),
         store.close,
         persons,
+        read_rules(store),
     )
 
 

@@ -40,6 +40,7 @@ from ..facts.derive import derive
 from ..facts.linked import Unit, history_of, linked_persons, members, person_units
 from ..facts.schema import TABLE, TABLES
 from ..history import History
+from ..persons import read_rules
 from ..progress import Progress, counted
 from ..store.base import EventRow, EventStore, event_rows
 from ..tables import plural
@@ -195,6 +196,7 @@ def _write_all(
     offenders = 0
     total = None if progress is None else store.count_offenders()
     units = counted(_units(store, now, pseudonymiser), progress, total, "exporting")
+    rules = read_rules(store)
     for person_id, records in units:
         # Each record's events as it holds them; the facts are the person's.
         parts = {key: History.build(key, stream, now) for key, stream in records.items()}
@@ -206,7 +208,9 @@ def _write_all(
             for row in event_rows(rows_of, pseudonymiser=pseudonymiser, codec=codec):
                 sink.add("events", row)
         alone = person_id in parts and len(parts) == 1
-        facts = derive(parts[person_id] if alone else history_of(person_id, records, now))
+        facts = derive(
+            parts[person_id] if alone else history_of(person_id, records, now, rules=rules)
+        )
         # A person of one record is hashed as the record is; a linked person by its id.
         source = records[person_id][0].source if alone else None
         for table in TABLES:

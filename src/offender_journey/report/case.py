@@ -25,6 +25,7 @@ from ..folds.reoffending import latest_recorded
 from ..history import History, Window, as_of_date
 from ..linkage.decisions import parse_record
 from ..offender import quality
+from ..persons import Rules
 from ..timeline import Timeline, build_timeline
 from ..views.iom import IOM_TABLES, IomRule, IomView, Selected, select_of
 from ..views.ogrs3 import Ogrs3, RiskScore, ogrs3_of, risk_of
@@ -126,20 +127,22 @@ def case_of(
     window: Window,
     rule: IomRule,
     records: Sequence[str] = (),
+    rules: Rules | None = None,
 ) -> Case:
     """Gather one person's section from their events (as read at ``as_of``).
 
     ``events``: the person's one stream, or each of their source records' streams by
     record key (put together as the views put them). ``records``: the keys of every
     source record of the person (default: the keys of ``events``, or the one record
-    ``offender_id`` names).
+    ``offender_id`` names). ``rules``: how the partnership puts several sources together
+    (default: the default rules).
 
     Cost: one history, one timeline, one derivation of the IOM facts and one small
     scratch database for the quality report.
     """
     if isinstance(events, Mapping):
         records = records or tuple(events)
-        history = history_of(offender_id, events, as_of, now=as_of)
+        history = history_of(offender_id, events, as_of, now=as_of, rules=rules)
     else:
         history = History.build(offender_id, events, as_of, now=as_of)
     timeline = build_timeline(history, window, as_of=as_of)
