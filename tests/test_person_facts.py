@@ -379,3 +379,32 @@ def test_new_rules_re_derive_the_linked_persons_and_no_one_else(tmp_path: Path) 
         write_rules(store, None)  # back to the defaults
         assert refresh_facts(store).offenders == len(linked)
         assert {row[0] for row in iter_rows(store.connection, "offenders")} == linked | set(alone)
+
+
+def test_a_reader_role_asking_before_a_relink_is_told_to_ask_later(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+
+    from offender_journey.errors import StoreError
+    from offender_journey.store.postgres import PostgresStore
+
+    population = _split(4, 17)
+    codec = Codec()
+    truth = _truth(population)
+    with PostgresStore(postgres_url) as store:
+        store.append([codec.decode(dict(e)) for r in population.records for e in r.events])
+        store.append(_links(truth, dt.datetime.now(dt.UTC)))
+        then = dt.datetime.now(dt.UTC)
+        store.append(_links([(truth[0][0], "P999999")], dt.datetime.now(dt.UTC)))
+        refresh_facts(store)
+    assert main(["pg-roles", "--store", postgres_url]) == 0
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS analyst3")
+        admin.execute("CREATE ROLE analyst3 LOGIN IN ROLE offender_journey_reader")
+    analyst = postgres_url.replace("postgres@", "analyst3@", 1)
+    now = compute_store(analyst, views=["conversion"])
+    assert now.offenders == len({p for _, p in truth}) + 1
+    with pytest.raises(StoreError, match="linked after"):
+        compute_store(analyst, views=["conversion"], as_of=then)
+    capsys.readouterr()

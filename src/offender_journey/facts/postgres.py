@@ -134,13 +134,13 @@ def refresh(store: PostgresStore, progress: Progress | None = None) -> RefreshRe
     ``progress`` is told the offenders to derive, then how many are done.
     """
     began = time.perf_counter()
+    rules = read_rules(store)  # before the transaction: a failed read would abort it
     with store.atomic(), store.borrow() as conn:
         conn.execute(FACTS_LOCK)
         cursor = conn.cursor()
         _ensure_tables(conn)
         start = checkpoint(cursor, POSTGRESQL)
         head = store.head()
-        rules = read_rules(store)
         ruled = rules_changed(cursor, rules, POSTGRESQL)
         if start >= head and not ruled:
             return RefreshReport(0, start, start, time.perf_counter() - began)
