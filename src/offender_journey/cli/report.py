@@ -95,7 +95,10 @@ def register(commands: Commands) -> None:
         "used. Prints one person per A4 page. See docs/report.md.",
     )
     report.add_argument(
-        "offender_id", metavar="PERSON", nargs="?", help="whose case report (or --iom)"
+        "offender_id",
+        metavar="PERSON",
+        nargs="?",
+        help="whose case report: a person id, or a source record of the person (or --iom)",
     )
     report.add_argument(
         "--iom",

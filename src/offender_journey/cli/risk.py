@@ -87,7 +87,11 @@ def register(commands: Commands) -> None:
         description="OGRS3 (1- and 2-year probabilities, band) computed from the stream on a "
         "day, with the inputs used or the inputs missing; and the score IOM selection would use.",
     )
-    risk.add_argument("offender_id", metavar="OFFENDER_ID")
+    risk.add_argument(
+        "offender_id",
+        metavar="PERSON",
+        help="whose score: a person id, or a source record (SOURCE:ID) of the person",
+    )
     add_store(risk)
     risk.add_argument(
         "--on",
