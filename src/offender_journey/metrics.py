@@ -290,14 +290,16 @@ def _compute(
         tables.add("offenders")
     offenders = events = 0
     day = as_of_date(now if as_of is None else as_of)
-    from .facts.derive import derive  # start-up: answering from stored tables derives nothing
+    # start-up: answering from stored tables derives nothing
+    from .facts.derive import derive, journey_events
 
     try:
         for person_id, records in units:
             history = history_of(person_id, records, as_of, now=now, rules=rules)
-            if history.events:
+            journey = journey_events(history)
+            if journey:
                 offenders += 1
-                events += len(history.events)
+                events += len(journey)
             facts = derive(history, tables) if tables else None
             for view, total in folding:
                 total.add(view.of(history, facts, window, day))

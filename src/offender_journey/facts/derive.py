@@ -84,7 +84,7 @@ from .schema import (
     WarrantRow,
 )
 
-__all__ = ["derive", "durations"]
+__all__ = ["derive", "durations", "journey_events"]
 
 #: Makes a row from a tuple of its values without the row type's Python-level ``__new__``
 #: (rows are made by the hundred thousand): ``_new(Row, (a, b))`` is ``Row(a, b)``.
@@ -104,8 +104,14 @@ _INTRODUCING: dict[type[Event], str] = {
 }
 
 
+def journey_events(history: History) -> list[Event]:
+    """The effective events of the journey: link decisions, about the records rather than
+    what happened, left out (a store without them counts every effective event)."""
+    return [e for e in history.events if not e.ABOUT_THE_RECORD]
+
+
 def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
-    events: Iterable[Event] = history.events
+    events: Iterable[Event] = journey_events(history)
     groups = history.by_type_recorded
     resent = any(
         len(group) > 1 and len({getattr(e, field) for e in group}) < len(group)
@@ -422,7 +428,7 @@ def _offender(history: History, found: Sequence[Sanction]) -> OffenderRow:
     latest = latest_recorded(history)
     return OffenderRow(
         history.offender_id,
-        len(history.events),
+        len(journey_events(history)),
         None if profile is None else profile.date_of_birth,
         None if profile is None else profile.sex.value,
         len(history.arrests),

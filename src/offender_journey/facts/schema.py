@@ -75,7 +75,8 @@ class OffenderRow(NamedTuple):
     """One offender: profile, counts, sanctions, and how far the log was folded."""
 
     offender_id: str
-    #: Effective events (recorded by the cut, neither retractions nor retracted).
+    #: Effective events (recorded by the cut, neither retractions nor retracted), link
+    #: decisions aside (they are about the records, not the journey).
     events: int
     date_of_birth: dt.date | None
     sex: str | None
