@@ -35,38 +35,56 @@ Unit = tuple[str, Mapping[str, Sequence["Event"]]]
 
 _LINKED = (
     "SELECT offender_id, payload FROM events WHERE type = '{kind}' AND recorded_at <= {mark}"
-    " AND {visible} ORDER BY offender_id, recorded_at, version"
+    " AND {visible}{among} ORDER BY offender_id, recorded_at, version"
 )
 
+# Records asked about per query (below SQLite's limit of bound parameters).
+_CHUNK = 500
 
-def linked_persons(store: EventStore, as_of: dt.datetime | None = None) -> dict[str, str]:
+
+def linked_persons(
+    store: EventStore, as_of: dt.datetime | None = None, records: Sequence[str] | None = None
+) -> dict[str, str]:
     """Each record with a link decision recorded by ``as_of`` → its person then.
 
     Records without one are persons of their own (absent here); the dict is empty when
     the store holds no link decisions. Restricted records are left out, like their events.
+    ``records`` asks about those only (their streams read by key, not every decision).
     """
     name = getattr(store, "dialect_name", None)
     if name not in ("sqlite", "postgresql"):
         from ..linkage.decisions import read_state  # a store without SQL: fold the streams
 
-        return dict(read_state(store, as_of=as_of).persons)
+        found = read_state(store, as_of=as_of).persons
+        wanted = found.keys() if records is None else set(records) & found.keys()
+        return {record: found[record] for record in wanted}
     from ..store.privacy import VISIBLE
 
     mark = "?" if name == "sqlite" else "%s"
-    query = _LINKED.format(kind=RecordLinked.TYPE, mark=mark, visible=VISIBLE)
-    params = (as_of_micros(as_of),)
-    if name == "sqlite":
-        rows: Iterable[Sequence[Any]] = store.connection.execute(query, params).fetchall()  # type: ignore[attr-defined]
-        key: Callable[[str], str] = str
-    else:
+    key: Callable[[str], str] = str
+    text: Callable[[str], str] = str
+    if name == "postgresql":
+        from ..store.escaping import escape_nul
         from ..store.postgres import unkey  # the postgres extra: psycopg
 
-        with store.borrow() as conn:  # type: ignore[attr-defined]
-            rows = conn.execute(query, params).fetchall()
-        key = unkey
+        key, text = unkey, escape_nul
+    asks: list[tuple[str, list[Any]]] = []
+    plain = _LINKED.format(kind=RecordLinked.TYPE, mark=mark, visible=VISIBLE, among="{among}")
+    if records is None:
+        asks.append((plain.format(among=""), [as_of_micros(as_of)]))
+    for at in range(0, len(records or ()), _CHUNK):
+        chunk = [text(r) for r in (records or ())[at : at + _CHUNK]]
+        among = f" AND offender_id IN ({', '.join([mark] * len(chunk))})"
+        asks.append((plain.format(among=among), [as_of_micros(as_of), *chunk]))
     persons: dict[str, str] = {}
-    for record, payload in rows:  # the latest decision of each record comes last
-        persons[key(record)] = json.loads(payload)["person_id"]
+    for query, params in asks:
+        if name == "sqlite":
+            rows: Iterable[Sequence[Any]] = store.connection.execute(query, params).fetchall()  # type: ignore[attr-defined]
+        else:
+            with store.borrow() as conn:  # type: ignore[attr-defined]
+                rows = conn.execute(query, params).fetchall()
+        for record, payload in rows:  # the latest decision of each record comes last
+            persons[key(record)] = json.loads(payload)["person_id"]
     return persons
 
 

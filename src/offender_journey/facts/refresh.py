@@ -430,17 +430,18 @@ def regroup(
     every record they hold now. A person left with no record is in the result with
     none: its facts go. Every other person is untouched.
     """
-    changed = list(records)
-    persons = linked_persons(store)
+    changed = sorted(set(records))
+    persons = linked_persons(store, records=changed)  # a new decision is a change of its record
     before = _select_in(cursor, "offender_id", "person_records", "record", changed, dialect)
     affected = {person for _, person in before}
     affected.update(persons.get(r, r) for r in changed)
     kept = _select_in(cursor, "record", "person_records", "offender_id", sorted(affected), dialect)
-    involved = {*changed, *(record for _, record in kept)}
-    involved.update(r for r, p in persons.items() if p in affected)
+    # A record not changed is still where it was kept: only a new decision moves it.
+    involved = {record: person for person, record in kept}
+    involved.update({r: persons.get(r, r) for r in changed})
     groups: dict[str, list[str]] = {person: [] for person in affected}
-    for record in sorted(involved):
-        groups[persons.get(record, record)].append(record)
+    for record, person in sorted(involved.items()):
+        groups[person].append(record)
     return groups
 
 
