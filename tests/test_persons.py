@@ -380,3 +380,14 @@ def test_each_kind_of_fact_goes_to_its_default_source(event: Event) -> None:
     history = person({"youth_team:Y1": alike, f"{first}:A1": mine})
     assert history.events == tuple(mine)
     assert history.conflicts == ()
+
+
+def test_a_retraction_of_another_sources_event_id_is_of_an_unknown_event() -> None:
+    police = JourneyBuilder("P1", source="police")
+    charge = police.charge("2019-01-02", "shoplifting")
+    courts = JourneyBuilder("D9", source="courts")
+    courts.convict("2019-03-01", charge)
+    stray = courts.retract(charge, "keyed in error")  # the police's event id, in the courts
+    history = person({"police:P1": police.events, "courts:D9": courts.events})
+    assert list(history.charges) == [charge.charge_id]
+    assert quality(history).examples == {"retraction_unknown_target": (stray.event_id,)}
