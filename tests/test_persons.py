@@ -391,3 +391,16 @@ def test_a_retraction_of_another_sources_event_id_is_of_an_unknown_event() -> No
     history = person({"police:P1": police.events, "courts:D9": courts.events})
     assert list(history.charges) == [charge.charge_id]
     assert quality(history).examples == {"retraction_unknown_target": (stray.event_id,)}
+
+
+def test_a_field_one_source_leaves_empty_is_no_conflict() -> None:
+    police = JourneyBuilder("P1", source="police")
+    arrest = police.arrest("2019-01-01")
+    charge = police.charge("2019-01-02", "shoplifting", arrest=arrest, case_id="K1")
+    courts = told_by("courts", "D9", [charge], arrest_id=None)
+    history = person({"police:P1": police.events, "courts:D9": courts})
+    assert history.charges[charge.charge_id] == charge
+    assert history.conflicts == ()
+    # A field both give, differently, is.
+    courts = told_by("courts", "D9", [charge], arrest_id=None, case_id="K2")
+    assert person({"police:P1": police.events, "courts:D9": courts}).conflicts[0].kind == "charge"

@@ -479,7 +479,7 @@ def merge(events: Sequence[Event], rules: Rules | None = None) -> Merged:
         for source, told in by_source.items():
             if source != winner:
                 dropped.update(position for position, _ in told)
-                differs = differs or _account(fact, told) != account
+                differs = differs or not _agree(_account(fact, told), account)
         if differs:
             conflicts.append(
                 Conflict(
@@ -518,6 +518,19 @@ def _counting(fact: str, events: Sequence[Event]) -> Event:
     if fact == "outcome":
         return max(enumerate(events), key=lambda pe: (pe[1].date, pe[0]))[1]
     return events[-1]
+
+
+def _agree(one: Any, other: Any) -> bool:
+    """Whether two accounts say the same, a field one source leaves empty agreeing with any.
+
+    A court that does not record the arrest a charge followed does not contradict the
+    police, who do.
+    """
+    if isinstance(one, list):
+        return len(one) == len(other) and all(map(_agree, one, other))
+    return len(one) == len(other) and all(
+        a == b or a is None or b is None for a, b in zip(one, other, strict=True)
+    )
 
 
 def _account(fact: str, told: Sequence[tuple[int, Event]]) -> Any:
