@@ -86,16 +86,16 @@ class FactsFollower:
         """Re-derive one person's fact rows at the tables' checkpoint: none while restricted.
 
         The fact tables follow the log by position; a restriction moves no position, so
-        the person's rows are replaced here, in the restriction's own transaction.
+        the person's rows are replaced here, in the restriction's own transaction. With
+        link decisions, the person the record belongs to is re-derived without it (with
+        it again once lifted).
         """
-
         dialect = self._dialect(store, cursor)
         if dialect is None:
             return
         position = checkpoint(cursor, dialect)
         if position == 0:
             return  # no fact tables yet: the first refresh derives everyone visible
-        # The record's person is re-derived without it (with it again, when lifted).
         if holds_links(cursor, position, dialect):
             groups = regroup(store, cursor, [offender_id], dialect)
         else:
