@@ -456,3 +456,33 @@ def test_facts_kept_through_merges_and_splits_equal_facts_derived_afresh(
         refresh_facts(store)
         afresh = {t.name: list(iter_rows(store.connection, t.name)) for t in TABLES}
     assert kept == afresh
+
+
+def test_an_export_carries_person_ids_hashed_when_pseudonymised(tmp_path: Path) -> None:
+    from offender_journey.io.export import export
+    from offender_journey.io.pseudonymise import Pseudonymiser
+
+    population = _split(3, 31)
+    truth = _truth(population)
+    codec = Codec()
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.append([codec.decode(dict(e)) for r in population.records for e in r.events])
+        store.append(_links(truth, dt.datetime.now(dt.UTC)))
+        export(store, tmp_path / "plain", format="jsonl")
+        pseudonymiser = Pseudonymiser(b"k" * 32)
+        export(store, tmp_path / "hashed", format="jsonl", pseudonymiser=pseudonymiser)
+
+    def rows(folder: str, table: str) -> list[dict[str, Any]]:
+        text = (tmp_path / folder / f"{table}.jsonl").read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines()]
+
+    people = {p for _, p in truth}
+    assert {r["offender_id"] for r in rows("plain", "offenders")} == people
+    assert sorted((r["offender_id"], r["record"]) for r in rows("plain", "person_records")) == (
+        sorted((p, k) for k, p in truth)
+    )
+    hashed = rows("hashed", "person_records")
+    assert {r["offender_id"] for r in hashed} == {pseudonymiser.offender(p) for p in people}
+    events = {(e["source"], e["offender_id"]) for e in rows("hashed", "events")}
+    assert {tuple(parse_record(r["record"])) for r in hashed} <= events  # they join up
+    assert not {r["record"] for r in hashed} & {k for k, _ in truth}

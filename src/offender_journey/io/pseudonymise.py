@@ -177,8 +177,7 @@ class Pseudonymiser:
             elif name == "offender_id":
                 value = record_key(source, self.offender(value))
             elif name == "record":  # a source record's key, hashed as its events' ids are
-                record_source, record_id = parse_record(value)
-                value = record_key(record_source, self.offender(record_id))
+                value = record_key(parse_record(value)[0], self.offender(value))
             elif name == "event_id" or name.endswith("_event_id"):
                 value = self._event_id(value if source is None else f"{source}\x1f{value}")
             elif name.endswith("_id") or name == "ref":
