@@ -1,6 +1,7 @@
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 import psycopg
@@ -13,7 +14,7 @@ from offender_journey.events import Arrest
 from offender_journey.facts import POSTGRESQL, refresh_facts
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.store import EventStore, open_store
-from offender_journey.store.postgres import PostgresStore
+from offender_journey.store.postgres import _CHECK_NAMES, PostgresStore
 from offender_journey.testing import StoreContract
 
 _CODEC = Codec()  # made once: building the converter takes a while
@@ -78,10 +79,20 @@ def test_a_store_from_a_newer_release_is_refused(store: PostgresStore) -> None:
         PostgresStore(store.url, _CODEC)
 
 
+def as_format_2(conn: psycopg.Connection[Any]) -> None:
+    """Turn a store into what format 2 made: no checks, no append function, writers INSERT."""
+    drop = ", ".join(f"DROP CONSTRAINT {name}" for name in _CHECK_NAMES)
+    conn.execute(f"ALTER TABLE events {drop}".encode())
+    conn.execute("DROP FUNCTION events_append, events_payload_problem")
+    conn.execute("DELETE FROM store_meta WHERE key = 'checks'")
+    conn.execute("UPDATE store_meta SET value = '2' WHERE key = 'format_version'")
+
+
 def test_a_format_1_store_gets_sources_and_keeps_its_events(store: PostgresStore) -> None:
     """A store written before sources: its events are of the default source, unchanged."""
     store.append(_arrests("O1", 2))
     with store.borrow() as conn:  # as the release before sources left it
+        as_format_2(conn)
         conn.execute("ALTER TABLE events DROP CONSTRAINT events_source_event_id_key")
         conn.execute("ALTER TABLE events DROP COLUMN source")
         conn.execute("ALTER TABLE events ADD CONSTRAINT events_event_id_key UNIQUE (event_id)")
@@ -93,7 +104,9 @@ def test_a_format_1_store_gets_sources_and_keeps_its_events(store: PostgresStore
         assert again.append(police).stored == ("O1-0",)  # the same id, another source
         assert [e.source for e in again.read_stream("police:O1")] == ["police"]
         with again.borrow() as conn:
-            assert conn.execute("SELECT value FROM store_meta").fetchone() == ("2",)
+            assert conn.execute(
+                "SELECT value FROM store_meta WHERE key = 'format_version'"
+            ).fetchone() == ("3",)
 
 
 def test_ids_with_any_characters_keep_their_order(store: PostgresStore) -> None:

@@ -55,12 +55,13 @@ __all__ = [
     "SanctionRow",
     "SentencingOccasionRow",
     "TableSpec",
+    "UnreadableEventRow",
     "WarrantRow",
     "create_statements",
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -220,6 +221,20 @@ class QualityIssueRow(NamedTuple):
     day: dt.date
 
 
+class UnreadableEventRow(NamedTuple):
+    """A stored row that cannot be read back as an event, left out of every other table.
+
+    Found by the refresh that read the offender's stream (see the store's ``Unreadable``);
+    the reason names what is wrong, never the row's content.
+    """
+
+    offender_id: str
+    #: The row's position in the store.
+    position: int
+    event_id: str
+    reason: str
+
+
 class WarrantRow(NamedTuple):
     """A warrant (a re-sent ``warrant_id`` keeps its last record) and how it ended.
 
@@ -355,6 +370,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("warrants", WarrantRow, ("offender_id", "warrant_id"), (("issued_date",),)),
     TableSpec("recalls", RecallRow, ("offender_id", "event_id")),
     TableSpec("risk_assessments", RiskAssessmentRow, ("offender_id", "seq")),
+    TableSpec("unreadable_events", UnreadableEventRow, ("offender_id", "position")),
 )
 
 #: The tables by name.
@@ -382,6 +398,7 @@ class OffenderFacts:
     warrants: tuple[WarrantRow, ...] = ()
     recalls: tuple[RecallRow, ...] = ()
     risk_assessments: tuple[RiskAssessmentRow, ...] = ()
+    unreadable_events: tuple[UnreadableEventRow, ...] = ()
 
     @property
     def offender(self) -> OffenderRow | None:
