@@ -365,13 +365,18 @@ def is_postgres_url(path: object) -> bool:
 def _current_checks(conn: psycopg.Connection[Any], locked: Callable[[], None]) -> None:
     """Make the server's checks those of this release, if the tables' owner is connected.
 
-    The checks' text is kept in ``store_meta`` (``checks``): when a release's rules
-    differ (a new event type, say), the owner's next open replaces the constraints. Other
-    roles leave them as they are.
+    A digest of the checks' text is kept in ``store_meta`` (``checks``): when a release's
+    rules differ (a new event type, say), or a constraint was dropped by hand, the owner's
+    next open (re)makes them. Other roles leave them as they are.
     """
     wanted = hashlib.sha256(_checks().encode()).hexdigest()
-    kept = conn.execute("SELECT value FROM store_meta WHERE key = 'checks'").fetchone()
-    if kept == (wanted,):
+    kept = conn.execute(
+        "SELECT value, (SELECT COUNT(*) FROM pg_constraint"
+        " WHERE conrelid = 'events'::regclass AND conname = ANY(%s))"
+        " FROM store_meta WHERE key = 'checks'",
+        (list(_CHECK_NAMES),),
+    ).fetchone()
+    if kept == (wanted, len(_CHECK_NAMES)):  # the same rules, none dropped by hand
         return
     owner = conn.execute(
         "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'events'::regclass"
