@@ -181,6 +181,10 @@ class MetricsReport:
         if not stored or self.stored is None or self.stored == self.events:
             return line
         later = ", or recorded after the as-of time" if self.as_of is not None else ""
+        quality = self.results.get("quality")
+        unreadable = len(quality.unreadable) if isinstance(quality, Quality) else 0
+        if unreadable:
+            later += f", or rows that cannot be read back ({unreadable}: see the quality report)"
         return (
             f"{line}\n({self.stored} stored: the other {self.stored - self.events} are "
             "retractions, the records they retract, or records superseded by a later one "

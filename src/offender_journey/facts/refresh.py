@@ -513,12 +513,10 @@ def _derive_streams(
 
 
 def _unreadable(
-    skipped: Callable[[str], Sequence[Any]] | None, offender_id: str
+    skipped: Callable[[str], Sequence[UnreadableEventRow]] | None, offender_id: str
 ) -> tuple[UnreadableEventRow, ...]:
-    """The fact rows of the stored rows of ``offender_id`` that a read had to skip."""
-    if skipped is None:
-        return ()
-    return tuple(UnreadableEventRow(*row) for row in skipped(offender_id))
+    """The stored rows of ``offender_id`` that a read had to skip (its fact rows)."""
+    return () if skipped is None else tuple(skipped(offender_id))
 
 
 def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list[OffenderFacts]:

@@ -31,6 +31,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from ..store.base import Unreadable
 from ..store.escaping import escape_nul, unescape_nul
 
 __all__ = [
@@ -221,18 +222,9 @@ class QualityIssueRow(NamedTuple):
     day: dt.date
 
 
-class UnreadableEventRow(NamedTuple):
-    """A stored row that cannot be read back as an event, left out of every other table.
-
-    Found by the refresh that read the offender's stream (see the store's ``Unreadable``);
-    the reason names what is wrong, never the row's content.
-    """
-
-    offender_id: str
-    #: The row's position in the store.
-    position: int
-    event_id: str
-    reason: str
+#: A stored row that cannot be read back as an event (so in no other table): the store's
+#: record of it, as the refresh that read the offender's stream found it.
+UnreadableEventRow = Unreadable
 
 
 class WarrantRow(NamedTuple):

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
-from ..codec import Codec, dumps
+from ..codec import Codec, dumps, loads
 from ..errors import ConflictError, InvalidEventError, RecordClashError
 from ..events import Event, record_key
 from ..tables import events_table
@@ -318,18 +318,29 @@ class Unreadable(NamedTuple):
     reason: str
 
 
-def unreadable_reason(exc: BaseException) -> str:
-    """What is wrong with a stored payload, from the error reading it, naming no value."""
+def unreadable_reason(codec: Codec, row: Sequence[Any], exc: BaseException) -> str:
+    """What is wrong with a stored row ``(offender_id, recorded_at, recorded_at_given,
+    payload, ...)`` that ``exc`` stopped reading, naming no value of it."""
+    try:
+        raw = loads(row[3])
+    except RecursionError:
+        return "nested too deeply to read"
+    except ValueError:
+        return "not valid JSON"
+    if type(raw) is not dict:
+        return "not a JSON object"
+    if not row[2]:
+        try:
+            from_micros(row[1])
+        except (TypeError, ValueError, OverflowError):
+            return "recorded_at column is not an instant"
     if isinstance(exc, InvalidEventError):
         fields = sorted({problem.field for problem in exc.problems if problem.field})
         if fields:
             return "invalid " + ", ".join(fields[:5]) + (" ..." if len(fields) > 5 else "")
-        return "not an event (not a JSON object, or no type)"
     if isinstance(exc, RecursionError):
         return "nested too deeply to read"
-    if isinstance(exc, ValueError):  # the JSON parsers' errors
-        return "not valid JSON"
-    return f"not an event ({type(exc).__name__})"
+    return "not an event this release reads"
 
 
 class OffenderSummary(NamedTuple):
@@ -399,7 +410,7 @@ class StoreBase(abc.ABC):
             self._skipped = {}
         position = int(row[4])
         self._skipped.setdefault(key, {})[position] = Unreadable(
-            key, position, event_id, unreadable_reason(exc)
+            key, position, event_id, unreadable_reason(self._codec, row, exc)
         )
 
     @staticmethod
