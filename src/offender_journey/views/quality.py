@@ -27,6 +27,7 @@ import attrs
 from ..codec import shown
 from ..history import ALL_TIME, Window
 from ..labels import label
+from ..persons import KINDS_OF_FACT
 from ..store.base import Unreadable
 from ..tables import Column, Table, Tabular, plural, printable
 from .base import View
@@ -79,6 +80,11 @@ KINDS: dict[str, str] = {
     "bail_while_held": "bail running on while the person was remanded or in prison (bail "
     "ends when the person is remanded or imprisoned)",
     "order_while_in_prison": "community order made while the person was in prison",
+    **{
+        f"conflicting_{kind}": f"two of a person's sources disagree about {covers} (the "
+        f"record before '>' counts, by the precedence for {kind}; shown as source:event id)"
+        for kind, covers in KINDS_OF_FACT.items()
+    },
 }
 
 #: How many example event ids a report keeps per kind.
@@ -87,7 +93,8 @@ EXAMPLES = 5
 
 def _by_position(rows: Iterable[Unreadable]) -> tuple[Unreadable, ...]:
     """Each row once, by position (reports of several parts add up in any order)."""
-    return tuple(sorted({row.position: Unreadable(*row) for row in rows}.values()))
+    unique = {row.position: Unreadable(*row) for row in rows}
+    return tuple(unique[position] for position in sorted(unique))
 
 
 def _kind_order(kind: str) -> tuple[int, str]:
