@@ -367,3 +367,16 @@ def test_a_format_2_store_is_checked_from_its_owners_first_open(
     with PostgresStore(writer, _CODEC) as appending:  # given the function instead
         assert appending.append(_arrests("O2", 1)).stored == ("O2-0",)
         assert appending.head() == 4
+
+
+def test_follow_passes_over_rows_it_cannot_read(store: PostgresStore) -> None:
+    """Even a whole batch of them: the follower goes on to the events after."""
+    store.append(_arrests("O1", 1))
+    with store.borrow() as conn:  # the owner, bypassing the checks
+        conn.execute("ALTER TABLE events DROP CONSTRAINT events_payload_plausible")
+        for position in (2, 3):
+            conn.execute(_RAW, (f"R{position}", f"r{position}", "2014-01-01", "not JSON", position))
+    store.append(_arrests("O2", 1))
+    seen = [(p, e.event_id) for p, e in store.follow(after=0, timeout=0.2, batch=1)]
+    assert seen == [(1, "O1-0"), (4, "O2-0")]
+    assert [u.position for u in store.skipped()] == [2, 3]

@@ -416,11 +416,13 @@ class SQLiteStore(PrivacyMixin, StoreBase):
     def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
         first, stop = prefix_range(prefix)
         # Rows whose date or JSON cannot be an event's are left out, as every read leaves
-        # them out (see Unreadable): an event's date is a real day in the valid-time years.
+        # them out (see Unreadable): an event's date is a real day in the valid-time years,
+        # its JSON an object of its type. (The rest of a row is checked only by decoding.)
         cursor = self._db.execute(
             "SELECT offender_id, COUNT(*), MIN(date), MAX(date) FROM events "
             f"WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) AND {VISIBLE} "
-            "AND date(date) IS date AND date BETWEEN ? AND ? AND json_valid(payload) "
+            "AND date(date) IS date AND date BETWEEN ? AND ? "
+            "AND CASE WHEN json_valid(payload) THEN json_extract(payload, '$.type') END IS type "
             "GROUP BY offender_id ORDER BY offender_id",
             (first or "", stop, stop, f"{FIRST_YEAR:04}-01-01", f"{LAST_YEAR:04}-12-31"),
         )
