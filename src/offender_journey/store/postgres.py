@@ -194,7 +194,7 @@ def _checks() -> str:
     source = _literal(f"^{SOURCE_NAME.pattern}$")
     return f"""
 CREATE OR REPLACE FUNCTION events_payload_problem(payload text, kind text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED AS $$
 DECLARE
     doc jsonb;
     version text;
