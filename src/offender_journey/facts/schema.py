@@ -33,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from ..store.base import Unreadable
 from ..store.escaping import escape_nul, unescape_nul
 
 __all__ = [
@@ -58,12 +59,13 @@ __all__ = [
     "SanctionRow",
     "SentencingOccasionRow",
     "TableSpec",
+    "UnreadableEventRow",
     "WarrantRow",
     "create_statements",
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -224,6 +226,11 @@ class QualityIssueRow(NamedTuple):
     day: dt.date
 
 
+#: A stored row that cannot be read back as an event (so in no other table): the store's
+#: record of it, as the refresh that read the offender's stream found it.
+UnreadableEventRow = Unreadable
+
+
 class WarrantRow(NamedTuple):
     """A warrant (a re-sent ``warrant_id`` keeps its last record) and how it ended.
 
@@ -380,6 +387,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("recalls", RecallRow, ("offender_id", "event_id")),
     TableSpec("risk_assessments", RiskAssessmentRow, ("offender_id", "seq")),
     TableSpec("person_records", PersonRecordRow, ("offender_id", "record"), (("record",),)),
+    TableSpec("unreadable_events", UnreadableEventRow, ("offender_id", "position")),
 )
 
 #: The tables by name.
@@ -408,6 +416,7 @@ class OffenderFacts:
     recalls: tuple[RecallRow, ...] = ()
     risk_assessments: tuple[RiskAssessmentRow, ...] = ()
     person_records: tuple[PersonRecordRow, ...] = ()
+    unreadable_events: tuple[UnreadableEventRow, ...] = ()
 
     @property
     def offender(self) -> OffenderRow | None:
