@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import os
 import sys
 from typing import Any
@@ -129,7 +130,7 @@ def _read_joins(path: str) -> list[tuple[str, str, Any, str]]:
 def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     # start-up: loaded when the command runs
     from ..linkage.decisions import decision_events
-    from ..linkage.link import MIN_RECORDS, run
+    from ..linkage.link import BATCH, MIN_RECORDS, run
     from ..linkage.model import ModelError
 
     model = args.model if args.model and os.path.exists(args.model) else None
@@ -157,19 +158,17 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     if args.model and model is None and result.model is not None:
         result.model.save(args.model)
     now = dt.datetime.now(dt.UTC)
-    events = list(
-        decision_events(
-            result.persons, result.weights, result.rules, state, result.model_version, now
-        )
-    )
-    if events:
-        store.append(events)
+    recorded = 0
+    events = decision_events(result.decisions(), state, result.model_version, now)
+    while batch := list(itertools.islice(events, BATCH)):
+        store.append(batch)
+        recorded += len(batch)
     summary: dict[str, Any] = {
-        "records": len(result.persons),
+        "records": result.table.num_rows,
         "persons": result.person_count,
         "threshold": result.threshold,
         "model_version": result.model_version,
-        "decisions_recorded": len(events),
+        "decisions_recorded": recorded,
         "at_other_thresholds": [
             {"threshold": level, "persons": count}
             for level, count in sorted(result.alternatives.items())
@@ -185,7 +184,7 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     print(
         f"{summary['records']} source records -> {summary['persons']} persons at match weight "
         f"{result.threshold:g} (model {result.model_version}); "
-        f"{len(events)} decisions recorded"
+        f"{recorded} decisions recorded"
     )
     for other in summary["at_other_thresholds"]:
         print(f"  at {other['threshold']:g} there would be {other['persons']} persons")
@@ -206,7 +205,7 @@ _CONFLICT = "share a valid identifier but their names and dates of birth disagre
 
 def _explain(args: argparse.Namespace, state: Any) -> int:
     # start-up: loaded when the command runs
-    from ..linkage.model import Model, ModelError, prepare
+    from ..linkage.model import Model, ModelError, connect, prepare
 
     a, b = _records(args.explain)
     rows = []
@@ -214,12 +213,12 @@ def _explain(args: argparse.Namespace, state: Any) -> int:
         if record not in state.identities:
             raise UsageError(f"no identity record for {record} in the store")
         rows.append(state.identities[record])
-    everyone = list(state.identities.values())
     try:
+        database = connect(state.identities.values())
         if args.model and os.path.exists(args.model):
-            model = Model.load(prepare(everyone), args.model)
+            model = Model.load(database, args.model)
         else:
-            model = Model(prepare(everyone), None)
+            model = Model(database, None)
             model.train()
     except ModelError as error:
         raise UsageError(str(error)) from None

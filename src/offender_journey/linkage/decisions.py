@@ -184,21 +184,21 @@ def _day(moment: dt.datetime) -> dt.date:
 
 
 def decision_events(
-    persons: Mapping[str, str],
-    weights: Mapping[str, float | None],
-    rules: Mapping[str, str],
+    decisions: Iterable[tuple[str, str, float | None, str]],
     state: LinkState,
     model_version: str,
     now: dt.datetime,
 ) -> Iterator[RecordLinked]:
-    """A ``record_linked`` for each record whose person the run changes, all at ``now``."""
+    """A ``record_linked`` for each record whose person the run changes, all at ``now``.
+
+    ``decisions`` are a run's ``(record, person_id, weight, rule)`` in key order (see
+    :meth:`~offender_journey.linkage.link.LinkResult.decisions`), read one at a time.
+    """
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    for number, record in enumerate(sorted(persons)):
-        person = persons[record]
+    for number, (record, person, weight, rule) in enumerate(decisions):
         if state.persons.get(record) == person:
             continue
         source, offender_id = parse_record(record)
-        weight = weights.get(record)
         yield RecordLinked(
             event_id=f"link-{stamp}-{number}",
             offender_id=offender_id,
@@ -206,7 +206,7 @@ def decision_events(
             date=_day(now),
             recorded_at=now,
             person_id=person,
-            rule=LinkRule(rules[record]),
+            rule=LinkRule(rule),
             weight=None if weight is None or weight == float("inf") else round(weight, 3),
             model_version=model_version,
         )
