@@ -21,6 +21,9 @@ names with the postcode or the year of birth; names swapped with the same date o
 birth; day and month transposed with the same surname. Training follows Splink's own
 method: the prior from deterministic rules, u by random sampling, m by expectation
 maximisation in two sessions (blocked on date of birth, then on names), no labels.
+Pairs sharing a date of birth grow with the square of the records: when a session's
+blocking rule would give more than :data:`EM_PAIRS` pairs, it is trained on the pairs of
+a random share of the dates (or names), chosen by hashing the value, as many as that.
 
 The trained model is saved as versioned JSON (:meth:`Model.save`): the Splink settings
 with their parameters inside an envelope naming this format and the model's version (a
@@ -34,9 +37,10 @@ import hashlib
 import itertools
 import json
 import logging
+import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,6 +52,7 @@ from .identifiers import canonical_cro, canonical_pnc
 from .names import standard_forename
 
 __all__ = [
+    "EM_PAIRS",
     "MODEL_FORMAT",
     "PREPARE_BATCH",
     "Comparison",
@@ -69,6 +74,8 @@ MODEL_FORMAT: Final = {"format": "offender-journey-linkage-model", "version": 1}
 U_PAIRS: Final = 2_000_000
 #: The seed of that sampling: the same data give the same model.
 U_SEED: Final = 42
+#: At most about this many pairs in each EM session (more teach it nothing new).
+EM_PAIRS: Final = 2_000_000
 
 _INSTALL = "record linkage needs Splink: pip install 'offender-journey[link]'"
 
@@ -447,16 +454,25 @@ class Model:
                 recall=deterministic_recall,
             )
             training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
-            training.estimate_parameters_using_expectation_maximisation("l.dob = r.dob")
-            training.estimate_parameters_using_expectation_maximisation(
-                "l.forename_std = r.forename_std AND l.surname = r.surname"
-            )
+            for columns in (("dob",), ("forename_std", "surname")):
+                training.estimate_parameters_using_expectation_maximisation(self._em_rule(columns))
         except Exception as error:
             raise ModelError(
                 f"cannot train a model on {self.size} identity records ({error}): "
                 "train on more records, or reuse a trained model with --model FILE"
             ) from error
         self.trained = True
+
+    def _em_rule(self, columns: Sequence[str]) -> str:
+        """Block on equal ``columns``, on a share of their values if the pairs are too many."""
+        rule = " AND ".join(f"l.{c} = r.{c}" for c in columns)
+        (pairs,) = self._database.con.execute(
+            f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n "
+            f"FROM identities WHERE {' AND '.join(f'{c} IS NOT NULL' for c in columns)} "
+            f"GROUP BY {', '.join(columns)})"
+        ).fetchall()[0]
+        share = math.ceil(pairs / EM_PAIRS)
+        return rule if share <= 1 else f"{rule} AND hash(l.{columns[-1]}) % {share} = 0"
 
     def as_json(self) -> dict[str, Any]:
         """The trained model, ready to save: our envelope around Splink's settings."""
