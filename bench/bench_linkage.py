@@ -18,7 +18,9 @@ For each size (identity records) and error level, the population is generated on
 Reported per run: pairwise precision, recall and F1 (pairs of records put in one person,
 against pairs of records of one true person); the share of true persons rebuilt exactly;
 persons holding two different valid PNC IDs; recall by sex and by age band (true pairs
-of people in the group found); seconds of the run alone and the process's peak memory.
+of people in the group found); the run's own wall and CPU seconds (every thread), the
+load average when it started, and the process's peak memory at the end of the run
+(the rows are read from the file as the run goes; scoring, after, is not counted).
 """
 
 from __future__ import annotations
@@ -228,14 +230,15 @@ def markdown(results: list[dict[str, Any]]) -> str:
     """The results as the Markdown tables docs/linkage.md shows."""
     lines = [
         "| records | errors | model | precision | recall | F1 | exact | clashes | seconds"
-        " | peak MiB |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        " | CPU seconds | load | peak MiB |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['size']:,} | {r['level']} | {r['model']} | {r['precision']:.4f} | "
             f"{r['recall']:.4f} | **{r['f1']:.4f}** | {r['exact_share']:.4f} | "
-            f"{r['pnc_clashes']} | {r['seconds']:.1f} | {r['peak_mib']:,.0f} |"
+            f"{r['pnc_clashes']} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+            f"{r['load_before']:.1f} | {r['peak_mib']:,.0f} |"
         )
     groups = sorted({g for r in results for g in r["recall_by_group"]})
     lines += ["", "| records | errors | model | " + " | ".join(groups) + " | spread |"]
@@ -250,11 +253,15 @@ def markdown(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_DEFAULTS = ("10000,100000", "low,medium,high", "ours,anchor")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="identity records, comma-separated")
-    parser.add_argument("--levels", default="low,medium,high")
-    parser.add_argument("--which", default="ours,anchor")
+    sizes, levels, which = _DEFAULTS
+    parser.add_argument("--sizes", default=sizes, help="identity records, comma-separated")
+    parser.add_argument("--levels", default=levels)
+    parser.add_argument("--which", default=which)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--table", metavar="FILE.json", help="print a saved run as Markdown")
     args = parser.parse_args()
@@ -274,6 +281,7 @@ def main() -> None:
                     f"{size:>9,} {level:<6} {which:<6} P {row['precision']:.4f} "
                     f"R {row['recall']:.4f} F1 {row['f1']:.4f} exact {row['exact_share']:.4f} "
                     f"clashes {row['pnc_clashes']} {row['seconds']:6.1f} s "
+                    f"(CPU {row['cpu_seconds']:.1f} s, load {row['load_before']:.1f}) "
                     f"{row['peak_mib']:7.0f} MiB",
                     flush=True,
                 )
@@ -284,6 +292,8 @@ def main() -> None:
                 )
     print(markdown(results))
     name = "linkage_quick" if args.quick else "linkage"
+    if not args.quick and (args.sizes, args.levels, args.which) != _DEFAULTS:
+        name = f"linkage_{args.sizes}_{args.levels}_{args.which}".replace(",", "+")
     print(save(name, {"machine": machine(), "results": results}), file=sys.stderr)
 
 

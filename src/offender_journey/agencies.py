@@ -531,8 +531,7 @@ def build(
                 sex=other.sex,
             )
         people.append(person)
-        for record in _records_of(person, raws, rng, rates, sources, ids):
-            records.append(record if events else attrs.evolve(record, events=()))
+        records.extend(_records_of(person, raws, rng, rates, sources, ids, events=events))
     return Population(
         records=tuple(records), people={p.key: (p.sex, p.date_of_birth) for p in people}
     )
@@ -545,8 +544,14 @@ def _records_of(
     rates: ErrorRates,
     sources: Sequence[str],
     ids: Mapping[str, _Ids],
+    *,
+    events: bool,
 ) -> Iterator[SourceRecord]:
-    """The source records of one person: each agency that saw them, under its own id."""
+    """The source records of one person: each agency that saw them, under its own id.
+
+    Without ``events`` the records carry none (relabelling every event is most of the
+    work, and linkage needs only the identities).
+    """
     bail_kinds = {r["bail_id"]: r["kind"] for r in raws if r["type"] == "bail_granted"}
     by_event = {r["event_id"]: r for r in raws}
     seen: dict[str, list[dict[str, Any]]] = {source: [] for source in sources}
@@ -574,13 +579,18 @@ def _records_of(
                 nomis=own_id if source == "prison" else None,
                 crn=own_id if source == "probation" else None,
             )
-            events = tuple(_relabelled(raw, source, own_id, person.key, token) for raw in part)
+            held: tuple[Mapping[str, Any], ...] = ()
+            if events:
+                held = (
+                    _identity_event(source, own_id, identity, part[0], token),
+                    *(_relabelled(raw, source, own_id, person.key, token) for raw in part),
+                )
             yield SourceRecord(
                 source=source,
                 offender_id=own_id,
                 identity=identity,
                 person=person.key,
-                events=(_identity_event(source, own_id, identity, part[0], token), *events),
+                events=held,
             )
 
 
