@@ -58,6 +58,7 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
     # start-up: loaded when the command runs
     from ..events import LinkDecision
     from ..linkage.decisions import decision_events, joined, review_events
+    from ..linkage.model import ModelError
 
     wanted: list[tuple[str, str, LinkDecision, str]] = []
     if args.join or args.never_join:
@@ -79,9 +80,12 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
     ]
     # A join holds from now, in the same transaction as the decision; a never-join
     # separates the two at the next run, which decides where each record goes.
-    persons = joined(state, [(a, b) for a, b, d, _ in wanted if d is LinkDecision.JOIN])
-    manual = dict.fromkeys(persons, "manual")
-    events += decision_events(persons, {}, manual, state, "manual", now)
+    try:
+        persons = joined(state, [(a, b) for a, b, d, _ in wanted if d is LinkDecision.JOIN])
+    except ModelError as error:
+        raise UsageError(str(error)) from None
+    decisions = ((record, persons[record], None, "manual") for record in sorted(persons))
+    events += decision_events(decisions, state, "manual", now)
     store.append(events)
     if args.json:
         print_json({"recorded": [{"a": a, "b": b, "decision": str(d)} for a, b, d, _ in wanted]})
@@ -151,7 +155,7 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     ):
         try:
             result = run(
-                list(state.identities.values()),
+                state.identities.values(),
                 state.records,
                 threshold=args.threshold,
                 model=model,
