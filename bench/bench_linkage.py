@@ -263,10 +263,13 @@ def main() -> None:
     parser.add_argument("--levels", default=levels)
     parser.add_argument("--which", default=which)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--table", metavar="FILE.json", help="print a saved run as Markdown")
+    parser.add_argument(
+        "--table", nargs="+", metavar="FILE.json", help="print saved runs as one Markdown table"
+    )
     args = parser.parse_args()
     if args.table:
-        print(markdown(json.loads(Path(args.table).read_text())["results"]))
+        saved = [json.loads(Path(name).read_text())["results"] for name in args.table]
+        print(markdown([result for results in saved for result in results]))
         return
     sizes = [3000] if args.quick else [int(s) for s in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
