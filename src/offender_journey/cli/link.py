@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
         except ModelError as error:
             raise UsageError(str(error)) from None
         except StoppedByUserError:
-            # A run records its decisions in one transaction at its end: none were written.
+            # A run records its decisions after its last step: none were written.
             return stopped("no link decisions were recorded and no model was saved")
     if args.model and model is None and result.model is not None:
         result.model.save(args.model)
