@@ -204,6 +204,8 @@ class Database:
         from splink.internals.duckdb.database_api import DuckDBAPI
 
         self.con: Any = duckdb.connect()
+        # DuckDB draws its own progress bar on standard output (which ``--json`` owns).
+        self.con.execute("SET enable_progress_bar = false")
         self.splink: Any = DuckDBAPI(connection=self.con)
 
     def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
