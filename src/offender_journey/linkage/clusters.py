@@ -23,7 +23,6 @@ that break a constraint come into Python, to be rebuilt by :func:`grow`.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -46,9 +45,8 @@ __all__ = [
 #: Each rule's rank when two links of one pair, or of one record, weigh the same: a
 #: shared PNC ID before a shared CRO number, before a person's join, before a score.
 PRIORITY: Final = {"pnc": 0, "cro": 1, "manual": 2, "model": 3}
-
-#: The weight of a link no score can undo (a shared valid identifier, a person's join).
-HARD = math.inf
+#: The weight, in SQL, of a link no score can undo (a shared valid identifier, a join).
+HARD: Final = "'inf'::DOUBLE"
 
 
 @attrs.frozen
@@ -136,7 +134,7 @@ def deterministic_edges(database: Database) -> list[Conflict]:
     con = database.con
     con.execute(f"CREATE TABLE shared AS {shared}")
     con.execute(
-        "CREATE TABLE hard AS SELECT a, b, 'inf'::DOUBLE AS weight, rule, priority "
+        f"CREATE TABLE hard AS SELECT a, b, {HARD} AS weight, rule, priority "
         "FROM shared WHERE NOT conflict "
         "QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY priority) = 1"
     )

@@ -18,7 +18,7 @@ from typing import Any, Final
 import attrs
 
 from ..progress import Progress
-from .clusters import PRIORITY, Conflict, assign_ids, deterministic_edges, repair
+from .clusters import HARD, PRIORITY, Conflict, assign_ids, deterministic_edges, repair
 from .model import Database, Model
 
 __all__ = ["DEFAULT_THRESHOLD", "MIN_RECORDS", "NO_MODEL", "OTHER_THRESHOLDS", "LinkResult", "run"]
@@ -145,7 +145,7 @@ def run(
     _step(progress, "clustering")
     con.execute(
         "CREATE TABLE capped AS SELECT a AS unique_id_l, b AS unique_id_r, "
-        f"CASE WHEN weight = 'inf' THEN {_CAP} ELSE weight END AS match_weight, "
+        f"CASE WHEN weight = {HARD} THEN {_CAP} ELSE weight END AS match_weight, "
         "CASE WHEN weight > 60 THEN 1.0 ELSE pow(2.0, weight) / (1 + pow(2.0, weight)) END "
         "AS match_probability FROM edges"
     )
@@ -261,7 +261,7 @@ def _edges(database: Database, scored: str | None) -> None:
         SELECT * FROM (
             SELECT a, b, weight, rule, priority FROM hard
             UNION ALL
-            SELECT j.a, j.b, 'inf'::DOUBLE, 'manual', {PRIORITY["manual"]} FROM joins j
+            SELECT j.a, j.b, {HARD}, 'manual', {PRIORITY["manual"]} FROM joins j
             WHERE NOT EXISTS (SELECT 1 FROM never n WHERE n.a = j.a AND n.b = j.b)
             {model}
         )
