@@ -32,9 +32,7 @@ def alike(count: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def test_the_pairs_never_become_python_objects(
-    background: list[dict[str, Any]], model_file: Path
-) -> None:
+def test_the_pairs_never_become_python_objects(model_file: Path) -> None:
     tracemalloc.start()
     try:
         result = run(alike(ALIKE), [], model=model_file)
