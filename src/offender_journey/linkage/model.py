@@ -32,6 +32,7 @@ hash of the settings), which every link decision records.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -204,8 +205,11 @@ class Database:
         from splink.internals.duckdb.database_api import DuckDBAPI
 
         self.con: Any = duckdb.connect()
-        # DuckDB draws its own progress bar on standard output (which ``--json`` owns).
-        self.con.execute("SET enable_progress_bar = false")
+        # No progress bar of DuckDB's own: it would draw on standard output (``--json``'s).
+        # In Jupyter DuckDB refuses the setting without ipywidgets; a notebook's output
+        # is no JSON stream, so its default stays.
+        with contextlib.suppress(duckdb.InvalidInputException):
+            self.con.execute("SET enable_progress_bar = false")
         self.splink: Any = DuckDBAPI(connection=self.con)
 
     def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
