@@ -18,7 +18,9 @@ matplotlib.use("Agg")
 
 from case_study import AS_OF, WINDOW, build_journey
 
-from offender_journey import synth
+from offender_journey import agencies, synth
+from offender_journey.codec import Codec
+from offender_journey.events import record_key
 from offender_journey.history import History, Window
 from offender_journey.metrics import compute, reoffending_rows
 from offender_journey.plot import (
@@ -41,6 +43,18 @@ def histories(n: int, preset: str) -> Iterator[History]:
         yield History.build(offender_id, list(stream), DATA_AS_OF)
 
 
+def joined_up(n: int) -> History:
+    """The synthetic person with the most source records, put together from all of them."""
+    population = agencies.build(n, seed=2, errors="low")
+    people: dict[str, dict[str, list]] = {}
+    codec = Codec()
+    for record in population.records:
+        events = [codec.decode(event) for event in record.events]
+        people.setdefault(record.person, {})[record_key(record.source, record.offender_id)] = events
+    busiest = max(people, key=lambda person: (len(people[person]), person))
+    return History.of_records(busiest, people[busiest], DATA_AS_OF)
+
+
 def main() -> None:
     out = (
         Path(sys.argv[1])
@@ -57,6 +71,10 @@ def main() -> None:
     save(
         plot_timeline(prolific[0], Window(dt.date(2012, 1, 1), dt.date(2015, 12, 31))),
         str(out / "prolific_timeline.png"),
+    )
+    save(
+        plot_timeline(joined_up(40), title="One person, four agencies"),
+        str(out / "joined_up_timeline.png"),
     )
     report = compute(
         [(h.offender_id, list(h.events)) for h in prolific],

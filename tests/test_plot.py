@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 import sys
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -687,3 +688,35 @@ def test_concurrent_counts_every_episode_day_once(given_spans) -> None:  # type:
         covering = sum(1 for a, b in given_spans if a <= day < max(b, a + dt.timedelta(days=1)))
         counted = sum(n for since, until, n in stretches if since <= day < until)
         assert counted == covering
+
+
+def test_a_person_from_several_sources_has_each_events_source_marked() -> None:
+    from offender_journey.events import Arrest, BailEnded, BailGranted, Charge
+
+    police_kinds = (Arrest, Charge, BailGranted, BailEnded)
+    police = [e for e in journey().events if isinstance(e, police_kinds)]
+    courts = [e for e in journey().events if not isinstance(e, police_kinds)]
+    records = {
+        "police:P1": [attrs.evolve(e, source="police", offender_id="P1") for e in police],
+        "courts:D1": [attrs.evolve(e, source="courts", offender_id="D1") for e in courts],
+    }
+    ax = plot_timeline(History.of_records("P000001", records))
+    arrests = by_gid(ax, "lane:arrests:police")
+    assert list(arrests.get_xdata()) == [
+        dt.date(2011, 3, 1),
+        dt.date(2012, 5, 1),
+        dt.date(2013, 2, 1),
+    ]
+    assert len(by_gid(ax, "lane:charges:police").get_xdata()) == 3
+    assert list(by_gid(ax, "lane:convictions:courts").get_xdata()) == [dt.date(2012, 9, 1)]
+    assert arrests.get_marker() != by_gid(ax, "lane:convictions:courts").get_marker()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("recorded by police") == legend.count("recorded by courts") == 1
+    assert "charges: 3 in view (close dates stacked)" in legend
+
+
+def test_a_single_source_timeline_names_no_source() -> None:
+    ax = plot_timeline(History.build("O1", journey().events))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any(text.startswith("recorded by") for text in legend)
+    assert by_gid(ax, "lane:arrests").get_marker() == "|"

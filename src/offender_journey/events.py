@@ -247,6 +247,11 @@ class _Envelope:
     """Fields common to every event."""
 
     TYPE: ClassVar[str]
+    #: True for a decision about the record (which person it belongs to) rather than a
+    #: step of the journey or what a source recorded: the timeline does not list it, and
+    #: the data's end does not count its transaction time (a linkage run today says
+    #: nothing about how far the extract's records reach).
+    ABOUT_THE_RECORD: ClassVar[bool] = False
 
     #: Unique in the store; re-ingesting an identical event is a no-op.
     event_id: str = field(validator=_identifier)
@@ -644,6 +649,7 @@ class RecordLinked(_Envelope):
     """A linkage run placed this source record in a person, from ``recorded_at`` on."""
 
     TYPE: ClassVar[str] = "record_linked"
+    ABOUT_THE_RECORD: ClassVar[bool] = True
     #: The person the record belongs to (stable across runs: ``P000042``).
     person_id: str = field(validator=_identifier)
     #: What holds the record there: the model's score, a shared identifier, a person's join.
@@ -660,6 +666,7 @@ class LinkReviewed(_Envelope):
     """A person's decision about this source record and one other: one person, or never."""
 
     TYPE: ClassVar[str] = "link_reviewed"
+    ABOUT_THE_RECORD: ClassVar[bool] = True
     #: A token the decision's two events share (each names only its own record).
     pair: str = field(validator=_identifier)
     #: ``join`` (always one person) or ``never`` (never one person).

@@ -339,12 +339,19 @@ class History:
     ) -> History:
         """One person's history from the streams of their source records (key → events).
 
-        Each record is cut and its retractions applied on its own (an event id is unique
-        only within its source), then the effective events are put together: one history
-        whose indices span every record, as if one agency had recorded it all.
+        Each source's records are cut and their retractions applied on their own (an event
+        id is unique only within its source, and a retraction may sit in another record of
+        the same source), then the effective events are put together: one history whose
+        indices span every record, as if one agency had recorded it all.
         """
         now = dt.datetime.now(dt.UTC) if now is None else now
-        parts = [cls.build(key, events, as_of, now=now) for key, events in records.items()]
+        by_source: dict[str | None, list[Event]] = {}
+        for events in records.values():
+            for event in events:
+                by_source.setdefault(event.source, []).append(event)
+        parts = [
+            cls.build(str(source), events, as_of, now=now) for source, events in by_source.items()
+        ]
         if len(parts) == 1:
             return attrs.evolve(parts[0], offender_id=person_id)
         in_transaction_order = sorted(

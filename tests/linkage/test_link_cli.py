@@ -197,3 +197,48 @@ def test_erasure_restriction_and_pseudonyms_reach_link_decisions(
         by_person[x["person_id"]] = by_person.get(x["person_id"], 0) + 1
     assert max(by_person.values()) >= 2  # one person's records still share one pseudonym
     assert not any(kept.partition(":")[2] in json.dumps(x) for x in linked + reviewed)
+
+
+def test_a_join_holds_at_once_and_keeps_the_older_persons_id(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        '{"type": "person_recorded", "event_id": "x1", "offender_id": "A", "date": "2015-01-01",'
+        ' "forenames": "John", "surname": "Smith", "date_of_birth": "1980-02-03"}\n'
+        '{"type": "person_recorded", "event_id": "x2", "offender_id": "B", "date": "2015-01-01",'
+        ' "forenames": "Petra", "surname": "Lund", "date_of_birth": "1975-11-30"}\n'
+    )
+    assert main(["ingest", str(extra), "--source", "extra"]) == 0
+    link(capsys)
+    before = links(capsys)
+    owner = {r: p for p, rs in before.items() for r in rs}
+    older, newer = sorted((owner["extra:A"], owner["extra:B"]))
+    assert main(["link", "--join", "extra:A", "extra:B", "--reason", "same fingerprints"]) == 0
+    assert "2 records now in 1 person" in capsys.readouterr().out
+    after = links(capsys)  # no run in between: the join holds already
+    assert after[older] == ["extra:A", "extra:B"]
+    assert newer not in after
+    assert {p: rs for p, rs in after.items() if p != older} == {
+        p: rs for p, rs in before.items() if p not in (older, newer)
+    }
+
+
+def test_the_truth_as_joins_makes_exactly_the_true_persons_without_a_model(
+    store: Path, extracts: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    real = truth(extracts)
+    first: dict[str, str] = {}
+    rows = ["a,b,decision,reason"]
+    for record, person in sorted(real.items()):
+        if person in first:
+            rows.append(f"{first[person]},{record},join,the synthetic truth")
+        else:
+            first[person] = record
+    reviews = tmp_path / "truth_joins.csv"
+    reviews.write_text("\n".join(rows) + "\n")
+    assert main(["link", "--joins", str(reviews)]) == 0
+    persons = links(capsys)
+    assert sorted(sorted(rs) for rs in persons.values()) == sorted(
+        sorted(r for r in real if real[r] == person) for person in set(real.values())
+    )

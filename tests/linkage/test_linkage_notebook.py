@@ -26,6 +26,11 @@ def test_the_linkage_notebook_links_four_extracts_and_shows_match_weights(tmp_pa
     assert "decisions recorded" in text
     assert "match weight" in text
     assert "<th>weight</th>" in html
+    pictures = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert pictures, "the joined-up timeline is drawn"
+    shown = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "'police'" in shown  # the timeline's events come from several agencies
+    assert "'courts'" in shown
     assert {p.name for p in (tmp_path / "agencies").iterdir()} == {
         "police.jsonl",
         "courts.jsonl",

@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from ..tables import plural
 from ._common import (
     Commands,
     StoppedByUserError,
@@ -55,7 +56,7 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
     """Record people's decisions about pairs (no model is run)."""
     # start-up: loaded when the command runs
     from ..events import LinkDecision
-    from ..linkage.decisions import review_events
+    from ..linkage.decisions import decision_events, joined, review_events
 
     wanted: list[tuple[str, str, LinkDecision, str]] = []
     if args.join or args.never_join:
@@ -72,13 +73,23 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
         if decision is LinkDecision.JOIN:
             _check_join(state, a, b)
     now = dt.datetime.now(dt.UTC)
-    events = [e for a, b, d, reason in wanted for e in review_events(a, b, d, reason, now)]
+    events: list[Any] = [
+        e for a, b, d, reason in wanted for e in review_events(a, b, d, reason, now)
+    ]
+    # A join holds from now, in the same transaction as the decision; a never-join
+    # separates the two at the next run, which decides where each record goes.
+    persons = joined(state, [(a, b) for a, b, d, _ in wanted if d is LinkDecision.JOIN])
+    manual = dict.fromkeys(persons, "manual")
+    events += decision_events(persons, {}, manual, state, "manual", now)
     store.append(events)
     if args.json:
         print_json({"recorded": [{"a": a, "b": b, "decision": str(d)} for a, b, d, _ in wanted]})
     else:
         for a, b, decision, _ in wanted:
             print(f"recorded: {decision} {a} {b}; every later run honours it")
+        if persons:
+            together = plural(len(set(persons.values())), "person")
+            print(f"{plural(len(persons), 'record')} now in {together}")
     return 0
 
 

@@ -48,11 +48,15 @@ def age_group(date_of_birth: dt.date | None, day: dt.date) -> AgeGroup:
 
 
 def latest_recorded(history: History) -> dt.datetime | None:
-    """The latest transaction time the offender's stream holds (retracted events included)."""
+    """The latest transaction time the offender's stream holds (retracted events included).
+
+    Link decisions about the record do not count: a linkage run
+    today does not make an old extract reach today.
+    """
     moments = [
         e.recorded_at
         for group in (history.in_transaction_order, history.retracted, history.retractions)
         for e in group
-        if e.recorded_at is not None
+        if e.recorded_at is not None and not e.ABOUT_THE_RECORD
     ]
     return max(moments) if moments else None

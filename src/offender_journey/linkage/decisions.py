@@ -38,7 +38,7 @@ from ..events import (
     record_key,
 )
 from ..store.base import EventStore
-from .clusters import person_number
+from .clusters import assign_ids, person_number
 
 __all__ = [
     "Change",
@@ -46,6 +46,7 @@ __all__ = [
     "Review",
     "changes",
     "decision_events",
+    "joined",
     "parse_record",
     "read_state",
     "review_events",
@@ -210,6 +211,40 @@ def decision_events(
             weight=None if weight is None or weight == float("inf") else round(weight, 3),
             model_version=model_version,
         )
+
+
+def joined(state: LinkState, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The persons of the records a person's joins touch, once those joins hold.
+
+    A join takes effect when it is recorded, not at the next run: the persons of the two
+    records become one, which keeps the oldest id (a record no run has linked yet gets a
+    new one). Records of persons no join touches are left out. Checking that a join breaks
+    no constraint (different valid PNC IDs) is the caller's.
+
+    >>> state = LinkState(frozenset({"a:1", "b:2", "c:3"}), {}, {"a:1": "P000004"}, (), 4)
+    >>> joined(state, [("a:1", "b:2")])
+    {'a:1': 'P000004', 'b:2': 'P000004'}
+    >>> joined(state, [("b:2", "c:3")])
+    {'b:2': 'P000005', 'c:3': 'P000005'}
+    """
+    root: dict[str, str] = {}
+
+    def find(person: str) -> str:
+        while root.get(person, person) != person:
+            person = root[person]
+        return person
+
+    for a, b in pairs:
+        first, second = sorted((find(state.person_of(a)), find(state.person_of(b))))
+        if first != second:
+            root[second] = first
+    touched = set(root) | set(root.values())
+    clusters = {
+        record: find(state.person_of(record))
+        for record in state.records
+        if state.person_of(record) in touched
+    }
+    return assign_ids(clusters, state.persons, state.highest + 1)
 
 
 def review_events(

@@ -15,7 +15,7 @@ from ..history import ALL_TIME, History, Window, as_of_date
 from ..labels import label
 from ..tables import plural
 from ..timeline import Timeline, build_timeline
-from .style import GRID, INK, PALETTE, SIZE, axes, caption, date_axis, subtitle
+from .style import GRID, INK, MARKERS, PALETTE, SIZE, axes, caption, date_axis, subtitle
 
 __all__ = ["BANDS", "FLAG_MARKS", "LANES", "plot_timeline"]
 
@@ -91,6 +91,9 @@ def plot_timeline(
     rows; more tangled than that, the court lanes count cases open and appearances per
     month instead. ``cases="bars"`` or ``"counts"`` chooses. A band's height is how many
     episodes of its kind run at once (concurrent bails, say), written where there is room.
+    A person whose events come from several sources (police, courts …) has each event
+    mark drawn in its source's marker, named in the legend, so the joined-up timeline
+    shows which agency recorded what.
     Episodes still open at the as-of date stop there, hatched, with an arrow. The legend
     sits outside the axes; the window's summary is the caption.
     """
@@ -111,18 +114,28 @@ def plot_timeline(
     axis = _Axis(ax, first, end, date2num)
     gap = max(1, (last - first).days // 150)
     lanes: list[_Lane] = []
+    sources = _sources(whole)
 
     def ticks(name: str, kind: type) -> None:
-        days = [e.date for e in whole.events if isinstance(e, kind) and view.contains(e.date)]
-        if not days:
+        marks = sorted(
+            (e.date, e.source or "")
+            for e in whole.events
+            if isinstance(e, kind) and view.contains(e.date)
+        )
+        if not marks:
             return
         gid = f"lane:{_slug(name)}"
         if kind is Charge:
             lanes.append(
-                _Lane(name.capitalize(), lambda y, h: _draw_stacked(ax, days, y, h, gap, gid))
+                _Lane(
+                    name.capitalize(),
+                    lambda y, h: _draw_stacked(ax, marks, y, h, gap, gid, sources),
+                )
             )
         else:
-            lanes.append(_Lane(name.capitalize(), lambda y, h: _draw_ticks(ax, days, y, gid)))
+            lanes.append(
+                _Lane(name.capitalize(), lambda y, h: _draw_ticks(ax, marks, y, gid, sources))
+            )
 
     for name, kind in LANES[:2]:
         ticks(name, kind)
@@ -277,34 +290,101 @@ def _pack(spans: Sequence[tuple[dt.date, dt.date]], apart: int = 1) -> list[int]
     return rows
 
 
-def _draw_ticks(ax: Any, days: Sequence[dt.date], y: float, gid: str) -> None:
-    ax.plot(
-        days,
-        [y] * len(days),
-        linestyle="",
-        marker="|",
-        markersize=14,
-        markeredgewidth=1.2,
-        color=INK,
-        gid=gid,
-    )
+def _sources(timeline: Timeline) -> dict[str, int]:
+    """Each source's marker, when events come from more than one (else none).
+
+    Sources are told apart by shape and fill, in ink: colour already means an episode.
+    """
+    names = sorted({event.source or "" for event in timeline.events})
+    return {name: k % len(MARKERS) for k, name in enumerate(names)} if len(names) > 1 else {}
 
 
-def _draw_stacked(ax: Any, days: Sequence[dt.date], y: float, h: float, gap: int, gid: str) -> None:
-    """One dot per event, events within ``gap`` days stacked upwards; big stacks are counted."""
-    stacked = _stack(days, gap)
-    shown = [(d, k) for d, k, _ in stacked if k < _STACK]
+def _source_label(ax: Any, source: str) -> str:
+    """The legend entry for a source's marks, given once per picture."""
+    text = f"recorded by {source or 'the default source'}"
+    return "_" if _has_label(ax, text) else text
+
+
+def _draw_ticks(
+    ax: Any, marks: Sequence[tuple[dt.date, str]], y: float, gid: str, sources: dict[str, int]
+) -> None:
+    """A tick per event; with several sources, each source's events in its own marker."""
+    if not sources:
+        days = [day for day, _ in marks]
+        ax.plot(
+            days,
+            [y] * len(days),
+            linestyle="",
+            marker="|",
+            markersize=14,
+            markeredgewidth=1.2,
+            color=INK,
+            gid=gid,
+        )
+        return
+    for source, k in sources.items():
+        days = [day for day, of in marks if of == source]
+        if days:
+            ax.plot(
+                days,
+                [y] * len(days),
+                linestyle="",
+                marker=MARKERS[k],
+                markersize=6,
+                markerfacecolor=INK if k % 2 == 0 else "white",
+                markeredgewidth=1.0,
+                color=INK,
+                gid=f"{gid}:{source}",
+                label=_source_label(ax, source),
+            )
+
+
+def _draw_stacked(
+    ax: Any,
+    marks: Sequence[tuple[dt.date, str]],
+    y: float,
+    h: float,
+    gap: int,
+    gid: str,
+    sources: dict[str, int],
+) -> None:
+    """One dot per event, events within ``gap`` days stacked upwards; big stacks are counted.
+
+    ``marks`` are (day, source) in date order; with several sources each dot takes its
+    source's marker.
+    """
+    stacked = _stack([day for day, _ in marks], gap)
+    shown = [(d, k, of) for (d, k, _), (_, of) in zip(stacked, marks, strict=True) if k < _STACK]
     step = 0.7 * h / _STACK
-    ax.plot(
-        [d for d, _ in shown],
-        [y - 0.35 * h + step / 2 + k * step for _, k in shown],
-        linestyle="",
-        marker="o",
-        markersize=4,
-        color=INK,
-        gid=gid,
-        label=f"charges: {len(days)} in view (close dates stacked)",
-    )
+    counted = f"charges: {len(marks)} in view (close dates stacked)"
+    if not sources:
+        ax.plot(
+            [d for d, _, _ in shown],
+            [y - 0.35 * h + step / 2 + k * step for _, k, _ in shown],
+            linestyle="",
+            marker="o",
+            markersize=4,
+            color=INK,
+            gid=gid,
+            label=counted,
+        )
+    for source, shape in sources.items():
+        mine = [(d, k) for d, k, of in shown if of == source]
+        if mine:
+            ax.plot(
+                [d for d, _ in mine],
+                [y - 0.35 * h + step / 2 + k * step for _, k in mine],
+                linestyle="",
+                marker=MARKERS[shape],
+                markersize=5,
+                markerfacecolor=INK if shape % 2 == 0 else "white",
+                markeredgewidth=1.0,
+                color=INK,
+                gid=f"{gid}:{source}",
+                label=_source_label(ax, source),
+            )
+    if sources:  # the lane's count still reads in the legend
+        ax.plot([], [], linestyle="", marker="o", markersize=4, color=INK, label=counted)
     more = [(day, n) for day, k, n in stacked if k == _STACK and n > _STACK]
     for i, (day, n) in enumerate(more):
         ax.annotate(
