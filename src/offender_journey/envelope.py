@@ -283,11 +283,15 @@ def _emit_field(w: _Writer, f: attrs.Attribute[Any], src: str, depth: int, out: 
             else:  # a factory, or a default its own validator refuses: the full decode
                 emit(depth + 1, "return None")
             emit(depth, "else:")
-        emit(depth + (not required), f"{out} = {hook}({src}[{key}], {kind})")
+        given = depth + (not required)
+        emit(given, f"{out} = {hook}({src}[{key}], {kind})")
+        validate = f"{w.name(f.validator)}(None, {w.name(f)}, {out})" if f.validator else None
         if f.converter is not None:
             emit(depth, f"{out} = {w.name(f.converter)}({out})")
-        if f.validator is not None:
-            emit(depth, f"{w.name(f.validator)}(None, {w.name(f)}, {out})")
+            if validate:
+                emit(depth, validate)
+        elif validate:  # a value given: a default left in place passes (see _plain_default)
+            emit(given, validate)
 
     # tuple[str, ...] with the tuple converter: the list hook, inline.
     converter: object = f.converter

@@ -285,7 +285,9 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         *,
         optimistic: bool,
     ) -> None:
-        check_sources(new, self._sources(may_clash(new)))
+        clash = may_clash(new)
+        if clash:  # else every key is a default-source id, which no other source can share
+            check_sources(new, self._sources(clash))
         offenders = {r.offender_id for r in new} | set(expected_versions or ())
         versions = self._versions(sorted(offenders))
         for offender_id, expected in (expected_versions or {}).items():
