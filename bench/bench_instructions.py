@@ -125,10 +125,11 @@ def main() -> None:
     parser.add_argument("--jsonl", help="events file (default: synth, 1,920 offenders, seed 7)")
     parser.add_argument("--store", help="a store of the same events, without fact tables")
     parser.add_argument("--steps", default="read,fold,write,ingest")
+    parser.add_argument("--quick", action="store_true", help="about 10,000 events")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed: apt-get install valgrind")
-    jsonl = Path(args.jsonl) if args.jsonl else events_file(1920, seed=7)
+    jsonl = Path(args.jsonl) if args.jsonl else events_file(192 if args.quick else 1920, seed=7)
     store = Path(args.store) if args.store else OUT / f"{jsonl.stem}.db"
     if not store.exists():
         env = dict(os.environ, PYTHONPATH=args.src)
