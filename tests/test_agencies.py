@@ -14,6 +14,7 @@ from offender_journey.linkage.identifiers import canonical_pnc
 
 ALLOWED = {
     "police": {
+        "offender_profile",
         "arrest",
         "charge",
         "caution",

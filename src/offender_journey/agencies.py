@@ -5,7 +5,8 @@
 its own person ids, with only what it records, and its own idea of who the person is.
 This module splits a synthetic population that way, and keeps the truth beside it:
 
-* **police**: arrests, charges, police bail, cautions, warrants;
+* **police**: the profile (date of birth and sex, as on the PNC), arrests, charges,
+  police bail, cautions, warrants;
 * **courts**: hearings, convictions, disposals, sentences, court bail;
 * **probation**: community and suspended orders, licences, recalls, risk scores;
 * **prison**: remand, custodial sentences, releases, returns to custody.
@@ -61,6 +62,7 @@ __all__ = [
     "Population",
     "SourceRecord",
     "build",
+    "split",
     "write_agencies",
 ]
 
@@ -316,7 +318,15 @@ _FORMAL_MALE: Final = tuple(name for name in NICKNAMES if name not in _FORMAL_FE
 # --- which agency records what ------------------------------------------------------------
 
 _POLICE_TYPES: Final = frozenset(
-    {"arrest", "charge", "caution", "warrant_issued", "warrant_executed", "warrant_withdrawn"}
+    {
+        "offender_profile",
+        "arrest",
+        "charge",
+        "caution",
+        "warrant_issued",
+        "warrant_executed",
+        "warrant_withdrawn",
+    }
 )
 _COURT_TYPES: Final = frozenset({"court_appearance", "conviction", "charge_disposed", "sentence"})
 _PROBATION_TYPES: Final = frozenset({"licence_recalled", "licence_ended", "risk_assessed"})
@@ -350,6 +360,31 @@ def _agencies_of(raw: Mapping[str, Any], bail_kinds: Mapping[str, str]) -> tuple
     if kind == "bail_ended":
         return ("police",) if bail_kinds.get(raw["bail_id"]) == "police" else ("courts",)
     return ()
+
+
+def split(
+    raws: Sequence[Mapping[str, Any]], sources: Sequence[str] = AGENCIES
+) -> dict[str, list[Mapping[str, Any]]]:
+    """One offender's events (JSON-ready, stream order) as each of ``sources`` records them.
+
+    A sentence is known to the courts and to probation (an order) or the prison
+    (custody); a release to the prison and probation; a retraction goes wherever the
+    event it retracts went. Events keep their ids, references and order; an agency that
+    records none of them gets an empty list.
+
+    >>> events = [{"type": "arrest", "event_id": "e1"}, {"type": "conviction", "event_id": "e2"}]
+    >>> {source: [e["event_id"] for e in own] for source, own in split(events).items()}
+    {'police': ['e1'], 'courts': ['e2'], 'probation': [], 'prison': []}
+    """
+    bail_kinds = {r["bail_id"]: r["kind"] for r in raws if r["type"] == "bail_granted"}
+    by_event = {r["event_id"]: r for r in raws}
+    seen: dict[str, list[Mapping[str, Any]]] = {source: [] for source in sources}
+    for raw in raws:
+        target = by_event.get(raw.get("target_event_id", ""))
+        for source in _agencies_of(target if target is not None else raw, bail_kinds):
+            if source in seen:
+                seen[source].append(raw)
+    return seen
 
 
 # --- faults -----------------------------------------------------------------------------
@@ -547,24 +582,20 @@ def _records_of(
     ids: Mapping[str, _Ids],
 ) -> Iterator[SourceRecord]:
     """The source records of one person: each agency that saw them, under its own id."""
-    bail_kinds = {r["bail_id"]: r["kind"] for r in raws if r["type"] == "bail_granted"}
-    by_event = {r["event_id"]: r for r in raws}
-    seen: dict[str, list[dict[str, Any]]] = {source: [] for source in sources}
-    for raw in raws:
-        target = by_event.get(raw.get("target_event_id", ""))
-        agencies = _agencies_of(target if target is not None else raw, bail_kinds)
-        for source in agencies:
-            if source in seen:
-                seen[source].append(raw)
+    seen = split(raws, sources)
     token = f"R{(person.index * 7_919 + 104_729) % 10**8:08d}"
-    for source, own in seen.items():
+    for source, held in seen.items():
+        # The profile rides with the agency's first record of the person, and only when
+        # the agency recorded something else: it opens no record of its own.
+        profiles = [raw for raw in held if raw["type"] == "offender_profile"]
+        own = [raw for raw in held if raw["type"] != "offender_profile"]
         if not own:
             continue
         parts = [own]
         if len(own) > 3 and rng.random() < rates.duplicate_record:
             cut = rng.randrange(1, len(own))
             parts = [own[:cut], own[cut:]]
-        for part in parts:
+        for number, part in enumerate(parts):
             own_id = ids[source].next()
             identity = _recorded(
                 person,
@@ -574,7 +605,8 @@ def _records_of(
                 nomis=own_id if source == "prison" else None,
                 crn=own_id if source == "probation" else None,
             )
-            events = tuple(_relabelled(raw, source, own_id, person.key, token) for raw in part)
+            kept = [*profiles, *part] if number == 0 else part
+            events = tuple(_relabelled(raw, source, own_id, person.key, token) for raw in kept)
             yield SourceRecord(
                 source=source,
                 offender_id=own_id,

@@ -37,6 +37,7 @@ from .events import (
     Sentence,
     record_key,
 )
+from .persons import Conflict, Rules, merge
 
 __all__ = [
     "ALL_TIME",
@@ -263,6 +264,13 @@ class History:
     #: Events recorded after the history was built (a wrong clock, a placeholder time),
     #: when ``as_of`` is now or later; unseen unless ``as_of`` is later still.
     future: tuple[Event, ...] = ()
+    #: A person's events about a fact that a source ranked higher reported too (they count
+    #: nowhere; see :mod:`offender_journey.persons`).
+    set_aside: tuple[Event, ...] = ()
+    #: The facts the person's sources gave differing accounts of, and whose counted.
+    conflicts: tuple[Conflict, ...] = ()
+    #: Charges matched by offence: ``(source, its charge id, the charge id kept)``.
+    matched: tuple[tuple[str | None, str, str], ...] = ()
 
     @classmethod
     def build(
@@ -336,13 +344,17 @@ class History:
         as_of: dt.datetime | None = None,
         *,
         now: dt.datetime | None = None,
+        rules: Rules | None = None,
     ) -> History:
         """One person's history from the streams of their source records (key → events).
 
         Each source's records are cut and their retractions applied on their own (an event
         id is unique only within its source, and a retraction may sit in another record of
-        the same source), then the effective events are put together: one history whose
-        indices span every record, as if one agency had recorded it all.
+        the same source); then the effective events are put together with each fact once,
+        the sources ranked by ``rules`` (default :class:`~offender_journey.persons.Rules`)
+        where their accounts differ (:func:`~offender_journey.persons.merge`): one history
+        whose indices span every record. The history of one source is :meth:`build`'s,
+        renamed. O(n log n) in the events.
         """
         now = dt.datetime.now(dt.UTC) if now is None else now
         by_source: dict[str | None, list[Event]] = {}
@@ -354,17 +366,24 @@ class History:
         ]
         if len(parts) == 1:
             return attrs.evolve(parts[0], offender_id=person_id)
-        in_transaction_order = sorted(
-            (event for part in parts for event in part.in_transaction_order), key=_recorded_key
+        merged = merge(
+            sorted(
+                (event for part in parts for event in part.in_transaction_order),
+                key=_recorded_key,
+            ),
+            rules,
         )
         return cls(
             person_id,
-            tuple(sorted(in_transaction_order, key=_DATE)),
-            tuple(in_transaction_order),
+            tuple(sorted(merged.events, key=_DATE)),
+            merged.events,
             tuple(event for part in parts for event in part.retracted),
             as_of,
             tuple(event for part in parts for event in part.retractions),
             tuple(event for part in parts for event in part.future),
+            merged.set_aside,
+            merged.conflicts,
+            merged.matched,
         )
 
     # --- indices (computed on first use) -------------------------------------------------

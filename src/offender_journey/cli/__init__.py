@@ -83,6 +83,7 @@ _COMMANDS: dict[str, _Command] = {
     "keygen": _Command("privacy", "make a new secret key file for pseudonyms and erasures"),
     "link": _Command("link", "decide which source records are one person (Splink), as events"),
     "links": _Command("link", "list the persons: every source record in exactly one"),
+    "rules": _Command("rules", "show or set how a person's records from several sources agree"),
 }
 
 

@@ -100,6 +100,9 @@ def event_oddities(history: History) -> Iterator[Oddity]:
     for event in history.future:
         yield Oddity("recorded_in_future", event.event_id, event.date)
 
+    for conflict in history.conflicts:  # a person's sources disagreeing about one fact
+        yield Oddity(f"conflicting_{conflict.kind}", conflict.shown, conflict.kept[-1].date)
+
     person = history.person
     if person is not None:  # the current identity record: the one linkage reads
         for checked in checked_identifiers(person):

@@ -241,7 +241,7 @@ def joined(state: LinkState, pairs: Iterable[tuple[str, str]]) -> dict[str, str]
     touched = set(root) | set(root.values())
     clusters = {
         record: find(state.person_of(record))
-        for record in state.records
+        for record in sorted(state.records)
         if state.person_of(record) in touched
     }
     return assign_ids(clusters, state.persons, state.highest + 1)

@@ -53,6 +53,8 @@ class InMemoryStore(StoreBase):
         self._log: list[Event] = []
         # Re-entrant: atomic() holds it around appends made inside the block.
         self._lock = threading.RLock()
+        #: Notes about the store (the SQL stores keep them in a table).
+        self._meta: dict[str, str] = {}
 
     def append_records(
         self,
@@ -132,6 +134,17 @@ class InMemoryStore(StoreBase):
 
     def count_offenders(self) -> int:
         return len(self._streams)
+
+    def meta(self, key: str) -> str | None:
+        """The note kept under ``key``, ``None`` if there is none."""
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Keep a note under ``key`` (``None`` removes it)."""
+        if value is None:
+            self._meta.pop(key, None)
+        else:
+            self._meta[key] = value
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

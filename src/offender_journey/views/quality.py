@@ -26,6 +26,7 @@ import attrs
 
 from ..history import ALL_TIME, Window
 from ..labels import label
+from ..persons import KINDS_OF_FACT
 from ..tables import Column, Table, Tabular, plural
 from .base import View
 
@@ -77,6 +78,11 @@ KINDS: dict[str, str] = {
     "bail_while_held": "bail running on while the person was remanded or in prison (bail "
     "ends when the person is remanded or imprisoned)",
     "order_while_in_prison": "community order made while the person was in prison",
+    **{
+        f"conflicting_{kind}": f"two of a person's sources disagree about {covers} (the "
+        f"record before '>' counts, by the precedence for {kind}; shown as source:event id)"
+        for kind, covers in KINDS_OF_FACT.items()
+    },
 }
 
 #: How many example event ids a report keeps per kind.

@@ -1,0 +1,98 @@
+"""`rules`: a partnership shows and sets how its sources' records of a person agree."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from offender_journey.cli import main
+from offender_journey.persons import Rules, read_rules
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import write_jsonl
+
+
+def exit_code(argv: list[str]) -> int:
+    """The command's exit code, whether it returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "c.jsonl", 2, seed=3)
+    assert main(["ingest", "c.jsonl", "--store", "j.db"]) == 0
+    return "j.db"
+
+
+def test_a_new_store_shows_the_default_rules(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["rules", "--store", store]) == 0
+    shown = capsys.readouterr().out
+    assert "outcome   courts" in shown
+    assert "offence date and offence code" in shown
+    assert main(["rules", "--store", store, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fingerprint"] == Rules().fingerprint
+
+
+def test_rules_set_are_stored_for_every_command_and_can_be_reset(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "rules",
+                "--store",
+                store,
+                "--precedence",
+                "outcome=police,courts",
+                "--precedence",
+                "custody=probation prison",
+                "--matching-of",
+                "courts=reference",
+            ]
+        )
+        == 0
+    )
+    expected = Rules(
+        {"outcome": ("police", "courts"), "custody": ("probation", "prison")},
+        matching_by_source={"courts": "reference"},
+    )
+    with SQLiteStore(store) as opened:
+        assert read_rules(opened) == expected
+    # A later change keeps what was set before.
+    assert main(["rules", "--store", store, "--matching", "reference"]) == 0
+    capsys.readouterr()
+    assert main(["rules", "--store", store, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["precedence"]["outcome"] == ["police", "courts"]
+    assert shown["matching"] == "reference"
+    assert shown["fingerprint"] != expected.fingerprint
+    assert main(["rules", "--store", store, "--defaults"]) == 0
+    with SQLiteStore(store) as opened:
+        assert read_rules(opened) == Rules()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--precedence", "outcomes=courts"], "precedence: unknown kind of fact 'outcomes'"),
+        (["--precedence", "outcome=Courts"], "precedence.outcome: 'Courts' is not a source name"),
+        (["--precedence", "outcome=courts,courts"], "precedence.outcome: 'courts' is named twice"),
+        (["--matching-of", "courts=fuzzy"], "matching_by_source.courts: 'fuzzy' is not a"),
+        (["--precedence", "outcome"], "--precedence takes NAME=VALUE, not 'outcome'"),
+        (["--matching", "fuzzy"], "invalid choice: 'fuzzy'"),
+    ],
+)
+def test_bad_rules_are_refused_naming_the_field_and_nothing_is_stored(
+    store: str, arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert exit_code(["rules", "--store", store, *arguments]) == 2
+    assert message in capsys.readouterr().err
+    with SQLiteStore(store) as opened:
+        assert read_rules(opened) == Rules()
