@@ -503,17 +503,22 @@ def _derive_streams(
 #: The name each worker's file of facts is attached under for the copy: ``part0``, ``part1``...
 _PART = "part"
 
-#: This worker process's file of derived facts (see :func:`_open_part`).
+#: This worker process's file of derived facts, and the store (see :func:`_open_part`).
 _part: sqlite3.Connection | None = None
+_store: SQLiteStore | None = None
 
 
-def _open_part(directory: str) -> None:
-    """Make this worker's own fact tables, in a new SQLite file in ``directory``.
+def _open_part(directory: str, path: str) -> None:
+    """Open the store at ``path``, and make this worker's own fact tables in ``directory``.
 
-    No indexes (the file is only copied from) and no journal (a failed refresh throws it
-    away). Readable by its owner only, as the store is.
+    The fact tables are in a new SQLite file: no indexes (the file is only copied from)
+    and no journal (a failed refresh throws it away); readable by its owner only, as the
+    store is. Both stay open for all the shares this worker derives.
     """
-    global _part  # one file per worker process, for all of its shares
+    global _part, _store  # one of each per worker process, for all of its shares
+    _store = SQLiteStore(path, create=False)
+    # It only reads one stream after another: a small page cache keeps workers' memory low.
+    _store.connection.execute("PRAGMA cache_size = -8192")
     path = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     _part = sqlite3.connect(path, isolation_level=None)
@@ -524,13 +529,13 @@ def _open_part(directory: str) -> None:
             _part.execute(statement)
 
 
-def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> str:
+def _derive_range(touched: list[str], latest: dict[str, int]) -> str:
     """Derive ``touched`` (one share) into this worker's file of facts; that file's path."""
     assert _part is not None, "a worker's file is made when it starts"
+    assert _store is not None
     cursor = _part.cursor()
     cursor.execute("BEGIN")
-    with SQLiteStore(path) as store:
-        write_facts(cursor, [], _derive_streams(store, touched, latest), 0)
+    write_facts(cursor, [], _derive_streams(_store, touched, latest), 0)
     cursor.execute("COMMIT")
     return str(_part.execute("PRAGMA database_list").fetchone()[2])
 
@@ -559,11 +564,12 @@ def _derive_in_processes(
 
     with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
         with ProcessPoolExecutor(
-            max_workers=min(jobs, os.cpu_count() or 1), initializer=_open_part, initargs=(tmp,)
+            max_workers=min(jobs, os.cpu_count() or 1),
+            initializer=_open_part,
+            initargs=(tmp, path),
         ) as pool:
             parts = pool.map(
                 _derive_range,
-                itertools.repeat(path),
                 chunks,
                 ({o: latest[o] for o in chunk} for chunk in chunks),
             )
