@@ -87,10 +87,6 @@ MAX_NESTING: Final = 64
 _BRACKET: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
-#: A quote followed by white space (one search costs under half of four ``in`` tests).
-_QUOTE_THEN_SPACE: Final = re.compile(r'"[ \t\r\n]').search
-
-
 def _check_nesting(text: str) -> None:
     """Refuse ``text`` nested deeper than :data:`MAX_NESTING`, before any parser sees it.
 
@@ -146,7 +142,7 @@ def parse_object(text: str | bytes) -> Any:
             value = orjson.loads(text)
             if type(value) is not dict:
                 return value
-            if _QUOTE_THEN_SPACE(text) is None:
+            if not ('" ' in text or '"\t' in text or '"\r' in text or '"\n' in text):
                 pairs = text.count('":')
                 if pairs == len(value) or pairs == len(value) + sum(
                     [len(v) for v in value.values() if type(v) is dict]
