@@ -519,9 +519,9 @@ def _open_part(directory: str, path: str) -> None:
     _store = SQLiteStore(path, create=False)
     # It only reads one stream after another: a small page cache keeps workers' memory low.
     _store.connection.execute("PRAGMA cache_size = -8192")
-    path = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
-    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    _part = sqlite3.connect(path, isolation_level=None)
+    file = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
+    os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    _part = sqlite3.connect(file, isolation_level=None)
     _part.execute("PRAGMA journal_mode = OFF")
     _part.execute("PRAGMA synchronous = OFF")
     for statement in create_statements(SQLITE):
@@ -563,8 +563,10 @@ def _derive_in_processes(
     from concurrent.futures import ProcessPoolExecutor
 
     with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
+        # Every worker's file is attached at once: no more workers than SQLite attaches.
+        attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
         with ProcessPoolExecutor(
-            max_workers=min(jobs, os.cpu_count() or 1),
+            max_workers=min(jobs, os.cpu_count() or 1, attachable),
             initializer=_open_part,
             initargs=(tmp, path),
         ) as pool:
@@ -595,7 +597,7 @@ def _detach_parts(connection: sqlite3.Connection) -> None:
     """Detach the workers' files of facts (possible only outside a transaction)."""
     attached = [row[1] for row in connection.execute("PRAGMA database_list")]
     for name in attached:
-        if name.startswith(_PART):
+        if name.startswith(_PART) and name[len(_PART) :].isdigit():
             connection.execute(f"DETACH DATABASE {name}")
 
 
