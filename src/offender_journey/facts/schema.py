@@ -401,8 +401,8 @@ class OffenderFacts:
 
 class _DayTexts(dict[dt.date, str]):
     """Each day's ISO text, made once: ``date.isoformat`` formats a new string every time
-    (about as costly as inserting the row), and a refresh writes the same few thousand
-    days over and over. Bounded: past :data:`_MAX_DAYS` days, texts are made, not kept.
+    (some 3,000 instructions), and a refresh writes the same few thousand days over and
+    over. Bounded: past :data:`_MAX_DAYS` days, texts are made, not kept.
     """
 
     def __missing__(self, day: dt.date) -> str:
