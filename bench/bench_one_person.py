@@ -5,10 +5,13 @@
     python bench/bench_one_person.py --kinds open_bail caution
 
 For each kind of event, one person's stream is made of that kind (with the charges it
-needs to refer to), at sizes doubling up to ``--most`` events, and two things are timed
+needs to refer to), at sizes doubling up to ``--most`` events, and three things are timed
 in this process: rebuilding the person's facts (``History.build`` then ``derive``: what
 ``refresh`` does for each person touched, holding the write lock, and what every new
-event for them costs) and their ``timeline``. ``mixed`` is the case first reported: a
+event for them costs), their ``timeline``, and putting their history together from the
+agencies' records (``History.of_records`` over the synthetic agencies' split of the
+stream, the courts reporting every charge again under their own reference, so each is
+matched by offence). ``mixed`` is the case first reported: a
 quarter of the events open bails, among charges, hearings and convictions.
 
 Doubling n multiplies an O(n) step's time by 2 and an O(n log n) step's by a little
@@ -30,10 +33,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 from measure import machine, save
 
+from offender_journey.agencies import split
 from offender_journey.builder import JourneyBuilder
-from offender_journey.events import Event
+from offender_journey.codec import Codec
+from offender_journey.events import Charge, Event
 from offender_journey.facts.derive import derive
 from offender_journey.history import History
 from offender_journey.timeline import build_timeline
@@ -142,6 +148,33 @@ def _timeline(events: list[Event]) -> None:
     build_timeline(History.build("P", events))
 
 
+def _agencies(events: list[Event]) -> dict[str, list[Event]]:
+    """The stream as the agencies hold it, the courts reporting each charge again as theirs."""
+    codec = Codec()
+    records = {
+        f"{source}:{source}-P": [
+            codec.decode({**raw, "source": source, "offender_id": f"{source}-P"}) for raw in own
+        ]
+        for source, own in split([codec.encode(e) for e in events]).items()
+    }
+    records["courts:courts-P"] += [
+        attrs.evolve(
+            e,
+            source="courts",
+            offender_id="courts-P",
+            event_id=f"court-{e.event_id}",
+            charge_id=f"ASN-{e.charge_id}",
+        )
+        for e in events
+        if isinstance(e, Charge)
+    ]
+    return records
+
+
+def _person(records: dict[str, list[Event]]) -> None:
+    History.of_records("P", records)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes up to 20,000")
@@ -155,12 +188,23 @@ def main() -> int:
     print(f"{'kind':<13}{'step':<10}" + "".join(f"{n:>10,}" for n in sizes) + "    growth")
     for kind in args.kinds:
         streams = {n: _stream(kind, n) for n in sizes}
+        records = {n: _agencies(streams[n]) for n in sizes}
+        inputs: dict[str, dict[int, Any]] = {
+            "facts": streams,
+            "timeline": streams,
+            "person": records,
+        }
         # The streams live through the run: the collector need not look at them again
         # (else each step pays for scanning all four, and the largest looks quadratic).
         gc.collect()
         gc.freeze()
-        for name, step in (("facts", _facts), ("timeline", _timeline)):
-            seconds = [_timed(functools.partial(step, streams[n])) for n in sizes]
+        steps: tuple[tuple[str, Callable[[Any], None]], ...] = (
+            ("facts", _facts),
+            ("timeline", _timeline),
+            ("person", _person),
+        )
+        for name, step in steps:
+            seconds = [_timed(functools.partial(step, inputs[name][n])) for n in sizes]
             growth = seconds[-1] / max(seconds[-2], 1e-9)
             flag = "  QUADRATIC" if growth > QUADRATIC else ""
             if flag:
@@ -172,7 +216,7 @@ def main() -> int:
                 flush=True,
             )
             results["kinds"].setdefault(kind, {})[name] = {"seconds": seconds, "growth": growth}
-        del streams
+        del streams, records, inputs
         gc.unfreeze()
     save("one_person", results)
     if quadratic:

@@ -7,7 +7,7 @@ import pytest
 
 from offender_journey.cli import main
 from offender_journey.persons import Rules, read_rules
-from offender_journey.store import SQLiteStore
+from offender_journey.store import SQLiteStore, open_store
 from offender_journey.synth import write_jsonl
 
 
@@ -96,3 +96,10 @@ def test_bad_rules_are_refused_naming_the_field_and_nothing_is_stored(
     assert message in capsys.readouterr().err
     with SQLiteStore(store) as opened:
         assert read_rules(opened) == Rules()
+
+
+def test_a_postgresql_store_keeps_its_rules_for_every_command(postgres_url: str) -> None:
+    open_store(postgres_url).close()  # the tables, as a first ingest makes them
+    assert main(["rules", "--store", postgres_url, "--precedence", "outcome=police"]) == 0
+    with open_store(postgres_url, create=False) as store:
+        assert read_rules(store) == Rules({"outcome": ["police"]})

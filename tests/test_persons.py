@@ -318,3 +318,89 @@ def test_the_quality_report_lists_each_conflict_by_source_and_event_id() -> None
         "conflicting_sentence": (f"courts:{sentence.event_id}>probation:{probation[0].event_id}",),
     }
     assert "disagree about a charge's outcome" in str(report)
+
+
+def every_fact() -> list[Event]:
+    """One event of every kind a precedence decides, in one journey."""
+    j = JourneyBuilder("X")
+    arrest = j.arrest("2019-01-01")
+    charge = j.charge("2019-01-02", "shoplifting", arrest=arrest)
+    bail = j.bail("2019-01-02", charge)
+    j.end_bail("2019-01-20", bail)
+    j.caution("2019-01-03", "drugs_possession")
+    j.hearing("2019-01-20", "case1", charge)
+    j.convict("2019-01-20", charge)
+    remand = j.remand("2019-01-04", charge)
+    j.end_remand("2019-01-10", remand)
+    custody = j.sentence("2019-01-20", charge, disposal="immediate_custody", length_days=100)
+    licence = j.release("2019-03-01", custody, "2019-06-01")
+    j.recall("2019-04-01", licence)
+    j.return_to_custody("2019-04-02", licence)
+    j.end_licence("2019-06-01", licence)
+    warrant = j.warrant("2019-05-01")
+    j.execute_warrant("2019-05-02", warrant)
+    j.withdraw_warrant("2019-05-03", warrant)
+    return j.events
+
+
+KIND_OF = {
+    "arrest": "arrest",
+    "charge": "charge",
+    "bail_granted": "bail",
+    "bail_ended": "bail",
+    "caution": "caution",
+    "court_appearance": "hearing",
+    "conviction": "outcome",
+    "remanded_in_custody": "custody",
+    "remand_ended": "custody",
+    "sentence": "sentence",
+    "released_on_licence": "custody",
+    "licence_recalled": "licence",
+    "returned_to_custody": "custody",
+    "licence_ended": "licence",
+    "warrant_issued": "warrant",
+    "warrant_executed": "warrant",
+    "warrant_withdrawn": "warrant",
+}
+
+
+@pytest.mark.parametrize("event", every_fact(), ids=lambda e: e.TYPE)
+def test_each_kind_of_fact_goes_to_its_default_source(event: Event) -> None:
+    kind = KIND_OF[event.TYPE]
+    first = DEFAULT_PRECEDENCE[kind][0]
+    mine = told_by(first, "A1", [event])
+    # An agency no rule names, telling it a day later: it ranks after the named ones.
+    other = told_by("youth_team", "Y1", [event], date=event.date + dt.timedelta(days=1))
+    history = person({"youth_team:Y1": other, f"{first}:A1": mine})
+    assert history.events == tuple(mine)
+    (conflict,) = history.conflicts
+    assert (conflict.kind, conflict.winner, conflict.overruled) == (kind, first, tuple(other))
+    # Told alike, it is one fact and no conflict.
+    alike = told_by("youth_team", "Y1", [event])
+    history = person({"youth_team:Y1": alike, f"{first}:A1": mine})
+    assert history.events == tuple(mine)
+    assert history.conflicts == ()
+
+
+def test_a_retraction_of_another_sources_event_id_is_of_an_unknown_event() -> None:
+    police = JourneyBuilder("P1", source="police")
+    charge = police.charge("2019-01-02", "shoplifting")
+    courts = JourneyBuilder("D9", source="courts")
+    courts.convict("2019-03-01", charge)
+    stray = courts.retract(charge, "keyed in error")  # the police's event id, in the courts
+    history = person({"police:P1": police.events, "courts:D9": courts.events})
+    assert list(history.charges) == [charge.charge_id]
+    assert quality(history).examples == {"retraction_unknown_target": (stray.event_id,)}
+
+
+def test_a_field_one_source_leaves_empty_is_no_conflict() -> None:
+    police = JourneyBuilder("P1", source="police")
+    arrest = police.arrest("2019-01-01")
+    charge = police.charge("2019-01-02", "shoplifting", arrest=arrest, case_id="K1")
+    courts = told_by("courts", "D9", [charge], arrest_id=None)
+    history = person({"police:P1": police.events, "courts:D9": courts})
+    assert history.charges[charge.charge_id] == charge
+    assert history.conflicts == ()
+    # A field both give, differently, is.
+    courts = told_by("courts", "D9", [charge], arrest_id=None, case_id="K2")
+    assert person({"police:P1": police.events, "courts:D9": courts}).conflicts[0].kind == "charge"

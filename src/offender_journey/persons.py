@@ -479,7 +479,7 @@ def merge(events: Sequence[Event], rules: Rules | None = None) -> Merged:
         for source, told in by_source.items():
             if source != winner:
                 dropped.update(position for position, _ in told)
-                differs = differs or _account(fact, told) != account
+                differs = differs or not _agree(_account(fact, told), account)
         if differs:
             conflicts.append(
                 Conflict(
@@ -518,6 +518,19 @@ def _counting(fact: str, events: Sequence[Event]) -> Event:
     if fact == "outcome":
         return max(enumerate(events), key=lambda pe: (pe[1].date, pe[0]))[1]
     return events[-1]
+
+
+def _agree(one: Any, other: Any) -> bool:
+    """Whether two accounts say the same, a field one source leaves empty agreeing with any.
+
+    A court that does not record the arrest a charge followed does not contradict the
+    police, who do.
+    """
+    if isinstance(one, list):
+        return len(one) == len(other) and all(map(_agree, one, other))
+    return len(one) == len(other) and all(
+        a == b or a is None or b is None for a, b in zip(one, other, strict=True)
+    )
 
 
 def _account(fact: str, told: Sequence[tuple[int, Event]]) -> Any:
@@ -559,21 +572,24 @@ def _offence_matches(events: Sequence[Event], rules: Rules) -> dict[str | None, 
     matches: dict[str | None, dict[str, str]] = {}
     for source in order:
         mine = latest[source]
-        claimed: set[str] = set()
+        # Per offence, how far this source has gone down the pool: the charges before it
+        # are paired already or its own, so each pairing costs O(1) amortised.
+        cursor: dict[tuple[Any, str], int] = {}
         fresh: list[tuple[tuple[Any, str], str]] = []
         for charge_id, (_, charge) in sorted(
             mine.items(), key=lambda kv: (kv[1][1].date, kv[1][0])
         ):
             offence = (charge.offence_date, charge.offence.code)
             if holders[charge_id] == 1:
-                target = next(
-                    (c for c in pool.get(offence, ()) if c not in mine and c not in claimed),
-                    None,
-                )
-                if target is not None:
-                    matches.setdefault(source, {})[charge_id] = target
-                    claimed.add(target)
+                candidates = pool.get(offence, ())
+                at = cursor.get(offence, 0)
+                while at < len(candidates) and candidates[at] in mine:
+                    at += 1
+                if at < len(candidates):
+                    matches.setdefault(source, {})[charge_id] = candidates[at]
+                    cursor[offence] = at + 1
                     continue
+                cursor[offence] = at
             if charge_id not in pooled:
                 fresh.append((offence, charge_id))
         for offence, charge_id in fresh:

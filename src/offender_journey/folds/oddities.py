@@ -110,11 +110,13 @@ def event_oddities(history: History) -> Iterator[Oddity]:
                 yield Oddity(f"invalid_{checked.field}", person.event_id, person.date)
 
     if history.retractions:
-        known = {e.event_id for e in history.events}
-        known.update(e.event_id for e in history.retracted)
-        known.update(r.event_id for r in history.retractions)
+        # An event id is its source's own: a retraction reaches only its source's events.
+        known = {(e.source, e.event_id) for e in history.events}
+        known.update((e.source, e.event_id) for e in history.retracted)
+        known.update((e.source, e.event_id) for e in history.set_aside)
+        known.update((r.source, r.event_id) for r in history.retractions)
         for retraction in history.retractions:
-            if retraction.target_event_id not in known:
+            if (retraction.source, retraction.target_event_id) not in known:
                 yield Oddity("retraction_unknown_target", retraction.event_id, retraction.date)
 
 
