@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from itertools import count
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -35,3 +36,22 @@ def new_postgres_url(postgres_server: TemporaryServer) -> Callable[[], str]:
 def postgres_url(new_postgres_url: Callable[[], str]) -> str:
     """The URL of an empty store of its own."""
     return new_postgres_url()
+
+
+def _as_format_2(conn: psycopg.Connection[Any]) -> None:
+    """Turn a store into what format 2 made: no checks, no append function, writers INSERT."""
+    from offender_journey.store.postgres import _CHECK_NAMES
+
+    drop = ", ".join(f"DROP CONSTRAINT {name}" for name in _CHECK_NAMES)
+    conn.execute(f"ALTER TABLE events {drop}".encode())
+    conn.execute("DROP FUNCTION events_append, events_payload_problem")
+    conn.execute("DELETE FROM store_meta WHERE key = 'checks'")
+    conn.execute("UPDATE store_meta SET value = '2' WHERE key = 'format_version'")
+    if conn.execute("SELECT to_regrole('offender_journey_writer')").fetchone() != (None,):
+        conn.execute("GRANT INSERT ON events TO offender_journey_writer")  # as pg-roles did
+
+
+@pytest.fixture
+def as_format_2() -> Callable[[psycopg.Connection[Any]], None]:
+    """Turns a store (a connection of its owner) into what format 2 of the store made."""
+    return _as_format_2

@@ -242,7 +242,9 @@ def test_the_reader_keeps_its_access_when_a_new_facts_layout_is_derived(
 def test_pg_roles_prints_its_sql(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pg-roles", "--print"]) == 0
     text = capsys.readouterr().out
-    assert "GRANT SELECT, INSERT ON events TO offender_journey_writer" in text
+    assert "GRANT SELECT ON events TO offender_journey_writer" in text
+    assert "GRANT EXECUTE ON FUNCTION events_append(" in text
+    assert "INSERT ON events TO" not in text  # writers append through the function only
     assert "effective_events" in text
     assert "{" not in text
 

@@ -181,6 +181,10 @@ class MetricsReport:
         if not stored or self.stored is None or self.stored == self.events:
             return line
         later = ", or recorded after the as-of time" if self.as_of is not None else ""
+        quality = self.results.get("quality")
+        unreadable = len(quality.unreadable) if isinstance(quality, Quality) else 0
+        if unreadable:
+            later += f", or rows that cannot be read back ({unreadable}: see the quality report)"
         return (
             f"{line}\n({self.stored} stored: the other {self.stored - self.events} are "
             "retractions, the records they retract, or records superseded by a later one "
@@ -428,7 +432,7 @@ def _fold_store(
         with open_store(path) as store:
             total = None if progress is None else store.count_offenders()
             streams = counted(store.read_all(as_of=as_of), progress, total, "reading events")
-            return _compute(streams, window, as_of, now, views)
+            return _with_unreadable(_compute(streams, window, as_of, now, views), store)
     with open_store(path) as store:
         sizes = list(store.stream_sizes())
     ranges = _balanced_ranges(sizes, jobs)
@@ -469,7 +473,18 @@ def _compute_range(
     now = dt.datetime.now(dt.UTC) if now is None else now
     with open_store(path) as store:
         streams = store.read_all(as_of=as_of, offenders=offenders)
-        return _compute(streams, window, as_of, now, views)
+        return _with_unreadable(_compute(streams, window, as_of, now, views), store)
+
+
+def _with_unreadable(report: MetricsReport, store: Any) -> MetricsReport:
+    """``report`` with the stored rows its read of ``store`` skipped in its quality report
+    (what the fact tables' ``unreadable_events`` holds when the views read those)."""
+    quality = report.results.get("quality")
+    rows = store.skipped() if hasattr(store, "skipped") else []
+    if not rows or not isinstance(quality, Quality):
+        return report
+    found = attrs.evolve(quality, unreadable=(*quality.unreadable, *rows))
+    return attrs.evolve(report, results={**report.results, "quality": found})
 
 
 def _balanced_ranges(sizes: Iterable[tuple[str, int]], parts: int) -> list[OffenderRange]:

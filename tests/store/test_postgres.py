@@ -1,6 +1,7 @@
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 import psycopg
@@ -78,10 +79,13 @@ def test_a_store_from_a_newer_release_is_refused(store: PostgresStore) -> None:
         PostgresStore(store.url, _CODEC)
 
 
-def test_a_format_1_store_gets_sources_and_keeps_its_events(store: PostgresStore) -> None:
+def test_a_format_1_store_gets_sources_and_keeps_its_events(
+    store: PostgresStore, as_format_2: Callable[[psycopg.Connection[Any]], None]
+) -> None:
     """A store written before sources: its events are of the default source, unchanged."""
     store.append(_arrests("O1", 2))
     with store.borrow() as conn:  # as the release before sources left it
+        as_format_2(conn)
         conn.execute("ALTER TABLE events DROP CONSTRAINT events_source_event_id_key")
         conn.execute("ALTER TABLE events DROP COLUMN source")
         conn.execute("ALTER TABLE events ADD CONSTRAINT events_event_id_key UNIQUE (event_id)")
@@ -93,7 +97,9 @@ def test_a_format_1_store_gets_sources_and_keeps_its_events(store: PostgresStore
         assert again.append(police).stored == ("O1-0",)  # the same id, another source
         assert [e.source for e in again.read_stream("police:O1")] == ["police"]
         with again.borrow() as conn:
-            assert conn.execute("SELECT value FROM store_meta").fetchone() == ("2",)
+            assert conn.execute(
+                "SELECT value FROM store_meta WHERE key = 'format_version'"
+            ).fetchone() == ("3",)
 
 
 def test_ids_with_any_characters_keep_their_order(store: PostgresStore) -> None:
@@ -227,3 +233,150 @@ def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(
         scores = list(iter_rows(conn, "risk_assessments", columns=["score_2y"], dialect=POSTGRESQL))
     assert warrants == [(dt.date(2014, 1, 2), dt.date(2014, 1, 20))]
     assert scores == [(0.8,)]
+
+
+# --- the server refuses what the library would ------------------------------------------------
+
+_RAW = (
+    "INSERT INTO events (offender_id, version, event_id, type, date, recorded_at,"
+    " recorded_at_given, payload, position, source) VALUES (%s, 1, %s, 'arrest', %s,"
+    " 1700000000000000, false, %s, %s, '')"
+)
+
+
+def _payload(event_id: str, day: str) -> str:
+    return (
+        f'{{"type":"arrest","event_id":"{event_id}","offender_id":"R1",'
+        f'"date":"{day}","arrest_id":"a1"}}'
+    )
+
+
+def _writer(postgres_url: str, store: PostgresStore) -> str:
+    """The URL of a login in the writer group role (``pg-roles`` run on the store first)."""
+    from offender_journey.facts.postgres import create_roles
+
+    create_roles(store)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS intake_rows")
+        admin.execute("CREATE ROLE intake_rows LOGIN IN ROLE offender_journey_writer")
+    return postgres_url.replace("postgres@", "intake_rows@", 1)
+
+
+def test_a_writer_may_not_insert_rows_of_its_own(store: PostgresStore, postgres_url: str) -> None:
+    """Not a row dated 9999-12-31, not a payload that is not JSON, not a position it picks."""
+    store.append(_arrests("O1", 2))
+    writer = _writer(postgres_url, store)
+    with psycopg.connect(writer, autocommit=True) as conn:
+        for day, payload, position in [
+            ("9999-12-31", _payload("r1", "9999-12-31"), 3),
+            ("2014-01-01", "not JSON", 3),
+            ("2014-01-01", _payload("r3", "2014-01-01"), 1_000_000),
+        ]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(_RAW, ("R1", "r", day, payload, position))
+    with PostgresStore(writer, _CODEC) as appending:  # the library's appends still work
+        assert appending.append(_arrests("O2", 2)).stored == ("O2-0", "O2-1")
+    assert [p for p, _ in store.read_after(0)] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("day", "payload", "refused_by"),
+    [
+        ("9999-12-31", _payload("r1", "9999-12-31"), "events_date_plausible"),
+        ("2014-01-01", _payload("r1", "9999-12-31"), "events_payload_plausible"),
+        ("2014-01-01", "not JSON", "events_payload_plausible"),
+        ("2014-01-01", "[1, 2]", "events_payload_plausible"),
+        (
+            "2014-01-01",
+            _payload("r1", "2014-01-01").replace('"arrest"', '"charge"', 1),
+            "events_payload_plausible",
+        ),
+    ],
+)
+def test_the_server_checks_every_row_whoever_writes_it(
+    store: PostgresStore, day: str, payload: str, refused_by: str
+) -> None:
+    """The checks are constraints on the table: the owner's own INSERT meets them too."""
+    with store.borrow() as conn, pytest.raises(psycopg.errors.CheckViolation) as refused:
+        conn.execute(_RAW, ("R1", "r1", day, payload, 1))
+    assert refused.value.diag.constraint_name == refused_by
+
+
+def test_the_append_function_numbers_rows_whatever_the_caller_says(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    store.append(_arrests("O1", 2))
+    writer = _writer(postgres_url, store)
+    with psycopg.connect(writer, autocommit=True) as conn:
+        conn.execute(
+            "SELECT events_append(%b::text[], %b::text[], %b::text[], %b::date[],"
+            " %b::bigint[], %b::boolean[], %b::text[], %b::text[])",
+            (
+                ["O1"],
+                ["O1-9"],
+                ["arrest"],
+                ["2014-02-01"],
+                [1_700_000_000_000_000],
+                [False],
+                [_payload("O1-9", "2014-02-01")],
+                [""],
+            ),
+        )
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(
+                "SELECT events_append(%b::text[], %b::text[], %b::text[], %b::date[],"
+                " %b::bigint[], %b::boolean[], %b::text[], %b::text[])",
+                (
+                    ["O1"],
+                    ["O1-8"],
+                    ["arrest"],
+                    ["9999-12-31"],
+                    [1_700_000_000_000_000],
+                    [False],
+                    [_payload("O1-8", "9999-12-31")],
+                    [""],
+                ),
+            )
+    with store.borrow() as conn:
+        rows = conn.execute("SELECT position, version FROM events WHERE event_id = 'O1-9'")
+        assert rows.fetchall() == [(3, 3)]
+
+
+def test_a_format_2_store_is_checked_from_its_owners_first_open(
+    store: PostgresStore, postgres_url: str, as_format_2: Callable[[psycopg.Connection[Any]], None]
+) -> None:
+    """Rows already stored stay (a bad one is skipped by reads); writers lose INSERT."""
+    store.append(_arrests("O1", 2))
+    writer = _writer(postgres_url, store)
+    with store.borrow() as conn:
+        as_format_2(conn)
+    with psycopg.connect(writer, autocommit=True) as conn:  # a raw row, before the upgrade
+        conn.execute(_RAW, ("R1", "R1-0", "9999-12-31", _payload("R1-0", "9999-12-31"), 3))
+    with pytest.raises(StoreError, match="cannot open"):
+        PostgresStore(writer, _CODEC)  # only the owner may bring the store up to date
+    with PostgresStore(store.url, _CODEC) as upgraded:
+        assert [o for o, _ in upgraded.read_all()] == ["O1"]
+        assert upgraded.read_stream("R1") == []
+        assert [(u.position, u.event_id) for u in upgraded.skipped()] == [(3, "R1-0")]
+        assert "date" in upgraded.skipped()[0].reason
+    with (
+        psycopg.connect(writer, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(_RAW, ("R2", "R2-0", "2014-01-01", _payload("R2-0", "2014-01-01"), 4))
+    with PostgresStore(writer, _CODEC) as appending:  # given the function instead
+        assert appending.append(_arrests("O2", 1)).stored == ("O2-0",)
+        assert appending.head() == 4
+
+
+def test_follow_passes_over_rows_it_cannot_read(store: PostgresStore) -> None:
+    """Even a whole batch of them: the follower goes on to the events after."""
+    store.append(_arrests("O1", 1))
+    with store.borrow() as conn:  # the owner, bypassing the checks
+        conn.execute("ALTER TABLE events DROP CONSTRAINT events_payload_plausible")
+        for position in (2, 3):
+            conn.execute(_RAW, (f"R{position}", f"r{position}", "2014-01-01", "not JSON", position))
+    store.append(_arrests("O2", 1))
+    seen = [(p, e.event_id) for p, e in store.follow(after=0, timeout=0.2, batch=1)]
+    assert seen == [(1, "O1-0"), (4, "O2-0")]
+    assert [u.position for u in store.skipped()] == [2, 3]

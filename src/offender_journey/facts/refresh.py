@@ -37,6 +37,7 @@ from .schema import (
     TABLES,
     Dialect,
     OffenderFacts,
+    UnreadableEventRow,
     create_statements,
 )
 
@@ -167,6 +168,13 @@ def write_facts(
     if keys:
         for table in TABLES:
             cursor.executemany(f"DELETE FROM {table.name} WHERE offender_id = {mark}", keys)
+    cursor.execute("SELECT 1 FROM unreadable_events LIMIT 1")
+    if cursor.fetchone() is not None:  # a stream none of whose rows can be read has no
+        text = dialect.to_db.get("text")  # offenders row: its unreadable rows go too
+        cursor.executemany(
+            f"DELETE FROM unreadable_events WHERE offender_id = {mark}",
+            [(o if text is None else text(o),) for o in offender_ids],
+        )
     inserts = [
         (
             f"INSERT INTO {t.name} ({', '.join(t.names)}) VALUES ({dialect.marks(len(t.names))})",
@@ -495,9 +503,26 @@ def _derive_streams(
         )
     else:
         streams = ((o, store.read_stream(o)) for o in touched)
+    skipped = getattr(store, "skipped", None)  # rows a read could not make events of
+    seen: set[str] = set()
     for offender_id, events in counted(streams, progress, len(touched), "refreshing facts"):
-        facts = derive(History.build(offender_id, events))
-        yield _with_position(facts, latest[offender_id])
+        seen.add(offender_id)
+        unreadable = _unreadable(skipped, offender_id)
+        if unreadable and not events:  # nothing of this stream can be read back
+            yield OffenderFacts(offender_id, unreadable_events=unreadable)
+            continue
+        facts = _with_position(derive(History.build(offender_id, events)), latest[offender_id])
+        yield attrs.evolve(facts, unreadable_events=unreadable) if unreadable else facts
+    for offender_id in touched:  # streams a scan left out: no row of theirs could be read
+        if offender_id not in seen and (unreadable := _unreadable(skipped, offender_id)):
+            yield OffenderFacts(offender_id, unreadable_events=unreadable)
+
+
+def _unreadable(
+    skipped: Callable[[str], Sequence[UnreadableEventRow]] | None, offender_id: str
+) -> tuple[UnreadableEventRow, ...]:
+    """The stored rows of ``offender_id`` that a read had to skip (its fact rows)."""
+    return () if skipped is None else tuple(skipped(offender_id))
 
 
 #: The name each worker's file of facts is attached under for the copy: ``part0``, ``part1``...

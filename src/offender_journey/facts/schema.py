@@ -31,6 +31,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from ..store.base import Unreadable
 from ..store.escaping import escape_nul, unescape_nul
 
 __all__ = [
@@ -55,12 +56,13 @@ __all__ = [
     "SanctionRow",
     "SentencingOccasionRow",
     "TableSpec",
+    "UnreadableEventRow",
     "WarrantRow",
     "create_statements",
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -220,6 +222,11 @@ class QualityIssueRow(NamedTuple):
     day: dt.date
 
 
+#: A stored row that cannot be read back as an event (so in no other table): the store's
+#: record of it, as the refresh that read the offender's stream found it.
+UnreadableEventRow = Unreadable
+
+
 class WarrantRow(NamedTuple):
     """A warrant (a re-sent ``warrant_id`` keeps its last record) and how it ended.
 
@@ -355,6 +362,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("warrants", WarrantRow, ("offender_id", "warrant_id"), (("issued_date",),)),
     TableSpec("recalls", RecallRow, ("offender_id", "event_id")),
     TableSpec("risk_assessments", RiskAssessmentRow, ("offender_id", "seq")),
+    TableSpec("unreadable_events", UnreadableEventRow, ("offender_id", "position")),
 )
 
 #: The tables by name.
@@ -382,6 +390,7 @@ class OffenderFacts:
     warrants: tuple[WarrantRow, ...] = ()
     recalls: tuple[RecallRow, ...] = ()
     risk_assessments: tuple[RiskAssessmentRow, ...] = ()
+    unreadable_events: tuple[UnreadableEventRow, ...] = ()
 
     @property
     def offender(self) -> OffenderRow | None:

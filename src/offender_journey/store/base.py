@@ -17,8 +17,8 @@ from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
-from ..codec import Codec, dumps
-from ..errors import ConflictError, RecordClashError
+from ..codec import Codec, dumps, loads
+from ..errors import ConflictError, InvalidEventError, RecordClashError
 from ..events import Event, record_key
 from ..tables import events_table
 
@@ -31,6 +31,7 @@ __all__ = [
     "Record",
     "Rewrites",
     "StoreBase",
+    "Unreadable",
     "as_of_micros",
     "check_sources",
     "from_micros",
@@ -112,17 +113,24 @@ def read_where(
 def streams_of(
     rows: Iterable[Sequence[Any]], decode: Callable[[list[Sequence[Any]]], list[Event]]
 ) -> Iterator[tuple[Any, list[Event]]]:
-    """Rows ordered by offender id (their first column) → each offender's events, in turn."""
+    """Rows ordered by offender id (their first column) → each offender's events, in turn.
+
+    A stream none of whose rows can be read back is left out (see :class:`Unreadable`).
+    """
     current: Any = None
     stream: list[Sequence[Any]] = []
     for row in rows:
         if row[0] != current:
-            if stream:
-                yield current, decode(stream)
+            if stream and (events := decode(stream)):
+                yield current, events
             current, stream = row[0], []
         stream.append(row)
-    if stream:
-        yield current, decode(stream)
+    if stream and (events := decode(stream)):
+        yield current, events
+
+
+def _position(row: Unreadable) -> int:
+    return row.position
 
 
 def paused_collection(
@@ -241,13 +249,22 @@ def split_batch(
         if known is None:
             seen[key] = record.payload
             new.append(record)
-        elif codec.same_content(known, record.payload):
+        elif _same_content(codec, known, record.payload):
             duplicates.append(record.event_id)
         elif record.event_id not in conflicts:
             conflicts.append(record.event_id)
     if conflicts:
         raise ConflictError(conflicts)
     return new, duplicates
+
+
+def _same_content(codec: Codec, stored: str, payload: str) -> bool:
+    """Whether ``payload`` says what ``stored`` does; a stored row that cannot be read back
+    says nothing the same (re-sending its id is a conflict, not a duplicate)."""
+    try:
+        return codec.same_content(stored, payload)
+    except Exception:  # noqa: BLE001 - an unreadable stored row (see Unreadable)
+        return False
 
 
 def check_sources(records: Sequence[Record], stored: Mapping[str, str]) -> None:
@@ -276,6 +293,50 @@ def may_clash(records: Iterable[Record]) -> list[str]:
     without sources looks nothing up.
     """
     return sorted({record.offender_id for record in records if ":" in record.offender_id})
+
+
+class Unreadable(NamedTuple):
+    """A stored row the library cannot read back as an event, left out of every read.
+
+    Stores refuse such rows, but a row can still be there: written straight into the
+    database (SQLite has no server to refuse it; the owner of a PostgreSQL store may
+    bypass the checks) or kept from a release with looser rules. The reason names what
+    is wrong, never the row's content.
+    """
+
+    #: The stream key the row is stored under (as the store reads it back).
+    offender_id: str
+    #: Its global position (the store's order of appends).
+    position: int
+    #: Its ``event_id`` column as stored.
+    event_id: str
+    #: Why it cannot be read (which check fails), without any of its values.
+    reason: str
+
+
+def unreadable_reason(codec: Codec, row: Sequence[Any], exc: BaseException) -> str:
+    """What is wrong with a stored row ``(offender_id, recorded_at, recorded_at_given,
+    payload, ...)`` that ``exc`` stopped reading, naming no value of it."""
+    try:
+        raw = loads(row[3])
+    except RecursionError:
+        return "nested too deeply to read"
+    except ValueError:
+        return "not valid JSON"
+    if type(raw) is not dict:
+        return "not a JSON object"
+    if not row[2]:
+        try:
+            from_micros(row[1])
+        except (TypeError, ValueError, OverflowError):
+            return "recorded_at column is not an instant"
+    if isinstance(exc, InvalidEventError):
+        fields = sorted({problem.field for problem in exc.problems if problem.field})
+        if fields:
+            return "invalid " + ", ".join(fields[:5]) + (" ..." if len(fields) > 5 else "")
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    return "not an event this release reads"
 
 
 class OffenderSummary(NamedTuple):
@@ -310,15 +371,59 @@ class StoreBase(abc.ABC):
     def _codec(self, codec: Codec) -> None:
         self._made_codec = codec
 
+    #: Rows found unreadable by this store's reads: stream key → position → the row.
+    _skipped: dict[str, dict[int, Unreadable]] | None = None
+
     def _decode(self, rows: Sequence[Sequence[Any]]) -> list[Event]:
-        """Stored rows ``(offender_id, recorded_at, recorded_at_given, payload, ...)`` → events.
+        """Stored rows ``(offender_id, recorded_at, recorded_at_given, payload, position,
+        event_id, ...)`` → events; a row that cannot be read back is skipped and noted.
 
         ``recorded_at`` is read from the payload when it came with the event (the same
         instant as its column, and quicker to read from text than to rebuild from
         microseconds), else from its column (microseconds since the epoch).
         """
         decode = self._codec.decode_stored
-        return [decode(row[3], None if row[2] else from_micros(row[1])) for row in rows]
+        try:
+            return [decode(row[3], None if row[2] else from_micros(row[1])) for row in rows]
+        except Exception:  # noqa: BLE001 - some row is unreadable: read them one by one
+            return [event for _, event in self._readable(rows)]
+
+    def _readable(self, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], Event]]:
+        """``(row, event)`` for each stored row that can be read back; the others are noted
+        (see :meth:`skipped`) and left out, so one bad row never stops a read."""
+        decode = self._codec.decode_stored
+        for row in rows:
+            try:
+                event = decode(row[3], None if row[2] else from_micros(row[1]))
+            except Exception as exc:  # noqa: BLE001 - whatever a bad row raises
+                self._skip(row, exc)
+                continue
+            yield row, event
+
+    def _skip(self, row: Sequence[Any], exc: BaseException) -> None:
+        key, event_id = self._text_of(row[0]), self._text_of(row[5])
+        if self._skipped is None:
+            self._skipped = {}
+        position = int(row[4])
+        self._skipped.setdefault(key, {})[position] = Unreadable(
+            key, position, event_id, unreadable_reason(self._codec, row, exc)
+        )
+
+    @staticmethod
+    def _text_of(value: Any) -> str:
+        """A stored text column as given (backends that escape text override it)."""
+        return str(value)
+
+    def skipped(self, offender_id: str | None = None) -> list[Unreadable]:
+        """The rows this store's reads have left out as unreadable so far, by position.
+
+        Only rows some read came across: a read of every stream (a refresh from scratch,
+        ``read_all``) finds them all. ``offender_id`` keeps one stream's.
+        """
+        found = self._skipped or {}
+        if offender_id is not None:
+            return sorted(found.get(offender_id, {}).values(), key=_position)
+        return sorted((row for rows in found.values() for row in rows.values()), key=_position)
 
     def append(
         self,

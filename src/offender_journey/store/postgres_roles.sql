@@ -2,10 +2,11 @@
 -- tables, with the store's schema first on the search path (`offender-journey pg-roles`
 -- does both, and creates the fact tables first). Safe to run again.
 --
---   offender_journey_writer    services that append events: SELECT and INSERT on events,
---                              nothing else (no UPDATE, DELETE or TRUNCATE); reads the
---                              tombstones (to refuse erased people) and restrictions;
---                              keeps the note of an import under way (store_notes).
+--   offender_journey_writer    services that append events: SELECT on events, and
+--                              appends only through events_append() (no INSERT, UPDATE,
+--                              DELETE or TRUNCATE: the function checks and numbers every
+--                              row); reads the tombstones (to refuse erased people) and
+--                              restrictions; keeps the note of an import under way.
 --   offender_journey_follower  `offender-journey follow`: reads events and restrictions,
 --                              rewrites fact rows.
 --   offender_journey_reader    analysts: SELECT on the fact tables (effective_events among
@@ -37,9 +38,18 @@ $roles$;
 REVOKE ALL ON events, store_meta, store_notes, erasures, restrictions FROM PUBLIC;
 REVOKE ALL ON {fact_tables} FROM PUBLIC;
 
-GRANT SELECT, INSERT ON events TO offender_journey_writer;
+-- Roles made by an earlier release may hold more than this release grants.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events FROM offender_journey_writer,
+    offender_journey_follower, offender_journey_reader;
+REVOKE EXECUTE ON FUNCTION events_append(text[], text[], text[], date[], bigint[], boolean[],
+    text[], text[]), events_append_lock() FROM PUBLIC, offender_journey_follower,
+    offender_journey_reader;
+
+GRANT SELECT ON events TO offender_journey_writer;
 GRANT SELECT ON store_meta TO offender_journey_writer;
 GRANT EXECUTE ON FUNCTION events_append_lock() TO offender_journey_writer;
+GRANT EXECUTE ON FUNCTION events_append(text[], text[], text[], date[], bigint[], boolean[],
+    text[], text[]) TO offender_journey_writer;
 GRANT SELECT ON erasures, restrictions TO offender_journey_writer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON store_notes TO offender_journey_writer;
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreBusyError, StoreError
-from ..events import Event
+from ..events import FIRST_YEAR, LAST_YEAR, Event
 from .base import (
     AppendResult,
     OffenderRange,
@@ -121,9 +121,13 @@ _INSERT = (
     "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
     " payload, source, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload"
+#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of (position
+#: and event id name a row that cannot be read back).
+_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, position, event_id"
 # Payloads read as UTF-8 bytes, as the JSON parser wants them: no str made to be re-encoded.
-_COLUMNS_UTF8 = "offender_id, recorded_at, recorded_at_given, CAST(payload AS BLOB)"
+_COLUMNS_UTF8 = (
+    "offender_id, recorded_at, recorded_at_given, CAST(payload AS BLOB), position, event_id"
+)
 
 
 class _SomeAlreadyStoredError(Exception):
@@ -391,11 +395,11 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         Events of restricted offenders are skipped (and not replayed once lifted).
         """
         rows = self._db.execute(
-            f"SELECT {self._columns}, position FROM events WHERE position > ? AND {VISIBLE} "
+            f"SELECT {self._columns} FROM events WHERE position > ? AND {VISIBLE} "
             "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
-        return [(row[4], event) for row, event in zip(rows, self._decode(rows), strict=True)]
+        return [(row[4], event) for row, event in self._readable(rows)]
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""
@@ -414,11 +418,16 @@ class SQLiteStore(PrivacyMixin, StoreBase):
 
     def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:
         first, stop = prefix_range(prefix)
+        # Rows whose date or JSON cannot be an event's are left out, as every read leaves
+        # them out (see Unreadable): an event's date is a real day in the valid-time years,
+        # its JSON an object of its type. (The rest of a row is checked only by decoding.)
         cursor = self._db.execute(
             "SELECT offender_id, COUNT(*), MIN(date), MAX(date) FROM events "
             f"WHERE offender_id >= ? AND (? IS NULL OR offender_id < ?) AND {VISIBLE} "
+            "AND date(date) IS date AND date BETWEEN ? AND ? "
+            "AND CASE WHEN json_valid(payload) THEN json_extract(payload, '$.type') END IS type "
             "GROUP BY offender_id ORDER BY offender_id",
-            (first or "", stop, stop),
+            (first or "", stop, stop, f"{FIRST_YEAR:04}-01-01", f"{LAST_YEAR:04}-12-31"),
         )
         return (
             OffenderSummary(

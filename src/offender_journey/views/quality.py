@@ -19,15 +19,17 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..codec import shown
 from ..history import ALL_TIME, Window
 from ..labels import label
 from ..persons import KINDS_OF_FACT
-from ..tables import Column, Table, Tabular, plural
+from ..store.base import Unreadable
+from ..tables import Column, Table, Tabular, plural, printable
 from .base import View
 
 if TYPE_CHECKING:
@@ -89,6 +91,12 @@ KINDS: dict[str, str] = {
 EXAMPLES = 5
 
 
+def _by_position(rows: Iterable[Unreadable]) -> tuple[Unreadable, ...]:
+    """Each row once, by position (reports of several parts add up in any order)."""
+    unique = {row.position: Unreadable(*row) for row in rows}
+    return tuple(unique[position] for position in sorted(unique))
+
+
 def _kind_order(kind: str) -> tuple[int, str]:
     order = list(KINDS)
     return (order.index(kind) if kind in KINDS else len(order), kind)
@@ -115,6 +123,9 @@ class Quality(Tabular):
 
     counts: Mapping[str, int] = attrs.field(factory=dict, converter=_counts)
     examples: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_examples)
+    #: Stored rows that cannot be read back as events (every view leaves them out), by
+    #: position: never rejected input, but rows put into the database by other means.
+    unreadable: tuple[Unreadable, ...] = attrs.field(default=(), converter=_by_position)
 
     @property
     def total(self) -> int:
@@ -129,7 +140,7 @@ class Quality(Tabular):
         for kind, ids in other.examples.items():
             mine = examples.get(kind, ())
             examples[kind] = tuple(sorted(set(mine) | set(ids))[:EXAMPLES])
-        return Quality(counts, examples)
+        return Quality(counts, examples, (*self.unreadable, *other.unreadable))
 
     def table(self) -> Table:
         """One row per kind of oddity found."""
@@ -146,9 +157,14 @@ class Quality(Tabular):
         return Table("Data quality", columns, rows)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"total": n, "kinds": {kind: {"count", "examples", "meaning"}}}``."""
+        """``{"total": n, "kinds": {kind: {"count", "examples", "meaning"}}, "unreadable":
+        [{"position", "event_id", "reason"}]}``."""
         return {
             "total": self.total,
+            "unreadable": [
+                {"position": row.position, "event_id": row.event_id, "reason": row.reason}
+                for row in self.unreadable
+            ],
             "kinds": {
                 kind: {
                     "count": self.counts[kind],
@@ -160,6 +176,20 @@ class Quality(Tabular):
         }
 
     def __str__(self) -> str:
+        if not self.unreadable:
+            return self._oddities()
+        rows = "\n".join(
+            f"  position {row.position}, event {printable(shown(row.event_id))}: {row.reason}"
+            for row in self.unreadable
+        )
+        unreadable = (
+            f"{plural(len(self.unreadable), 'stored row')} cannot be read back as events and "
+            f"{'is' if len(self.unreadable) == 1 else 'are'} left out of every view (kept "
+            "as stored; see the quality documentation):\n"
+        )
+        return f"{unreadable}{rows}\n\n{self._oddities()}"
+
+    def _oddities(self) -> str:
         if not self.counts:
             return "No data-quality issues found."
         table = self.table()
@@ -199,7 +229,15 @@ def quality_in(source: FactSource, window: Window = ALL_TIME) -> Quality:
         params,
     ):
         examples.setdefault(source.text(code), []).append(source.text(event_id))
-    return Quality(counts, {code: tuple(sorted(ids)) for code, ids in examples.items()})
+    unreadable = [
+        Unreadable(source.text(offender_id), int(position), source.text(event_id), reason)
+        for offender_id, position, event_id, reason in source.fetch(
+            "SELECT offender_id, position, event_id, reason FROM unreadable_events", ()
+        )
+    ]
+    return Quality(
+        counts, {code: tuple(sorted(ids)) for code, ids in examples.items()}, tuple(unreadable)
+    )
 
 
 @attrs.frozen
