@@ -134,3 +134,30 @@ def test_ingest_refuses_jobs_below_one(
         main(["ingest", "c.jsonl", "--jobs", "0"])
     assert exited.value.code == 2
     assert "0 is too small" in capsys.readouterr().err
+
+
+def test_rows_that_cannot_be_read_back_are_listed_by_two_processes_as_by_one(
+    tmp_path: Path,
+) -> None:
+    row = (
+        "INSERT INTO events (offender_id, version, event_id, type, date, recorded_at,"
+        " recorded_at_given, payload, position, source) VALUES (?, ?, ?, 'arrest', ?,"
+        " 1700000000000000, 0, ?, ?, '')"
+    )
+    results = []
+    for jobs in (1, 2):
+        path = tmp_path / f"j{jobs}.db"
+        with SQLiteStore(path) as store:
+            store.append(list(generate(20, seed=8)))
+            head = store.head()
+        with sqlite3.connect(path) as db:  # another program writing to the file
+            db.execute(row, ("R1", 1, "bad-alone", "2014-01-01", "not JSON", head + 1))
+            (version,) = db.execute(
+                "SELECT MAX(version) FROM events WHERE offender_id = 'S8-O000004'"
+            ).fetchone()
+            db.execute(row, ("S8-O000004", version + 1, "bad", "2014-01-01", "{}", head + 2))
+        with SQLiteStore(path) as store:
+            assert refresh_facts(store, jobs=jobs).offenders == 21
+            results.append(dump(store))
+    assert results[1] == results[0]
+    assert [r.event_id for r in results[1]["unreadable_events"]] == ["bad-alone", "bad"]
