@@ -18,7 +18,9 @@ For each size (identity records) and error level, the population is generated on
 Reported per run: pairwise precision, recall and F1 (pairs of records put in one person,
 against pairs of records of one true person); the share of true persons rebuilt exactly;
 persons holding two different valid PNC IDs; recall by sex and by age band (true pairs
-of people in the group found); seconds of the run alone and the process's peak memory.
+of people in the group found); the run's own wall and CPU seconds (every thread), the
+load average when it started, and the process's peak memory at the end of the run
+(the rows are read from the file as the run goes; scoring, after, is not counted).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,43 +38,51 @@ from measure import OUT, machine, run_step, save
 RECORDS_PER_OFFENDER = 3.45
 
 RUN = r"""
-import collections, json, resource, sys, time
+import json, os, resource, sys, time
 sys.path.insert(0, "bench")
-from bench_linkage import score
+from bench_linkage import identity_rows, score
 path, which = sys.argv[1], sys.argv[2]
-rows = [json.loads(line) for line in open(path, encoding="utf-8")]
-truth = {f"{r['source']}:{r['offender_id']}": r.pop("_person") for r in rows}
-groups = {f"{r['source']}:{r['offender_id']}": (r.pop("_sex"), r.pop("_age_band")) for r in rows}
-started = time.perf_counter()
+load = os.getloadavg()[0]
+started, cpu = time.perf_counter(), time.process_time()
 if which == "ours":
     from offender_journey.linkage.link import run
-    result = run(rows, truth)
-    persons = dict(result.persons)
+    result = run(identity_rows(path), [])
+    found = result.table.select(["record", "person_id"])
     extra = {"alternatives": {str(k): v for k, v in result.alternatives.items()},
              "conflicts": len(result.conflicts), "threshold": result.threshold}
 else:
     from bench_linkage import anchor
-    persons = anchor(rows)
+    found = anchor(identity_rows(path))
     extra = {}
-seconds = time.perf_counter() - started
-from offender_journey.linkage.model import prepare
-pnc = dict(zip(prepare(rows)["unique_id"], prepare(rows)["pnc"]))
-out = score(persons, truth, groups, pnc)
-out.update(extra, seconds=seconds,
-           peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out = score(found, path)
+out.update(extra, seconds=seconds, cpu_seconds=cpu, peak_mib=peak,
+           load_before=load, load_after=os.getloadavg()[0])
 print(json.dumps(out))
 """
 
 
-def anchor(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Splink's tutorial model on our table: train, predict, cluster at probability 0.95."""
-    import duckdb
-    import pyarrow as pa
+def identity_rows(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The identity rows of a population file, one at a time, without the truth's fields."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            for name in ("_person", "_sex", "_age_band"):
+                del row[name]
+            yield row
+
+
+def anchor(rows: Iterable[dict[str, Any]]) -> Any:
+    """Splink's tutorial model on our table: train, predict, cluster at probability 0.95.
+
+    Returns an Arrow table of ``record`` and ``person_id`` (a record no pair reaches is
+    a person of its own).
+    """
     import splink
     import splink.comparison_library as cl
-    from splink.internals.duckdb.database_api import DuckDBAPI
 
-    from offender_journey.linkage.model import COLUMNS, prepare
+    from offender_journey.linkage.model import Database
 
     # The tutorial compares first name and surname with Splink's name comparison, the
     # date of birth with its date comparison, the city exactly with term frequencies (we
@@ -94,13 +105,9 @@ def anchor(rows: list[dict[str, Any]]) -> dict[str, str]:
         retain_intermediate_calculation_columns=True,
     )
 
-    table = prepare(rows)
-    con = duckdb.connect()
-    arrow = pa.table({name: pa.array(table[name], pa.string()) for name in COLUMNS})
-    con.register("a", arrow)
-    con.execute("CREATE TABLE identities AS SELECT * FROM a")
-    db = DuckDBAPI(connection=con)
-    linker = splink.Linker(db.register("identities"), tutorial, log_level=None)
+    database = Database()
+    database.load(rows)
+    linker = splink.Linker(database.splink.register("identities"), tutorial, log_level=None)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [splink.block_on("forename", "surname", "dob")], recall=0.7
@@ -114,69 +121,81 @@ def anchor(rows: list[dict[str, Any]]) -> dict[str, str]:
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=0.95
     )
-    found = con.execute(f"SELECT unique_id, cluster_id FROM {clusters.physical_name}").fetchall()
-    persons = {str(k): str(c) for k, c in found}
-    for key in table["unique_id"]:
-        persons.setdefault(key, key)
-    return persons
+    return database.con.sql(
+        f"SELECT i.unique_id AS record, coalesce(c.cluster_id, i.unique_id) AS person_id "
+        f"FROM identities i LEFT JOIN {clusters.physical_name} c USING (unique_id)"
+    ).to_arrow_table()
 
 
-def _pairs(sizes: Any) -> int:
-    return sum(n * (n - 1) // 2 for n in sizes)
+def score(found: Any, path: str | Path) -> dict[str, Any]:
+    """Pairwise precision, recall, F1, exact persons, PNC clashes and recall by group.
 
+    ``found`` is an Arrow table of ``record`` and ``person_id``; ``path`` the population
+    file with the truth. Counted in DuckDB, so that scoring a million records stays light.
+    """
+    from offender_journey.linkage.model import connect
 
-def score(
-    persons: dict[str, str],
-    truth: dict[str, str],
-    groups: dict[str, tuple[str, str]],
-    pnc: dict[str, str | None],
-) -> dict[str, Any]:
-    """Pairwise precision, recall, F1, exact persons, PNC clashes and recall by group."""
-    from collections import Counter, defaultdict
+    con = connect(identity_rows(path)).con
+    con.register("found_arrow", found)
+    con.execute("CREATE TABLE found AS SELECT record, person_id FROM found_arrow")
+    con.execute(
+        "CREATE TABLE truth AS SELECT source || ':' || offender_id AS record, "
+        "_person AS person, _sex AS sex, _age_band AS band "
+        f"FROM read_json({str(path)!r}, format = 'newline_delimited', columns = "
+        "{source: 'VARCHAR', offender_id: 'VARCHAR', _person: 'VARCHAR', _sex: 'VARCHAR', "
+        "_age_band: 'VARCHAR'})"
+    )
 
-    found: dict[str, list[str]] = defaultdict(list)
-    for record, person in persons.items():
-        found[person].append(record)
-    true: dict[str, list[str]] = defaultdict(list)
-    for record, person in truth.items():
-        true[person].append(record)
-    hits = 0
-    hits_by: Counter[tuple[str, str]] = Counter()
-    for records in found.values():
-        counts = Counter(truth[r] for r in records)
-        for person, n in counts.items():
-            pairs = n * (n - 1) // 2
-            hits += pairs
-            sex, band = groups[true[person][0]]
-            hits_by[("sex", sex)] += pairs
-            hits_by[("age", band)] += pairs
-    predicted = _pairs(len(v) for v in found.values())
-    actual = _pairs(len(v) for v in true.values())
-    actual_by: Counter[tuple[str, str]] = Counter()
-    for records in true.values():
-        sex, band = groups[records[0]]
-        pairs = len(records) * (len(records) - 1) // 2
-        actual_by[("sex", sex)] += pairs
-        actual_by[("age", band)] += pairs
+    def one(sql: str) -> Any:
+        return con.execute(sql).fetchall()[0][0]
+
+    # Pairs of records of one true person put in one found person, by the true person.
+    con.execute(
+        """CREATE TABLE hits AS SELECT t.person, count(*) * (count(*) - 1) // 2 AS pairs
+        FROM found f JOIN truth t USING (record) GROUP BY f.person_id, t.person"""
+    )
+    con.execute(
+        """CREATE TABLE people AS SELECT person, any_value(sex) AS sex,
+        any_value(band) AS age, count(*) AS n, list(record ORDER BY record) AS records
+        FROM truth GROUP BY person"""
+    )
+    hits = one("SELECT coalesce(sum(pairs), 0) FROM hits")
+    predicted = one(
+        "SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "
+        "(SELECT count(*) AS n FROM found GROUP BY person_id)"
+    )
+    actual = one("SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM people")
+    exact = one(
+        """SELECT count(*) FROM (SELECT list(record ORDER BY record) AS records
+        FROM found GROUP BY person_id) f SEMI JOIN people p USING (records)"""
+    )
+    clashes = one(
+        """SELECT count(*) FROM (SELECT f.person_id FROM found f JOIN identities i
+        ON i.unique_id = f.record WHERE i.pnc IS NOT NULL GROUP BY f.person_id
+        HAVING count(DISTINCT i.pnc) > 1)"""
+    )
+    by_group = con.execute(
+        """SELECT kind || ':' || value, sum(found) / sum(pairs) FROM (
+            SELECT p.sex, p.age, p.n * (p.n - 1) // 2 AS pairs, coalesce(h.found, 0) AS found
+            FROM people p LEFT JOIN (
+                SELECT person, sum(pairs) AS found FROM hits GROUP BY person
+            ) h USING (person)
+        ) UNPIVOT (value FOR kind IN (sex, age))
+        WHERE pairs > 0 GROUP BY ALL ORDER BY 1"""
+    ).fetchall()
     precision = hits / predicted if predicted else 1.0
     recall = hits / actual if actual else 1.0
-    exact_sets = {frozenset(v) for v in true.values()}
-    exact = sum(frozenset(v) in exact_sets for v in found.values())
-    clashes = sum(len({pnc[r] for r in v if pnc.get(r)}) > 1 for v in found.values())
+    true_persons = one("SELECT count(*) FROM people")
     return {
-        "records": len(truth),
-        "true_persons": len(true),
-        "persons": len(found),
+        "records": one("SELECT count(*) FROM truth"),
+        "true_persons": true_persons,
+        "persons": one("SELECT count(DISTINCT person_id) FROM found"),
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "exact_share": exact / len(true),
+        "exact_share": exact / true_persons,
         "pnc_clashes": clashes,
-        "recall_by_group": {
-            f"{kind}:{value}": hits_by[(kind, value)] / n
-            for (kind, value), n in sorted(actual_by.items())
-            if n
-        },
+        "recall_by_group": {name: float(value) for name, value in by_group},
     }
 
 
@@ -211,14 +230,15 @@ def markdown(results: list[dict[str, Any]]) -> str:
     """The results as the Markdown tables docs/linkage.md shows."""
     lines = [
         "| records | errors | model | precision | recall | F1 | exact | clashes | seconds"
-        " | peak MiB |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        " | CPU seconds | load | peak MiB |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['size']:,} | {r['level']} | {r['model']} | {r['precision']:.4f} | "
             f"{r['recall']:.4f} | **{r['f1']:.4f}** | {r['exact_share']:.4f} | "
-            f"{r['pnc_clashes']} | {r['seconds']:.1f} | {r['peak_mib']:,.0f} |"
+            f"{r['pnc_clashes']} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+            f"{r['load_before']:.1f} | {r['peak_mib']:,.0f} |"
         )
     groups = sorted({g for r in results for g in r["recall_by_group"]})
     lines += ["", "| records | errors | model | " + " | ".join(groups) + " | spread |"]
@@ -233,16 +253,23 @@ def markdown(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_DEFAULTS = ("10000,100000", "low,medium,high", "ours,anchor")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="identity records, comma-separated")
-    parser.add_argument("--levels", default="low,medium,high")
-    parser.add_argument("--which", default="ours,anchor")
+    sizes, levels, which = _DEFAULTS
+    parser.add_argument("--sizes", default=sizes, help="identity records, comma-separated")
+    parser.add_argument("--levels", default=levels)
+    parser.add_argument("--which", default=which)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--table", metavar="FILE.json", help="print a saved run as Markdown")
+    parser.add_argument(
+        "--table", nargs="+", metavar="FILE.json", help="print saved runs as one Markdown table"
+    )
     args = parser.parse_args()
     if args.table:
-        print(markdown(json.loads(Path(args.table).read_text())["results"]))
+        saved = [json.loads(Path(name).read_text())["results"] for name in args.table]
+        print(markdown([result for results in saved for result in results]))
         return
     sizes = [3000] if args.quick else [int(s) for s in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
@@ -257,6 +284,7 @@ def main() -> None:
                     f"{size:>9,} {level:<6} {which:<6} P {row['precision']:.4f} "
                     f"R {row['recall']:.4f} F1 {row['f1']:.4f} exact {row['exact_share']:.4f} "
                     f"clashes {row['pnc_clashes']} {row['seconds']:6.1f} s "
+                    f"(CPU {row['cpu_seconds']:.1f} s, load {row['load_before']:.1f}) "
                     f"{row['peak_mib']:7.0f} MiB",
                     flush=True,
                 )
@@ -267,6 +295,8 @@ def main() -> None:
                 )
     print(markdown(results))
     name = "linkage_quick" if args.quick else "linkage"
+    if not args.quick and (args.sizes, args.levels, args.which) != _DEFAULTS:
+        name = f"linkage_{args.sizes}_{args.levels}_{args.which}".replace(",", "+")
     print(save(name, {"machine": machine(), "results": results}), file=sys.stderr)
 
 

@@ -6,21 +6,24 @@
 
 Runs, in order: the import (``bench_import.py --commands``: ``ingest --no-refresh`` and a
 full ``ingest``); the first answer from a new file (``ingest`` + ``metrics``) and the same
-question again, beside polars, DuckDB and pandas reading the file (``bench_metrics.py``,
-which prints every ratio against them); the whole command's start-up and a repeated
-``metrics`` in wall and CPU seconds (``bench_startup.py``; its ``--before REF`` adds an
-earlier commit); the refresh and a full re-fold (``bench_facts.py``); an erasure
-(``bench_erase.py``); and one person's facts and timeline at doubling sizes
-(``bench_one_person.py``). With ``--store``, refresh and re-fold of copies of that store,
-beside ``--before``'s version (``bench_facts.py --store``). Each prints its own table of
-seconds, events/s, peak memory and the ratios against the peers measured in the same run;
-this script prints them in turn and stops at the first benchmark that fails, or whose
-numbers disagree with a peer's.
+question again, beside polars, DuckDB and pandas reading the file, with ``ingest --jobs 2``,
+the refresh in one and two processes and a full re-fold (``bench_metrics.py``, which prints
+every ratio against them and whether each target of the speed work is met); the whole
+command's start-up and a repeated ``metrics`` in wall and CPU seconds
+(``bench_startup.py``; its ``--before REF`` adds an earlier commit); the refresh and a
+full re-fold (``bench_facts.py``); instructions per event of each step, counted with
+cachegrind (``bench_instructions.py``); an erasure (``bench_erase.py``); and one
+person's facts and timeline at doubling sizes (``bench_one_person.py``). With
+``--store``, refresh and re-fold of copies of that store, beside ``--before``'s version
+(``bench_facts.py --store``). Each prints its own table of seconds, events/s, peak memory
+and the ratios against the peers measured in the same run; this script prints them in
+turn and stops at the first benchmark that fails, or whose numbers disagree with a peer's.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import time
@@ -33,6 +36,7 @@ BENCHMARKS = (
     ("first answer and repeated metrics against polars, DuckDB and pandas", ["bench_metrics.py"]),
     ("start-up and a repeated metrics, the whole command", ["bench_startup.py"]),
     ("refresh and full re-fold", ["bench_facts.py"]),
+    ("instructions per event: read, fold, write, ingest (cachegrind)", ["bench_instructions.py"]),
     ("erasure", ["bench_erase.py"]),
     ("one person with very many events: growth of every fold", ["bench_one_person.py"]),
 )
@@ -55,6 +59,9 @@ def main() -> int:
         benchmarks.append(("refresh and re-fold of an existing store", ["bench_facts.py", *ab]))
     for title, command in benchmarks:
         print(f"\n## {title}\n", flush=True)
+        if command[0] == "bench_instructions.py" and shutil.which("valgrind") is None:
+            print("(skipped: valgrind is not installed)", flush=True)
+            continue
         started = time.perf_counter()
         extra = ["--quick"] if args.quick and "--store" not in command else []
         done = subprocess.run([sys.executable, *command, *extra], cwd=HERE, check=False)

@@ -224,3 +224,22 @@ def test_the_fast_path_never_accepts_what_the_full_decode_rejects(
             reader.read(raw, "payload")
     else:
         assert reader.read(raw, "payload") == expected
+
+
+@given(
+    st.tuples(
+        *[st.sampled_from("0123456789+- TW\u0661\uff11") for _ in range(8)],
+    ).map(lambda c: "".join(c[:4]) + "-" + "".join(c[4:6]) + "-" + "".join(c[6:]))
+)
+def test_a_record_keeps_the_date_as_the_full_decode_spells_it(date: str) -> None:
+    """The fast path stores a date's text as given: only ever the day's own ISO text."""
+    line = json.dumps(
+        {"type": "arrest", "event_id": "e1", "offender_id": "o1", "date": date, "arrest_id": "a"}
+    )
+    expected = full(json.loads(line))
+    if expected is None:
+        with pytest.raises(InvalidEventError):
+            reader.read_line(line)
+    else:
+        assert reader.read_line(line) == expected._replace(payload=line)
+        assert reader.read_line(line).date == dt.date.fromisoformat(date).isoformat()

@@ -566,8 +566,7 @@ def build(
                 sex=other.sex,
             )
         people.append(person)
-        for record in _records_of(person, raws, rng, rates, sources, ids):
-            records.append(record if events else attrs.evolve(record, events=()))
+        records.extend(_records_of(person, raws, rng, rates, sources, ids, events=events))
     return Population(
         records=tuple(records), people={p.key: (p.sex, p.date_of_birth) for p in people}
     )
@@ -580,8 +579,14 @@ def _records_of(
     rates: ErrorRates,
     sources: Sequence[str],
     ids: Mapping[str, _Ids],
+    *,
+    events: bool,
 ) -> Iterator[SourceRecord]:
-    """The source records of one person: each agency that saw them, under its own id."""
+    """The source records of one person: each agency that saw them, under its own id.
+
+    Without ``events`` the records carry none (relabelling every event is most of the
+    work, and linkage needs only the identities).
+    """
     seen = split(raws, sources)
     token = f"R{(person.index * 7_919 + 104_729) % 10**8:08d}"
     for source, held in seen.items():
@@ -605,14 +610,19 @@ def _records_of(
                 nomis=own_id if source == "prison" else None,
                 crn=own_id if source == "probation" else None,
             )
-            kept = [*profiles, *part] if number == 0 else part
-            events = tuple(_relabelled(raw, source, own_id, person.key, token) for raw in kept)
+            held_events: tuple[Mapping[str, Any], ...] = ()
+            if events:
+                kept = [*profiles, *part] if number == 0 else part
+                held_events = (
+                    _identity_event(source, own_id, identity, part[0], token),
+                    *(_relabelled(raw, source, own_id, person.key, token) for raw in kept),
+                )
             yield SourceRecord(
                 source=source,
                 offender_id=own_id,
                 identity=identity,
                 person=person.key,
-                events=(_identity_event(source, own_id, identity, part[0], token), *events),
+                events=held_events,
             )
 
 

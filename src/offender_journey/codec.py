@@ -90,11 +90,9 @@ _BRACKET: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 def _check_nesting(text: str) -> None:
     """Refuse ``text`` nested deeper than :data:`MAX_NESTING`, before any parser sees it.
 
-    A line with no more brackets than the bound cannot exceed it (two counts, the usual
-    case); otherwise its brackets outside strings are followed one by one.
+    Its brackets outside strings are followed one by one (a line with no more brackets
+    than the bound cannot exceed it: :func:`parse_object` counts them first).
     """
-    if text.count("[") + text.count("{") <= MAX_NESTING:
-        return
     depth = 0
     for match in _BRACKET.finditer(text):
         token = match.group()
@@ -138,7 +136,8 @@ def parse_object(text: str | bytes) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        _check_nesting(text)
+        if text.count("[") + text.count("{") > MAX_NESTING:  # else it cannot nest deeper
+            _check_nesting(text)
         if orjson is not None:
             value = orjson.loads(text)
             if type(value) is not dict:

@@ -110,7 +110,10 @@ class EnvelopeReader:
         """
         if type(raw) is dict:
             kind = raw.get("type")
-            check = self._checks.get(kind) if type(kind) is str else None
+            try:  # subscripted, not .get: the hit (nearly every line) stays in C
+                check = self._checks[kind] if type(kind) is str else None
+            except KeyError:
+                check = None
             if check is not None:
                 record = check(raw, payload, self._now)
                 if record is not None:
@@ -204,6 +207,8 @@ class _Writer:
             "isfinite": math.isfinite,
         }
         self._n = 0
+        #: Variables holding a date field's checked text (the day's ISO form), not a date.
+        self.day_texts: set[str] = set()
 
     def name(self, value: Any) -> str:
         self._n += 1
@@ -281,11 +286,15 @@ def _emit_field(w: _Writer, f: attrs.Attribute[Any], src: str, depth: int, out: 
             else:  # a factory, or a default its own validator refuses: the full decode
                 emit(depth + 1, "return None")
             emit(depth, "else:")
-        emit(depth + (not required), f"{out} = {hook}({src}[{key}], {kind})")
+        given = depth + (not required)
+        emit(given, f"{out} = {hook}({src}[{key}], {kind})")
+        validate = f"{w.name(f.validator)}(None, {w.name(f)}, {out})" if f.validator else None
         if f.converter is not None:
             emit(depth, f"{out} = {w.name(f.converter)}({out})")
-        if f.validator is not None:
-            emit(depth, f"{w.name(f.validator)}(None, {w.name(f)}, {out})")
+            if validate:
+                emit(depth, validate)
+        elif validate:  # a value given: a default left in place passes (see _plain_default)
+            emit(given, validate)
 
     # tuple[str, ...] with the tuple converter: the list hook, inline.
     converter: object = f.converter
@@ -343,9 +352,11 @@ def _emit_field(w: _Writer, f: attrs.Attribute[Any], src: str, depth: int, out: 
         if none_ok:  # an optional date (a date of birth): checked when given
             emit(depth, f"if {out} is not None:")
             depth += 1
-        emit(depth, f"{out} = date_of({out})")
-        emit(depth, f"if not {FIRST_YEAR} <= {out}.year <= {LAST_YEAR}:")
+        # The text is kept: spelt as the test above asks, a text the day parses from is
+        # that day's ISO form, so it is what the record stores (formatting costs more).
+        emit(depth, f"if not {FIRST_YEAR} <= date_of({out}).year <= {LAST_YEAR}:")
         emit(depth + 1, "return None")
+        w.day_texts.add(out)
     elif inner is dt.datetime:
         emit(depth, f"if {out} is not None:")
         emit(depth + 1, f"{out} = instant_of({out})")
@@ -390,13 +401,14 @@ def _make_check(cls: type[Event], conv: cattrs.Converter) -> _Check:
     w.emit(1, f"if {version} != {CURRENT_SCHEMA_VERSION}:  # older versions are upcast first")
     w.emit(2, "return None")
     recorded, source, offender = outs["recorded_at"], outs["source"], outs["offender_id"]
+    day = outs["date"] if outs["date"] in w.day_texts else f"{outs['date']}.isoformat()"
     # The store's Record, built as NamedTuple._make builds it (without a Python-level call);
     # its stream key is the source record's (see events.record_key).
     w.emit(
         1,
         f"return new(Record, ({offender} if {source} is None else {source} + ':' + {offender}, "
         f"{outs['event_id']}, {cls.TYPE!r}, "
-        f"{outs['date']}.isoformat(), now if {recorded} is None else {recorded}, "
+        f"{day}, now if {recorded} is None else {recorded}, "
         f"{recorded} is not None, payload, {source} or ''))",
     )
     w.scope["Record"], w.scope["new"] = Record, tuple.__new__

@@ -36,6 +36,7 @@ from ._common import (
     UsageError,
     add_json,
     add_store,
+    at_least,
     atomic_output,
     print_json,
     progress,
@@ -202,7 +203,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             if not args.no_refresh and keeps_facts(store) and not left_to_follower:
                 try:
                     with progress(interactive) as bar, stop_on_ctrl_c(bar) as stopping:
-                        refreshed = refresh_facts(store, progress=stopping)
+                        refreshed = refresh_facts(store, jobs=args.jobs, progress=stopping)
                 except StoppedByUserError:
                     stopped_after = (
                         "every line was imported, but the fact tables were left as they were"
@@ -362,6 +363,14 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="leave the fact tables behind (a bulk load): run `offender-journey refresh` "
         "later, or the next query will",
+    )
+    ingest.add_argument(
+        "--jobs",
+        type=at_least(1),
+        default=1,
+        metavar="N",
+        help="processes deriving the fact tables after the import (default 1); this one "
+        "writes them",
     )
     ingest.add_argument(
         "--key-file",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import os
 import sys
 from typing import Any
@@ -57,6 +58,7 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
     # start-up: loaded when the command runs
     from ..events import LinkDecision
     from ..linkage.decisions import decision_events, joined, review_events
+    from ..linkage.model import ModelError
 
     wanted: list[tuple[str, str, LinkDecision, str]] = []
     if args.join or args.never_join:
@@ -78,9 +80,12 @@ def _review(args: argparse.Namespace, store: Any, state: Any) -> int:
     ]
     # A join holds from now, in the same transaction as the decision; a never-join
     # separates the two at the next run, which decides where each record goes.
-    persons = joined(state, [(a, b) for a, b, d, _ in wanted if d is LinkDecision.JOIN])
-    manual = dict.fromkeys(persons, "manual")
-    events += decision_events(persons, {}, manual, state, "manual", now)
+    try:
+        persons = joined(state, [(a, b) for a, b, d, _ in wanted if d is LinkDecision.JOIN])
+    except ModelError as error:
+        raise UsageError(str(error)) from None
+    decisions = ((record, persons[record], None, "manual") for record in sorted(persons))
+    events += decision_events(decisions, state, "manual", now)
     store.append(events)
     if args.json:
         print_json({"recorded": [{"a": a, "b": b, "decision": str(d)} for a, b, d, _ in wanted]})
@@ -140,7 +145,7 @@ def _read_joins(path: str) -> list[tuple[str, str, Any, str]]:
 def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     # start-up: loaded when the command runs
     from ..linkage.decisions import decision_events
-    from ..linkage.link import MIN_RECORDS, run
+    from ..linkage.link import BATCH, MIN_RECORDS, run
     from ..linkage.model import ModelError
 
     model = args.model if args.model and os.path.exists(args.model) else None
@@ -150,7 +155,7 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     ):
         try:
             result = run(
-                list(state.identities.values()),
+                state.identities.values(),
                 state.records,
                 threshold=args.threshold,
                 model=model,
@@ -163,24 +168,22 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
         except ModelError as error:
             raise UsageError(str(error)) from None
         except StoppedByUserError:
-            # A run records its decisions in one transaction at its end: none were written.
+            # A run records its decisions after its last step: none were written.
             return stopped("no link decisions were recorded and no model was saved")
     if args.model and model is None and result.model is not None:
         result.model.save(args.model)
     now = dt.datetime.now(dt.UTC)
-    events = list(
-        decision_events(
-            result.persons, result.weights, result.rules, state, result.model_version, now
-        )
-    )
-    if events:
-        store.append(events)
+    recorded = 0
+    events = decision_events(result.decisions(), state, result.model_version, now)
+    while batch := list(itertools.islice(events, BATCH)):
+        store.append(batch)
+        recorded += len(batch)
     summary: dict[str, Any] = {
-        "records": len(result.persons),
+        "records": result.table.num_rows,
         "persons": result.person_count,
         "threshold": result.threshold,
         "model_version": result.model_version,
-        "decisions_recorded": len(events),
+        "decisions_recorded": recorded,
         "at_other_thresholds": [
             {"threshold": level, "persons": count}
             for level, count in sorted(result.alternatives.items())
@@ -196,7 +199,7 @@ def _run(args: argparse.Namespace, store: Any, state: Any) -> int:
     print(
         f"{summary['records']} source records -> {summary['persons']} persons at match weight "
         f"{result.threshold:g} (model {result.model_version}); "
-        f"{len(events)} decisions recorded"
+        f"{recorded} decisions recorded"
     )
     for other in summary["at_other_thresholds"]:
         print(f"  at {other['threshold']:g} there would be {other['persons']} persons")
@@ -217,7 +220,7 @@ _CONFLICT = "share a valid identifier but their names and dates of birth disagre
 
 def _explain(args: argparse.Namespace, state: Any) -> int:
     # start-up: loaded when the command runs
-    from ..linkage.model import Model, ModelError, prepare
+    from ..linkage.model import Model, ModelError, connect, prepare
 
     a, b = _records(args.explain)
     rows = []
@@ -225,12 +228,12 @@ def _explain(args: argparse.Namespace, state: Any) -> int:
         if record not in state.identities:
             raise UsageError(f"no identity record for {record} in the store")
         rows.append(state.identities[record])
-    everyone = list(state.identities.values())
     try:
+        database = connect(state.identities.values())
         if args.model and os.path.exists(args.model):
-            model = Model.load(prepare(everyone), args.model)
+            model = Model.load(database, args.model)
         else:
-            model = Model(prepare(everyone), None)
+            model = Model(database, None)
             model.train()
     except ModelError as error:
         raise UsageError(str(error)) from None

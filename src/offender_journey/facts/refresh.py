@@ -315,10 +315,15 @@ def refresh(
     Restricted offenders get no rows, even when events about them arrived meanwhile.
     See :func:`_refresh` for what is re-derived.
     """
-    with store.atomic():
-        report = _refresh(store, jobs=jobs, progress=progress)
-        if report.offenders:
-            drop_restricted(store.connection.cursor())
+    if store.connection.in_transaction:
+        jobs = 1  # workers' files could not be detached before the caller's transaction ends
+    try:
+        with store.atomic():
+            report = _refresh(store, jobs=jobs, progress=progress)
+            if report.offenders:
+                drop_restricted(store.connection.cursor())
+    finally:
+        _detach_parts(store.connection)
     return report
 
 
@@ -366,11 +371,13 @@ def _refresh(
             groups = regroup(store, cursor, [*touched, *ruled], dialect)
             touched = sorted(groups)
             facts = derive_persons(store, cursor, groups, dialect, progress, rules)
+            write_facts(cursor, touched, facts, head, dialect)
         elif jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
-            facts = _derive_in_processes(store.path, touched, latest, jobs, progress)
+            write_facts(cursor, touched, (), head, dialect)  # the old rows out first
+            _derive_in_processes(cursor, store.path, touched, latest, jobs, progress)
         else:
             facts = _derive_streams(store, touched, latest, progress)
-        write_facts(cursor, touched, facts, head, dialect)
+            write_facts(cursor, touched, facts, head, dialect)
         keep_rules(cursor, rules, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
 
@@ -737,39 +744,105 @@ def _unreadable(
     return () if skipped is None else tuple(skipped(offender_id))
 
 
-def _derive_range(path: str, touched: list[str], latest: dict[str, int]) -> list[OffenderFacts]:
-    with SQLiteStore(path) as store:
-        return list(_derive_streams(store, touched, latest))
+#: The name each worker's file of facts is attached under for the copy: ``part0``, ``part1``...
+_PART = "part"
+
+#: This worker process's file of derived facts, and the store (see :func:`_open_part`).
+_part: sqlite3.Connection | None = None
+_store: SQLiteStore | None = None
+
+
+def _open_part(directory: str, path: str) -> None:
+    """Open the store at ``path``, and make this worker's own fact tables in ``directory``.
+
+    The fact tables are in a new SQLite file: no indexes (the file is only copied from)
+    and no journal (a failed refresh throws it away); readable by its owner only, as the
+    store is. Both stay open for all the shares this worker derives.
+    """
+    global _part, _store  # one of each per worker process, for all of its shares
+    _store = SQLiteStore(path, create=False)
+    # It only reads one stream after another: a small page cache keeps workers' memory low.
+    _store.connection.execute("PRAGMA cache_size = -8192")
+    file = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
+    os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    _part = sqlite3.connect(file, isolation_level=None)
+    _part.execute("PRAGMA journal_mode = OFF")
+    _part.execute("PRAGMA synchronous = OFF")
+    for statement in create_statements(SQLITE):
+        if statement.startswith("CREATE TABLE"):
+            _part.execute(statement)
+
+
+def _derive_range(touched: list[str], latest: dict[str, int]) -> str:
+    """Derive ``touched`` (one share) into this worker's file of facts; that file's path."""
+    assert _part is not None, "a worker's file is made when it starts"
+    assert _store is not None
+    cursor = _part.cursor()
+    cursor.execute("BEGIN")
+    write_facts(cursor, [], _derive_streams(_store, touched, latest), 0)
+    cursor.execute("COMMIT")
+    return str(_part.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _derive_in_processes(
+    cursor: Any,
     path: str,
     touched: list[str],
     latest: dict[str, int],
     jobs: int,
     progress: Progress | None = None,
-) -> Iterator[OffenderFacts]:
+) -> None:
+    """Derive the touched offenders in ``jobs`` processes and insert their rows at ``cursor``.
+
+    Each worker writes the shares it is given into a SQLite file of its own; once all
+    are done, this process attaches each file and copies its rows with ``INSERT …
+    SELECT``, so they never pass through Python here (SQLite copies them, inside the
+    caller's transaction). The files are in a private temporary directory, removed at
+    the end; :func:`_detach_parts` lets them go once the transaction is over.
+    """
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
     # start-up: worker processes only when asked for
+    import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
-        parts = pool.map(
-            _derive_range,
-            itertools.repeat(path),
-            chunks,
-            ({o: latest[o] for o in chunk} for chunk in chunks),
-        )
-        done = counted(
-            zip(parts, chunks, strict=True),
-            progress,
-            len(touched),
-            "refreshing facts",
-            size=_second_len,
-        )
-        for part, _ in done:
-            yield from part
+    with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
+        # Every worker's file is attached at once: no more workers than SQLite attaches.
+        attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, os.cpu_count() or 1, attachable),
+            initializer=_open_part,
+            initargs=(tmp, path),
+        ) as pool:
+            parts = pool.map(
+                _derive_range,
+                chunks,
+                ({o: latest[o] for o in chunk} for chunk in chunks),
+            )
+            done = counted(
+                zip(parts, chunks, strict=True),
+                progress,
+                len(touched),
+                "refreshing facts",
+                size=_second_len,
+            )
+            files = sorted({file for file, _ in done})
+        for i, file in enumerate(files):
+            cursor.execute(f"ATTACH DATABASE ? AS {_PART}{i}", (file,))
+            for t in TABLES:
+                columns = ", ".join(t.names)
+                cursor.execute(
+                    f"INSERT INTO main.{t.name} ({columns}) "
+                    f"SELECT {columns} FROM {_PART}{i}.{t.name}"
+                )
+
+
+def _detach_parts(connection: sqlite3.Connection) -> None:
+    """Detach the workers' files of facts (possible only outside a transaction)."""
+    attached = [row[1] for row in connection.execute("PRAGMA database_list")]
+    for name in attached:
+        if name.startswith(_PART) and name[len(_PART) :].isdigit():
+            connection.execute(f"DETACH DATABASE {name}")
 
 
 def _second_len(pair: tuple[object, Sized]) -> int:

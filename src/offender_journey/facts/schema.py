@@ -434,6 +434,26 @@ class OffenderFacts:
 # --- SQL ---------------------------------------------------------------------------------
 
 
+class _DayTexts(dict[dt.date, str]):
+    """Each day's ISO text, made once: ``date.isoformat`` formats a new string every time
+    (some 3,000 instructions), and a refresh writes the same few thousand days over and
+    over. Bounded: past :data:`_MAX_DAYS` days, texts are made, not kept.
+    """
+
+    def __missing__(self, day: dt.date) -> str:
+        text = day.isoformat()
+        if len(self) < _MAX_DAYS:
+            self[day] = text
+        return text
+
+
+#: Days whose text :class:`_DayTexts` keeps (four centuries: every day a fact could fall on).
+_MAX_DAYS = 400 * 366
+
+#: A date's ISO text, as the SQLite fact tables store it.
+_day_text: Callable[[dt.date], str] = _DayTexts().__getitem__
+
+
 def _text_to_date(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
 
@@ -543,7 +563,7 @@ SQLITE = Dialect(
     "sqlite",
     "?",
     {"text": "TEXT", "int": "INTEGER", "date": "TEXT", "bool": "INTEGER", "real": "REAL"},
-    to_db={"date": dt.date.isoformat, "bool": int},
+    to_db={"date": _day_text, "bool": int},
     from_db={"date": _text_to_date, "bool": _int_to_bool},
     excluding="{column} NOT IN (SELECT value FROM json_each({mark}))",
     pack=json.dumps,

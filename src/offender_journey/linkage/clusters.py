@@ -15,18 +15,21 @@ Splink scores pairs and finds connected components; what it does not do is ours:
   ids (a merge) keeps the oldest; a cluster given none (a new person, or the smaller part
   of a split) gets a new one.
 
-Everything here is plain Python over record keys (``source:offender_id``).
+The records, pairs and clusters are DuckDB tables of a run's
+:class:`~offender_journey.linkage.model.Database`, worked on in SQL: at a million records
+there are millions of pairs, too many to hold as Python objects. Only the few clusters
+that break a constraint come into Python, to be rebuilt by :func:`grow`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Final
 
 import attrs
 
-from .model import Edge
+from .model import Database, Edge
 
 __all__ = [
     "HARD",
@@ -39,8 +42,11 @@ __all__ = [
     "repair",
 ]
 
-#: The weight of a link no score can undo (a shared valid identifier, a person's join).
-HARD = math.inf
+#: Each rule's rank when two links of one pair, or of one record, weigh the same: a
+#: shared PNC ID before a shared CRO number, before a person's join, before a score.
+PRIORITY: Final = {"pnc": 0, "cro": 1, "manual": 2, "model": 3}
+#: The weight, in SQL, of a link no score can undo (a shared valid identifier, a join).
+HARD: Final = "'inf'::DOUBLE"
 
 
 @attrs.frozen
@@ -78,55 +84,66 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-def _strongly_different_names(left: Iterable[str | None], right: Iterable[str | None]) -> bool:
-    """No name, standard name or phonetic code in common (swaps count as in common)."""
-    return not ((set(left) & set(right)) - {None})
+#: No name, standard name or phonetic code in common (swaps count as in common) …
+_NAMES = ("forename_std", "surname", "forename_ph", "surname_ph")
+_DIFFERENT_NAMES: Final = (
+    "NOT list_has_any(["
+    + ", ".join(f"l.{n}" for n in _NAMES)
+    + "], ["
+    + ", ".join(f"r.{n}" for n in _NAMES)
+    + "])"
+)
+#: … and dates of birth neither equal, transposed nor one character apart.
+_DIFFERENT_DATES: Final = (
+    "l.dob IS NOT NULL AND r.dob IS NOT NULL AND l.dob <> r.dob AND l.dob_dm <> r.dob "
+    "AND hamming(left(l.dob, least(length(l.dob), length(r.dob))), "
+    "left(r.dob, least(length(l.dob), length(r.dob)))) > 1"
+)
 
 
-def _strongly_different_dates(left: str | None, right: str | None) -> bool:
-    if left is None or right is None or left == right:
-        return False
-    if f"{left[:4]}-{left[8:10]}-{left[5:7]}" == right:
-        return False
-    return sum(a != b for a, b in zip(left, right, strict=False)) > 1
-
-
-def deterministic_edges(
-    table: Mapping[str, Sequence[str | None]],
-) -> tuple[list[Edge], list[Conflict]]:
+def deterministic_edges(database: Database) -> list[Conflict]:
     """Links from shared valid PNC IDs and CRO numbers, and the pairs that contradict them.
 
-    >>> table = {"unique_id": ["a:1", "b:2", "c:3"], "pnc": ["12/0000001A"] * 3,
-    ...          "cro": [None] * 3, "forename_std": ["ann", "ann", "zed"],
-    ...          "surname": ["lee", "lee", "quist"], "forename_ph": ["a500", "a500", "z300"],
-    ...          "surname_ph": ["l000", "l000", "q230"],
-    ...          "dob": ["1990-01-01", "1990-01-01", "1950-06-30"]}
-    >>> edges, conflicts = deterministic_edges(table)
-    >>> [(e.a, e.b) for e in edges], [(c.a, c.b) for c in conflicts]
-    ([('a:1', 'b:2')], [('a:1', 'c:3'), ('b:2', 'c:3')])
+    Makes the table ``hard`` (``a``, ``b``, ``weight``, ``rule``, ``priority``: one row a
+    pair, ``a < b``) from ``identities``, and ``contradicted`` (``a``, ``b``) of the pairs
+    whose names and dates of birth contradict their shared identifier; returns those.
+
+    >>> from offender_journey.linkage.model import connect
+    >>> pnc = "12/0000001H"
+    >>> database = connect([
+    ...     {"key": "a:1", "forenames": "Ann", "surname": "Lee", "date_of_birth": "1990-01-01",
+    ...      "pnc_id": pnc},
+    ...     {"key": "b:2", "forenames": "Ann", "surname": "Lee", "date_of_birth": "1990-01-01",
+    ...      "pnc_id": pnc},
+    ...     {"key": "c:3", "forenames": "Zed", "surname": "Quist", "date_of_birth": "1950-06-30",
+    ...      "pnc_id": pnc}])
+    >>> conflicts = deterministic_edges(database)
+    >>> database.con.execute("SELECT a, b, rule FROM hard").fetchall()
+    [('a:1', 'b:2', 'pnc')]
+    >>> [(c.a, c.b) for c in conflicts]
+    [('a:1', 'c:3'), ('b:2', 'c:3')]
     """
-    ids = table["unique_id"]
-    fields = ("forename_std", "surname", "forename_ph", "surname_ph")
-    edges: dict[tuple[str, str], Edge] = {}
-    conflicts: list[Conflict] = []
-    for column in ("pnc", "cro"):
-        groups: dict[str, list[int]] = defaultdict(list)
-        for index, value in enumerate(table[column]):
-            if value is not None:
-                groups[value].append(index)
-        for members in groups.values():
-            for i, left in enumerate(members):
-                for right in members[i + 1 :]:
-                    pair = _pair(str(ids[left]), str(ids[right]))
-                    names_l = (table[f][left] for f in fields)
-                    names_r = (table[f][right] for f in fields)
-                    if _strongly_different_names(names_l, names_r) and _strongly_different_dates(
-                        table["dob"][left], table["dob"][right]
-                    ):
-                        conflicts.append(Conflict(*pair, identifier=column))
-                    elif pair not in edges:
-                        edges[pair] = Edge(*pair, weight=HARD, rule=column)
-    return list(edges.values()), conflicts
+    shared = " UNION ALL ".join(
+        f"SELECT l.unique_id AS a, r.unique_id AS b, '{column}' AS rule, "
+        f"{PRIORITY[column]} AS priority, "
+        f"coalesce({_DIFFERENT_NAMES} AND {_DIFFERENT_DATES}, false) AS conflict "
+        f"FROM identities l JOIN identities r "
+        f"ON l.{column} = r.{column} AND l.unique_id < r.unique_id"
+        for column in ("pnc", "cro")
+    )
+    con = database.con
+    con.execute(f"CREATE TABLE shared AS {shared}")
+    con.execute(
+        f"CREATE TABLE hard AS SELECT a, b, {HARD} AS weight, rule, priority "
+        "FROM shared WHERE NOT conflict "
+        "QUALIFY row_number() OVER (PARTITION BY a, b ORDER BY priority) = 1"
+    )
+    con.execute("CREATE TABLE contradicted AS SELECT DISTINCT a, b FROM shared WHERE conflict")
+    found = con.execute(
+        "SELECT a, b, rule FROM shared WHERE conflict ORDER BY priority, a, b"
+    ).fetchall()
+    con.execute("DROP TABLE shared")
+    return [Conflict(a, b, identifier=rule) for a, b, rule in found]
 
 
 class _Groups:
@@ -157,35 +174,63 @@ class _Groups:
         return True
 
 
-def repair(
-    clusters: Mapping[str, str], edges: Iterable[Edge], constraints: Constraints, threshold: float
-) -> dict[str, str]:
+def repair(database: Database, clusters: str, edges: str, never: str, threshold: float) -> str:
     """Clusters that keep every constraint: a breaking cluster is rebuilt strongest link first.
 
-    ``clusters`` maps each record to its cluster (Splink's connected components over
-    ``edges`` at ``threshold``); the result maps each record to a cluster key, the same
-    key as before for clusters that needed no repair.
+    ``clusters`` names a table mapping each record (``unique_id``) to its ``cluster_id``
+    (Splink's connected components of ``edges`` at ``threshold``); ``never`` one of the
+    pairs (``a < b``) a person has kept apart. Returns the name of a table of the same
+    shape whose clusters keep the constraints, with the same ids as before for clusters
+    that needed no repair. Only the breaking clusters come into Python.
     """
+    con = database.con
+    repaired = f"{clusters}_kept"
+    con.execute(
+        f"""CREATE TEMP TABLE broken AS
+        SELECT c.cluster_id FROM {clusters} c JOIN identities i USING (unique_id)
+        WHERE i.pnc IS NOT NULL GROUP BY c.cluster_id HAVING count(DISTINCT i.pnc) > 1
+        UNION
+        SELECT l.cluster_id FROM {never} n
+        JOIN {clusters} l ON l.unique_id = n.a JOIN {clusters} r ON r.unique_id = n.b
+        WHERE l.cluster_id = r.cluster_id"""
+    )
     members: dict[str, list[str]] = defaultdict(list)
-    for record, cluster in clusters.items():
+    pnc: dict[str, str] = {}
+    for cluster, record, value in con.execute(
+        f"""SELECT c.cluster_id, c.unique_id, i.pnc FROM {clusters} c
+        SEMI JOIN broken b ON b.cluster_id = c.cluster_id
+        LEFT JOIN identities i ON i.unique_id = c.unique_id"""
+    ).fetchall():
         members[cluster].append(record)
-    broken = {
-        cluster
-        for cluster, records in members.items()
-        if len(records) > 1 and _breaks(records, constraints)
-    }
-    if not broken:
-        return dict(clusters)
+        if value is not None:
+            pnc[record] = value
     inside: dict[str, list[Edge]] = defaultdict(list)
-    for edge in edges:
-        home = clusters.get(edge.a)
-        if home in broken and edge.weight >= threshold and clusters.get(edge.b) == home:
-            inside[home].append(edge)
-    out = dict(clusters)
-    for cluster in broken:
-        for record, root in grow(members[cluster], inside[cluster], constraints).items():
-            out[record] = f"{cluster}/{root}"
-    return out
+    for cluster, a, b, weight in con.execute(
+        f"""SELECT l.cluster_id, e.a, e.b, e.weight FROM {edges} e
+        JOIN {clusters} l ON l.unique_id = e.a JOIN {clusters} r ON r.unique_id = e.b
+        SEMI JOIN broken b ON b.cluster_id = l.cluster_id
+        WHERE l.cluster_id = r.cluster_id AND e.weight >= ?""",
+        [threshold],
+    ).fetchall():
+        inside[cluster].append(Edge(a, b, weight))
+    never_pairs = frozenset(con.execute(f"SELECT a, b FROM {never}").fetchall())
+    constraints = Constraints(pnc=pnc, never=never_pairs)
+    rebuilt = [
+        (record, f"{cluster}/{root}")
+        for cluster, records in members.items()
+        for record, root in grow(records, inside[cluster], constraints).items()
+    ]
+    con.execute("CREATE TEMP TABLE rebuilt (unique_id VARCHAR, cluster_id VARCHAR)")
+    if rebuilt:
+        con.executemany("INSERT INTO rebuilt VALUES (?, ?)", rebuilt)
+    con.execute(
+        f"""CREATE TABLE {repaired} AS
+        SELECT c.unique_id, coalesce(r.cluster_id, c.cluster_id) AS cluster_id
+        FROM {clusters} c LEFT JOIN rebuilt r USING (unique_id)"""
+    )
+    con.execute("DROP TABLE broken")
+    con.execute("DROP TABLE rebuilt")
+    return repaired
 
 
 def grow(records: Iterable[str], edges: Iterable[Edge], constraints: Constraints) -> dict[str, str]:
@@ -201,16 +246,6 @@ def grow(records: Iterable[str], edges: Iterable[Edge], constraints: Constraints
     return {record: root for root, members in groups.members.items() for record in members}
 
 
-def _breaks(records: Sequence[str], constraints: Constraints) -> bool:
-    pncs = {constraints.pnc[r] for r in records if r in constraints.pnc}
-    if len(pncs) > 1:
-        return True
-    if constraints.never:
-        inside = set(records)
-        return any(a in inside and b in inside for a, b in constraints.never)
-    return False
-
-
 def person_number(person_id: str) -> int | None:
     """The sequence number of a person id (``P000042`` → 42); older persons have lower ones."""
     if len(person_id) > 1 and person_id[0] == "P" and person_id[1:].isdigit():
@@ -218,42 +253,58 @@ def person_number(person_id: str) -> int | None:
     return None
 
 
-def assign_ids(
-    clusters: Mapping[str, str], previous: Mapping[str, str], first_new: int
-) -> dict[str, str]:
+def assign_ids(database: Database, clusters: str, previous: str, first_new: int) -> str:
     """Person ids for new clusters that keep earlier ones wherever the records stayed together.
 
-    ``previous`` maps records to their earlier person id; new ids are numbered from
-    ``first_new`` in the order of each cluster's first record.
+    ``clusters`` names a table of records (``unique_id``) and their ``cluster_id``;
+    ``previous`` one of records and their earlier ``person_id``. New ids are numbered
+    from ``first_new`` in the order of each cluster's first record. Returns the name of a
+    table of records and their ``person_id``.
 
-    >>> assign_ids({"a": "1", "b": "1", "c": "2"}, {"a": "P000001", "b": "P000002"}, 3)
-    {'a': 'P000001', 'b': 'P000001', 'c': 'P000003'}
+    >>> from offender_journey.linkage.model import Database
+    >>> database = Database()
+    >>> _ = database.con.execute(
+    ...     "CREATE TABLE now AS FROM (VALUES ('a', '1'), ('b', '1'), ('c', '2')) "
+    ...     "t(unique_id, cluster_id)")
+    >>> _ = database.con.execute(
+    ...     "CREATE TABLE before AS FROM (VALUES ('a', 'P000001'), ('b', 'P000002')) "
+    ...     "t(unique_id, person_id)")
+    >>> named = assign_ids(database, "now", "before", 3)
+    >>> database.con.execute(f"SELECT * FROM {named} ORDER BY unique_id").fetchall()
+    [('a', 'P000001'), ('b', 'P000001'), ('c', 'P000003')]
     """
-    members: dict[str, list[str]] = defaultdict(list)
-    for record, cluster in clusters.items():
-        members[cluster].append(record)
-    first = {cluster: min(records) for cluster, records in members.items()}
-    # Each earlier person goes to the cluster holding most of its records.
-    holders: dict[str, Counter[str]] = defaultdict(Counter)
-    for record, cluster in clusters.items():
-        earlier = previous.get(record)
-        if earlier is not None:
-            holders[earlier][cluster] += 1
-    given: dict[str, list[str]] = defaultdict(list)
-    for earlier, counts in holders.items():
-        best = min(counts, key=lambda c: (-counts[c], first[c]))
-        given[best].append(earlier)
-    names: dict[str, str] = {}
-    number = first_new
-    for cluster in sorted(members, key=first.__getitem__):
-        if given[cluster]:
-            names[cluster] = min(given[cluster], key=_age)
-        else:
-            names[cluster] = f"P{number:06d}"
-            number += 1
-    return {record: names[cluster] for record, cluster in clusters.items()}
+    # Each earlier person goes to the cluster holding most of its records (ties: the
+    # cluster whose first record sorts first); a cluster given several keeps the oldest
+    # (the lowest number); a cluster given none gets a new one.
+    named = f"{clusters}_persons"
+    database.con.execute(
+        f"""CREATE TABLE {named} AS
+        WITH firsts AS (
+            SELECT cluster_id, min(unique_id) AS first FROM {clusters} GROUP BY cluster_id
+        ), holders AS (
+            SELECT p.person_id AS earlier, c.cluster_id, count(*) AS n
+            FROM {clusters} c JOIN {previous} p USING (unique_id) GROUP BY ALL
+        ), given AS (
+            SELECT h.cluster_id, h.earlier FROM holders h JOIN firsts f USING (cluster_id)
+            QUALIFY row_number() OVER (PARTITION BY h.earlier ORDER BY h.n DESC, f.first) = 1
+        ), kept AS (
+            SELECT cluster_id, earlier AS person_id FROM given
+            QUALIFY row_number() OVER (
+                PARTITION BY cluster_id ORDER BY {_NUMBER} NULLS LAST, earlier) = 1
+        ), new AS (
+            SELECT cluster_id,
+                printf('P%06d', {int(first_new)} - 1 + row_number() OVER (ORDER BY first))
+                AS person_id
+            FROM firsts ANTI JOIN kept USING (cluster_id)
+        )
+        SELECT c.unique_id, coalesce(k.person_id, n.person_id) AS person_id
+        FROM {clusters} c LEFT JOIN kept k USING (cluster_id) LEFT JOIN new n USING (cluster_id)"""
+    )
+    return named
 
 
-def _age(person_id: str) -> tuple[int, str]:
-    number = person_number(person_id)
-    return (number if number is not None else 1 << 62, person_id)
+#: A person id's sequence number in SQL (see :func:`person_number`), NULL for other ids.
+_NUMBER: Final = (
+    "CASE WHEN regexp_full_match(earlier, 'P[0-9]+') "
+    "THEN TRY_CAST(substr(earlier, 2) AS HUGEINT) END"
+)

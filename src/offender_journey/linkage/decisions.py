@@ -39,6 +39,7 @@ from ..events import (
 )
 from ..store.base import EventStore
 from .clusters import assign_ids, person_number
+from .model import Database
 
 __all__ = [
     "Change",
@@ -185,21 +186,21 @@ def _day(moment: dt.datetime) -> dt.date:
 
 
 def decision_events(
-    persons: Mapping[str, str],
-    weights: Mapping[str, float | None],
-    rules: Mapping[str, str],
+    decisions: Iterable[tuple[str, str, float | None, str]],
     state: LinkState,
     model_version: str,
     now: dt.datetime,
 ) -> Iterator[RecordLinked]:
-    """A ``record_linked`` for each record whose person the run changes, all at ``now``."""
+    """A ``record_linked`` for each record whose person the run changes, all at ``now``.
+
+    ``decisions`` are a run's ``(record, person_id, weight, rule)`` in key order (see
+    :meth:`~offender_journey.linkage.link.LinkResult.decisions`), read one at a time.
+    """
     stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    for number, record in enumerate(sorted(persons)):
-        person = persons[record]
+    for number, (record, person, weight, rule) in enumerate(decisions):
         if state.persons.get(record) == person:
             continue
         source, offender_id = parse_record(record)
-        weight = weights.get(record)
         yield RecordLinked(
             event_id=f"link-{stamp}-{number}",
             offender_id=offender_id,
@@ -207,7 +208,7 @@ def decision_events(
             date=_day(now),
             recorded_at=now,
             person_id=person,
-            rule=LinkRule(rules[record]),
+            rule=LinkRule(rule),
             weight=None if weight is None or weight == float("inf") else round(weight, 3),
             model_version=model_version,
         )
@@ -219,7 +220,8 @@ def joined(state: LinkState, pairs: Iterable[tuple[str, str]]) -> dict[str, str]
     A join takes effect when it is recorded, not at the next run: the persons of the two
     records become one, which keeps the oldest id (a record no run has linked yet gets a
     new one). Records of persons no join touches are left out. Checking that a join breaks
-    no constraint (different valid PNC IDs) is the caller's.
+    no constraint (different valid PNC IDs) is the caller's. Ids are given as a run gives
+    them (:func:`~offender_journey.linkage.clusters.assign_ids`, in DuckDB: the link extra).
 
     >>> state = LinkState(frozenset({"a:1", "b:2", "c:3"}), {}, {"a:1": "P000004"}, (), 4)
     >>> joined(state, [("a:1", "b:2")])
@@ -244,7 +246,22 @@ def joined(state: LinkState, pairs: Iterable[tuple[str, str]]) -> dict[str, str]
         for record in sorted(state.records)
         if state.person_of(record) in touched
     }
-    return assign_ids(clusters, state.persons, state.highest + 1)
+    if not clusters:
+        return {}
+    database = Database()
+    try:
+        con = database.con
+        con.execute("CREATE TABLE touched (unique_id VARCHAR, cluster_id VARCHAR)")
+        con.executemany("INSERT INTO touched VALUES (?, ?)", list(clusters.items()))
+        con.execute("CREATE TABLE earlier (unique_id VARCHAR, person_id VARCHAR)")
+        earlier = [(r, state.persons[r]) for r in clusters if r in state.persons]
+        if earlier:
+            con.executemany("INSERT INTO earlier VALUES (?, ?)", earlier)
+        named = assign_ids(database, "touched", "earlier", state.highest + 1)
+        found = con.execute(f"SELECT unique_id, person_id FROM {named} ORDER BY unique_id")
+        return dict(found.fetchall())
+    finally:
+        database.close()
 
 
 def review_events(

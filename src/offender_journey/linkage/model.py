@@ -21,6 +21,9 @@ names with the postcode or the year of birth; names swapped with the same date o
 birth; day and month transposed with the same surname. Training follows Splink's own
 method: the prior from deterministic rules, u by random sampling, m by expectation
 maximisation in two sessions (blocked on date of birth, then on names), no labels.
+Pairs sharing a date of birth grow with the square of the records: when a session's
+blocking rule would give more than :data:`EM_PAIRS` pairs, it is trained on the pairs of
+a random share of the dates (or names), chosen by hashing the value, as many as that.
 
 The trained model is saved as versioned JSON (:meth:`Model.save`): the Splink settings
 with their parameters inside an envelope naming this format and the model's version (a
@@ -29,14 +32,16 @@ hash of the settings), which every link decision records.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,12 +53,16 @@ from .identifiers import canonical_cro, canonical_pnc
 from .names import standard_forename
 
 __all__ = [
+    "EM_PAIRS",
     "MODEL_FORMAT",
+    "PREPARE_BATCH",
     "Comparison",
+    "Database",
     "Edge",
     "Explanation",
     "Model",
     "ModelError",
+    "connect",
     "prepare",
     "settings",
     "soundex",
@@ -66,6 +75,8 @@ MODEL_FORMAT: Final = {"format": "offender-journey-linkage-model", "version": 1}
 U_PAIRS: Final = 2_000_000
 #: The seed of that sampling: the same data give the same model.
 U_SEED: Final = 42
+#: At most about this many pairs in each EM session (more teach it nothing new).
+EM_PAIRS: Final = 2_000_000
 
 _INSTALL = "record linkage needs Splink: pip install 'offender-journey[link]'"
 
@@ -174,6 +185,82 @@ def prepare(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
         table["pnc"].append(canonical_pnc(pnc) if pnc else None)
         table["cro"].append(canonical_cro(cro) if cro else None)
     return table
+
+
+#: Identity rows prepared at a time on their way into DuckDB: Python holds one batch only.
+PREPARE_BATCH: Final = 50_000
+
+
+class Database:
+    """One in-process DuckDB database for a run, with Splink's handle on it.
+
+    Its table ``identities`` holds the prepared rows; the pairs, clusters and decisions
+    a run makes are tables beside it, never Python objects per pair or per record.
+    """
+
+    def __init__(self) -> None:
+        _splink()
+        # optional extra: duckdb and splink (the link extra)
+        import duckdb
+        from splink.internals.duckdb.database_api import DuckDBAPI
+
+        self.con: Any = duckdb.connect()
+        # No progress bar of DuckDB's own: it would draw on standard output (``--json``'s).
+        # In Jupyter DuckDB refuses the setting without ipywidgets; a notebook's output
+        # is no JSON stream, so its default stays.
+        with contextlib.suppress(duckdb.InvalidInputException):
+            self.con.execute("SET enable_progress_bar = false")
+        self.splink: Any = DuckDBAPI(connection=self.con)
+
+    def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Prepare ``rows`` into ``identities``, a batch at a time (:data:`PREPARE_BATCH`).
+
+        The rows are read once, each batch going into DuckDB as Arrow: a million
+        records never sit in Python at once.
+        """
+        # optional extra: pyarrow (the link extra)
+        import pyarrow as pa
+
+        schema = pa.schema([(name, pa.string()) for name in COLUMNS])
+        columns = ", ".join(f"{name} VARCHAR" for name in COLUMNS)
+        self.con.execute(f"CREATE TABLE identities ({columns})")
+        iterator = iter(rows)
+        while batch := list(itertools.islice(iterator, PREPARE_BATCH)):
+            table = prepare(batch)
+            arrow = pa.table({name: pa.array(table[name]) for name in COLUMNS}, schema=schema)
+            self.con.register("identity_batch", arrow)
+            self.con.execute("INSERT INTO identities SELECT * FROM identity_batch")
+            self.con.unregister("identity_batch")
+
+    def connected_components(self, nodes: str, edges: str, threshold: float) -> str:
+        """Splink's connected components of ``edges`` at match weight ``threshold``.
+
+        ``nodes`` names a table with ``unique_id``, ``edges`` one with ``unique_id_l``,
+        ``unique_id_r`` and ``match_probability``; the result names a table mapping every
+        node's ``unique_id`` to its ``cluster_id``.
+        """
+        # optional extra: splink (the link extra)
+        from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+        frame = cluster_pairwise_predictions_at_threshold(
+            self.splink.register(nodes),
+            self.splink.register(edges),
+            self.splink,
+            "unique_id",
+            threshold_match_weight=threshold,
+        )
+        return str(frame.physical_name)
+
+    def close(self) -> None:
+        """Release DuckDB's memory."""
+        self.con.close()
+
+
+def connect(rows: Iterable[Mapping[str, Any]]) -> Database:
+    """A new database holding the prepared ``rows`` as ``identities``."""
+    database = Database()
+    database.load(rows)
+    return database
 
 
 # --- the settings ------------------------------------------------------------------------
@@ -327,14 +414,6 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _probability(weight: float) -> float:
-    """A match weight as a probability (what Splink's clustering compares thresholds to)."""
-    if weight > 60:
-        return 1.0
-    odds = math.pow(2.0, weight)
-    return odds / (1 + odds)
-
-
 def model_version(splink_settings: Mapping[str, Any]) -> str:
     """A short hash naming one trained model (its settings and parameters)."""
     canonical = json.dumps(splink_settings, sort_keys=True, default=str)
@@ -342,32 +421,20 @@ def model_version(splink_settings: Mapping[str, Any]) -> str:
 
 
 class Model:
-    """Splink's linker over one prepared table, trained here or loaded from a file."""
+    """Splink's linker over the ``identities`` table of a :func:`connect`, trained or loaded."""
 
-    def __init__(
-        self, table: Mapping[str, Sequence[Any]], trained: Mapping[str, Any] | None
-    ) -> None:
+    def __init__(self, database: Database, trained: Mapping[str, Any] | None) -> None:
         splink = _splink()
-        # optional extra: duckdb, pyarrow and splink (the link extra)
-        import duckdb
-        import pyarrow as pa
-        from splink.internals.duckdb.database_api import DuckDBAPI
-
         logging.getLogger("splink").setLevel(logging.ERROR)
-        self._con = duckdb.connect()
-        arrow = pa.table({name: pa.array(table[name], pa.string()) for name in COLUMNS})
-        self._con.register("identity_arrow", arrow)
-        self._con.execute("CREATE TABLE identities AS SELECT * FROM identity_arrow")
-        self._con.unregister("identity_arrow")
-        self.size = len(table["unique_id"])
-        self._db = DuckDBAPI(connection=self._con)
-        frame = self._db.register("identities")
+        self._database = database
+        (self.size,) = database.con.execute("SELECT count(*) FROM identities").fetchall()[0]
+        frame = database.splink.register("identities")
         chosen = dict(trained) if trained is not None else settings()
         self._linker = splink.Linker(frame, chosen, log_level=None)
         self.trained = trained is not None
 
     @classmethod
-    def load(cls, table: Mapping[str, Sequence[Any]], path: str | os.PathLike[str]) -> Model:
+    def load(cls, database: Database, path: str | os.PathLike[str]) -> Model:
         """A model trained earlier and saved with :meth:`save`."""
         try:
             saved = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -379,7 +446,7 @@ class Model:
                 f"{os.fspath(path)!r} is not a linkage model of format "
                 f"{MODEL_FORMAT['format']} version {MODEL_FORMAT['version']}"
             )
-        return cls(table, saved["splink"])
+        return cls(database, saved["splink"])
 
     def train(self, *, deterministic_recall: float = 0.8) -> None:
         """Estimate the prior, u by random sampling and m by EM (no labels needed)."""
@@ -393,16 +460,25 @@ class Model:
                 recall=deterministic_recall,
             )
             training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=U_SEED)
-            training.estimate_parameters_using_expectation_maximisation("l.dob = r.dob")
-            training.estimate_parameters_using_expectation_maximisation(
-                "l.forename_std = r.forename_std AND l.surname = r.surname"
-            )
+            for columns in (("dob",), ("forename_std", "surname")):
+                training.estimate_parameters_using_expectation_maximisation(self._em_rule(columns))
         except Exception as error:
             raise ModelError(
                 f"cannot train a model on {self.size} identity records ({error}): "
                 "train on more records, or reuse a trained model with --model FILE"
             ) from error
         self.trained = True
+
+    def _em_rule(self, columns: Sequence[str]) -> str:
+        """Block on equal ``columns``, on a share of their values if the pairs are too many."""
+        rule = " AND ".join(f"l.{c} = r.{c}" for c in columns)
+        (pairs,) = self._database.con.execute(
+            f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n "
+            f"FROM identities WHERE {' AND '.join(f'{c} IS NOT NULL' for c in columns)} "
+            f"GROUP BY {', '.join(columns)})"
+        ).fetchall()[0]
+        share = math.ceil(pairs / EM_PAIRS)
+        return rule if share <= 1 else f"{rule} AND hash(l.{columns[-1]}) % {share} = 0"
 
     def as_json(self) -> dict[str, Any]:
         """The trained model, ready to save: our envelope around Splink's settings."""
@@ -420,15 +496,14 @@ class Model:
         text = json.dumps(self.as_json(), indent=2, sort_keys=True) + "\n"
         Path(path).write_text(text, encoding="utf-8")
 
-    def predict(self, min_weight: float) -> Iterator[Edge]:
-        """Every blocked pair scoring at least ``min_weight``."""
+    def predict(self, min_weight: float) -> str:
+        """The DuckDB table of every blocked pair scoring at least ``min_weight``.
+
+        Its columns: ``unique_id_l``, ``unique_id_r`` and ``match_weight`` (among Splink's
+        others). The pairs stay in DuckDB: at a million records there are millions.
+        """
         frame = self._linker.inference.predict(threshold_match_weight=min_weight)
-        rows = self._con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight FROM {frame.physical_name}"
-        ).fetchall()
-        for left, right, weight in rows:
-            a, b = (left, right) if left < right else (right, left)
-            yield Edge(a, b, float(weight))
+        return str(frame.physical_name)
 
     def explain(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> Explanation:
         """Score one pair of prepared rows and show each comparison's part."""
@@ -452,33 +527,6 @@ class Model:
             weight=weight,
         )
 
-    def cluster(
-        self, ids: Sequence[str], edges: Sequence[Edge], threshold: float
-    ) -> dict[str, str]:
-        """Splink's connected components over ``edges`` at ``threshold``: record → cluster."""
-        # optional extra: pyarrow and splink (the link extra)
-        import pyarrow as pa
-        from splink.clustering import cluster_pairwise_predictions_at_threshold
-
-        nodes = pa.table({"unique_id": pa.array(list(ids), pa.string())})
-        links = pa.table(
-            {
-                "unique_id_l": pa.array([e.a for e in edges], pa.string()),
-                "unique_id_r": pa.array([e.b for e in edges], pa.string()),
-                "match_weight": pa.array([e.weight for e in edges], pa.float64()),
-                "match_probability": pa.array(
-                    [_probability(e.weight) for e in edges], pa.float64()
-                ),
-            }
-        )
-        frame = cluster_pairwise_predictions_at_threshold(
-            nodes, links, self._db, "unique_id", threshold_match_weight=threshold
-        )
-        rows = self._con.execute(
-            f"SELECT unique_id, cluster_id FROM {frame.physical_name}"
-        ).fetchall()
-        return {str(node): str(cluster) for node, cluster in rows}
-
     def close(self) -> None:
         """Release DuckDB's memory."""
-        self._con.close()
+        self._database.close()

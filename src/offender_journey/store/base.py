@@ -133,12 +133,8 @@ def _position(row: Unreadable) -> int:
     return row.position
 
 
-def _one(_: object) -> int:
-    return 1
-
-
 def paused_collection(
-    items: Iterable[_T], *, every: int = _COLLECT_EVERY, size: Callable[[_T], int] = _one
+    items: Iterable[_T], *, every: int = _COLLECT_EVERY, size: Callable[[_T], int] | None = None
 ) -> Generator[_T, None, None]:
     """``items`` with Python's automatic cycle collection paused while they are handled.
 
@@ -146,7 +142,7 @@ def paused_collection(
     on, the collector scans them again and again (about a tenth of a refresh's or an
     import's CPU time). Events and histories hold no reference cycles, so reference
     counting frees them; the young generations are collected here once every ``every``
-    units of ``size`` (an item each by default; a stream counts its events) instead, for
+    units of ``size`` (an item each if ``None``; a stream counts its events) instead, for
     cycles a caller may make, so memory stays bounded. Automatic collection is restored
     when the iteration ends, fails or is closed (an abandoned one is closed when freed).
     """
@@ -157,7 +153,7 @@ def paused_collection(
     try:
         handled = 0
         for item in items:
-            handled += size(item)
+            handled += 1 if size is None else size(item)
             if handled >= every:
                 gc.collect(1)
                 handled = 0
