@@ -38,6 +38,9 @@ from offender_journey.cli import main as cli
 from offender_journey.facts.schema import TABLES
 
 SOURCES = ("police", "courts", "probation", "prison")
+#: Columns that say where and when a store keeps a row, not what happened: the person id
+#: itself (named differently by each store), the log position, the link decision's time.
+_BOOKKEEPING = frozenset({"offender_id", "position", "linked_at"})
 
 
 def command(*args: str) -> str:
@@ -76,11 +79,11 @@ def persons(store: Path) -> dict[str, frozenset[str]]:
 
 
 def fact_rows(store: Path) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
-    """Person id → table → its fact rows without the person id, in a stable order."""
+    """Person id → table → its fact rows without the store's bookkeeping, in a stable order."""
     out: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
     with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
         for table in TABLES:
-            names = [n for n in table.names if n != "offender_id"]
+            names = [n for n in table.names if n not in _BOOKKEEPING]
             query = f"SELECT offender_id, {', '.join(names)} FROM {table.name}"
             for person, *row in db.execute(query):
                 out[person][table.name].append(tuple(row))

@@ -116,9 +116,11 @@ def test_the_readme_lists_every_command() -> None:
 
 def test_what_the_main_job_writes_is_ignored_by_git() -> None:
     main_job = (ROOT / "README.md").read_text().split("```bash\n", 1)[1].split("\n```", 1)[0]
-    written = re.search(r"synth (\S+\.jsonl)", main_job)
+    written = re.search(r"synth (\S+) .*--truth (\S+)", main_job)
     assert written is not None
-    assert written.group(1) in (ROOT / ".gitignore").read_text().splitlines()
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert f"{written.group(1)}/" in ignored  # the agencies' extracts
+    assert written.group(2) in ignored
 
 
 def test_a_typo_in_a_command_names_the_nearest(capsys: pytest.CaptureFixture[str]) -> None:

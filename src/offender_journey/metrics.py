@@ -112,6 +112,9 @@ class MetricsReport:
     #: Events the store holds (its ``count_events()``), when known: the headline then says
     #: why fewer are in effect.
     stored: int | None = None
+    #: What ``offenders`` counts, in words: ``person`` once records are linked,
+    #: ``source record`` when they are counted apart, else ``offender``.
+    unit: str = "offender"
 
     def __getitem__(self, name: str) -> Any:
         return self.results[name]
@@ -152,12 +155,12 @@ class MetricsReport:
         return {name: result.to_pandas() for name, result in self.results.items()}
 
     def _repr_html_(self) -> str:
-        head = f"<p>{self.offenders} offenders, {self.events} events</p>"
+        head = f"<p>{plural(self.offenders, self.unit)}, {plural(self.events, 'event')}</p>"
         return head + "".join(result._repr_html_() for result in self.results.values())
 
     def __repr__(self) -> str:
         return (
-            f"<MetricsReport: {self.offenders} offenders, {self.events} events; "
+            f"<MetricsReport: {plural(self.offenders, self.unit)}, {plural(self.events, 'event')}; "
             f"views {', '.join(self.results)}>"
         )
 
@@ -178,7 +181,7 @@ class MetricsReport:
         with ``stored`` (and the count known), a second saying why fewer are in effect."""
         span = span_in_words(self.window.start, self.window.end)
         line = (
-            f"{plural(self.offenders, 'offender')}, {plural(self.events, 'event')} in effect; "
+            f"{plural(self.offenders, self.unit)}, {plural(self.events, 'event')} in effect; "
             f"{span}, as of {when_in_words(self.as_of)}"
         )
         if not stored or self.stored is None or self.stored == self.events:
@@ -413,7 +416,9 @@ def compute_store(
         raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
     tables = _needed_tables(names)
-    apart = by_record and _holds_links(path)  # the stored facts are per person
+    linked = _holds_links(path)
+    unit = "offender" if not linked else "source record" if by_record else "person"
+    apart = by_record and linked  # the stored facts are per person
     if tables is not None and not apart:
         stored = _stored_facts(path, cut, jobs, progress)
         if stored is not None:
@@ -426,11 +431,11 @@ def compute_store(
                     report = report + late
                 for _ in offenders:  # every offender's facts have been counted
                     pass
-            return report
+            return attrs.evolve(report, unit=unit)
     if jobs <= 0:
         with open_store(path) as store:
             jobs = auto_jobs(store.head())
-    return _fold_store(
+    report = _fold_store(
         path,
         window=window,
         as_of=cut,
@@ -440,6 +445,7 @@ def compute_store(
         progress=progress,
         by_record=by_record,
     )
+    return attrs.evolve(report, unit=unit)
 
 
 def _holds_links(path: str | os.PathLike[str]) -> bool:
