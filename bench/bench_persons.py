@@ -152,6 +152,11 @@ def one_level(offenders: int, level: str, seed: int) -> dict[str, Any]:
         for name in stores
     }
     leaves = {name: dict(flat(value)) for name, value in metrics.items()}
+    # Person ids are each store's own names: a person rebuilt exactly is named as its twin.
+    leaves["linked"] = {
+        key: exact.get(value, value) if key.endswith("offender_id") else value
+        for key, value in leaves["linked"].items()
+    }
     differing = sorted(
         key
         for key in leaves["true"].keys() | leaves["linked"].keys()
