@@ -103,3 +103,21 @@ def test_a_postgresql_store_keeps_its_rules_for_every_command(postgres_url: str)
     assert main(["rules", "--store", postgres_url, "--precedence", "outcome=police"]) == 0
     with open_store(postgres_url, create=False) as store:
         assert read_rules(store) == Rules({"outcome": ["police"]})
+
+
+def test_a_role_that_may_not_change_the_rules_is_told_so(  # the follower reads them only
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+
+    open_store(postgres_url).close()
+    assert main(["pg-roles", "--store", postgres_url]) == 0
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS analyst4")
+        admin.execute("CREATE ROLE analyst4 LOGIN IN ROLE offender_journey_follower")
+    analyst = postgres_url.replace("postgres@", "analyst4@", 1)
+    capsys.readouterr()
+    assert exit_code(["rules", "--store", analyst, "--precedence", "outcome=police"]) == 2
+    assert "this role may not change the rules" in capsys.readouterr().err
+    with open_store(postgres_url, create=False) as store:
+        assert read_rules(store) == Rules()

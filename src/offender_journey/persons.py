@@ -308,7 +308,13 @@ def write_rules(store: object, rules: Rules | None) -> None:
     set_meta = getattr(store, "set_meta", None)
     if set_meta is None:
         raise TypeError(f"{type(store).__name__} keeps no notes, so no rules")
-    set_meta(RULES_KEY, None if rules is None else json.dumps(rules.to_json(), sort_keys=True))
+    text = None if rules is None else json.dumps(rules.to_json(), sort_keys=True)
+    set_meta(RULES_KEY, text)
+    # A role that may not write the store's notes leaves none: say so, never claim it did.
+    if store.meta(RULES_KEY) != text:  # type: ignore[attr-defined]
+        raise RulesError(
+            [Problem("rules", "this role may not change the rules; the store's owner sets them")]
+        )
 
 
 # --- putting records together --------------------------------------------------------------
