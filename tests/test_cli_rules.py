@@ -105,9 +105,10 @@ def test_a_postgresql_store_keeps_its_rules_for_every_command(postgres_url: str)
         assert read_rules(store) == Rules({"outcome": ["police"]})
 
 
-def test_a_role_that_may_not_change_the_rules_is_told_so(  # the follower reads them only
+def test_a_role_that_may_not_change_the_rules_is_told_so(
     postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The follower reads the rules (it derives persons by them) but may not set them."""
     import psycopg
 
     open_store(postgres_url).close()
