@@ -416,9 +416,7 @@ def compute_store(
         raise TypeError(f"jobs must be a whole number, not {type(jobs).__name__}")
     names = resolve_views(views)
     tables = _needed_tables(names)
-    linked = _holds_links(path)
-    unit = "offender" if not linked else "source record" if by_record else "person"
-    apart = by_record and linked  # the stored facts are per person
+    apart = by_record and _holds_links(path)  # the stored facts are per person
     if tables is not None and not apart:
         stored = _stored_facts(path, cut, jobs, progress)
         if stored is not None:
@@ -431,7 +429,12 @@ def compute_store(
                     report = report + late
                 for _ in offenders:  # every offender's facts have been counted
                     pass
-            return attrs.evolve(report, unit=unit)
+                # A linked person is named apart from its records (a reader may not open
+                # the log to ask for the link decisions, so the facts are asked).
+                linked = stored.source.fetch(
+                    "SELECT 1 FROM person_records WHERE record <> offender_id LIMIT 1"
+                )
+            return attrs.evolve(report, unit="person" if linked else "offender")
     if jobs <= 0:
         with open_store(path) as store:
             jobs = auto_jobs(store.head())
@@ -445,7 +448,9 @@ def compute_store(
         progress=progress,
         by_record=by_record,
     )
-    return attrs.evolve(report, unit=unit)
+    if apart:
+        return attrs.evolve(report, unit="source record")
+    return attrs.evolve(report, unit="person" if _holds_links(path) else "offender")
 
 
 def _holds_links(path: str | os.PathLike[str]) -> bool:
