@@ -122,3 +122,35 @@ def test_a_role_that_may_not_change_the_rules_is_told_so(
     assert "this role may not change the rules" in capsys.readouterr().err
     with open_store(postgres_url, create=False) as store:
         assert read_rules(store) == Rules()
+
+
+def test_only_the_owner_sets_the_rules_though_the_writer_keeps_its_notes(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The writer may write the store's notes (an unfinished import) but not the rules."""
+    import psycopg
+
+    from offender_journey.persons import RULES_KEY
+    from offender_journey.store.postgres import OWNER_NOTES
+
+    assert RULES_KEY in OWNER_NOTES
+    open_store(postgres_url).close()
+    assert main(["pg-roles", "--store", postgres_url]) == 0
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS clerk5")
+        admin.execute("CREATE ROLE clerk5 LOGIN IN ROLE offender_journey_writer")
+    clerk = postgres_url.replace("postgres@", "clerk5@", 1)
+    capsys.readouterr()
+    assert exit_code(["rules", "--store", clerk, "--precedence", "outcome=police"]) == 2
+    assert "this role may not change the rules" in capsys.readouterr().err
+    with (
+        psycopg.connect(clerk, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("INSERT INTO store_notes VALUES (%s, '{}')", (RULES_KEY,))
+    with open_store(clerk, create=False) as store:
+        store.set_meta("unfinished_import", "cohort.jsonl")
+        assert store.meta("unfinished_import") == "cohort.jsonl"
+    assert main(["rules", "--store", postgres_url, "--precedence", "outcome=police"]) == 0
+    with open_store(clerk, create=False) as store:
+        assert read_rules(store) == Rules({"outcome": ["police"]})

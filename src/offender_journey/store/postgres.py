@@ -318,6 +318,20 @@ CREATE TABLE store_notes (
 REVOKE ALL ON store_notes FROM PUBLIC;
 """
 
+#: Notes only the store's owner may write (the partnership's rules for putting persons
+#: together): a row policy keeps every other role off them, the writer included, while
+#: all may read them. The owner of the table is not held by its policies.
+OWNER_NOTES: tuple[str, ...] = ("person_rules",)
+
+_NOTES_POLICY = """
+ALTER TABLE store_notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notes_read ON store_notes FOR SELECT USING (true);
+CREATE POLICY notes_added ON store_notes FOR INSERT WITH CHECK (key <> ALL ({owned}));
+CREATE POLICY notes_changed ON store_notes FOR UPDATE
+    USING (key <> ALL ({owned})) WITH CHECK (key <> ALL ({owned}));
+CREATE POLICY notes_removed ON store_notes FOR DELETE USING (key <> ALL ({owned}));
+"""
+
 _READ_NOTE = "SELECT value FROM store_notes WHERE key = %s"
 
 
@@ -490,6 +504,19 @@ class PostgresStore(PrivacyMixin, StoreBase):
                 locked()
                 if missing("store_notes"):
                     conn.execute(_NOTES_SCHEMA.encode())
+
+            def unguarded() -> bool:  # the notes' row policy is missing, and this is their owner
+                row = conn.execute(
+                    "SELECT NOT relrowsecurity AND pg_has_role(relowner, 'USAGE') "
+                    "FROM pg_class WHERE oid = 'store_notes'::regclass"
+                ).fetchone()
+                return bool(row and row[0])
+
+            if unguarded():
+                locked()
+                if unguarded():
+                    owned = "ARRAY[" + ", ".join(f"'{key}'" for key in OWNER_NOTES) + "]"
+                    conn.execute(_NOTES_POLICY.format(owned=owned).encode())
             if at("2"):
                 locked()
                 if at("2"):
