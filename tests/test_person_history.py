@@ -9,18 +9,23 @@ WHEN = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 THEFT = Offence(code="TH68", category=Category.THEFT_OTHER)
 
 
+def charge(offender_id: str, source: str, event_id: str = "E1") -> Charge:
+    """Charge C1 (a theft of 1 January 2019), as ``source`` records it."""
+    return Charge(
+        event_id=event_id,
+        offender_id=offender_id,
+        date=dt.date(2019, 1, 2),
+        charge_id="C1",
+        offence=THEFT,
+        offence_date=dt.date(2019, 1, 1),
+        source=source,
+        recorded_at=WHEN,
+    )
+
+
 def test_a_court_conviction_meets_the_police_charge_it_names() -> None:
     police = [
-        Charge(
-            event_id="E1",
-            offender_id="P1",
-            date=dt.date(2019, 1, 2),
-            charge_id="C1",
-            offence=THEFT,
-            offence_date=dt.date(2019, 1, 1),
-            source="police",
-            recorded_at=WHEN,
-        ),
+        charge("P1", "police"),
     ]
     courts = [
         Conviction(
@@ -40,16 +45,7 @@ def test_a_court_conviction_meets_the_police_charge_it_names() -> None:
 
 def test_a_retraction_reaches_only_its_own_sources_event() -> None:
     police = [
-        Charge(
-            event_id="E1",
-            offender_id="P1",
-            date=dt.date(2019, 1, 2),
-            charge_id="C1",
-            offence=THEFT,
-            offence_date=dt.date(2019, 1, 1),
-            source="police",
-            recorded_at=WHEN,
-        ),
+        charge("P1", "police"),
     ]
     courts = [
         Conviction(
@@ -78,16 +74,7 @@ def test_a_retraction_reaches_only_its_own_sources_event() -> None:
 
 def test_a_retraction_in_another_record_of_the_same_source_holds() -> None:
     first = [
-        Charge(
-            event_id="E1",
-            offender_id="D1",
-            date=dt.date(2019, 1, 2),
-            charge_id="C1",
-            offence=THEFT,
-            offence_date=dt.date(2019, 1, 1),
-            source="courts",
-            recorded_at=WHEN,
-        ),
+        charge("D1", "courts"),
     ]
     second = [
         EventRetracted(
@@ -111,16 +98,7 @@ def test_a_link_decision_today_is_no_step_of_the_journey() -> None:
     from offender_journey.history import ALL_TIME
     from offender_journey.timeline import build_timeline
 
-    charge = Charge(
-        event_id="E1",
-        offender_id="P1",
-        date=dt.date(2019, 1, 2),
-        charge_id="C1",
-        offence=THEFT,
-        offence_date=dt.date(2019, 1, 1),
-        source="police",
-        recorded_at=WHEN,
-    )
+    theft = charge("P1", "police")
     run = dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC)
     linked = RecordLinked(
         event_id="link-1",
@@ -133,6 +111,6 @@ def test_a_link_decision_today_is_no_step_of_the_journey() -> None:
         model_version="abc123",
         weight=12.5,
     )
-    history = History.of_records("P000001", {"police:P1": [charge, linked]})
+    history = History.of_records("P000001", {"police:P1": [theft, linked]})
     assert [e.event_id for e in build_timeline(history, ALL_TIME).events] == ["E1"]
     assert latest_recorded(history) == WHEN

@@ -448,8 +448,8 @@ def compute_store(
         progress=progress,
         by_record=by_record,
     )
-    if apart:
-        return attrs.evolve(report, unit="source record")
+    if by_record:
+        return attrs.evolve(report, unit="source record" if apart else "offender")
     return attrs.evolve(report, unit="person" if _holds_links(path) else "offender")
 
 

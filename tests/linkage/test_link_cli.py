@@ -69,6 +69,18 @@ def truth(extracts: Path) -> dict[str, str]:
         return {f"{r['source']}:{r['offender_id']}": r["person"] for r in csv.DictReader(handle)}
 
 
+def ingest_two_strangers(folder: Path) -> None:
+    """Two records of source ``extra`` (``extra:A``, ``extra:B``) no model would join."""
+    extra = folder / "extra.jsonl"
+    extra.write_text(
+        '{"type": "person_recorded", "event_id": "x1", "offender_id": "A", "date": "2015-01-01",'
+        ' "forenames": "John", "surname": "Smith", "date_of_birth": "1980-02-03"}\n'
+        '{"type": "person_recorded", "event_id": "x2", "offender_id": "B", "date": "2015-01-01",'
+        ' "forenames": "Petra", "surname": "Lund", "date_of_birth": "1975-11-30"}\n'
+    )
+    assert main(["ingest", str(extra), "--source", "extra"]) == 0
+
+
 def test_link_records_every_record_in_exactly_one_person_and_a_rerun_changes_nothing(
     store: Path, extracts: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,14 +128,7 @@ def test_never_join_splits_a_person_and_as_of_shows_them_together_before(
 def test_joins_file_joins_two_people_and_bad_lines_are_named(
     store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text(
-        '{"type": "person_recorded", "event_id": "x1", "offender_id": "A", "date": "2015-01-01",'
-        ' "forenames": "John", "surname": "Smith", "date_of_birth": "1980-02-03"}\n'
-        '{"type": "person_recorded", "event_id": "x2", "offender_id": "B", "date": "2015-01-01",'
-        ' "forenames": "Petra", "surname": "Lund", "date_of_birth": "1975-11-30"}\n'
-    )
-    assert main(["ingest", str(extra), "--source", "extra"]) == 0
+    ingest_two_strangers(tmp_path)
     a, b = "extra:A", "extra:B"
     link(capsys)
     owner = {r: p for p, rs in links(capsys).items() for r in rs}
@@ -202,14 +207,7 @@ def test_erasure_restriction_and_pseudonyms_reach_link_decisions(
 def test_a_join_holds_at_once_and_keeps_the_older_persons_id(
     store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text(
-        '{"type": "person_recorded", "event_id": "x1", "offender_id": "A", "date": "2015-01-01",'
-        ' "forenames": "John", "surname": "Smith", "date_of_birth": "1980-02-03"}\n'
-        '{"type": "person_recorded", "event_id": "x2", "offender_id": "B", "date": "2015-01-01",'
-        ' "forenames": "Petra", "surname": "Lund", "date_of_birth": "1975-11-30"}\n'
-    )
-    assert main(["ingest", str(extra), "--source", "extra"]) == 0
+    ingest_two_strangers(tmp_path)
     link(capsys)
     before = links(capsys)
     owner = {r: p for p, rs in before.items() for r in rs}
