@@ -41,6 +41,7 @@ from .events import (
     Alias,
     Arrest,
     Category,
+    Charge,
     Event,
     Offence,
     PersonRecorded,
@@ -327,6 +328,33 @@ class StoreContract(abc.ABC):
         assert ids == ["B", "C"]
         assert [o for o, _ in store.read_all(offenders=(None, "B"))] == ["A"]
         assert [o for o, _ in store.read_all(offenders=("C", None))] == ["C", "D"]
+
+    def test_read_all_of_some_types_leaves_the_others_unread(self) -> None:
+        store = self.make_store()
+        charge = Charge(
+            event_id="c1",
+            offender_id="B",
+            date=dt.date(2014, 1, 2),
+            charge_id="ch1",
+            offence_date=dt.date(2014, 1, 1),
+            offence=Offence(code="theft", category=Category.THEFT_FROM_PERSON),
+            recorded_at=_at(1),
+        )
+        store.append([_arrest("a1", "A", recorded_at=_at(1)), charge])
+        store.append([_arrest("b1", "B", recorded_at=_at(3))])
+        read = [(o, [e.event_id for e in evs]) for o, evs in store.read_all(types={"arrest"})]
+        assert read == [("A", ["a1"]), ("B", ["b1"])]
+        assert [o for o, _ in store.read_all(types={"charge"})] == ["B"]
+        assert list(store.read_all(types=())) == []
+        assert [o for o, _ in store.read_all(as_of=_at(2), types={"arrest"})] == ["A"]
+
+    def test_offenders_as_of_a_time_are_those_with_an_event_recorded_by_then(self) -> None:
+        store = self.make_store()
+        store.append(
+            [_arrest("a1", "A", recorded_at=_at(1)), _arrest("b1", "B", recorded_at=_at(3))]
+        )
+        assert list(store.offenders(as_of=_at(2))) == ["A"]
+        assert list(store.offenders(as_of=_at(3))) == list(store.offenders()) == ["A", "B"]
 
     def test_offender_summaries_by_prefix(self) -> None:
         store = self.make_store()

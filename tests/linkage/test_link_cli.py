@@ -240,3 +240,20 @@ def test_the_truth_as_joins_makes_exactly_the_true_persons_without_a_model(
     assert sorted(sorted(rs) for rs in persons.values()) == sorted(
         sorted(r for r in real if real[r] == person) for person in set(real.values())
     )
+
+
+def test_links_lists_a_record_without_an_identity_record_and_as_of_only_records_then(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    before = dt.datetime.now(dt.UTC).isoformat()
+    arrests = tmp_path / "arrests.jsonl"
+    arrests.write_text(
+        '{"type": "arrest", "event_id": "a1", "offender_id": "Q9", "date": "2016-03-01",'
+        ' "arrest_id": "ar1"}\n'
+    )
+    assert main(["ingest", str(arrests), "--source", "custody"]) == 0
+    now = links(capsys)
+    assert ["custody:Q9"] in now.values()  # a person of its own, though nothing names them
+    then = links(capsys, "--as-of", before)
+    assert ["custody:Q9"] not in then.values()
+    assert len(then) == len(now) - 1

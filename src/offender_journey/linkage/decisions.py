@@ -53,6 +53,9 @@ __all__ = [
     "review_events",
 ]
 
+#: What :func:`read_state` reads of a store.
+_STATE_TYPES = frozenset({PersonRecorded.TYPE, RecordLinked.TYPE, LinkReviewed.TYPE})
+
 _IDENTITY_FIELDS = (
     "forenames",
     "surname",
@@ -129,16 +132,18 @@ class LinkState:
 
 
 def read_state(store: EventStore, *, as_of: dt.datetime | None = None) -> LinkState:
-    """Fold the store's identity records and link decisions (one pass over every stream)."""
-    records: set[str] = set()
+    """Fold the store's identity records and link decisions, as of a time.
+
+    The store reads only those three types of event (a record's arrests and charges are
+    never decoded) and lists the records by key, so the cost follows the identity records.
+    """
+    records = frozenset(store.offenders(as_of=as_of))
     identities: dict[str, dict[str, Any]] = {}
     persons: dict[str, str] = {}
     halves: dict[str, list[tuple[str, LinkReviewed]]] = defaultdict(list)
     highest = 0
-    for _, stream in store.read_all(as_of=as_of):
+    for key, stream in store.read_all(as_of=as_of, types=_STATE_TYPES):
         for event in _in_transaction_order(stream):
-            key = record_key(event.source, event.offender_id)
-            records.add(key)
             if isinstance(event, PersonRecorded):
                 identities[key] = _identity_row(event)
             elif isinstance(event, RecordLinked):
@@ -156,7 +161,7 @@ def read_state(store: EventStore, *, as_of: dt.datetime | None = None) -> LinkSt
         if known is None or review.recorded_at >= known.recorded_at:
             latest[(a, b)] = review
     return LinkState(
-        records=frozenset(records),
+        records=records,
         identities=identities,
         persons=persons,
         reviews=tuple(sorted(latest.values(), key=lambda r: (r.recorded_at, r.a, r.b))),

@@ -11,7 +11,15 @@ import abc
 import datetime as dt
 import functools
 import gc
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
@@ -91,16 +99,22 @@ def read_where(
     visible: str,
     mark: str = "?",
     key: Callable[[str], Any] = str,
+    types: Collection[str] | None = None,
 ) -> tuple[list[str], list[Any]]:
     """The ``WHERE`` conditions of a read of streams, with their parameters.
 
     Recorded by ``as_of``; ``visible`` (the condition leaving out restricted people);
     offender ids from the range's first (inclusive) to its stop (exclusive), passed
-    through ``key`` (how the backend stores an id). ``mark`` is the dialect's placeholder.
+    through ``key`` (how the backend stores an id); events of ``types`` only, if given.
+    ``mark`` is the dialect's placeholder.
     """
     first, stop = offenders or (None, None)
     where = [f"recorded_at <= {mark}", visible]
     params: list[Any] = [as_of_micros(as_of)]
+    if types is not None:
+        kinds = sorted(types)
+        where.append(f"type IN ({', '.join([mark] * len(kinds))})" if kinds else "FALSE")
+        params.extend(kinds)
     if first is not None:
         where.append(f"offender_id >= {mark}")
         params.append(key(first))
@@ -449,13 +463,17 @@ class StoreBase(abc.ABC):
         *,
         as_of: dt.datetime | None = None,
         offenders: OffenderRange | None = None,
+        types: Collection[str] | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, by offender id, with the cycle collector paused meanwhile."""
-        return paused_collection(self._read_all(as_of, offenders), size=events_in)
+        return paused_collection(self._read_all(as_of, offenders, types), size=events_in)
 
     @abc.abstractmethod
     def _read_all(
-        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+        self,
+        as_of: dt.datetime | None,
+        offenders: OffenderRange | None,
+        types: Collection[str] | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, by offender id: what each backend reads."""
 
@@ -582,11 +600,14 @@ class EventStore(Protocol):
         *,
         as_of: dt.datetime | None = None,
         offenders: OffenderRange | None = None,
+        types: Collection[str] | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, ordered by offender id; memory bounded by one stream.
 
         ``offenders=(first, stop)`` reads only ids with ``first <= id < stop`` (either
-        end ``None`` for open), so separate processes can share out a store.
+        end ``None`` for open), so separate processes can share out a store. ``types``
+        (``type`` tags) reads only events of those types, the selection made by the store
+        (a stream with none of them is left out): what a reader of identities wants.
         """
         ...
 
@@ -616,8 +637,8 @@ class EventStore(Protocol):
         """``(offender_id, number of events)`` for every stream, ordered by offender id."""
         ...
 
-    def offenders(self) -> Iterator[str]:
-        """Offender ids with at least one event, in order."""
+    def offenders(self, *, as_of: dt.datetime | None = None) -> Iterator[str]:
+        """Offender ids with at least one event (recorded by ``as_of``, if given), in order."""
         ...
 
     def offender_summaries(self, prefix: str = "") -> Iterator[OffenderSummary]:

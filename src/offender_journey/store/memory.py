@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 from sortedcontainers import SortedDict
@@ -92,13 +92,18 @@ class InMemoryStore(StoreBase):
         return [event for record, event in stream if record.recorded_at <= limit]
 
     def _read_all(
-        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+        self,
+        as_of: dt.datetime | None,
+        offenders: OffenderRange | None,
+        types: Collection[str] | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         first, stop = offenders or (None, None)
         with self._lock:
             ids = list(self._streams.irange(first, stop, inclusive=(True, False)))
         for offender_id in ids:
             events = self.read_stream(offender_id, as_of=as_of)
+            if types is not None:
+                events = [event for event in events if event.TYPE in types]
             if events:
                 yield offender_id, events
 
@@ -122,9 +127,16 @@ class InMemoryStore(StoreBase):
         with self._lock:
             return iter([(offender, len(stream)) for offender, stream in self._streams.items()])
 
-    def offenders(self) -> Iterator[str]:
+    def offenders(self, *, as_of: dt.datetime | None = None) -> Iterator[str]:
+        limit = as_of_micros(as_of)
         with self._lock:
-            return iter(list(self._streams))
+            return iter(
+                [
+                    offender_id
+                    for offender_id, stream in self._streams.items()
+                    if any(record.recorded_at <= limit for record, _ in stream)
+                ]
+            )
 
     def version(self, offender_id: str) -> int:
         return len(self._streams.get(offender_id, ()))

@@ -30,7 +30,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -738,10 +738,13 @@ class PostgresStore(PrivacyMixin, StoreBase):
         return self._decode(rows)
 
     def _read_all(
-        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+        self,
+        as_of: dt.datetime | None,
+        offenders: OffenderRange | None,
+        types: Collection[str] | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
         """Every stream in turn, read a page at a time (no transaction is held between pages)."""
-        conditions, params = read_where(as_of, offenders, VISIBLE, "%s", _key)
+        conditions, params = read_where(as_of, offenders, VISIBLE, "%s", _key, types)
         where = [sql.SQL(condition) for condition in conditions]
         query = sql.SQL(
             f"SELECT {_COLUMNS}, version FROM events"
@@ -847,10 +850,12 @@ class PostgresStore(PrivacyMixin, StoreBase):
             ).fetchall()
         return iter([(unkey(offender_id), size) for offender_id, size in rows])
 
-    def offenders(self) -> Iterator[str]:
+    def offenders(self, *, as_of: dt.datetime | None = None) -> Iterator[str]:
         with self.borrow() as conn:
+            recorded = "" if as_of is None else f"recorded_at <= {as_of_micros(as_of)} AND "
             rows = conn.execute(
-                f"SELECT DISTINCT offender_id FROM events WHERE {VISIBLE} ORDER BY offender_id"
+                f"SELECT DISTINCT offender_id FROM events WHERE {recorded}{VISIBLE}"
+                " ORDER BY offender_id"
             ).fetchall()
         return iter([unkey(row[0]) for row in rows])
 

@@ -22,7 +22,7 @@ import mmap
 import os
 import pathlib
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -373,9 +373,12 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         return self._decode(rows)
 
     def _read_all(
-        self, as_of: dt.datetime | None, offenders: OffenderRange | None
+        self,
+        as_of: dt.datetime | None,
+        offenders: OffenderRange | None,
+        types: Collection[str] | None = None,
     ) -> Iterator[tuple[str, list[Event]]]:
-        where, params = read_where(as_of, offenders, VISIBLE)
+        where, params = read_where(as_of, offenders, VISIBLE, types=types)
         # A cursor of its own, read in chunks, so appends can go on between streams.
         cursor = self._db.execute(
             f"SELECT {self._columns} FROM events WHERE {' AND '.join(where)} "
@@ -436,9 +439,11 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             for row in cursor
         )
 
-    def offenders(self) -> Iterator[str]:
+    def offenders(self, *, as_of: dt.datetime | None = None) -> Iterator[str]:
+        recorded = "" if as_of is None else f"recorded_at <= {as_of_micros(as_of)} AND "
         cursor = self._db.execute(
-            f"SELECT DISTINCT offender_id FROM events WHERE {VISIBLE} ORDER BY offender_id"
+            f"SELECT DISTINCT offender_id FROM events WHERE {recorded}{VISIBLE}"
+            " ORDER BY offender_id"
         )
         return (row[0] for row in cursor)
 
