@@ -451,7 +451,17 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         return self._versions([offender_id]).get(offender_id, 0)
 
     def count_events(self) -> int:
-        return int(self._db.execute(f"SELECT COUNT(*) FROM events WHERE {VISIBLE}").fetchone()[0])
+        where = self._where_visible()
+        return int(self._db.execute(f"SELECT COUNT(*) FROM events{where}").fetchone()[0])
+
+    def _where_visible(self) -> str:
+        """`` WHERE`` + :data:`VISIBLE`, or nothing when no one is restricted: a count
+        over every event is then SQLite's own count of its smallest index (a million
+        events in 4 ms, where the condition makes it read each entry: 60 ms)."""
+        restricted = self._db.execute(
+            "SELECT 1 FROM restrictions WHERE lifted_at IS NULL LIMIT 1"
+        ).fetchone()
+        return f" WHERE {VISIBLE}" if restricted else ""
 
     def count_offenders(self) -> int:
         # Counting reads every stream (about a tenth of a second a million events), and a
@@ -461,7 +471,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         key = (self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
         if self._counted is None or self._counted[0] != key:
             count = self._db.execute(
-                f"SELECT COUNT(DISTINCT offender_id) FROM events WHERE {VISIBLE}"
+                f"SELECT COUNT(DISTINCT offender_id) FROM events{self._where_visible()}"
             ).fetchone()[0]
             self._counted = (key, int(count))
         return self._counted[1]
