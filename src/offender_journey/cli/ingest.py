@@ -183,7 +183,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                     if mapping is not None:
                         report = import_csv(source, store, mapping=mapping, **options)
                     else:
-                        report = import_jsonl(source, store, source=args.source, **options)
+                        report = import_jsonl(
+                            source, store, source=args.source, jobs=args.jobs, **options
+                        )
                 except ImportInterruptedError as exc:
                     fault, report = exc, exc.report
                 except MappingError:
@@ -369,8 +371,8 @@ def register(commands: Commands) -> None:
         type=at_least(1),
         default=1,
         metavar="N",
-        help="processes deriving the fact tables after the import (default 1); this one "
-        "writes them",
+        help="processes checking the lines of a JSON Lines file of 50,000 lines or more, "
+        "then deriving the fact tables (default 1); this one writes the store",
     )
     ingest.add_argument(
         "--key-file",

@@ -2,23 +2,30 @@
 
 The store keeps each line as given (decoded and upcast again on every read), so an
 import does not re-encode what it has just checked.
+
+Checking the lines is most of an import's work, and each line is checked alone, so
+:func:`read_jsonl_in_processes` shares it out over worker processes while this one
+keeps reading the file and writing the store, in the file's order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import os
+import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from typing import BinaryIO, TextIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from ..codec import Codec
 from ..envelope import EnvelopeReader
 from ..errors import InvalidEventError, Problem
 from ..events import Event
-from ..store.base import EventStore, to_micros
+from ..store.base import EventStore, Record, to_micros
 from .importing import (
     BATCH_SIZE,
     MAX_LINE_BYTES,
@@ -31,7 +38,26 @@ from .importing import (
     unreadable,
 )
 
-__all__ = ["Source", "export_jsonl", "import_jsonl", "open_lines", "read_jsonl"]
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+__all__ = [
+    "ALONE_LINES",
+    "CHUNK_LINES",
+    "Source",
+    "export_jsonl",
+    "import_jsonl",
+    "open_lines",
+    "read_jsonl",
+    "read_jsonl_in_processes",
+]
+
+#: Lines checked in this process before workers start: a smaller file is over before
+#: worker processes would have started and paid for themselves.
+ALONE_LINES = 50_000
+#: Lines a worker is given at a time: enough to make sending them cheap, few enough to
+#: keep every worker busy and memory small.
+CHUNK_LINES = 2_000
 
 #: Where lines come from: a path (``"-"`` = standard input) or an open file.
 Source = str | os.PathLike[str] | BinaryIO | TextIO
@@ -74,15 +100,22 @@ def read_jsonl(
     """
     if now is None:
         now = to_micros(dt.datetime.now(dt.UTC))
-    read = EnvelopeReader(codec, now=now, source=source).read_line
+    yield from _rows(lines, EnvelopeReader(codec, now=now, source=source).read_line)
+
+
+def _rows(
+    lines: Iterable[bytes | LongLine[bytes]], read: Callable[[str], Record], first: int = 1
+) -> Iterator[Row]:
+    """The rows of :func:`read_jsonl`, each line checked by ``read``; ``first`` numbers the first.
+
+    A reader is made once for many lines: it builds its checks as it meets each type.
+    """
     new_row = tuple.__new__
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first):
         if type(raw) is LongLine:  # refused unread: only its start is kept
             yield Row(number, raw.start, problems=(_too_long(raw.length),))
             continue
-        text = raw.rstrip(b"\r\n")  # type: ignore[union-attr]
-        if number == 1 and text.startswith(b"\xef\xbb\xbf"):
-            text = text[3:]
+        text = _text(number, raw)  # type: ignore[arg-type]
         if not text or text.isspace():
             yield Row(number, text, blank=True)
             continue
@@ -90,9 +123,9 @@ def read_jsonl(
             yield Row(number, text[:MAX_LINE_BYTES], problems=(_too_long(len(text)),))
             continue
         try:
-            line = text.decode("utf-8")
-            # As Row(...) builds it, without its Python-level __new__: one per line.
-            yield new_row(Row, (number, text, None, line, (), False, read(line)))
+            # As Row(...) builds it, without its Python-level __new__: one per line. The
+            # record holds the payload to store, so the row needs none of its own.
+            yield new_row(Row, (number, text, None, None, (), False, read(text.decode())))
         except UnicodeDecodeError as exc:
             reason = f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
             yield Row(number, text, problems=(Problem("", reason),))
@@ -100,6 +133,142 @@ def read_jsonl(
             yield Row(number, text, problems=exc.problems)
         except Exception as exc:  # noqa: BLE001 - a line must never stop the import
             yield Row(number, text, problems=(unreadable(exc),))
+
+
+def _text(number: int, raw: bytes) -> bytes:
+    """A line as its row keeps it: without its line break, nor a byte-order mark on line 1."""
+    text = raw.rstrip(b"\r\n")
+    return text[3:] if number == 1 and text.startswith(b"\xef\xbb\xbf") else text
+
+
+def read_jsonl_in_processes(
+    lines: Iterable[bytes | LongLine[bytes]],
+    codec: Codec,
+    jobs: int,
+    *,
+    now: int | None = None,
+    source: str | None = None,
+    alone: int = ALONE_LINES,
+    chunk: int = CHUNK_LINES,
+) -> Iterator[Row]:
+    """The rows :func:`read_jsonl` gives, the same in the same order, checked in ``jobs`` processes.
+
+    The first ``alone`` lines are checked here as they come (a small file never starts
+    a worker); then this process goes on reading the lines and hands them out ``chunk``
+    at a time, and gives each chunk's rows as soon as the ones before it are given. At
+    most two chunks per worker are out at once, so memory stays bounded whatever the
+    file's size and however fast the rows are taken. Each worker checks lines exactly
+    as :func:`read_jsonl` does, with this reading's ``now`` (so every event without
+    ``recorded_at`` gets one stamp) and ``source``.
+
+    Only lines go out and only records or rows come back (plain values of this library,
+    never objects a file describes); a good line comes back as its record alone, its text
+    taken from the line kept here. A chunk a worker fails on (a worker that died, say)
+    is checked here instead, so no line is lost. Workers ignore Ctrl-C: the caller
+    decides where an import stops, and closing the rows stops the workers. ``codec``
+    reads the lines checked here; each worker makes its own (every codec reads alike).
+
+    Worker processes start afresh (``spawn``), so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard of any script that starts processes.
+    """
+    if now is None:
+        now = to_micros(dt.datetime.now(dt.UTC))
+    read = EnvelopeReader(codec, now=now, source=source).read_line  # for lines read here
+    lines = iter(lines)
+    yield from _rows(itertools.islice(lines, alone), read)
+    chunks = _chunks(lines, chunk, first=alone + 1)
+    start = next(chunks, None)
+    if start is None:  # the whole file was read here
+        return
+    # start-up: worker processes only when a file is large enough to need them
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = max(1, min(jobs, os.cpu_count() or 1))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        # A fresh interpreter: the store's connection and this process's threads stay here.
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(now, source),
+    )
+    out: deque[
+        tuple[int, list[bytes | LongLine[bytes]], Future[list[tuple[Any, ...] | Row]] | None]
+    ]
+    out = deque()
+    try:
+        for first, part in itertools.chain([start], chunks):
+            out.append((first, part, _submit(pool, first, part)))
+            if len(out) > 2 * workers:
+                yield from _collect(*out.popleft(), read)
+        while out:
+            yield from _collect(*out.popleft(), read)
+    finally:  # also when the reader stops early (Ctrl-C, a failed store): no worker lingers
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(
+    lines: Iterator[bytes | LongLine[bytes]], size: int, *, first: int
+) -> Iterator[tuple[int, list[bytes | LongLine[bytes]]]]:
+    """``lines`` in lists of ``size``, each with the number of its first line."""
+    while part := list(itertools.islice(lines, size)):
+        yield first, part
+        first += len(part)
+
+
+def _submit(
+    pool: ProcessPoolExecutor, first: int, part: list[bytes | LongLine[bytes]]
+) -> Future[list[tuple[Any, ...] | Row]] | None:
+    """``part`` handed to a worker; ``None`` if none can take it (the pool broke, or no
+    process could start), and then it is read here."""
+    try:
+        return pool.submit(_read_chunk, first, part)
+    except Exception:  # noqa: BLE001 - the lines are read here instead
+        return None
+
+
+def _collect(
+    first: int,
+    part: list[bytes | LongLine[bytes]],
+    future: Future[list[tuple[Any, ...] | Row]] | None,
+    read: Callable[[str], Record],
+) -> Iterator[Row]:
+    """The rows of a chunk a worker was given, or of the same chunk read here if it failed."""
+    try:
+        done = None if future is None else future.result()
+    except Exception:  # noqa: BLE001 - a worker's failure must not lose the chunk's lines
+        done = None
+    if done is None:
+        yield from _rows(part, read, first)
+        return
+    new = tuple.__new__
+    for number, (raw, item) in enumerate(zip(part, done, strict=True), start=first):
+        if type(item) is tuple:  # a record's fields: as read_jsonl makes its row
+            record = new(Record, item)
+            yield new(Row, (number, _text(number, raw), None, None, (), False, record))  # type: ignore[arg-type]
+        else:
+            yield item  # type: ignore[misc]
+
+
+#: A worker's reader of lines (made by :func:`_start_worker`).
+_read_line: Callable[[str], Record]
+
+
+def _start_worker(now: int, source: str | None) -> None:
+    """Set up a worker process: its reader, with the reading's stamp and source; Ctrl-C ignored."""
+    global _read_line  # one per worker process, made once
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _read_line = EnvelopeReader(Codec(), now=now, source=source).read_line
+
+
+def _read_chunk(first: int, part: list[bytes | LongLine[bytes]]) -> list[tuple[Any, ...] | Row]:
+    """In a worker: each good line's record as a plain tuple, any other line's whole row.
+
+    Plain: a tuple is sent back four times faster than the named record it was.
+    """
+    return [
+        row if row.record is None else tuple(row.record) for row in _rows(part, _read_line, first)
+    ]
 
 
 def _too_long(length: int) -> Problem:
@@ -116,12 +285,15 @@ def import_jsonl(
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,
     source: str | None = None,
+    jobs: int = 1,
 ) -> ImportReport:
     """Import JSON Lines from a path (``"-"`` = standard input) or an open file.
 
     Args:
         source: the system the events come from (``police``...): given to every line
             without a ``source`` of its own; a line naming another source is rejected.
+        jobs: processes checking the lines (see :func:`read_jsonl_in_processes`); this
+            one writes the store either way, and the outcome is the same for any number.
         strict: store nothing at all if any line is rejected.
         batch_size: events per store transaction.
         on_reject: called with each :class:`Rejection` as it happens (e.g. to write a
@@ -145,7 +317,12 @@ def import_jsonl(
     """
     codec = codec or Codec()
     with ExitStack() as stack:
-        rows = read_jsonl(open_lines(lines, stack), codec, source=source)
+        raw = open_lines(lines, stack)
+        rows = (
+            read_jsonl(raw, codec, source=source)
+            if jobs <= 1
+            else read_jsonl_in_processes(raw, codec, jobs, source=source)
+        )
         return ingest_rows(
             rows,
             store,
