@@ -3,8 +3,8 @@
 The store keeps each line as given (decoded and upcast again on every read), so an
 import does not re-encode what it has just checked.
 
-Checking the lines is most of an import's work, and each line is checked alone, so
-:func:`read_jsonl_in_processes` shares it out over worker processes while this one
+Checking the lines is about half of an import's work, and each line is checked alone,
+so :func:`read_jsonl_in_processes` shares it out over worker processes while this one
 keeps reading the file and writing the store, in the file's order.
 """
 
@@ -58,6 +58,11 @@ ALONE_LINES = 50_000
 #: Lines a worker is given at a time: enough to make sending them cheap, few enough to
 #: keep every worker busy and memory small.
 CHUNK_LINES = 2_000
+
+#: Lines handed to a worker together (``LongLine``: one too long to read, kept short).
+_Chunk = list[bytes | LongLine[bytes]]
+#: What a worker sends back for them: a good line's record as a plain tuple, else its row.
+_Checked = list[tuple[Any, ...] | Row]
 
 #: Where lines come from: a path (``"-"`` = standard input) or an open file.
 Source = str | os.PathLike[str] | BinaryIO | TextIO
@@ -155,11 +160,12 @@ def read_jsonl_in_processes(
 
     The first ``alone`` lines are checked here as they come (a small file never starts
     a worker); then this process goes on reading the lines and hands them out ``chunk``
-    at a time, and gives each chunk's rows as soon as the ones before it are given. At
-    most two chunks per worker are out at once, so memory stays bounded whatever the
-    file's size and however fast the rows are taken. Each worker checks lines exactly
-    as :func:`read_jsonl` does, with this reading's ``now`` (so every event without
-    ``recorded_at`` gets one stamp) and ``source``.
+    at a time to workers (no more than the machine has cores), and gives each chunk's
+    rows as soon as the ones before it are given. At most two chunks per worker are out
+    at once, so memory stays bounded whatever the file's size and however fast the rows
+    are taken. Each worker checks lines exactly as :func:`read_jsonl` does, with this
+    reading's ``now`` (so every event without ``recorded_at`` gets one stamp) and
+    ``source``.
 
     Only lines go out and only records or rows come back (plain values of this library,
     never objects a file describes); a good line comes back as its record alone, its text
@@ -192,10 +198,7 @@ def read_jsonl_in_processes(
         initializer=_start_worker,
         initargs=(now, source),
     )
-    out: deque[
-        tuple[int, list[bytes | LongLine[bytes]], Future[list[tuple[Any, ...] | Row]] | None]
-    ]
-    out = deque()
+    out: deque[tuple[int, _Chunk, Future[_Checked] | None]] = deque()
     try:
         for first, part in itertools.chain([start], chunks):
             out.append((first, part, _submit(pool, first, part)))
@@ -209,16 +212,14 @@ def read_jsonl_in_processes(
 
 def _chunks(
     lines: Iterator[bytes | LongLine[bytes]], size: int, *, first: int
-) -> Iterator[tuple[int, list[bytes | LongLine[bytes]]]]:
+) -> Iterator[tuple[int, _Chunk]]:
     """``lines`` in lists of ``size``, each with the number of its first line."""
     while part := list(itertools.islice(lines, size)):
         yield first, part
         first += len(part)
 
 
-def _submit(
-    pool: ProcessPoolExecutor, first: int, part: list[bytes | LongLine[bytes]]
-) -> Future[list[tuple[Any, ...] | Row]] | None:
+def _submit(pool: ProcessPoolExecutor, first: int, part: _Chunk) -> Future[_Checked] | None:
     """``part`` handed to a worker; ``None`` if none can take it (the pool broke, or no
     process could start), and then it is read here."""
     try:
@@ -228,10 +229,7 @@ def _submit(
 
 
 def _collect(
-    first: int,
-    part: list[bytes | LongLine[bytes]],
-    future: Future[list[tuple[Any, ...] | Row]] | None,
-    read: Callable[[str], Record],
+    first: int, part: _Chunk, future: Future[_Checked] | None, read: Callable[[str], Record]
 ) -> Iterator[Row]:
     """The rows of a chunk a worker was given, or of the same chunk read here if it failed."""
     try:
@@ -261,7 +259,7 @@ def _start_worker(now: int, source: str | None) -> None:
     _read_line = EnvelopeReader(Codec(), now=now, source=source).read_line
 
 
-def _read_chunk(first: int, part: list[bytes | LongLine[bytes]]) -> list[tuple[Any, ...] | Row]:
+def _read_chunk(first: int, part: _Chunk) -> _Checked:
     """In a worker: each good line's record as a plain tuple, any other line's whole row.
 
     Plain: a tuple is sent back four times faster than the named record it was.
