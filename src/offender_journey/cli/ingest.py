@@ -371,7 +371,7 @@ def register(commands: Commands) -> None:
         type=at_least(1),
         default=1,
         metavar="N",
-        help="processes checking the lines of a JSON Lines file of 50,000 lines or more, "
+        help="processes checking the lines of a JSON Lines file past its first 50,000, "
         "then deriving the fact tables (default 1); this one writes the store",
     )
     ingest.add_argument(
