@@ -71,7 +71,7 @@ bad_lines = st.sampled_from(
 
 
 def _import(
-    data: bytes, jobs: int, *, source: str | None, chunk: int, store: Path
+    data: bytes, jobs: int, *, source: str | None, strict: bool, chunk: int, store: Path
 ) -> tuple[ImportReport, bytes, list[tuple[object, ...]]]:
     rejects = io.BytesIO()
     with ExitStack() as stack:
@@ -85,7 +85,11 @@ def _import(
         )
         with closing(SQLiteStore(store)) as opened:
             report = ingest_rows(
-                rows, opened, batch_size=5, on_reject=lambda r: write_rejection(rejects, r)
+                rows,
+                opened,
+                strict=strict,
+                batch_size=5,
+                on_reject=lambda r: write_rejection(rejects, r),
             )
     with sqlite3.connect(store) as db:
         events = db.execute("SELECT * FROM events ORDER BY position").fetchall()
@@ -97,6 +101,7 @@ def _import(
     lines=st.lists(st.one_of(good_lines, good_lines, bad_lines), min_size=1, max_size=40),
     bom=st.booleans(),
     source=st.sampled_from([None, "police"]),
+    strict=st.booleans(),
     chunk=st.integers(1, 6),
 )
 def test_checking_in_two_processes_stores_and_reports_as_one_does(
@@ -104,12 +109,15 @@ def test_checking_in_two_processes_stores_and_reports_as_one_does(
     lines: list[bytes],
     bom: bool,
     source: str | None,
+    strict: bool,
     chunk: int,
 ) -> None:
     data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + b"\n"
     folder = tmp_path_factory.mktemp("stores")
-    one = _import(data, 1, source=source, chunk=chunk, store=folder / "one.db")
-    two = _import(data, 2, source=source, chunk=chunk, store=folder / "two.db")
+    one, two = (
+        _import(data, jobs, source=source, strict=strict, chunk=chunk, store=folder / f"{jobs}.db")
+        for jobs in (1, 2)
+    )
     assert two == one  # report, rejects file, every stored column with its position
 
 
