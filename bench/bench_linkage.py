@@ -52,8 +52,9 @@ if which == "ours":
              "conflicts": len(result.conflicts), "threshold": result.threshold}
 else:
     from bench_linkage import anchor
-    found = anchor(identity_rows(path), memory=sys.argv[3] or None)
-    extra = {"duckdb_memory_limit": sys.argv[3] or "default"}
+    chunks = int(sys.argv[4]) if sys.argv[4] else None
+    found = anchor(identity_rows(path), memory=sys.argv[3] or None, chunks=chunks)
+    extra = {"duckdb_memory_limit": sys.argv[3] or "default", "predict_chunks": chunks}
 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 out = score(found, path)
@@ -73,13 +74,18 @@ def identity_rows(path: str | Path) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def anchor(rows: Iterable[dict[str, Any]], memory: str | None = None) -> Any:
+def anchor(
+    rows: Iterable[dict[str, Any]], memory: str | None = None, chunks: int | None = None
+) -> Any:
     """Splink's tutorial model on our table: train, predict, cluster at probability 0.95.
 
     Returns an Arrow table of ``record`` and ``person_id`` (a record no pair reaches is
     a person of its own). ``memory`` caps DuckDB's memory (its ``memory_limit``, such as
     ``"6GB"``; beyond it DuckDB spills to disk): at a million records the tutorial's
     blocking needs more than the 18 GB DuckDB allows itself by default on a 23 GB machine.
+    ``chunks`` splits Splink's prediction into ``chunks`` by ``chunks`` parts (its own
+    ``num_chunks_left`` and ``num_chunks_right``), so the blocked pairs (some 2,160
+    million at a million records) are never all held, in memory or on disk, at once.
     """
     import splink
     import splink.comparison_library as cl
@@ -123,7 +129,9 @@ def anchor(rows: Iterable[dict[str, Any]], memory: str | None = None) -> Any:
         splink.block_on("forename", "surname")
     )
     training.estimate_parameters_using_expectation_maximisation(splink.block_on("dob"))
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    predictions = linker.inference.predict(
+        threshold_match_probability=0.5, num_chunks_left=chunks, num_chunks_right=chunks
+    )
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=0.95
     )
@@ -273,6 +281,9 @@ def main() -> None:
         "--anchor-memory", metavar="LIMIT", help="DuckDB's memory limit for the anchor (6GB)"
     )
     parser.add_argument(
+        "--anchor-chunks", type=int, metavar="N", help="the anchor predicts in N x N chunks"
+    )
+    parser.add_argument(
         "--table", nargs="+", metavar="FILE.json", help="print saved runs as one Markdown table"
     )
     args = parser.parse_args()
@@ -286,7 +297,9 @@ def main() -> None:
         for level in args.levels.split(","):
             path = population_file(size, level)
             for which in args.which.split(","):
-                measured = run_step(RUN, str(path), which, args.anchor_memory or "")
+                measured = run_step(
+                    RUN, str(path), which, args.anchor_memory or "", str(args.anchor_chunks or "")
+                )
                 row = {"size": size, "level": level, "model": which, **measured["result"]}
                 results.append(row)
                 print(
