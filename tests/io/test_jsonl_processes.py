@@ -206,7 +206,7 @@ def _wait_for(condition: object, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+        time.sleep(0.002)
 
 
 def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch(
@@ -251,3 +251,27 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
         out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     assert f"{total - stored} stored, {stored} already present, 0 rejected" in out.decode()
+
+
+def test_ctrl_c_while_the_workers_start_is_theirs_to_ignore(tmp_path: Path) -> None:
+    lines = _file(3 * BATCH_SIZE).splitlines(keepends=True)
+    first = ALONE_LINES + CHUNK_LINES  # the first chunk for a worker: they start now
+    with _command(
+        "ingest", "-", "--store", "j.db", "--jobs", "2", cwd=tmp_path, stdin=-1
+    ) as ingest:
+        assert ingest.stdin is not None
+        ingest.stdin.write(b"".join(lines[:first]))
+        ingest.stdin.flush()
+        _wait_for(lambda: _workers(ingest.pid), seconds=120)
+        starting = _workers(ingest.pid)
+        os.killpg(ingest.pid, signal.SIGINT)  # before a worker can have set itself up
+        time.sleep(0.5)
+        assert set(starting) <= set(_running(group=ingest.pid))  # it stopped none of them
+        ingest.stdin.write(b"".join(lines[first:]))
+        ingest.stdin.close()
+        ingest.wait(timeout=120)
+        assert ingest.stderr is not None
+        err = ingest.stderr.read().decode()
+    assert ingest.returncode == 130, err
+    assert "Traceback" not in err
+    assert f"interrupted: {3 * BATCH_SIZE:,} events stored so far" in err

@@ -221,11 +221,19 @@ def _chunks(
 
 def _submit(pool: ProcessPoolExecutor, first: int, part: _Chunk) -> Future[_Checked] | None:
     """``part`` handed to a worker; ``None`` if none can take it (the pool broke, or no
-    process could start), and then it is read here."""
+    process could start), and then it is read here.
+
+    A worker starts (here, when the pool needs one) with Ctrl-C held back, until it has
+    set itself to ignore it (as multiprocessing starts its own helper): a terminal's
+    Ctrl-C reaches every process of the command, and must not stop one half-started.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return pool.submit(_read_chunk, first, part)
     except Exception:  # noqa: BLE001 - the lines are read here instead
         return None
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _collect(
@@ -256,6 +264,7 @@ def _start_worker(now: int, source: str | None) -> None:
     """Set up a worker process: its reader, with the reading's stamp and source; Ctrl-C ignored."""
     global _read_line  # one per worker process, made once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back until now
     _read_line = EnvelopeReader(Codec(), now=now, source=source).read_line
 
 
