@@ -371,8 +371,8 @@ def register(commands: Commands) -> None:
         type=at_least(1),
         default=1,
         metavar="N",
-        help="processes checking the lines of a JSON Lines file past its first 50,000, "
-        "then deriving the fact tables (default 1); this one writes the store",
+        help="processes (default 1): this one writes the store while N-1 check the lines "
+        "of a JSON Lines file past its first 50,000; then N derive the fact tables",
     )
     ingest.add_argument(
         "--key-file",

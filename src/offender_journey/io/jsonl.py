@@ -156,16 +156,18 @@ def read_jsonl_in_processes(
     alone: int = ALONE_LINES,
     chunk: int = CHUNK_LINES,
 ) -> Iterator[Row]:
-    """The rows :func:`read_jsonl` gives, the same in the same order, checked in ``jobs`` processes.
+    """The rows :func:`read_jsonl` gives, the same in the same order, in ``jobs`` processes.
 
-    The first ``alone`` lines are checked here as they come (a small file never starts
-    a worker); then this process goes on reading the lines and hands them out ``chunk``
-    at a time to workers (no more than the machine has cores), and gives each chunk's
-    rows as soon as the ones before it are given. At most two chunks per worker are out
-    at once, so memory stays bounded whatever the file's size and however fast the rows
-    are taken. Each worker checks lines exactly as :func:`read_jsonl` does, with this
-    reading's ``now`` (so every event without ``recorded_at`` gets one stamp) and
-    ``source``.
+    This process and ``jobs - 1`` workers (no more processes in all than the machine has
+    cores, and at least one worker): the first ``alone`` lines are checked here as they
+    come (a small file never starts a worker); then this process goes on reading the
+    lines and hands them out ``chunk`` at a time to the workers, and gives each chunk's
+    rows as soon as the ones before it are given, while the caller writes them. At most
+    two chunks per worker and four more are out at once (enough for the workers to go on
+    while the caller writes a batch), so memory stays bounded whatever the file's size
+    and however fast the rows are taken. Each worker checks lines exactly as
+    :func:`read_jsonl` does, with this reading's ``now`` (so every event without
+    ``recorded_at`` gets one stamp) and ``source``.
 
     Only lines go out and only records or rows come back (plain values of this library,
     never objects a file describes); a good line comes back as its record alone, its text
@@ -190,7 +192,7 @@ def read_jsonl_in_processes(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = max(1, min(jobs, os.cpu_count() or 1))
+    workers = max(1, min(jobs, os.cpu_count() or 1) - 1)
     pool = ProcessPoolExecutor(
         max_workers=workers,
         # A fresh interpreter: the store's connection and this process's threads stay here.
@@ -202,7 +204,7 @@ def read_jsonl_in_processes(
     try:
         for first, part in itertools.chain([start], chunks):
             out.append((first, part, _submit(pool, first, part)))
-            if len(out) > 2 * workers:
+            if len(out) > 2 * workers + 4:
                 yield from _collect(*out.popleft(), read)
         while out:
             yield from _collect(*out.popleft(), read)
@@ -299,8 +301,8 @@ def import_jsonl(
     Args:
         source: the system the events come from (``police``...): given to every line
             without a ``source`` of its own; a line naming another source is rejected.
-        jobs: processes checking the lines (see :func:`read_jsonl_in_processes`); this
-            one writes the store either way, and the outcome is the same for any number.
+        jobs: processes: this one, which writes the store, and ``jobs - 1`` checking the
+            lines (see :func:`read_jsonl_in_processes`); the outcome is the same for any.
         strict: store nothing at all if any line is rejected.
         batch_size: events per store transaction.
         on_reject: called with each :class:`Rejection` as it happens (e.g. to write a
