@@ -14,7 +14,6 @@ store's driver (:func:`~offender_journey.facts.follow.refresh_facts` calls it).
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import itertools
 import os
@@ -375,7 +374,7 @@ def _refresh(
             write_facts(cursor, touched, facts, head, dialect)
         elif jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
             write_facts(cursor, touched, (), head, dialect)  # the old rows out first
-            _derive_in_processes(cursor, store, touched, latest, head, jobs, progress)
+            _derive_in_processes(cursor, store.path, touched, latest, jobs, progress)
         else:
             facts = _derive_streams(store, touched, latest, progress)
             write_facts(cursor, touched, facts, head, dialect)
@@ -787,67 +786,48 @@ def _derive_range(touched: list[str], latest: dict[str, int]) -> str:
 
 def _derive_in_processes(
     cursor: Any,
-    store: SQLiteStore,
+    path: str,
     touched: list[str],
     latest: dict[str, int],
-    head: int,
     jobs: int,
     progress: Progress | None = None,
 ) -> None:
-    """Derive the touched offenders in ``jobs`` processes, this one included, into ``cursor``.
+    """Derive the touched offenders in ``jobs`` processes and insert their rows at ``cursor``.
 
-    The offenders are cut into shares. ``jobs - 1`` workers each derive the shares they
-    are given into a SQLite file of their own, while this process derives shares too,
-    writing them straight into the tables (it would otherwise only wait). Once all are
-    done, this process attaches each worker's file and copies its rows with ``INSERT …
+    Each worker writes the shares it is given into a SQLite file of its own; once all
+    are done, this process attaches each file and copies its rows with ``INSERT …
     SELECT``, so they never pass through Python here (SQLite copies them, inside the
     caller's transaction). The files are in a private temporary directory, removed at
     the end; :func:`_detach_parts` lets them go once the transaction is over.
     """
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
-    shares = collections.deque(touched[i : i + size] for i in range(0, len(touched), size))
+    chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
     # start-up: worker processes only when asked for
     import tempfile
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
-    if progress is not None:
-        progress.set_description("refreshing facts")
-        progress.reset(len(touched))
-    # Every worker's file is attached at once: no more workers than SQLite attaches.
-    attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
-    workers = max(1, min(jobs, os.cpu_count() or 1, attachable + 1) - 1)
-    files: set[str] = set()
-    with (
-        tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp,
-        ProcessPoolExecutor(
-            max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
-        ) as pool,
-    ):
-        running: dict[Future[str], int] = {}
-
-        def collect(done: Iterable[Future[str]]) -> None:
-            for future in done:
-                files.add(future.result())
-                offenders = running.pop(future)
-                if progress is not None:
-                    progress.update(offenders)
-
-        while shares or running:
-            # Two shares waiting for each worker, so none is idle while this one derives.
-            while shares and len(running) < 2 * workers:
-                share = shares.popleft()
-                running[pool.submit(_derive_range, share, {o: latest[o] for o in share})] = len(
-                    share
-                )
-            if shares:  # this process derives the next share itself, meanwhile
-                share = shares.popleft()
-                write_facts(cursor, [], _derive_streams(store, share, latest), head)
-                if progress is not None:
-                    progress.update(len(share))
-                collect([future for future in running if future.done()])
-            else:
-                collect(wait(running, return_when=FIRST_COMPLETED).done)
-        for i, file in enumerate(sorted(files)):
+    with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
+        # Every worker's file is attached at once: no more workers than SQLite attaches.
+        attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, os.cpu_count() or 1, attachable),
+            initializer=_open_part,
+            initargs=(tmp, path),
+        ) as pool:
+            parts = pool.map(
+                _derive_range,
+                chunks,
+                ({o: latest[o] for o in chunk} for chunk in chunks),
+            )
+            done = counted(
+                zip(parts, chunks, strict=True),
+                progress,
+                len(touched),
+                "refreshing facts",
+                size=_second_len,
+            )
+            files = sorted({file for file, _ in done})
+        for i, file in enumerate(files):
             cursor.execute(f"ATTACH DATABASE ? AS {_PART}{i}", (file,))
             for t in TABLES:
                 columns = ", ".join(t.names)
