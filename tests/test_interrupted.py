@@ -19,6 +19,7 @@ from offender_journey.facts import refresh_facts
 from offender_journey.io.importing import BATCH_SIZE
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = "import sys; from offender_journey.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -55,13 +56,6 @@ def _stored(store: Path) -> int:
         return 0
 
 
-def _wait_for(condition: object, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
     tmp_path: Path,
 ) -> None:
@@ -71,7 +65,7 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
         assert ingest.stdin is not None
         ingest.stdin.write(b"".join(lines[:BATCH_SIZE]))
         ingest.stdin.flush()
-        _wait_for(lambda: _stored(tmp_path / "j.db") == BATCH_SIZE)
+        wait_for(lambda: _stored(tmp_path / "j.db") == BATCH_SIZE)
         ingest.send_signal(signal.SIGINT)  # while it waits for more input, or just before
         time.sleep(0.5)
         try:  # the batch in hand, if it has not stopped already at the end of the first
@@ -103,7 +97,7 @@ def test_ctrl_c_during_export_leaves_no_directory(tmp_path: Path) -> None:
     with SQLiteStore(str(tmp_path / "j.db")) as store:
         store.append(generate(2000, seed=3))  # a few seconds of writing
     with _command("export", "out", "--store", "j.db", cwd=tmp_path) as export:
-        _wait_for(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()))
+        wait_for(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()))
         export.send_signal(signal.SIGINT)  # while it writes into its temporary directory
         _, err = export.communicate(timeout=120)
     assert export.returncode == 130, err.decode()
@@ -157,7 +151,7 @@ def test_ctrl_c_during_refresh_leaves_the_tables_as_they_were(tmp_path: Path) ->
         store.append(generate(2000, seed=3))
         store.connection.commit()
     with _command("refresh", "--store", "j.db", cwd=tmp_path) as refresh:
-        _wait_for(lambda: _writing(tmp_path / "j.db"))
+        wait_for(lambda: _writing(tmp_path / "j.db"))
         refresh.send_signal(signal.SIGINT)
         _, err = refresh.communicate(timeout=120)
     assert refresh.returncode == 130, err.decode()

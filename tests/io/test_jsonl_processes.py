@@ -32,6 +32,7 @@ from offender_journey.io.jsonl import (
     read_jsonl_in_processes,
 )
 from offender_journey.store import SQLiteStore
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = "import sys; from offender_journey.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -202,13 +203,6 @@ def _running(group: int) -> list[int]:
     return [pid for pid, state, _, in_group in _processes() if in_group == group and state != "Z"]
 
 
-def _wait_for(condition: object, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.002)
-
-
 def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch(
     tmp_path: Path,
 ) -> None:
@@ -222,7 +216,7 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
         assert ingest.stdin is not None
         ingest.stdin.write(b"".join(lines[:first]))
         ingest.stdin.flush()
-        _wait_for(lambda: _stored(tmp_path / "j.db") == 5 * BATCH_SIZE)
+        wait_for(lambda: _stored(tmp_path / "j.db") == 5 * BATCH_SIZE, seconds=120, every=0.002)
         workers = _workers(ingest.pid)
         assert len(workers) == 1  # --jobs 2: this process and one worker
         os.killpg(ingest.pid, signal.SIGINT)  # Ctrl-C: to every process of the command
@@ -241,7 +235,7 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
     assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
     assert not set(workers) & set(_running(group=ingest.pid))  # gone with the command
     # multiprocessing's helper ends as soon as it sees the command has: nothing is left.
-    _wait_for(lambda: _running(group=ingest.pid) == [], seconds=20)
+    wait_for(lambda: _running(group=ingest.pid) == [], seconds=20, every=0.002)
     with sqlite3.connect(tmp_path / "j.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         positions = db.execute("SELECT MIN(position), MAX(position) FROM events").fetchone()
@@ -262,7 +256,7 @@ def test_ctrl_c_while_the_workers_start_is_theirs_to_ignore(tmp_path: Path) -> N
         assert ingest.stdin is not None
         ingest.stdin.write(b"".join(lines[:first]))
         ingest.stdin.flush()
-        _wait_for(lambda: _workers(ingest.pid), seconds=120)
+        wait_for(lambda: _workers(ingest.pid), seconds=120, every=0.002)
         starting = _workers(ingest.pid)
         os.killpg(ingest.pid, signal.SIGINT)  # before a worker can have set itself up
         time.sleep(0.5)
