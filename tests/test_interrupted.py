@@ -14,15 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from commands import ROOT, RUN, command, stored_events, wait_for
 from offender_journey.cli import main
 from offender_journey.facts import refresh_facts
 from offender_journey.io.importing import BATCH_SIZE
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
-from waiting import wait_for
-
-ROOT = Path(__file__).resolve().parents[1]
-RUN = "import sys; from offender_journey.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _line(i: int) -> bytes:
@@ -36,36 +33,16 @@ def _line(i: int) -> bytes:
     return json.dumps(event).encode() + b"\n"
 
 
-def _command(*args: str, cwd: Path, stdin: int | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.Popen(
-        [sys.executable, "-c", RUN, *args],
-        cwd=cwd,
-        env=env,
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _stored(store: Path) -> int:
-    try:
-        with sqlite3.connect(store) as db:
-            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
 def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
     tmp_path: Path,
 ) -> None:
     lines = [_line(i) for i in range(3 * BATCH_SIZE)]
     (tmp_path / "all.jsonl").write_bytes(b"".join(lines))
-    with _command("ingest", "-", "--store", "j.db", cwd=tmp_path, stdin=subprocess.PIPE) as ingest:
+    with command("ingest", "-", "--store", "j.db", cwd=tmp_path, stdin=subprocess.PIPE) as ingest:
         assert ingest.stdin is not None
         ingest.stdin.write(b"".join(lines[:BATCH_SIZE]))
         ingest.stdin.flush()
-        wait_for(lambda: _stored(tmp_path / "j.db") == BATCH_SIZE)
+        wait_for(lambda: stored_events(tmp_path / "j.db") == BATCH_SIZE)
         ingest.send_signal(signal.SIGINT)  # while it waits for more input, or just before
         time.sleep(0.5)
         try:  # the batch in hand, if it has not stopped already at the end of the first
@@ -76,7 +53,7 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
         out, err = ingest.communicate(timeout=120)
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
-    stored = _stored(tmp_path / "j.db")
+    stored = stored_events(tmp_path / "j.db")
     assert stored in (BATCH_SIZE, 2 * BATCH_SIZE)  # whole batches, never part of one
     assert f"{stored} stored, 0 already present, 0 rejected" in out.decode()
     assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
@@ -96,7 +73,7 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
 def test_ctrl_c_during_export_leaves_no_directory(tmp_path: Path) -> None:
     with SQLiteStore(str(tmp_path / "j.db")) as store:
         store.append(generate(2000, seed=3))  # a few seconds of writing
-    with _command("export", "out", "--store", "j.db", cwd=tmp_path) as export:
+    with command("export", "out", "--store", "j.db", cwd=tmp_path) as export:
         wait_for(lambda: any(p.name.startswith(".out.") for p in tmp_path.iterdir()))
         export.send_signal(signal.SIGINT)  # while it writes into its temporary directory
         _, err = export.communicate(timeout=120)
@@ -116,10 +93,10 @@ def test_an_unfinished_import_is_said_by_every_reading_command_until_acknowledge
     with SQLiteStore("journeys.db") as store:  # as a Ctrl-C or a crash leaves it
         store.set_meta("unfinished_import", f"{tmp_path / 'a.jsonl'}\t2026-12-05 01:00 UTC")
     capsys.readouterr()
-    for command in (["metrics"], ["offenders"], ["timeline", "O001"], ["quality"]):
-        main(command)
+    for reading in (["metrics"], ["offenders"], ["timeline", "O001"], ["quality"]):
+        main(reading)
         err = capsys.readouterr().err
-        assert "warning: the import of" in err, command
+        assert "warning: the import of" in err, reading
         assert "did not finish" in err
         assert "ingest --acknowledge" in err
     assert main(["ingest", "a.jsonl"]) == 0  # re-running finishes it
@@ -150,7 +127,7 @@ def test_ctrl_c_during_refresh_leaves_the_tables_as_they_were(tmp_path: Path) ->
     with SQLiteStore(str(tmp_path / "j.db")) as store:
         store.append(generate(2000, seed=3))
         store.connection.commit()
-    with _command("refresh", "--store", "j.db", cwd=tmp_path) as refresh:
+    with command("refresh", "--store", "j.db", cwd=tmp_path) as refresh:
         wait_for(lambda: _writing(tmp_path / "j.db"))
         refresh.send_signal(signal.SIGINT)
         _, err = refresh.communicate(timeout=120)
@@ -177,7 +154,7 @@ def test_ctrl_c_during_link_records_no_decision_and_rerunning_links(tmp_path: Pa
     (tmp_path / "ids.jsonl").write_bytes(_identity_lines(1500))
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         assert main(["ingest", str(tmp_path / "ids.jsonl"), "--store", str(tmp_path / "j.db")]) == 0
-    stored = _stored(tmp_path / "j.db")
+    stored = stored_events(tmp_path / "j.db")
     # Started with Ctrl-C ignored, as if pressed only once the command is under way: the
     # command's own handler takes the first Ctrl-C after it is installed, and says so.
     link = subprocess.Popen(
@@ -203,7 +180,7 @@ def test_ctrl_c_during_link_records_no_decision_and_rerunning_links(tmp_path: Pa
     assert "Traceback" not in err
     assert "interrupted: no link decisions were recorded and no model was saved." in err
     assert "Run the same command again to finish the job." in err
-    assert _stored(tmp_path / "j.db") == stored  # not one decision written
+    assert stored_events(tmp_path / "j.db") == stored  # not one decision written
 
     rerun = subprocess.run(
         [sys.executable, "-c", RUN, "link", "--store", "j.db"],
@@ -213,4 +190,4 @@ def test_ctrl_c_during_link_records_no_decision_and_rerunning_links(tmp_path: Pa
         check=False,
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert _stored(tmp_path / "j.db") > stored
+    assert stored_events(tmp_path / "j.db") > stored

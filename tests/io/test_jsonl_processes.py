@@ -11,7 +11,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
@@ -21,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commands import command, stored_events, wait_for
 from offender_journey.codec import Codec
 from offender_journey.io import ImportReport, ingest_rows, write_rejection
 from offender_journey.io.importing import BATCH_SIZE
@@ -32,10 +32,7 @@ from offender_journey.io.jsonl import (
     read_jsonl_in_processes,
 )
 from offender_journey.store import SQLiteStore
-from waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-RUN = "import sys; from offender_journey.cli import main; sys.exit(main(sys.argv[1:]))"
 #: When the reading started, for events without ``recorded_at`` (microseconds).
 NOW = 1_700_000_000_000_000
 
@@ -140,18 +137,6 @@ def test_lines_a_dead_worker_had_are_checked_here_and_none_is_lost() -> None:
     assert list(shared) == list(alone)
 
 
-def _command(*args: str, cwd: Path, stdin: int | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-c", RUN, *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # a group of its own, as a terminal's command has
-    )
-
-
 def _file(lines: int) -> bytes:
     return b"".join(arrest(f"e{i}", f"O{i % 300:03d}") + b"\n" for i in range(lines))
 
@@ -159,7 +144,8 @@ def _file(lines: int) -> bytes:
 def test_events_without_recorded_at_get_one_stamp_in_every_process(tmp_path: Path) -> None:
     lines = ALONE_LINES + 6 * CHUNK_LINES  # some checked here, the rest by a worker
     (tmp_path / "e.jsonl").write_bytes(_file(lines))
-    with _command("ingest", "e.jsonl", "--store", "j.db", "--jobs", "2", cwd=tmp_path) as ingest:
+    args = ("ingest", "e.jsonl", "--store", "j.db", "--jobs", "2")
+    with command(*args, cwd=tmp_path, own_group=True) as ingest:
         out, err = ingest.communicate(timeout=300)
     assert ingest.returncode == 0, err.decode()
     assert f"{lines} stored, 0 already present, 0 rejected" in out.decode()
@@ -167,14 +153,6 @@ def test_events_without_recorded_at_get_one_stamp_in_every_process(tmp_path: Pat
         stamps = db.execute("SELECT DISTINCT recorded_at FROM events").fetchall()
     assert len(stamps) == 1
     assert abs(stamps[0][0] / 1e6 - time.time()) < 600
-
-
-def _stored(store: Path) -> int:
-    try:
-        with sqlite3.connect(store) as db:
-            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 def _processes() -> Iterator[tuple[int, str, int, int]]:
@@ -212,11 +190,13 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
     assert first > ALONE_LINES
     (tmp_path / "all.jsonl").write_bytes(b"".join(lines))
     args = ("ingest", "-", "--store", "j.db", "--jobs", "2")
-    with _command(*args, cwd=tmp_path, stdin=subprocess.PIPE) as ingest:
+    with command(*args, cwd=tmp_path, stdin=subprocess.PIPE, own_group=True) as ingest:
         assert ingest.stdin is not None
         ingest.stdin.write(b"".join(lines[:first]))
         ingest.stdin.flush()
-        wait_for(lambda: _stored(tmp_path / "j.db") == 5 * BATCH_SIZE, seconds=120, every=0.002)
+        wait_for(
+            lambda: stored_events(tmp_path / "j.db") == 5 * BATCH_SIZE, seconds=120, every=0.002
+        )
         workers = _workers(ingest.pid)
         assert len(workers) == 1  # --jobs 2: this process and one worker
         os.killpg(ingest.pid, signal.SIGINT)  # Ctrl-C: to every process of the command
@@ -229,7 +209,7 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
         out, err = ingest.communicate(timeout=120)
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
-    stored = _stored(tmp_path / "j.db")
+    stored = stored_events(tmp_path / "j.db")
     assert stored in (5 * BATCH_SIZE, 6 * BATCH_SIZE, 7 * BATCH_SIZE)  # whole batches
     assert f"{stored} stored, 0 already present, 0 rejected" in out.decode()
     assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
@@ -241,7 +221,8 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
         positions = db.execute("SELECT MIN(position), MAX(position) FROM events").fetchone()
     assert positions == (1, stored)
 
-    with _command("ingest", "all.jsonl", "--store", "j.db", "--jobs", "2", cwd=tmp_path) as rerun:
+    args = ("ingest", "all.jsonl", "--store", "j.db", "--jobs", "2")
+    with command(*args, cwd=tmp_path, own_group=True) as rerun:
         out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     assert f"{total - stored} stored, {stored} already present, 0 rejected" in out.decode()
@@ -250,8 +231,8 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
 def test_ctrl_c_while_the_workers_start_is_theirs_to_ignore(tmp_path: Path) -> None:
     lines = _file(3 * BATCH_SIZE).splitlines(keepends=True)
     first = ALONE_LINES + CHUNK_LINES  # the first chunk for a worker: they start now
-    with _command(
-        "ingest", "-", "--store", "j.db", "--jobs", "2", cwd=tmp_path, stdin=-1
+    with command(
+        "ingest", "-", "--store", "j.db", "--jobs", "2", cwd=tmp_path, stdin=-1, own_group=True
     ) as ingest:
         assert ingest.stdin is not None
         ingest.stdin.write(b"".join(lines[:first]))
