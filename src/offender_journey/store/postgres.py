@@ -851,11 +851,12 @@ class PostgresStore(PrivacyMixin, StoreBase):
         return iter([(unkey(offender_id), size) for offender_id, size in rows])
 
     def offenders(self, *, as_of: dt.datetime | None = None) -> Iterator[str]:
+        where, params = read_where(as_of, None, VISIBLE, "%s")
         with self.borrow() as conn:
-            recorded = "" if as_of is None else f"recorded_at <= {as_of_micros(as_of)} AND "
             rows = conn.execute(
-                f"SELECT DISTINCT offender_id FROM events WHERE {recorded}{VISIBLE}"
-                " ORDER BY offender_id"
+                f"SELECT DISTINCT offender_id FROM events WHERE {' AND '.join(where)}"
+                " ORDER BY offender_id",
+                params,
             ).fetchall()
         return iter([unkey(row[0]) for row in rows])
 

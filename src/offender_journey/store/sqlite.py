@@ -440,10 +440,11 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         )
 
     def offenders(self, *, as_of: dt.datetime | None = None) -> Iterator[str]:
-        recorded = "" if as_of is None else f"recorded_at <= {as_of_micros(as_of)} AND "
+        where, params = read_where(as_of, None, VISIBLE)
         cursor = self._db.execute(
-            f"SELECT DISTINCT offender_id FROM events WHERE {recorded}{VISIBLE}"
-            " ORDER BY offender_id"
+            f"SELECT DISTINCT offender_id FROM events WHERE {' AND '.join(where)}"
+            " ORDER BY offender_id",
+            params,
         )
         return (row[0] for row in cursor)
 
