@@ -19,8 +19,10 @@ records its decisions in the store: to time a first run again, remove the store.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -86,10 +88,8 @@ def main() -> None:
     model = folder / "model.json"
     model.unlink(missing_ok=True)
     tool = [sys.executable, "-m", "offender_journey"]
-    events = run_command(
-        [sys.executable, "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1])"
-         ".execute('SELECT COUNT(*) FROM events').fetchone()[0])", str(store)]
-    )["stdout"].strip()  # fmt: skip
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        events = int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     load = os.getloadavg()[0]
     state = run_step(READ_STATE, str(store))
     if state["result"]["linked"]:
@@ -99,7 +99,7 @@ def main() -> None:
     rows["link, first run"] = _timed(link)
     rows["link, again"] = _timed(link)
     counts = state["result"]
-    print(f"store: {int(events):,} events, {counts['records']:,} source records, "
+    print(f"store: {events:,} events, {counts['records']:,} source records, "
           f"{counts['identities']:,} identity records")  # fmt: skip
     for name, row in rows.items():
         print(
@@ -114,7 +114,7 @@ def main() -> None:
         name: {k: v for k, v in row.items() if k not in ("stdout", "result")}
         for name, row in rows.items()
     }
-    out = {"machine": machine(), "events": int(events), **counts, "runs": results}
+    out = {"machine": machine(), "events": events, **counts, "runs": results}
     print(save(f"link_command_{args.offenders}", out), file=sys.stderr)
 
 
