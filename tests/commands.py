@@ -44,3 +44,16 @@ def wait_for(condition: Callable[[], object], seconds: float = 60, every: float 
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(every)
+
+
+def finish_after_ctrl_c(process: subprocess.Popen[bytes], rest: bytes) -> tuple[bytes, bytes]:
+    """A command's output once it has been sent Ctrl-C: ``rest`` of its input is given it
+    (the batch in hand, if it has not stopped already), and it is waited for."""
+    assert process.stdin is not None
+    time.sleep(0.5)
+    try:
+        process.stdin.write(rest)
+        process.stdin.flush()
+    except BrokenPipeError:
+        pass
+    return process.communicate(timeout=120)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from commands import ROOT, RUN, command, stored_events, wait_for
+from commands import ROOT, RUN, command, finish_after_ctrl_c, stored_events, wait_for
 from offender_journey.cli import main
 from offender_journey.facts import refresh_facts
 from offender_journey.io.importing import BATCH_SIZE
@@ -44,13 +44,7 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
         ingest.stdin.flush()
         wait_for(lambda: stored_events(tmp_path / "j.db") == BATCH_SIZE)
         ingest.send_signal(signal.SIGINT)  # while it waits for more input, or just before
-        time.sleep(0.5)
-        try:  # the batch in hand, if it has not stopped already at the end of the first
-            ingest.stdin.write(b"".join(lines[BATCH_SIZE : 2 * BATCH_SIZE]))
-            ingest.stdin.flush()
-        except BrokenPipeError:
-            pass
-        out, err = ingest.communicate(timeout=120)
+        out, err = finish_after_ctrl_c(ingest, b"".join(lines[BATCH_SIZE : 2 * BATCH_SIZE]))
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     stored = stored_events(tmp_path / "j.db")

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import command, stored_events, wait_for
+from commands import command, finish_after_ctrl_c, stored_events, wait_for
 from offender_journey.codec import Codec
 from offender_journey.io import ImportReport, ingest_rows, write_rejection
 from offender_journey.io.importing import BATCH_SIZE
@@ -200,13 +200,7 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
         workers = _workers(ingest.pid)
         assert len(workers) == 1  # --jobs 2: this process and one worker
         os.killpg(ingest.pid, signal.SIGINT)  # Ctrl-C: to every process of the command
-        time.sleep(0.5)
-        try:  # the rest of the batch in hand, so that it ends
-            ingest.stdin.write(b"".join(lines[first : 7 * BATCH_SIZE]))
-            ingest.stdin.flush()
-        except BrokenPipeError:
-            pass
-        out, err = ingest.communicate(timeout=120)
+        out, err = finish_after_ctrl_c(ingest, b"".join(lines[first : 7 * BATCH_SIZE]))
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     stored = stored_events(tmp_path / "j.db")
