@@ -3,10 +3,11 @@
 from collections.abc import Callable, Iterator
 from itertools import count
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from offender_journey.store.postgres_server import TemporaryServer
 
@@ -36,6 +37,37 @@ def new_postgres_url(postgres_server: TemporaryServer) -> Callable[[], str]:
 def postgres_url(new_postgres_url: Callable[[], str]) -> str:
     """The URL of an empty store of its own."""
     return new_postgres_url()
+
+
+_logins = count(1)
+
+
+@pytest.fixture
+def postgres_login(postgres_server: TemporaryServer) -> Iterator[Callable[[str, str], str]]:
+    """Makes a login in one of the store's group roles (``writer``, ``follower`` or
+    ``reader``; ``pg-roles`` run on the store first) and gives the store's ``url`` as that
+    login. Roles belong to the whole server, not to a store's schema: each login has a name
+    of its own and is dropped after the test, passed or failed, so none outlives its test."""
+    made: list[str] = []
+
+    def make(url: str, group: str) -> str:
+        name = f"{group}_login{next(_logins)}"
+        with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(
+                    sql.Identifier(name), sql.Identifier(f"offender_journey_{group}")
+                )
+            )
+        made.append(name)
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{name}@{host}"))
+
+    yield make
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        for name in made:
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 
 def _as_format_2(conn: psycopg.Connection[Any]) -> None:

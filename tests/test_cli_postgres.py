@@ -166,25 +166,24 @@ def test_follow_needs_a_postgresql_store(
 
 
 def test_roles_are_enforced_by_the_server(
-    postgres_url: str, capsys: pytest.CaptureFixture[str]
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def as_user(name: str) -> str:
-        return postgres_url.replace("postgres@", f"{name}@", 1)
-
     with PostgresStore(postgres_url) as store:
         store.append(synth.generate(3, seed=1))
     assert main(["pg-roles", "--store", postgres_url]) == 0
     assert main(["pg-roles", "--store", postgres_url]) == 0  # again: nothing changes
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        for login, group in [("intake", "writer"), ("follower", "follower"), ("analyst", "reader")]:
-            admin.execute(f"DROP ROLE IF EXISTS {login}")  # type: ignore[arg-type]
-            admin.execute(f"CREATE ROLE {login} LOGIN IN ROLE offender_journey_{group}")  # type: ignore[arg-type]
+    as_user = {
+        login: postgres_login(postgres_url, group)
+        for login, group in [("intake", "writer"), ("follower", "follower"), ("analyst", "reader")]
+    }
 
     # The writer appends through the library, and can neither delete nor rewrite.
-    with PostgresStore(as_user("intake")) as writer:
+    with PostgresStore(as_user["intake"]) as writer:
         stored = writer.append(synth.generate(2, seed=2)).stored
         assert stored
-    with psycopg.connect(as_user("intake"), autocommit=True) as writer_sql:
+    with psycopg.connect(as_user["intake"], autocommit=True) as writer_sql:
         for statement in (
             "DELETE FROM events",
             "UPDATE events SET payload = '{}'",
@@ -196,8 +195,8 @@ def test_roles_are_enforced_by_the_server(
             writer_sql.execute("SELECT * FROM effective_events")
 
     # The follower keeps the fact tables, from which the reader reads, and nothing else.
-    assert main(["follow", "--store", as_user("follower"), "--once"]) == 0
-    with psycopg.connect(as_user("analyst"), autocommit=True) as reader:
+    assert main(["follow", "--store", as_user["follower"], "--once"]) == 0
+    with psycopg.connect(as_user["analyst"], autocommit=True) as reader:
         rows = reader.execute("SELECT count(*) FROM effective_events").fetchone()
         assert rows is not None
         assert rows[0] > 0
@@ -210,25 +209,25 @@ def test_roles_are_enforced_by_the_server(
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(statement)  # type: ignore[arg-type]
     with pytest.raises(StoreError):
-        PostgresStore(as_user("analyst"))
+        PostgresStore(as_user["analyst"])
     capsys.readouterr()
 
 
 def test_the_reader_keeps_its_access_when_a_new_facts_layout_is_derived(
-    postgres_url: str, capsys: pytest.CaptureFixture[str]
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with PostgresStore(postgres_url) as store:
         store.append(synth.generate(3, seed=1))
         refresh_facts(store)
     assert main(["pg-roles", "--store", postgres_url]) == 0
+    analyst = postgres_login(postgres_url, "reader")
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("DROP ROLE IF EXISTS analyst2")
-        admin.execute("CREATE ROLE analyst2 LOGIN IN ROLE offender_journey_reader")
         # As an older version of the library left them: the next refresh re-derives.
         admin.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
     with PostgresStore(postgres_url) as store:
         assert refresh_facts(store).offenders == 3
-    analyst = postgres_url.replace("postgres@", "analyst2@", 1)
     with psycopg.connect(analyst, autocommit=True) as reader:
         for table in TABLES:
             reader.execute(f"SELECT count(*) FROM {table.name}")  # type: ignore[arg-type]
@@ -250,29 +249,29 @@ def test_pg_roles_prints_its_sql(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_documented_roles_run_the_whole_workflow(
-    postgres_url: str, cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    cohort: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """As docs/postgres.md sets them up: the writer ingests, the follower follows, the reader
     asks every view; each with its own login, none with more than its group's grants."""
-
-    def as_user(name: str) -> str:
-        return postgres_url.replace("postgres@", f"{name}@", 1)
-
     assert main(["pg-roles", "--store", postgres_url]) == 0
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        for login, group in [("intake", "writer"), ("facts", "follower"), ("analyst", "reader")]:
-            admin.execute(f"DROP ROLE IF EXISTS {login}")  # type: ignore[arg-type]
-            admin.execute(f"CREATE ROLE {login} LOGIN IN ROLE offender_journey_{group}")  # type: ignore[arg-type]
+    as_user = {
+        login: postgres_login(postgres_url, group)
+        for login, group in [("intake", "writer"), ("facts", "follower"), ("analyst", "reader")]
+    }
     capsys.readouterr()
 
-    code = main(["ingest", str(cohort), "--store", as_user("intake"), "--json"])
+    code = main(["ingest", str(cohort), "--store", as_user["intake"], "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     stored = json.loads(captured.out)["stored"]
     assert stored > 0
     assert "Traceback" not in captured.err
 
-    assert main(["follow", "--store", as_user("facts"), "--once"]) == 0
+    assert main(["follow", "--store", as_user["facts"], "--once"]) == 0
     capsys.readouterr()
 
     sqlite = str(tmp_path / "same.db")
@@ -285,7 +284,7 @@ def test_the_documented_roles_run_the_whole_workflow(
         "iom": ["--on", "2016-06-30"],
     }
     for view in ["metrics", "reoffending", "history", "iom", "cost", "warrants", "quality"]:
-        code = main([view, *given.get(view, []), "--store", as_user("analyst"), "--json"])
+        code = main([view, *given.get(view, []), "--store", as_user["analyst"], "--json"])
         captured = capsys.readouterr()
         assert code == 0, f"{view}: {captured.err}"
         expected = run_json(capsys, view, *given.get(view, []), "--store", sqlite)

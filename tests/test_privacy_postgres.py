@@ -200,23 +200,21 @@ def test_a_restricted_person_appears_nowhere_until_lifted(
 
 
 def test_only_the_owner_may_erase_or_restrict(
-    files: dict[str, str], events: list[Any], postgres_url: str, capsys: pytest.CaptureFixture[str]
+    files: dict[str, str],
+    events: list[Any],
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def as_user(name: str) -> str:
-        return postgres_url.replace("postgres@", f"{name}@", 1)
-
     url = ingested(capsys, postgres_url, files["without-gone"])
     run(capsys, "pg-roles", "--store", url)
-    with psycopg.connect(url, autocommit=True) as admin:
-        for login, group in [("intake", "writer"), ("follower", "follower")]:
-            admin.execute(f"DROP ROLE IF EXISTS {login}")  # type: ignore[arg-type]
-            admin.execute(f"CREATE ROLE {login} LOGIN IN ROLE offender_journey_{group}")  # type: ignore[arg-type]
+    as_user = {"intake": postgres_login(url, "writer"), "follower": postgres_login(url, "follower")}
     for login in ("intake", "follower"):
         for argv in (
             ["erase", HIDDEN, "--reason", "x", "--key-file", files["key"]],
             ["restrict", HIDDEN, "--reason", "x"],
         ):
-            err = run(capsys, *argv, "--store", as_user(login), code=2)
+            err = run(capsys, *argv, "--store", as_user[login], code=2)
             assert "owner" in err
     run(capsys, "restrict", HIDDEN, "--reason", "disputed", "--store", url)
     run(capsys, "erase", "S5-O000001", "--reason", "order", "--key-file", files["key"],
@@ -224,10 +222,10 @@ def test_only_the_owner_may_erase_or_restrict(
     # The writer still appends (checked against the tombstones), the follower still
     # keeps the fact tables, and neither sees the restricted person.
     argv = ["ingest", files["all"], "--key-file", files["key"], "--json", "--no-refresh"]
-    report = json.loads(run(capsys, *argv, "--store", as_user("intake"), code=1))
+    report = json.loads(run(capsys, *argv, "--store", as_user["intake"], code=1))
     assert report["stored"] == sum(1 for e in events if e.offender_id == GONE)
     assert report["rejected"] == sum(1 for e in events if e.offender_id == "S5-O000001")
-    run(capsys, "follow", "--once", "--store", as_user("follower"))
+    run(capsys, "follow", "--once", "--store", as_user["follower"])
     assert rows_about(url, GONE)["offenders"] == 1
     assert rows_about(url, HIDDEN)["offenders"] == 0
 

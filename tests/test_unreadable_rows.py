@@ -97,29 +97,23 @@ def test_every_role_of_a_postgresql_store_reads_past_a_bad_row(
     cohort: Path,
     tmp_path: Path,
     new_postgres_url: Callable[[], str],
+    postgres_login: Callable[[str, str], str],
     as_format_2: Callable[[psycopg.Connection[Any]], None],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = new_postgres_url()
     _run(capsys, "ingest", str(cohort), "--store", url)
     _run(capsys, "pg-roles", "--store", url)
-    logins = {"writer": "rows_in", "follower": "rows_facts", "reader": "rows_analyst"}
-
-    def as_user(group: str) -> str:
-        return url.replace("postgres@", f"{logins[group]}@", 1)
-
+    as_user = {group: postgres_login(url, group) for group in ("writer", "follower", "reader")}
     person = _person(cohort)
     with psycopg.connect(url, autocommit=True) as owner:
-        for group, login in logins.items():
-            owner.execute(f"DROP ROLE IF EXISTS {login}")  # type: ignore[arg-type]
-            owner.execute(f"CREATE ROLE {login} LOGIN IN ROLE offender_journey_{group}")  # type: ignore[arg-type]
         if how == "owner bypassing the checks":  # drops them, writes, opens again
             drop = ", DROP CONSTRAINT ".join(_CHECK_NAMES)
             owner.execute(f"ALTER TABLE events DROP CONSTRAINT {drop}")  # type: ignore[arg-type]
         else:  # as the release before this one left the store: writers may INSERT
             as_format_2(owner)
     with psycopg.connect(
-        url if how == "owner bypassing the checks" else as_user("writer"), autocommit=True
+        url if how == "owner bypassing the checks" else as_user["writer"], autocommit=True
     ) as conn:
         (head,) = conn.execute("SELECT MAX(position) FROM events").fetchone() or (0,)
         (version,) = conn.execute(
@@ -130,10 +124,10 @@ def test_every_role_of_a_postgresql_store_reads_past_a_bad_row(
         conn.execute(row, (person, version + 1, "bad-json", "2014-01-01", _SECRET, head + 2))  # type: ignore[arg-type]
 
     _run(capsys, "refresh", "--store", url)  # the owner's open brings the store up to date
-    _run(capsys, "follow", "--store", as_user("follower"), "--once")
-    _reads(capsys, as_user("reader"), tmp_path, person, events=False)
-    _reads(capsys, as_user("follower"), tmp_path, person, events=True)
-    _reads(capsys, as_user("writer"), tmp_path, person, events=True)
+    _run(capsys, "follow", "--store", as_user["follower"], "--once")
+    _reads(capsys, as_user["reader"], tmp_path, person, events=False)
+    _reads(capsys, as_user["follower"], tmp_path, person, events=True)
+    _reads(capsys, as_user["writer"], tmp_path, person, events=True)
     _run(capsys, "follow", "--store", url, "--once")
     _reads(capsys, url, tmp_path, person, events=True)
     with psycopg.connect(url, autocommit=True) as owner:  # the checks hold again
@@ -142,7 +136,7 @@ def test_every_role_of_a_postgresql_store_reads_past_a_bad_row(
         ).fetchall()
         assert set(_CHECK_NAMES) <= {name for (name,) in names}
     with (
-        psycopg.connect(as_user("writer"), autocommit=True) as writer,
+        psycopg.connect(as_user["writer"], autocommit=True) as writer,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         writer.execute(row, ("R2", 1, "bad-2", "9999-12-31", _DATED, head + 3))  # type: ignore[arg-type]
