@@ -1,6 +1,7 @@
 """`rules`: a partnership shows and sets how its sources' records of a person agree."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -106,17 +107,14 @@ def test_a_postgresql_store_keeps_its_rules_for_every_command(postgres_url: str)
 
 
 def test_a_role_that_may_not_change_the_rules_is_told_so(
-    postgres_url: str, capsys: pytest.CaptureFixture[str]
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The follower reads the rules (it derives persons by them) but may not set them."""
-    import psycopg
-
     open_store(postgres_url).close()
     assert main(["pg-roles", "--store", postgres_url]) == 0
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("DROP ROLE IF EXISTS analyst4")
-        admin.execute("CREATE ROLE analyst4 LOGIN IN ROLE offender_journey_follower")
-    analyst = postgres_url.replace("postgres@", "analyst4@", 1)
+    analyst = postgres_login(postgres_url, "follower")
     capsys.readouterr()
     assert exit_code(["rules", "--store", analyst, "--precedence", "outcome=police"]) == 2
     assert "this role may not change the rules" in capsys.readouterr().err
@@ -125,7 +123,9 @@ def test_a_role_that_may_not_change_the_rules_is_told_so(
 
 
 def test_only_the_owner_sets_the_rules_though_the_writer_keeps_its_notes(
-    postgres_url: str, capsys: pytest.CaptureFixture[str]
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The writer may write the store's notes (an unfinished import) but not the rules."""
     import psycopg
@@ -136,10 +136,7 @@ def test_only_the_owner_sets_the_rules_though_the_writer_keeps_its_notes(
     assert RULES_KEY in OWNER_NOTES
     open_store(postgres_url).close()
     assert main(["pg-roles", "--store", postgres_url]) == 0
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("DROP ROLE IF EXISTS clerk5")
-        admin.execute("CREATE ROLE clerk5 LOGIN IN ROLE offender_journey_writer")
-    clerk = postgres_url.replace("postgres@", "clerk5@", 1)
+    clerk = postgres_login(postgres_url, "writer")
     capsys.readouterr()
     assert exit_code(["rules", "--store", clerk, "--precedence", "outcome=police"]) == 2
     assert "this role may not change the rules" in capsys.readouterr().err

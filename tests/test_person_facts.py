@@ -386,10 +386,10 @@ def test_new_rules_re_derive_the_linked_persons_and_no_one_else(tmp_path: Path) 
 
 
 def test_a_reader_role_asking_before_a_relink_is_told_to_ask_later(
-    postgres_url: str, capsys: pytest.CaptureFixture[str]
+    postgres_url: str,
+    postgres_login: Callable[[str, str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import psycopg
-
     from offender_journey.errors import StoreError
     from offender_journey.store.postgres import PostgresStore
 
@@ -403,10 +403,7 @@ def test_a_reader_role_asking_before_a_relink_is_told_to_ask_later(
         store.append(_links([(truth[0][0], "P999999")], dt.datetime.now(dt.UTC)))
         refresh_facts(store)
     assert main(["pg-roles", "--store", postgres_url]) == 0
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("DROP ROLE IF EXISTS analyst3")
-        admin.execute("CREATE ROLE analyst3 LOGIN IN ROLE offender_journey_reader")
-    analyst = postgres_url.replace("postgres@", "analyst3@", 1)
+    analyst = postgres_login(postgres_url, "reader")
     now = compute_store(analyst, views=["conversion"])
     assert now.offenders == len({p for _, p in truth}) + 1
     with pytest.raises(StoreError, match="linked after"):

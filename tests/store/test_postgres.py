@@ -251,21 +251,18 @@ def _payload(event_id: str, day: str) -> str:
     )
 
 
-def _writer(postgres_url: str, store: PostgresStore) -> str:
+@pytest.fixture
+def writer(store: PostgresStore, postgres_login: Callable[[str, str], str]) -> str:
     """The URL of a login in the writer group role (``pg-roles`` run on the store first)."""
     from offender_journey.facts.postgres import create_roles
 
     create_roles(store)
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute("DROP ROLE IF EXISTS intake_rows")
-        admin.execute("CREATE ROLE intake_rows LOGIN IN ROLE offender_journey_writer")
-    return postgres_url.replace("postgres@", "intake_rows@", 1)
+    return postgres_login(store.url, "writer")
 
 
-def test_a_writer_may_not_insert_rows_of_its_own(store: PostgresStore, postgres_url: str) -> None:
+def test_a_writer_may_not_insert_rows_of_its_own(store: PostgresStore, writer: str) -> None:
     """Not a row dated 9999-12-31, not a payload that is not JSON, not a position it picks."""
     store.append(_arrests("O1", 2))
-    writer = _writer(postgres_url, store)
     with psycopg.connect(writer, autocommit=True) as conn:
         for day, payload, position in [
             ("9999-12-31", _payload("r1", "9999-12-31"), 3),
@@ -303,10 +300,9 @@ def test_the_server_checks_every_row_whoever_writes_it(
 
 
 def test_the_append_function_numbers_rows_whatever_the_caller_says(
-    store: PostgresStore, postgres_url: str
+    store: PostgresStore, writer: str
 ) -> None:
     store.append(_arrests("O1", 2))
-    writer = _writer(postgres_url, store)
     with psycopg.connect(writer, autocommit=True) as conn:
         conn.execute(
             "SELECT events_append(%b::text[], %b::text[], %b::text[], %b::date[],"
@@ -343,11 +339,10 @@ def test_the_append_function_numbers_rows_whatever_the_caller_says(
 
 
 def test_a_format_2_store_is_checked_from_its_owners_first_open(
-    store: PostgresStore, postgres_url: str, as_format_2: Callable[[psycopg.Connection[Any]], None]
+    store: PostgresStore, writer: str, as_format_2: Callable[[psycopg.Connection[Any]], None]
 ) -> None:
     """Rows already stored stay (a bad one is skipped by reads); writers lose INSERT."""
     store.append(_arrests("O1", 2))
-    writer = _writer(postgres_url, store)
     with store.borrow() as conn:
         as_format_2(conn)
     with psycopg.connect(writer, autocommit=True) as conn:  # a raw row, before the upgrade
