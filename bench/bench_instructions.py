@@ -11,7 +11,10 @@ events: start-up and opening the store cancel out.
 
 - **read**: decoding every stored event into its event object (``read_all``);
 - **fold**: building each offender's history and deriving every fact table;
-- **write**: writing those rows into fresh fact tables, in one transaction;
+- **write**: writing those rows into fact tables that keep their indexes up to date, in one
+  transaction (what a later refresh does);
+- **refresh**: the whole first refresh of the store, as ``refresh`` runs it (reading,
+  folding, and writing into empty tables whose indexes are built once the rows are in);
 - **ingest**: parsing, checking and storing every line (``import_jsonl``, no facts).
 """
 
@@ -50,6 +53,10 @@ ensure_tables(cursor)
 write_facts(cursor, [], facts, 0)
 cursor.execute("COMMIT")
 """
+REFRESH = """
+from offender_journey.facts.refresh import refresh
+refresh(store)
+"""
 IMPORT_BASE = """
 import sys
 from offender_journey.store.sqlite import SQLiteStore
@@ -63,6 +70,7 @@ STEPS = (
     ("read", COMMON + READ, COMMON, False),
     ("fold", COMMON + READ + FOLD, COMMON + READ, False),
     ("write", COMMON + READ + FOLD + WRITE, COMMON + READ + FOLD, False),
+    ("refresh", COMMON + REFRESH, COMMON, False),
     ("ingest", IMPORT_BASE + IMPORT, IMPORT_BASE, True),
 )
 
@@ -124,7 +132,7 @@ def main() -> None:
     parser.add_argument("--src", default=str(Path(__file__).resolve().parents[1] / "src"))
     parser.add_argument("--jsonl", help="events file (default: synth, 1,920 offenders, seed 7)")
     parser.add_argument("--store", help="a store of the same events, without fact tables")
-    parser.add_argument("--steps", default="read,fold,write,ingest")
+    parser.add_argument("--steps", default="read,fold,write,refresh,ingest")
     parser.add_argument("--quick", action="store_true", help="about 10,000 events")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:

@@ -9,15 +9,17 @@ full ``ingest``); the first answer from a new file (``ingest`` + ``metrics``) an
 question again, beside polars, DuckDB and pandas reading the file, with ``ingest --jobs 2``,
 the refresh in one and two processes and a full re-fold (``bench_metrics.py``, which prints
 every ratio against them and whether each target of the speed work is met); the whole
-command's start-up and a repeated ``metrics`` in wall and CPU seconds
-(``bench_startup.py``; its ``--before REF`` adds an earlier commit); the refresh and a
-full re-fold (``bench_facts.py``); instructions per event of each step, counted with
-cachegrind (``bench_instructions.py``); an erasure (``bench_erase.py``); and one
-person's facts and timeline at doubling sizes (``bench_one_person.py``). With
-``--store``, refresh and re-fold of copies of that store, beside ``--before``'s version
-(``bench_facts.py --store``). Each prints its own table of seconds, events/s, peak memory
-and the ratios against the peers measured in the same run; this script prints them in
-turn and stops at the first benchmark that fails, or whose numbers disagree with a peer's.
+command's start-up and a repeated ``metrics`` in wall and CPU seconds (``bench_startup.py``;
+its ``--before REF`` adds an earlier commit); the refresh and a full re-fold
+(``bench_facts.py``); instructions per event of each step, counted with cachegrind
+(``bench_instructions.py``); what storing the events and facts in SQLite and reading them
+back cost alone, the floor under any fold (``bench_floor.py``); an erasure
+(``bench_erase.py``); and one person's facts and timeline at doubling sizes
+(``bench_one_person.py``). With ``--store``, refresh and re-fold of copies of that store,
+beside ``--before``'s version (``bench_facts.py --store``). Each prints its own table of
+seconds, events/s, peak memory and the ratios against the peers measured in the same run;
+this script prints them in turn and stops at the first benchmark that fails, or whose
+numbers disagree with a peer's.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ BENCHMARKS = (
     ("start-up and a repeated metrics, the whole command", ["bench_startup.py"]),
     ("refresh and full re-fold", ["bench_facts.py"]),
     ("instructions per event: read, fold, write, ingest (cachegrind)", ["bench_instructions.py"]),
+    ("the floor: what storing and reading alone cost an event", ["bench_floor.py"]),
     ("erasure", ["bench_erase.py"]),
     ("one person with very many events: growth of every fold", ["bench_one_person.py"]),
 )

@@ -24,7 +24,13 @@ from offender_journey.events import Event
 from offender_journey.facts import refresh_facts
 from offender_journey.facts.derive import derive
 from offender_journey.facts.refresh import checkpoint, iter_rows, status, write_facts
-from offender_journey.facts.schema import SQLITE, TABLE, TABLES, create_statements
+from offender_journey.facts.schema import (
+    SQLITE,
+    TABLE,
+    TABLES,
+    create_statements,
+    index_statements,
+)
 from offender_journey.history import History, Window
 from offender_journey.metrics import (
     VIEWS,
@@ -140,6 +146,60 @@ def test_an_exception_between_delete_and_insert_leaves_facts_agreeing_with_the_l
         assert checkpoint(store.connection.cursor()) == position
         refresh_facts(store)
         assert dump(store) == one_pass(first + extra + list(generate(10, seed=5)))
+
+
+def _indexes(store: SQLiteStore) -> set[str]:
+    rows = store.connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    )
+    return {row[0] for row in rows}
+
+
+#: The secondary indexes every fact table is documented to have.
+INDEXES = {statement.split()[5] for statement in index_statements()}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_first_refresh_leaves_every_index_in_place_and_the_same_rows(
+    tmp_path: Path, jobs: int
+) -> None:
+    """The first fill builds the secondary indexes after the rows: same rows, same indexes."""
+    events = list(generate(12, seed=6))
+    with SQLiteStore(tmp_path / "first.db") as store:
+        store.append(events)
+        refresh_facts(store, jobs=jobs)
+        assert _indexes(store) >= INDEXES
+        assert store.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert dump(store) == one_pass(events)
+        plan = store.connection.execute(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM charges WHERE charge_date >= '2014-01-01'"
+        ).fetchall()
+        assert "charges_by_charge_date_outcome" in str(plan)
+
+
+def test_a_first_refresh_that_fails_keeps_the_indexes(tmp_path: Path) -> None:
+    """The indexes dropped for a first fill come back with the rest when it rolls back."""
+
+    class Failing:
+        def set_description(self, desc: str) -> None:
+            pass
+
+        def reset(self, total: int | None = None) -> None:
+            pass
+
+        def update(self, n: int = 1) -> None:
+            raise RuntimeError("stopped half-way through the first fill")
+
+    with SQLiteStore(tmp_path / "failed.db") as store:
+        refresh_facts(store)  # empty tables, as a store's first refresh makes them
+        assert _indexes(store) >= INDEXES
+        store.append(list(generate(6, seed=7)))
+        with pytest.raises(RuntimeError, match="half-way"):
+            refresh_facts(store, progress=Failing())
+        assert _indexes(store) >= INDEXES
+        assert all(not rows for rows in dump(store).values())
+        refresh_facts(store)
+        assert _indexes(store) >= INDEXES
 
 
 _REFRESH = (

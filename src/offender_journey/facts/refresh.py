@@ -43,6 +43,8 @@ from .schema import (
     OffenderFacts,
     UnreadableEventRow,
     create_statements,
+    drop_index_statements,
+    index_statements,
 )
 
 if TYPE_CHECKING:
@@ -360,14 +362,24 @@ def _refresh(
         ruled = rules_changed(cursor, rules, dialect)
         if start >= head and not ruled:
             return RefreshReport(0, start, start, time.perf_counter() - began)
+        # One read of the new events: each offender's latest, and whether a link decision
+        # came. Through the position index when they are few, else in one scan of the table.
+        mark = dialect.placeholder
+        few = "INDEXED BY events_by_position " if (head - start) * 8 < head else ""
         cursor.execute(
-            "SELECT offender_id, MAX(position) FROM events "
-            f"WHERE position > {dialect.placeholder} GROUP BY offender_id",
-            (start,),
+            "SELECT offender_id, MAX(position), "
+            f"MAX(CASE WHEN type = {mark} THEN 1 ELSE 0 END) FROM events {few}"
+            f"WHERE position > {mark} GROUP BY offender_id",
+            (RecordLinked.TYPE, start),
         )
-        latest = {row[0]: int(row[1]) for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+        latest = {row[0]: int(row[1]) for row in rows}
         touched = sorted(latest)
-        if holds_links(cursor, start, dialect):
+        first_fill = _empty(cursor)
+        if first_fill:  # indexes built once the rows are in: quicker than row by row
+            for statement in drop_index_statements():
+                cursor.execute(statement)
+        if holds_links(cursor, start, dialect, linked_since=any(row[2] for row in rows)):
             groups = regroup(store, cursor, [*touched, *ruled], dialect)
             touched = sorted(groups)
             facts = derive_persons(store, cursor, groups, dialect, progress, rules)
@@ -378,8 +390,20 @@ def _refresh(
         else:
             facts = _derive_streams(store, touched, latest, progress)
             write_facts(cursor, touched, facts, head, dialect)
+        if first_fill:
+            for statement in index_statements():
+                cursor.execute(statement)
         keep_rules(cursor, rules, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
+
+
+def _empty(cursor: Any) -> bool:
+    """Whether every fact table is empty: the store's first refresh, or a new layout's."""
+    for table in TABLES:
+        cursor.execute(f"SELECT 1 FROM {table.name} LIMIT 1")
+        if cursor.fetchone() is not None:
+            return False
+    return True
 
 
 #: The ``facts_checkpoint`` row that says which rules the persons' facts were put
@@ -421,18 +445,23 @@ def keep_rules(cursor: Any, rules: Rules, dialect: Dialect = SQLITE) -> None:
 # --- persons: the records a link decision touches ----------------------------------------
 
 
-def holds_links(cursor: Any, start: int, dialect: Dialect = SQLITE) -> bool:
+def holds_links(
+    cursor: Any, start: int, dialect: Dialect = SQLITE, *, linked_since: bool | None = None
+) -> bool:
     """Whether the facts must follow link decisions: some are kept, or some are new.
 
     Two look-ups, neither a pass over the streams: a record kept under another person
-    in ``person_records``, or a ``record_linked`` appended after position ``start``.
+    in ``person_records``, or a ``record_linked`` appended after position ``start``
+    (``linked_since`` when the caller has read the new events already).
     """
-    mark = dialect.placeholder
-    cursor.execute(
-        f"SELECT 1 FROM events WHERE position > {mark} AND type = {mark} LIMIT 1",
-        (start, RecordLinked.TYPE),
-    )
-    return cursor.fetchone() is not None or _kept_linked(cursor)
+    if linked_since is None:
+        mark = dialect.placeholder
+        cursor.execute(
+            f"SELECT 1 FROM events WHERE position > {mark} AND type = {mark} LIMIT 1",
+            (start, RecordLinked.TYPE),
+        )
+        linked_since = cursor.fetchone() is not None
+    return linked_since or _kept_linked(cursor)
 
 
 def regroup(
@@ -768,9 +797,8 @@ def _open_part(directory: str, path: str) -> None:
     _part = sqlite3.connect(file, isolation_level=None)
     _part.execute("PRAGMA journal_mode = OFF")
     _part.execute("PRAGMA synchronous = OFF")
-    for statement in create_statements(SQLITE):
-        if statement.startswith("CREATE TABLE"):
-            _part.execute(statement)
+    for statement in create_statements(SQLITE, indexes=False):
+        _part.execute(statement)
 
 
 def _derive_range(touched: list[str], latest: dict[str, int]) -> str:

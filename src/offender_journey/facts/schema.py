@@ -62,6 +62,8 @@ __all__ = [
     "UnreadableEventRow",
     "WarrantRow",
     "create_statements",
+    "drop_index_statements",
+    "index_statements",
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
@@ -588,8 +590,13 @@ POSTGRESQL = Dialect(
 )
 
 
-def create_statements(dialect: Dialect) -> list[str]:
-    """``CREATE TABLE`` / ``CREATE INDEX`` statements (idempotent) for every fact table."""
+def create_statements(dialect: Dialect, *, indexes: bool = True) -> list[str]:
+    """``CREATE TABLE`` / ``CREATE INDEX`` statements (idempotent) for every fact table.
+
+    ``indexes=False`` leaves the secondary indexes out: tables filled in bulk get them
+    afterwards (:func:`index_statements`), built once from the rows in order instead of
+    kept up to date row by row.
+    """
     statements = []
     for table in TABLES:
         lines = [
@@ -600,11 +607,8 @@ def create_statements(dialect: Dialect) -> list[str]:
         tail = " WITHOUT ROWID" if dialect.name == "sqlite" else ""
         body = "\n".join(lines)
         statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n{body}\n){tail}")
-        for columns in table.indexes:
-            index = f"{table.name}_by_{'_'.join(columns)}"
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {index} ON {table.name} ({', '.join(columns)})"
-            )
+    if indexes:
+        statements.extend(index_statements())
     statements.append(
         "CREATE TABLE IF NOT EXISTS facts_checkpoint (\n"
         "    name TEXT NOT NULL PRIMARY KEY,\n"
@@ -613,3 +617,22 @@ def create_statements(dialect: Dialect) -> list[str]:
         ")"
     )
     return statements
+
+
+def _indexes() -> list[tuple[str, TableSpec, tuple[str, ...]]]:
+    return [
+        (f"{t.name}_by_{'_'.join(columns)}", t, columns) for t in TABLES for columns in t.indexes
+    ]
+
+
+def index_statements() -> list[str]:
+    """``CREATE INDEX`` statements (idempotent) for the fact tables' secondary indexes."""
+    return [
+        f"CREATE INDEX IF NOT EXISTS {name} ON {t.name} ({', '.join(columns)})"
+        for name, t, columns in _indexes()
+    ]
+
+
+def drop_index_statements() -> list[str]:
+    """``DROP INDEX`` statements (idempotent) for the fact tables' secondary indexes."""
+    return [f"DROP INDEX IF EXISTS {name}" for name, _, _ in _indexes()]
