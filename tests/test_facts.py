@@ -167,8 +167,11 @@ def test_a_first_refresh_leaves_every_index_in_place_and_the_same_rows(
     events = list(generate(12, seed=6))
     with SQLiteStore(tmp_path / "first.db") as store:
         store.append(events)
+        (cache,) = store.connection.execute("PRAGMA cache_size").fetchone()
         refresh_facts(store, jobs=jobs)
         assert _indexes(store) >= INDEXES
+        # the page cache the indexes were built with is the store's again
+        assert store.connection.execute("PRAGMA cache_size").fetchone() == (cache,)
         assert store.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert dump(store) == one_pass(events)
         plan = store.connection.execute(

@@ -391,10 +391,27 @@ def _refresh(
             facts = _derive_streams(store, touched, latest, progress)
             write_facts(cursor, touched, facts, head, dialect)
         if first_fill:
-            for statement in index_statements():
-                cursor.execute(statement)
+            _build_indexes(cursor)
         keep_rules(cursor, rules, dialect)
     return RefreshReport(len(touched), start, head, time.perf_counter() - began)
+
+
+def _build_indexes(cursor: Any) -> None:
+    """Build the fact tables' secondary indexes over the rows they hold (SQLite).
+
+    SQLite sorts an index's entries in memory chunks as large as the page cache (the
+    store's is 64 MiB, for imports) next to the cache itself: the chunks are held to
+    SQLite's default 2 MiB while the indexes are built, so a first refresh stays within
+    the memory of any other (more chunks merged from a temporary file instead).
+    """
+    cursor.execute("PRAGMA cache_size")
+    (cache,) = cursor.fetchone()
+    cursor.execute("PRAGMA cache_size = -2048")
+    try:
+        for statement in index_statements():
+            cursor.execute(statement)
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _empty(cursor: Any) -> bool:
@@ -791,7 +808,7 @@ def _open_part(directory: str, path: str) -> None:
     global _part, _store  # one of each per worker process, for all of its shares
     _store = SQLiteStore(path, create=False)
     # It only reads one stream after another: a small page cache keeps workers' memory low.
-    _store.connection.execute("PRAGMA cache_size = -8192")
+    _store.connection.execute("PRAGMA cache_size = -2048")
     file = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
     os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     _part = sqlite3.connect(file, isolation_level=None)
