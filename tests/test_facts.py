@@ -170,7 +170,7 @@ def test_a_first_refresh_leaves_every_index_in_place_and_the_same_rows(
         (cache,) = store.connection.execute("PRAGMA cache_size").fetchone()
         refresh_facts(store, jobs=jobs)
         assert _indexes(store) >= INDEXES
-        # the page cache the indexes were built with is the store's again
+        # the refresh ran with a smaller page cache: the store has its own back
         assert store.connection.execute("PRAGMA cache_size").fetchone() == (cache,)
         assert store.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert dump(store) == one_pass(events)
