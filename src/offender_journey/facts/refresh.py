@@ -385,14 +385,17 @@ def _refresh(
             f"WHERE position > {mark} GROUP BY offender_id",
             (RecordLinked.TYPE, start),
         )
-        rows = cursor.fetchall()
-        latest = {row[0]: int(row[1]) for row in rows}
+        latest: dict[str, int] = {}
+        linked_since = False
+        for offender_id, position, linked in cursor.fetchall():
+            latest[offender_id] = int(position)
+            linked_since = linked_since or linked == 1
         touched = sorted(latest)
         first_fill = _empty(cursor)
         if first_fill:  # indexes built once the rows are in: quicker than row by row
             for statement in drop_index_statements():
                 cursor.execute(statement)
-        if holds_links(cursor, start, dialect, linked_since=any(row[2] for row in rows)):
+        if holds_links(cursor, start, dialect, linked_since=linked_since):
             groups = regroup(store, cursor, [*touched, *ruled], dialect)
             touched = sorted(groups)
             facts = derive_persons(store, cursor, groups, dialect, progress, rules)
