@@ -378,10 +378,11 @@ def _refresh(
         # One read of the new events: each offender's latest, and whether a link decision
         # came. Through the position index when they are few, else in one scan of the table.
         mark = dialect.placeholder
-        few = "INDEXED BY events_by_position " if (head - start) * 8 < head else ""
+        few = (head - start) * 8 < head and dialect is SQLITE
+        by_position = "INDEXED BY events_by_position " if few else ""
         cursor.execute(
             "SELECT offender_id, MAX(position), "
-            f"MAX(CASE WHEN type = {mark} THEN 1 ELSE 0 END) FROM events {few}"
+            f"MAX(CASE WHEN type = {mark} THEN 1 ELSE 0 END) FROM events {by_position}"
             f"WHERE position > {mark} GROUP BY offender_id",
             (RecordLinked.TYPE, start),
         )
@@ -807,7 +808,7 @@ def _open_part(directory: str, path: str) -> None:
     global _part, _store  # one of each per worker process, for all of its shares
     _store = SQLiteStore(path, create=False)
     # It only reads one stream after another: a small page cache keeps workers' memory low.
-    _store.connection.execute("PRAGMA cache_size = -2048")
+    _store.connection.execute(f"PRAGMA cache_size = {_REFRESH_CACHE}")
     file = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
     os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     _part = sqlite3.connect(file, isolation_level=None)
