@@ -842,8 +842,11 @@ def _derive_in_processes(
     Each worker writes the shares it is given into a SQLite file of its own; once all
     are done, this process attaches each file and copies its rows with ``INSERT …
     SELECT``, so they never pass through Python here (SQLite copies them, inside the
-    caller's transaction). The files are in a private temporary directory, removed at
-    the end; :func:`_detach_parts` lets them go once the transaction is over.
+    caller's transaction). The files' tables are made by the same statements as the
+    store's, so ``SELECT *`` matches column for column, and SQLite copies the first
+    file's rows into empty tables (a first refresh) as they are stored, without decoding
+    them. The files are in a private temporary directory, removed at the end;
+    :func:`_detach_parts` lets them go once the transaction is over.
     """
     size = min(_BATCH, len(touched) // (jobs * 4) + 1)
     chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
@@ -875,11 +878,7 @@ def _derive_in_processes(
         for i, file in enumerate(files):
             cursor.execute(f"ATTACH DATABASE ? AS {_PART}{i}", (file,))
             for t in TABLES:
-                columns = ", ".join(t.names)
-                cursor.execute(
-                    f"INSERT INTO main.{t.name} ({columns}) "
-                    f"SELECT {columns} FROM {_PART}{i}.{t.name}"
-                )
+                cursor.execute(f"INSERT INTO main.{t.name} SELECT * FROM {_PART}{i}.{t.name}")
 
 
 def _detach_parts(connection: sqlite3.Connection) -> None:
