@@ -769,17 +769,23 @@ def _derive_streams(
     else:
         streams = ((o, store.read_stream(o)) for o in touched)
     skipped = getattr(store, "skipped", None)  # rows a read could not make events of
-    seen: set[str] = set()
+    # The streams given with unreadable rows; a stream with some that was not given at
+    # all is one a scan left out (none of its rows could be read). Only these few are
+    # remembered, not every offender derived.
+    given_unreadable: set[str] = set()
     for offender_id, events in counted(streams, progress, len(touched), "refreshing facts"):
-        seen.add(offender_id)
         unreadable = _unreadable(skipped, offender_id)
-        if unreadable and not events:  # nothing of this stream can be read back
-            yield OffenderFacts(offender_id, unreadable_events=unreadable)
-            continue
+        if unreadable:
+            given_unreadable.add(offender_id)
+            if not events:  # nothing of this stream can be read back
+                yield OffenderFacts(offender_id, unreadable_events=unreadable)
+                continue
         facts = _with_position(derive(History.build(offender_id, events)), latest[offender_id])
         yield attrs.evolve(facts, unreadable_events=unreadable) if unreadable else facts
     for offender_id in touched:  # streams a scan left out: no row of theirs could be read
-        if offender_id not in seen and (unreadable := _unreadable(skipped, offender_id)):
+        if offender_id not in given_unreadable and (
+            unreadable := _unreadable(skipped, offender_id)
+        ):
             yield OffenderFacts(offender_id, unreadable_events=unreadable)
 
 
