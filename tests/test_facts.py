@@ -197,9 +197,11 @@ def test_a_first_refresh_that_fails_keeps_the_indexes(tmp_path: Path) -> None:
         refresh_facts(store)  # empty tables, as a store's first refresh makes them
         assert _indexes(store) >= INDEXES
         store.append(list(generate(6, seed=7)))
+        (cache,) = store.connection.execute("PRAGMA cache_size").fetchone()
         with pytest.raises(RuntimeError, match="half-way"):
             refresh_facts(store, progress=Failing())
         assert _indexes(store) >= INDEXES
+        assert store.connection.execute("PRAGMA cache_size").fetchone() == (cache,)
         assert all(not rows for rows in dump(store).values())
         refresh_facts(store)
         assert _indexes(store) >= INDEXES
