@@ -37,13 +37,10 @@ import orjson
 from measure import OUT, count_lines, events_file, machine, save
 
 from offender_journey.facts.schema import SQLITE, TABLES, create_statements, index_statements
-from offender_journey.store.sqlite import SQLiteStore
+from offender_journey.store.sqlite import _COLUMNS_UTF8, _FETCH, SQLiteStore
 
-#: The columns a read of streams selects, in the order it selects them.
-READ = (
-    "SELECT offender_id, recorded_at, recorded_at_given, payload, position, event_id "
-    "FROM events ORDER BY offender_id, version"
-)
+#: What a read of streams selects (the store's own columns: payloads as UTF-8 bytes).
+READ = f"SELECT {_COLUMNS_UTF8} FROM events ORDER BY offender_id, version"
 
 
 def cpu(step: Any, *args: Any) -> float:
@@ -72,7 +69,7 @@ def store_events(rows: list[tuple[Any, ...]], columns: list[str], target: Path) 
 def read_back(db: sqlite3.Connection) -> None:
     loads = orjson.loads
     cursor = db.execute(READ)
-    while rows := cursor.fetchmany(5000):
+    while rows := cursor.fetchmany(_FETCH):
         for row in rows:
             loads(row[3])
 
