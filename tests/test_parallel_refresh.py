@@ -1,4 +1,4 @@
-"""A refresh in several processes: each derives into a file of its own, SQLite copies them in.
+"""A refresh in several processes: workers derive into files of their own, SQLite copies them in.
 
 The tables must be the same, row for row, as a refresh in one process, for a first
 refresh and for a later one that replaces some offenders' rows; the workers' files are
@@ -92,7 +92,7 @@ def test_two_processes_write_the_rows_one_process_writes(tmp_path: Path, private
     assert two_first == one_first
     assert two_then == one_then
     assert two_then != two_first  # the late arrests replaced rows
-    assert modes  # each worker's file was seen while the refresh ran
+    assert len(modes) == 1  # one worker's file: this process derived shares of its own
     assert set(modes.values()) == {0o600}, modes  # and was its owner's only
     assert list(private_tmp.iterdir()) == []  # every file and directory removed
 

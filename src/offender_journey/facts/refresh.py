@@ -20,7 +20,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -48,6 +48,8 @@ from .schema import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from ..events import Event
     from ..store.base import EventStore
 __all__ = [
@@ -403,7 +405,7 @@ def _refresh(
             write_facts(cursor, touched, facts, head, dialect)
         elif jobs > 1 and len(touched) >= 2 * jobs and dialect is SQLITE:
             write_facts(cursor, touched, (), head, dialect)  # the old rows out first
-            _derive_in_processes(cursor, store.path, touched, latest, jobs, progress)
+            _derive_in_processes(store, cursor, touched, latest, head, jobs, progress)
         else:
             facts = _derive_streams(store, touched, latest, progress)
             write_facts(cursor, touched, facts, head, dialect)
@@ -756,12 +758,20 @@ def _derive_streams(
     touched: Sequence[str],
     latest: dict[str, int],
     progress: Progress | None = None,
+    *,
+    scan: bool | None = None,
 ) -> Iterator[OffenderFacts]:
-    """Derive the touched offenders: one scan when many are touched, else stream by stream."""
+    """Derive the touched offenders: one scan when many are touched, else stream by stream.
+
+    ``scan`` makes the choice for a share of a larger refresh (which reads its range in one
+    scan when the whole refresh would).
+    """
     from .derive import derive  # not at the top: reading up-to-date tables never derives
 
     wanted = set(touched)
-    if len(touched) * 4 >= store.count_offenders():
+    if scan is None:
+        scan = _scans(store, touched)
+    if scan:
         first, stop = touched[0], touched[-1] + "\0"
         streams: Iterable[tuple[str, Sequence[Any]]] = (
             (o, events) for o, events in store.read_all(offenders=(first, stop)) if o in wanted
@@ -787,6 +797,11 @@ def _derive_streams(
             unreadable := _unreadable(skipped, offender_id)
         ):
             yield OffenderFacts(offender_id, unreadable_events=unreadable)
+
+
+def _scans(store: EventStore, touched: Sequence[str]) -> bool:
+    """Whether to read ``touched`` in one scan of their range rather than stream by stream."""
+    return len(touched) * 4 >= store.count_offenders()
 
 
 def _unreadable(
@@ -824,67 +839,107 @@ def _open_part(directory: str, path: str) -> None:
         _part.execute(statement)
 
 
-def _derive_range(touched: list[str], latest: dict[str, int]) -> str:
+def _derive_range(touched: list[str], latest: dict[str, int], scan: bool) -> str:
     """Derive ``touched`` (one share) into this worker's file of facts; that file's path."""
     assert _part is not None, "a worker's file is made when it starts"
     assert _store is not None
     cursor = _part.cursor()
     cursor.execute("BEGIN")
-    write_facts(cursor, [], _derive_streams(_store, touched, latest), 0)
+    write_facts(cursor, [], _derive_streams(_store, touched, latest, scan=scan), 0)
     cursor.execute("COMMIT")
     return str(_part.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _derive_in_processes(
+    store: SQLiteStore,
     cursor: Any,
-    path: str,
     touched: list[str],
     latest: dict[str, int],
+    head: int,
     jobs: int,
     progress: Progress | None = None,
 ) -> None:
-    """Derive the touched offenders in ``jobs`` processes and insert their rows at ``cursor``.
+    """Derive the touched offenders in ``jobs`` processes, this one included, into ``cursor``.
 
-    Each worker writes the shares it is given into a SQLite file of its own; once all
-    are done, this process attaches each file and copies its rows with ``INSERT …
-    SELECT``, so they never pass through Python here (SQLite copies them, inside the
-    caller's transaction). The files' tables are made by the same statements as the
-    store's, so ``SELECT *`` matches column for column, and SQLite copies the first
-    file's rows into empty tables (a first refresh) as they are stored, without decoding
-    them. The files are in a private temporary directory, removed at the end;
+    The touched offenders are cut into shares. ``jobs - 1`` worker processes each write
+    the shares they are given into a SQLite file of their own, while this process derives
+    shares too and writes them at ``cursor``, as the serial refresh does: its rows need
+    no copying, and one process fewer is started. Once all are done, each worker's file
+    is attached and its rows copied with ``INSERT … SELECT``, so they never pass through
+    Python here (SQLite copies them, inside the caller's transaction; the files' tables
+    are made by the same statements as the store's, so ``SELECT *`` matches column for
+    column). The files are in a private temporary directory, removed at the end;
     :func:`_detach_parts` lets them go once the transaction is over.
     """
-    size = min(_BATCH, len(touched) // (jobs * 4) + 1)
-    chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
     # start-up: worker processes only when asked for
     import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
+    # Every worker's file is attached at once: no more workers than SQLite attaches.
+    attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+    workers = max(1, min(jobs, os.cpu_count() or 1, attachable + 1) - 1)
+    files: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
-        # Every worker's file is attached at once: no more workers than SQLite attaches.
-        attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
         with ProcessPoolExecutor(
-            max_workers=min(jobs, os.cpu_count() or 1, attachable),
-            initializer=_open_part,
-            initargs=(tmp, path),
+            max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
         ) as pool:
-            parts = pool.map(
-                _derive_range,
-                chunks,
-                ({o: latest[o] for o in chunk} for chunk in chunks),
-            )
-            done = counted(
-                zip(parts, chunks, strict=True),
-                progress,
-                len(touched),
-                "refreshing facts",
-                size=_second_len,
-            )
-            files = sorted({file for file, _ in done})
-        for i, file in enumerate(files):
+            done = _share_out(store, cursor, pool, workers, touched, latest, head, files)
+            for _ in counted(done, progress, len(touched), "refreshing facts", size=int):
+                pass
+        for i, file in enumerate(sorted(files)):
             cursor.execute(f"ATTACH DATABASE ? AS {_PART}{i}", (file,))
             for t in TABLES:
                 cursor.execute(f"INSERT INTO main.{t.name} SELECT * FROM {_PART}{i}.{t.name}")
+
+
+def _share_out(
+    store: SQLiteStore,
+    cursor: Any,
+    pool: ProcessPoolExecutor,
+    workers: int,
+    touched: list[str],
+    latest: dict[str, int],
+    head: int,
+    files: set[str],
+) -> Iterator[int]:
+    """Derive ``touched`` share by share, in ``pool`` and here; the size of each share done.
+
+    Each worker is kept a share ahead (one running, one waiting), and this process takes
+    the next share whenever they are, so neither core waits for the other until the
+    last shares. The files the workers wrote their shares into are added to ``files``.
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait  # with the pool: not at start-up
+
+    scan = _scans(store, touched)  # every share is read as the whole refresh would be
+    low, high = 0, len(touched)  # the offenders not given out yet: touched[low:high]
+
+    def share(last: bool) -> list[str]:
+        """The next offenders to derive, from the end of those left if ``last``: a part of
+        them, smaller as fewer are left, so the last shares end close together."""
+        nonlocal low, high
+        size = min(_BATCH, (high - low) // ((workers + 1) * 4) + 1)
+        if last:
+            high -= size
+            return touched[high : high + size]
+        low += size
+        return touched[low - size : low]
+
+    running: dict[Future[str], int] = {}
+    while low < high or running:
+        while low < high and len(running) < 2 * workers:
+            mine = share(last=True)
+            future = pool.submit(_derive_range, mine, {o: latest[o] for o in mine}, scan)
+            running[future] = len(mine)
+        if low < high:
+            mine = share(last=False)
+            write_facts(cursor, [], _derive_streams(store, mine, latest, scan=scan), head)
+            yield len(mine)
+            finished: Iterable[Future[str]] = [f for f in running if f.done()]
+        else:
+            finished = wait(running, return_when=FIRST_COMPLETED).done
+        for future in finished:
+            files.add(future.result())
+            yield running.pop(future)
 
 
 def _detach_parts(connection: sqlite3.Connection) -> None:
@@ -893,7 +948,3 @@ def _detach_parts(connection: sqlite3.Connection) -> None:
     for name in attached:
         if name.startswith(_PART) and name[len(_PART) :].isdigit():
             connection.execute(f"DETACH DATABASE {name}")
-
-
-def _second_len(pair: tuple[object, Sized]) -> int:
-    return len(pair[1])
