@@ -31,6 +31,7 @@ from offender_journey.facts.schema import (
     create_statements,
     index_statements,
 )
+from offender_journey.facts.scratch import scratch_of
 from offender_journey.history import History, Window
 from offender_journey.metrics import (
     VIEWS,
@@ -205,6 +206,32 @@ def test_a_first_refresh_that_fails_keeps_the_indexes(tmp_path: Path) -> None:
         assert all(not rows for rows in dump(store).values())
         refresh_facts(store)
         assert _indexes(store) >= INDEXES
+
+
+def test_a_scratch_database_is_indexed_when_read_and_stays_so(tmp_path: Path) -> None:
+    """Facts derived on the fly get the tables' indexes once, when first read; rows added
+    after that are found through them as well."""
+    with SQLiteStore(":memory:") as store:
+        store.append(list(generate(8, seed=3)))
+        histories = [History.build(o, events) for o, events in store.read_all()]
+    with scratch_of(histories[:5]) as scratch:
+        first = scratch.source
+        indexes = {
+            row[0]
+            for row in scratch.connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            )
+        }
+        assert indexes == INDEXES
+        scratch.extend(derive(h) for h in histories[5:])
+        query = "SELECT COUNT(*) FROM charges WHERE charge_date >= '2014-01-01'"
+        assert "charges_by_charge_date_outcome" in str(
+            scratch.connection.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
+        )
+        with scratch_of(histories) as whole:
+            assert scratch.source.fetch(query) == whole.source.fetch(query)
+        assert first.fetch("SELECT COUNT(*) FROM offenders") == [(8,)]
+        assert scratch.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 _REFRESH = (
