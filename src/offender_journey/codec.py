@@ -142,7 +142,12 @@ def parse_object(text: str | bytes) -> Any:
             value = orjson.loads(text)
             if type(value) is not dict:
                 return value
-            if not ('" ' in text or '"\t' in text or '"\r' in text or '"\n' in text):
+            # Most lines hold no white space at all: four searches for one character
+            # (each in C) tell so, about five times quicker than the four for a pair.
+            spaced = (" " in text or "\t" in text or "\r" in text or "\n" in text) and (
+                '" ' in text or '"\t' in text or '"\r' in text or '"\n' in text
+            )
+            if not spaced:
                 pairs = text.count('":')
                 if pairs == len(value) or pairs == len(value) + sum(
                     [len(v) for v in value.values() if type(v) is dict]
