@@ -187,8 +187,9 @@ def ingest(path: Path, store: Path, *options: str, src: str | None = None) -> di
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store}{suffix}").unlink(missing_ok=True)
     command = [sys.executable, "-m", "offender_journey", "ingest", str(path)]
+    one = () if "--jobs" in options else ("--jobs", "1")  # one process: figures per core
     step = run_command(
-        [*command, "--store", str(store), "--json", *options],
+        [*command, "--store", str(store), "--json", *one, *options],
         env={"PYTHONPATH": src} if src else None,
     )
     report = json.loads(step["stdout"])

@@ -20,7 +20,7 @@ from offender_journey.builder import JourneyBuilder
 from offender_journey.cli import main
 from offender_journey.events import Event
 from offender_journey.facts import refresh_facts
-from offender_journey.facts.refresh import iter_rows, status
+from offender_journey.facts.refresh import auto_jobs, iter_rows, status
 from offender_journey.facts.schema import TABLES
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate, write_jsonl
@@ -125,15 +125,40 @@ def test_ingest_jobs_2_gives_the_tables_of_ingest(
     assert oct(os.stat("two.db").st_mode & 0o777) == oct(0o600)
 
 
-def test_ingest_refuses_jobs_below_one(
+def test_jobs_0_is_automatic_and_the_default_and_fewer_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    write_jsonl(tmp_path / "c.jsonl", 2, seed=6)
-    with pytest.raises(SystemExit) as exited:
-        main(["ingest", "c.jsonl", "--jobs", "0"])
-    assert exited.value.code == 2
-    assert "0 is too small" in capsys.readouterr().err
+    write_jsonl(tmp_path / "c.jsonl", 30, seed=6)
+    for store, jobs in (("one.db", ["--jobs", "1"]), ("auto.db", ["--jobs", "0"]), ("d.db", [])):
+        assert main(["ingest", "c.jsonl", "--store", store, "--no-refresh", *jobs]) == 0
+        assert main(["refresh", "--store", store, *jobs]) == 0
+    capsys.readouterr()
+    one = sqlite3.connect("one.db")
+    for store in ("auto.db", "d.db"):
+        other = sqlite3.connect(store)
+        for table in TABLES:
+            query = f"SELECT * FROM {table.name}"
+            assert one.execute(query).fetchall() == other.execute(query).fetchall()
+    for command in (["ingest", "c.jsonl"], ["refresh"]):
+        with pytest.raises(SystemExit) as exited:
+            main([*command, "--jobs", "-1"])
+        assert exited.value.code == 2
+        assert "-1 is too small" in capsys.readouterr().err
+
+
+def test_automatic_jobs_start_every_core_from_200000_new_events(
+    tmp_path: Path, private_tmp: Path
+) -> None:
+    assert auto_jobs(199_999) == 1
+    assert auto_jobs(200_000) == (os.cpu_count() or 1)
+    with SQLiteStore(tmp_path / "j.db") as store:
+        store.append(list(generate(12, seed=5)))
+        seen = FilesSeen(private_tmp)
+        # 12 offenders' events are few: derived here, no worker started
+        assert refresh_facts(store, jobs=0, progress=seen).offenders == 12
+        assert seen.modes == {}
+        assert status(store).current
 
 
 def test_rows_that_cannot_be_read_back_are_listed_by_two_processes_as_by_one(

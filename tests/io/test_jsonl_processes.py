@@ -141,10 +141,13 @@ def _file(lines: int) -> bytes:
     return b"".join(arrest(f"e{i}", f"O{i % 300:03d}") + b"\n" for i in range(lines))
 
 
-def test_events_without_recorded_at_get_one_stamp_in_every_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [("--jobs", "2"), ()], ids=["jobs-2", "automatic"])
+def test_events_without_recorded_at_get_one_stamp_in_every_process(
+    tmp_path: Path, jobs: tuple[str, ...]
+) -> None:
     lines = ALONE_LINES + 6 * CHUNK_LINES  # some checked here, the rest by a worker
     (tmp_path / "e.jsonl").write_bytes(_file(lines))
-    args = ("ingest", "e.jsonl", "--store", "j.db", "--jobs", "2")
+    args = ("ingest", "e.jsonl", "--store", "j.db", *jobs)
     with command(*args, cwd=tmp_path, own_group=True) as ingest:
         out, err = ingest.communicate(timeout=300)
     assert ingest.returncode == 0, err.decode()

@@ -34,9 +34,9 @@ from ._common import (
     Commands,
     StoppedByUserError,
     UsageError,
+    add_jobs,
     add_json,
     add_store,
-    at_least,
     atomic_output,
     print_json,
     progress,
@@ -366,13 +366,11 @@ def register(commands: Commands) -> None:
         help="leave the fact tables behind (a bulk load): run `offender-journey refresh` "
         "later, or the next query will",
     )
-    ingest.add_argument(
-        "--jobs",
-        type=at_least(1),
-        default=1,
-        metavar="N",
-        help="processes (default 1): this one writes the store while N-1 check the lines "
-        "of a JSON Lines file past its first 50,000; then N derive the fact tables",
+    add_jobs(
+        ingest,
+        "processes (default 0: automatic, for the cores and the work): this one "
+        "writes the store while N-1 check the lines of a JSON Lines file past its first "
+        "50,000; then N derive the fact tables",
     )
     ingest.add_argument(
         "--key-file",

@@ -8,8 +8,8 @@ from ..facts import refresh_facts
 from ._common import (
     Commands,
     StoppedByUserError,
-    UsageError,
     add_engine,
+    add_jobs,
     add_json,
     add_store,
     open_existing,
@@ -22,8 +22,6 @@ from ._common import (
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     if args.engine == "dask" or args.parquet or args.out:
         return refresh_on_dask(args)
     try:
@@ -60,12 +58,10 @@ def register(commands: Commands) -> None:
         "--no-refresh. See docs/tables.md.",
     )
     add_store(refresh)
-    refresh.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        metavar="N",
-        help="processes deriving facts (default 1); this one writes them",
+    add_jobs(
+        refresh,
+        "processes deriving facts, this one among them, which writes them (default: "
+        "automatic, every core once 200,000 new events are to be derived)",
     )
     add_json(refresh)
     add_engine(refresh)

@@ -61,7 +61,8 @@ def refresh_facts(
 
     Re-derives only the offenders with events appended since the last refresh, with
     the checkpoint, telling ``progress`` how many are done. ``jobs`` processes derive
-    (SQLite; PostgreSQL derives in this process). Restricted offenders get no rows.
+    (SQLite; PostgreSQL derives in this process); 0 starts as many as the new events
+    are worth: every core from 200,000. Restricted offenders get no rows.
     """
     if isinstance(store, SQLiteStore):
         return refresh(store, jobs=jobs, progress=progress)

@@ -359,7 +359,9 @@ def _refresh(
     """Bring the store's fact tables up to date with its log, in one transaction.
 
     Only offenders with an event after the checkpoint are re-derived. ``jobs > 1``
-    derives in that many processes (over ranges of offender ids); this process writes.
+    derives in that many processes (over ranges of offender ids), this one among them,
+    which writes; 0 (or less) starts as many as the new events are worth
+    (:func:`auto_jobs`).
     ``progress`` is told the offenders to derive, then how many are done.
 
     Works for any store with the SQLite store's ``connection``, ``atomic()``,
@@ -377,6 +379,8 @@ def _refresh(
         ruled = rules_changed(cursor, rules, dialect)
         if start >= head and not ruled:
             return RefreshReport(0, start, start, time.perf_counter() - began)
+        if jobs < 1:  # automatic: as many processes as the new events are worth
+            jobs = auto_jobs(head - start)
         # One read of the new events: each offender's latest, and whether a link decision
         # came. Through the position index when they are few, else in one scan of the table.
         mark = dialect.placeholder
@@ -579,7 +583,7 @@ LATE = (
 
 
 def auto_jobs(events: int) -> int:
-    """Processes worth starting for a store of ``events`` events: every core from 200,000."""
+    """Processes worth starting for ``events`` events to fold: every core from 200,000."""
     return (os.cpu_count() or 1) if events >= 200_000 else 1
 
 
@@ -701,7 +705,7 @@ def facts_as_of(
     """The store's fact tables, able to answer as of ``as_of``.
 
     The tables are refreshed first if they are behind the log (``jobs`` processes; 0:
-    as many as the store's size is worth; ``progress`` follows it). ``None`` when the
+    as many as the new events are worth; ``progress`` follows it). ``None`` when the
     tables cannot answer well: they are behind and the store is read-only (or locked by
     a writer), or ``as_of`` is so far back that most offenders would be derived afresh
     anyway.
@@ -717,7 +721,7 @@ def facts_as_of(
         ).fetchone()
         if not now.current or made is None:
             try:
-                refresh(store, jobs=jobs if jobs > 0 else auto_jobs(now.head), progress=progress)
+                refresh(store, jobs=jobs, progress=progress)
             except StoreBusyError:
                 store.close()
                 return None
