@@ -247,3 +247,21 @@ def test_ctrl_c_while_the_workers_start_is_theirs_to_ignore(tmp_path: Path) -> N
     assert ingest.returncode == 130, err
     assert "Traceback" not in err
     assert f"interrupted: {3 * BATCH_SIZE:,} events stored so far" in err
+
+
+def test_an_import_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
+    lines = _file(ALONE_LINES + 4 * CHUNK_LINES)
+    with command(
+        "ingest", "-", "--store", "j.db", "--jobs", "2", cwd=tmp_path, stdin=-1, own_group=True
+    ) as ingest:
+        assert ingest.stdin is not None
+        ingest.stdin.write(lines)  # the input stays open: the import waits for more
+        ingest.stdin.flush()
+        wait_for(lambda: _workers(ingest.pid), seconds=120, every=0.002)
+        workers = _workers(ingest.pid)
+        wait_for(lambda: stored_events(tmp_path / "j.db") > 0, seconds=120)  # under way
+        ingest.kill()  # as the out-of-memory killer would: no chance to stop its workers
+        ingest.wait(timeout=60)
+        # Each worker sees its command gone and ends; multiprocessing's helper follows.
+        wait_for(lambda: _running(group=ingest.pid) == [], seconds=30, every=0.05)
+    assert not set(workers) & set(_running(group=ingest.pid))

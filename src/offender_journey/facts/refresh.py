@@ -14,7 +14,9 @@ store's driver (:func:`~offender_journey.facts.follow.refresh_facts` calls it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import itertools
 import os
 import sqlite3
@@ -32,6 +34,7 @@ from ..persons import Rules, read_rules
 from ..progress import Progress, counted
 from ..store.base import as_of_micros
 from ..store.sqlite import SQLiteStore
+from ..workers import end_with_parent
 from .aggregate import FactSource
 from .linked import Unit, history_of, linked_persons
 from .schema import (
@@ -828,7 +831,9 @@ def _open_part(directory: str, path: str) -> None:
 
     The fact tables are in a new SQLite file: no indexes (the file is only copied from)
     and no journal (a failed refresh throws it away); readable by its owner only, as the
-    store is. Both stay open for all the shares this worker derives.
+    store is. Both stay open for all the shares this worker derives. Should the command
+    be killed outright, the worker removes its file (and the directory, once empty) and
+    ends (see :func:`~offender_journey.workers.end_with_parent`).
     """
     global _part, _store  # one of each per worker process, for all of its shares
     _store = SQLiteStore(path, create=False)
@@ -836,11 +841,20 @@ def _open_part(directory: str, path: str) -> None:
     _store.connection.execute(f"PRAGMA cache_size = {_REFRESH_CACHE}")
     file = os.path.join(directory, f"{_PART}-{os.getpid()}.db")
     os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    end_with_parent(functools.partial(_remove_part, file))
     _part = sqlite3.connect(file, isolation_level=None)
     _part.execute("PRAGMA journal_mode = OFF")
     _part.execute("PRAGMA synchronous = OFF")
     for statement in create_statements(SQLITE, indexes=False):
         _part.execute(statement)
+
+
+def _remove_part(file: str) -> None:
+    """Remove a worker's file of facts, and its directory if no other file is left there."""
+    with contextlib.suppress(OSError):
+        os.remove(file)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(file))
 
 
 def _derive_range(touched: list[str], latest: dict[str, int], scan: bool) -> str:

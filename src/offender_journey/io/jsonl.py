@@ -26,6 +26,7 @@ from ..envelope import EnvelopeReader
 from ..errors import InvalidEventError, Problem
 from ..events import Event
 from ..store.base import EventStore, Record, to_micros
+from ..workers import end_with_parent
 from .importing import (
     BATCH_SIZE,
     MAX_LINE_BYTES,
@@ -268,10 +269,12 @@ _read_line: Callable[[str], Record]
 
 
 def _start_worker(now: int, source: str | None) -> None:
-    """Set up a worker process: its reader, with the reading's stamp and source; Ctrl-C ignored."""
+    """Set up a worker process: its reader, with the reading's stamp and source; Ctrl-C
+    ignored; ended with the command however that ends."""
     global _read_line  # one per worker process, made once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back until now
+    end_with_parent()
     _read_line = EnvelopeReader(Codec(), now=now, source=source).read_line
 
 

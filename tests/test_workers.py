@@ -1,0 +1,165 @@
+"""Worker processes end with the command that started them, even one killed outright.
+
+Real processes: a command is killed with SIGKILL (as the out-of-memory killer does), and
+its workers must be gone within seconds, leaving no file of theirs behind.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from offender_journey.workers import WATCH_EVERY
+
+#: How long a worker may outlive its command: its next look, and some slack for a busy machine.
+GONE_WITHIN = 10 * WATCH_EVERY + 10
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie has ended: only its parent's note of it is left)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started, multiprocessing's resource tracker aside."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if parent == pid and b"resource_tracker" not in command:
+            found.append(int(entry))
+    return found
+
+
+WORKER = """
+import multiprocessing, pathlib, sys, time
+from offender_journey.workers import end_with_parent
+
+def work(marker):
+    end_with_parent(lambda: pathlib.Path(marker).write_text("cleaned up"))
+    time.sleep(600)
+
+if __name__ == "__main__":
+    for method in ("fork", "spawn"):
+        worker = multiprocessing.get_context(method).Process(target=work, args=(sys.argv[1] + method,))
+        worker.start()
+        print(worker.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_worker_cleans_up_and_ends_once_its_command_is_killed(tmp_path: Path) -> None:
+    (tmp_path / "command.py").write_text(WORKER)
+    marker = tmp_path / "marker-"
+    with subprocess.Popen(
+        [sys.executable, "command.py", str(marker)], cwd=tmp_path, stdout=subprocess.PIPE
+    ) as command:
+        assert command.stdout is not None
+        workers = [int(command.stdout.readline()) for _ in range(2)]
+        time.sleep(2 * WATCH_EVERY)  # both are watching
+        assert all(alive(pid) for pid in workers)  # they wait while the command runs
+        command.send_signal(signal.SIGKILL)
+        command.wait()
+    assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
+    for method in ("fork", "spawn"):
+        assert (tmp_path / f"marker-{method}").read_text() == "cleaned up"
+
+
+REFRESH = """
+import sys, time
+from offender_journey.facts import refresh_facts
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import generate
+
+class Stuck:
+    '''A progress bar that hangs once a share is done: the refresh stops half-way.'''
+    def set_description(self, desc): pass
+    def reset(self, total=None): pass
+    def update(self, n=1):
+        print("half-way", flush=True)
+        time.sleep(600)
+
+if __name__ == "__main__":
+    with SQLiteStore(sys.argv[1]) as store:
+        store.append(list(generate(40, seed=11)))
+        refresh_facts(store, jobs=2, progress=Stuck())
+"""
+
+
+def test_a_refresh_killed_outright_leaves_no_worker_and_no_file(tmp_path: Path) -> None:
+    (tmp_path / "refresh.py").write_text(REFRESH)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    with subprocess.Popen(
+        [sys.executable, "refresh.py", "j.db"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    ) as command:
+        assert command.stdout is not None
+        assert command.stdout.readline() == b"half-way\n"
+        workers = children(command.pid)
+        assert len(workers) == 1  # two processes: the command and one worker
+        assert list(scratch.glob("offender-journey-refresh-*/part-*.db"))  # the worker's file
+        command.send_signal(signal.SIGKILL)
+        command.wait()
+    assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
+    assert list(scratch.iterdir()) == []  # its file and the directory removed
+
+
+FOLD = """
+import sys, time
+from offender_journey.facts import refresh_facts
+from offender_journey.metrics import compute_store
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import generate
+
+class Stuck:
+    '''A progress bar that hangs once a share is done: the fold stops half-way.'''
+    def set_description(self, desc): pass
+    def reset(self, total=None): pass
+    def update(self, n=1):
+        print("half-way", flush=True)
+        time.sleep(600)
+
+if __name__ == "__main__":
+    with SQLiteStore(sys.argv[1]) as store:
+        store.append(list(generate(40, seed=11)))
+        refresh_facts(store)  # in this process: the tables are up to date
+    # Far in the past: the tables cannot answer, every stream is folded, in two processes.
+    compute_store(sys.argv[1], as_of="2000-01-01T00:00:00+00:00", jobs=2, progress=Stuck())
+"""
+
+
+def test_a_fold_killed_outright_leaves_no_worker(tmp_path: Path) -> None:
+    (tmp_path / "fold.py").write_text(FOLD)
+    with subprocess.Popen(
+        [sys.executable, "fold.py", "j.db"], cwd=tmp_path, stdout=subprocess.PIPE
+    ) as command:
+        assert command.stdout is not None
+        assert command.stdout.readline() == b"half-way\n"
+        workers = children(command.pid)
+        assert workers  # the fold's workers, waiting for the command
+        command.send_signal(signal.SIGKILL)
+        command.wait()
+    assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
