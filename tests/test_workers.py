@@ -85,49 +85,8 @@ def test_a_worker_cleans_up_and_ends_once_its_command_is_killed(tmp_path: Path) 
         assert (tmp_path / f"marker-{method}").read_text() == "cleaned up"
 
 
-REFRESH = """
-import sys, time
-from offender_journey.facts import refresh_facts
-from offender_journey.store import SQLiteStore
-from offender_journey.synth import generate
-
-class Stuck:
-    '''A progress bar that hangs once a share is done: the refresh stops half-way.'''
-    def set_description(self, desc): pass
-    def reset(self, total=None): pass
-    def update(self, n=1):
-        print("half-way", flush=True)
-        time.sleep(600)
-
-if __name__ == "__main__":
-    with SQLiteStore(sys.argv[1]) as store:
-        store.append(list(generate(40, seed=11)))
-        refresh_facts(store, jobs=2, progress=Stuck())
-"""
-
-
-def test_a_refresh_killed_outright_leaves_no_worker_and_no_file(tmp_path: Path) -> None:
-    (tmp_path / "refresh.py").write_text(REFRESH)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    with subprocess.Popen(
-        [sys.executable, "refresh.py", "j.db"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "TMPDIR": str(scratch)},
-    ) as command:
-        assert command.stdout is not None
-        assert command.stdout.readline() == b"half-way\n"
-        workers = children(command.pid)
-        assert len(workers) == 1  # two processes: the command and one worker
-        assert list(scratch.glob("offender-journey-refresh-*/part-*.db"))  # the worker's file
-        command.send_signal(signal.SIGKILL)
-        command.wait()
-    assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
-    assert list(scratch.iterdir()) == []  # its file and the directory removed
-
-
-FOLD = """
+#: A command that stops half-way: its progress bar hangs once the first share is done.
+HALF_WAY = """
 import sys, time
 from offender_journey.facts import refresh_facts
 from offender_journey.metrics import compute_store
@@ -135,7 +94,6 @@ from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
 
 class Stuck:
-    '''A progress bar that hangs once a share is done: the fold stops half-way.'''
     def set_description(self, desc): pass
     def reset(self, total=None): pass
     def update(self, n=1):
@@ -145,21 +103,45 @@ class Stuck:
 if __name__ == "__main__":
     with SQLiteStore(sys.argv[1]) as store:
         store.append(list(generate(40, seed=11)))
-        refresh_facts(store)  # in this process: the tables are up to date
-    # Far in the past: the tables cannot answer, every stream is folded, in two processes.
-    compute_store(sys.argv[1], as_of="2000-01-01T00:00:00+00:00", jobs=2, progress=Stuck())
 """
+REFRESH = HALF_WAY + "        refresh_facts(store, jobs=2, progress=Stuck())\n"
+FOLD = HALF_WAY + (
+    "        refresh_facts(store)  # in this process: the tables are up to date\n"
+    "    # Far in the past: the tables cannot answer, every stream is folded, in two processes.\n"
+    "    compute_store(sys.argv[1], as_of='2000-01-01T00:00:00+00:00', jobs=2, progress=Stuck())\n"
+)
 
 
-def test_a_fold_killed_outright_leaves_no_worker(tmp_path: Path) -> None:
-    (tmp_path / "fold.py").write_text(FOLD)
+def killed_half_way(tmp_path: Path, script: str) -> tuple[list[int], list[Path], Path]:
+    """Run ``script`` until it stops half-way and kill it outright: the workers it had, their
+    files of facts, and the directory its temporary files go to."""
+    (tmp_path / "command.py").write_text(script)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     with subprocess.Popen(
-        [sys.executable, "fold.py", "j.db"], cwd=tmp_path, stdout=subprocess.PIPE
+        [sys.executable, "command.py", "j.db"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(scratch)},
     ) as command:
         assert command.stdout is not None
         assert command.stdout.readline() == b"half-way\n"
         workers = children(command.pid)
-        assert workers  # the fold's workers, waiting for the command
+        files = list(scratch.glob("offender-journey-refresh-*/part-*.db"))
         command.send_signal(signal.SIGKILL)
         command.wait()
+    return workers, files, scratch
+
+
+def test_a_refresh_killed_outright_leaves_no_worker_and_no_file(tmp_path: Path) -> None:
+    workers, files, scratch = killed_half_way(tmp_path, REFRESH)
+    assert len(workers) == 1  # two processes: the command and one worker
+    assert len(files) == 1  # the worker's file of facts
+    assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
+    assert list(scratch.iterdir()) == []  # its file and the directory removed
+
+
+def test_a_fold_killed_outright_leaves_no_worker(tmp_path: Path) -> None:
+    workers, _, _ = killed_half_way(tmp_path, FOLD)
+    assert workers  # the fold's workers, waiting for the command
     assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
