@@ -896,14 +896,18 @@ def _derive_in_processes(
     # Every worker's file is attached at once: no more workers than SQLite attaches.
     attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
     workers = max(1, min(jobs, os.cpu_count() or 1, attachable + 1) - 1)
-    files: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
         ) as pool:
-            done = _share_out(store, cursor, pool, workers, touched, latest, head, files)
-            for _ in counted(done, progress, len(touched), "refreshing facts", size=int):
-                pass
+            done = counted(
+                _share_out(store, cursor, pool, workers, touched, latest, head),
+                progress,
+                len(touched),
+                "refreshing facts",
+                size=_first,
+            )
+            files = {file for _, file in done if file is not None}
         for i, file in enumerate(sorted(files)):
             cursor.execute(f"ATTACH DATABASE ? AS {_PART}{i}", (file,))
             for t in TABLES:
@@ -918,13 +922,13 @@ def _share_out(
     touched: list[str],
     latest: dict[str, int],
     head: int,
-    files: set[str],
-) -> Iterator[int]:
-    """Derive ``touched`` share by share, in ``pool`` and here; the size of each share done.
+) -> Iterator[tuple[int, str | None]]:
+    """Derive ``touched`` share by share, in ``pool`` and here: each share's size as it is
+    done, with the file a worker wrote it into (``None`` for a share written here).
 
     Each worker is kept a share ahead (one running, one waiting), and this process takes
     the next share whenever they are, so neither core waits for the other until the
-    last shares. The files the workers wrote their shares into are added to ``files``.
+    last shares.
     """
     from concurrent.futures import FIRST_COMPLETED, wait  # with the pool: not at start-up
 
@@ -945,19 +949,18 @@ def _share_out(
     running: dict[Future[str], int] = {}
     while low < high or running:
         while low < high and len(running) < 2 * workers:
-            mine = share(last=True)
-            future = pool.submit(_derive_range, mine, {o: latest[o] for o in mine}, scan)
-            running[future] = len(mine)
+            theirs = share(last=True)
+            future = pool.submit(_derive_range, theirs, {o: latest[o] for o in theirs}, scan)
+            running[future] = len(theirs)
         if low < high:
-            mine = share(last=False)
-            write_facts(cursor, [], _derive_streams(store, mine, latest, scan=scan), head)
-            yield len(mine)
+            ours = share(last=False)
+            write_facts(cursor, [], _derive_streams(store, ours, latest, scan=scan), head)
+            yield len(ours), None
             finished: Iterable[Future[str]] = [f for f in running if f.done()]
         else:
             finished = wait(running, return_when=FIRST_COMPLETED).done
         for future in finished:
-            files.add(future.result())
-            yield running.pop(future)
+            yield running.pop(future), future.result()
 
 
 def _detach_parts(connection: sqlite3.Connection) -> None:
