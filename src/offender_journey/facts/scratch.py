@@ -40,8 +40,8 @@ class Scratch:
     closing, so memory stays bounded however many offenders are added; the rows are
     written by the same writer as a store's tables. The secondary indexes are built when
     the rows are first read (:attr:`source`), once, from the rows in order, instead of
-    being kept up to date row by row while they are written (a re-fold of a million
-    events: 4 % quicker). Use as a context manager.
+    being kept up to date row by row while they are written (0.1 µs an event less, in
+    one process). Use as a context manager.
     """
 
     def __init__(self) -> None:
