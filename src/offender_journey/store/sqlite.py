@@ -348,17 +348,24 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         return sources
 
     def _versions(self, offender_ids: Sequence[str]) -> dict[str, int]:
+        """The latest version of each stream stored under these keys (new ones left out).
+
+        One look-up per stream, at the end of its key: ``MAX(version)`` of one stream is
+        read from the primary key's last entry. Grouping the streams of an ``IN`` list
+        instead read every event of each, and an import of events in date order asks
+        about nearly every stream in every batch (at 1M events, 0.22 against 0.10 s for
+        all 19,200 streams).
+        """
         versions: dict[str, int] = {}
         for i in range(0, len(offender_ids), _CHUNK):
             chunk = offender_ids[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            versions.update(
-                self._db.execute(
-                    f"SELECT offender_id, MAX(version) FROM events "
-                    f"WHERE offender_id IN ({marks}) GROUP BY offender_id",
-                    chunk,
-                ).fetchall()
+            wanted = ",".join(["(?)"] * len(chunk))
+            rows = self._db.execute(
+                f"WITH wanted(id) AS (VALUES {wanted}) "
+                "SELECT id, (SELECT MAX(version) FROM events WHERE offender_id = id) FROM wanted",
+                chunk,
             )
+            versions.update((key, version) for key, version in rows if version is not None)
         return versions
 
     # --- reading -----------------------------------------------------------------------------
