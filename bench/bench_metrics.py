@@ -4,6 +4,7 @@
     python bench/bench_metrics.py --quick              # a smoke test in seconds
     python bench/bench_metrics.py --jsonl FILE         # your own file
     python bench/bench_metrics.py --no-pandas          # leave pandas out
+    python bench/bench_metrics.py --by-date            # the same events in date order
     python bench/bench_metrics.py --peers-before REF   # also the peers of an earlier commit
 
 Every side is measured in the same run, back to back, from the same JSON Lines file, as
@@ -33,7 +34,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from measure import OUT, ROOT, count_lines, events_file, machine, run_command, run_step, save
+from measure import (
+    OUT,
+    ROOT,
+    count_lines,
+    events_file,
+    in_date_order,
+    machine,
+    run_command,
+    run_step,
+    save,
+)
 from peers import PEERS, VIEWS, same_numbers
 
 KEEP = ("seconds", "cpu_seconds", "peak_mib")
@@ -273,6 +284,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median; default 3)")
     parser.add_argument("--no-pandas", action="store_true", help="leave pandas out")
     parser.add_argument(
+        "--by-date",
+        action="store_true",
+        help="the file's events in date order (every offender's interleaved, as many "
+        "extracts are), instead of as written",
+    )
+    parser.add_argument(
         "--peers-before", metavar="REF", help="also measure the peers of this git commit"
     )
     args = parser.parse_args()
@@ -282,10 +299,13 @@ def main() -> None:
     else:
         sizes = [100, 400] if args.quick else [args.offenders]
         inputs = [events_file(n, seed=args.seed) for n in sizes]
+    if args.by_date:
+        inputs = [in_date_order(path) for path in inputs]
     before = _peers_before(args.peers_before) if args.peers_before else None
     OUT.mkdir(exist_ok=True)
     measured = [measure(source, cli, args.repeat, not args.no_pandas, before) for source in inputs]
-    save("metrics" + ("_quick" if args.quick else ""), {"machine": machine(), "runs": measured})
+    name = "metrics" + ("_quick" if args.quick else "") + ("_by_date" if args.by_date else "")
+    save(name, {"machine": machine(), "runs": measured})
     print(f"machine: {json.dumps(machine())}")
     for run in measured:
         report(run)

@@ -32,6 +32,21 @@ def events_file(n_offenders: int, seed: int = 1) -> Path:
     return path
 
 
+def in_date_order(path: Path) -> Path:
+    """The events of ``path`` with its lines sorted by their ``date`` (stably): every
+    offender's events interleaved, as a source system often writes an extract, where
+    ``synth`` writes each offender's together. Written once beside ``path``, and reused."""
+    out = path.with_name(f"{path.stem}_by_date.jsonl")
+    if not out.exists():
+        with open(path, "rb") as handle:
+            lines = [line if line.endswith(b"\n") else line + b"\n" for line in handle]
+        lines.sort(key=lambda line: json.loads(line)["date"])
+        partial = out.with_suffix(".partial")
+        partial.write_bytes(b"".join(lines))
+        partial.rename(out)
+    return out
+
+
 def count_lines(path: Path) -> int:
     with open(path, "rb") as handle:
         return sum(1 for _ in handle)

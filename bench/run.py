@@ -8,7 +8,9 @@ Runs, in order: the import (``bench_import.py --commands``: ``ingest --no-refres
 full ``ingest``); the first answer from a new file (``ingest`` + ``metrics``) and the same
 question again, beside polars, DuckDB and pandas reading the file, with ``ingest --jobs 2``,
 the refresh in one and two processes and a full re-fold (``bench_metrics.py``, which prints
-every ratio against them and whether each target of the speed work is met); the whole
+every ratio against them and whether each target of the speed work is met), then the
+same with the file's events in date order (``--by-date``: every offender's interleaved, as
+many extracts are, which costs the import most); the whole
 command's start-up and a repeated ``metrics`` in wall and CPU seconds (``bench_startup.py``;
 its ``--before REF`` adds an earlier commit); the refresh and a full re-fold
 (``bench_facts.py``); instructions per event of each step, counted with cachegrind
@@ -36,6 +38,10 @@ HERE = Path(__file__).parent
 BENCHMARKS = (
     ("import", ["bench_import.py", "--commands"]),
     ("first answer and repeated metrics against polars, DuckDB and pandas", ["bench_metrics.py"]),
+    (
+        "the same with the events in date order, every offender's interleaved",
+        ["bench_metrics.py", "--by-date", "--no-pandas"],
+    ),
     ("start-up and a repeated metrics, the whole command", ["bench_startup.py"]),
     ("refresh and full re-fold", ["bench_facts.py"]),
     ("instructions per event: read, fold, write, ingest (cachegrind)", ["bench_instructions.py"]),
