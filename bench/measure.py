@@ -35,8 +35,10 @@ def events_file(n_offenders: int, seed: int = 1) -> Path:
 def in_date_order(path: Path) -> Path:
     """The events of ``path`` with its lines sorted by their ``date`` (stably): every
     offender's events interleaved, as a source system often writes an extract, where
-    ``synth`` writes each offender's together. Written once beside ``path``, and reused."""
-    out = path.with_name(f"{path.stem}_by_date.jsonl")
+    ``synth`` writes each offender's together. Written once into ``bench/out`` (never
+    beside a file of yours), and reused."""
+    OUT.mkdir(exist_ok=True)
+    out = OUT / f"{path.stem}_by_date.jsonl"
     if not out.exists():
         with open(path, "rb") as handle:
             lines = [line if line.endswith(b"\n") else line + b"\n" for line in handle]
