@@ -17,7 +17,7 @@ import pytest
 from commands import ROOT, RUN, command, finish_after_ctrl_c, stored_events, wait_for
 from offender_journey.cli import main
 from offender_journey.facts import refresh_facts
-from offender_journey.io.importing import BATCH_SIZE
+from offender_journey.io.importing import BATCH_SIZE, FILE_BATCH_SIZE
 from offender_journey.store import SQLiteStore
 from offender_journey.synth import generate
 
@@ -36,19 +36,20 @@ def _line(i: int) -> bytes:
 def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
     tmp_path: Path,
 ) -> None:
-    lines = [_line(i) for i in range(3 * BATCH_SIZE)]
+    batch = BATCH_SIZE  # read from a pipe, each batch is stored as soon as it is read
+    lines = [_line(i) for i in range(3 * batch)]
     (tmp_path / "all.jsonl").write_bytes(b"".join(lines))
     with command("ingest", "-", "--store", "j.db", cwd=tmp_path, stdin=subprocess.PIPE) as ingest:
         assert ingest.stdin is not None
-        ingest.stdin.write(b"".join(lines[:BATCH_SIZE]))
+        ingest.stdin.write(b"".join(lines[:batch]))
         ingest.stdin.flush()
-        wait_for(lambda: stored_events(tmp_path / "j.db") == BATCH_SIZE)
+        wait_for(lambda: stored_events(tmp_path / "j.db") == batch)
         ingest.send_signal(signal.SIGINT)  # while it waits for more input, or just before
-        out, err = finish_after_ctrl_c(ingest, b"".join(lines[BATCH_SIZE : 2 * BATCH_SIZE]))
+        out, err = finish_after_ctrl_c(ingest, b"".join(lines[batch : 2 * batch]))
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     stored = stored_events(tmp_path / "j.db")
-    assert stored in (BATCH_SIZE, 2 * BATCH_SIZE)  # whole batches, never part of one
+    assert stored in (batch, 2 * batch)  # whole batches, never part of one
     assert f"{stored} stored, 0 already present, 0 rejected" in out.decode()
     assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
     assert "Run the same command again to finish the job." in err.decode()
@@ -61,7 +62,24 @@ def test_ctrl_c_during_ingest_stops_after_a_whole_batch_and_rerunning_finishes(
         check=False,
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{3 * BATCH_SIZE - stored} stored, {stored} already present" in rerun.stdout.decode()
+    assert f"{3 * batch - stored} stored, {stored} already present" in rerun.stdout.decode()
+
+
+def test_ctrl_c_while_a_file_is_imported_keeps_its_large_batches_whole(tmp_path: Path) -> None:
+    (tmp_path / "all.jsonl").write_bytes(b"".join(_line(i) for i in range(3 * FILE_BATCH_SIZE)))
+    with command("ingest", "all.jsonl", "--store", "j.db", cwd=tmp_path) as ingest:
+        wait_for(lambda: stored_events(tmp_path / "j.db") > 0, seconds=120, every=0.01)
+        ingest.send_signal(signal.SIGINT)
+        out, err = ingest.communicate(timeout=120)
+    assert ingest.returncode == 130, err.decode()
+    stored = stored_events(tmp_path / "j.db")
+    assert stored in (
+        FILE_BATCH_SIZE,
+        2 * FILE_BATCH_SIZE,
+        3 * FILE_BATCH_SIZE,
+    )  # one transaction each
+    assert f"{stored} stored, 0 already present, 0 rejected" in out.decode()
+    assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
 
 
 def test_ctrl_c_during_export_leaves_no_directory(tmp_path: Path) -> None:

@@ -28,7 +28,12 @@ from offender_journey.io import (
     import_jsonl,
     write_rejection,
 )
-from offender_journey.io.importing import KEEP_REJECTIONS, KEEP_TEXT_BYTES, MAX_LINE_BYTES
+from offender_journey.io.importing import (
+    FILE_BATCH_SIZE,
+    KEEP_REJECTIONS,
+    KEEP_TEXT_BYTES,
+    MAX_LINE_BYTES,
+)
 from offender_journey.store import InMemoryStore, SQLiteStore
 
 
@@ -183,13 +188,18 @@ def test_ingest_exits_3_on_a_machine_fault_and_still_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     events = tmp_path / "events.jsonl"
-    events.write_bytes(b"\n".join(arrest(f"e{i}", f"O{i:05d}") for i in range(60_000)) + b"\n")
-    monkeypatch.setattr(ingest_command, "open_store", lambda path, **_: _full_disk_store(path, 400))
+    total = FILE_BATCH_SIZE * 3 // 2  # a file: one transaction of FILE_BATCH_SIZE, then the rest
+    events.write_bytes(b"\n".join(arrest(f"e{i}", f"O{i:06d}") for i in range(total)) + b"\n")
+    # 100,000 of these events take about 1,400 pages, 150,000 about 2,100.
+    room = 1750 * FILE_BATCH_SIZE // 100_000
+    monkeypatch.setattr(
+        ingest_command, "open_store", lambda path, **_: _full_disk_store(path, room)
+    )
     code = main(["ingest", str(events), "--store", str(tmp_path / "j.db"), "--json"])
     captured = capsys.readouterr()
     assert code == 3
     report = json.loads(captured.out)
-    assert 0 < report["stored"] < 60_000
+    assert report["stored"] == FILE_BATCH_SIZE
     assert "database or disk is full" in captured.err
     with SQLiteStore(tmp_path / "j.db") as store:
         assert store.count_events() == report["stored"]

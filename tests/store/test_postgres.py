@@ -1,6 +1,7 @@
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -13,6 +14,7 @@ from offender_journey.errors import ConcurrencyError, StoreError
 from offender_journey.events import Arrest
 from offender_journey.facts import POSTGRESQL, refresh_facts
 from offender_journey.facts.refresh import iter_rows
+from offender_journey.io.importing import BATCH_SIZE, batch_size_for
 from offender_journey.store import EventStore, open_store
 from offender_journey.store.postgres import PostgresStore
 from offender_journey.testing import StoreContract
@@ -64,6 +66,14 @@ def test_open_store_takes_a_postgresql_url(postgres_url: str) -> None:
         store.append(_arrests("O1", 2))
     with open_store(postgres_url) as again:
         assert [e.event_id for e in again.read_stream("O1")] == ["O1-0", "O1-1"]
+
+
+def test_a_file_is_imported_in_the_usual_batches(store: PostgresStore, tmp_path: Path) -> None:
+    # Row-logged commits cost little, and large transactions would hold the append lock
+    # longer against other writers.
+    (tmp_path / "e.jsonl").write_bytes(b"")
+    with open(tmp_path / "e.jsonl", "rb") as file:
+        assert batch_size_for(file, store) == BATCH_SIZE
 
 
 def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:

@@ -40,12 +40,12 @@ from ..errors import InvalidEventError, OffenderJourneyError, Problem, did_you_m
 from ..events import EVENT_TYPES, SOURCE_NAME, Alias, Offence
 from ..store.base import EventStore
 from .importing import (
-    BATCH_SIZE,
     MAX_LINE_BYTES,
     ImportReport,
     LongLine,
     Rejection,
     Row,
+    batch_size_for,
     bounded_lines,
     ingest_rows,
     unreadable,
@@ -517,15 +517,16 @@ def import_csv(
     *,
     mapping: CsvMapping | None = None,
     strict: bool = False,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,
 ) -> ImportReport:
     """Import a CSV extract (a path, ``"-"`` for standard input, or an open text file).
 
-    The same accounting as :func:`~offender_journey.io.import_jsonl`: every record is
-    stored, already present, or rejected with its line number, field and reason.
+    The same accounting and the same transactions as
+    :func:`~offender_journey.io.import_jsonl`: every record is stored, already present,
+    or rejected with its line number, field and reason.
     """
     codec = codec or Codec()
     mapping = mapping or CsvMapping()
@@ -544,7 +545,7 @@ def import_csv(
             read_csv(handle, mapping, codec),
             store,
             strict=strict,
-            batch_size=batch_size,
+            batch_size=batch_size_for(handle, store) if batch_size is None else batch_size,
             on_reject=on_reject,
             on_progress=on_progress,
             encode=codec.encode_line,

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import operator
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, AnyStr, Generic, NamedTuple
 
@@ -26,6 +29,7 @@ from ..store.base import EventStore, Record, paused_collection, record_of, to_mi
 
 __all__ = [
     "BATCH_SIZE",
+    "FILE_BATCH_SIZE",
     "KEEP_REJECTIONS",
     "KEEP_TEXT_BYTES",
     "MAX_LINE_BYTES",
@@ -34,6 +38,7 @@ __all__ = [
     "LongLine",
     "Rejection",
     "Row",
+    "batch_size_for",
     "bounded_lines",
     "ingest_rows",
     "unreadable",
@@ -46,8 +51,14 @@ KEEP_REJECTIONS = 1000
 KEEP_TEXT_BYTES = 200
 #: The longest line read as an event; a real one takes a few hundred bytes.
 MAX_LINE_BYTES = 1_000_000
-#: Events per store transaction.
+#: Events read, sorted and appended at a time, and, unless :func:`batch_size_for` says
+#: otherwise, per store transaction: memory stays flat whatever the input's size.
 BATCH_SIZE = 20_000
+#: Events per store transaction from a file into a store whose commits write whole
+#: pages (SQLite): an extract in date order reaches most offenders in every batch, so
+#: each transaction changes most of the store's pages, and fewer commits write them
+#: fewer times (a million such events: 30 s to 22 s).
+FILE_BATCH_SIZE = 100_000
 #: How much of a line over :data:`MAX_LINE_BYTES` is read at a time while it is skipped.
 _SKIP_CHUNK = 1 << 16
 
@@ -184,6 +195,25 @@ class ImportInterruptedError(OffenderJourneyError):
         super().__init__(f"import interrupted after {report.lines:,} lines ({report}): {reasons}")
 
 
+def batch_size_for(handle: object, store: EventStore) -> int:
+    """Events per transaction for input read from ``handle`` into ``store``.
+
+    :data:`FILE_BATCH_SIZE` from a file (or input already in memory) into a store whose
+    commits write whole pages; else :data:`BATCH_SIZE`: input from a pipe, a terminal or a
+    socket may wait, and what arrives should be stored (and seen) without waiting for more,
+    nor hold the store for writing meanwhile; and a store that logs rows (PostgreSQL)
+    gains little from fewer commits, while other writers would wait longer for its lock.
+    """
+    if not getattr(store, "COMMITS_WRITE_PAGES", False):
+        return BATCH_SIZE
+    try:
+        mode = os.fstat(handle.fileno()).st_mode  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):  # in memory, or closed: never waits
+        return FILE_BATCH_SIZE
+    waits = stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+    return BATCH_SIZE if waits else FILE_BATCH_SIZE
+
+
 def unreadable(exc: BaseException) -> Problem:
     """A line that failed in a way no check foresaw: still only a rejection of that line."""
     return Problem("", f"cannot be read as an event ({type(exc).__name__}: {str(exc)[:200]})")
@@ -194,6 +224,7 @@ class _Tally:
 
     def __init__(self, on_reject: Callable[[Rejection], None] | None) -> None:
         self.stored = self.duplicates = self.rejected = self.blank = 0
+        self.line = 0  # the last line read
         self.kept: list[Rejection] = []
         self.on_reject = on_reject
 
@@ -239,7 +270,10 @@ def ingest_rows(
     Raises:
         ImportInterruptedError: the store or the input failed; its ``report`` says what
             was stored before.
+        ValueError: ``batch_size`` is less than 1.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     tally = _Tally(on_reject)
     try:
         if not strict:
@@ -269,40 +303,67 @@ def _run(
     on_progress: Callable[[int], None] | None,
     encode: Callable[[Event], str] | None,
 ) -> None:
-    batch: list[tuple[int, Record, bytes]] = []
-    now = to_micros(dt.datetime.now(dt.UTC))
-    number = 0
+    """Store the rows' events, ``batch_size`` to a transaction, appended (and held in
+    memory) at most :data:`BATCH_SIZE` at a time.
+
+    A transaction that fails is rolled back whole, and the tally with it, so the report
+    says what was committed. ``on_progress`` is told after each commit: Ctrl-C raised
+    there leaves whole batches stored.
+    """
+    held = min(batch_size, BATCH_SIZE)
+    told = -1  # the lines on_progress was last told of
+    # A transaction of one append is the append's own (a conflict's events may then be
+    # stored one by one: what was stored stays counted if a later one fails).
+    several = batch_size > held
     # Collection is paused while lines are read (what they leave behind is collected
     # once a batch), and restored as soon as the import ends, however it ends.
-    with contextlib.closing(paused_collection(rows, every=batch_size)) as lines:
-        for row in lines:
-            number = row.number
-            if row.blank:
-                tally.blank += 1
+    with contextlib.closing(paused_collection(rows, every=held)) as lines:
+        records = _records(lines, tally, encode)
+        while batch := list(itertools.islice(records, held)):
+            committed = tally.stored, tally.duplicates
+            try:
+                with store.atomic() if several else contextlib.nullcontext():
+                    size = 0
+                    while batch:
+                        _flush(batch, store, tally)
+                        size += len(batch)
+                        batch.clear()  # before the next is read: one in memory at a time
+                        batch.extend(itertools.islice(records, min(held, batch_size - size)))
+            except BaseException:
+                if several:  # rolled back whole, and its count with it
+                    tally.stored, tally.duplicates = committed
+                raise
+            if on_progress is not None:
+                on_progress(told := tally.line)
+    if on_progress is not None and tally.line != told:  # blank or rejected lines after it
+        on_progress(tally.line)
+
+
+def _records(
+    rows: Iterable[Row], tally: _Tally, encode: Callable[[Event], str] | None
+) -> Iterator[tuple[int, Record, bytes]]:
+    """Each row that holds an event as ``(line number, record, text)``; blank and rejected
+    rows are counted in ``tally`` on the way, and the last line read is kept there."""
+    now = to_micros(dt.datetime.now(dt.UTC))
+    for row in rows:
+        tally.line = row.number
+        if row.blank:
+            tally.blank += 1
+            continue
+        # Strict mode goes on appending after a rejection (inside the transaction that
+        # will be rolled back), so later conflicts are found and reported too.
+        record = row.record
+        if record is None:
+            if row.event is None:
+                tally.reject(row.number, row.problems, row.text)
                 continue
-            # Strict mode goes on appending after a rejection (inside the transaction that
-            # will be rolled back), so later conflicts are found and reported too.
-            record = row.record
-            if record is None:
-                if row.event is None:
-                    tally.reject(row.number, row.problems, row.text)
-                    continue
-                payload = row.payload
-                if payload is None:
-                    if encode is None:
-                        raise TypeError("rows without a payload need an encode function")
-                    payload = encode(row.event)
-                record = record_of(row.event, payload, now)
-            batch.append((row.number, record, row.text))
-            if len(batch) >= batch_size:
-                _flush(batch, store, tally)
-                batch = []
-                if on_progress is not None:
-                    on_progress(number)
-    if batch:
-        _flush(batch, store, tally)
-    if on_progress is not None:
-        on_progress(number)
+            payload = row.payload
+            if payload is None:
+                if encode is None:
+                    raise TypeError("rows without a payload need an encode function")
+                payload = encode(row.event)
+            record = record_of(row.event, payload, now)
+        yield row.number, record, row.text
 
 
 #: A record's offender id (its first field), the sort key of a batch.

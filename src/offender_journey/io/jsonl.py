@@ -28,12 +28,12 @@ from ..events import Event
 from ..store.base import EventStore, Record, to_micros
 from ..workers import end_with_parent
 from .importing import (
-    BATCH_SIZE,
     MAX_LINE_BYTES,
     ImportReport,
     LongLine,
     Rejection,
     Row,
+    batch_size_for,
     bounded_lines,
     ingest_rows,
     unreadable,
@@ -80,18 +80,28 @@ def open_lines(source: Source, stack: ExitStack) -> Iterator[bytes | LongLine[by
     Lines are read in bounded memory (see :func:`~offender_journey.io.importing.bounded_lines`):
     one longer than :data:`MAX_LINE_BYTES` comes as a :class:`LongLine`.
     """
+    return _lines_of(_opened(source, stack))
+
+
+def _opened(source: Source, stack: ExitStack) -> BinaryIO | TextIO:
+    """``source`` as an open file: standard input for ``"-"``, a path opened (and closed
+    with ``stack``), an open file as it is."""
     if isinstance(source, str | os.PathLike):
         if os.fspath(source) == "-":
-            return bounded_lines(sys.stdin.buffer.readline)
-        return bounded_lines(stack.enter_context(open(source, "rb")).readline)
-    if isinstance(source, io.TextIOBase):
+            return sys.stdin.buffer
+        return stack.enter_context(open(source, "rb"))
+    return source
+
+
+def _lines_of(handle: BinaryIO | TextIO) -> Iterator[bytes | LongLine[bytes]]:
+    if isinstance(handle, io.TextIOBase):
         return (
             LongLine(line.start.encode("utf-8"), line.length)
             if isinstance(line, LongLine)
             else line.encode("utf-8")
-            for line in bounded_lines(source.readline)
+            for line in bounded_lines(handle.readline)
         )
-    return bounded_lines(cast(BinaryIO, source).readline)
+    return bounded_lines(cast(BinaryIO, handle).readline)
 
 
 def read_jsonl(
@@ -297,7 +307,7 @@ def import_jsonl(
     store: EventStore,
     *,
     strict: bool = False,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     codec: Codec | None = None,
@@ -313,10 +323,12 @@ def import_jsonl(
             lines (see :func:`read_jsonl_in_processes`); the outcome is the same for any.
             0: automatic, as many as the machine has cores up to :data:`AUTO_JOBS`.
         strict: store nothing at all if any line is rejected.
-        batch_size: events per store transaction.
+        batch_size: events per store transaction; ``None``: :data:`FILE_BATCH_SIZE` from
+            a file into SQLite, else :data:`BATCH_SIZE` (see :func:`batch_size_for`).
+            However large, at most :data:`BATCH_SIZE` events are held in memory at a time.
         on_reject: called with each :class:`Rejection` as it happens (e.g. to write a
             rejects file), so even millions of bad lines cost no memory.
-        on_progress: called with the number of lines read after each batch.
+        on_progress: called with the number of lines read after each transaction.
 
     Raises:
         OSError: the source cannot be opened.
@@ -337,7 +349,8 @@ def import_jsonl(
     if jobs < 1:
         jobs = min(os.cpu_count() or 1, AUTO_JOBS)
     with ExitStack() as stack:
-        raw = open_lines(lines, stack)
+        handle = _opened(lines, stack)
+        raw = _lines_of(handle)
         rows = (
             read_jsonl(raw, codec, source=source)
             if jobs <= 1
@@ -347,7 +360,7 @@ def import_jsonl(
             rows,
             store,
             strict=strict,
-            batch_size=batch_size,
+            batch_size=batch_size_for(handle, store) if batch_size is None else batch_size,
             on_reject=on_reject,
             on_progress=on_progress,
         )

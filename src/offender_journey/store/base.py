@@ -21,7 +21,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
@@ -373,6 +373,10 @@ class StoreBase(abc.ABC):
     """What every backend does the same way, built on its ``append_records`` and ``read_all``."""
 
     _made_codec: Codec | None = None
+
+    #: Whether each commit writes every page its transaction changed (as SQLite's
+    #: write-ahead log does): then a bulk import from a file commits less often.
+    COMMITS_WRITE_PAGES: ClassVar[bool] = False
 
     @property
     def _codec(self) -> Codec:

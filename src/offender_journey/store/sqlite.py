@@ -152,6 +152,8 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         0
     """
 
+    COMMITS_WRITE_PAGES = True
+
     def __init__(
         self,
         path: str | os.PathLike[str] = "journeys.db",
@@ -253,9 +255,12 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             yield
         except BaseException:
             self._depth -= 1
-            self._db.execute("ROLLBACK" if self._depth == 0 else f"ROLLBACK TO {name}")
-            if self._depth:
-                self._db.execute(f"RELEASE {name}")
+            # A full disk or an I/O error may have rolled the whole transaction back
+            # already (SQLite does so itself), savepoints and all: nothing is left to undo.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK" if self._depth == 0 else f"ROLLBACK TO {name}")
+                if self._depth:
+                    self._db.execute(f"RELEASE {name}")
             raise
         self._depth -= 1
         self._db.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
