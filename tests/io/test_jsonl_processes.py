@@ -198,9 +198,7 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
         ingest.stdin.write(b"".join(lines[:first]))
         ingest.stdin.flush()
         wait_for(
-            lambda: stored_events(tmp_path / "j.db") == 5 * BATCH_SIZE,
-            seconds=120,
-            every=0.002,
+            lambda: stored_events(tmp_path / "j.db") == 5 * BATCH_SIZE, seconds=120, every=0.002
         )
         workers = _workers(ingest.pid)
         assert len(workers) == 1  # --jobs 2: this process and one worker
@@ -209,11 +207,7 @@ def test_ctrl_c_during_a_parallel_import_stops_every_process_after_a_whole_batch
     assert ingest.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     stored = stored_events(tmp_path / "j.db")
-    assert stored in (
-        5 * BATCH_SIZE,
-        6 * BATCH_SIZE,
-        7 * BATCH_SIZE,
-    )  # whole batches
+    assert stored in (5 * BATCH_SIZE, 6 * BATCH_SIZE, 7 * BATCH_SIZE)  # whole batches
     assert f"{stored} stored, 0 already present, 0 rejected" in out.decode()
     assert f"interrupted: {stored:,} events stored so far, in whole batches. " in err.decode()
     assert not set(workers) & set(_running(group=ingest.pid))  # gone with the command
