@@ -28,7 +28,7 @@ from typing import Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreBusyError, StoreError
-from ..events import FIRST_YEAR, LAST_YEAR, Event
+from ..events import FIRST_YEAR, LAST_YEAR, Event, RecordLinked
 from .base import (
     AppendResult,
     OffenderRange,
@@ -92,6 +92,13 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_source_id ON events (event_id, source);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_position ON events (position);
 """
+
+#: The link decisions alone, in the order they are read: they are few among millions of
+#: events, and every read that puts records together as persons looks for them.
+_LINKS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS events_links ON events (offender_id, recorded_at, version)"
+    f" WHERE type = '{RecordLinked.TYPE}'"
+)
 
 # Format 1 had no positions: copy the events into the new table, numbering them
 # stream by stream (a stable order that keeps each stream's own order).
@@ -223,6 +230,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             row = (str(FORMAT_VERSION),)
         self._db.executescript(_SCHEMA)
         self._create_privacy_tables()
+        self._index_links()
         if row is None:
             self._db.execute(
                 "INSERT INTO store_meta VALUES ('format_version', ?)", (str(FORMAT_VERSION),)
@@ -522,6 +530,18 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         except sqlite3.OperationalError as exc:
             # A read-only store of an earlier release lacks only the index: reads work.
             if not ({"erasures", "restrictions"} <= present and "readonly" in str(exc)):
+                raise
+
+    def _index_links(self) -> None:
+        """Index the link decisions if they are not yet (a store of an earlier release).
+
+        A store that cannot be written now (read-only, or another process writing) is
+        read without it: finding the decisions then reads every event, as before.
+        """
+        try:
+            self._db.execute(_LINKS_INDEX)
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc) and not _is_busy(exc):
                 raise
 
     @contextmanager
