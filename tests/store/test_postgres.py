@@ -11,8 +11,9 @@ import pytest
 from offender_journey.builder import JourneyBuilder
 from offender_journey.codec import Codec
 from offender_journey.errors import ConcurrencyError, StoreError
-from offender_journey.events import Arrest
+from offender_journey.events import Arrest, LinkRule, RecordLinked
 from offender_journey.facts import POSTGRESQL, refresh_facts
+from offender_journey.facts.linked import linked_persons
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.io.importing import BATCH_SIZE, batch_size_for
 from offender_journey.store import EventStore, open_store
@@ -385,3 +386,37 @@ def test_follow_passes_over_rows_it_cannot_read(store: PostgresStore) -> None:
     seen = [(p, e.event_id) for p, e in store.follow(after=0, timeout=0.2, batch=1)]
     assert seen == [(1, "O1-0"), (4, "O2-0")]
     assert [u.position for u in store.skipped()] == [2, 3]
+
+
+def _linked(offender_id: str, person: str) -> RecordLinked:
+    at = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+    return RecordLinked(
+        event_id=f"link-{offender_id}",
+        offender_id=offender_id,
+        source="police",
+        date=at.date(),
+        recorded_at=at,
+        person_id=person,
+        rule=LinkRule.MANUAL,
+        model_version="none",
+    )
+
+
+def _indexed(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT to_regclass('events_links')").fetchone() != (None,)
+
+
+def test_link_decisions_are_indexed_once_the_owner_opens_the_store(
+    store: PostgresStore, writer: str
+) -> None:
+    store.append([*_arrests("O1", 2), _linked("A1", "P1"), _linked("B1", "P1")])
+    assert _indexed(store.url)
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        conn.execute("DROP INDEX events_links")  # as an earlier release left the store
+    with PostgresStore(writer, _CODEC) as writing:  # not the owner: read without it
+        assert linked_persons(writing) == {"police:A1": "P1", "police:B1": "P1"}
+    assert not _indexed(store.url)
+    with PostgresStore(store.url, _CODEC) as owned:  # the owner's next opening makes it
+        assert linked_persons(owned) == {"police:A1": "P1", "police:B1": "P1"}
+    assert _indexed(store.url)

@@ -47,6 +47,7 @@ from ..events import (
     OLDEST_SCHEMA_VERSION,
     SOURCE_NAME,
     Event,
+    RecordLinked,
 )
 from .base import (
     AppendResult,
@@ -392,10 +393,7 @@ def _current_checks(conn: psycopg.Connection[Any], locked: Callable[[], None]) -
     ).fetchone()
     if kept == (wanted, len(_CHECK_NAMES)):  # the same rules, none dropped by hand
         return
-    owner = conn.execute(
-        "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'events'::regclass"
-    ).fetchone()
-    if owner != (True,):
+    if not _owns_events(conn):
         return
     locked()
     drop = ", ".join(f"DROP CONSTRAINT IF EXISTS {name}" for name in _CHECK_NAMES)
@@ -406,6 +404,33 @@ def _current_checks(conn: psycopg.Connection[Any], locked: Callable[[], None]) -
         " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
         (wanted,),
     )
+
+
+#: The link decisions alone, in the order they are read: they are few among millions of
+#: events, and every read that puts records together as persons looks for them.
+_LINKS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS events_links ON events (offender_id, recorded_at, version)"
+    f" WHERE type = '{RecordLinked.TYPE}'"
+)
+
+
+def _index_links(conn: psycopg.Connection[Any], locked: Callable[[], None]) -> None:
+    """Index the link decisions if they are not yet (a store of an earlier release) and
+    the tables' owner is connected; other roles read without it, as before."""
+    if conn.execute("SELECT to_regclass('events_links')").fetchone() != (None,):
+        return
+    if not _owns_events(conn):
+        return
+    locked()
+    conn.execute(_LINKS_INDEX.encode())
+
+
+def _owns_events(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the connected role may change the ``events`` table (it owns it)."""
+    owner = conn.execute(
+        "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'events'::regclass"
+    ).fetchone()
+    return owner == (True,)
 
 
 def _owner_only(what: str, exc: Exception) -> StoreError:
@@ -523,6 +548,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
                     script = _FROM_VERSION_2.format(schema=name, channel=CHANNEL)
                     conn.execute(script.encode())
             _current_checks(conn, locked)
+            _index_links(conn, locked)
             row = conn.execute(
                 "SELECT value FROM store_meta WHERE key = 'format_version'"
             ).fetchone()
