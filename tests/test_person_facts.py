@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import offender_journey.facts  # noqa: F401 - the fact tables follow privacy changes
+from decisions import linked
 from offender_journey import agencies
 from offender_journey.cli import main
 from offender_journey.codec import Codec
-from offender_journey.events import LinkRule, RecordLinked, record_key
+from offender_journey.events import RecordLinked, record_key
 from offender_journey.facts import refresh_facts
 from offender_journey.facts.refresh import iter_rows
 from offender_journey.linkage.decisions import parse_record
@@ -60,18 +61,8 @@ def _links(records: Iterable[tuple[str, str]], at: dt.datetime) -> list[RecordLi
     out = []
     for number, (key, person) in enumerate(records):
         source, offender_id = parse_record(key)
-        out.append(
-            RecordLinked(
-                event_id=f"link-{at:%Y%m%dT%H%M%S%f}-{number}",
-                offender_id=offender_id,
-                source=source,
-                date=at.date(),
-                recorded_at=at,
-                person_id=person,
-                rule=LinkRule.MANUAL,
-                model_version="none",
-            )
-        )
+        event_id = f"link-{at:%Y%m%dT%H%M%S%f}-{number}"
+        out.append(linked(offender_id, person, source, at=at, event_id=event_id))
     return out
 
 

@@ -8,10 +8,11 @@ import attrs
 import psycopg
 import pytest
 
+from decisions import linked
 from offender_journey.builder import JourneyBuilder
 from offender_journey.codec import Codec
 from offender_journey.errors import ConcurrencyError, StoreError
-from offender_journey.events import Arrest, LinkRule, RecordLinked
+from offender_journey.events import Arrest
 from offender_journey.facts import POSTGRESQL, refresh_facts
 from offender_journey.facts.linked import linked_persons
 from offender_journey.facts.refresh import iter_rows
@@ -388,20 +389,6 @@ def test_follow_passes_over_rows_it_cannot_read(store: PostgresStore) -> None:
     assert [u.position for u in store.skipped()] == [2, 3]
 
 
-def _linked(offender_id: str, person: str) -> RecordLinked:
-    at = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
-    return RecordLinked(
-        event_id=f"link-{offender_id}",
-        offender_id=offender_id,
-        source="police",
-        date=at.date(),
-        recorded_at=at,
-        person_id=person,
-        rule=LinkRule.MANUAL,
-        model_version="none",
-    )
-
-
 def _indexed(url: str) -> bool:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT to_regclass('events_links')").fetchone() != (None,)
@@ -410,7 +397,7 @@ def _indexed(url: str) -> bool:
 def test_link_decisions_are_indexed_once_the_owner_opens_the_store(
     store: PostgresStore, writer: str
 ) -> None:
-    store.append([*_arrests("O1", 2), _linked("A1", "P1"), _linked("B1", "P1")])
+    store.append([*_arrests("O1", 2), linked("A1", "P1"), linked("B1", "P1")])
     assert _indexed(store.url)
     with psycopg.connect(store.url, autocommit=True) as conn:
         conn.execute("DROP INDEX events_links")  # as an earlier release left the store

@@ -1,13 +1,13 @@
-import datetime as dt
 import gc
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from decisions import linked
 from offender_journey.builder import JourneyBuilder
 from offender_journey.errors import ConflictError, StoreError
-from offender_journey.events import LinkRule, RecordLinked
+from offender_journey.events import RecordLinked
 from offender_journey.facts.linked import linked_persons
 from offender_journey.store import EventStore, SQLiteStore, open_store
 from offender_journey.testing import StoreContract
@@ -217,20 +217,6 @@ def test_an_event_sent_again_under_the_id_of_an_unreadable_row_is_a_conflict(
         store.append([first])
 
 
-def _linked(offender_id: str, person: str) -> RecordLinked:
-    at = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
-    return RecordLinked(
-        event_id=f"link-{offender_id}",
-        offender_id=offender_id,
-        source="police",
-        date=at.date(),
-        recorded_at=at,
-        person_id=person,
-        rule=LinkRule.MANUAL,
-        model_version="none",
-    )
-
-
 def _plan(db: sqlite3.Connection) -> str:
     """How SQLite finds the link decisions: the query ``linked_persons`` asks."""
     steps = db.execute(
@@ -244,7 +230,7 @@ def _plan(db: sqlite3.Connection) -> str:
 def test_link_decisions_are_found_without_reading_every_event(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     with SQLiteStore(path) as store:
-        store.append([*_journey().events, _linked("A1", "P1"), _linked("B1", "P1")])
+        store.append([*_journey().events, linked("A1", "P1"), linked("B1", "P1")])
         assert "USING INDEX events_links" in _plan(store._db)
         assert linked_persons(store) == {"police:A1": "P1", "police:B1": "P1"}
     with sqlite3.connect(path) as db:  # a store of an earlier release: no such index
@@ -258,7 +244,7 @@ def test_link_decisions_are_found_without_reading_every_event(tmp_path: Path) ->
 def test_a_store_that_cannot_be_written_is_read_without_the_index(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     with SQLiteStore(path) as store:
-        store.append([*_journey().events, _linked("A1", "P1")])
+        store.append([*_journey().events, linked("A1", "P1")])
         store._db.execute("DROP INDEX events_links")  # as an earlier release left it
     with sqlite3.connect(path) as writer:
         writer.execute("BEGIN IMMEDIATE")  # another process is writing: the index must wait
