@@ -27,10 +27,11 @@ import attrs
 
 from ..codec import Codec, dumps, loads
 from ..errors import ConflictError, InvalidEventError, RecordClashError
-from ..events import Event, record_key
+from ..events import Event, RecordLinked, record_key
 from ..tables import events_table
 
 __all__ = [
+    "LINKS_INDEX",
     "AppendResult",
     "EventRow",
     "EventStore",
@@ -56,6 +57,14 @@ __all__ = [
 ]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+#: The link decisions alone, in the order they are read (SQLite and PostgreSQL alike):
+#: they are few among millions of events, and every read that puts records together as
+#: persons looks for them.
+LINKS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS events_links ON events (offender_id, recorded_at, version)"
+    f" WHERE type = '{RecordLinked.TYPE}'"
+)
 
 #: ``(first, stop)``: offender ids with ``first <= id < stop``; ``None`` leaves a side open.
 OffenderRange = tuple[str | None, str | None]

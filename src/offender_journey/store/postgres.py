@@ -47,9 +47,9 @@ from ..events import (
     OLDEST_SCHEMA_VERSION,
     SOURCE_NAME,
     Event,
-    RecordLinked,
 )
 from .base import (
+    LINKS_INDEX,
     AppendResult,
     OffenderRange,
     Record,
@@ -406,14 +406,6 @@ def _current_checks(conn: psycopg.Connection[Any], locked: Callable[[], None]) -
     )
 
 
-#: The link decisions alone, in the order they are read: they are few among millions of
-#: events, and every read that puts records together as persons looks for them.
-_LINKS_INDEX = (
-    "CREATE INDEX IF NOT EXISTS events_links ON events (offender_id, recorded_at, version)"
-    f" WHERE type = '{RecordLinked.TYPE}'"
-)
-
-
 def _index_links(conn: psycopg.Connection[Any], locked: Callable[[], None]) -> None:
     """Index the link decisions if they are not yet (a store of an earlier release) and
     the tables' owner is connected; other roles read without it, as before."""
@@ -422,7 +414,7 @@ def _index_links(conn: psycopg.Connection[Any], locked: Callable[[], None]) -> N
     if not _owns_events(conn):
         return
     locked()
-    conn.execute(_LINKS_INDEX.encode())
+    conn.execute(LINKS_INDEX.encode())
 
 
 def _owns_events(conn: psycopg.Connection[Any]) -> bool:

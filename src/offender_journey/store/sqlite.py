@@ -28,8 +28,9 @@ from typing import Any
 
 from ..codec import Codec
 from ..errors import ConcurrencyError, StoreBusyError, StoreError
-from ..events import FIRST_YEAR, LAST_YEAR, Event, RecordLinked
+from ..events import FIRST_YEAR, LAST_YEAR, Event
 from .base import (
+    LINKS_INDEX,
     AppendResult,
     OffenderRange,
     OffenderSummary,
@@ -92,13 +93,6 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_source_id ON events (event_id, source);
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_position ON events (position);
 """
-
-#: The link decisions alone, in the order they are read: they are few among millions of
-#: events, and every read that puts records together as persons looks for them.
-_LINKS_INDEX = (
-    "CREATE INDEX IF NOT EXISTS events_links ON events (offender_id, recorded_at, version)"
-    f" WHERE type = '{RecordLinked.TYPE}'"
-)
 
 # Format 1 had no positions: copy the events into the new table, numbering them
 # stream by stream (a stable order that keeps each stream's own order).
@@ -539,7 +533,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         read without it: finding the decisions then reads every event, as before.
         """
         try:
-            self._db.execute(_LINKS_INDEX)
+            self._db.execute(LINKS_INDEX)
         except sqlite3.OperationalError as exc:
             if "readonly" not in str(exc) and not _is_busy(exc):
                 raise
