@@ -529,14 +529,23 @@ class SQLiteStore(PrivacyMixin, StoreBase):
     def _index_links(self) -> None:
         """Index the link decisions if they are not yet (a store of an earlier release).
 
-        A store that cannot be written now (read-only, or another process writing) is
-        read without it: finding the decisions then reads every event, as before.
+        A store that cannot be written now (read-only, or another process writing: not
+        waited for) is read without it, finding the decisions by reading every event as
+        before; a later opening makes it.
         """
+        made = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_links'"
+        ).fetchone()
+        if made is not None:
+            return
+        self._db.execute("PRAGMA busy_timeout = 0")
         try:
             self._db.execute(LINKS_INDEX)
         except sqlite3.OperationalError as exc:
             if "readonly" not in str(exc) and not _is_busy(exc):
                 raise
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {round(self._busy_timeout * 1000)}")
 
     @contextmanager
     def _privacy_cursor(self) -> Iterator[sqlite3.Cursor]:
