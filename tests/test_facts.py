@@ -520,6 +520,27 @@ def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(tmp_pat
         assert dump(store) == expected
 
 
+def test_the_index_of_effective_events_by_type_goes_when_the_facts_are_derived_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    refreshed(path, 30, 14)
+    with SQLiteStore(path) as store:
+        expected = dump(store)
+    db = sqlite3.connect(path)
+    with db:  # as a store refreshed by the previous version left it
+        db.execute("CREATE INDEX effective_events_by_type ON effective_events (type)")
+        db.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
+    db.close()
+    with SQLiteStore(path) as store:
+        assert not status(store).current
+        refresh_facts(store)
+        assert status(store).current
+        assert _indexes(store) >= INDEXES
+        assert "effective_events_by_type" not in _indexes(store)
+        assert dump(store) == expected
+
+
 def test_outstanding_warrants_and_iom_selection_are_judged_on_the_as_of_day(
     tmp_path: Path,
 ) -> None:

@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 #: Bumped whenever a table or a rule deriving it changes: stored facts are then rebuilt.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 LogicalType = Literal["text", "int", "date", "bool", "real"]
 
@@ -379,12 +379,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("sanctions", SanctionRow, ("offender_id", "seq")),
     TableSpec("index_events", IndexEventRow, ("offender_id", "date", "rank", "event_id")),
     TableSpec("quality_issues", QualityIssueRow, ("offender_id", "seq"), (("code",),)),
-    TableSpec(
-        "effective_events",
-        EffectiveEventRow,
-        ("offender_id", "source", "event_id"),
-        (("type",),),
-    ),
+    TableSpec("effective_events", EffectiveEventRow, ("offender_id", "source", "event_id")),
     TableSpec("warrants", WarrantRow, ("offender_id", "warrant_id"), (("issued_date",),)),
     TableSpec("recalls", RecallRow, ("offender_id", "event_id")),
     TableSpec("risk_assessments", RiskAssessmentRow, ("offender_id", "seq")),
