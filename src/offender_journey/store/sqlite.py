@@ -183,7 +183,9 @@ class SQLiteStore(PrivacyMixin, StoreBase):
                 self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk imports touch many pages
+            # 56 MiB: bulk imports touch many pages. 64 MiB was hardly quicker (3M events in
+            # date order, 84.8 against 85.3 CPU s) and held 8 MiB more.
+            self._db.execute("PRAGMA cache_size=-57344")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
             utf8 = self._db.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
