@@ -64,7 +64,7 @@ CHUNK_LINES = 2_000
 #: appends (:data:`~offender_journey.io.importing.BATCH_SIZE`), so the workers go on
 #: checking while it writes. At 1M events with one worker, 12,000 left it idle while the
 #: caller wrote: 8.6 to 9.4 s, against 7.5 to 7.9 s with 16,000 (and payloads not sent
-#: back); 20,000 was no quicker, and held 4 MiB more.
+#: back); 20,000 was no quicker, and held 5 MiB more.
 AHEAD_LINES = 16_000
 #: The most processes an import given ``jobs=0`` starts, this one included: two checking
 #: the lines keep the one that writes the store busy (measured on a million events: a
