@@ -197,10 +197,11 @@ def read_jsonl_in_processes(
 
     Only lines go out and only records or rows come back (plain values of this library,
     never objects a file describes); a good line comes back as its record alone, its text
-    taken from the line kept here. A chunk a worker fails on (a worker that died, say)
-    is checked here instead, so no line is lost. Workers ignore Ctrl-C: the caller
-    decides where an import stops, and closing the rows stops the workers. ``codec``
-    reads the lines checked here; each worker makes its own (every codec reads alike).
+    (and its payload, when that is the line as given) taken from the line kept here. A
+    chunk a worker fails on (a worker that died, say) is checked here instead, so no
+    line is lost. Workers ignore Ctrl-C: the caller decides where an import stops, and
+    closing the rows stops the workers. ``codec`` reads the lines checked here; each
+    worker makes its own (every codec reads alike).
 
     Worker processes start afresh (``spawn``), so a script calling this needs the usual
     ``if __name__ == "__main__":`` guard of any script that starts processes.
