@@ -500,17 +500,26 @@ def test_warrants_and_iom_are_answered_from_the_tables_without_reading_the_event
     assert emptied.offenders == 0
 
 
-def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(tmp_path: Path) -> None:
-    path = tmp_path / "j.db"
+def _left_by_an_earlier_layout(path: Path, *statements: str) -> dict[str, list[tuple[Any, ...]]]:
+    """A store of 30 offenders, refreshed, then changed by ``statements`` and marked as
+    refreshed by the facts' previous layout; what its fact tables held before the change."""
     refreshed(path, 30, 14)
     with SQLiteStore(path) as store:
         expected = dump(store)
     db = sqlite3.connect(path)
-    with db:  # as a store refreshed by the previous version left it
-        for name in ("warrants", "recalls", "risk_assessments"):
-            db.execute(f"DROP TABLE {name}")
+    with db:
+        for statement in statements:
+            db.execute(statement)
         db.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
     db.close()
+    return expected
+
+
+def test_facts_made_before_the_warrant_and_risk_tables_are_derived_again(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    expected = _left_by_an_earlier_layout(
+        path, *(f"DROP TABLE {name}" for name in ("warrants", "recalls", "risk_assessments"))
+    )
     with SQLiteStore(path) as store:
         assert not status(store).current
     report = compute_store(str(path), views=["warrants", "iom"])
@@ -524,14 +533,9 @@ def test_the_index_of_effective_events_by_type_goes_when_the_facts_are_derived_a
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "j.db"
-    refreshed(path, 30, 14)
-    with SQLiteStore(path) as store:
-        expected = dump(store)
-    db = sqlite3.connect(path)
-    with db:  # as a store refreshed by the previous version left it
-        db.execute("CREATE INDEX effective_events_by_type ON effective_events (type)")
-        db.execute("UPDATE facts_checkpoint SET schema_version = schema_version - 1")
-    db.close()
+    expected = _left_by_an_earlier_layout(
+        path, "CREATE INDEX effective_events_by_type ON effective_events (type)"
+    )
     with SQLiteStore(path) as store:
         assert not status(store).current
         refresh_facts(store)
