@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import sqlite3
+import weakref
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,28 @@ def test_a_csv_extract_takes_the_same_transactions(tmp_path: Path) -> None:
 def test_a_batch_size_below_one_is_refused() -> None:
     with SQLiteStore(":memory:") as store, pytest.raises(ValueError, match="at least 1"):
         import_jsonl(io.BytesIO(_lines(3)), store, batch_size=0)
+
+
+class _Cycle:
+    """An object that refers to itself: only the cycle collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_cycles_made_while_an_import_runs_are_freed_batch_by_batch() -> None:
+    # The import holds the cycle collector back while it reads; what a caller's callback
+    # leaves in cycles must still be freed as the import goes, not only at its end.
+    made: list[weakref.ref[_Cycle]] = []
+    alive_after_each_batch: list[int] = []
+    lines = b"{}\n" * 30 + _lines(30)  # 30 rejected lines, then 30 events
+    report = import_jsonl(
+        io.BytesIO(lines),
+        InMemoryStore(),
+        batch_size=10,
+        on_reject=lambda _: made.append(weakref.ref(_Cycle())),
+        on_progress=lambda _: alive_after_each_batch.append(sum(r() is not None for r in made)),
+    )
+    assert (report.stored, len(report.rejections), len(made)) == (30, 30, 30)
+    assert alive_after_each_batch[0] == 0
+    assert alive_after_each_batch[-1] == 0

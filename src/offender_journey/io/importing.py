@@ -25,7 +25,14 @@ import attrs
 
 from ..errors import ConflictError, ErasedOffenderError, OffenderJourneyError, Problem
 from ..events import Event
-from ..store.base import EventStore, Record, paused_collection, record_of, to_micros
+from ..store.base import (
+    EventStore,
+    Record,
+    collect_young,
+    paused_collection,
+    record_of,
+    to_micros,
+)
 
 __all__ = [
     "BATCH_SIZE",
@@ -316,8 +323,9 @@ def _run(
     # stored one by one: what was stored stays counted if a later one fails).
     several = batch_size > held
     # Collection is paused while lines are read (what they leave behind is collected
-    # once a batch), and restored as soon as the import ends, however it ends.
-    with contextlib.closing(paused_collection(rows, every=held)) as lines:
+    # once a batch, once it is written), and restored as soon as the import ends,
+    # however it ends.
+    with contextlib.closing(paused_collection(rows, every=None)) as lines:
         records = _records(lines, tally, encode)
         while batch := list(itertools.islice(records, held)):
             committed = tally.stored, tally.duplicates
@@ -328,6 +336,7 @@ def _run(
                         _flush(batch, store, tally)
                         size += len(batch)
                         batch.clear()  # before the next is read: one in memory at a time
+                        collect_young()
                         batch.extend(itertools.islice(records, min(held, batch_size - size)))
             except BaseException:
                 if several:  # rolled back whole, and its count with it

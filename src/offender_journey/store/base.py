@@ -49,6 +49,7 @@ __all__ = [
     "event_rows",
     "events_in",
     "may_clash",
+    "collect_young",
     "paused_collection",
     "prepare",
     "record_of",
@@ -157,7 +158,10 @@ def _position(row: Unreadable) -> int:
 
 
 def paused_collection(
-    items: Iterable[_T], *, every: int = _COLLECT_EVERY, size: Callable[[_T], int] | None = None
+    items: Iterable[_T],
+    *,
+    every: int | None = _COLLECT_EVERY,
+    size: Callable[[_T], int] | None = None,
 ) -> Generator[_T, None, None]:
     """``items`` with Python's automatic cycle collection paused while they are handled.
 
@@ -166,23 +170,39 @@ def paused_collection(
     import's CPU time). Events and histories hold no reference cycles, so reference
     counting frees them; the young generations are collected here once every ``every``
     units of ``size`` (an item each if ``None``; a stream counts its events) instead, for
-    cycles a caller may make, so memory stays bounded. Automatic collection is restored
-    when the iteration ends, fails or is closed (an abandoned one is closed when freed).
+    cycles a caller may make, so memory stays bounded. ``every=None`` leaves that to the
+    caller, which knows when what it holds is least (see :func:`collect_young`).
+    Automatic collection is restored when the iteration ends, fails or is closed (an
+    abandoned one is closed when freed).
     """
     if not gc.isenabled():  # paused already (a read inside a read, an import)
         yield from items
         return
     gc.disable()
     try:
+        if every is None:
+            yield from items
+            return
         handled = 0
         for item in items:
             handled += 1 if size is None else size(item)
             if handled >= every:
-                gc.collect(1)
+                collect_young()
                 handled = 0
             yield item
     finally:
         gc.enable()
+
+
+def collect_young() -> None:
+    """Collect the young generations: the cycles made since the last collection.
+
+    Its cost grows with the objects made since then and still alive, so while
+    :func:`paused_collection` holds collection back, the cheapest moment is the one when
+    least is held (an import: after a batch is written and let go, half as costly as while
+    the next batch is being read).
+    """
+    gc.collect(1)
 
 
 def events_in(stream: tuple[str, Sequence[Event]]) -> int:
