@@ -199,8 +199,7 @@ def collect_young() -> None:
 
     Its cost grows with the objects made since then and still alive, so while
     :func:`paused_collection` holds collection back, the cheapest moment is the one when
-    least is held (an import: after a batch is written and let go, half as costly as while
-    the next batch is being read).
+    least is held: for an import, just after a batch is written and let go.
     """
     gc.collect(1)
 
