@@ -13,11 +13,13 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 from pathlib import Path
 
 import pytest
 
 from offender_journey.cli import main
+from offender_journey.cli._common import progress
 from offender_journey.synth import write_jsonl
 
 OFFENDERS = 40
@@ -132,3 +134,13 @@ def test_without_tqdm_no_bar_and_no_error(stale: Path, tmp_path: Path) -> None:
     with_bar, _ = run(stale, tmp_path / "with-tqdm", argv, terminal=True)
     assert err == b""
     assert out == with_bar
+
+
+def test_a_bar_runs_no_thread_beside_the_command() -> None:
+    # Commands fork their worker processes while the bar shows; a fork while another
+    # thread runs may deadlock the child (Python 3.12 and later warn of it).
+    before = set(threading.enumerate())
+    with progress(enabled=True) as bar:
+        assert bar is not None
+        bar.update(1)
+        assert set(threading.enumerate()) == before

@@ -454,7 +454,13 @@ def progress(enabled: bool | None = None, *, unit: str = "offenders") -> Iterato
     except ImportError:
         yield None
         return
-    bar = tqdm(
+
+    class Bar(tqdm):  # type: ignore[misc]  # tqdm is untyped
+        # No monitor thread: commands fork worker processes while the bar shows, and a
+        # fork with another thread running may deadlock the child (Python 3.12 warns).
+        monitor_interval = 0
+
+    bar = Bar(
         unit=f" {unit}",
         unit_scale=unit == "lines",
         file=sys.stderr,
