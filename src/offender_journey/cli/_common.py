@@ -343,9 +343,9 @@ def atomic_output(path: str) -> Iterator[str]:
     the file is readable by its owner only (outputs hold offenders' records). Yields
     the temporary file's path (same suffix, so writers that go by suffix still can);
     what a killed run left beside ``path`` is removed first (see
-    :mod:`~offender_journey.io.workfiles`).
+    :mod:`~offender_journey.workfiles`).
     """
-    from ..io.workfiles import work_file  # here: most commands write no file
+    from ..workfiles import work_file  # here: most commands write no file
 
     try:
         temporary = work_file(path)

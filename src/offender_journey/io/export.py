@@ -44,9 +44,9 @@ from ..persons import read_rules
 from ..progress import Progress, counted
 from ..store.base import EventRow, EventStore, event_rows
 from ..tables import plural
+from ..workfiles import work_dir
 from .parquet import EVENT_COLUMNS, PartitionedWriter, arrow_schema, event_schema
 from .pseudonymise import Pseudonymiser
-from .workfiles import work_dir
 
 __all__ = [
     "FORMATS",
@@ -142,7 +142,7 @@ def new_directory(out: str | os.PathLike[str]) -> Iterator[Path]:
     The work directory is made (0700) beside ``out`` under a temporary name and renamed
     to ``out`` at the end, so a half-written output never carries the final name; on an
     error it is removed, and what a killed run left is removed by the next (see
-    :mod:`~offender_journey.io.workfiles`).
+    :mod:`~offender_journey.workfiles`).
 
     Raises:
         FileExistsError: ``out`` exists and is not an empty directory.
