@@ -1,17 +1,25 @@
 """Worker processes end with the command that started them, even one killed outright.
 
 Real processes: a command is killed with SIGKILL (as the out-of-memory killer does), and
-its workers must be gone within seconds, leaving no file of theirs behind.
+its workers must be gone within seconds, leaving no file of theirs behind. Killed with its
+workers, a refresh leaves its directory of files: the next refresh in several processes
+removes it, and leaves alone that of a refresh still at work.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
+from offender_journey.cli import main
+from offender_journey.synth import write_jsonl
 from offender_journey.workers import WATCH_EVERY
 
 #: How long a worker may outlive its command: its next look, and some slack for a busy machine.
@@ -112,9 +120,10 @@ FOLD = HALF_WAY + (
 )
 
 
-def killed_half_way(tmp_path: Path, script: str) -> tuple[list[int], list[Path], Path]:
-    """Run ``script`` until it stops half-way and kill it outright: the workers it had, their
-    files of facts, and the directory its temporary files go to."""
+@contextlib.contextmanager
+def half_way(tmp_path: Path, script: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """Run ``script`` until it stops half-way: the command, and the directory its temporary
+    files go to. The command is killed outright at the end, if it still runs."""
     (tmp_path / "command.py").write_text(script)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -124,12 +133,21 @@ def killed_half_way(tmp_path: Path, script: str) -> tuple[list[int], list[Path],
         stdout=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(scratch)},
     ) as command:
-        assert command.stdout is not None
-        assert command.stdout.readline() == b"half-way\n"
+        try:
+            assert command.stdout is not None
+            assert command.stdout.readline() == b"half-way\n"
+            yield command, scratch
+        finally:
+            command.send_signal(signal.SIGKILL)
+            command.wait()
+
+
+def killed_half_way(tmp_path: Path, script: str) -> tuple[list[int], list[Path], Path]:
+    """Run ``script`` until it stops half-way and kill it outright: the workers it had, their
+    files of facts, and the directory its temporary files go to."""
+    with half_way(tmp_path, script) as (command, scratch):
         workers = children(command.pid)
-        files = list(scratch.glob("offender-journey-refresh-*/part-*.db"))
-        command.send_signal(signal.SIGKILL)
-        command.wait()
+        files = list(scratch.glob("offender-journey-refresh.*/part-*.db"))
     return workers, files, scratch
 
 
@@ -145,3 +163,30 @@ def test_a_fold_killed_outright_leaves_no_worker(tmp_path: Path) -> None:
     workers, _, _ = killed_half_way(tmp_path, FOLD)
     assert workers  # the fold's workers, waiting for the command
     assert wait_until(lambda: not any(alive(pid) for pid in workers), GONE_WITHIN)
+
+
+def parallel_refresh(tmp_path: Path, name: str) -> None:
+    """A new store of ``name``, its facts refreshed by ``refresh --jobs 2`` (in this process)."""
+    write_jsonl(tmp_path / f"{name}.jsonl", 40, seed=3)
+    store = str(tmp_path / f"{name}.db")
+    assert main(["ingest", str(tmp_path / f"{name}.jsonl"), "--store", store, "--no-refresh"]) == 0
+    assert main(["refresh", "--jobs", "2", "--store", store]) == 0
+
+
+def test_the_next_parallel_refresh_removes_what_a_refresh_killed_with_its_workers_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with half_way(tmp_path, REFRESH) as (command, scratch):
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # this test's refreshes too
+        (older_release := scratch / "offender-journey-refresh-abcd1234").mkdir()
+        [running] = scratch.glob(f"offender-journey-refresh.{command.pid}.*")
+        assert running.stat().st_mode & 0o777 == 0o700
+        assert len(list(running.glob("part-*.db"))) == 1  # its worker's file of facts
+        parallel_refresh(tmp_path, "meanwhile")
+        assert running.exists()  # its command still runs: left alone
+        for worker in children(command.pid):  # killed too: nobody is left to clean up
+            os.kill(worker, signal.SIGKILL)
+    time.sleep(2 * WATCH_EVERY)  # what a worker would have taken to clean up
+    assert len(list(running.glob("part-*.db"))) == 1
+    parallel_refresh(tmp_path, "next")
+    assert sorted(scratch.iterdir()) == [older_release]  # an older release's may be at work

@@ -822,6 +822,9 @@ def _unreadable(
     return () if skipped is None else tuple(skipped(offender_id))
 
 
+#: The name of a parallel refresh's directory of workers' files, in the temporary directory.
+_REFRESH_DIR = "offender-journey-refresh"
+
 #: The name each worker's file of facts is attached under for the copy: ``part0``, ``part1``...
 _PART = "part"
 
@@ -891,16 +894,21 @@ def _derive_in_processes(
     Python here (SQLite copies them, inside the caller's transaction; the files' tables
     are made by the same statements as the store's, so ``SELECT *`` matches column for
     column). The files are in a private temporary directory, removed at the end;
-    :func:`_detach_parts` lets them go once the transaction is over.
+    :func:`_detach_parts` lets them go once the transaction is over. Its name carries this
+    process's id, so should everything be killed before it is removed, the next parallel
+    refresh removes it (see :func:`~offender_journey.workfiles.private_dir`).
     """
     # start-up: worker processes only when asked for
-    import tempfile
+    import shutil
     from concurrent.futures import ProcessPoolExecutor
+
+    from ..workfiles import private_dir
 
     # Every worker's file is attached at once: no more workers than SQLite attaches.
     attachable = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
     workers = max(1, min(jobs, os.cpu_count() or 1, attachable + 1) - 1)
-    with tempfile.TemporaryDirectory(prefix="offender-journey-refresh-") as tmp:
+    tmp = str(private_dir(_REFRESH_DIR))
+    try:
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
         ) as pool:
@@ -916,6 +924,8 @@ def _derive_in_processes(
             cursor.execute(f"ATTACH DATABASE ? AS {_PART}{i}", (file,))
             for t in TABLES:
                 cursor.execute(f"INSERT INTO main.{t.name} SELECT * FROM {_PART}{i}.{t.name}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _share_out(
