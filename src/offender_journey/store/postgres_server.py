@@ -3,9 +3,12 @@
 It runs the server binaries installed on the machine (``initdb`` and ``pg_ctl`` on
 ``PATH``, or Debian's ``/usr/lib/postgresql/VERSION/bin``), listening on a private port
 of 127.0.0.1 and a socket in its own directory, trusting local connections; everything
-is deleted when it stops. PostgreSQL refuses to run as root, so when started by root
-the server runs as the ``postgres`` user (or ``nobody``). Needs only the standard
-library: the store itself needs the ``postgres`` extra.
+is deleted when it stops. A process killed outright cannot stop its server, which would
+run on and keep what was stored; so the directory is named for the process, and the
+next server started stops and deletes those of processes that have ended. PostgreSQL
+refuses to run as root, so when started by root the server runs as the ``postgres``
+user (or ``nobody``). Needs only the standard library: the store itself needs the
+``postgres`` extra.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ import pwd
 import shutil
 import socket
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
 from ..errors import StoreError
+from ..workfiles import ended_private_dirs, private_dir
 
 __all__ = ["TemporaryServer", "server_binaries"]
+
+#: The name of a server's directory, in the temporary directory.
+_SERVER_DIR = "offender-journey-pg"
 
 #: Settings for a server whose data may be lost at any time: no waiting on the disk.
 FAST = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
@@ -92,8 +98,13 @@ class TemporaryServer:
             raise StoreError(f"{command[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
 
     def start(self) -> Self:
-        """Create the cluster and start the server (waits until it accepts connections)."""
-        self._dir = Path(tempfile.mkdtemp(prefix="offender-journey-pg-"))
+        """Create the cluster and start the server (waits until it accepts connections).
+
+        Servers left by processes killed outright are stopped and deleted first.
+        """
+        for leftover in ended_private_dirs(_SERVER_DIR):
+            self._stop_server(leftover)
+        self._dir = private_dir(_SERVER_DIR)  # deletes the leftovers
         if os.geteuid() == 0:
             account = _unprivileged_account()
             os.chown(self._dir, account.pw_uid, account.pw_gid)
@@ -114,10 +125,14 @@ class TemporaryServer:
         """Stop the server at once and delete everything it wrote."""
         if self._dir is None:
             return
-        with contextlib.suppress(StoreError):
-            self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "immediate", "-w", "stop")
+        self._stop_server(self._dir)
         shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
+
+    def _stop_server(self, directory: Path) -> None:
+        """Stop the server whose cluster is in ``directory`` at once, if one runs there."""
+        with contextlib.suppress(StoreError):
+            self._run("pg_ctl", "-D", str(directory / "data"), "-m", "immediate", "-w", "stop")
 
     def __enter__(self) -> Self:
         try:
