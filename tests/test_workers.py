@@ -3,11 +3,13 @@
 Real processes: a command is killed with SIGKILL (as the out-of-memory killer does), and
 its workers must be gone within seconds, leaving no file of theirs behind. Killed with its
 workers, a refresh leaves its directory of files: the next refresh in several processes
-removes it, and leaves alone that of a refresh still at work.
+removes it, and leaves alone that of a refresh still at work. Memory freed before workers
+fork goes back to the system, so that they do not each end up with a copy of it.
 """
 
 import contextlib
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -190,3 +192,43 @@ def test_the_next_parallel_refresh_removes_what_a_refresh_killed_with_its_worker
     assert len(list(running.glob("part-*.db"))) == 1
     parallel_refresh(tmp_path, "next")
     assert sorted(scratch.iterdir()) == [older_release]  # an older release's may be at work
+
+
+_FREED_THEN_RELEASED = """
+import gc
+import sys
+from offender_journey.workers import memory_shared_with_workers
+
+def resident():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+# 64 MiB in blocks of 2 KiB (from the C allocator's heap, as SQLite's pages are), then all
+# freed but the last: the heap cannot shrink from its top, so the memory stays with us.
+blocks = [bytes(2048) for _ in range(32 * 1024)]
+kept = blocks[-1]
+before = resident()
+del blocks
+freed = resident()
+with memory_shared_with_workers():
+    released, frozen = resident(), gc.get_freeze_count()
+print(before, freed, released, frozen, gc.get_freeze_count())
+"""
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/status") or platform.libc_ver()[0] != "glibc",
+    reason="reads /proc; GNU libc's allocator is the one that keeps freed memory",
+)
+def test_memory_is_kept_shared_with_forked_workers() -> None:
+    # Memory freed but kept would be shared by a worker forked now, then copied by each
+    # process that reuses it: both would hold what one freed. Objects the cycle collector
+    # looked through would be copied too.
+    done = subprocess.run(
+        [sys.executable, "-c", _FREED_THEN_RELEASED], capture_output=True, text=True, check=True
+    )
+    before, freed, released, frozen, after = (int(n) for n in done.stdout.split())
+    assert freed > before - 16 * 1024  # freed, but most of it still held by the process
+    assert released < before - 48 * 1024  # handed back: at least 48 of the 64 MiB (in KiB)
+    assert frozen > 0  # the objects alive are left out of collection while workers run...
+    assert after == 0  # ...and collected as usual again once they are done

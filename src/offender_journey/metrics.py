@@ -62,7 +62,7 @@ from .views.conversion import Conversion
 from .views.occasions import DaysByOccasion
 from .views.quality import Quality
 from .views.reoffending import ReoffendingRows
-from .workers import end_with_parent
+from .workers import end_with_parent, memory_shared_with_workers
 
 # Imported where used: a repeated ``metrics`` over the stored tables needs none of these
 # (deriving facts, the optional views, the timeline, worker processes).
@@ -504,7 +504,10 @@ def _fold_store(
     # start-up: worker processes only when asked for
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=len(ranges), initializer=end_with_parent) as pool:
+    with (
+        memory_shared_with_workers(),
+        ProcessPoolExecutor(max_workers=len(ranges), initializer=end_with_parent) as pool,
+    ):
         parts = pool.map(
             _compute_range,
             *zip(*[(path, r, window, as_of, views, now, persons) for r in ranges], strict=True),

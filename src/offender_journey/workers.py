@@ -4,16 +4,20 @@ A command that shares its work out starts worker processes: an import's line che
 a refresh's or a fold's shares. Ended normally, or by Ctrl-C, the command stops them
 itself. Killed outright (``kill -9``, the out-of-memory killer) it cannot, and they
 would wait for work forever, holding the store and their files open. So each worker
-watches for its parent to go, and then ends too.
+watches for its parent to go, and then ends too. And a forked worker shares its parent's
+memory only as long as neither writes to it: :func:`memory_shared_with_workers` keeps it
+so, for a command's processes together to hold little more than one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-__all__ = ["end_with_parent"]
+__all__ = ["end_with_parent", "memory_shared_with_workers"]
 
 #: Seconds between two looks at the parent process.
 WATCH_EVERY = 1.0
@@ -44,3 +48,27 @@ def end_with_parent(clean_up: Callable[[], None] | None = None) -> None:
             os._exit(1)  # at once: the work it was given has no one to go to
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+@contextlib.contextmanager
+def memory_shared_with_workers() -> Iterator[None]:
+    """Around forking workers and waiting for them: keep shared what they share with us.
+
+    A forked worker starts sharing all of its parent's memory, and a page becomes a copy
+    of its own once either process writes to it. Two things write to pages for nothing:
+    the reuse of memory freed but kept by the C allocator (the import's page cache, a
+    batch let go), and the cycle collector marking the objects it looks through. So the
+    freed memory is handed back to the system before the fork (GNU libc's
+    ``malloc_trim``; elsewhere nothing is done), and the objects alive at the fork are
+    left out of collection until the workers are done (``gc.freeze``, which the workers
+    inherit): they are the program and its data, not garbage.
+    """
+    import ctypes  # start-up: only commands that start workers need it
+
+    gc.freeze()
+    with contextlib.suppress(OSError, AttributeError, TypeError):  # not GNU libc: nothing done
+        ctypes.CDLL(None).malloc_trim(0)
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -34,7 +34,7 @@ from ..persons import Rules, read_rules
 from ..progress import Progress, counted
 from ..store.base import as_of_micros, collect_young, paused_collection
 from ..store.sqlite import SQLiteStore
-from ..workers import end_with_parent
+from ..workers import end_with_parent, memory_shared_with_workers
 from .aggregate import FactSource
 from .linked import Unit, history_of, linked_persons
 from .schema import (
@@ -909,9 +909,12 @@ def _derive_in_processes(
     workers = max(1, min(jobs, os.cpu_count() or 1, attachable + 1) - 1)
     tmp = str(private_dir(_REFRESH_DIR))
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
-        ) as pool:
+        with (
+            memory_shared_with_workers(),
+            ProcessPoolExecutor(
+                max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
+            ) as pool,
+        ):
             done = counted(
                 _share_out(store, cursor, pool, workers, touched, latest, head),
                 progress,
