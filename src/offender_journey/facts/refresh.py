@@ -333,7 +333,7 @@ def refresh(
     """
     if store.connection.in_transaction:
         jobs = 1  # workers' files could not be detached before the caller's transaction ends
-    # The store's 64 MiB page cache is for imports, which place index entries all over
+    # The store's 40 MiB page cache is for imports, which place index entries all over
     # the events table. A refresh reads streams and writes fact rows in offender order:
     # SQLite's default cache does as well (measured, at 1M events, whole and with a tenth
     # of the offenders touched) and keeps its memory down; SQLite also sorts a new index

@@ -183,9 +183,10 @@ class SQLiteStore(PrivacyMixin, StoreBase):
                 self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            # 56 MiB: bulk imports touch many pages. 64 MiB was hardly quicker (3M events in
-            # date order, 84.8 against 85.3 CPU s) and held 8 MiB more.
-            self._db.execute("PRAGMA cache_size=-57344")
+            # 40 MiB: bulk imports touch many pages. More was no quicker (3M events in date
+            # order, the most scattered writes: 83.7 and 84.3 CPU s; 84.3 and 85.3 with 48
+            # MiB) and held more memory, to which a command's workers add their own.
+            self._db.execute("PRAGMA cache_size=-40960")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
             utf8 = self._db.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
