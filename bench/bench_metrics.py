@@ -47,7 +47,7 @@ from measure import (
 )
 from peers import PEERS, VIEWS, same_numbers
 
-KEEP = ("seconds", "cpu_seconds", "peak_mib")
+KEEP = ("seconds", "cpu_seconds", "peak_mib", "summed_mib")
 
 #: The day of the full re-fold: far enough back that the fact tables cannot answer.
 REFOLD_AS_OF = "2016-06-30"
@@ -119,7 +119,7 @@ def measure(
         "ingest (events and fact tables; processes chosen for the machine)": ingest,
         "metrics, first after ingest": first,
         "first answer: ingest + metrics": {k: ingest[k] + first[k] for k in KEEP[:2]}
-        | {"peak_mib": max(ingest["peak_mib"], first["peak_mib"])},
+        | {k: _most(ingest[k], first[k]) for k in KEEP[2:]},
         "metrics again, the two views": _repeat([*ask, "--views", ",".join(VIEWS)], times),
         "metrics again, default views": _repeat(ask, times),
         "ingest --jobs 1 (events and fact tables)": ingest_one,
@@ -170,6 +170,15 @@ def fresh(path: str) -> str:
     return path
 
 
+def _most(*peaks: float | None) -> float | None:
+    """The largest of peaks of memory, ``None`` if any was not measured."""
+    return None if None in peaks else max(peaks)  # type: ignore[type-var]
+
+
+def _mib(peak: float | None) -> str:
+    return "n/a" if peak is None else f"{peak:.0f}"
+
+
 def _last_json(stdout: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     return result
@@ -190,14 +199,14 @@ def report(run: dict[str, Any]) -> None:
         f"{', '.join(f'{x:.1f}' for x in run['load_average_after'])}\n"
     )
     print(
-        "| side | wall s | CPU s | peak MiB | against polars: wall, CPU "
-        "| against DuckDB: wall, CPU |"
+        "| side | wall s | CPU s | peak MiB: largest process | peak MiB: all processes "
+        "| against polars: wall, CPU | against DuckDB: wall, CPU |"
     )
-    print("|---|---:|---:|---:|---|---|")
+    print("|---|---:|---:|---:|---:|---|---|")
     for side, row in {**run["sides"], **run["peers_before"]}.items():
         print(
             f"| {side} | {row['seconds']:.2f} | {row['cpu_seconds']:.2f} | "
-            f"{row['peak_mib']:.0f} | "
+            f"{row['peak_mib']:.0f} | {_mib(row['summed_mib'])} | "
             f"{_against(polars['seconds'], row['seconds'])}, "
             f"{_against(polars['cpu_seconds'], row['cpu_seconds'])} | "
             f"{_against(duckdb['seconds'], row['seconds'])}, "
@@ -217,6 +226,8 @@ def targets(run: dict[str, Any]) -> None:
     again = sides["metrics again, default views"]
     ours = {side: row for side, row in sides.items() if side not in PEERS}
     biggest = max(ours, key=lambda side: ours[side]["peak_mib"])
+    summed = [row["summed_mib"] for row in ours.values()]
+    most = None if None in summed else max(ours, key=lambda side: ours[side]["summed_mib"])
     rows = [
         (
             "`ingest` with the fact tables: >= 100,000 events per CPU second (`--jobs 1`)",
@@ -242,9 +253,16 @@ def targets(run: dict[str, Any]) -> None:
             again["seconds"] <= 0.3,
         ),
         (
-            "memory <= 150 MB (MiB here) for every command",
+            "memory <= 150 MB (MiB here) for every command, each process",
             f"largest: {ours[biggest]['peak_mib']:.0f} MiB ({biggest})",
             all(row["peak_mib"] <= 150 for row in ours.values()),
+        ),
+        (
+            "memory <= 150 MB (MiB here) for every command, all its processes together",
+            "not measured (no /proc)"
+            if most is None
+            else f"largest: {ours[most]['summed_mib']:.0f} MiB ({most})",
+            most is not None and all(row["summed_mib"] <= 150 for row in ours.values()),
         ),
     ]
     for name, one, two in (

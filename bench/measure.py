@@ -1,7 +1,8 @@
 """Shared benchmark plumbing: cached input files, and one measured step per fresh process.
 
 Each step runs as its own child process so that its peak memory (RSS high-water mark)
-is its own; the parent reads the child's wall time and ``ru_maxrss``.
+is its own; the parent reads the child's wall time and ``ru_maxrss``, and the memory of
+all the processes it starts together (``measured_run.py``).
 """
 
 from __future__ import annotations
@@ -70,27 +71,15 @@ _CACHING_BYTECODE = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRIT
 
 
 def run_command(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a command in a fresh process tree: seconds (wall and CPU), peak MiB, stdout.
+    """Run a command in a fresh process tree: seconds (wall and CPU), peak MiB of its
+    largest process and of all its processes together, stdout (see ``measured_run.py``).
 
     Python keeps the modules it compiles, as an installed package's are (``pip install``
     compiles them): a machine that sets ``PYTHONDONTWRITEBYTECODE`` would otherwise make
     each command compile the library's modules again, some 50 ms of every start.
     """
-    wrapper = (
-        "import resource, subprocess, sys, time, json\n"
-        "t = time.perf_counter()\n"
-        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "el = time.perf_counter() - t\n"
-        "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "peak = use.ru_maxrss / 1024\n"
-        "cpu = use.ru_utime + use.ru_stime\n"
-        "sys.stderr.write(done.stderr)\n"
-        "print(json.dumps({'seconds': el, 'cpu_seconds': cpu, 'peak_mib': peak,"
-        " 'code': done.returncode,"
-        " 'stdout': done.stdout}))\n"
-    )
     done = subprocess.run(
-        [sys.executable, "-c", wrapper, *command],
+        [sys.executable, str(Path(__file__).with_name("measured_run.py")), *command],
         capture_output=True,
         text=True,
         check=False,
