@@ -501,20 +501,29 @@ def _fold_store(
         persons = {} if by_record else linked_persons(store, as_of)
         sizes = list(store.stream_sizes())
     ranges = _balanced_ranges(sizes, jobs)
+    # This process folds the first range itself while ``jobs - 1`` workers fold the others
+    # (as a refresh shares out): one process fewer, none of them waiting idle.
+    ours, *theirs = ranges
+    if not theirs:  # too few offenders to share out
+        return _compute_range(path, ours, window, as_of, views, now, persons)
     # start-up: worker processes only when asked for
     from concurrent.futures import ProcessPoolExecutor
 
     with (
         memory_shared_with_workers(),
-        ProcessPoolExecutor(max_workers=len(ranges), initializer=end_with_parent) as pool,
+        ProcessPoolExecutor(max_workers=len(theirs), initializer=end_with_parent) as pool,
     ):
-        parts = pool.map(
-            _compute_range,
-            *zip(*[(path, r, window, as_of, views, now, persons) for r in ranges], strict=True),
-        )
+        args = [(path, r, window, as_of, views, now, persons) for r in theirs]
+        started = pool.map(_compute_range, *zip(*args, strict=True))  # all forked by now
+
+        def folded() -> Iterator[MetricsReport]:
+            """Each range's report, in the order of the ranges."""
+            yield _compute_range(path, ours, window, as_of, views, now, persons)
+            yield from started
+
         ids = [offender_id for offender_id, _ in sizes] if progress is not None else []
         done = counted(
-            zip(parts, _offenders_in(ids, ranges), strict=True),
+            zip(folded(), _offenders_in(ids, ranges), strict=True),
             progress,
             len(sizes),
             "reading events",
