@@ -161,3 +161,26 @@ def test_cycles_made_while_an_import_runs_are_freed_batch_by_batch() -> None:
     assert (report.stored, len(report.rejections), len(made)) == (30, 30, 30)
     assert alive_after_each_batch[0] == 0
     assert alive_after_each_batch[-1] == 0
+
+
+def test_an_import_holds_a_larger_page_cache_only_while_it_runs(tmp_path: Path) -> None:
+    # Imported events land all over the store; everything else reads or writes one
+    # offender after another, and a command that only reads (or its workers) stays small.
+    with SQLiteStore(tmp_path / "store.db") as store:
+        cache = store.connection.execute("PRAGMA cache_size").fetchone()[0]
+        seen: list[int] = []
+
+        def told(line: int) -> None:
+            seen.append(store.connection.execute("PRAGMA cache_size").fetchone()[0])
+
+        import_jsonl(io.BytesIO(_lines(3 * BATCH_SIZE)), store, on_progress=told)
+        assert seen and set(seen) == {SQLiteStore.IMPORT_CACHE}
+        assert store.connection.execute("PRAGMA cache_size").fetchone()[0] == cache
+        assert SQLiteStore.IMPORT_CACHE * 1024 < cache * 1024 < 0  # larger, in KiB
+
+        def stopped(line: int) -> None:
+            raise KeyboardInterrupt  # Ctrl-C once a batch is committed
+
+        with pytest.raises(KeyboardInterrupt):  # however the import ends
+            import_jsonl(io.BytesIO(_lines(2 * BATCH_SIZE)), store, on_progress=stopped)
+        assert store.connection.execute("PRAGMA cache_size").fetchone()[0] == cache

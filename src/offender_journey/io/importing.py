@@ -324,8 +324,9 @@ def _run(
     several = batch_size > held
     # Collection is paused while lines are read (what they leave behind is collected
     # once a batch, once it is written), and restored as soon as the import ends,
-    # however it ends.
-    with contextlib.closing(paused_collection(rows, every=None)) as lines:
+    # however it ends. A store may hold more of itself in memory while importing.
+    importing = getattr(store, "importing", contextlib.nullcontext)
+    with importing(), contextlib.closing(paused_collection(rows, every=None)) as lines:
         records = _records(lines, tally, encode)
         while batch := list(itertools.islice(records, held)):
             committed = tally.stored, tally.duplicates
