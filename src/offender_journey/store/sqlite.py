@@ -157,7 +157,8 @@ class SQLiteStore(PrivacyMixin, StoreBase):
 
     #: The page cache while importing (``PRAGMA cache_size``, negative in KiB): 40 MiB.
     #: More was no quicker (3M events in date order, the most scattered writes: 83.7 and
-    #: 84.3 CPU s; 84.3 and 85.3 with 48 MiB, 87.2 to 92.5 with 56).
+    #: 84.3 CPU s; 84.3 and 85.3 with 48 MiB, 87.2 to 92.5 with 56); 32 MiB was 3 % slower
+    #: (82.6 and 82.8 against 80.2 and 80.5 in another pair of runs).
     IMPORT_CACHE = -40960
 
     def __init__(
