@@ -174,9 +174,10 @@ def test_an_import_holds_a_larger_page_cache_only_while_it_runs(tmp_path: Path) 
             seen.append(store.connection.execute("PRAGMA cache_size").fetchone()[0])
 
         import_jsonl(io.BytesIO(_lines(3 * BATCH_SIZE)), store, on_progress=told)
-        assert seen and set(seen) == {SQLiteStore.IMPORT_CACHE}
+        assert seen
+        assert set(seen) == {SQLiteStore.IMPORT_CACHE}
         assert store.connection.execute("PRAGMA cache_size").fetchone()[0] == cache
-        assert SQLiteStore.IMPORT_CACHE * 1024 < cache * 1024 < 0  # larger, in KiB
+        assert SQLiteStore.IMPORT_CACHE < cache < 0  # sizes in KiB, negative: larger
 
         def stopped(line: int) -> None:
             raise KeyboardInterrupt  # Ctrl-C once a batch is committed
