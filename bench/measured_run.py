@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 #: Seconds between two looks at the processes' memory.
 EVERY = 0.1
@@ -54,6 +55,29 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
+def _until_ended(process: subprocess.Popen[str]) -> Iterator[None]:
+    """Once every :data:`EVERY` seconds while ``process`` runs; returns as soon as it ends.
+
+    Woken by Linux's process file descriptor the moment it ends, so looking at its memory
+    does not round its time up. Where that is refused (an old kernel, a container's
+    seccomp profile), ``Popen.wait`` with a timeout, which notices the end within 50 ms.
+    """
+    try:
+        ended = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):
+        while True:
+            try:
+                process.wait(timeout=EVERY)
+                return
+            except subprocess.TimeoutExpired:
+                yield
+    try:
+        while not select.select([ended], [], [], EVERY)[0]:
+            yield
+    finally:
+        os.close(ended)
+
+
 def main(command: list[str]) -> None:
     began = time.perf_counter()
     # Into files, not pipes: a pipe not read while it runs would stop a command that says much.
@@ -61,14 +85,8 @@ def main(command: list[str]) -> None:
         process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
         summed = 0 if os.path.exists(f"/proc/{process.pid}/smaps_rollup") else None
         if summed is not None:
-            # Woken the moment it ends (Linux's process file descriptor), so the looks at its
-            # memory do not round its time up.
-            ended = os.pidfd_open(process.pid)
-            try:
-                while not select.select([ended], [], [], EVERY)[0]:
-                    summed = max(summed, sum(_pss_kib(pid) for pid in _tree(process.pid)))
-            finally:
-                os.close(ended)
+            for _ in _until_ended(process):
+                summed = max(summed, sum(_pss_kib(pid) for pid in _tree(process.pid)))
         process.wait()
         out.seek(0)
         err.seek(0)
