@@ -31,7 +31,7 @@ from offender_journey.facts.schema import (
     create_statements,
     index_statements,
 )
-from offender_journey.facts.scratch import scratch_of
+from offender_journey.facts.scratch import Scratch, scratch_of
 from offender_journey.history import History, Window
 from offender_journey.metrics import (
     VIEWS,
@@ -232,6 +232,26 @@ def test_a_scratch_database_is_indexed_when_read_and_stays_so(tmp_path: Path) ->
             assert scratch.source.fetch(query) == whole.source.fetch(query)
         assert first.fetch("SELECT COUNT(*) FROM offenders") == [(8,)]
         assert scratch.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_scratch_database_keeps_only_the_tables_asked_for() -> None:
+    """A scratch database made for some views holds their tables' rows, the same as one
+    keeping everything, and nothing in the other tables."""
+    with SQLiteStore(":memory:") as store:
+        store.append(list(generate(8, seed=3)))
+        facts = [derive(History.build(o, events)) for o, events in store.read_all()]
+    whole, some = Scratch(), Scratch({"offenders", "charges"})
+    with whole, some:
+        whole.extend(facts)
+        some.extend(facts)
+        for table in TABLES:
+            query = f"SELECT * FROM {table.name} ORDER BY 1, 2, 3"
+            kept = some.source.fetch(query)
+            if table.name in {"offenders", "charges"}:
+                assert kept == whole.source.fetch(query)
+                assert kept
+            else:
+                assert kept == []
 
 
 _REFRESH = (

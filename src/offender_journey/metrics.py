@@ -229,6 +229,12 @@ def _needed_tables(views: Sequence[View[Any]]) -> tuple[str, ...] | None:
     return tuple(tables)
 
 
+def _scratch_tables(views: Sequence[View[Any]]) -> set[str]:
+    """The fact tables a scratch database keeps for ``views``: those the aggregating
+    views count over, and ``offenders`` (the counts of offenders and events read it)."""
+    return {"offenders"}.union(*(view.tables or () for view in views if view.aggregates))
+
+
 def compute(
     streams: Iterable[tuple[str, Sequence[Event]]],
     *,
@@ -293,7 +299,8 @@ def _compute(
     tables: set[str] = set()
     for view in chosen:
         tables.update(view.tables or ())
-    scratch = Scratch() if any(view.aggregates for view in chosen) else None
+    aggregating = any(view.aggregates for view in chosen)
+    scratch = Scratch(_scratch_tables(chosen)) if aggregating else None
     if scratch is not None:
         tables.add("offenders")
     offenders = events = 0
@@ -346,7 +353,7 @@ def compute_facts(
     if _needed_tables(chosen) is None:
         names = [v.name for v in chosen if v.tables is None]
         raise ValueError(f"view(s) {names} fold histories and cannot read fact tables")
-    with Scratch() as scratch:
+    with Scratch(_scratch_tables(chosen)) as scratch:
 
         def kept() -> Iterator[OffenderFacts]:
             for item in facts:

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -166,13 +166,15 @@ def write_facts(
     facts: Iterable[OffenderFacts],
     position: int,
     dialect: Dialect = SQLITE,
+    tables: Collection[str] | None = None,
 ) -> int:
     """Replace the facts of ``offender_ids`` by ``facts`` and move the checkpoint.
 
     Call it inside one transaction: the deletes, the inserts and the checkpoint are
     kept together or not at all. ``facts`` may hold fewer offenders than
-    ``offender_ids`` (an offender whose events are all gone has none). Returns the
-    number of offenders written.
+    ``offender_ids`` (an offender whose events are all gone has none). Only the rows
+    of ``tables`` are written (default all: a scratch database keeps only what its
+    questions read). Returns the number of offenders written.
     """
     mark = dialect.placeholder
     keys = [(key,) for key in _stored(cursor, offender_ids, dialect)]
@@ -192,6 +194,7 @@ def write_facts(
             dialect.writer(t),
         )
         for t in TABLES
+        if tables is None or t.name in tables
     ]
     written = 0
     # The facts are derived as they are read (a read holds the cycle collector back); the

@@ -162,7 +162,7 @@ class View(Generic[R]):
         from ..facts.derive import derive  # start-up: answering from stored tables derives nothing
 
         if self.aggregates:  # the same SQL, over this offender's rows alone
-            with Scratch() as scratch:
+            with Scratch({"offenders", *self.tables}) as scratch:
                 scratch.add(
                     derive(history, {"offenders", *self.tables}) if facts is None else facts
                 )
