@@ -1,13 +1,18 @@
 import datetime as dt
+import functools
+import operator
+from collections import Counter
 
 import attrs
+from hypothesis import given
+from hypothesis import strategies as st
 
 from offender_journey.builder import JourneyBuilder
 from offender_journey.events import Category
 from offender_journey.history import History, Window
 from offender_journey.metrics import compute
 from offender_journey.offender import select
-from offender_journey.views.iom import LONDON, IomCohort, IomView, Selected
+from offender_journey.views.iom import LONDON, IomAccumulator, IomCohort, IomView, Selected
 
 ON = dt.date(2015, 6, 30)
 
@@ -104,3 +109,43 @@ def test_a_recent_caution_counts_from_the_day_it_was_given() -> None:
     history = History.build("O1", j.events)
     assert not isinstance(select(history, LONDON, dt.date(2010, 12, 31)), Selected)
     assert isinstance(select(history, LONDON, dt.date(2011, 1, 8)), Selected)
+
+
+_selected = st.builds(
+    Selected,
+    st.sampled_from(["O1", "O2", "O3", "O4"]),
+    st.sampled_from([0.5, 0.8]),
+    st.just("oasys"),
+    st.sampled_from(["high score", "recent burglary"]),
+)
+_cohorts = st.builds(
+    IomCohort,
+    st.lists(_selected, max_size=3).map(lambda s: tuple(sorted(s, key=lambda x: x.offender_id))),
+    st.integers(0, 5),
+    st.dictionaries(st.sampled_from(["date_of_birth", "current sanction"]), st.integers(1, 3)),
+)
+
+
+@given(st.lists(_cohorts, max_size=8), st.integers(0, 8))
+def test_cohorts_add_up_the_same_however_they_are_grouped(
+    cohorts: list[IomCohort], cut: int
+) -> None:
+    """A running total of cohorts (as a fold over many offenders keeps) is their sum taken
+    two at a time, and the same when the offenders are split into two parts: the
+    selected in offender order, ties in the order added."""
+    total = IomAccumulator()
+    for cohort in cohorts:
+        total.add(cohort)
+    everyone = [s for c in cohorts for s in c.selected]
+    assert total.result() == IomCohort(
+        tuple(sorted(everyone, key=lambda s: s.offender_id)),
+        sum(c.considered for c in cohorts),
+        dict(sorted(sum((Counter(c.unscored) for c in cohorts), Counter()).items())),
+    )
+    assert functools.reduce(operator.add, cohorts, IomCohort()) == total.result()
+    first, second = IomAccumulator(), IomAccumulator()
+    for cohort in cohorts[:cut]:
+        first.add(cohort)
+    for cohort in cohorts[cut:]:
+        second.add(cohort)
+    assert first.result() + second.result() == total.result()

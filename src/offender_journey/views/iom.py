@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -46,6 +47,7 @@ from .ogrs3 import RISK_TABLES, RiskScore, percent, risk_of
 
 __all__ = [
     "IOM_TABLES",
+    "IomAccumulator",
     "IomCohort",
     "IomView",
     "IomRule",
@@ -104,13 +106,10 @@ class IomCohort(Tabular):
     unscored: Mapping[str, int] = attrs.field(factory=dict)
 
     def __add__(self, other: IomCohort) -> IomCohort:
-        unscored = Counter(self.unscored)
-        unscored.update(other.unscored)
-        return IomCohort(
-            tuple(sorted(self.selected + other.selected, key=lambda s: s.offender_id)),
-            self.considered + other.considered,
-            dict(sorted(unscored.items())),
-        )
+        total = IomAccumulator()
+        total.add(self)
+        total.add(other)
+        return total.result()
 
     @property
     def offender_ids(self) -> tuple[str, ...]:
@@ -227,6 +226,30 @@ def select_of(facts: OffenderFacts, rule: IomRule, day: dt.date) -> Selected | R
     return risk
 
 
+class IomAccumulator:
+    """A running total of cohorts that collects the selected and sorts them once, at the
+    end: adding cohorts one by one re-sorted every offender selected so far each time."""
+
+    def __init__(self) -> None:
+        self._selected: list[Selected] = []
+        self._considered = 0
+        self._unscored: Counter[str] = Counter()
+
+    def add(self, result: IomCohort, /) -> None:
+        """Add one cohort (one offender's, or a part's)."""
+        self._selected.extend(result.selected)
+        self._considered += result.considered
+        self._unscored.update(result.unscored)
+
+    def result(self) -> IomCohort:
+        """The cohort so far: the selected in offender order (ties as added)."""
+        return IomCohort(
+            tuple(sorted(self._selected, key=operator.attrgetter("offender_id"))),
+            self._considered,
+            dict(sorted(self._unscored.items())),
+        )
+
+
 @attrs.frozen
 class IomView(View[IomCohort]):
     """IOM selection on ``on``, else the window's last day, else the as-of day (or today).
@@ -266,3 +289,7 @@ class IomView(View[IomCohort]):
 
     def empty(self) -> IomCohort:
         return IomCohort()
+
+    def accumulator(self) -> IomAccumulator:
+        """A running total that sorts the selected once, at the end."""
+        return IomAccumulator()
