@@ -133,8 +133,10 @@ class CostReport(Tabular):
     offenders: tuple[OffenderCost, ...] = ()
 
     def __add__(self, other: CostReport) -> CostReport:
-        merged = sorted(self.offenders + other.offenders, key=lambda c: c.offender_id)
-        return CostReport(tuple(merged))
+        total = CostAccumulator()
+        total.add(self)
+        total.add(other)
+        return total.result()
 
     @property
     def charged(self) -> float:
