@@ -232,3 +232,55 @@ def test_memory_is_kept_shared_with_forked_workers() -> None:
     assert released < before - 48 * 1024  # handed back: at least 48 of the 64 MiB (in KiB)
     assert frozen > 0  # the objects alive are left out of collection while workers run...
     assert after == 0  # ...and collected as usual again once they are done
+
+
+_BESIDE_A_THREAD = """
+import datetime as dt
+import gc
+import sqlite3
+import sys
+import threading
+
+from offender_journey.metrics import compute_store
+from offender_journey.store import SQLiteStore
+from offender_journey.synth import generate
+from offender_journey.workers import start_method
+
+
+def let_connections_go():
+    # Another thread of the program (a service's, a notebook's), letting SQLite
+    # connections go as it runs: SQLite closes them without holding Python's lock.
+    while True:
+        for _ in range(50):
+            connection = sqlite3.connect(":memory:")
+            connection.execute("CREATE TABLE t (x)")
+            connection.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(200)])
+            held = [connection]
+            held.append(held)  # a cycle: freed by the collector, in this thread
+        gc.collect(0)
+
+
+if __name__ == "__main__":
+    with SQLiteStore(sys.argv[1]) as store:
+        store.append(list(generate(40, seed=3)))
+    print(start_method().get_start_method(), flush=True)  # alone: as the commands are
+    threading.Thread(target=let_connections_go, daemon=True).start()
+    print(start_method().get_start_method(), flush=True)
+    past = dt.datetime(2016, 6, 30, tzinfo=dt.UTC)
+    first = compute_store(sys.argv[1], as_of=past, jobs=1).to_json()
+    for _ in range(int(sys.argv[2])):  # each folds in a worker started anew
+        assert compute_store(sys.argv[1], as_of=past, jobs=2).to_json() == first
+    print("done", flush=True)
+"""
+
+
+def test_workers_start_safely_beside_another_thread_using_sqlite(tmp_path: Path) -> None:
+    """A program with threads of its own (a service, a notebook) can share a fold out: its
+    workers start as fresh interpreters, so none inherits SQLite's allocator lock held by
+    another thread at the fork and waits for it forever. A program with no other thread,
+    as the commands are, forks its workers (they share its memory)."""
+    (tmp_path / "beside.py").write_text(_BESIDE_A_THREAD)
+    command = [sys.executable, "beside.py", str(tmp_path / "s.db"), "30"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=240, check=True)
+    default = "spawn" if platform.system() != "Linux" else "fork"
+    assert done.stdout.decode().split() == [default, "spawn", "done"]

@@ -62,7 +62,7 @@ from .views.conversion import Conversion
 from .views.occasions import DaysByOccasion
 from .views.quality import Quality
 from .views.reoffending import ReoffendingRows
-from .workers import end_with_parent, memory_shared_with_workers
+from .workers import end_with_parent, memory_shared_with_workers, start_method
 
 # Imported where used: a repeated ``metrics`` over the stored tables needs none of these
 # (deriving facts, the optional views, the timeline, worker processes).
@@ -518,10 +518,12 @@ def _fold_store(
 
     with (
         memory_shared_with_workers(),
-        ProcessPoolExecutor(max_workers=len(theirs), initializer=end_with_parent) as pool,
+        ProcessPoolExecutor(
+            max_workers=len(theirs), mp_context=start_method(), initializer=end_with_parent
+        ) as pool,
     ):
         args = [(path, r, window, as_of, views, now, persons) for r in theirs]
-        started = pool.map(_compute_range, *zip(*args, strict=True))  # all forked by now
+        started = pool.map(_compute_range, *zip(*args, strict=True))  # all started by now
 
         def folded() -> Iterator[MetricsReport]:
             """Each range's report, in the order of the ranges."""

@@ -16,8 +16,12 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-__all__ = ["end_with_parent", "memory_shared_with_workers"]
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+__all__ = ["end_with_parent", "memory_shared_with_workers", "start_method"]
 
 #: Seconds between two looks at the parent process.
 WATCH_EVERY = 1.0
@@ -48,6 +52,27 @@ def end_with_parent(clean_up: Callable[[], None] | None = None) -> None:
             os._exit(1)  # at once: the work it was given has no one to go to
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+def start_method() -> BaseContext:
+    """How to start workers: a fork of this process when it runs no other thread, else a
+    fresh interpreter (``spawn``).
+
+    A fork copies every thread's memory as it stands, locks included, but only the
+    forking thread goes on in the worker. Were another thread inside SQLite at that
+    moment (closing a connection, which it does without holding Python's lock), SQLite's
+    own allocator lock would be copied held, and the worker would wait for it forever.
+    The commands run no other thread (their progress bar has no monitor thread), so they
+    fork, and their workers share their memory. A notebook, a service or a test runner
+    with threads of its own starts fresh interpreters instead: slower to start, sharing
+    nothing, and what they are given must be importable (not defined in the notebook).
+    """
+    import multiprocessing  # start-up: only commands that start workers need these
+    import threading
+
+    if threading.active_count() > 1:
+        return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context()
 
 
 @contextlib.contextmanager

@@ -34,7 +34,7 @@ from ..persons import Rules, read_rules
 from ..progress import Progress, counted
 from ..store.base import as_of_micros, collect_young, paused_collection
 from ..store.sqlite import SQLiteStore
-from ..workers import end_with_parent, memory_shared_with_workers
+from ..workers import end_with_parent, memory_shared_with_workers, start_method
 from .aggregate import FactSource
 from .linked import Unit, history_of, linked_persons
 from .schema import (
@@ -904,7 +904,10 @@ def _derive_in_processes(
         with (
             memory_shared_with_workers(),
             ProcessPoolExecutor(
-                max_workers=workers, initializer=_open_part, initargs=(tmp, store.path)
+                max_workers=workers,
+                mp_context=start_method(),
+                initializer=_open_part,
+                initargs=(tmp, store.path),
             ) as pool,
         ):
             done = counted(
