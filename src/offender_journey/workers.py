@@ -55,24 +55,26 @@ def end_with_parent(clean_up: Callable[[], None] | None = None) -> None:
 
 
 def start_method() -> BaseContext:
-    """How to start workers: a fork of this process when it runs no other thread, else a
-    fresh interpreter (``spawn``).
+    """How to start workers: on Linux, a fork of this process when it runs no other
+    thread; else a fresh interpreter (``spawn``), or elsewhere the platform's default.
 
     A fork copies every thread's memory as it stands, locks included, but only the
     forking thread goes on in the worker. Were another thread inside SQLite at that
     moment (closing a connection, which it does without holding Python's lock), SQLite's
     own allocator lock would be copied held, and the worker would wait for it forever.
     The commands run no other thread (their progress bar has no monitor thread), so they
-    fork, and their workers share their memory. A notebook, a service or a test runner
-    with threads of its own starts fresh interpreters instead: slower to start, sharing
+    fork, and their workers share their memory (asked for by name: from Python 3.14 the
+    default on Linux is no longer a fork). A notebook, a service or a test runner with
+    threads of its own starts fresh interpreters instead: slower to start, sharing
     nothing, and what they are given must be importable (not defined in the notebook).
     """
     import multiprocessing  # start-up: only commands that start workers need these
+    import sys
     import threading
 
     if threading.active_count() > 1:
         return multiprocessing.get_context("spawn")
-    return multiprocessing.get_context()
+    return multiprocessing.get_context("fork" if sys.platform == "linux" else None)
 
 
 @contextlib.contextmanager
