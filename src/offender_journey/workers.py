@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -69,7 +70,6 @@ def start_method() -> BaseContext:
     nothing, and what they are given must be importable (not defined in the notebook).
     """
     import multiprocessing  # start-up: only commands that start workers need these
-    import sys
     import threading
 
     if threading.active_count() > 1:
