@@ -394,6 +394,14 @@ class History:
         return _group(self.events)
 
     @cached_property
+    def journey(self) -> tuple[Event, ...]:
+        """The effective events less the link decisions about the person's records: what
+        happened to the person, which is what every count of events counts."""
+        if not any(kind.ABOUT_THE_RECORD for kind in self.by_type):
+            return self.events  # nearly every history: a type look-up, not a pass
+        return tuple(e for e in self.events if not e.ABOUT_THE_RECORD)
+
+    @cached_property
     def by_type_recorded(self) -> dict[type[Event], list[Event]]:
         """Effective events grouped by class, each group in transaction order (one pass)."""
         return _group(self.in_transaction_order)

@@ -306,12 +306,12 @@ def _compute(
     offenders = events = 0
     day = as_of_date(now if as_of is None else as_of)
     # start-up: answering from stored tables derives nothing
-    from .facts.derive import derive, journey_events
+    from .facts.derive import derive
 
     try:
         for person_id, records in units:
             history = history_of(person_id, records, as_of, now=now, rules=rules)
-            journey = journey_events(history)
+            journey = history.journey
             if journey:
                 offenders += 1
                 events += len(journey)

@@ -471,7 +471,7 @@ def build_timeline(
     offences.extend(o for o in cautions.values() if window.contains(o.offence_date))
     flags = sorted(offence_flags(offences, episodes), key=lambda f: (f.offence_date, f.event_id))
     summary = _summary(history, window, episodes.of_kind(EpisodeKind.ON_BAIL), cautions.values())
-    events = tuple(e for e in history.events if not e.ABOUT_THE_RECORD and window.contains(e.date))
+    events = tuple(e for e in history.journey if window.contains(e.date))
     return Timeline(
         history.offender_id, window, when, open_end, events, episodes, tuple(flags), summary
     )

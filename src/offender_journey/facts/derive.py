@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
+import itertools
+import operator
 from collections.abc import Collection, Iterable, Sequence
 
 from sortedcontainers import SortedList
@@ -84,7 +86,10 @@ from .schema import (
     WarrantRow,
 )
 
-__all__ = ["derive", "durations", "journey_events"]
+__all__ = ["derive", "durations"]
+
+#: An event's source and the id it gives the person: the record it belongs to.
+_SOURCE_RECORD = operator.attrgetter("source", "offender_id")
 
 #: Makes a row from a tuple of its values without the row type's Python-level ``__new__``
 #: (rows are made by the hundred thousand): ``_new(Row, (a, b))`` is ``Row(a, b)``.
@@ -104,14 +109,8 @@ _INTRODUCING: dict[type[Event], str] = {
 }
 
 
-def journey_events(history: History) -> list[Event]:
-    """The effective events of the journey: link decisions, about the records rather than
-    what happened, left out (a store without them counts every effective event)."""
-    return [e for e in history.events if not e.ABOUT_THE_RECORD]
-
-
 def _effective_events(history: History) -> tuple[EffectiveEventRow, ...]:
-    events: Iterable[Event] = journey_events(history)
+    events: Iterable[Event] = history.journey
     groups = history.by_type_recorded
     resent = any(
         len(group) > 1 and len({getattr(e, field) for e in group}) < len(group)
@@ -428,7 +427,7 @@ def _offender(history: History, found: Sequence[Sanction]) -> OffenderRow:
     latest = latest_recorded(history)
     return OffenderRow(
         history.offender_id,
-        len(journey_events(history)),
+        len(history.journey),
         None if profile is None else profile.date_of_birth,
         None if profile is None else profile.sex.value,
         len(history.arrests),
@@ -497,11 +496,8 @@ def _recalls(history: History) -> tuple[RecallRow, ...]:
 def _person_records(history: History) -> tuple[PersonRecordRow, ...]:
     """The source records the history was put together from (any event of theirs seen),
     each with the time of its latest link decision."""
-    seen = {
-        (e.source, e.offender_id)
-        for part in (history.in_transaction_order, history.retracted, history.retractions)
-        for e in part
-    }
+    held = itertools.chain(history.in_transaction_order, history.retracted, history.retractions)
+    seen = set(map(_SOURCE_RECORD, held))  # one pass in C: every event has one
     linked: dict[str, int] = {}
     for event in history.of_type(RecordLinked):
         if event.recorded_at is not None:

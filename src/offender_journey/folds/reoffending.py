@@ -8,6 +8,8 @@ The definitions are in :mod:`offender_journey.views.reoffending`; these are the 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 from typing import Literal
 
 from ..dates import age_on
@@ -18,6 +20,9 @@ __all__ = ["AgeGroup", "IndexKind", "age_group", "index_candidates", "latest_rec
 
 IndexKind = Literal["caution", "court_non_custodial", "release_from_custody"]
 AgeGroup = Literal["adult", "juvenile", "unknown"]
+
+_ABOUT_THE_RECORD = operator.attrgetter("ABOUT_THE_RECORD")
+_RECORDED_AT = operator.attrgetter("recorded_at")
 
 
 def index_candidates(history: History) -> list[tuple[dt.date, int, IndexKind, str]]:
@@ -53,10 +58,6 @@ def latest_recorded(history: History) -> dt.datetime | None:
     Link decisions about the record do not count: a linkage run
     today does not make an old extract reach today.
     """
-    moments = [
-        e.recorded_at
-        for group in (history.in_transaction_order, history.retracted, history.retractions)
-        for e in group
-        if e.recorded_at is not None and not e.ABOUT_THE_RECORD
-    ]
-    return max(moments) if moments else None
+    held = itertools.chain(history.in_transaction_order, history.retracted, history.retractions)
+    moments = map(_RECORDED_AT, itertools.filterfalse(_ABOUT_THE_RECORD, held))
+    return max(filter(None, moments), default=None)  # one pass in C: events by the million
