@@ -421,8 +421,8 @@ class StoreBase(abc.ABC):
     _skipped: dict[str, dict[int, Unreadable]] | None = None
 
     def _decode(self, rows: Sequence[Sequence[Any]]) -> list[Event]:
-        """Stored rows ``(offender_id, recorded_at, recorded_at_given, payload, position,
-        event_id, ...)`` → events; a row that cannot be read back is skipped and noted.
+        """Stored rows ``(offender_id, recorded_at, recorded_at_given, payload, version,
+        ...)`` → events; a row that cannot be read back is skipped and noted.
 
         ``recorded_at`` is read from the payload when it came with the event (the same
         instant as its column, and quicker to read from text than to rebuild from
@@ -447,13 +447,21 @@ class StoreBase(abc.ABC):
             yield row, event
 
     def _skip(self, row: Sequence[Any], exc: BaseException) -> None:
-        key, event_id = self._text_of(row[0]), self._text_of(row[5])
+        found = self._row_identity(row[0], row[4])
+        if found is None:  # erased since it was read: nothing is left to note
+            return
+        key, position, event_id = self._text_of(row[0]), int(found[0]), self._text_of(found[1])
         if self._skipped is None:
             self._skipped = {}
-        position = int(row[4])
         self._skipped.setdefault(key, {})[position] = Unreadable(
             key, position, event_id, unreadable_reason(self._codec, row, exc)
         )
+
+    def _row_identity(self, key: Any, version: int) -> tuple[int, Any] | None:
+        """The position and ``event_id`` column of the stored row ``(key, version)`` (``None``
+        if it is gone): what names a row that cannot be read back. Backends that read rows
+        (:meth:`_decode`) look them up; only such a row needs them."""
+        raise NotImplementedError(f"{type(self).__name__} reads no stored rows")
 
     @staticmethod
     def _text_of(value: Any) -> str:

@@ -359,9 +359,9 @@ _APPEND = (
 )
 _PAGE = 5000
 
-#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of (position
-#: and event id name a row that cannot be read back).
-_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, position, event_id"
+#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of, and the
+#: version that, with the key, finds a row that cannot be read back (see the SQLite store).
+_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, version"
 # Appends of up to this many events look stored ids up before appending (one query) rather
 # than append optimistically inside a savepoint (three more round trips).
 _SMALL = 100
@@ -765,8 +765,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
         conditions, params = read_where(as_of, offenders, VISIBLE, "%s", _key, types)
         where = [sql.SQL(condition) for condition in conditions]
         query = sql.SQL(
-            f"SELECT {_COLUMNS}, version FROM events"
-            " WHERE {} ORDER BY offender_id, version LIMIT %s"
+            f"SELECT {_COLUMNS} FROM events WHERE {{}} ORDER BY offender_id, version LIMIT %s"
         )
         first_page = query.format(sql.SQL(" AND ").join(where))
         next_page = query.format(
@@ -784,7 +783,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
                 yield from rows
                 if len(rows) < _PAGE:
                     return
-                after = (rows[-1][0], rows[-1][6])
+                after = (rows[-1][0], rows[-1][4])
 
         for key, stream in streams_of(pages(), self._decode):
             yield unkey(key), stream
@@ -807,13 +806,20 @@ class PostgresStore(PrivacyMixin, StoreBase):
         """:meth:`read_after`, with the last position read (past rows that cannot be)."""
         with self.borrow() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM events"
+                f"SELECT {_COLUMNS}, position FROM events"
                 " WHERE position > %s"
                 f" AND {VISIBLE} ORDER BY position LIMIT %s",
                 (position, limit),
             ).fetchall()
-        last = rows[-1][4] if rows else position
-        return last, [(row[4], event) for row, event in self._readable(rows)]
+        last = rows[-1][5] if rows else position
+        return last, [(row[5], event) for row, event in self._readable(rows)]
+
+    def _row_identity(self, key: Any, version: int) -> tuple[int, Any] | None:
+        with self.borrow() as conn:
+            return conn.execute(
+                "SELECT position, event_id FROM events WHERE offender_id = %s AND version = %s",
+                (key, version),
+            ).fetchone()
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""

@@ -122,13 +122,12 @@ _INSERT = (
     "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
     " payload, source, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of (position
-#: and event id name a row that cannot be read back).
-_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, position, event_id"
+#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of, and the
+#: version that, with the key, finds a row that cannot be read back (each column fetched
+#: costs every event read: the position and event id are looked up only for such a row).
+_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, version"
 # Payloads read as UTF-8 bytes, as the JSON parser wants them: no str made to be re-encoded.
-_COLUMNS_UTF8 = (
-    "offender_id, recorded_at, recorded_at_given, CAST(payload AS BLOB), position, event_id"
-)
+_COLUMNS_UTF8 = "offender_id, recorded_at, recorded_at_given, CAST(payload AS BLOB), version"
 
 
 class _SomeAlreadyStoredError(Exception):
@@ -434,11 +433,17 @@ class SQLiteStore(PrivacyMixin, StoreBase):
         Events of restricted offenders are skipped (and not replayed once lifted).
         """
         rows = self._db.execute(
-            f"SELECT {self._columns} FROM events WHERE position > ? AND {VISIBLE} "
+            f"SELECT {self._columns}, position FROM events WHERE position > ? AND {VISIBLE} "
             "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
-        return [(row[4], event) for row, event in self._readable(rows)]
+        return [(row[5], event) for row, event in self._readable(rows)]
+
+    def _row_identity(self, key: Any, version: int) -> tuple[int, Any] | None:
+        return self._db.execute(  # type: ignore[no-any-return]
+            "SELECT position, event_id FROM events WHERE offender_id = ? AND version = ?",
+            (key, version),
+        ).fetchone()
 
     def touched_after(self, position: int) -> list[str]:
         """Offenders with an event appended after ``position``, in order."""
