@@ -357,17 +357,17 @@ class Unreadable(NamedTuple):
 
 
 def unreadable_reason(codec: Codec, row: Sequence[Any], exc: BaseException) -> str:
-    """What is wrong with a stored row ``(offender_id, recorded_at, recorded_at_given,
-    payload, ...)`` that ``exc`` stopped reading, naming no value of it."""
+    """What is wrong with a stored row ``(offender_id, recorded_at or null, payload, ...)``
+    (see :meth:`StoreBase._decode`) that ``exc`` stopped reading, naming no value of it."""
     try:
-        raw = loads(row[3])
+        raw = loads(row[2])
     except RecursionError:
         return "nested too deeply to read"
     except ValueError:
         return "not valid JSON"
     if type(raw) is not dict:
         return "not a JSON object"
-    if not row[2]:
+    if row[1] is not None:
         try:
             from_micros(row[1])
         except (TypeError, ValueError, OverflowError):
@@ -421,16 +421,17 @@ class StoreBase(abc.ABC):
     _skipped: dict[str, dict[int, Unreadable]] | None = None
 
     def _decode(self, rows: Sequence[Sequence[Any]]) -> list[Event]:
-        """Stored rows ``(offender_id, recorded_at, recorded_at_given, payload, version,
-        ...)`` → events; a row that cannot be read back is skipped and noted.
+        """Stored rows ``(offender_id, recorded_at or null, payload, version, ...)`` → events;
+        a row that cannot be read back is skipped and noted.
 
         ``recorded_at`` is read from the payload when it came with the event (the same
         instant as its column, and quicker to read from text than to rebuild from
-        microseconds), else from its column (microseconds since the epoch).
+        microseconds), else from its column (microseconds since the epoch), which a read
+        selects only then.
         """
         decode = self._codec.decode_stored
         try:
-            return [decode(row[3], None if row[2] else from_micros(row[1])) for row in rows]
+            return [decode(row[2], None if row[1] is None else from_micros(row[1])) for row in rows]
         except Exception:  # noqa: BLE001 - some row is unreadable: read them one by one
             return [event for _, event in self._readable(rows)]
 
@@ -440,14 +441,14 @@ class StoreBase(abc.ABC):
         decode = self._codec.decode_stored
         for row in rows:
             try:
-                event = decode(row[3], None if row[2] else from_micros(row[1]))
+                event = decode(row[2], None if row[1] is None else from_micros(row[1]))
             except Exception as exc:  # noqa: BLE001 - whatever a bad row raises
                 self._skip(row, exc)
                 continue
             yield row, event
 
     def _skip(self, row: Sequence[Any], exc: BaseException) -> None:
-        found = self._row_identity(row[0], row[4])
+        found = self._row_identity(row[0], row[3])
         if found is None:  # erased since it was read: nothing is left to note
             return
         key, position, event_id = self._text_of(row[0]), int(found[0]), self._text_of(found[1])

@@ -359,9 +359,12 @@ _APPEND = (
 )
 _PAGE = 5000
 
-#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of, and the
-#: version that, with the key, finds a row that cannot be read back (see the SQLite store).
-_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, version"
+#: What a read selects: the columns :meth:`StoreBase._decode` makes an event of (the
+#: ``recorded_at`` column only where the payload lacks it), and the version that, with the
+#: key, finds a row that cannot be read back (see the SQLite store).
+_COLUMNS = (
+    "offender_id, CASE WHEN recorded_at_given THEN NULL ELSE recorded_at END, payload, version"
+)
 # Appends of up to this many events look stored ids up before appending (one query) rather
 # than append optimistically inside a savepoint (three more round trips).
 _SMALL = 100
@@ -783,7 +786,7 @@ class PostgresStore(PrivacyMixin, StoreBase):
                 yield from rows
                 if len(rows) < _PAGE:
                     return
-                after = (rows[-1][0], rows[-1][4])
+                after = (rows[-1][0], rows[-1][3])
 
         for key, stream in streams_of(pages(), self._decode):
             yield unkey(key), stream
@@ -811,8 +814,8 @@ class PostgresStore(PrivacyMixin, StoreBase):
                 f" AND {VISIBLE} ORDER BY position LIMIT %s",
                 (position, limit),
             ).fetchall()
-        last = rows[-1][5] if rows else position
-        return last, [(row[5], event) for row, event in self._readable(rows)]
+        last = rows[-1][4] if rows else position
+        return last, [(row[4], event) for row, event in self._readable(rows)]
 
     def _row_identity(self, key: Any, version: int) -> tuple[int, Any] | None:
         with self.borrow() as conn:

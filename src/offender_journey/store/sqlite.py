@@ -122,12 +122,15 @@ _INSERT = (
     "INSERT INTO events (offender_id, event_id, type, date, recorded_at, recorded_at_given,"
     " payload, source, version, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: The ``recorded_at`` column where the payload lacks it (the store assigned it), else null.
+_ASSIGNED = "CASE WHEN recorded_at_given THEN NULL ELSE recorded_at END"
 #: What a read selects: the columns :meth:`StoreBase._decode` makes an event of, and the
-#: version that, with the key, finds a row that cannot be read back (each column fetched
-#: costs every event read: the position and event id are looked up only for such a row).
-_COLUMNS = "offender_id, recorded_at, recorded_at_given, payload, version"
+#: version that, with the key, finds a row that cannot be read back. Each column fetched
+#: costs every event read: the position and event id are looked up only for such a row,
+#: and an instant the payload holds is not fetched twice.
+_COLUMNS = f"offender_id, {_ASSIGNED}, payload, version"
 # Payloads read as UTF-8 bytes, as the JSON parser wants them: no str made to be re-encoded.
-_COLUMNS_UTF8 = "offender_id, recorded_at, recorded_at_given, CAST(payload AS BLOB), version"
+_COLUMNS_UTF8 = f"offender_id, {_ASSIGNED}, CAST(payload AS BLOB), version"
 
 
 class _SomeAlreadyStoredError(Exception):
@@ -437,7 +440,7 @@ class SQLiteStore(PrivacyMixin, StoreBase):
             "ORDER BY position LIMIT ?",
             (position, limit),
         ).fetchall()
-        return [(row[5], event) for row, event in self._readable(rows)]
+        return [(row[4], event) for row, event in self._readable(rows)]
 
     def _row_identity(self, key: Any, version: int) -> tuple[int, Any] | None:
         return self._db.execute(  # type: ignore[no-any-return]
