@@ -420,6 +420,11 @@ class StoreBase(abc.ABC):
     #: Rows found unreadable by this store's reads: stream key → position → the row.
     _skipped: dict[str, dict[int, Unreadable]] | None = None
 
+    #: Backends that read stored rows (:meth:`_decode`) look up the position and ``event_id``
+    #: column of the row ``(key, version)`` with it (``None`` once the row is gone): what
+    #: names a row that cannot be read back, which only such a row needs.
+    _row_identity: Callable[[Any, int], tuple[int, Any] | None]
+
     def _decode(self, rows: Sequence[Sequence[Any]]) -> list[Event]:
         """Stored rows ``(offender_id, recorded_at or null, payload, version, ...)`` → events;
         a row that cannot be read back is skipped and noted.
@@ -457,12 +462,6 @@ class StoreBase(abc.ABC):
         self._skipped.setdefault(key, {})[position] = Unreadable(
             key, position, event_id, unreadable_reason(self._codec, row, exc)
         )
-
-    def _row_identity(self, key: Any, version: int) -> tuple[int, Any] | None:
-        """The position and ``event_id`` column of the stored row ``(key, version)`` (``None``
-        if it is gone): what names a row that cannot be read back. Backends that read rows
-        (:meth:`_decode`) look them up; only such a row needs them."""
-        raise NotImplementedError(f"{type(self).__name__} reads no stored rows")
 
     @staticmethod
     def _text_of(value: Any) -> str:
