@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from operator import attrgetter
@@ -214,11 +215,16 @@ class Episodes:
         starts = self._starts.get(kind)
         if starts is None:
             return None
-        tree = self._ends.get(kind)
-        if tree is None:
-            tree = self._ends[kind] = _max_tree([e.end for e in self._by_kind[kind]])
         episodes = self._by_kind[kind]
         stop = (bisect.bisect_left if started_before else bisect.bisect_right)(starts, day)
+        if stop <= _FEW:  # a person's few episodes: looking at each beats building the tree
+            for episode in itertools.islice(episodes, stop):
+                if episode.end > day and (skip is None or not skip(episode)):
+                    return episode
+            return None
+        tree = self._ends.get(kind)
+        if tree is None:
+            tree = self._ends[kind] = _max_tree([e.end for e in episodes])
         at = 0
         while (found := _first_after(tree, at, stop, day)) is not None:
             episode = episodes[found]
@@ -247,6 +253,9 @@ class Episodes:
 
 
 _NO_TIME = dt.timedelta()
+#: Up to this many episodes started by the day asked about, a cover is found by looking at
+#: each in turn (the same one the tree finds: the first by start that ends after the day).
+_FEW = 16
 _START = attrgetter("start")
 
 
