@@ -412,6 +412,20 @@ def test_deriving_some_tables_gives_those_rows_of_deriving_them_all(streams, tab
         assert some.rows(table.name) == expected
 
 
+def test_every_derived_row_is_its_tables_row_type_with_exactly_its_columns() -> None:
+    # Rows are made with tuple.__new__ for speed, which checks neither the type nor the
+    # number of values: a field added to a row type and not to derive must fail here.
+    seen: set[str] = set()
+    for offender_id, events in itertools.groupby(generate(60, seed=3), lambda e: e.offender_id):
+        facts = derive(History.build(offender_id, list(events)))
+        for table in TABLES:
+            for row in facts.rows(table.name):
+                assert type(row) is table.row, table.name
+                assert len(row) == len(table.names), table.name
+                seen.add(table.name)
+    assert seen >= {t.name for t in TABLES} - {"quality_issues", "unreadable_events"}
+
+
 def test_a_store_locked_by_a_writer_is_folded_instead_of_refreshed(tmp_path: Path) -> None:
     path = str(tmp_path / "j.db")
     with SQLiteStore(path) as store:
